@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "gridwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridwatchd", targets: ["gridwatchd"]),
+        .executable(name: "gridwatchctl", targets: ["gridwatchctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // FFmpeg 5.1 from Debian, imported as a system library with a small shim.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat"),
+        // av_log callbacks are variadic; this C target turns them into plain lines.
+        .target(name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
+        // The only importer of CFFmpeg.
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog"]),
+        // Pure analysis: standard library only.
+        .target(name: "Analysis"),
+        // Pure ticket domain.
+        .target(name: "Tickets", dependencies: ["Analysis"]),
+        .target(name: "Storage", dependencies: [
+            "Tickets",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "ControlProtocol", dependencies: ["Tickets"]),
+        // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
+        .target(name: "ControlClient", dependencies: ["ControlProtocol"]),
+        .target(name: "DaemonCore", dependencies: [
+            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "gridwatchd", dependencies: [
+            "DaemonCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "gridwatchctl", dependencies: [
+            "ControlProtocol", "ControlClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient"]),
+        .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

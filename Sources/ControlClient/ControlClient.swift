@@ -1,0 +1,182 @@
+import ControlProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a call to the daemon failed.
+public enum ClientError: Error, CustomStringConvertible {
+    /// Nothing is listening on the socket (daemon not running, wrong path, no permission).
+    case unreachable(path: String, reason: String)
+    /// The daemon answered with an error status.
+    case refused(status: Int, reason: String)
+    /// The answer could not be read.
+    case badResponse(String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(path, reason): "cannot reach gridwatchd at \(path): \(reason)"
+        case let .refused(status, reason): "\(status): \(reason)"
+        case let .badResponse(why): "unreadable answer from gridwatchd: \(why)"
+        }
+    }
+}
+
+/// One HTTP answer.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+}
+
+/// A small blocking HTTP/1.1 client for the daemon's Unix socket: one request per connection.
+public struct ControlClient: Sendable {
+    public let socketPath: String
+    public var timeout: Double
+
+    public init(socketPath: String, timeout: Double = 30) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// Send a request and return the raw answer, whatever its status.
+    public func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws(ClientError) -> HTTPAnswer {
+        let fd = try connectSocket()
+        defer { close(fd) }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: gridwatchctl\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        if let body {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        try writeAll(fd, Array(head.utf8) + (body ?? []))
+        let raw = try readAll(fd)
+        return try Self.parse(raw)
+    }
+
+    /// GET a JSON document, throwing `refused` for error statuses.
+    public func get<T: Decodable>(_ path: String, as type: T.Type) throws(ClientError) -> T {
+        let answer = try request("GET", path, headers: ["Accept": "application/json"])
+        try Self.check(answer)
+        do {
+            return try ControlAPI.decoder().decode(T.self, from: Data(answer.body))
+        } catch {
+            throw .badResponse("\(error)")
+        }
+    }
+
+    /// GET raw bytes (snapshots), throwing `refused` for error statuses.
+    public func getBytes(_ path: String) throws(ClientError) -> [UInt8] {
+        let answer = try request("GET", path)
+        try Self.check(answer)
+        return answer.body
+    }
+
+    static func check(_ answer: HTTPAnswer) throws(ClientError) {
+        guard (200..<300).contains(answer.status) else {
+            let reason = (try? ControlAPI.decoder().decode(ErrorResponse.self, from: Data(answer.body)).error.reason)
+                ?? String(decoding: answer.body.prefix(200), as: UTF8.self)
+            throw .refused(status: answer.status, reason: reason)
+        }
+    }
+
+    private func connectSocket() throws(ClientError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: socketPath, reason: String(cString: strerror(errno))) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw .unreachable(path: socketPath, reason: "path too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreachable(path: socketPath, reason: reason)
+        }
+        return fd
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(ClientError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .badResponse("send failed: \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
+    }
+
+    private func readAll(_ fd: Int32) throws(ClientError) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .badResponse(errno == EAGAIN ? "timed out after \(Int(timeout)) s" : String(cString: strerror(errno)))
+            }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        return out
+    }
+
+    /// Parse a complete HTTP/1.1 response (Content-Length, chunked, or until close).
+    static func parse(_ raw: [UInt8]) throws(ClientError) -> HTTPAnswer {
+        guard let headEnd = find(raw, [13, 10, 13, 10], from: 0) else { throw .badResponse("no HTTP header") }
+        let head = String(decoding: raw[0..<headEnd], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw .badResponse("bad status line") }
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var body = Array(raw[(headEnd + 4)...])
+        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            body = try dechunk(body)
+        } else if let length = headers["content-length"].flatMap(Int.init), length <= body.count {
+            body = Array(body.prefix(length))
+        }
+        return HTTPAnswer(status: status, headers: headers, body: body)
+    }
+
+    static func dechunk(_ data: [UInt8]) throws(ClientError) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < data.count {
+            guard let lineEnd = find(data, [13, 10], from: i) else { throw .badResponse("truncated chunk header") }
+            let sizeText = String(decoding: data[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw .badResponse("bad chunk size") }
+            i = lineEnd + 2
+            if size == 0 { break }
+            guard i + size <= data.count else { throw .badResponse("truncated chunk") }
+            out.append(contentsOf: data[i..<(i + size)])
+            i += size + 2
+        }
+        return out
+    }
+
+    static func find(_ haystack: [UInt8], _ needle: [UInt8], from start: Int) -> Int? {
+        guard haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        for i in start...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
+    }
+}

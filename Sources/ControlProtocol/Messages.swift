@@ -1,0 +1,187 @@
+import Foundation
+import Tickets
+
+/// The control API's version prefix. Paths are `/v1/...`.
+public enum ControlAPI {
+    public static let version = "v1"
+    public static let defaultSocketPath = "/run/gridwatch/control.sock"
+
+    /// JSON as the API speaks it: snake_case keys, ISO 8601 times with milliseconds.
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys]
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(formatDate(date))
+        }
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let date = parseDate(s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 time: \(s)")
+            }
+            return date
+        }
+        return d
+    }
+
+    public static func formatDate(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func parseDate(_ s: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(s))
+            ?? (try? Date.ISO8601FormatStyle().parse(s))
+    }
+}
+
+/// `GET /v1/health`
+public struct HealthResponse: Codable, Sendable, Equatable {
+    /// `ok`, or `degraded` when a camera is down or the store cannot write.
+    public var status: String
+    public var version: String
+    public var startedAt: Date
+    public var camerasTotal: Int
+    public var camerasStreaming: Int
+    public var ticketsTotal: Int
+
+    public init(status: String, version: String, startedAt: Date, camerasTotal: Int, camerasStreaming: Int, ticketsTotal: Int) {
+        self.status = status
+        self.version = version
+        self.startedAt = startedAt
+        self.camerasTotal = camerasTotal
+        self.camerasStreaming = camerasStreaming
+        self.ticketsTotal = ticketsTotal
+    }
+}
+
+/// One camera's health, as `GET /v1/cameras` lists it.
+public struct CameraStatus: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var gridId: String
+    /// The source with credentials removed.
+    public var source: String
+    /// connecting, streaming, backoff, stopped
+    public var state: String
+    public var codec: String?
+    public var width: Int?
+    public var height: Int?
+    public var framesDecoded: Int
+    public var framesAnalysed: Int
+    public var reconnects: Int
+    public var lastFrameAt: Date?
+    public var lastError: String?
+
+    public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, framesDecoded: Int, framesAnalysed: Int, reconnects: Int, lastFrameAt: Date?, lastError: String?) {
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.source = source
+        self.state = state
+        self.codec = codec
+        self.width = width
+        self.height = height
+        self.framesDecoded = framesDecoded
+        self.framesAnalysed = framesAnalysed
+        self.reconnects = reconnects
+        self.lastFrameAt = lastFrameAt
+        self.lastError = lastError
+    }
+}
+
+public struct CameraList: Codable, Sendable, Equatable {
+    public var cameras: [CameraStatus]
+    public init(cameras: [CameraStatus]) { self.cameras = cameras }
+}
+
+/// A ticket as lists show it.
+public struct TicketSummary: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var cameraId: String
+    public var zoneId: String?
+    public var gridId: String
+    public var category: TicketCategory
+    public var severity: Severity
+    public var state: TicketState
+    public var title: String
+    public var occurredAt: Date
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var hasSnapshot: Bool
+
+    public init(id: Int64, cameraId: String, zoneId: String?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
+        self.id = id
+        self.cameraId = cameraId
+        self.zoneId = zoneId
+        self.gridId = gridId
+        self.category = category
+        self.severity = severity
+        self.state = state
+        self.title = title
+        self.occurredAt = occurredAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.hasSnapshot = hasSnapshot
+    }
+}
+
+public struct TicketList: Codable, Sendable, Equatable {
+    public var tickets: [TicketSummary]
+    /// All tickets matching the filter, not only this page.
+    public var total: Int
+    public init(tickets: [TicketSummary], total: Int) {
+        self.tickets = tickets
+        self.total = total
+    }
+}
+
+/// One row of a ticket's history (the audit trail).
+public struct TicketEventInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var actor: String
+    public var kind: String
+    public var fromState: TicketState?
+    public var toState: TicketState?
+    public var note: String?
+
+    public init(id: Int64, at: Date, actor: String, kind: String, fromState: TicketState?, toState: TicketState?, note: String?) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.kind = kind
+        self.fromState = fromState
+        self.toState = toState
+        self.note = note
+    }
+}
+
+/// `GET /v1/tickets/{id}`
+public struct TicketDetail: Codable, Sendable, Equatable {
+    public var ticket: TicketSummary
+    public var events: [TicketEventInfo]
+    public init(ticket: TicketSummary, events: [TicketEventInfo]) {
+        self.ticket = ticket
+        self.events = events
+    }
+}
+
+/// Every error answer: `{"error": {"status": 404, "reason": "..."}}`.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+    public struct Body: Codable, Sendable, Equatable {
+        public var status: Int
+        public var reason: String
+    }
+    public var error: Body
+    public init(status: Int, reason: String) {
+        error = Body(status: status, reason: reason)
+    }
+}

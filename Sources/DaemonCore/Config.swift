@@ -1,0 +1,240 @@
+import Analysis
+import Foundation
+import MediaIO
+import Tickets
+
+/// The whole configuration, validated. Built only by `GridwatchConfig.load`.
+public struct GridwatchConfig: Sendable {
+    public var file: String
+    public var daemon: DaemonSettings
+    public var analysis: AnalysisSettings
+    public var grids: [GridConfig]
+    public var cameras: [CameraConfig]
+
+    public func grid(_ id: String) -> GridConfig? { grids.first { $0.id == id } }
+}
+
+public struct DaemonSettings: Sendable, Equatable {
+    public var dataDirectory: String = "/var/lib/gridwatch"
+    public var socketPath: String = "/run/gridwatch/control.sock"
+    /// Permission bits of the control socket.
+    public var socketMode: Int = 0o660
+    public var logLevel: String = "info"
+}
+
+/// Analysis settings; the top-level block gives defaults that each camera may override.
+public struct AnalysisSettings: Sendable, Equatable {
+    /// Frames analysed per second of stream.
+    public var fps: Double = 5
+    /// Width of the gray frame analysed, in pixels.
+    public var width: Int = 320
+    public var motion = MotionSettings()
+}
+
+public struct GridConfig: Sendable, Equatable {
+    public enum Level: String, Sendable, CaseIterable { case village, town, county }
+    public var id: String
+    public var name: String
+    public var level: Level
+    public var parent: String?
+}
+
+public struct ZoneConfig: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var grid: String?
+    public var polygon: Polygon
+    public var category: TicketCategory
+    public var severity: Severity
+    public var enterFrames: Int
+    public var exitFrames: Int
+}
+
+public struct CameraConfig: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var grid: String
+    /// `rtsp://...` or a file path. May contain credentials: never log it, use `redactedSource`.
+    public var source: String
+    public var transport: InputOptions.Transport
+    public var loop: Bool
+    public var realtime: Bool
+    public var decoderThreads: Int
+    public var openTimeout: Double
+    public var stallTimeout: Double
+    public var analysis: AnalysisSettings
+    public var zones: [ZoneConfig]
+
+    public var redactedSource: String { Redaction.redact(source) }
+    public var isFile: Bool { !source.contains("://") }
+}
+
+extension GridwatchConfig {
+    /// Read and validate the configuration at `path`.
+    public static func load(path: String) throws(ConfigError) -> GridwatchConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", message: "cannot read the file: \((error as NSError).localizedDescription)")
+        }
+        return try parse(text: text, file: path)
+    }
+
+    /// Validate configuration text; `file` names it in errors. Relative file sources
+    /// resolve against the configuration file's folder.
+    public static func parse(text: String, file: String) throws(ConfigError) -> GridwatchConfig {
+        let root = try YAMLLoader.root(text: text, file: file)
+        guard root.node?.mapping != nil else {
+            throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
+        }
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras"])
+        let daemon = try parseDaemon(root["daemon"])
+        let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
+
+        var grids: [GridConfig] = []
+        for node in try root["grids"].items() {
+            try node.requireMapping(allowed: ["id", "name", "level", "parent"])
+            let id = try identifier(node["id"])
+            if grids.contains(where: { $0.id == id }) { throw node["id"].error("duplicate grid id '\(id)'") }
+            grids.append(GridConfig(
+                id: id,
+                name: try node["name"].string(default: id),
+                level: try node["level"].choice(default: .village),
+                parent: try node["parent"].optionalString()))
+        }
+        if grids.isEmpty { throw root["grids"].error("at least one grid is required") }
+        for (i, grid) in grids.enumerated() {
+            if let parent = grid.parent, !grids.contains(where: { $0.id == parent }) {
+                throw try root["grids"].items()[i]["parent"].error("no grid with id '\(parent)'")
+            }
+        }
+
+        var cameras: [CameraConfig] = []
+        let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
+        for node in try root["cameras"].items() {
+            let camera = try parseCamera(node, grids: grids, defaults: analysis, baseDirectory: baseDirectory)
+            if cameras.contains(where: { $0.id == camera.id }) { throw node["id"].error("duplicate camera id '\(camera.id)'") }
+            cameras.append(camera)
+        }
+        return GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
+    }
+
+    private static func identifier(_ node: ConfigNode) throws(ConfigError) -> String {
+        let id = try node.string()
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        if id.isEmpty || id.unicodeScalars.contains(where: { !allowed.contains($0) }) {
+            throw node.error("'\(id)' is not a valid id (letters, digits, '-', '_' and '.')")
+        }
+        return id
+    }
+
+    private static func parseDaemon(_ node: ConfigNode) throws(ConfigError) -> DaemonSettings {
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "log_level"])
+        var d = DaemonSettings()
+        d.dataDirectory = try node["data_dir"].string(default: d.dataDirectory)
+        d.socketPath = try node["socket"].string(default: d.socketPath)
+        if !node["socket_mode"].isMissing {
+            let text = try node["socket_mode"].string()
+            guard let mode = Int(text, radix: 8), (0...0o777).contains(mode) else {
+                throw node["socket_mode"].error("expected octal permission bits such as \"0660\", got '\(text)'")
+            }
+            d.socketMode = mode
+        }
+        d.logLevel = try node["log_level"].string(default: d.logLevel)
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        if !levels.contains(d.logLevel) {
+            throw node["log_level"].error("'\(d.logLevel)' is not one of: \(levels.joined(separator: ", "))")
+        }
+        return d
+    }
+
+    private static func parseAnalysis(_ node: ConfigNode, defaults: AnalysisSettings) throws(ConfigError) -> AnalysisSettings {
+        try node.requireMapping(allowed: ["fps", "width", "motion"])
+        var a = defaults
+        a.fps = try node["fps"].double(default: a.fps, range: 0.2...30)
+        a.width = try node["width"].int(default: a.width, range: 64...1920)
+        let m = node["motion"]
+        try m.requireMapping(allowed: ["threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area", "max_blob_area"])
+        a.motion.threshold = try m["threshold"].int(default: a.motion.threshold, range: 1...255)
+        a.motion.learningRate = try m["learning_rate"].double(default: a.motion.learningRate, range: 0.0001...1)
+        a.motion.foregroundLearningRate = try m["foreground_learning_rate"].double(default: a.motion.foregroundLearningRate, range: 0...1)
+        a.motion.warmupFrames = try m["warmup_frames"].int(default: a.motion.warmupFrames, range: 1...10_000)
+        a.motion.globalChangeShare = try m["global_change_share"].double(default: a.motion.globalChangeShare, range: 0.05...1)
+        a.motion.minBlobArea = try m["min_blob_area"].double(default: a.motion.minBlobArea, range: 0...1)
+        a.motion.maxBlobArea = try m["max_blob_area"].double(default: a.motion.maxBlobArea, range: 0...1)
+        if a.motion.minBlobArea > a.motion.maxBlobArea {
+            throw m["min_blob_area"].error("must not be larger than max_blob_area (\(a.motion.maxBlobArea))")
+        }
+        return a
+    }
+
+    private static func parseCamera(_ node: ConfigNode, grids: [GridConfig], defaults: AnalysisSettings, baseDirectory: URL) throws(ConfigError) -> CameraConfig {
+        try node.requireMapping(allowed: ["id", "name", "grid", "source", "transport", "loop", "realtime", "decoder_threads", "open_timeout", "stall_timeout", "analysis", "zones"])
+        let id = try identifier(node["id"])
+        let grid = try node["grid"].string()
+        if !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        var source = try node["source"].string()
+        let isFile = !source.contains("://")
+        if !isFile {
+            let scheme = source.prefix { $0 != ":" }.lowercased()
+            if !["rtsp", "rtsps", "http", "https", "rtmp"].contains(scheme) {
+                throw node["source"].error("unsupported scheme '\(scheme)' in \(Redaction.redact(source)) (use rtsp:// or a file path)")
+            }
+        } else {
+            if !source.hasPrefix("/") { source = baseDirectory.appendingPathComponent(source).path }
+        }
+        let loop = try node["loop"].bool(default: false)
+        if loop && !isFile { throw node["loop"].error("only file sources can loop") }
+        var zones: [ZoneConfig] = []
+        for z in try node["zones"].items() {
+            let zone = try parseZone(z, grids: grids)
+            if zones.contains(where: { $0.id == zone.id }) { throw z["id"].error("duplicate zone id '\(zone.id)' on camera '\(id)'") }
+            zones.append(zone)
+        }
+        return CameraConfig(
+            id: id,
+            name: try node["name"].string(default: id),
+            grid: grid,
+            source: source,
+            transport: try node["transport"].choice(default: .tcp),
+            loop: loop,
+            realtime: try node["realtime"].bool(default: true),
+            decoderThreads: try node["decoder_threads"].int(default: 1, range: 1...16),
+            openTimeout: try node["open_timeout"].double(default: 10, range: 1...120),
+            stallTimeout: try node["stall_timeout"].double(default: 10, range: 1...600),
+            analysis: try parseAnalysis(node["analysis"], defaults: defaults),
+            zones: zones)
+    }
+
+    private static func parseZone(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> ZoneConfig {
+        try node.requireMapping(allowed: ["id", "name", "grid", "polygon", "category", "severity", "enter_frames", "exit_frames"])
+        let id = try identifier(node["id"])
+        let grid = try node["grid"].optionalString()
+        if let grid, !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        let polygon = try parsePolygon(node["polygon"])
+        return ZoneConfig(
+            id: id,
+            name: try node["name"].string(default: id),
+            grid: grid,
+            polygon: polygon,
+            category: try node["category"].choice(default: .intrusion),
+            severity: try node["severity"].choice(default: .medium),
+            enterFrames: try node["enter_frames"].int(default: 2, range: 1...100),
+            exitFrames: try node["exit_frames"].int(default: 5, range: 1...1000))
+    }
+
+    private static func parsePolygon(_ node: ConfigNode) throws(ConfigError) -> Polygon {
+        if node.isMissing { throw node.error("is required: a list of at least 3 [x, y] points in 0...1") }
+        var points: [Point] = []
+        for p in try node.items() {
+            let xy = try p.items()
+            if xy.count != 2 { throw p.error("expected a point [x, y]") }
+            points.append(Point(x: try xy[0].double(range: 0...1), y: try xy[1].double(range: 0...1)))
+        }
+        let polygon = Polygon(points)
+        if points.count < 3 { throw node.error("needs at least 3 points, has \(points.count)") }
+        if abs(polygon.doubleSignedArea) < 1e-6 { throw node.error("encloses no area") }
+        return polygon
+    }
+}

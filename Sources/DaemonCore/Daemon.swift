@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import Logging
+import MediaIO
+import ServiceLifecycle
+import Storage
+import Tickets
+
+public enum Gridwatch {
+    public static let version = "0.1.0"
+}
+
+/// Why the daemon could not start; `gridwatchd` maps each to an exit code.
+public enum StartupError: Error, CustomStringConvertible {
+    case config(ConfigError)
+    case store(String)
+    case socket(String)
+
+    public var description: String {
+        switch self {
+        case let .config(e): "\(e)"
+        case let .store(why): "cannot open the store: \(why)"
+        case let .socket(why): "cannot listen on the control socket: \(why)"
+        }
+    }
+
+    /// sysexits: 78 (EX_CONFIG) for a bad configuration, 73 (EX_CANTCREAT) for the store, 69 (EX_UNAVAILABLE) for the socket.
+    public var exitCode: Int32 {
+        switch self {
+        case .config: 78
+        case .store: 73
+        case .socket: 69
+        }
+    }
+}
+
+/// The running daemon: store, ticket service, cameras and control server under one service group.
+public struct Daemon {
+    public let config: GridwatchConfig
+    let logger: Logger
+
+    public init(config: GridwatchConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Run until SIGTERM or SIGINT. Throws `StartupError` if it cannot start.
+    public func run() async throws {
+        let logger = self.logger
+        FFmpegLog.install(maxLevel: .error) { level, line in
+            switch level {
+            case .error: logger.warning("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
+            default: logger.debug("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
+            }
+        }
+
+        let store: TicketStore
+        do {
+            store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory))
+            try store.syncTopology(
+                grids: config.grids.map { GridRecord(id: $0.id, name: $0.name, parentId: $0.parent, level: $0.level.rawValue) },
+                cameras: config.cameras.map { CameraRecord(id: $0.id, name: $0.name, gridId: $0.grid, sourceRedacted: $0.redactedSource) },
+                zones: config.cameras.flatMap { camera in
+                    camera.zones.map { ZoneRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, polygon: Self.polygonJSON($0)) }
+                })
+        } catch {
+            throw StartupError.store("\(config.daemon.dataDirectory): \(error)")
+        }
+
+        let socketPath = config.daemon.socketPath
+        do {
+            try UnixSocketPath.prepare(socketPath)
+        } catch {
+            throw StartupError.socket(error.description)
+        }
+
+        let (alerts, continuation) = AsyncStream.makeStream(of: Alert.self)
+        let cameras = CameraManager(config: config, alerts: continuation, logger: logger)
+        let tickets = TicketService(store: store, alerts: alerts, logger: logger)
+
+        let router = Router()
+        router.middlewares.add(ErrorMiddleware(logger: logger))
+        ControlRoutes(store: store, cameras: cameras, startedAt: Date(), version: Gridwatch.version).add(to: router)
+        let mode = mode_t(config.daemon.socketMode)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gridwatchd/\(Gridwatch.version)"),
+            onServerRunning: { _ in
+                chmod(socketPath, mode)
+                logger.notice("control socket listening", metadata: ["socket.path": "\(socketPath)", "socket.mode": "\(String(mode, radix: 8))"])
+            },
+            logger: Logger(label: "gridwatchd.http", factory: { _ in SwiftLogNoOpLogHandler() }))
+
+        // Started in this order, stopped in reverse: the socket closes first, then the
+        // cameras stop, then the ticket service writes what they raised and ends.
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: tickets, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.notice("gridwatchd started", metadata: [
+            "version": "\(Gridwatch.version)", "cameras": "\(config.cameras.count)", "data_dir": "\(config.daemon.dataDirectory)",
+        ])
+        defer { unlink(socketPath) }
+        do {
+            try await group.run()
+        } catch {
+            throw StartupError.socket("\(error)")
+        }
+        logger.notice("gridwatchd stopped")
+    }
+
+    static func polygonJSON(_ zone: ZoneConfig) -> String {
+        "[" + zone.polygon.vertices.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
+    }
+}

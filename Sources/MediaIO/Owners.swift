@@ -1,0 +1,69 @@
+import CFFmpeg
+
+/// Owns one `AVPacket`.
+final class Packet {
+    let pointer: UnsafeMutablePointer<AVPacket>
+
+    init() throws(FFmpegError) {
+        guard let p = av_packet_alloc() else { throw FFmpegError(message: "out of memory", function: "av_packet_alloc") }
+        pointer = p
+    }
+
+    func unref() { av_packet_unref(pointer) }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVPacket>? = pointer
+        av_packet_free(&p)
+    }
+}
+
+/// Owns one `AVFrame`. Decoded frames leave MediaIO only inside a `VideoFrame`.
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init() throws(FFmpegError) {
+        guard let f = av_frame_alloc() else { throw FFmpegError(message: "out of memory", function: "av_frame_alloc") }
+        pointer = f
+    }
+
+    var width: Int32 { pointer.pointee.width }
+    var height: Int32 { pointer.pointee.height }
+    var format: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
+
+    func unref() { av_frame_unref(pointer) }
+
+    deinit {
+        var f: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&f)
+    }
+}
+
+/// A decoded picture at full resolution, with its presentation time in seconds.
+/// The pixels stay in FFmpeg's buffer (reference counted); MediaIO's scaler and
+/// JPEG encoder read them, nothing else does.
+public final class VideoFrame {
+    let frame: Frame
+    /// Presentation time in seconds on the stream's clock (continuous across file loops).
+    public let time: Double
+    public var width: Int { Int(frame.width) }
+    public var height: Int { Int(frame.height) }
+
+    init(frame: Frame, time: Double) {
+        self.frame = frame
+        self.time = time
+    }
+}
+
+/// An 8-bit gray picture, rows packed without padding. The only form in which pixels leave MediaIO.
+public struct GrayImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height, "pixel count does not match size")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}

@@ -1,0 +1,168 @@
+import CFFmpeg
+import Foundation
+
+/// Counters a reader keeps about its input; read by the owner between frames.
+public struct ReaderStats: Sendable, Equatable {
+    public var packets: Int = 0
+    /// Frames that decoded with a timestamp that did not advance (a frozen or repeating stream).
+    public var nonAdvancingFrames: Int = 0
+    /// Packets the decoder rejected as corrupt (logged and skipped, never fatal).
+    public var decodeErrors: Int = 0
+    public var lastDecodeError: String?
+    /// Times a looping file went back to its start.
+    public var loops: Int = 0
+}
+
+/// Demuxes and decodes one source's video stream, frame by frame, on the caller's thread.
+///
+/// Every blocking call is bounded: opening by `openTimeout`, and reading by the
+/// frame deadline: when no frame with an advancing timestamp has arrived for
+/// `stallTimeout`, the read is interrupted and `nextFrame()` throws.
+public final class VideoReader {
+    public struct Options: Sendable {
+        public var input = InputOptions()
+        public var decoderThreads = 1
+        /// Stall deadline: no new frame with an advancing timestamp for this long ends the session.
+        public var stallTimeout: Double = 10
+        /// File sources only: start again at the end instead of ending.
+        public var loop = false
+        /// File sources only: deliver frames at their presentation rate, like a camera would.
+        public var realtime = false
+        public init() {}
+    }
+
+    private let input: MediaInput
+    private let decoder: VideoDecoder
+    private let packet: Packet
+    private let options: Options
+    public let interrupt: InterruptState
+    public var info: StreamInfo { input.info }
+    public private(set) var stats = ReaderStats()
+
+    private var lastProgressNanos: UInt64
+    private var lastTime: Double?
+    /// Added to timestamps after each loop so time keeps advancing.
+    private var loopOffset: Double = 0
+    private var passStart: Double?
+    private var passEnd: Double = 0
+    private var pacingOrigin: (stream: Double, wall: UInt64)?
+    private var draining = false
+
+    public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
+        self.options = options
+        self.interrupt = interrupt
+        input = try MediaInput(url: url, options: options.input, interrupt: interrupt)
+        decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
+        packet = try Packet()
+        lastProgressNanos = MonotonicClock.nanos()
+    }
+
+    /// The next decoded frame whose timestamp advances, or nil when the stream has ended.
+    public func nextFrame() throws(FFmpegError) -> VideoFrame? {
+        while true {
+            if let frame = try receiveAdvancingFrame() { return frame }
+            if draining {
+                // The decoder has given everything after the flush.
+                if options.loop && input.isFile {
+                    try restartPass()
+                    continue
+                }
+                return nil
+            }
+            try armFrameDeadline()
+            let got = try input.readVideoPacket(into: packet)
+            interrupt.disarm()
+            if !got {
+                try sendToDecoder(nil)
+                draining = true
+                continue
+            }
+            stats.packets += 1
+            try sendToDecoder(packet)
+        }
+    }
+
+    private func armFrameDeadline() throws(FFmpegError) {
+        let elapsed = Double(MonotonicClock.nanos() &- lastProgressNanos) / 1e9
+        let left = options.stallTimeout - elapsed
+        if left <= 0 { throw FFmpegError(message: "stalled: no new frame for \(Int(options.stallTimeout)) s", function: "av_read_frame") }
+        interrupt.arm(seconds: left)
+    }
+
+    private func sendToDecoder(_ packet: Packet?) throws(FFmpegError) {
+        do {
+            try decoder.send(packet)
+        } catch let error where !interrupt.isStopped {
+            // Corrupt data: count it, keep going. The decoder resynchronises on the next keyframe.
+            stats.decodeErrors += 1
+            stats.lastDecodeError = error.description
+        }
+    }
+
+    private func restartPass() throws(FFmpegError) {
+        try input.rewind()
+        decoder.flushBuffers()
+        draining = false
+        stats.loops += 1
+        // The next pass starts one frame after the last one of this pass.
+        let step = options.loop ? 1.0 / max(1, info.frameRate ?? 25) : 0
+        loopOffset = passEnd + step - (passStart ?? 0)
+        passStart = nil
+    }
+
+    private func receiveAdvancingFrame() throws(FFmpegError) -> VideoFrame? {
+        while true {
+            let frame = try Frame()
+            let got: Bool
+            do {
+                got = try decoder.receive(into: frame)
+            } catch {
+                stats.decodeErrors += 1
+                stats.lastDecodeError = error.description
+                continue
+            }
+            guard got else { return nil }
+            let raw = rawTime(frame)
+            if passStart == nil { passStart = raw }
+            let time = raw + loopOffset
+            if let last = lastTime, time <= last {
+                stats.nonAdvancingFrames += 1
+                continue
+            }
+            lastTime = time
+            passEnd = max(passEnd, time)
+            lastProgressNanos = MonotonicClock.nanos()
+            if options.realtime && input.isFile { pace(to: time) }
+            return VideoFrame(frame: frame, time: time)
+        }
+    }
+
+    private func rawTime(_ frame: Frame) -> Double {
+        var ts = frame.pointer.pointee.best_effort_timestamp
+        if ts == cff_nopts_value() { ts = frame.pointer.pointee.pts }
+        if ts == cff_nopts_value() {
+            // No timestamps at all: count frames at the nominal rate.
+            return (lastTime ?? -1.0 / (info.frameRate ?? 25)) - loopOffset + 1.0 / (info.frameRate ?? 25)
+        }
+        return Double(ts) * Double(input.timeBase.num) / Double(input.timeBase.den)
+    }
+
+    /// Sleep until `time` is due on the wall clock, in slices, so a stop is seen within 100 ms.
+    private func pace(to time: Double) {
+        let now = MonotonicClock.nanos()
+        guard let origin = pacingOrigin else {
+            pacingOrigin = (time, now)
+            return
+        }
+        let due = origin.wall &+ UInt64(max(0, time - origin.stream) * 1e9)
+        var left = due > now ? due - now : 0
+        while left > 0 && !interrupt.isStopped {
+            let slice = min(left, 100_000_000)
+            usleep(UInt32(slice / 1000))
+            let t = MonotonicClock.nanos()
+            left = due > t ? due - t : 0
+        }
+        // The deadline measures the source, not our own pacing.
+        lastProgressNanos = MonotonicClock.nanos()
+    }
+}

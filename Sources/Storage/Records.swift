@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Tickets
+
+/// Shared column conventions: snake_case columns, dates as Unix seconds (REAL).
+public protocol GridwatchRecord: Codable, FetchableRecord, EncodableRecord, TableRecord, Sendable {}
+
+extension GridwatchRecord {
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+    public static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+}
+
+public struct GridRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "grids"
+    public var id: String
+    public var name: String
+    public var parentId: String?
+    /// village, town or county.
+    public var level: String
+
+    public init(id: String, name: String, parentId: String?, level: String) {
+        self.id = id
+        self.name = name
+        self.parentId = parentId
+        self.level = level
+    }
+}
+
+public struct CameraRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "cameras"
+    public var id: String
+    public var name: String
+    public var gridId: String
+    /// The source with credentials removed; the real URL is never stored.
+    public var sourceRedacted: String
+
+    public init(id: String, name: String, gridId: String, sourceRedacted: String) {
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.sourceRedacted = sourceRedacted
+    }
+}
+
+public struct ZoneRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "zones"
+    public var cameraId: String
+    public var id: String
+    public var name: String
+    /// Set when the zone belongs to another grid than its camera.
+    public var gridId: String?
+    /// JSON array of [x, y] pairs, normalized.
+    public var polygon: String
+
+    public init(cameraId: String, id: String, name: String, gridId: String?, polygon: String) {
+        self.cameraId = cameraId
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.polygon = polygon
+    }
+}
+
+public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable, Identifiable {
+    public static let databaseTableName = "tickets"
+    public var id: Int64?
+    public var cameraId: String
+    public var zoneId: String?
+    public var gridId: String
+    public var category: TicketCategory
+    public var severity: Severity
+    public var state: TicketState
+    public var title: String
+    public var occurredAt: Date
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Relative to the data directory.
+    public var snapshotPath: String?
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+public struct TicketEventRecord: GridwatchRecord, MutablePersistableRecord, Equatable, Identifiable {
+    public static let databaseTableName = "ticket_events"
+    public var id: Int64?
+    public var ticketId: Int64
+    public var at: Date
+    /// Who did it: `gridwatchd` for the daemon, otherwise the caller's identity.
+    public var actor: String
+    /// created, transition, note, assignment, escalation ...
+    public var kind: String
+    public var fromState: TicketState?
+    public var toState: TicketState?
+    public var note: String?
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+extension TicketCategory: DatabaseValueConvertible {}
+extension Severity: DatabaseValueConvertible {}
+extension TicketState: DatabaseValueConvertible {}

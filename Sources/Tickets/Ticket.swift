@@ -1,0 +1,67 @@
+import Foundation
+
+/// What a ticket is about. Raw values are stored and shown in the API.
+public enum TicketCategory: String, Sendable, Codable, CaseIterable {
+    /// Someone or something entered a watched zone.
+    case intrusion
+    /// A zone or line that belongs to community corrections.
+    case corrections
+    /// People at the water, smoke or fire, and other dangers.
+    case hazard
+    /// A camera that stopped delivering pictures.
+    case cameraOffline = "camera_offline"
+}
+
+/// How urgent a ticket is; escalation raises it one step.
+public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
+    case low, medium, high, critical
+
+    public static func < (a: Severity, b: Severity) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The closed loop a ticket goes through (report → dispatch → handle → verify → close).
+public enum TicketState: String, Sendable, Codable, CaseIterable {
+    case new
+    case acknowledged
+    case dispatched
+    case inProgress = "in_progress"
+    case resolved
+    case verified
+    case closed
+    case falseAlarm = "false_alarm"
+    case reopened
+}
+
+/// An alert the analysis raised that should become a ticket.
+public struct Alert: Sendable {
+    public var cameraID: String
+    public var zoneID: String?
+    public var gridID: String
+    public var category: TicketCategory
+    public var severity: Severity
+    public var title: String
+    /// Wall-clock time of the frame that raised it.
+    public var occurredAt: Date
+    /// Full-resolution JPEG of that frame.
+    public var snapshotJPEG: [UInt8]?
+
+    public init(cameraID: String, zoneID: String?, gridID: String, category: TicketCategory, severity: Severity, title: String, occurredAt: Date, snapshotJPEG: [UInt8]?) {
+        self.cameraID = cameraID
+        self.zoneID = zoneID
+        self.gridID = gridID
+        self.category = category
+        self.severity = severity
+        self.title = title
+        self.occurredAt = occurredAt
+        self.snapshotJPEG = snapshotJPEG
+    }
+}
+
+/// Operator-facing titles, Chinese first, then English.
+public enum TicketTitle {
+    public static func zoneEntry(zoneName: String, cameraName: String) -> String {
+        "区域闯入 Zone entry: \(zoneName) @ \(cameraName)"
+    }
+}
