@@ -49,12 +49,14 @@ let package = Package(
             "ControlProtocol", "ControlClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Helpers shared by the tests that need real clips, servers and processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     ],
     swiftLanguageModes: [.v6]

@@ -89,7 +89,8 @@ extension GridwatchConfig {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
         try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras"])
-        let daemon = try parseDaemon(root["daemon"])
+        let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
 
         var grids: [GridConfig] = []
@@ -111,7 +112,6 @@ extension GridwatchConfig {
         }
 
         var cameras: [CameraConfig] = []
-        let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         for node in try root["cameras"].items() {
             let camera = try parseCamera(node, grids: grids, defaults: analysis, baseDirectory: baseDirectory)
             if cameras.contains(where: { $0.id == camera.id }) { throw node["id"].error("duplicate camera id '\(camera.id)'") }
@@ -129,11 +129,16 @@ extension GridwatchConfig {
         return id
     }
 
-    private static func parseDaemon(_ node: ConfigNode) throws(ConfigError) -> DaemonSettings {
+    /// Relative paths in the configuration are relative to the configuration file's folder.
+    private static func resolve(_ path: String, against base: URL) -> String {
+        path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
         try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "log_level"])
         var d = DaemonSettings()
-        d.dataDirectory = try node["data_dir"].string(default: d.dataDirectory)
-        d.socketPath = try node["socket"].string(default: d.socketPath)
+        d.dataDirectory = resolve(try node["data_dir"].string(default: d.dataDirectory), against: baseDirectory)
+        d.socketPath = resolve(try node["socket"].string(default: d.socketPath), against: baseDirectory)
         if !node["socket_mode"].isMissing {
             let text = try node["socket_mode"].string()
             guard let mode = Int(text, radix: 8), (0...0o777).contains(mode) else {
@@ -182,7 +187,7 @@ extension GridwatchConfig {
                 throw node["source"].error("unsupported scheme '\(scheme)' in \(Redaction.redact(source)) (use rtsp:// or a file path)")
             }
         } else {
-            if !source.hasPrefix("/") { source = baseDirectory.appendingPathComponent(source).path }
+            source = resolve(source, against: baseDirectory)
         }
         let loop = try node["loop"].bool(default: false)
         if loop && !isFile { throw node["loop"].error("only file sources can loop") }

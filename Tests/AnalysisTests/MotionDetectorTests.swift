@@ -1,0 +1,117 @@
+import Analysis
+import Testing
+
+@Suite struct MotionDetectorTests {
+    var settings: MotionSettings {
+        var s = MotionSettings()
+        s.warmupFrames = 5
+        return s
+    }
+
+    @Test func reportsNothingWhileLearning() {
+        // Given a detector still in warm-up
+        var detector = MotionDetector(settings: settings)
+        var frame = SyntheticFrames.background()
+        SyntheticFrames.drawBox(&frame, x: 100, y: 60, width: 20, height: 40)
+        // When the first frames already contain a moving object
+        for _ in 0..<4 { #expect(detector.detect(frame).isEmpty) }
+        // Then nothing is reported and the detector is not ready
+        #expect(!detector.isReady)
+    }
+
+    @Test func findsABoxThatAppearsAfterWarmUp() throws {
+        var detector = MotionDetector(settings: settings)
+        let empty = SyntheticFrames.background()
+        for _ in 0..<6 { _ = detector.detect(empty) }
+        #expect(detector.isReady)
+        var frame = empty
+        SyntheticFrames.drawBox(&frame, x: 100, y: 60, width: 20, height: 40)
+        let blobs = detector.detect(frame)
+        #expect(blobs.count == 1)
+        let blob = try #require(blobs.first)
+        // Dilation may grow the box by a pixel on each side.
+        #expect(abs(blob.box.minX - 100) <= 1 && abs(blob.box.maxX - 119) <= 1)
+        #expect(abs(blob.box.minY - 60) <= 1 && abs(blob.box.maxY - 99) <= 1)
+        #expect(abs(blob.footPoint.x - 110.0 / 320) < 0.01)
+        #expect(abs(blob.footPoint.y - 100.0 / 180) < 0.01)
+    }
+
+    @Test func ignoresSensorNoise() {
+        var detector = MotionDetector(settings: settings)
+        var noise = SyntheticFrames.Noise(seed: 42)
+        for i in 0..<40 {
+            let frame = SyntheticFrames.background(level: 100, noise: 8, noise: &noise)
+            let blobs = detector.detect(frame)
+            if i >= settings.warmupFrames { #expect(blobs.isEmpty, "frame \(i): \(blobs)") }
+        }
+    }
+
+    @Test func relearnsInsteadOfAlertingOnAGlobalBrightnessJump() {
+        var detector = MotionDetector(settings: settings)
+        for _ in 0..<10 { _ = detector.detect(SyntheticFrames.background(level: 80)) }
+        // The IR cut filter switches: every pixel jumps by 60 levels at once.
+        let bright = SyntheticFrames.background(level: 140)
+        for _ in 0..<10 { #expect(detector.detect(bright).isEmpty) }
+    }
+
+    @Test func ignoresSpecksBelowTheMinimumSize() {
+        var detector = MotionDetector(settings: settings)
+        let empty = SyntheticFrames.background()
+        for _ in 0..<6 { _ = detector.detect(empty) }
+        var frame = empty
+        SyntheticFrames.drawBox(&frame, x: 10, y: 10, width: 2, height: 2)
+        #expect(detector.detect(frame).isEmpty)
+    }
+
+    @Test func startsOverAtANewResolution() {
+        var detector = MotionDetector(settings: settings)
+        for _ in 0..<6 { _ = detector.detect(SyntheticFrames.background()) }
+        #expect(detector.isReady)
+        var small = SyntheticFrames.background(width: 160, height: 90)
+        SyntheticFrames.drawBox(&small, x: 10, y: 10, width: 20, height: 20)
+        #expect(detector.detect(small).isEmpty)
+        #expect(!detector.isReady)
+    }
+}
+
+@Suite struct ConnectedComponentsTests {
+    @Test func separatesRegionsAndMeasuresThem() {
+        let width = 20, height = 10
+        var mask = [UInt8](repeating: 0, count: width * height)
+        for y in 1...3 { for x in 1...3 { mask[y * width + x] = 255 } }
+        for y in 5...8 { for x in 10...15 { mask[y * width + x] = 255 } }
+        let blobs = ConnectedComponents.blobs(mask: mask, width: width, height: height, minArea: 1)
+        #expect(blobs.count == 2)
+        #expect(Set(blobs.map(\.area)) == [9, 24])
+        let big = blobs.first { $0.area == 24 }!
+        #expect(big.box == PixelBox(minX: 10, minY: 5, maxX: 15, maxY: 8))
+    }
+
+    @Test func joinsDiagonalNeighbours() {
+        let width = 5, height = 5
+        var mask = [UInt8](repeating: 0, count: 25)
+        for i in 0..<5 { mask[i * width + i] = 255 }
+        #expect(ConnectedComponents.blobs(mask: mask, width: width, height: height, minArea: 1).count == 1)
+    }
+
+    @Test(arguments: [(1, 2), (2, 1), (9, 1), (10, 0)])
+    func filtersByArea(minArea: Int, expected: Int) {
+        let width = 20, height = 10
+        var mask = [UInt8](repeating: 0, count: width * height)
+        mask[0] = 255
+        for y in 4...6 { for x in 4...6 { mask[y * width + x] = 255 } }
+        #expect(ConnectedComponents.blobs(mask: mask, width: width, height: height, minArea: minArea).count == expected)
+    }
+}
+
+@Suite struct MorphologyTests {
+    @Test func openingRemovesSpecksAndKeepsSolidRegions() {
+        let width = 12, height = 12
+        var mask = [UInt8](repeating: 0, count: width * height)
+        mask[1 * width + 1] = 255
+        for y in 4...9 { for x in 4...9 { mask[y * width + x] = 255 } }
+        let opened = Morphology.open(mask, width: width, height: height)
+        #expect(opened[1 * width + 1] == 0)
+        #expect(opened.filter { $0 != 0 }.count == 36)
+    }
+}

@@ -1,0 +1,117 @@
+import Analysis
+import Testing
+
+@Suite struct PolygonTests {
+    let square = Polygon([Point(x: 0.2, y: 0.2), Point(x: 0.6, y: 0.2), Point(x: 0.6, y: 0.6), Point(x: 0.2, y: 0.6)])
+
+    @Test(arguments: [
+        (0.4, 0.4, true), (0.1, 0.4, false), (0.7, 0.4, false), (0.4, 0.1, false), (0.4, 0.7, false), (0.59, 0.59, true),
+    ])
+    func containsPointsInsideOnly(x: Double, y: Double, inside: Bool) {
+        #expect(square.contains(Point(x: x, y: y)) == inside)
+    }
+
+    @Test func handlesConcaveShapes() {
+        // An L shape: the notch at the top right is outside.
+        let l = Polygon([Point(x: 0, y: 0), Point(x: 0.5, y: 0), Point(x: 0.5, y: 0.5), Point(x: 1, y: 0.5), Point(x: 1, y: 1), Point(x: 0, y: 1)])
+        #expect(l.contains(Point(x: 0.25, y: 0.25)))
+        #expect(!l.contains(Point(x: 0.75, y: 0.25)))
+        #expect(l.contains(Point(x: 0.75, y: 0.75)))
+    }
+
+    @Test func degeneratePolygonsContainNothing() {
+        #expect(!Polygon([Point(x: 0, y: 0), Point(x: 1, y: 1)]).contains(Point(x: 0.5, y: 0.5)))
+        #expect(Polygon([Point(x: 0, y: 0), Point(x: 1, y: 1), Point(x: 0.5, y: 0.5)]).doubleSignedArea == 0)
+    }
+}
+
+@Suite struct ZoneOccupancyTests {
+    let spec = ZoneSpec(id: "z", polygon: Polygon([]), enterFrames: 2, exitFrames: 3)
+
+    func run(_ pattern: [Bool]) -> [ZoneOccupancy.Transition] {
+        var occupancy = ZoneOccupancy()
+        return pattern.compactMap { occupancy.update(anyInside: $0, spec: spec) }
+    }
+
+    @Test func entersAfterConsecutiveFramesAndExitsAfterMore() {
+        #expect(run([false, true, true, true, false, false, false]) == [.entered, .exited])
+    }
+
+    @Test func aSingleFrameInsideIsNotAnEntry() {
+        #expect(run([true, false, true, false, true, false]) == [])
+    }
+
+    @Test func flickeringOnTheEdgeGivesOneEntry() {
+        // Given an object standing on the zone's edge, detected inside on most frames
+        let flicker: [Bool] = [true, true, false, true, false, false, true, true, false, true, true, false]
+        // Then it enters once and never leaves (never 3 frames in a row outside)
+        #expect(run(flicker) == [.entered])
+    }
+}
+
+@Suite struct CameraAnalyzerTests {
+    /// A box walks left to right across the frame, through a zone in the middle.
+    @Test func aBoxWalkingThroughAZoneEntersOnceAndLeavesOnce() {
+        var settings = MotionSettings()
+        settings.warmupFrames = 5
+        let zone = ZoneSpec(id: "middle", polygon: Polygon([
+            Point(x: 0.4, y: 0.3), Point(x: 0.6, y: 0.3), Point(x: 0.6, y: 0.9), Point(x: 0.4, y: 0.9),
+        ]))
+        var analyzer = CameraAnalyzer(motion: settings, zones: [zone])
+        var noise = SyntheticFrames.Noise(seed: 7)
+        var events: [AnalysisEvent] = []
+        for i in 0..<80 {
+            var frame = SyntheticFrames.background(level: 90, noise: 5, noise: &noise)
+            if i >= 10 { SyntheticFrames.drawBox(&frame, x: (i - 10) * 5, y: 80, width: 16, height: 40) }
+            events += analyzer.process(frame, time: Double(i) / 5).events
+        }
+        #expect(events.map(\.kind) == [.zoneEnter, .zoneExit])
+        #expect(events.allSatisfy { $0.zoneID == "middle" })
+        let entry = events[0]
+        // The foot point crosses x = 0.4 (128 px) when the box's left edge is near 120 px: frame 34.
+        #expect(entry.time > 6.5 && entry.time < 7.6, "entered at \(entry.time)")
+        #expect(entry.blob != nil)
+    }
+
+    @Test func resetForgetsOccupancy() {
+        var settings = MotionSettings()
+        settings.warmupFrames = 2
+        let zone = ZoneSpec(id: "all", polygon: Polygon([Point(x: 0, y: 0), Point(x: 1, y: 0), Point(x: 1, y: 1), Point(x: 0, y: 1)]))
+        var analyzer = CameraAnalyzer(motion: settings, zones: [zone])
+        let empty = SyntheticFrames.background()
+        for _ in 0..<3 { _ = analyzer.process(empty, time: 0) }
+        var busy = empty
+        SyntheticFrames.drawBox(&busy, x: 100, y: 50, width: 20, height: 40)
+        var kinds: [AnalysisEvent.Kind] = []
+        for _ in 0..<3 { kinds += analyzer.process(busy, time: 1).events.map(\.kind) }
+        #expect(kinds == [.zoneEnter])
+        analyzer.reset()
+        #expect(!analyzer.isReady)
+    }
+}
+
+@Suite struct FrameSamplerTests {
+    @Test(arguments: [(10.0, 5.0, 50), (25.0, 5.0, 50), (3.0, 5.0, 30), (5.0, 5.0, 50), (30.0, 2.0, 20)])
+    func takesAboutTheRequestedRate(streamFPS: Double, analysisFPS: Double, expected: Int) {
+        var sampler = FrameSampler(fps: analysisFPS)
+        let frames = Int(streamFPS * 10)
+        var taken = 0
+        for i in 0..<frames where sampler.take(Double(i) / streamFPS) { taken += 1 }
+        #expect(abs(taken - expected) <= 1, "took \(taken) of \(frames)")
+    }
+
+    @Test func takesEveryOtherFrameOfATenFPSStreamAtFive() {
+        var sampler = FrameSampler(fps: 5)
+        var taken: [Int] = []
+        // Timestamps with a little jitter, as RTP clocks give them.
+        for i in 0..<20 where sampler.take(Double(i) / 10 + (i % 3 == 0 ? 0.004 : -0.003)) { taken.append(i) }
+        #expect(taken == Array(stride(from: 0, to: 20, by: 2)))
+    }
+
+    @Test func startsOverAfterAJumpBack() {
+        var sampler = FrameSampler(fps: 5)
+        for i in 0..<100 { _ = sampler.take(Double(i) / 10) }
+        let taken = sampler.take(0)
+        #expect(taken)
+    }
+}

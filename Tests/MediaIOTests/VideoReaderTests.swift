@@ -1,0 +1,182 @@
+import Foundation
+import MediaIO
+import Testing
+import TestSupport
+
+/// Real FFmpeg decoding of clips made by the ffmpeg CLI in the test.
+@Suite(.serialized) struct VideoReaderTests {
+    @Test func decodesAnH264ClipFrameByFrame() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 3, size: "320x240", fps: 10)
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
+        #expect(reader.info.codec == "h264")
+        #expect(reader.info.width == 320 && reader.info.height == 240)
+        #expect(reader.info.frameRate == 10)
+        var times: [Double] = []
+        while let frame = try reader.nextFrame() {
+            #expect(frame.width == 320 && frame.height == 240)
+            times.append(frame.time)
+        }
+        #expect(times.count == 30)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(abs((times.last! - times.first!) - 2.9) < 0.01)
+        #expect(reader.stats.decodeErrors == 0)
+    }
+
+    @Test(arguments: ["libx265", "mjpeg"])
+    func decodesOtherCameraCodecs(codec: String) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mkv"), seconds: 1, size: "320x240", fps: 10, codec: codec)
+        let reader = try VideoReader(url: dir.path("clip.mkv"), options: .init(), interrupt: InterruptState())
+        #expect(reader.info.codec == (codec == "libx265" ? "hevc" : "mjpeg"))
+        var count = 0
+        while try reader.nextFrame() != nil { count += 1 }
+        #expect(count == 10)
+    }
+
+    @Test func loopsAFileWithAdvancingTime() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "160x120", fps: 10)
+        var options = VideoReader.Options()
+        options.loop = true
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: options, interrupt: InterruptState())
+        var times: [Double] = []
+        while times.count < 35, let frame = try reader.nextFrame() { times.append(frame.time) }
+        #expect(times.count == 35)
+        #expect(reader.stats.loops == 3)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "\(times)")
+        // Frame spacing stays one frame interval across the loop boundary.
+        #expect(abs(times[10] - times[9] - 0.1) < 0.001)
+    }
+
+    @Test func scalesToAGrayFrame320Wide() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "1280x720", fps: 10)
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
+        let scaler = try GrayScaler(width: 320)
+        let frame = try #require(try reader.nextFrame())
+        let gray = try scaler.gray(frame)
+        #expect(gray.width == 320 && gray.height == 180)
+        #expect(gray.pixels.count == 320 * 180)
+        // testsrc2 is colourful: the gray image is not flat.
+        #expect(Set(gray.pixels).count > 20)
+    }
+
+    @Test func encodesAFullResolutionJPEGThatDecodesAgain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "640x360", fps: 10)
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
+        let frame = try #require(try reader.nextFrame())
+        let jpeg = try JPEGEncoder().encode(frame)
+        #expect(Array(jpeg.prefix(2)) == [0xFF, 0xD8])
+        #expect(Array(jpeg.suffix(2)) == [0xFF, 0xD9])
+        let path = dir.path("snap.jpg")
+        try Data(jpeg).write(to: URL(fileURLWithPath: path))
+        let back = try VideoReader(url: path, options: .init(), interrupt: InterruptState())
+        #expect(back.info.codec == "mjpeg")
+        #expect(back.info.width == 640 && back.info.height == 360)
+        #expect(try back.nextFrame() != nil)
+    }
+
+    @Test func aMissingFileIsAClearError() {
+        #expect {
+            _ = try VideoReader(url: "/nonexistent/clip.mp4", options: .init(), interrupt: InterruptState())
+        } throws: { error in
+            (error as? FFmpegError)?.function == "avformat_open_input" && "\(error)".contains("No such file")
+        }
+    }
+
+    @Test func aTruncatedFileDecodesWhatItCanAndEnds() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // An MPEG-TS stream cut in the middle, as a recording interrupted by a power cut.
+        try Clips.testPattern(dir.path("clip.ts"), seconds: 3, size: "320x240", fps: 10)
+        let full = try Data(contentsOf: URL(fileURLWithPath: dir.path("clip.ts")))
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: dir.path("cut.ts")))
+        let reader = try VideoReader(url: dir.path("cut.ts"), options: .init(), interrupt: InterruptState())
+        var count = 0
+        while try reader.nextFrame() != nil { count += 1 }
+        #expect(count > 5 && count < 30)
+    }
+}
+
+/// A TCP port that accepts connections and never says anything: a hung camera.
+final class SilentListener {
+    let fd: Int32
+    let port: Int
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            close(fd)
+            throw CommandFailed(command: "bind", status: errno, output: "")
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+    deinit { close(fd) }
+}
+
+@Suite(.serialized) struct InterruptTests {
+    @Test func openingASilentCameraGivesUpAtTheDeadline() throws {
+        let listener = try SilentListener()
+        var options = VideoReader.Options()
+        options.input.openTimeout = 1.5
+        options.input.socketTimeout = 30
+        let started = Date()
+        #expect {
+            _ = try VideoReader(url: "rtsp://user:pw@127.0.0.1:\(listener.port)/cam", options: options, interrupt: InterruptState())
+        } throws: { error in
+            "\(error)".contains("timed out")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 1.4 && elapsed < 5, "took \(elapsed) s")
+    }
+
+    @Test func stopInterruptsABlockingOpenAtOnce() throws {
+        let listener = try SilentListener()
+        var options = VideoReader.Options()
+        options.input.openTimeout = 60
+        let interrupt = InterruptState()
+        let stopper = Thread { usleep(300_000); interrupt.stop() }
+        let started = Date()
+        stopper.start()
+        #expect {
+            _ = try VideoReader(url: "rtsp://127.0.0.1:\(listener.port)/cam", options: options, interrupt: interrupt)
+        } throws: { error in
+            "\(error)".contains("stopped")
+        }
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+}
+
+@Suite struct RedactionTests {
+    @Test(arguments: [
+        ("rtsp://admin:12345@10.0.0.2:554/Streaming/101", "rtsp://***@10.0.0.2:554/Streaming/101"),
+        ("rtsp://10.0.0.2/live", "rtsp://10.0.0.2/live"),
+        ("open rtsp://u:p@h/x failed; retry rtsp://v:q@k/y", "open rtsp://***@h/x failed; retry rtsp://***@k/y"),
+        ("rtsp://user:p%40ss@cam.local", "rtsp://***@cam.local"),
+        ("/var/lib/clip.mp4", "/var/lib/clip.mp4"),
+    ])
+    func removesCredentials(input: String, expected: String) {
+        #expect(Redaction.redact(input) == expected)
+    }
+}
+
+@Suite struct FFmpegErrorTests {
+    @Test func describesCodesWithFFmpegsMessage() {
+        let e = FFmpegError(code: -2, function: "avformat_open_input")
+        #expect(e.description == "avformat_open_input: No such file or directory")
+    }
+}

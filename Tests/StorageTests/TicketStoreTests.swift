@@ -1,0 +1,89 @@
+import Foundation
+import Storage
+import Testing
+import TestSupport
+import Tickets
+
+/// A fresh store in its own temporary folder, with one grid, camera and zone.
+func makeStore() throws -> (TicketStore, TemporaryDirectory) {
+    let dir = try TemporaryDirectory("gridwatch-store")
+    let store = try TicketStore(directory: dir.url)
+    try store.syncTopology(
+        grids: [GridRecord(id: "village", name: "东村", parentId: "town", level: "village"), GridRecord(id: "town", name: "镇", parentId: nil, level: "town")],
+        cameras: [CameraRecord(id: "cam1", name: "东门", gridId: "village", sourceRedacted: "rtsp://***@10.0.0.2/1")],
+        zones: [ZoneRecord(cameraId: "cam1", id: "z1", name: "河堤", gridId: nil, polygon: "[[0,0],[1,0],[1,1]]")])
+    return (store, dir)
+}
+
+func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], at date: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> Alert {
+    Alert(cameraID: "cam1", zoneID: zone, gridID: "village", category: .intrusion, severity: .medium,
+          title: "区域闯入 Zone entry", occurredAt: date, snapshotJPEG: snapshot)
+}
+
+@Suite struct TicketStoreTests {
+    @Test func opensInWALModeAndPassesIntegrityCheck() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        #expect(try store.journalMode() == "wal")
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func openTicketWritesTheSnapshotTheRowAndTheFirstEvent() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let now = Date(timeIntervalSince1970: 1_800_000_100)
+        let ticket = try store.openTicket(alert(), at: now)
+        #expect(ticket.id == 1)
+        #expect(ticket.state == .new)
+        let url = try #require(store.snapshotURL(of: ticket))
+        #expect(try Data(contentsOf: url) == Data([0xFF, 0xD8, 0xFF, 0xD9]))
+        #expect(url.path.hasPrefix(dir.url.path + "/snapshots/"))
+        let stored = try #require(try store.ticket(id: 1))
+        #expect(stored == ticket)
+        let events = try store.events(ticketID: 1)
+        #expect(events.count == 1)
+        #expect(events[0].kind == "created" && events[0].toState == .new && events[0].actor == "gridwatchd")
+    }
+
+    @Test func listsNewestFirstWithFiltersAndCounts() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        for i in 0..<5 {
+            _ = try store.openTicket(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date())
+        }
+        let all = try store.tickets()
+        #expect(all.map(\.id) == [5, 4, 3, 2, 1])
+        #expect(try store.tickets(TicketQuery(zoneID: "z1")).map(\.id) == [5, 3, 1])
+        #expect(try store.tickets(TicketQuery(limit: 2, offset: 1)).map(\.id) == [4, 3])
+        #expect(try store.ticketCount(matching: TicketQuery(zoneID: "z1", limit: 1)) == 3)
+        #expect(try store.tickets(TicketQuery(state: .closed)).isEmpty)
+    }
+
+    @Test func theAuditTrailCannotBeRewritten() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        _ = try store.openTicket(alert(), at: Date())
+        let db = try openRaw(store.databasePath)
+        #expect(throws: (any Error).self) { try db.execute("UPDATE ticket_events SET actor = 'someone else'") }
+        #expect(throws: (any Error).self) { try db.execute("DELETE FROM ticket_events") }
+        #expect(try store.events(ticketID: 1).first?.actor == "gridwatchd")
+    }
+
+    @Test func refusesATicketForAnUnknownCamera() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        var bad = alert()
+        bad.cameraID = "nope"
+        #expect(throws: (any Error).self) { _ = try store.openTicket(bad, at: Date()) }
+        #expect(try store.ticketCount() == 0)
+    }
+
+    @Test func survivesReopening() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        _ = try store.openTicket(alert(), at: Date())
+        let again = try TicketStore(directory: dir.url)
+        #expect(try again.ticketCount() == 1)
+        #expect(try again.integrityCheck() == "ok")
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where things are: the package root, the built executables, the test tools.
+public enum Paths {
+    public static let packageRoot: URL = {
+        // Tests/TestSupport/TestSupport.swift → package root
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }()
+
+    /// The folder holding the built products (next to the running test bundle).
+    public static let products: URL = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }()
+
+    public static func executable(_ name: String) -> URL {
+        let beside = products.appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return packageRoot.appendingPathComponent(".build/debug/\(name)")
+    }
+
+    public static let rtspServerScript = packageRoot.appendingPathComponent("Tests/Tools/rtsp_server.py")
+}
+
+/// A fresh folder under /tmp, removed by `remove()`.
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
+    public init(_ prefix: String = "gridwatch-test") throws {
+        url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+public struct CommandFailed: Error, CustomStringConvertible {
+    public let command: String
+    public let status: Int32
+    public let output: String
+    public var description: String { "\(command) exited \(status): \(output)" }
+    public init(command: String, status: Int32, output: String) {
+        self.command = command
+        self.status = status
+        self.output = output
+    }
+}
+
+/// Run a command to completion; throws with its output when it fails.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let output = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+        throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: process.terminationStatus, output: output)
+    }
+    return output
+}
+
+/// Test clips, made with the ffmpeg CLI. Provenance: generated here, nothing is downloaded.
+public enum Clips {
+    public static let ffmpeg = "/usr/bin/ffmpeg"
+
+    /// `seconds` of FFmpeg's test pattern in `codec` (libx264, libx265, mjpeg ...).
+    public static func testPattern(_ path: String, seconds: Int = 3, size: String = "320x240", fps: Int = 10, codec: String = "libx264") throws {
+        var args = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(fps):duration=\(seconds)"]
+        switch codec {
+        case "libx264": args += ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "\(fps)", "-pix_fmt", "yuv420p"]
+        case "libx265": args += ["-c:v", "libx265", "-preset", "veryfast", "-x265-params", "bframes=0:log-level=error", "-g", "\(fps)", "-pix_fmt", "yuv420p"]
+        default: args += ["-c:v", codec, "-pix_fmt", codec == "mjpeg" ? "yuvj420p" : "yuv420p"]
+        }
+        try runCommand(ffmpeg, args + [path])
+    }
+
+    /// A gray, slightly noisy scene in which a light box (40×80 at 640×360) walks from
+    /// left to right between `start` and `start + 10` seconds, then the scene stays empty.
+    /// Its foot point is at y = 300/360 ≈ 0.83; its centre crosses x = 0.5 at start + 4.3 s.
+    public static func walkingBox(_ path: String, seconds: Int = 20, start: Int = 2, fps: Int = 10) throws {
+        let filter = "[0]noise=alls=6:allf=t[bg];[bg][1]overlay=x='if(between(t,\(start),\(start + 10)),40+(t-\(start))*60,-200)':y=220:eval=frame"
+        try runCommand(ffmpeg, [
+            "-v", "error", "-y",
+            "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=\(fps):d=\(seconds)",
+            "-f", "lavfi", "-i", "color=c=0xe0e0e0:s=40x80:r=\(fps):d=\(seconds)",
+            "-filter_complex", filter,
+            "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "\(fps)", "-pix_fmt", "yuv420p", path,
+        ])
+    }
+}
+
+/// A child process whose standard output is read line by line; killed on `stop()`.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `process` and the line buffer are used from the owning test only.
+    public let process: Process
+    private let output: Pipe
+    private var buffer: [UInt8] = []
+    public let logPath: String?
+
+    /// Starts `executable`; stderr goes to `logPath` when given (else it is discarded).
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String? = nil) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        output = Pipe()
+        process.standardOutput = output
+        self.logPath = logPath
+        if let logPath {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: logPath)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// The next line on stdout, waiting at most `timeout` seconds; nil at end or on timeout.
+    public func readLine(timeout: Double) -> String? {
+        let fd = output.fileHandleForReading.fileDescriptor
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return nil }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, Int32(left * 1000))
+            if ready <= 0 { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return nil }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Wait for exit at most `timeout` seconds; the exit status, or nil if still running.
+    public func wait(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            usleep(20_000)
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// SIGTERM, then SIGKILL if it has not gone within `grace` seconds.
+    public func stop(grace: Double = 5) {
+        guard process.isRunning else { return }
+        signal(SIGTERM)
+        if wait(timeout: grace) == nil {
+            signal(SIGKILL)
+            _ = wait(timeout: 5)
+        }
+    }
+
+    public var log: String {
+        logPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+    }
+
+    deinit { stop(grace: 1) }
+}
+
+/// GStreamer's rtsp-server serving a file on 127.0.0.1, through the system python3.
+public final class RTSPServer: @unchecked Sendable {
+    // @unchecked: immutable after init; the child is only stopped from the owning test.
+    public let child: ChildProcess
+    public let url: String
+
+    public init(file: String, loop: Bool = false, shared: Bool = false, port: Int = 0, path: String = "/cam", user: String? = nil, password: String? = nil) throws {
+        var args = [Paths.rtspServerScript.path, file, "--port", "\(port)", "--path", path]
+        if loop { args.append("--loop") }
+        if shared { args.append("--shared") }
+        if let user { args += ["--user", user, "--password", password ?? ""] }
+        child = try ChildProcess("/usr/bin/python3", args, logPath: NSTemporaryDirectory() + "rtsp-server-\(UUID().uuidString.prefix(8)).log")
+        guard let line = child.readLine(timeout: 30), line.hasPrefix("READY ") else {
+            let log = child.log
+            child.stop()
+            throw CommandFailed(command: "rtsp_server.py", status: -1, output: "did not report READY: \(log)")
+        }
+        url = String(line.dropFirst("READY ".count))
+    }
+
+    public func stop() { child.stop() }
+}
+
+/// Poll `condition` every `interval` seconds until it holds or `timeout` passes.
+/// For waiting on a daemon's observable state, where no signal is offered.
+public func waitUntil(timeout: Double, interval: Double = 0.2, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(UInt32(interval * 1_000_000))
+    }
+    return try condition()
+}
