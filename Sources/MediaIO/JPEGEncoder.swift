@@ -7,6 +7,8 @@ public final class JPEGEncoder {
     private var size: (Int32, Int32) = (0, 0)
     private let scaler: Scaler
     private let packet: Packet
+    /// Encoders expect increasing timestamps; each picture gets the next one.
+    private var nextPTS: Int64 = 0
     /// mjpeg's quantiser scale: 2 (best) to 31 (worst).
     public let quality: Int
 
@@ -19,6 +21,7 @@ public final class JPEGEncoder {
     private func prepare(width: Int32, height: Int32) throws(FFmpegError) {
         if context != nil, size == (width, height) { return }
         avcodec_free_context(&context)
+        nextPTS = 0
         guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
             throw FFmpegError(message: "mjpeg encoder not available", function: "avcodec_find_encoder")
         }
@@ -44,7 +47,8 @@ public final class JPEGEncoder {
         let source = frame.frame
         try prepare(width: source.width, height: source.height)
         let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
-        yuv.pointer.pointee.pts = 0
+        yuv.pointer.pointee.pts = nextPTS
+        nextPTS += 1
         yuv.pointer.pointee.quality = context!.pointee.global_quality
         try ffrequire(avcodec_send_frame(context, yuv.pointer), "avcodec_send_frame")
         packet.unref()

@@ -72,7 +72,10 @@ import TestSupport
         try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "640x360", fps: 10)
         let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
         let frame = try #require(try reader.nextFrame())
-        let jpeg = try JPEGEncoder().encode(frame)
+        let encoder = try JPEGEncoder()
+        // The encoder serves a camera for its lifetime: it must encode again and again.
+        for _ in 0..<3 { _ = try encoder.encode(frame) }
+        let jpeg = try encoder.encode(frame)
         #expect(Array(jpeg.prefix(2)) == [0xFF, 0xD8])
         #expect(Array(jpeg.suffix(2)) == [0xFF, 0xD9])
         let path = dir.path("snap.jpg")

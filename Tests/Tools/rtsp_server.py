@@ -20,8 +20,9 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def load_access_units(path):
@@ -101,8 +102,9 @@ def main():
     parser.add_argument("--path", default="/cam", help="mount path")
     parser.add_argument("--loop", action="store_true", help="loop the file forever")
     parser.add_argument("--shared", action="store_true", help="one stream for all clients")
-    parser.add_argument("--user", help="require this user (basic and digest auth)")
+    parser.add_argument("--user", help="require this user and password")
     parser.add_argument("--password", help="password for --user")
+    parser.add_argument("--auth", choices=["basic", "digest"], default="basic", help="authentication method for --user")
     args = parser.parse_args()
 
     Gst.init(None)
@@ -114,14 +116,16 @@ def main():
     factory.set_shared(args.shared)
     if args.user:
         auth = GstRtspServer.RTSPAuth()
-        auth.set_supported_methods(GstRtspServer.RTSPAuthMethod.BASIC | GstRtspServer.RTSPAuthMethod.DIGEST)
-        token = GstRtspServer.RTSPToken.new({GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE: "user"})
+        # The Python binding takes one method, not a set of flags.
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST if args.auth == "digest" else GstRtsp.RTSPAuthMethod.BASIC)
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), token)
         auth.add_digest(args.user, args.password or "", token)
         server.set_auth(auth)
         perms = GstRtspServer.RTSPPermissions()
-        perms.add_role("user", {GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS: True,
-                                GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT: True})
+        perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+        perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
         factory.set_permissions(perms)
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
