@@ -21,6 +21,10 @@ static inline int cff_averror_eof(void) { return AVERROR_EOF; }
 static inline int cff_averror_exit(void) { return AVERROR_EXIT; }
 /// AVERROR_INVALIDDATA, same reason.
 static inline int cff_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+/// AVERROR_HTTP_UNAUTHORIZED (RTSP 401 too), built with FFERRTAG.
+static inline int cff_averror_http_unauthorized(void) { return AVERROR_HTTP_UNAUTHORIZED; }
+/// AVERROR_HTTP_FORBIDDEN (RTSP 403 too), same reason.
+static inline int cff_averror_http_forbidden(void) { return AVERROR_HTTP_FORBIDDEN; }
 /// AV_NOPTS_VALUE is a cast expression Swift does not import.
 static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// av_err2str uses a compound literal; this writes into the caller's buffer.

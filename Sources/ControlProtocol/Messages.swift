@@ -62,25 +62,64 @@ public struct HealthResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// A camera's record stream (main stream kept as packets for evidence, never decoded).
+public struct RecordStatus: Codable, Sendable, Equatable {
+    public var source: String
+    public var state: String
+    public var codec: String?
+    public var width: Int?
+    public var height: Int?
+    public var packets: Int
+    public var reconnects: Int
+    /// Seconds of packets held, from a keyframe.
+    public var bufferedSeconds: Double
+    public var bufferedBytes: Int
+    public var lastError: String?
+
+    public init(source: String, state: String, codec: String?, width: Int?, height: Int?, packets: Int, reconnects: Int, bufferedSeconds: Double, bufferedBytes: Int, lastError: String?) {
+        self.source = source
+        self.state = state
+        self.codec = codec
+        self.width = width
+        self.height = height
+        self.packets = packets
+        self.reconnects = reconnects
+        self.bufferedSeconds = bufferedSeconds
+        self.bufferedBytes = bufferedBytes
+        self.lastError = lastError
+    }
+}
+
 /// One camera's health, as `GET /v1/cameras` lists it.
 public struct CameraStatus: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var gridId: String
-    /// The source with credentials removed.
+    /// The detect stream's source with credentials removed.
     public var source: String
-    /// connecting, streaming, backoff, stopped
+    /// connecting, streaming, stalled, backoff, offline, auth_failed, stopped
     public var state: String
     public var codec: String?
     public var width: Int?
     public var height: Int?
+    /// Decoded frames per second with advancing timestamps, over the last 5 s.
+    public var inputFps: Double
+    /// Frames analysed per second, over the last 5 s.
+    public var analysedFps: Double
     public var framesDecoded: Int
     public var framesAnalysed: Int
+    /// Frames the analysis could not keep up with (replaced before it read them).
+    public var framesDropped: Int
+    /// Packets the decoder rejected as corrupt.
+    public var decodeErrors: Int
     public var reconnects: Int
     public var lastFrameAt: Date?
+    /// Set once the camera has been down past `offline_after`.
+    public var offlineSince: Date?
     public var lastError: String?
+    public var record: RecordStatus?
 
-    public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, framesDecoded: Int, framesAnalysed: Int, reconnects: Int, lastFrameAt: Date?, lastError: String?) {
+    public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, inputFps: Double, analysedFps: Double, framesDecoded: Int, framesAnalysed: Int, framesDropped: Int, decodeErrors: Int, reconnects: Int, lastFrameAt: Date?, offlineSince: Date?, lastError: String?, record: RecordStatus?) {
         self.id = id
         self.name = name
         self.gridId = gridId
@@ -89,11 +128,17 @@ public struct CameraStatus: Codable, Sendable, Equatable {
         self.codec = codec
         self.width = width
         self.height = height
+        self.inputFps = inputFps
+        self.analysedFps = analysedFps
         self.framesDecoded = framesDecoded
         self.framesAnalysed = framesAnalysed
+        self.framesDropped = framesDropped
+        self.decodeErrors = decodeErrors
         self.reconnects = reconnects
         self.lastFrameAt = lastFrameAt
+        self.offlineSince = offlineSince
         self.lastError = lastError
+        self.record = record
     }
 }
 

@@ -7,12 +7,12 @@ import Tickets
 /// never waiting longer than `stopTimeout` for a camera that hangs.
 public final class CameraManager: Service, Sendable {
     let workers: [CameraWorker]
-    private let alerts: AsyncStream<Alert>.Continuation
+    private let commands: AsyncStream<TicketCommand>.Continuation
     private let logger: Logger
     let stopTimeout: Double
 
-    init(config: GridwatchConfig, alerts: AsyncStream<Alert>.Continuation, logger: Logger, stopTimeout: Double = 1) {
-        self.alerts = alerts
+    init(config: GridwatchConfig, commands: AsyncStream<TicketCommand>.Continuation, logger: Logger, stopTimeout: Double = 1) {
+        self.commands = commands
         self.logger = logger
         self.stopTimeout = stopTimeout
         workers = config.cameras.map { camera in
@@ -20,17 +20,48 @@ public final class CameraManager: Service, Sendable {
                 config: camera,
                 gridForZone: { zone in zone.grid ?? camera.grid },
                 logger: logger,
-                onAlert: { alert in alerts.yield(alert) })
+                onAlert: { alert in commands.yield(.alert(alert)) })
         }
     }
 
     public func run() async throws {
         for worker in workers { worker.start() }
         logger.info("cameras started", metadata: ["cameras": "\(workers.count)"])
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            var trackers = self.workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter)) }
+            while !Task.isCancelled {
+                self.checkHealth(&trackers, now: Date())
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
         await stopAll()
         // Every alert the cameras raised is now in the stream; the ticket service drains it.
-        alerts.finish()
+        commands.finish()
+    }
+
+    /// Feed each camera's state to its offline tracker and act on what it decides.
+    private func checkHealth(_ trackers: inout [CameraOfflineTracker], now: Date) {
+        for (i, worker) in workers.enumerated() {
+            let state = worker.detect.snapshot.state
+            if state == .streaming {
+                trackers[i].streaming(at: now)
+            } else {
+                trackers[i].down(at: now)
+            }
+            switch trackers[i].tick(at: now) {
+            case .raiseOffline(let since)?:
+                worker.setOffline(since)
+                logger.error("camera offline", metadata: ["camera.id": "\(worker.config.id)", "since": "\(since)"])
+                commands.yield(.cameraOffline(
+                    cameraID: worker.config.id, gridID: worker.config.grid,
+                    title: TicketTitle.cameraOffline(cameraName: worker.config.name), since: since))
+            case .recovered(let downFor)?:
+                worker.setOffline(nil)
+                commands.yield(.cameraRecovered(cameraID: worker.config.id, downFor: downFor))
+            case nil:
+                break
+            }
+        }
     }
 
     private func stopAll() async {

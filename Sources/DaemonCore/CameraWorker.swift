@@ -5,49 +5,60 @@ import MediaIO
 import Synchronization
 import Tickets
 
-/// What a camera is doing, as health reports show it.
-public enum CameraState: String, Sendable {
-    case connecting, streaming, backoff, stopped
+/// A frame on its way from the decode thread to the analysis thread.
+/// @unchecked Sendable: the decode thread hands the `VideoFrame` (a reference to
+/// FFmpeg's refcounted picture) over and never touches it again; only the analysis
+/// thread reads it, to encode a snapshot.
+struct AnalysisItem: @unchecked Sendable {
+    let gray: GrayImage
+    let frame: VideoFrame
+    let wallTime: Date
+    /// Changes with every new connection: the analysis learns the scene again.
+    let session: Int
 }
 
-/// A camera's live counters. Written by its thread, read by the control API.
-struct CameraRuntime: Sendable {
-    var state: CameraState = .connecting
-    var info: StreamInfo?
-    var framesDecoded = 0
+/// The analysis thread's counters.
+struct AnalysisStatus: Sendable {
     var framesAnalysed = 0
-    var reconnects = 0
-    var lastFrameAt: Date?
-    var lastError: String?
+    var lastAnalysedAt: Date?
 }
 
-/// Reconnect delays: doubling from `initial` up to `maximum`. Pure; time is passed in.
-struct Backoff: Sendable, Equatable {
-    var initial: Double = 1
-    var maximum: Double = 60
-    private(set) var current: Double = 0
+/// Everything the API shows about one camera, copied at one moment.
+struct CameraHealth: Sendable {
+    var detect: StreamStatus
+    var analysis: AnalysisStatus
+    var framesDropped: Int
+    var inputFPS: Double
+    var analysedFPS: Double
+    var offlineSince: Date?
+    var record: StreamStatus?
+    var recordSeconds: Double
+    var recordBytes: Int
+    var recordPackets: Int
 
-    /// The delay before the next attempt.
-    mutating func next() -> Double {
-        current = current == 0 ? initial : min(maximum, current * 2)
-        return current
+    /// The state operators see: `offline` once the camera has been down past `offline_after`.
+    var state: StreamState {
+        if offlineSince != nil && detect.state != .streaming && detect.state != .stopped { return .offline }
+        return detect.state
     }
-
-    mutating func reset() { current = 0 }
 }
 
-/// One camera: its own thread runs demux, decode, sampling, scaling and analysis,
-/// and hands alerts to `onAlert`. FFmpeg calls block, so this never runs on
-/// Swift's cooperative pool.
+/// One camera: a decode thread (the detect stream), an analysis thread, and
+/// optionally a thread that keeps the record stream's packets without decoding them.
 final class CameraWorker: Sendable {
     let config: CameraConfig
     private let gridForZone: @Sendable (ZoneConfig) -> String
     private let onAlert: @Sendable (Alert) -> Void
     private let logger: Logger
-    private let runtime = Mutex(CameraRuntime())
-    private let interrupt = InterruptState()
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    let detect: StreamRunner
+    let record: StreamRunner?
+    private let mailbox = FrameMailbox<AnalysisItem>()
+    private let analysis = Mutex(AnalysisStatus())
+    private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
+    private let recordBuffer: Mutex<RecordBuffer>
+    private let offline = Mutex<Date?>(nil)
+    private let analysisFinished = DispatchSemaphore(value: 0)
+    private let sessionCounter = Atomic<Int>(0)
 
     init(config: CameraConfig, gridForZone: @escaping @Sendable (ZoneConfig) -> String, logger: Logger, onAlert: @escaping @Sendable (Alert) -> Void) {
         self.config = config
@@ -56,63 +67,56 @@ final class CameraWorker: Sendable {
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
         self.logger = logger
+        let policy = StreamRunner.Policy(reconnectMin: config.reconnectMin, reconnectMax: config.reconnectMax, healthyAfter: config.healthyAfter)
+        detect = StreamRunner(label: "detect", url: config.source, policy: policy, logger: logger)
+        record = config.record.map { StreamRunner(label: "record", url: $0, policy: policy, logger: logger) }
+        recordBuffer = Mutex(RecordBuffer(maxSeconds: config.recordSeconds, maxBytes: config.recordMaxBytes))
     }
-
-    var snapshot: CameraRuntime { runtime.withLock { $0 } }
 
     func start() {
-        let thread = Thread { [self] in
-            self.loop()
-            self.finished.signal()
+        detect.start(name: "cam-\(config.id)") { [self] runner in try self.detectSession(runner) }
+        let analysisThread = Thread { [self] in
+            self.analysisLoop()
+            self.analysisFinished.signal()
         }
-        thread.name = "camera-\(config.id)"
-        thread.start()
+        analysisThread.name = "ana-\(config.id)"
+        analysisThread.start()
+        record?.start(name: "rec-\(config.id)") { [self] runner in try self.recordSession(runner) }
     }
 
-    /// Ask the thread to stop: interrupts any blocking FFmpeg call and any backoff wait.
     func stop() {
-        interrupt.stop()
-        wake.signal()
+        detect.stop()
+        record?.stop()
+        mailbox.close()
     }
 
-    /// Wait up to `timeout` seconds for the thread to finish; false if it did not.
+    /// Wait up to `timeout` seconds for every thread of this camera; false if one is still running.
     func join(timeout: Double) -> Bool {
-        finished.wait(timeout: .now() + timeout) == .success
+        let deadline = Date().addingTimeInterval(timeout)
+        var ok = detect.join(timeout: timeout)
+        ok = analysisFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success && ok
+        if let record { ok = record.join(timeout: deadline.timeIntervalSinceNow) && ok }
+        return ok
     }
 
-    private func update(_ body: (inout CameraRuntime) -> Void) {
-        runtime.withLock { body(&$0) }
+    func setOffline(_ since: Date?) { offline.withLock { $0 = since } }
+
+    var health: CameraHealth {
+        let now = MonotonicClock.seconds()
+        let (inputFPS, analysedFPS) = rates.withLock { ($0.input.rate(now: now), $0.analysed.rate(now: now)) }
+        let buffer = recordBuffer.withLock { ($0.seconds, $0.bytes, $0.packets.count) }
+        return CameraHealth(
+            detect: detect.snapshot, analysis: analysis.withLock { $0 }, framesDropped: mailbox.dropped,
+            inputFPS: inputFPS, analysedFPS: analysedFPS, offlineSince: offline.withLock { $0 },
+            record: record?.snapshot, recordSeconds: buffer.0, recordBytes: buffer.1, recordPackets: buffer.2)
     }
 
-    private func loop() {
-        var backoff = Backoff()
-        var attempt = 0
-        while !interrupt.isStopped {
-            update { $0.state = .connecting }
-            if attempt > 0 { update { $0.reconnects += 1 } }
-            attempt += 1
-            do {
-                let healthy = try runSession()
-                if healthy { backoff.reset() }
-                if interrupt.isStopped { break }
-                logger.warning("stream ended", metadata: ["camera.source": "\(config.redactedSource)"])
-                update { $0.lastError = "stream ended" }
-            } catch {
-                if interrupt.isStopped { break }
-                let message = Redaction.redact("\(error)")
-                logger.error("stream failed", metadata: ["camera.source": "\(config.redactedSource)", "error": "\(message)"])
-                update { $0.lastError = message }
-            }
-            let delay = backoff.next()
-            update { $0.state = .backoff }
-            logger.info("reconnecting", metadata: ["delay.s": "\(delay)"])
-            _ = wake.wait(timeout: .now() + delay)
-        }
-        update { $0.state = .stopped }
-    }
+    /// A copy of the record stream's recent packets (for clips, later).
+    var recordedPackets: [RecordedPacket] { recordBuffer.withLock { $0.packets } }
 
-    /// One connection, from open to end or error. Returns whether it delivered frames.
-    private func runSession() throws -> Bool {
+    // MARK: Detect stream (decode thread)
+
+    private func detectSession(_ runner: StreamRunner) throws {
         var options = VideoReader.Options()
         options.input.transport = config.transport
         options.input.openTimeout = config.openTimeout
@@ -120,55 +124,98 @@ final class CameraWorker: Sendable {
         options.stallTimeout = config.stallTimeout
         options.loop = config.loop
         options.realtime = config.isFile && config.realtime
-        let reader = try VideoReader(url: config.source, options: options, interrupt: interrupt)
+        let reader = try VideoReader(url: config.source, options: options, interrupt: runner.interrupt)
         let scaler = try GrayScaler(width: config.analysis.width)
-        let encoder = try JPEGEncoder()
         var sampler = FrameSampler(fps: config.analysis.fps)
-        var analyzer = CameraAnalyzer(
-            motion: config.analysis.motion,
-            zones: config.zones.map { ZoneSpec(id: $0.id, polygon: $0.polygon, enterFrames: $0.enterFrames, exitFrames: $0.exitFrames) })
-        let info = reader.info
-        update {
-            $0.state = .streaming
-            $0.info = info
-            $0.lastError = nil
+        let session = sessionCounter.add(1, ordering: .relaxed).newValue
+        // Where the stream runs faster than the analysis, frames nothing refers to need no decoding.
+        let canSkip = config.skipFrames && (reader.info.frameRate ?? 0) >= 2 * config.analysis.fps
+        reader.skipNonReference = canSkip
+        var skipCheckAt = MonotonicClock.seconds() + 5
+        var decodedSinceCheck = 0
+        runner.markStreaming(reader.info)
+        rates.withLock {
+            $0.input.reset()
+            $0.analysed.reset()
         }
-        logger.info("streaming", metadata: ["codec": "\(info.codec)", "size": "\(info.width)x\(info.height)"])
-        var analysedSize: (Int, Int)?
-        var delivered = false
+        var lastStats = reader.stats
         while let frame = try reader.nextFrame() {
-            delivered = true
             let now = Date()
-            update {
+            let mono = MonotonicClock.seconds()
+            let stats = reader.stats
+            runner.update {
                 $0.framesDecoded += 1
                 $0.lastFrameAt = now
+                $0.decodeErrors += stats.decodeErrors - lastStats.decodeErrors
                 if $0.info?.width != frame.width || $0.info?.height != frame.height {
                     $0.info?.width = frame.width
                     $0.info?.height = frame.height
                 }
             }
+            if stats.decodeErrors > lastStats.decodeErrors {
+                logger.warning("corrupt data skipped", metadata: ["error": "\(stats.lastDecodeError ?? "-")"])
+            }
+            lastStats = stats
+            rates.withLock { $0.input.record(mono) }
+            decodedSinceCheck += 1
+            if reader.skipNonReference && mono >= skipCheckAt {
+                // Too few frames left to sample from: decode them all.
+                if Double(decodedSinceCheck) / 5 < config.analysis.fps * 1.2 {
+                    reader.skipNonReference = false
+                    logger.info("decoding every frame: too few reference frames to skip")
+                }
+                skipCheckAt = mono + 5
+                decodedSinceCheck = 0
+            }
             guard sampler.take(frame.time) else { continue }
             let gray = try scaler.gray(frame)
-            if let size = analysedSize, size != (gray.width, gray.height) {
-                // The camera changed resolution: learn the scene again.
-                logger.notice("resolution changed", metadata: ["size": "\(frame.width)x\(frame.height)"])
-                analyzer.reset()
-            }
-            analysedSize = (gray.width, gray.height)
-            let result = analyzer.process(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels), time: frame.time)
-            update { $0.framesAnalysed += 1 }
-            for event in result.events where event.kind == .zoneEnter {
-                raise(event, frame: frame, encoder: encoder, at: now)
-            }
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session))
         }
-        return delivered
     }
 
-    private func raise(_ event: AnalysisEvent, frame: VideoFrame, encoder: JPEGEncoder, at now: Date) {
+    // MARK: Analysis thread
+
+    private func analysisLoop() {
+        let encoder: JPEGEncoder
+        do {
+            encoder = try JPEGEncoder()
+        } catch {
+            logger.critical("cannot create the JPEG encoder", metadata: ["error": "\(error)"])
+            return
+        }
+        var analyzer = CameraAnalyzer(
+            motion: config.analysis.motion,
+            zones: config.zones.map { ZoneSpec(id: $0.id, polygon: $0.polygon, enterFrames: $0.enterFrames, exitFrames: $0.exitFrames) })
+        var session = -1
+        var size: (Int, Int)?
+        while let item = mailbox.take() {
+            if item.session != session {
+                // A new connection: the scene may have changed while we were away.
+                analyzer.reset()
+                session = item.session
+            } else if let s = size, s != (item.gray.width, item.gray.height) {
+                logger.notice("resolution changed; learning the scene again", metadata: ["size": "\(item.frame.width)x\(item.frame.height)"])
+                analyzer.reset()
+            }
+            size = (item.gray.width, item.gray.height)
+            let result = analyzer.process(LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels), time: item.frame.time)
+            let mono = MonotonicClock.seconds()
+            analysis.withLock {
+                $0.framesAnalysed += 1
+                $0.lastAnalysedAt = item.wallTime
+            }
+            rates.withLock { $0.analysed.record(mono) }
+            for event in result.events where event.kind == .zoneEnter {
+                raise(event, item: item, encoder: encoder)
+            }
+        }
+    }
+
+    private func raise(_ event: AnalysisEvent, item: AnalysisItem, encoder: JPEGEncoder) {
         guard let zone = config.zones.first(where: { $0.id == event.zoneID }) else { return }
         var jpeg: [UInt8]?
         do {
-            jpeg = try encoder.encode(frame)
+            jpeg = try encoder.encode(item.frame)
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
         }
@@ -177,6 +224,27 @@ final class CameraWorker: Sendable {
             cameraID: config.id, zoneID: zone.id, gridID: gridForZone(zone),
             category: zone.category, severity: zone.severity,
             title: TicketTitle.zoneEntry(zoneName: zone.name, cameraName: config.name),
-            occurredAt: now, snapshotJPEG: jpeg))
+            occurredAt: item.wallTime, snapshotJPEG: jpeg))
+    }
+
+    // MARK: Record stream (packets only)
+
+    private func recordSession(_ runner: StreamRunner) throws {
+        guard let url = config.record else { return }
+        var options = InputOptions()
+        options.transport = config.transport
+        options.openTimeout = config.openTimeout
+        let reader = try PacketReader(url: url, options: options, stallTimeout: config.stallTimeout, interrupt: runner.interrupt)
+        runner.markStreaming(reader.info)
+        // A new connection's timestamps do not continue the old ones.
+        recordBuffer.withLock { $0.removeAll() }
+        while let packet = try reader.next() {
+            let now = Date()
+            runner.update {
+                $0.framesDecoded += 1
+                $0.lastFrameAt = now
+            }
+            recordBuffer.withLock { $0.append(packet) }
+        }
     }
 }

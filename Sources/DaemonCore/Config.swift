@@ -54,14 +54,27 @@ public struct CameraConfig: Sendable, Equatable {
     public var id: String
     public var name: String
     public var grid: String
-    /// `rtsp://...` or a file path. May contain credentials: never log it, use `redactedSource`.
+    /// `rtsp://...` or a file path: the stream analysed (a camera's low-resolution sub-stream).
+    /// May contain credentials: never log it, use `redactedSource`.
     public var source: String
+    /// The main stream, kept as packets for evidence and never decoded; optional.
+    public var record: String?
     public var transport: InputOptions.Transport
     public var loop: Bool
     public var realtime: Bool
     public var decoderThreads: Int
     public var openTimeout: Double
     public var stallTimeout: Double
+    /// Down this long (seconds) before a camera-offline ticket is raised.
+    public var offlineAfter: Double
+    public var reconnectMin: Double
+    public var reconnectMax: Double
+    /// A session that streamed this long resets the reconnect backoff.
+    public var healthyAfter: Double
+    /// Skip decoding frames nothing refers to when the stream is at least twice the analysis rate.
+    public var skipFrames: Bool
+    public var recordSeconds: Double
+    public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
     public var zones: [ZoneConfig]
 
@@ -175,20 +188,21 @@ extension GridwatchConfig {
     }
 
     private static func parseCamera(_ node: ConfigNode, grids: [GridConfig], defaults: AnalysisSettings, baseDirectory: URL) throws(ConfigError) -> CameraConfig {
-        try node.requireMapping(allowed: ["id", "name", "grid", "source", "transport", "loop", "realtime", "decoder_threads", "open_timeout", "stall_timeout", "analysis", "zones"])
+        try node.requireMapping(allowed: [
+            "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
+            "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
+            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones",
+        ])
         let id = try identifier(node["id"])
         let grid = try node["grid"].string()
         if !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
-        var source = try node["source"].string()
+        let credentials = try parseCredentials(node)
+        let source = try parseSource(node["source"], credentials: credentials, baseDirectory: baseDirectory)
         let isFile = !source.contains("://")
-        if !isFile {
-            let scheme = source.prefix { $0 != ":" }.lowercased()
-            if !["rtsp", "rtsps", "http", "https", "rtmp"].contains(scheme) {
-                throw node["source"].error("unsupported scheme '\(scheme)' in \(Redaction.redact(source)) (use rtsp:// or a file path)")
-            }
-        } else {
-            source = resolve(source, against: baseDirectory)
-        }
+        let record = node["record"].isMissing ? nil : try parseSource(node["record"], credentials: credentials, baseDirectory: baseDirectory)
+        let reconnectMin = try node["reconnect_min"].double(default: 1, range: 0.1...60)
+        let reconnectMax = try node["reconnect_max"].double(default: 60, range: 0.1...3600)
+        if reconnectMax < reconnectMin { throw node["reconnect_max"].error("must not be below reconnect_min (\(reconnectMin))") }
         let loop = try node["loop"].bool(default: false)
         if loop && !isFile { throw node["loop"].error("only file sources can loop") }
         var zones: [ZoneConfig] = []
@@ -202,14 +216,68 @@ extension GridwatchConfig {
             name: try node["name"].string(default: id),
             grid: grid,
             source: source,
+            record: record,
             transport: try node["transport"].choice(default: .tcp),
             loop: loop,
             realtime: try node["realtime"].bool(default: true),
             decoderThreads: try node["decoder_threads"].int(default: 1, range: 1...16),
             openTimeout: try node["open_timeout"].double(default: 10, range: 1...120),
             stallTimeout: try node["stall_timeout"].double(default: 10, range: 1...600),
+            offlineAfter: try node["offline_after"].double(default: 120, range: 1...86_400),
+            reconnectMin: reconnectMin,
+            reconnectMax: reconnectMax,
+            healthyAfter: try node["healthy_after"].double(default: 60, range: 1...86_400),
+            skipFrames: try node["skip_frames"].bool(default: true),
+            recordSeconds: try node["record_seconds"].double(default: 30, range: 1...600),
+            recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
             analysis: try parseAnalysis(node["analysis"], defaults: defaults),
             zones: zones)
+    }
+
+    /// Credentials kept out of the URL: a user name and a password from a file or the environment.
+    private static func parseCredentials(_ node: ConfigNode) throws(ConfigError) -> (user: String, password: String)? {
+        let user = try node["username"].optionalString()
+        let file = try node["password_file"].optionalString()
+        let env = try node["password_env"].optionalString()
+        if file != nil && env != nil { throw node["password_env"].error("give password_file or password_env, not both") }
+        guard let user else {
+            if file != nil || env != nil { throw node["username"].error("is required with password_file or password_env") }
+            return nil
+        }
+        var password = ""
+        if let file {
+            do {
+                password = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw node["password_file"].error("cannot read \(file): \((error as NSError).localizedDescription)")
+            }
+            while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+        } else if let env {
+            guard let value = ProcessInfo.processInfo.environment[env] else {
+                throw node["password_env"].error("environment variable \(env) is not set")
+            }
+            password = value
+        }
+        return (user, password)
+    }
+
+    private static func parseSource(_ node: ConfigNode, credentials: (user: String, password: String)?, baseDirectory: URL) throws(ConfigError) -> String {
+        let source = try node.string()
+        guard source.contains("://") else { return resolve(source, against: baseDirectory) }
+        let scheme = source.prefix { $0 != ":" }.lowercased()
+        if !["rtsp", "rtsps", "http", "https", "rtmp"].contains(scheme) {
+            throw node.error("unsupported scheme '\(scheme)' in \(Redaction.redact(source)) (use rtsp:// or a file path)")
+        }
+        guard let credentials else { return source }
+        let afterScheme = source.range(of: "://")!.upperBound
+        let authorityEnd = source[afterScheme...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? source.endIndex
+        if source[afterScheme..<authorityEnd].contains("@") {
+            throw node.error("has credentials in the URL and username/password keys; use one of them")
+        }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let user = credentials.user.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.user
+        let password = credentials.password.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.password
+        return String(source[..<afterScheme]) + "\(user):\(password)@" + String(source[afterScheme...])
     }
 
     private static func parseZone(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> ZoneConfig {

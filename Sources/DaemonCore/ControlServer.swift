@@ -76,12 +76,22 @@ struct ControlRoutes: Sendable {
     func cameraStatuses() -> [CameraStatus] {
         cameras.workers.map { worker in
             let c = worker.config
-            let r = worker.snapshot
+            let h = worker.health
+            let d = h.detect
+            let record = worker.record.map { runner in
+                let r = h.record ?? StreamStatus()
+                return RecordStatus(
+                    source: runner.redactedURL, state: r.state.rawValue, codec: r.info?.codec, width: r.info?.width,
+                    height: r.info?.height, packets: r.framesDecoded, reconnects: r.reconnects,
+                    bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError)
+            }
             return CameraStatus(
-                id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: r.state.rawValue,
-                codec: r.info?.codec, width: r.info?.width, height: r.info?.height,
-                framesDecoded: r.framesDecoded, framesAnalysed: r.framesAnalysed, reconnects: r.reconnects,
-                lastFrameAt: r.lastFrameAt, lastError: r.lastError)
+                id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: h.state.rawValue,
+                codec: d.info?.codec, width: d.info?.width, height: d.info?.height,
+                inputFps: (h.inputFPS * 10).rounded() / 10, analysedFps: (h.analysedFPS * 10).rounded() / 10,
+                framesDecoded: d.framesDecoded, framesAnalysed: h.analysis.framesAnalysed, framesDropped: h.framesDropped,
+                decodeErrors: d.decodeErrors, reconnects: d.reconnects, lastFrameAt: d.lastFrameAt,
+                offlineSince: h.offlineSince, lastError: d.lastError, record: record)
         }
     }
 
@@ -101,7 +111,7 @@ struct ControlRoutes: Sendable {
     func add<Context: RequestContext>(to router: Router<Context>) {
         router.get("/v1/health") { _, _ in
             let statuses = cameraStatuses()
-            let streaming = statuses.filter { $0.state == CameraState.streaming.rawValue }.count
+            let streaming = statuses.filter { $0.state == StreamState.streaming.rawValue }.count
             let total = try store.ticketCount()
             return try JSONResponse.ok(HealthResponse(
                 status: streaming == statuses.count ? "ok" : "degraded", version: version, startedAt: startedAt,

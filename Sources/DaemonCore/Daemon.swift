@@ -74,9 +74,9 @@ public struct Daemon {
             throw StartupError.socket(error.description)
         }
 
-        let (alerts, continuation) = AsyncStream.makeStream(of: Alert.self)
-        let cameras = CameraManager(config: config, alerts: continuation, logger: logger)
-        let tickets = TicketService(store: store, alerts: alerts, logger: logger)
+        let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
+        let cameras = CameraManager(config: config, commands: continuation, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, logger: logger)
 
         let router = Router()
         router.middlewares.add(ErrorMiddleware(logger: logger))

@@ -2,21 +2,38 @@ import CFFmpeg
 
 /// A failed FFmpeg call: the return code, FFmpeg's message for it, and the function that returned it.
 public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Why a call failed, where it is not just "FFmpeg said so".
+    public enum Reason: Sendable, Equatable {
+        /// FFmpeg returned `code`.
+        case ffmpeg
+        /// Our own deadline interrupted an open or a read.
+        case timedOut
+        /// No frame with an advancing timestamp arrived within the stall timeout.
+        case stalled
+        /// The owner asked the stream to stop.
+        case stopped
+        /// Something FFmpeg did not fail on but we cannot use (no video stream ...).
+        case unusable
+    }
+
     public let code: Int32
     public let message: String
     public let function: String
+    public let reason: Reason
 
     public init(code: Int32, function: String) {
         self.code = code
         self.function = function
         self.message = FFmpegError.describe(code)
+        self.reason = .ffmpeg
     }
 
-    /// An error that did not come from an FFmpeg return code (missing stream, unknown codec ...).
-    public init(message: String, function: String) {
+    /// An error that did not come from an FFmpeg return code.
+    public init(message: String, function: String, reason: Reason = .unusable) {
         self.code = 0
         self.function = function
         self.message = message
+        self.reason = reason
     }
 
     public var description: String { "\(function): \(message)" }
@@ -28,6 +45,11 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var isEndOfFile: Bool { code == cff_averror_eof() }
+
+    /// The camera refused our credentials (RTSP 401 or 403).
+    public var isAuthenticationFailure: Bool {
+        code == cff_averror_http_unauthorized() || code == cff_averror_http_forbidden()
+    }
 }
 
 /// What a non-failing FFmpeg call reported: a value, "try again" or end of stream.

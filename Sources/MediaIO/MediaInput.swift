@@ -17,6 +17,9 @@ public struct InputOptions: Sendable {
     public var openTimeout: Double = 10
     /// Socket I/O timeout handed to FFmpeg's RTSP demuxer (our own deadline backs it up).
     public var socketTimeout: Double = 5
+    /// How long to read a network stream before deciding its parameters (seconds).
+    /// FFmpeg's default of 5 s costs 3 s per connection; cameras state their rate in the SPS.
+    public var analyzeDuration: Double = 0.5
     public init() {}
 }
 
@@ -42,6 +45,7 @@ final class MediaInput {
         if isRTSP {
             av_dict_set(&dict, "rtsp_transport", options.transport.rawValue, 0)
             av_dict_set(&dict, "timeout", String(Int(options.socketTimeout * 1_000_000)), 0)
+            av_dict_set(&dict, "analyzeduration", String(Int(options.analyzeDuration * 1_000_000)), 0)
         }
         var maybeCtx: UnsafeMutablePointer<AVFormatContext>? = ctx
         interrupt.arm(seconds: options.openTimeout)
@@ -57,7 +61,7 @@ final class MediaInput {
             if probeCode < 0 { throw Self.error(probeCode, "avformat_find_stream_info", interrupt) }
             let index = av_find_best_stream(maybeCtx, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
             if index < 0 {
-                throw FFmpegError(message: "no video stream", function: "av_find_best_stream")
+                throw FFmpegError(message: "no video stream", function: "av_find_best_stream", reason: .unusable)
             }
             videoStreamIndex = index
             let stream = maybeCtx!.pointee.streams[Int(index)]!
@@ -79,9 +83,15 @@ final class MediaInput {
     /// An error from a call the interrupt may have cut short gets a clearer message.
     static func error(_ code: Int32, _ function: String, _ interrupt: InterruptState) -> FFmpegError {
         if interrupt.fired {
-            return FFmpegError(message: interrupt.isStopped ? "stopped" : "timed out", function: function)
+            return interrupt.isStopped
+                ? FFmpegError(message: "stopped", function: function, reason: .stopped)
+                : FFmpegError(message: "timed out", function: function, reason: .timedOut)
         }
         return FFmpegError(code: code, function: function)
+    }
+
+    var videoStream: UnsafeMutablePointer<AVStream> {
+        context!.pointee.streams[Int(videoStreamIndex)]!
     }
 
     var codecParameters: UnsafeMutablePointer<AVCodecParameters> {

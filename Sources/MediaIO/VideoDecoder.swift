@@ -36,6 +36,12 @@ final class VideoDecoder {
 
     func flushBuffers() { avcodec_flush_buffers(context) }
 
+    /// `skip_frame = AVDISCARD_NONREF`: frames nothing refers to are not decoded.
+    var skipNonReference: Bool {
+        get { context!.pointee.skip_frame == AVDISCARD_NONREF }
+        set { context!.pointee.skip_frame = newValue ? AVDISCARD_NONREF : AVDISCARD_DEFAULT }
+    }
+
     deinit {
         avcodec_free_context(&context)
     }

@@ -28,6 +28,8 @@ public final class VideoReader {
         public var loop = false
         /// File sources only: deliver frames at their presentation rate, like a camera would.
         public var realtime = false
+        /// Ask the decoder to skip frames no other frame refers to (where the codec has them).
+        public var skipNonReference = false
         public init() {}
     }
 
@@ -38,6 +40,12 @@ public final class VideoReader {
     public let interrupt: InterruptState
     public var info: StreamInfo { input.info }
     public private(set) var stats = ReaderStats()
+
+    /// Skip non-reference frames from now on (or stop skipping them).
+    public var skipNonReference: Bool {
+        get { decoder.skipNonReference }
+        set { decoder.skipNonReference = newValue }
+    }
 
     private var lastProgressNanos: UInt64
     private var lastTime: Double?
@@ -53,6 +61,7 @@ public final class VideoReader {
         self.interrupt = interrupt
         input = try MediaInput(url: url, options: options.input, interrupt: interrupt)
         decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
+        decoder.skipNonReference = options.skipNonReference
         packet = try Packet()
         lastProgressNanos = MonotonicClock.nanos()
     }
@@ -70,7 +79,14 @@ public final class VideoReader {
                 return nil
             }
             try armFrameDeadline()
-            let got = try input.readVideoPacket(into: packet)
+            let got: Bool
+            do {
+                got = try input.readVideoPacket(into: packet)
+            } catch let error where error.reason == .timedOut {
+                // The frame deadline fired during the read: the camera stalled.
+                interrupt.disarm()
+                throw stall
+            }
             interrupt.disarm()
             if !got {
                 try sendToDecoder(nil)
@@ -82,10 +98,14 @@ public final class VideoReader {
         }
     }
 
+    private var stall: FFmpegError {
+        FFmpegError(message: "stalled: no new frame for \(Int(options.stallTimeout)) s", function: "av_read_frame", reason: .stalled)
+    }
+
     private func armFrameDeadline() throws(FFmpegError) {
         let elapsed = Double(MonotonicClock.nanos() &- lastProgressNanos) / 1e9
         let left = options.stallTimeout - elapsed
-        if left <= 0 { throw FFmpegError(message: "stalled: no new frame for \(Int(options.stallTimeout)) s", function: "av_read_frame") }
+        if left <= 0 { throw stall }
         interrupt.arm(seconds: left)
     }
 

@@ -95,6 +95,71 @@ public final class TicketStore: Sendable {
         }
     }
 
+    /// States in which a ticket is still being worked on.
+    public static let openStates: [TicketState] = [.new, .acknowledged, .dispatched, .inProgress, .resolved, .verified, .reopened]
+
+    /// The open camera-offline ticket of `cameraID`, if there is one.
+    public func openOfflineTicket(cameraID: String) throws -> TicketRecord? {
+        try writer.read { db in
+            try TicketRecord
+                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
+                .order(Column("id").desc)
+                .fetchOne(db)
+        }
+    }
+
+    /// Raise the camera-offline ticket, or, if one is still open (the camera went
+    /// down again before anyone closed it), add an event to it instead.
+    /// Returns the ticket and whether it is new.
+    public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, at now: Date) throws -> (TicketRecord, created: Bool) {
+        try writer.write { db in
+            let open = try TicketRecord
+                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
+                .order(Column("id").desc)
+                .fetchOne(db)
+            if var ticket = open {
+                var event = TicketEventRecord(
+                    id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "offline_again",
+                    fromState: nil, toState: nil, note: "offline again since \(since.formatted(.iso8601)) / 再次离线")
+                try event.insert(db)
+                ticket.updatedAt = max(ticket.updatedAt, now)
+                try ticket.update(db)
+                return (ticket, false)
+            }
+            var ticket = TicketRecord(
+                id: nil, cameraId: cameraID, zoneId: nil, gridId: gridID, category: .cameraOffline, severity: .medium,
+                state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
+            try ticket.insert(db)
+            var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "created", fromState: nil, toState: .new, note: nil)
+            try event.insert(db)
+            return (ticket, true)
+        }
+    }
+
+    /// Note on the camera's open offline ticket that it is back. The ticket is not
+    /// closed: an operator verifies. Returns the ticket, if one was open.
+    @discardableResult
+    public func reportCameraRecovered(cameraID: String, downFor: Double, at now: Date) throws -> TicketRecord? {
+        try writer.write { db in
+            guard var ticket = try TicketRecord
+                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
+                .order(Column("id").desc)
+                .fetchOne(db)
+            else { return nil }
+            let seconds = Int(downFor.rounded())
+            var event = TicketEventRecord(
+                id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "recovered",
+                fromState: nil, toState: nil, note: "recovered after \(seconds) s / 离线 \(seconds) 秒后恢复")
+            try event.insert(db)
+            ticket.updatedAt = max(ticket.updatedAt, now)
+            try ticket.update(db)
+            return ticket
+        }
+    }
+
     /// Write an evidence file durably; returns its path relative to the data directory.
     private func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
         let day = Self.dayFormatter.string(from: now)

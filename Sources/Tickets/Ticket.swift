@@ -34,6 +34,16 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
     case reopened
 }
 
+/// What the ticket service is asked to do.
+public enum TicketCommand: Sendable {
+    /// The analysis saw something: a new ticket.
+    case alert(Alert)
+    /// A camera has been down past its offline threshold since `since`.
+    case cameraOffline(cameraID: String, gridID: String, title: String, since: Date)
+    /// A camera that was reported offline streams again.
+    case cameraRecovered(cameraID: String, downFor: Double)
+}
+
 /// An alert the analysis raised that should become a ticket.
 public struct Alert: Sendable {
     public var cameraID: String
@@ -61,6 +71,10 @@ public struct Alert: Sendable {
 
 /// Operator-facing titles, Chinese first, then English.
 public enum TicketTitle {
+    public static func cameraOffline(cameraName: String) -> String {
+        "摄像头离线 Camera offline: \(cameraName)"
+    }
+
     public static func zoneEntry(zoneName: String, cameraName: String) -> String {
         "区域闯入 Zone entry: \(zoneName) @ \(cameraName)"
     }

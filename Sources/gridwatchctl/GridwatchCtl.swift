@@ -89,14 +89,21 @@ struct Cameras: ParsableCommand {
     func run() throws {
         let list = try connection.call { c throws(ClientError) in try c.get("/v1/cameras", as: CameraList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: ["ID", "名称 NAME", "网格 GRID", "状态 STATE", "SIZE", "CODEC", "DECODED", "ANALYSED", "RECONNECTS", "LAST FRAME", "SOURCE"])
+        var table = Table(headers: ["ID", "名称 NAME", "网格 GRID", "状态 STATE", "SIZE", "CODEC", "IN FPS", "ANA FPS", "DECODED", "ANALYSED", "DROPPED", "ERRORS", "RECONN", "LAST FRAME", "SOURCE"])
         for c in list.cameras {
             let size = c.width.map { "\($0)x\(c.height ?? 0)" } ?? "-"
-            table.rows.append([c.id, c.name, c.gridId, c.state, size, c.codec ?? "-", "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source])
+            table.rows.append([
+                c.id, c.name, c.gridId, c.state, size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
+                "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.framesDropped)", "\(c.decodeErrors)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source,
+            ])
         }
         print(table.render())
-        for c in list.cameras where c.lastError != nil {
-            print("\(c.id): \(c.lastError!)")
+        for c in list.cameras {
+            if let r = c.record {
+                print("\(c.id) 录像流 record: \(r.state) \(r.codec ?? "-") \(r.width.map { "\($0)x\(r.height ?? 0)" } ?? "-"), \(String(format: "%.1f", r.bufferedSeconds)) s buffered (\(r.bufferedBytes / 1024) KiB), \(r.source)\(r.lastError.map { ", last error: \($0)" } ?? "")")
+            }
+            if let since = c.offlineSince { print("\(c.id) 离线 offline since \(shortTime(since))") }
+            if let e = c.lastError { print("\(c.id) 最近错误 last error: \(e)") }
         }
     }
 }

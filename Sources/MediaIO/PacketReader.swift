@@ -1,0 +1,42 @@
+import CFFmpeg
+
+/// Reads the video packets of a stream without decoding them (the record stream):
+/// only demuxing costs CPU. Every read is bounded by the interrupt deadline.
+public final class PacketReader {
+    private let input: MediaInput
+    private let packet: Packet
+    public let interrupt: InterruptState
+    public var info: StreamInfo { input.info }
+    private let timeBase: AVRational
+    private let stallTimeout: Double
+
+    public init(url: String, options: InputOptions, stallTimeout: Double, interrupt: InterruptState) throws(FFmpegError) {
+        self.interrupt = interrupt
+        self.stallTimeout = stallTimeout
+        input = try MediaInput(url: url, options: options, interrupt: interrupt)
+        packet = try Packet()
+        timeBase = input.timeBase
+    }
+
+    /// The next video packet, or nil at the end of the stream.
+    public func next() throws(FFmpegError) -> RecordedPacket? {
+        interrupt.arm(seconds: stallTimeout)
+        defer { interrupt.disarm() }
+        let got: Bool
+        do {
+            got = try input.readVideoPacket(into: packet)
+        } catch let error where error.reason == .timedOut {
+            throw FFmpegError(message: "stalled: no packet for \(Int(stallTimeout)) s", function: "av_read_frame", reason: .stalled)
+        }
+        guard got else { return nil }
+        let p = packet.pointer.pointee
+        let scale = Double(timeBase.num) / Double(timeBase.den)
+        let nopts = cff_nopts_value()
+        return RecordedPacket(
+            data: Array(UnsafeBufferPointer(start: p.data, count: Int(p.size))),
+            pts: p.pts == nopts ? nil : Double(p.pts) * scale,
+            dts: p.dts == nopts ? nil : Double(p.dts) * scale,
+            duration: Double(p.duration) * scale,
+            isKeyframe: p.flags & AV_PKT_FLAG_KEY != 0)
+    }
+}
