@@ -28,7 +28,7 @@ public final class CameraManager: Service, Sendable {
         for worker in workers { worker.start() }
         logger.info("cameras started", metadata: ["cameras": "\(workers.count)"])
         await cancelWhenGracefulShutdown {
-            var trackers = self.workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter)) }
+            var trackers = self.workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter / 2)) }
             while !Task.isCancelled {
                 self.checkHealth(&trackers, now: Date())
                 try? await Task.sleep(for: .milliseconds(500))

@@ -153,7 +153,7 @@ final class CameraWorker: Sendable {
                 }
             }
             if stats.decodeErrors > lastStats.decodeErrors {
-                logger.warning("corrupt data skipped", metadata: ["error": "\(stats.lastDecodeError ?? "-")"])
+                logger.warning("corrupt data", metadata: ["error": "\(stats.lastDecodeError ?? "-")", "decode_errors": "\(stats.decodeErrors)"])
             }
             lastStats = stats
             rates.withLock { $0.input.record(mono) }
@@ -193,11 +193,12 @@ final class CameraWorker: Sendable {
                 // A new connection: the scene may have changed while we were away.
                 analyzer.reset()
                 session = item.session
-            } else if let s = size, s != (item.gray.width, item.gray.height) {
+            } else if let s = size, s != (item.frame.width, item.frame.height) {
+                // The camera was reconfigured: new framing, new scene to learn.
                 logger.notice("resolution changed; learning the scene again", metadata: ["size": "\(item.frame.width)x\(item.frame.height)"])
                 analyzer.reset()
             }
-            size = (item.gray.width, item.gray.height)
+            size = (item.frame.width, item.frame.height)
             let result = analyzer.process(LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels), time: item.frame.time)
             let mono = MonotonicClock.seconds()
             analysis.withLock {

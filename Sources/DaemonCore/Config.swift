@@ -196,7 +196,7 @@ extension GridwatchConfig {
         let id = try identifier(node["id"])
         let grid = try node["grid"].string()
         if !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
-        let credentials = try parseCredentials(node)
+        let credentials = try parseCredentials(node, baseDirectory: baseDirectory)
         let source = try parseSource(node["source"], credentials: credentials, baseDirectory: baseDirectory)
         let isFile = !source.contains("://")
         let record = node["record"].isMissing ? nil : try parseSource(node["record"], credentials: credentials, baseDirectory: baseDirectory)
@@ -235,9 +235,9 @@ extension GridwatchConfig {
     }
 
     /// Credentials kept out of the URL: a user name and a password from a file or the environment.
-    private static func parseCredentials(_ node: ConfigNode) throws(ConfigError) -> (user: String, password: String)? {
+    private static func parseCredentials(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> (user: String, password: String)? {
         let user = try node["username"].optionalString()
-        let file = try node["password_file"].optionalString()
+        let file = try node["password_file"].optionalString().map { resolve($0, against: baseDirectory) }
         let env = try node["password_env"].optionalString()
         if file != nil && env != nil { throw node["password_env"].error("give password_file or password_env, not both") }
         guard let user else {

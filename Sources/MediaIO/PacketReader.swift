@@ -9,6 +9,7 @@ public final class PacketReader {
     public var info: StreamInfo { input.info }
     private let timeBase: AVRational
     private let stallTimeout: Double
+    private let keyframeCodec: Keyframes.Codec
 
     public init(url: String, options: InputOptions, stallTimeout: Double, interrupt: InterruptState) throws(FFmpegError) {
         self.interrupt = interrupt
@@ -16,6 +17,7 @@ public final class PacketReader {
         input = try MediaInput(url: url, options: options, interrupt: interrupt)
         packet = try Packet()
         timeBase = input.timeBase
+        keyframeCodec = Keyframes.codec(named: input.info.codec)
     }
 
     /// The next video packet, or nil at the end of the stream.
@@ -32,11 +34,14 @@ public final class PacketReader {
         let p = packet.pointer.pointee
         let scale = Double(timeBase.num) / Double(timeBase.den)
         let nopts = cff_nopts_value()
+        let data = Array(UnsafeBufferPointer(start: p.data, count: Int(p.size)))
+        // H.264/H.265: the NAL types decide (the RTSP demuxer flags every packet as key).
+        let isKey = keyframeCodec == .other ? p.flags & AV_PKT_FLAG_KEY != 0 : Keyframes.isRandomAccess(data, codec: keyframeCodec)
         return RecordedPacket(
-            data: Array(UnsafeBufferPointer(start: p.data, count: Int(p.size))),
+            data: data,
             pts: p.pts == nopts ? nil : Double(p.pts) * scale,
             dts: p.dts == nopts ? nil : Double(p.dts) * scale,
             duration: Double(p.duration) * scale,
-            isKeyframe: p.flags & AV_PKT_FLAG_KEY != 0)
+            isKeyframe: isKey)
     }
 }

@@ -36,7 +36,8 @@ public struct RecordBuffer: Sendable {
 
     /// Seconds covered, from the first packet to the last.
     public var seconds: Double {
-        guard let first = packets.first?.time, let last = packets.last?.time else { return 0 }
+        // The first packets of an RTSP session may carry no timestamp yet.
+        guard let first = packets.lazy.compactMap(\.time).first, let last = packets.last?.time else { return 0 }
         return max(0, last - first)
     }
 

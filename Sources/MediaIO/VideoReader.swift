@@ -6,7 +6,8 @@ public struct ReaderStats: Sendable, Equatable {
     public var packets: Int = 0
     /// Frames that decoded with a timestamp that did not advance (a frozen or repeating stream).
     public var nonAdvancingFrames: Int = 0
-    /// Packets the decoder rejected as corrupt (logged and skipped, never fatal).
+    /// Packets the decoder rejected and frames it flagged as damaged (concealed errors):
+    /// logged and survived, never fatal.
     public var decodeErrors: Int = 0
     public var lastDecodeError: String?
     /// Times a looping file went back to its start.
@@ -142,6 +143,10 @@ public final class VideoReader {
                 continue
             }
             guard got else { return nil }
+            if frame.pointer.pointee.decode_error_flags != 0 || frame.pointer.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+                stats.decodeErrors += 1
+                stats.lastDecodeError = "damaged frame (errors concealed)"
+            }
             let raw = rawTime(frame)
             if passStart == nil { passStart = raw }
             let time = raw + loopOffset

@@ -183,3 +183,67 @@ final class SilentListener {
         #expect(e.description == "avformat_open_input: No such file or directory")
     }
 }
+
+@Suite struct RecordBufferTests {
+    func packet(_ t: Double?, key: Bool, size: Int = 100) -> RecordedPacket {
+        RecordedPacket(data: [UInt8](repeating: 0, count: size), pts: t, dts: t, duration: 0.1, isKeyframe: key)
+    }
+
+    @Test func startsAtAKeyframeAndDropsWholeGroupsFromTheFront() {
+        var buffer = RecordBuffer(maxSeconds: 2, maxBytes: 1_000_000)
+        buffer.append(packet(0, key: false))
+        #expect(buffer.packets.isEmpty && buffer.dropped == 1)
+        // Keyframe every second at 10 packets a second, for 5 seconds.
+        for i in 1...50 { buffer.append(packet(Double(i) / 10, key: i % 10 == 0)) }
+        #expect(buffer.packets.first?.isKeyframe == true)
+        #expect(buffer.seconds <= 2 && buffer.seconds >= 1)
+        #expect(buffer.bytes == buffer.packets.count * 100)
+    }
+
+    @Test func staysUnderItsByteBound() {
+        var buffer = RecordBuffer(maxSeconds: 100, maxBytes: 2_500)
+        for i in 0..<100 { buffer.append(packet(Double(i) / 10, key: i % 10 == 0)) }
+        #expect(buffer.bytes <= 2_500)
+        #expect(buffer.packets.first?.isKeyframe == true)
+    }
+
+    @Test func measuresTimeFromTheFirstStampedPacket() {
+        var buffer = RecordBuffer(maxSeconds: 100, maxBytes: 1_000_000)
+        buffer.append(packet(nil, key: true))
+        for i in 1...10 { buffer.append(packet(Double(i), key: false)) }
+        #expect(buffer.seconds == 9)
+    }
+}
+
+@Suite struct KeyframeTests {
+    @Test func findsH264IDRPicturesInAnnexBAndLengthPrefixedPackets() {
+        let idr: [UInt8] = [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 9, 9]
+        let p: [UInt8] = [0, 0, 0, 1, 0x41, 9, 9]
+        #expect(Keyframes.isRandomAccess(idr, codec: .h264))
+        #expect(!Keyframes.isRandomAccess(p, codec: .h264))
+        let avcc: [UInt8] = [0, 0, 0, 2, 0x65, 1]
+        #expect(Keyframes.isRandomAccess(avcc, codec: .h264))
+    }
+
+    @Test func findsH265IRAPPictures() {
+        // NAL type 19 (IDR_W_RADL): header byte 19 << 1 = 0x26.
+        #expect(Keyframes.isRandomAccess([0, 0, 1, 0x26, 1, 0xAA], codec: .h265))
+        // NAL type 1 (TRAIL_R): 0x02.
+        #expect(!Keyframes.isRandomAccess([0, 0, 1, 0x02, 1, 0xAA], codec: .h265))
+    }
+
+    @Test func readsRealPacketsOfAClip() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.ts"), seconds: 3, size: "160x120", fps: 10)
+        let reader = try PacketReader(url: dir.path("clip.ts"), options: .init(), stallTimeout: 5, interrupt: InterruptState())
+        var keys: [Int] = []
+        var i = 0
+        while let p = try reader.next() {
+            if p.isKeyframe { keys.append(i) }
+            i += 1
+        }
+        #expect(i == 30)
+        #expect(keys == [0, 10, 20])
+    }
+}

@@ -83,6 +83,40 @@ public enum Clips {
         try runCommand(ffmpeg, args + [path])
     }
 
+    /// A still, slightly noisy gray scene: nothing moves. `format` is an ffmpeg muxer (`mp4`, `mpegts`, `h264` ...).
+    public static func stillScene(_ path: String, seconds: Int = 6, size: String = "640x360", fps: Int = 10, format: String = "mp4") throws {
+        try runCommand(ffmpeg, [
+            "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=\(size):r=\(fps):d=\(seconds)",
+            "-vf", "noise=alls=4:allf=t", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "\(fps)",
+            "-pix_fmt", "yuv420p", "-f", format, path,
+        ])
+    }
+
+    /// A camera reconfigured halfway: `first` then `second` resolution, in one H.264 stream.
+    public static func resolutionChange(_ path: String, first: String = "640x360", second: String = "480x270", secondsEach: Int = 6) throws {
+        try stillScene(path + ".a", seconds: secondsEach, size: first, format: "h264")
+        try stillScene(path + ".b", seconds: secondsEach, size: second, format: "h264")
+        var data = try Data(contentsOf: URL(fileURLWithPath: path + ".a"))
+        data.append(try Data(contentsOf: URL(fileURLWithPath: path + ".b")))
+        try data.write(to: URL(fileURLWithPath: path))
+        try? FileManager.default.removeItem(atPath: path + ".a")
+        try? FileManager.default.removeItem(atPath: path + ".b")
+    }
+
+    /// A copy of `source` with one byte in every `every` flipped past the first `skip` bytes,
+    /// as a bad link or a failing card would corrupt it. Deterministic.
+    public static func bitFlipped(_ source: String, to path: String, every: Int = 1500, skip: Int = 4096) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
+        var i = skip
+        var bit: UInt8 = 1
+        while i < bytes.count {
+            bytes[i] ^= bit
+            bit = bit == 0x80 ? 1 : bit << 1
+            i += every
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
     /// A gray, slightly noisy scene in which a light box (40×80 at 640×360) walks from
     /// left to right between `start` and `start + 10` seconds, then the scene stays empty.
     /// Its foot point is at y = 300/360 ≈ 0.83; its centre crosses x = 0.5 at start + 4.3 s.
@@ -182,8 +216,8 @@ public final class RTSPServer: @unchecked Sendable {
     public let child: ChildProcess
     public let url: String
 
-    public init(file: String, loop: Bool = false, shared: Bool = false, port: Int = 0, path: String = "/cam", user: String? = nil, password: String? = nil) throws {
-        var args = [Paths.rtspServerScript.path, file, "--port", "\(port)", "--path", path]
+    public init(file: String, codec: String = "h264", loop: Bool = false, shared: Bool = false, port: Int = 0, path: String = "/cam", user: String? = nil, password: String? = nil, auth: String = "basic") throws {
+        var args = [Paths.rtspServerScript.path, file, "--codec", codec, "--port", "\(port)", "--path", path, "--auth", auth]
         if loop { args.append("--loop") }
         if shared { args.append("--shared") }
         if let user { args += ["--user", user, "--password", password ?? ""] }

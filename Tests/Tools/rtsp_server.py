@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real RTSP server for Gridwatch's tests, demo and benchmarks.
 
-Serves an H.264 file (MP4 or MKV, no B-frames) over RTSP on 127.0.0.1 with
+Serves an H.264, H.265 or MJPEG file (no B-frames) over RTSP on 127.0.0.1 with
 GStreamer's rtsp-server. The file's access units are read once; a pusher
 thread sends them at the file's frame rate into an appsrc that stamps each
 buffer with the pipeline clock, so a looping file keeps a continuous,
@@ -25,11 +25,20 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
-def load_access_units(path):
-    """Every H.264 access unit of the file (byte-stream), and the frame rate."""
+CODECS = {
+    # codec: (parser for the file, caps the appsrc carries, parser + payloader in the server)
+    "h264": ("h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au",
+             "h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1"),
+    "h265": ("h265parse config-interval=-1 ! video/x-h265,stream-format=byte-stream,alignment=au",
+             "h265parse ! rtph265pay name=pay0 pt=96 config-interval=-1"),
+    "mjpeg": ("jpegparse ! image/jpeg", "jpegparse ! rtpjpegpay name=pay0 pt=26"),
+}
+
+
+def load_access_units(path, codec):
+    """Every access unit of the file's video, its caps, and the frame rate."""
     pipeline = Gst.parse_launch(
-        f'filesrc location="{path}" ! parsebin ! h264parse config-interval=-1 '
-        "! video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
+        f'filesrc location="{path}" ! parsebin ! {CODECS[codec][0]} ! appsink name=sink sync=false'
     )
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
@@ -43,11 +52,11 @@ def load_access_units(path):
         units.append(buf.extract_dup(0, buf.get_size()))
     pipeline.set_state(Gst.State.NULL)
     if not units:
-        sys.exit(f"rtsp_server: no H.264 video in {path}")
+        sys.exit(f"rtsp_server: no {codec} video in {path}")
     s = caps.get_structure(0)
     ok, num, den = s.get_fraction("framerate")
     fps = num / den if ok and num > 0 else 25.0
-    return units, fps
+    return units, caps.to_string(), fps
 
 
 class Pusher:
@@ -78,13 +87,13 @@ class Pusher:
 
 
 class Factory(GstRtspServer.RTSPMediaFactory):
-    def __init__(self, units, fps, loop):
+    def __init__(self, units, caps, fps, loop, codec):
         super().__init__()
         self.units, self.fps, self.loop = units, fps, loop
+        caps = caps.replace(" ", "")
         self.set_launch(
-            "( appsrc name=src is-live=true format=time do-timestamp=true "
-            "caps=video/x-h264,stream-format=byte-stream,alignment=au "
-            "! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f'( appsrc name=src is-live=true format=time do-timestamp=true caps="{caps}" '
+            f"! {CODECS[codec][1]} )"
         )
         self.connect("media-configure", self.on_configure)
 
@@ -97,7 +106,8 @@ class Factory(GstRtspServer.RTSPMediaFactory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", help="H.264 file to serve")
+    parser.add_argument("file", help="video file to serve")
+    parser.add_argument("--codec", choices=sorted(CODECS), default="h264", help="the file's video codec")
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
     parser.add_argument("--path", default="/cam", help="mount path")
     parser.add_argument("--loop", action="store_true", help="loop the file forever")
@@ -108,11 +118,11 @@ def main():
     args = parser.parse_args()
 
     Gst.init(None)
-    units, fps = load_access_units(args.file)
+    units, caps, fps = load_access_units(args.file, args.codec)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
-    factory = Factory(units, fps, args.loop)
+    factory = Factory(units, caps, fps, args.loop, args.codec)
     factory.set_shared(args.shared)
     if args.user:
         auth = GstRtspServer.RTSPAuth()

@@ -1,0 +1,338 @@
+import ControlClient
+import ControlProtocol
+import Foundation
+import Testing
+import TestSupport
+
+/// Cameras that drop off, stall, reboot, change resolution, send garbage or refuse
+/// credentials, against real RTSP servers on 127.0.0.1 and the real daemon.
+@Suite(.serialized) struct IngestionTests {
+    func grid() -> String { "grids:\n  - id: g\ncameras:\n" }
+
+    @Test func aCameraThatRestartsStreamsAgain() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let port = freePort()
+        var server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+                reconnect_min: 0.5
+                reconnect_max: 2
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
+        // The camera reboots: its server disappears ...
+        server.child.signal(SIGKILL)
+        _ = server.child.wait(timeout: 5)
+        #expect(daemon.waitForCamera("cam", timeout: 20) { $0.state != "streaming" }, "\(daemon.log)")
+        let before = daemon.camera("cam")?.framesDecoded ?? 0
+        // ... and comes back on the same address.
+        server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        #expect(daemon.waitForCamera("cam", timeout: 20) { $0.state == "streaming" && $0.framesDecoded > before + 10 }, "\(daemon.log)")
+        #expect((daemon.camera("cam")?.reconnects ?? 0) >= 1)
+        #expect(daemon.camera("cam")?.inputFps ?? 0 > 5)
+    }
+
+    @Test func aStalledCameraIsDetectedAndRecovered() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let server = try RTSPServer(file: dir.path("still.mp4"), loop: true)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+                stall_timeout: 2
+                open_timeout: 2
+                reconnect_min: 0.5
+                reconnect_max: 1
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
+        // The camera freezes with its TCP connection open.
+        server.child.signal(SIGSTOP)
+        #expect(waitUntil(timeout: 15) { daemon.log.contains("stalled: no new frame for 2 s") }, "\(daemon.log)")
+        #expect(daemon.waitForCamera("cam", timeout: 5) { $0.state != "streaming" })
+        server.child.signal(SIGCONT)
+        let before = daemon.camera("cam")?.framesDecoded ?? 0
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > before + 10 }, "\(daemon.log)")
+    }
+
+    @Test func aCameraDownPastOfflineAfterRaisesOneTicketThenRecovers() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let port = freePort()
+        var server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                name: 村口
+                grid: g
+                source: \(server.url)
+                offline_after: 8
+                open_timeout: 2
+                reconnect_min: 0.3
+                reconnect_max: 1
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" })
+
+        // A short drop (a flap) raises nothing.
+        server.stop()
+        #expect(daemon.waitForCamera("cam", timeout: 10) { $0.state != "streaming" })
+        server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        #expect(daemon.waitForCamera("cam", timeout: 10) { $0.state == "streaming" })
+        // Streaming steadily long enough to count as back (offline_after / 2), with no ticket.
+        #expect(!waitUntil(timeout: 5) { daemon.tickets().total > 0 })
+
+        // A long one raises exactly one offline ticket.
+        server.stop()
+        let down = Date()
+        #expect(waitUntil(timeout: 20) { daemon.tickets().total >= 1 }, "\(daemon.log)")
+        #expect(Date().timeIntervalSince(down) >= 7.5)
+        #expect(daemon.camera("cam")?.state == "offline")
+        #expect(daemon.camera("cam")?.offlineSince != nil)
+        // Still down a while longer: still one ticket.
+        #expect(!waitUntil(timeout: 3) { daemon.tickets().total > 1 })
+        let ticket = try #require(daemon.tickets().tickets.first)
+        #expect(ticket.category == .cameraOffline && ticket.cameraId == "cam" && ticket.state == .new)
+        #expect(ticket.title.contains("摄像头离线") && ticket.title.contains("村口"))
+
+        // It comes back: the ticket gets a "recovered after N s" event and stays open.
+        server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        let recovered = waitUntil(timeout: 30) {
+            let detail = try? daemon.client.get("/v1/tickets/\(ticket.id)", as: TicketDetail.self)
+            return detail?.events.contains { $0.kind == "recovered" } ?? false
+        }
+        #expect(recovered, "\(daemon.log)")
+        let detail = try daemon.client.get("/v1/tickets/\(ticket.id)", as: TicketDetail.self)
+        let note = try #require(detail.events.first { $0.kind == "recovered" }?.note)
+        let seconds = Int(note.split(separator: " ")[2]) ?? 0
+        #expect(note.hasPrefix("recovered after ") && seconds >= 8 && seconds < 40, "\(note)")
+        #expect(detail.ticket.state == .new)
+        #expect(daemon.tickets().total == 1)
+        #expect(daemon.camera("cam")?.state == "streaming" && daemon.camera("cam")?.offlineSince == nil)
+    }
+
+    @Test func aResolutionChangeMidStreamIsFollowedWithoutAFalseAlarm() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.resolutionChange(dir.path("change.h264"), first: "640x360", second: "480x270", secondsEach: 6)
+        let server = try RTSPServer(file: dir.path("change.h264"))
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+                zones:
+                  - id: all
+                    polygon: [[0, 0], [1, 0], [1, 1], [0, 1]]
+                    enter_frames: 1
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 40) { $0.width == 480 && $0.height == 270 && $0.framesAnalysed >= 50 }, "\(daemon.log)")
+        #expect(daemon.log.contains("resolution changed"))
+        #expect(daemon.tickets().total == 0, "\(daemon.tickets())")
+        #expect(daemon.camera("cam")?.state == "streaming")
+    }
+
+    @Test func corruptPacketsAreLoggedAndSurvived() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.ts"), seconds: 12, start: 1)
+        try Clips.bitFlipped(dir.path("walk.ts"), to: dir.path("flipped.ts"))
+        let server = try RTSPServer(file: dir.path("flipped.ts"), loop: true)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+              - id: file
+                grid: g
+                source: \(dir.path("flipped.ts"))
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 40) { $0.framesDecoded > 100 }, "\(daemon.log)")
+        #expect(daemon.waitForCamera("file", timeout: 40) { $0.framesDecoded > 50 }, "\(daemon.log)")
+        #expect(daemon.cameras().allSatisfy { $0.decodeErrors > 0 }, "\(daemon.cameras())")
+        #expect(daemon.log.contains("corrupt data"))
+        #expect(daemon.child.process.isRunning)
+        #expect((try? daemon.client.get("/v1/health", as: HealthResponse.self)) != nil)
+    }
+
+    @Test func garbageOnTheCameraPortIsAnErrorNotACrash() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        // A "camera" that answers every connection with random bytes.
+        let garbage = try ChildProcess("/usr/bin/python3", ["-c", """
+            import os, socket, sys
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+            print(s.getsockname()[1], flush=True)
+            while True:
+                c, _ = s.accept()
+                try:
+                    c.sendall(os.urandom(65536))
+                except OSError:
+                    pass
+                c.close()
+            """])
+        defer { garbage.stop() }
+        let port = try #require(garbage.readLine(timeout: 10))
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let server = try RTSPServer(file: dir.path("still.mp4"), loop: true)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: bad
+                grid: g
+                source: rtsp://127.0.0.1:\(port)/cam
+                open_timeout: 2
+                reconnect_min: 0.5
+                reconnect_max: 1
+              - id: good
+                grid: g
+                source: \(server.url)
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("bad", timeout: 20) { $0.reconnects >= 2 && $0.lastError != nil }, "\(daemon.log)")
+        #expect(daemon.camera("bad")?.framesDecoded == 0)
+        #expect(daemon.waitForCamera("good", timeout: 20) { $0.state == "streaming" && $0.framesDecoded > 20 })
+        #expect(daemon.child.process.isRunning)
+    }
+
+    @Test(arguments: ["basic", "digest"])
+    func wrongCredentialsGiveAnAuthenticationFailedStateNotARetryStorm(method: String) throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let server = try RTSPServer(file: dir.path("still.mp4"), loop: true, user: "operator", password: "right pass", auth: method)
+        try "right pass\n".write(toFile: dir.path("password"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: right
+                grid: g
+                source: \(server.url)
+                username: operator
+                password_file: password
+              - id: wrong
+                grid: g
+                source: \(server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://operator:wrong-secret@"))
+                reconnect_min: 0.5
+              - id: fromenv
+                grid: g
+                source: \(server.url)
+                username: operator
+                password_env: GW_TEST_PASSWORD
+            """, environment: ["GW_TEST_PASSWORD": "right pass"])
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("right", timeout: 20) { $0.state == "streaming" && $0.framesDecoded > 5 }, "\(daemon.log)")
+        #expect(daemon.waitForCamera("fromenv", timeout: 20) { $0.state == "streaming" && $0.framesDecoded > 5 })
+        #expect(daemon.waitForCamera("wrong", timeout: 20) { $0.state == "auth_failed" }, "\(daemon.log)")
+        let wrong = try #require(daemon.camera("wrong"))
+        #expect(wrong.lastError?.contains("authentication failed") == true)
+        // No retry storm: with reconnect_max at its default (60 s), no second attempt for a good while.
+        #expect(!waitUntil(timeout: 5) { (daemon.camera("wrong")?.reconnects ?? 0) > 0 })
+        let everything = daemon.log + String(decoding: (try? daemon.client.request("GET", "/v1/cameras").body) ?? [], as: UTF8.self)
+        #expect(!everything.contains("wrong-secret") && !everything.contains("right pass"))
+    }
+
+    @Test(arguments: [("h265", "libx265", "hevc"), ("mjpeg", "mjpeg", "mjpeg")])
+    func otherCameraCodecsStreamOverRTSP(serverCodec: String, encoder: String, reported: String) throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mkv"), seconds: 4, size: "320x240", fps: 10, codec: encoder)
+        let server = try RTSPServer(file: dir.path("clip.mkv"), codec: serverCodec, loop: true)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesAnalysed > 10 }, "\(daemon.log)")
+        #expect(daemon.camera("cam")?.codec == reported)
+    }
+
+    @Test func theRecordStreamIsKeptAsPacketsWithoutDecoding() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("sub.mp4"), seconds: 10, size: "320x180")
+        try Clips.stillScene(dir.path("main.mp4"), seconds: 10, size: "1280x720")
+        let sub = try RTSPServer(file: dir.path("sub.mp4"), loop: true, path: "/sub")
+        let main = try RTSPServer(file: dir.path("main.mp4"), loop: true, path: "/main")
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(sub.url)
+                record: \(main.url)
+                record_seconds: 3
+            """)
+        defer { daemon.stop(); sub.stop(); main.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { ($0.record?.packets ?? 0) > 60 }, "\(daemon.log)")
+        let camera = try #require(daemon.camera("cam"))
+        #expect(camera.width == 320)
+        let record = try #require(camera.record)
+        #expect(record.state == "streaming" && record.width == 1280 && record.codec == "h264")
+        // Bounded: at most the configured seconds plus one group of pictures (1 s).
+        #expect(record.bufferedSeconds >= 1.9 && record.bufferedSeconds <= 3.05, "\(record)")
+    }
+
+    @Test func shutdownDoesNotWaitForAHungCamera() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        // A camera that accepts the connection and then says nothing, ever.
+        let silent = try ChildProcess("/usr/bin/python3", ["-c", """
+            import socket, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+            print(s.getsockname()[1], flush=True)
+            conns = []
+            while True:
+                c, _ = s.accept(); conns.append(c)
+            """])
+        defer { silent.stop() }
+        let port = try #require(silent.readLine(timeout: 10))
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: hung
+                grid: g
+                source: rtsp://127.0.0.1:\(port)/cam
+                open_timeout: 120
+            """)
+        #expect(daemon.waitForCamera("hung", timeout: 10) { $0.state == "connecting" })
+        let started = Date()
+        daemon.child.signal(SIGTERM)
+        #expect(daemon.child.wait(timeout: 10) == 0)
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 2.5, "took \(took) s")
+    }
+
+    @Test func fiftyCameraRestartsLeaveDescriptorsAndThreadsWhereTheyWere() throws {
+        let dir = try TemporaryDirectory("gw-ingest")
+        defer { dir.remove() }
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 4, size: "320x180")
+        let port = freePort()
+        var server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        let daemon = try DaemonHarness(dir: dir, body: grid() + """
+              - id: cam
+                grid: g
+                source: \(server.url)
+                open_timeout: 3
+                reconnect_min: 0.1
+                reconnect_max: 0.3
+            """)
+        defer { daemon.stop(); server.stop() }
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 5 })
+        let fds = daemon.openFileDescriptors
+        let threads = daemon.threads
+        var reconnects = daemon.camera("cam")?.reconnects ?? 0
+        for cycle in 0..<50 {
+            server.child.signal(SIGKILL)
+            _ = server.child.wait(timeout: 5)
+            #expect(daemon.waitForCamera("cam", timeout: 15) { $0.state != "streaming" }, "cycle \(cycle)")
+            server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+            let ok = daemon.waitForCamera("cam", timeout: 15) { $0.state == "streaming" && $0.reconnects > reconnects }
+            #expect(ok, "cycle \(cycle): \(daemon.log.suffix(2000))")
+            if !ok { break }
+            reconnects = daemon.camera("cam")?.reconnects ?? 0
+        }
+        #expect(daemon.waitForCamera("cam", timeout: 15) { $0.state == "streaming" })
+        #expect(daemon.openFileDescriptors == fds, "fds \(fds) → \(daemon.openFileDescriptors)")
+        #expect(daemon.threads <= threads, "threads \(threads) → \(daemon.threads)")
+    }
+}
