@@ -12,7 +12,10 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 	ffmpeg sqlite3 curl python3 python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 
-.PHONY: all deps build release test demo clean
+# Benchmarks also compare against Motion 4.5 and OpenCV.
+BENCH_PACKAGES := motion python3-opencv
+
+.PHONY: all deps build release test demo bench clean
 
 all: build
 
@@ -38,6 +41,14 @@ test: deps
 
 demo: build
 	Tests/Tools/demo.sh "$$($(SWIFT) build --show-bin-path)"
+
+bench: release
+	@missing=$$(for p in $(BENCH_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	Tests/Tools/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 clean:
 	rm -rf .build .cache

@@ -106,6 +106,32 @@ import Testing
         #expect(e?.description.contains("ftp://***@10.0.0.2") == true)
     }
 
+    @Test func credentialsFromTheEnvironmentGoIntoTheURLEncoded() throws {
+        setenv("GW_CONFIG_TEST_PW", "p@ss:word", 1)
+        let text = valid.replacingOccurrences(of: "    source: clips/walk.mp4\n    loop: true", with: """
+                source: rtsp://10.0.0.3/live
+                record: rtsp://10.0.0.3/main
+                username: admin
+                password_env: GW_CONFIG_TEST_PW
+            """)
+        let camera = try parse(text).cameras[1]
+        #expect(camera.source == "rtsp://admin:p%40ss%3Aword@10.0.0.3/live")
+        #expect(camera.record == "rtsp://admin:p%40ss%3Aword@10.0.0.3/main")
+        #expect(camera.redactedSource == "rtsp://***@10.0.0.3/live")
+    }
+
+    @Test func credentialsInBothPlacesAreRefused() {
+        setenv("GW_CONFIG_TEST_PW", "x", 1)
+        let e = error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW\n"))
+        #expect(e?.key == "cameras[0].source")
+        #expect(e?.message.contains("credentials in the URL") == true)
+    }
+
+    @Test func anUnsetPasswordVariableIsNamed() {
+        let e = error(valid.replacingOccurrences(of: "    source: clips/walk.mp4\n", with: "    source: rtsp://h/x\n    username: u\n    password_env: GW_SURELY_UNSET_VARIABLE\n"))
+        #expect(e?.message == "environment variable GW_SURELY_UNSET_VARIABLE is not set")
+    }
+
     @Test func duplicateIdsAreRefused() {
         let e = error(valid.replacingOccurrences(of: "  - id: replay", with: "  - id: gate"))
         #expect(e?.message == "duplicate camera id 'gate'")

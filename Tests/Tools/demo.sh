@@ -10,20 +10,8 @@ cache="$root/.cache/demo"
 mkdir -p "$cache"
 cd "$cache"
 
-if [ ! -f vtest.mp4 ]; then
-    if [ ! -f vtest.avi ]; then
-        echo "== Fetching Debian's opencv-doc for vtest.avi (real footage) / 获取演示视频"
-        rm -rf pkg && mkdir pkg
-        (cd pkg && apt-get download opencv-doc >/dev/null 2>&1) || {
-            apt-get update -qq >/dev/null && (cd pkg && apt-get download opencv-doc >/dev/null)
-        }
-        dpkg -x pkg/opencv-doc_*.deb pkg/x
-        cp pkg/x/usr/share/doc/opencv-doc/examples/data/vtest.avi .
-        rm -rf pkg
-    fi
-    echo "== Re-encoding to H.264 (no B-frames, a keyframe a second) / 转码为 H.264"
-    ffmpeg -v error -y -i vtest.avi -an -c:v libx264 -preset veryfast -bf 0 -g 10 -pix_fmt yuv420p vtest.mp4
-fi
+. "$root/Tests/Tools/footage.sh"
+fetch_vtest "$cache"
 
 pids=()
 cleanup() {

@@ -1,0 +1,70 @@
+@testable import DaemonCore
+import Foundation
+import Testing
+
+@Suite struct BackoffJitterTests {
+    @Test(arguments: [0.0, 0.5, 0.999])
+    func jitterStaysWithinItsShare(random: Double) {
+        var b = Backoff(initial: 1, maximum: 60, jitter: 0.2)
+        var nominal = 1.0
+        for _ in 0..<10 {
+            let d = b.next(random: random)
+            #expect(d >= nominal * 0.8 - 1e-9 && d <= nominal * 1.2 + 1e-9)
+            nominal = min(60, nominal * 2)
+        }
+    }
+
+    @Test func authenticationFailuresWaitTheLongestDelay() {
+        var b = Backoff(initial: 1, maximum: 60, jitter: 0)
+        #expect(b.giveUpForNow() == 60)
+        b.reset()
+        #expect(b.next() == 1)
+    }
+}
+
+@Suite struct RateMeterTests {
+    @Test func measuresTheRateOverTheWindow() {
+        var meter = RateMeter(window: 5)
+        for i in 0..<100 { meter.record(Double(i) / 10) }
+        #expect(abs(meter.rate(now: 9.9) - 10) < 0.3)
+        // Nothing for 10 s: the rate falls to zero, a frozen stream does not look alive.
+        #expect(meter.rate(now: 20) == 0)
+    }
+
+    @Test func aYoungHistoryIsNotDividedByTheWholeWindow() {
+        var meter = RateMeter(window: 5)
+        for i in 0..<10 { meter.record(100 + Double(i) / 5) }
+        #expect(abs(meter.rate(now: 101.8) - 10.0 / 1.8) < 0.01)
+    }
+}
+
+@Suite struct FrameMailboxTests {
+    @Test func keepsTheNewestAndCountsTheRest() {
+        let box = FrameMailbox<Int>()
+        #expect(!box.put(1))
+        #expect(box.put(2))
+        #expect(box.put(3))
+        #expect(box.take() == 3)
+        #expect(box.dropped == 2)
+        box.close()
+        #expect(box.take() == nil)
+    }
+
+    @Test func aWaitingReaderWakesForAnItem() {
+        let box = FrameMailbox<Int>()
+        let got = DispatchSemaphore(value: 0)
+        let result = ResultBox()
+        Thread {
+            result.value = box.take()
+            got.signal()
+        }.start()
+        box.put(42)
+        #expect(got.wait(timeout: .now() + 5) == .success)
+        #expect(result.value == 42)
+    }
+
+    final class ResultBox: @unchecked Sendable {
+        // @unchecked: written by one thread before the semaphore, read after it.
+        var value: Int?
+    }
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""Gridwatch's ingestion benchmark (run by `make bench`).
+
+In one run, on the same H.264 clips served over RTSP on 127.0.0.1 (real footage,
+10 fps, at 1920x1080 and 640x360):
+  - CPU seconds per stream-second of `ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`
+    (the decode floor), of gridwatchd (analysis at 5 fps, one zone), and of Motion 4.5
+    (detection on, no pictures or movies);
+  - how many 640x360 10 fps streams one gridwatchd sustains with no dropped analysis frames.
+CPU time is read from /proc/PID/stat (utime + stime) over a window after a warm-up.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Server:
+    def __init__(self, clip, path):
+        port = free_port()
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(HERE, "rtsp_server.py"), clip, "--loop", "--shared",
+             "--port", str(port), "--path", path],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("READY "):
+            sys.exit(f"bench: RTSP server did not start for {clip}")
+        self.url = line.split(" ", 1)[1]
+
+    def stop(self):
+        stop(self.proc)
+
+
+def measure(cmd, warmup, seconds, env=None):
+    """CPU seconds per wall second of `cmd` over `seconds`, after `warmup`."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        time.sleep(warmup)
+        if proc.poll() is not None:
+            sys.exit(f"bench: {cmd[0]} exited early ({proc.returncode})")
+        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+        return (c1 - c0) / (t1 - t0)
+    finally:
+        stop(proc)
+
+
+def gridwatch_config(cache, name, urls):
+    data = os.path.join(cache, f"data-{name}")
+    subprocess.run(["rm", "-rf", data], check=True)
+    lines = [
+        "daemon:", f"  data_dir: {data}", f"  socket: {cache}/{name}.sock", "  log_level: warning",
+        "grids:", "  - id: g", "cameras:",
+    ]
+    for i, url in enumerate(urls):
+        lines += [
+            f"  - id: cam{i}", "    grid: g", f"    source: {url}",
+            "    zones:", "      - id: road", "        polygon: [[0.6, 0.42], [0.98, 0.42], [0.98, 0.72], [0.6, 0.68]]",
+        ]
+    path = os.path.join(cache, f"{name}.yml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def motion_config(cache, url):
+    target = os.path.join(cache, "motion-out")
+    os.makedirs(target, exist_ok=True)
+    path = os.path.join(cache, "motion.conf")
+    with open(path, "w") as f:
+        f.write("\n".join([
+            "daemon off", "setup_mode off", "log_level 4", f"target_dir {target}",
+            f"netcam_url {url}", "netcam_params rtsp_transport=tcp", "framerate 10",
+            "threshold 1500", "picture_output off", "movie_output off",
+            "webcontrol_port 0", "stream_port 0", "emulate_motion off",
+            f"pid_file {cache}/motion.pid", f"log_file {cache}/motion.log",
+        ]) + "\n")
+    return path
+
+
+def api(sock, path):
+    out = subprocess.run(["curl", "-s", "--unix-socket", sock, f"http://localhost{path}"],
+                         capture_output=True, text=True, timeout=10)
+    return json.loads(out.stdout)
+
+
+def streams_per_machine(bin_dir, cache, url, ladder, seconds):
+    results = []
+    for n in ladder:
+        config = gridwatch_config(cache, f"many{n}", [url] * n)
+        sock = f"{cache}/many{n}.sock"
+        proc = subprocess.Popen([os.path.join(bin_dir, "gridwatchd"), "run", "--config", config],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    cams = api(sock, "/v1/cameras")["cameras"]
+                    if all(c["state"] == "streaming" and c["frames_analysed"] > 10 for c in cams):
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.5)
+            time.sleep(3)
+            before = {c["id"]: c for c in api(sock, "/v1/cameras")["cameras"]}
+            c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(seconds)
+            c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+            after = {c["id"]: c for c in api(sock, "/v1/cameras")["cameras"]}
+        finally:
+            stop(proc)
+        span = t1 - t0
+        dropped = sum(after[k]["frames_dropped"] - before[k]["frames_dropped"] for k in after)
+        analysed = [(after[k]["frames_analysed"] - before[k]["frames_analysed"]) / span for k in after]
+        decoded = [(after[k]["frames_decoded"] - before[k]["frames_decoded"]) / span for k in after]
+        ok = dropped == 0 and min(analysed) >= 4.5 and min(decoded) >= 9.5
+        results.append((n, (c1 - c0) / span, dropped, min(analysed), min(decoded), ok))
+        print(f"  {n} streams: daemon {100 * (c1 - c0) / span:.0f}% CPU, dropped {dropped}, "
+              f"min analysed {min(analysed):.2f} fps, min decoded {min(decoded):.2f} fps -> {'ok' if ok else 'NOT sustained'}",
+              flush=True)
+        if not ok:
+            break
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--footage", required=True)
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--ladder", default="8,16,24,32,40,48,56,64")
+    args = parser.parse_args()
+
+    clips = {}
+    for name, size in [("1080p", "1920:1080"), ("360p", "640:360")]:
+        clip = os.path.join(args.cache, f"vtest-{name}.mp4")
+        if not os.path.exists(clip):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", args.footage, "-an", "-vf", f"scale={size}",
+                            "-r", "10", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "10",
+                            "-pix_fmt", "yuv420p", clip], check=True)
+        clips[name] = clip
+
+    rows = []
+    for name, clip in clips.items():
+        server = Server(clip, f"/{name}")
+        try:
+            print(f"== {name}: {server.url}", flush=True)
+            floor = measure(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
+                             "-i", server.url, "-f", "null", "-"], 5, args.seconds)
+            print(f"  ffmpeg decode floor: {floor:.4f} CPU s per stream s", flush=True)
+            gw = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                          gridwatch_config(args.cache, f"one-{name}", [server.url])], 5, args.seconds)
+            print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor)", flush=True)
+            mo = measure(["motion", "-n", "-c", motion_config(args.cache, server.url)], 8, args.seconds)
+            print(f"  motion 4.5:          {mo:.4f} ({mo / floor:.2f}x floor)", flush=True)
+            rows.append((name, floor, gw, mo))
+        finally:
+            server.stop()
+
+    server = Server(clips["360p"], "/many")
+    try:
+        print("== streams per machine (640x360, 10 fps, analysis 5 fps)", flush=True)
+        ladder = [int(x) for x in args.ladder.split(",")]
+        many = streams_per_machine(args.bin, args.cache, server.url, ladder, args.seconds)
+    finally:
+        server.stop()
+
+    sustained = max([n for n, *_, ok in many if ok], default=0)
+    with open(os.path.join(args.cache, "results.md"), "w") as f:
+        f.write(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+                f"{args.seconds:.0f} s windows after warm-up.\n\n")
+        f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd | gridwatchd / floor | Motion 4.5 | Motion / floor |\n")
+        f.write("| --- | --- | --- | --- | --- | --- |\n")
+        for name, floor, gw, mo in rows:
+            f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {mo:.4f} | {mo / floor:.2f} |\n")
+        f.write("\n| streams (640x360, 10 fps) | daemon CPU | dropped analysis frames | min analysed fps | min decoded fps | sustained |\n")
+        f.write("| --- | --- | --- | --- | --- | --- |\n")
+        for n, cpu, dropped, ana, dec, ok in many:
+            f.write(f"| {n} | {100 * cpu:.0f}% | {dropped} | {ana:.2f} | {dec:.2f} | {'yes' if ok else 'no'} |\n")
+        f.write(f"\nSustained with no dropped analysis frames: {sustained} streams.\n")
+    print(open(os.path.join(args.cache, "results.md")).read())
+
+
+if __name__ == "__main__":
+    main()

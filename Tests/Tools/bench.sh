@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `make bench`: ingestion cost against the decode floor and Motion, and streams per machine.
+# Results go to .cache/bench/results.md; Docs/performance.md quotes them.
+set -euo pipefail
+bin=${1:?usage: bench.sh RELEASE_BIN_DIR [SECONDS]}
+seconds=${2:-30}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache="$root/.cache/bench"
+mkdir -p "$cache"
+. "$root/Tests/Tools/footage.sh"
+fetch_vtest "$root/.cache/demo"
+exec /usr/bin/python3 "$root/Tests/Tools/bench.py" --bin "$bin" --footage "$root/.cache/demo/vtest.avi" --cache "$cache" --seconds "$seconds"
