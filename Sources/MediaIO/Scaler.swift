@@ -17,7 +17,7 @@ final class Scaler {
         if newKey != key {
             context = sws_getCachedContext(
                 context, source.width, source.height, source.format,
-                width, height, format, SWS_BILINEAR, nil, nil, nil)
+                width, height, format, SWS_AREA, nil, nil, nil)
             guard context != nil else {
                 throw FFmpegError(message: "cannot convert \(source.width)x\(source.height) to \(width)x\(height)", function: "sws_getCachedContext")
             }
@@ -40,9 +40,15 @@ final class Scaler {
 }
 
 /// Scales decoded frames to the analysis size: gray, a fixed width, height by aspect ratio (even).
+///
+/// For the common 8-bit YUV formats the luma plane already is the gray picture: it is
+/// averaged down directly (2×2 samples per output pixel, spread over the pixel's
+/// footprint), which costs a fraction of a general conversion. Luma keeps the
+/// stream's own range (16–235 for most cameras). Other formats go through swscale.
 public final class GrayScaler {
     private let scaler: Scaler
     public let targetWidth: Int
+    private var plan: (key: [Int], xs: [Int32], ys: [Int32])?
 
     public init(width: Int = 320) throws(FFmpegError) {
         scaler = try Scaler()
@@ -57,17 +63,64 @@ public final class GrayScaler {
         return (w, h)
     }
 
+    static let lumaFormats: Set<Int32> = [
+        AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUVJ422P,
+        AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_NV12, AV_PIX_FMT_NV21, AV_PIX_FMT_GRAY8,
+    ].reduce(into: []) { $0.insert($1.rawValue) }
+
     public func gray(_ frame: VideoFrame) throws(FFmpegError) -> GrayImage {
         let size = Self.outputSize(sourceWidth: frame.width, sourceHeight: frame.height, width: targetWidth)
+        if Self.lumaFormats.contains(frame.frame.pointer.pointee.format) {
+            return lumaBox(frame.frame, width: size.width, height: size.height)
+        }
         let out = try scaler.scale(frame.frame, width: Int32(size.width), height: Int32(size.height), format: AV_PIX_FMT_GRAY8)
-        let stride = Int(cff_frame_linesize(out.pointer, 0))
-        let base = cff_frame_plane(out.pointer, 0)!
-        var pixels = [UInt8](repeating: 0, count: size.width * size.height)
+        return Self.copyPlane(out.pointer, width: size.width, height: size.height)
+    }
+
+    private static func copyPlane(_ f: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) -> GrayImage {
+        let stride = Int(cff_frame_linesize(f, 0))
+        let base = cff_frame_plane(f, 0)!
+        var pixels = [UInt8](repeating: 0, count: width * height)
         pixels.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<size.height {
-                (dst.baseAddress! + y * size.width).update(from: base + y * stride, count: size.width)
+            for y in 0..<height {
+                (dst.baseAddress! + y * width).update(from: base + y * stride, count: width)
             }
         }
-        return GrayImage(width: size.width, height: size.height, pixels: pixels)
+        return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Average of 2×2 luma samples at the quarter points of each output pixel's footprint.
+    private func lumaBox(_ frame: Frame, width: Int, height: Int) -> GrayImage {
+        let sw = Int(frame.width), sh = Int(frame.height)
+        let key = [sw, sh, width, height]
+        if plan?.key != key {
+            // Two sample columns (rows) per output pixel, at 1/4 and 3/4 of its footprint.
+            func samples(_ n: Int, _ src: Int) -> [Int32] {
+                (0..<(2 * n)).map { i in
+                    let pos = (Double(i / 2) + (i % 2 == 0 ? 0.25 : 0.75)) * Double(src) / Double(n)
+                    return Int32(min(src - 1, Int(pos)))
+                }
+            }
+            plan = (key, samples(width, sw), samples(height, sh))
+        }
+        let xs = plan!.xs, ys = plan!.ys
+        let stride = Int(cff_frame_linesize(frame.pointer, 0))
+        let base = cff_frame_plane(frame.pointer, 0)!
+        var pixels = [UInt8](repeating: 0, count: width * height)
+        pixels.withUnsafeMutableBufferPointer { dst in
+            xs.withUnsafeBufferPointer { xs in
+                for y in 0..<height {
+                    let r0 = base + Int(ys[2 * y]) * stride
+                    let r1 = base + Int(ys[2 * y + 1]) * stride
+                    let out = dst.baseAddress! + y * width
+                    for x in 0..<width {
+                        let a = Int(xs[2 * x]), b = Int(xs[2 * x + 1])
+                        let sum = UInt16(r0[a]) &+ UInt16(r0[b]) &+ UInt16(r1[a]) &+ UInt16(r1[b])
+                        out[x] = UInt8(truncatingIfNeeded: (sum &+ 2) >> 2)
+                    }
+                }
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: pixels)
     }
 }

@@ -9,7 +9,7 @@ struct GridwatchDaemon: AsyncParsableCommand {
         commandName: "gridwatchd",
         abstract: "Gridwatch daemon: watches village cameras and raises governance tickets. 网格视频巡查守护进程。",
         version: Gridwatch.version,
-        subcommands: [Run.self, CheckConfig.self])
+        subcommands: [Run.self, CheckConfig.self, AnalysisBench.self])
 }
 
 struct Run: AsyncParsableCommand {
@@ -69,5 +69,22 @@ struct CheckConfig: ParsableCommand {
             FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
             throw ExitCode(78)
         }
+    }
+}
+
+struct AnalysisBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analysis-bench",
+        abstract: "Time the analysis alone on a video file (for make bench).",
+        shouldDisplay: false)
+
+    @Option(help: "Video file.") var input: String
+    @Option(help: "Analysis width in pixels.") var width = 320
+    @Option(help: "Passes over the clip.") var passes = 3
+
+    func run() throws {
+        let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes)
+        print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f",
+                     r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis))
     }
 }

@@ -1,0 +1,46 @@
+import Analysis
+import Foundation
+import MediaIO
+
+/// Times the analysis alone on a real clip: every frame is decoded and scaled first,
+/// kept in memory, then analysed once per pass on one thread. For `make bench`.
+public enum AnalysisBenchmark {
+    public struct Result: Sendable {
+        public var frames: Int
+        public var width: Int
+        public var height: Int
+        public var medianMillis: Double
+        public var meanMillis: Double
+        public var p90Millis: Double
+        public var scaleMedianMillis: Double
+    }
+
+    public static func run(input: String, width: Int = 320, passes: Int = 3, zones: [ZoneSpec] = []) throws -> Result {
+        let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
+        let scaler = try GrayScaler(width: width)
+        var frames: [LumaFrame] = []
+        var scaleTimes: [Double] = []
+        while let frame = try reader.nextFrame() {
+            let t0 = MonotonicClock.nanos()
+            let gray = try scaler.gray(frame)
+            scaleTimes.append(Double(MonotonicClock.nanos() - t0) / 1e6)
+            frames.append(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels))
+        }
+        guard let first = frames.first else { throw FFmpegError(message: "no frames in \(input)", function: "analysis-bench") }
+        var times: [Double] = []
+        for _ in 0..<passes {
+            var analyzer = CameraAnalyzer(zones: zones)
+            for (i, frame) in frames.enumerated() {
+                let t0 = MonotonicClock.nanos()
+                _ = analyzer.process(frame, time: Double(i) / 10)
+                times.append(Double(MonotonicClock.nanos() - t0) / 1e6)
+            }
+        }
+        times.sort()
+        scaleTimes.sort()
+        return Result(
+            frames: frames.count, width: first.width, height: first.height,
+            medianMillis: times[times.count / 2], meanMillis: times.reduce(0, +) / Double(times.count),
+            p90Millis: times[times.count * 9 / 10], scaleMedianMillis: scaleTimes[scaleTimes.count / 2])
+    }
+}
