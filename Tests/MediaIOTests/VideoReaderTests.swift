@@ -66,6 +66,25 @@ import TestSupport
         #expect(Set(gray.pixels).count > 20)
     }
 
+    @Test(arguments: ["640x360", "768x576", "1920x1080"])
+    func grayFramesKeepTheLumaLevel(size: String) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // Half dark, half bright: the two halves keep their levels, the edge stays sharp.
+        try runCommand(Clips.ffmpeg, [
+            "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x404040:s=\(size):r=10:d=1",
+            "-vf", "drawbox=x=iw/2:y=0:w=iw/2:h=ih:color=0xC0C0C0:t=fill",
+            "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", dir.path("halves.mp4"),
+        ])
+        let reader = try VideoReader(url: dir.path("halves.mp4"), options: .init(), interrupt: InterruptState())
+        let gray = try GrayScaler(width: 320).gray(try #require(try reader.nextFrame()))
+        #expect(gray.width == 320)
+        let left = gray.pixels[10 * 320 + 40], right = gray.pixels[10 * 320 + 280]
+        // Limited-range luma of 0x40 and 0xC0: 16 + level × 219/255.
+        #expect(abs(Int(left) - 71) <= 2 && abs(Int(right) - 181) <= 2, "\(left) \(right)")
+        #expect(gray.pixels[10 * 320 + 158] == left && gray.pixels[10 * 320 + 161] == right)
+    }
+
     @Test func encodesAFullResolutionJPEGThatDecodesAgain() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

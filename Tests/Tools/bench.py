@@ -161,7 +161,7 @@ def main():
     parser.add_argument("--footage", required=True)
     parser.add_argument("--cache", required=True)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--ladder", default="8,16,24,32,40,48,56,64")
+    parser.add_argument("--ladder", default="8,16,32,48,64,80,96,112,128,160,192")
     args = parser.parse_args()
 
     clips = {}
