@@ -1,54 +1,51 @@
-/// Something the analysis saw that a rule cares about.
-public struct AnalysisEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
-        case zoneEnter = "zone_enter"
-        case zoneExit = "zone_exit"
-    }
-    public var kind: Kind
-    public var zoneID: String
-    /// Stream time of the frame, in seconds.
-    public var time: Double
-    /// The object that caused it (for entries), with its foot point.
-    public var blob: Blob?
+/// What one analysed frame produced.
+public struct AnalysisResult: Sendable {
+    public var blobs: [Blob]
+    public var tracks: [Track]
+    public var events: [AnalysisEvent]
 }
 
-/// One camera's analysis: background model, blobs, zones. Frames and times in, events out.
-/// Knows nothing of where frames come from or where events go.
+/// One camera's analysis: background model, blobs, tracker, rules. Frames and times in,
+/// events out. Knows nothing of where frames come from or where events go, and reads
+/// no clock: stream time and, for schedules, the local minute of the day are passed in.
 public struct CameraAnalyzer: Sendable {
-    public private(set) var zones: [ZoneSpec]
     private var detector: MotionDetector
-    private var occupancy: [ZoneOccupancy]
+    private var tracker: Tracker
+    private var rules: RuleEngine
 
-    public init(motion: MotionSettings = MotionSettings(), zones: [ZoneSpec]) {
+    public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = []) {
         detector = MotionDetector(settings: motion)
-        self.zones = zones
-        occupancy = Array(repeating: ZoneOccupancy(), count: zones.count)
+        detector.motionMask = motionMask
+        self.tracker = Tracker(settings: tracker)
+        rules = RuleEngine(zones: zones, tripwires: tripwires)
     }
 
-    /// Start over: the background is learnt again and every zone counts as empty.
+    /// Start over: the background is learnt again, tracks and rule states are forgotten.
     public mutating func reset() {
         detector.reset()
-        occupancy = Array(repeating: ZoneOccupancy(), count: zones.count)
+        tracker.reset()
+        rules.reset()
+    }
+
+    /// New zones and tripwires (a reload) without forgetting the background.
+    public mutating func setRules(zones: [ZoneRule], tripwires: [TripwireRule]) {
+        rules.setRules(zones: zones, tripwires: tripwires)
     }
 
     public var isReady: Bool { detector.isReady }
 
     /// Analyse one frame taken at stream time `time` (seconds).
-    public mutating func process(_ frame: LumaFrame, time: Double) -> (blobs: [Blob], events: [AnalysisEvent]) {
+    public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil) -> AnalysisResult {
+        let wasReady = detector.isReady
         let blobs = detector.detect(frame)
-        var events: [AnalysisEvent] = []
-        for (index, zone) in zones.enumerated() {
-            let inside = blobs.filter { zone.polygon.contains($0.footPoint) }
-            let largest = inside.max { $0.area < $1.area }
-            switch occupancy[index].update(anyInside: !inside.isEmpty, spec: zone) {
-            case .entered?:
-                events.append(AnalysisEvent(kind: .zoneEnter, zoneID: zone.id, time: time, blob: largest))
-            case .exited?:
-                events.append(AnalysisEvent(kind: .zoneExit, zoneID: zone.id, time: time, blob: nil))
-            case nil:
-                break
-            }
+        if !detector.isReady || !wasReady && detector.isReady {
+            // Learning (or learning again after a light switch): nothing moves yet.
+            if !tracker.tracks.isEmpty { tracker.reset() }
+            return AnalysisResult(blobs: [], tracks: [], events: [])
         }
-        return (blobs, events)
+        let boxes = blobs.map { $0.normalizedBox(width: frame.width, height: frame.height) }
+        let tracks = tracker.update(boxes: boxes, time: time)
+        let events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay)
+        return AnalysisResult(blobs: blobs, tracks: tracks, events: events)
     }
 }

@@ -14,6 +14,15 @@ public struct MotionSettings: Sendable, Equatable {
     /// Smallest and largest blob, as shares of the frame.
     public var minBlobArea: Double = 0.002
     public var maxBlobArea: Double = 0.5
+    /// The change threshold rises to this many times a pixel's own noise (mean absolute
+    /// deviation of its still frames), so grainy night pictures do not light up.
+    public var noiseFactor: Double = 4
+    /// Pixels that flip between changed and still more often than this share of frames
+    /// (leaves, water, flicker) are ignored until they calm down.
+    public var flickerShare: Double = 0.2
+    /// Frames a pixel may stay changed before it is taken into the background
+    /// (a parked car, a dropped bag). 0: never.
+    public var absorbAfterFrames: Int = 300
 
     public init() {}
 }
@@ -25,6 +34,18 @@ public struct MotionDetector: Sendable {
     public let settings: MotionSettings
     /// Background level per pixel in 1/256 gray levels (fixed point, so the loop vectorises).
     private var background: [Int32] = []
+    /// Per pixel: mean absolute deviation while still (1/256 levels), how often it flips
+    /// between changed and still (1/4096), whether it was changed last frame, and for how
+    /// many frames it has been changed.
+    private var noise: [Int32] = []
+    private var flicker: [Int32] = []
+    private var previous: [UInt8] = []
+    private var age: [Int32] = []
+    /// 255 where analysis is allowed, 0 under a motion mask; empty for no mask.
+    private var allowed: [UInt8] = []
+    public var motionMask: [Polygon] = [] {
+        didSet { allowed = [] }
+    }
     private var width = 0
     private var height = 0
     private var learnedFrames = 0
@@ -46,52 +67,100 @@ public struct MotionDetector: Sendable {
         learnedFrames = 0
     }
 
-    /// Compare `pixels` with the background, mark changed pixels 255 in `mask`, and blend
-    /// the frame into the background (slowly where it changed). Returns the changed count.
-    /// Fixed point: background in 1/256 levels, learning rates in 1/4096.
-    static func subtract(_ pixels: [UInt8], background: inout [Int32], mask: inout [UInt8], settings: MotionSettings) -> Int {
-        let threshold = Int32(settings.threshold) << 8
-        let rateStill = Int32((settings.learningRate * 4096).rounded())
-        let rateMoving = Int32((settings.foregroundLearningRate * 4096).rounded())
-        var changed = 0
-        let count = pixels.count
-        pixels.withUnsafeBufferPointer { p in
-            background.withUnsafeMutableBufferPointer { bg in
-                mask.withUnsafeMutableBufferPointer { m in
-                    let p = p.baseAddress!, bg = bg.baseAddress!, m = m.baseAddress!
-                    // Plain integer arithmetic with selects: the auto-vectoriser handles it.
-                    var total: Int32 = 0
-                    for i in 0..<count {
-                        let d = (Int32(p[i]) << 8) &- bg[i]
-                        let ad = d < 0 ? 0 &- d : d
-                        let isMoving: Int32 = ad > threshold ? 1 : 0
-                        let rate = isMoving != 0 ? rateMoving : rateStill
-                        bg[i] = bg[i] &+ ((d &* rate) &>> 12)
-                        m[i] = UInt8(truncatingIfNeeded: isMoving &* 255)
-                        total &+= isMoving
-                    }
-                    changed = Int(total)
-                }
+    private mutating func learn(_ frame: LumaFrame) {
+        let n = frame.pixels.count
+        background = frame.pixels.map { Int32($0) << 8 }
+        if noise.count != n {
+            noise = [Int32](repeating: 2 << 8, count: n)
+            flicker = [Int32](repeating: 0, count: n)
+        }
+        previous = [UInt8](repeating: 0, count: n)
+        age = [Int32](repeating: 0, count: n)
+        learnedFrames = 1
+    }
+
+    /// Rasterise the motion masks at the frame's size (once per size).
+    private mutating func prepareMask() {
+        guard !motionMask.isEmpty, allowed.count != width * height else { return }
+        allowed = [UInt8](repeating: 255, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let p = Point(x: (Double(x) + 0.5) / Double(width), y: (Double(y) + 0.5) / Double(height))
+                if motionMask.contains(where: { $0.contains(p) }) { allowed[y * width + x] = 0 }
             }
         }
-        return changed
+    }
+
+    /// Compare `pixels` with the background and mark changed pixels 255 in `mask`; keep
+    /// each pixel's statistics. Returns how many pixels changed. Fixed point throughout
+    /// (levels in 1/256, rates in 1/4096) in plain loops the compiler vectorises.
+    private mutating func subtract(_ pixels: [UInt8]) -> Int {
+        let base = Int32(settings.threshold) << 8
+        let factor = Int32((settings.noiseFactor * 16).rounded())
+        let rateStill = Int32((settings.learningRate * 4096).rounded())
+        let rateMoving = Int32((settings.foregroundLearningRate * 4096).rounded())
+        let flickerLimit = Int32((settings.flickerShare * 4096).rounded())
+        let absorb = Int32(settings.absorbAfterFrames > 0 ? settings.absorbAfterFrames : Int(Int32.max))
+        let noiseRate: Int32 = 82 // 0.02
+        let flickerRate: Int32 = 205 // 0.05
+        let count = pixels.count
+        let masked = !allowed.isEmpty
+        if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
+        var total: Int32 = 0
+        pixels.withUnsafeBufferPointer { p in
+        background.withUnsafeMutableBufferPointer { bg in
+        noise.withUnsafeMutableBufferPointer { nz in
+        flicker.withUnsafeMutableBufferPointer { fl in
+        previous.withUnsafeMutableBufferPointer { pv in
+        age.withUnsafeMutableBufferPointer { ag in
+        allowed.withUnsafeBufferPointer { al in
+        mask.withUnsafeMutableBufferPointer { m in
+            let p = p.baseAddress!, bg = bg.baseAddress!, nz = nz.baseAddress!, fl = fl.baseAddress!
+            let pv = pv.baseAddress!, ag = ag.baseAddress!, m = m.baseAddress!
+            for i in 0..<count {
+                let level = Int32(p[i]) << 8
+                let d = level &- bg[i]
+                let ad = d < 0 ? 0 &- d : d
+                let adaptive = (nz[i] &* factor) &>> 4
+                let threshold = adaptive > base ? adaptive : base
+                let changed: Int32 = ad > threshold ? 1 : 0
+                // Noise follows the still frames only.
+                nz[i] = changed != 0 ? nz[i] : nz[i] &+ (((ad &- nz[i]) &* noiseRate) &>> 12)
+                // How often the pixel flips between changed and still.
+                let flip: Int32 = changed != Int32(pv[i]) ? 4096 : 0
+                fl[i] = fl[i] &+ (((flip &- fl[i]) &* flickerRate) &>> 12)
+                pv[i] = UInt8(truncatingIfNeeded: changed)
+                // Changed for too long: a parked object becomes background.
+                let a = changed != 0 ? ag[i] &+ 1 : 0
+                let absorbed = a >= absorb
+                ag[i] = absorbed ? 0 : a
+                let rate = changed != 0 ? rateMoving : rateStill
+                bg[i] = absorbed ? level : bg[i] &+ ((d &* rate) &>> 12)
+                let calm: Int32 = fl[i] <= flickerLimit ? 1 : 0
+                let open: Int32 = masked ? Int32(al[i] & 1) : 1
+                let report = changed & calm & open & (absorbed ? 0 : 1)
+                m[i] = UInt8(truncatingIfNeeded: report &* 255)
+                total &+= report
+            }
+        }}}}}}}}
+        return Int(total)
     }
 
     /// The moving regions of `frame`. Empty during warm-up and after a global change.
     public mutating func detect(_ frame: LumaFrame) -> [Blob] {
         if frame.width != width || frame.height != height || background.isEmpty {
+            if frame.width != width || frame.height != height { noise = [] }
             width = frame.width
             height = frame.height
-            background = frame.pixels.map { Int32($0) << 8 }
-            learnedFrames = 1
+            learn(frame)
             return []
         }
+        prepareMask()
         if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
-        let changed = Self.subtract(frame.pixels, background: &background, mask: &mask, settings: settings)
+        let changed = subtract(frame.pixels)
         if Double(changed) > settings.globalChangeShare * Double(frame.pixels.count) {
             // Light switch or exposure jump: re-learn from this frame instead of alerting.
-            background = frame.pixels.map { Int32($0) << 8 }
-            learnedFrames = 1
+            learn(frame)
             return []
         }
         if learnedFrames < settings.warmupFrames {

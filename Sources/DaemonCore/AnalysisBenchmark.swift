@@ -15,7 +15,7 @@ public enum AnalysisBenchmark {
         public var scaleMedianMillis: Double
     }
 
-    public static func run(input: String, width: Int = 320, passes: Int = 3, zones: [ZoneSpec] = []) throws -> Result {
+    public static func run(input: String, width: Int = 320, passes: Int = 3, zones: [ZoneRule] = []) throws -> Result {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: width)
         var frames: [LumaFrame] = []

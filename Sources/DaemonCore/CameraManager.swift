@@ -18,7 +18,6 @@ public final class CameraManager: Service, Sendable {
         workers = config.cameras.map { camera in
             CameraWorker(
                 config: camera,
-                gridForZone: { zone in zone.grid ?? camera.grid },
                 logger: logger,
                 onAlert: { alert in commands.yield(.alert(alert)) })
         }

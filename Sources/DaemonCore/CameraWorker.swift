@@ -47,7 +47,6 @@ struct CameraHealth: Sendable {
 /// optionally a thread that keeps the record stream's packets without decoding them.
 final class CameraWorker: Sendable {
     let config: CameraConfig
-    private let gridForZone: @Sendable (ZoneConfig) -> String
     private let onAlert: @Sendable (Alert) -> Void
     private let logger: Logger
     let detect: StreamRunner
@@ -60,9 +59,8 @@ final class CameraWorker: Sendable {
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
 
-    init(config: CameraConfig, gridForZone: @escaping @Sendable (ZoneConfig) -> String, logger: Logger, onAlert: @escaping @Sendable (Alert) -> Void) {
+    init(config: CameraConfig, logger: Logger, onAlert: @escaping @Sendable (Alert) -> Void) {
         self.config = config
-        self.gridForZone = gridForZone
         self.onAlert = onAlert
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
@@ -184,8 +182,9 @@ final class CameraWorker: Sendable {
             return
         }
         var analyzer = CameraAnalyzer(
-            motion: config.analysis.motion,
-            zones: config.zones.map { ZoneSpec(id: $0.id, polygon: $0.polygon, enterFrames: $0.enterFrames, exitFrames: $0.exitFrames) })
+            motion: config.analysis.motion, tracker: config.analysis.tracker,
+            zones: config.zones.map(\.rule), tripwires: config.tripwires.map(\.rule),
+            motionMask: config.motionMasks + config.privacyMasks)
         var session = -1
         var size: (Int, Int)?
         while let item = mailbox.take() {
@@ -199,32 +198,74 @@ final class CameraWorker: Sendable {
                 analyzer.reset()
             }
             size = (item.frame.width, item.frame.height)
-            let result = analyzer.process(LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels), time: item.frame.time)
+            let result = analyzer.process(
+                LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels),
+                time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime))
             let mono = MonotonicClock.seconds()
             analysis.withLock {
                 $0.framesAnalysed += 1
                 $0.lastAnalysedAt = item.wallTime
             }
             rates.withLock { $0.analysed.record(mono) }
-            for event in result.events where event.kind == .zoneEnter {
+            for event in result.events {
                 raise(event, item: item, encoder: encoder)
             }
         }
     }
 
+    /// Local minute of the day, for rule schedules.
+    static func minuteOfDay(_ date: Date) -> Int {
+        let c = Calendar.current.dateComponents([.hour, .minute], from: date)
+        return (c.hour ?? 0) * 60 + (c.minute ?? 0)
+    }
+
+    /// Turn an analysis event into an alert, if its rule asks for tickets of that kind.
     private func raise(_ event: AnalysisEvent, item: AnalysisItem, encoder: JPEGEncoder) {
-        guard let zone = config.zones.first(where: { $0.id == event.zoneID }) else { return }
+        let title: String
+        var zoneID: String?, tripwireID: String?
+        let grid: String
+        let purpose: RulePurpose
+        let severity: Severity
+        if event.kind == .crossing {
+            guard let line = config.tripwires.first(where: { $0.id == event.ruleID }) else { return }
+            tripwireID = line.id
+            grid = line.grid ?? config.grid
+            purpose = line.purpose
+            severity = line.severity
+            title = TicketTitle.crossing(lineName: line.name, direction: event.direction?.rawValue ?? "", cameraName: config.name)
+        } else {
+            guard let zone = config.zones.first(where: { $0.id == event.ruleID }) else { return }
+            let wanted: ZoneAlert = switch event.kind {
+            case .zoneEnter: .enter
+            case .zoneExit: .exit
+            case .loiter: .loiter
+            default: .crowd
+            }
+            guard zone.alertOn.contains(wanted) else { return }
+            zoneID = zone.id
+            grid = zone.grid ?? config.grid
+            purpose = zone.purpose
+            severity = zone.severity
+            title = switch event.kind {
+            case .zoneEnter: TicketTitle.zoneEntry(zoneName: zone.name, cameraName: config.name)
+            case .zoneExit: TicketTitle.zoneExit(zoneName: zone.name, cameraName: config.name)
+            case .loiter: TicketTitle.loitering(zoneName: zone.name, seconds: Int(event.dwell ?? 0), cameraName: config.name)
+            default: TicketTitle.crowding(zoneName: zone.name, count: event.count ?? 0, cameraName: config.name)
+            }
+        }
         var jpeg: [UInt8]?
         do {
-            jpeg = try encoder.encode(item.frame)
+            jpeg = try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } })
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
         }
-        logger.info("zone entered", metadata: ["zone.id": "\(zone.id)", "stream.time": "\(String(format: "%.2f", event.time))"])
+        logger.info("event", metadata: [
+            "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",
+            "stream.time": "\(String(format: "%.2f", event.time))",
+        ])
         onAlert(Alert(
-            cameraID: config.id, zoneID: zone.id, gridID: gridForZone(zone),
-            category: zone.category, severity: zone.severity,
-            title: TicketTitle.zoneEntry(zoneName: zone.name, cameraName: config.name),
+            cameraID: config.id, zoneID: zoneID, tripwireID: tripwireID, kind: event.kind.rawValue, trackID: event.trackID,
+            trajectory: event.trajectory, gridID: grid, category: purpose.category, severity: severity, title: title,
             occurredAt: item.wallTime, snapshotJPEG: jpeg))
     }
 

@@ -29,6 +29,13 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Width of the gray frame analysed, in pixels.
     public var width: Int = 320
     public var motion = MotionSettings()
+    public var tracker = TrackerSettings()
+    /// Seconds an object may stay still before it becomes background.
+    public var absorbAfter: Double = 60
+
+    public init() {
+        motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
+    }
 }
 
 public struct GridConfig: Sendable, Equatable {
@@ -39,15 +46,57 @@ public struct GridConfig: Sendable, Equatable {
     public var parent: String?
 }
 
+/// What a zone or tripwire is for; decides its tickets' category and who sees them.
+public enum RulePurpose: String, Sendable, CaseIterable {
+    case intrusion, corrections, hazard
+
+    public var category: TicketCategory {
+        switch self {
+        case .intrusion: .intrusion
+        case .corrections: .corrections
+        case .hazard: .hazard
+        }
+    }
+}
+
+/// Which zone events raise tickets.
+public enum ZoneAlert: String, Sendable, CaseIterable {
+    case enter, exit, loiter, crowd
+}
+
 public struct ZoneConfig: Sendable, Equatable {
     public var id: String
     public var name: String
     public var grid: String?
     public var polygon: Polygon
-    public var category: TicketCategory
+    public var purpose: RulePurpose
     public var severity: Severity
     public var enterFrames: Int
     public var exitFrames: Int
+    public var loiterAfter: Double?
+    public var crowdAbove: Int?
+    public var alertOn: Set<ZoneAlert>
+    public var options: RuleOptions
+
+    public var rule: ZoneRule {
+        ZoneRule(id: id, polygon: polygon, enterFrames: enterFrames, exitFrames: exitFrames, loiterAfter: loiterAfter, crowdAbove: crowdAbove, options: options)
+    }
+}
+
+public struct TripwireConfig: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var grid: String?
+    public var a: Point
+    public var b: Point
+    public var direction: Tripwire.Direction
+    public var purpose: RulePurpose
+    public var severity: Severity
+    public var options: RuleOptions
+
+    public var rule: TripwireRule {
+        TripwireRule(line: Tripwire(id: id, a: a, b: b, direction: direction), options: options)
+    }
 }
 
 public struct CameraConfig: Sendable, Equatable {
@@ -77,6 +126,11 @@ public struct CameraConfig: Sendable, Equatable {
     public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
     public var zones: [ZoneConfig]
+    public var tripwires: [TripwireConfig]
+    /// Never analysed.
+    public var motionMasks: [Polygon]
+    /// Never analysed, and blacked out in every picture.
+    public var privacyMasks: [Polygon]
 
     public var redactedSource: String { Redaction.redact(source) }
     public var isFile: Bool { !source.contains("://") }
@@ -168,12 +222,18 @@ extension GridwatchConfig {
     }
 
     private static func parseAnalysis(_ node: ConfigNode, defaults: AnalysisSettings) throws(ConfigError) -> AnalysisSettings {
-        try node.requireMapping(allowed: ["fps", "width", "motion"])
+        try node.requireMapping(allowed: ["fps", "width", "motion", "tracker"])
         var a = defaults
         a.fps = try node["fps"].double(default: a.fps, range: 0.2...30)
         a.width = try node["width"].int(default: a.width, range: 64...1920)
         let m = node["motion"]
-        try m.requireMapping(allowed: ["threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area", "max_blob_area"])
+        try m.requireMapping(allowed: [
+            "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
+            "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
+        ])
+        a.motion.noiseFactor = try m["noise_factor"].double(default: a.motion.noiseFactor, range: 0...50)
+        a.motion.flickerShare = try m["flicker_share"].double(default: a.motion.flickerShare, range: 0.01...1)
+        a.absorbAfter = try m["absorb_after"].double(default: a.absorbAfter, range: 0...86_400)
         a.motion.threshold = try m["threshold"].int(default: a.motion.threshold, range: 1...255)
         a.motion.learningRate = try m["learning_rate"].double(default: a.motion.learningRate, range: 0.0001...1)
         a.motion.foregroundLearningRate = try m["foreground_learning_rate"].double(default: a.motion.foregroundLearningRate, range: 0...1)
@@ -184,6 +244,11 @@ extension GridwatchConfig {
         if a.motion.minBlobArea > a.motion.maxBlobArea {
             throw m["min_blob_area"].error("must not be larger than max_blob_area (\(a.motion.maxBlobArea))")
         }
+        a.motion.absorbAfterFrames = Int((a.absorbAfter * a.fps).rounded())
+        let t = node["tracker"]
+        try t.requireMapping(allowed: ["confirm_hits", "max_misses"])
+        a.tracker.confirmHits = try t["confirm_hits"].int(default: a.tracker.confirmHits, range: 1...50)
+        a.tracker.maxMisses = try t["max_misses"].int(default: a.tracker.maxMisses, range: 0...100)
         return a
     }
 
@@ -191,7 +256,7 @@ extension GridwatchConfig {
         try node.requireMapping(allowed: [
             "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
-            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones",
+            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
         ])
         let id = try identifier(node["id"])
         let grid = try node["grid"].string()
@@ -211,6 +276,18 @@ extension GridwatchConfig {
             if zones.contains(where: { $0.id == zone.id }) { throw z["id"].error("duplicate zone id '\(zone.id)' on camera '\(id)'") }
             zones.append(zone)
         }
+        var tripwires: [TripwireConfig] = []
+        for t in try node["tripwires"].items() {
+            let line = try parseTripwire(t, grids: grids)
+            if tripwires.contains(where: { $0.id == line.id }) || zones.contains(where: { $0.id == line.id }) {
+                throw t["id"].error("duplicate zone or tripwire id '\(line.id)' on camera '\(id)'")
+            }
+            tripwires.append(line)
+        }
+        let masks = node["masks"]
+        try masks.requireMapping(allowed: ["motion", "privacy"])
+        let motionMasks = try masks["motion"].items().map { n throws(ConfigError) in try parsePolygon(n) }
+        let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         return CameraConfig(
             id: id,
             name: try node["name"].string(default: id),
@@ -231,7 +308,10 @@ extension GridwatchConfig {
             recordSeconds: try node["record_seconds"].double(default: 30, range: 1...600),
             recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
             analysis: try parseAnalysis(node["analysis"], defaults: defaults),
-            zones: zones)
+            zones: zones,
+            tripwires: tripwires,
+            motionMasks: motionMasks,
+            privacyMasks: privacyMasks)
     }
 
     /// Credentials kept out of the URL: a user name and a password from a file or the environment.
@@ -280,31 +360,88 @@ extension GridwatchConfig {
         return String(source[..<afterScheme]) + "\(user):\(password)@" + String(source[afterScheme...])
     }
 
+    private static func parseOptions(_ node: ConfigNode) throws(ConfigError) -> RuleOptions {
+        var schedule: [Schedule.Window] = []
+        for w in try node["schedule"].items() {
+            let text = try w.string()
+            let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+            func minute(_ s: String) -> Int? {
+                let hm = s.split(separator: ":")
+                guard hm.count == 2, let h = Int(hm[0]), let m = Int(hm[1]), (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440 else { return nil }
+                return h * 60 + m
+            }
+            guard parts.count == 2, let start = minute(parts[0]), let end = minute(parts[1]), start != end else {
+                throw w.error("expected a time window such as \"22:00-06:00\", got '\(text)'")
+            }
+            schedule.append(Schedule.Window(start: start % 1440, end: end % 1440 == 0 && end != 0 ? 1440 : end))
+        }
+        return RuleOptions(
+            minSize: try node["min_size"].double(default: 0, range: 0...1),
+            cooldown: try node["cooldown"].double(default: 0, range: 0...86_400),
+            schedule: Schedule(schedule))
+    }
+
     private static func parseZone(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> ZoneConfig {
-        try node.requireMapping(allowed: ["id", "name", "grid", "polygon", "category", "severity", "enter_frames", "exit_frames"])
+        try node.requireMapping(allowed: [
+            "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
+            "crowd_above", "alert_on", "min_size", "cooldown", "schedule",
+        ])
         let id = try identifier(node["id"])
         let grid = try node["grid"].optionalString()
         if let grid, !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
         let polygon = try parsePolygon(node["polygon"])
+        let loiter = node["loiter_after"].isMissing ? nil : try node["loiter_after"].double(range: 1...86_400)
+        let crowd = node["crowd_above"].isMissing ? nil : try node["crowd_above"].int(range: 1...1000)
+        var alertOn: Set<ZoneAlert> = [.enter]
+        if loiter != nil { alertOn.insert(.loiter) }
+        if crowd != nil { alertOn.insert(.crowd) }
+        if !node["alert_on"].isMissing {
+            alertOn = []
+            for item in try node["alert_on"].items() { alertOn.insert(try item.choice()) }
+            if alertOn.contains(.loiter) && loiter == nil { throw node["alert_on"].error("loiter needs loiter_after") }
+            if alertOn.contains(.crowd) && crowd == nil { throw node["alert_on"].error("crowd needs crowd_above") }
+        }
         return ZoneConfig(
             id: id,
             name: try node["name"].string(default: id),
             grid: grid,
             polygon: polygon,
-            category: try node["category"].choice(default: .intrusion),
+            purpose: try node["purpose"].choice(default: .intrusion),
             severity: try node["severity"].choice(default: .medium),
             enterFrames: try node["enter_frames"].int(default: 2, range: 1...100),
-            exitFrames: try node["exit_frames"].int(default: 5, range: 1...1000))
+            exitFrames: try node["exit_frames"].int(default: 3, range: 1...1000),
+            loiterAfter: loiter,
+            crowdAbove: crowd,
+            alertOn: alertOn,
+            options: try parseOptions(node))
+    }
+
+    private static func parseTripwire(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> TripwireConfig {
+        try node.requireMapping(allowed: ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule"])
+        let id = try identifier(node["id"])
+        let grid = try node["grid"].optionalString()
+        if let grid, !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        let a = try parsePoint(node["a"]), b = try parsePoint(node["b"])
+        if abs(a.x - b.x) + abs(a.y - b.y) < 0.01 { throw node["b"].error("is too close to a: a tripwire needs a length") }
+        return TripwireConfig(
+            id: id, name: try node["name"].string(default: id), grid: grid, a: a, b: b,
+            direction: try node["direction"].choice(default: .both),
+            purpose: try node["purpose"].choice(default: .intrusion),
+            severity: try node["severity"].choice(default: .medium),
+            options: try parseOptions(node))
+    }
+
+    private static func parsePoint(_ node: ConfigNode) throws(ConfigError) -> Point {
+        if node.isMissing { throw node.error("is required: a point [x, y] in 0...1") }
+        let xy = try node.items()
+        if xy.count != 2 { throw node.error("expected a point [x, y]") }
+        return Point(x: try xy[0].double(range: 0...1), y: try xy[1].double(range: 0...1))
     }
 
     private static func parsePolygon(_ node: ConfigNode) throws(ConfigError) -> Polygon {
         if node.isMissing { throw node.error("is required: a list of at least 3 [x, y] points in 0...1") }
         var points: [Point] = []
-        for p in try node.items() {
-            let xy = try p.items()
-            if xy.count != 2 { throw p.error("expected a point [x, y]") }
-            points.append(Point(x: try xy[0].double(range: 0...1), y: try xy[1].double(range: 0...1)))
-        }
+        for p in try node.items() { points.append(try parsePoint(p)) }
         let polygon = Polygon(points)
         if points.count < 3 { throw node.error("needs at least 3 points, has \(points.count)") }
         if abs(polygon.doubleSignedArea) < 1e-6 { throw node.error("encloses no area") }

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Hummingbird
 import Logging
@@ -61,7 +62,12 @@ public struct Daemon {
                 grids: config.grids.map { GridRecord(id: $0.id, name: $0.name, parentId: $0.parent, level: $0.level.rawValue) },
                 cameras: config.cameras.map { CameraRecord(id: $0.id, name: $0.name, gridId: $0.grid, sourceRedacted: $0.redactedSource) },
                 zones: config.cameras.flatMap { camera in
-                    camera.zones.map { ZoneRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, polygon: Self.polygonJSON($0)) }
+                    camera.zones.map { ZoneRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, polygon: Self.json($0.polygon.vertices)) }
+                },
+                tripwires: config.cameras.flatMap { camera in
+                    camera.tripwires.map {
+                        TripwireRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, line: Self.json([$0.a, $0.b]), direction: $0.direction.rawValue)
+                    }
                 })
         } catch {
             throw StartupError.store("\(config.daemon.dataDirectory): \(error)")
@@ -113,7 +119,7 @@ public struct Daemon {
         logger.notice("gridwatchd stopped")
     }
 
-    static func polygonJSON(_ zone: ZoneConfig) -> String {
-        "[" + zone.polygon.vertices.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
+    static func json(_ points: [Point]) -> String {
+        "[" + points.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
     }
 }

@@ -42,11 +42,13 @@ public final class JPEGEncoder {
         size = (width, height)
     }
 
-    /// The JPEG bytes of `frame` at its full resolution.
-    public func encode(_ frame: VideoFrame) throws(FFmpegError) -> [UInt8] {
+    /// The JPEG bytes of `frame` at its full resolution, with every polygon in `blackout`
+    /// (normalized [x, y] points: privacy masks) painted black first.
+    public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = []) throws(FFmpegError) -> [UInt8] {
         let source = frame.frame
         try prepare(width: source.width, height: source.height)
         let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
+        for polygon in blackout { Self.fill(yuv, polygon: polygon) }
         yuv.pointer.pointee.pts = nextPTS
         nextPTS += 1
         yuv.pointer.pointee.quality = context!.pointee.global_quality
@@ -56,6 +58,39 @@ public final class JPEGEncoder {
         try ffrequire(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet")
         let data = packet.pointer.pointee.data!
         return Array(UnsafeBufferPointer(start: data, count: Int(packet.pointer.pointee.size)))
+    }
+
+    /// Paint a polygon black on a YUV 4:2:0 frame: scanline fill of the luma plane, and
+    /// neutral chroma under it.
+    static func fill(_ frame: Frame, polygon: [(x: Double, y: Double)]) {
+        guard polygon.count >= 3 else { return }
+        let w = Int(frame.width), h = Int(frame.height)
+        let pts = polygon.map { (x: $0.x * Double(w), y: $0.y * Double(h)) }
+        let yPlane = cff_frame_plane(frame.pointer, 0)!, yStride = Int(cff_frame_linesize(frame.pointer, 0))
+        let uPlane = cff_frame_plane(frame.pointer, 1)!, uStride = Int(cff_frame_linesize(frame.pointer, 1))
+        let vPlane = cff_frame_plane(frame.pointer, 2)!, vStride = Int(cff_frame_linesize(frame.pointer, 2))
+        for row in 0..<h {
+            let cy = Double(row) + 0.5
+            var xs: [Double] = []
+            var j = pts.count - 1
+            for i in 0..<pts.count {
+                let a = pts[i], b = pts[j]
+                if (a.y > cy) != (b.y > cy) { xs.append(a.x + (cy - a.y) * (b.x - a.x) / (b.y - a.y)) }
+                j = i
+            }
+            xs.sort()
+            var k = 0
+            while k + 1 < xs.count {
+                let from = max(0, Int(xs[k].rounded())), to = min(w, Int(xs[k + 1].rounded()))
+                if from < to {
+                    (yPlane + row * yStride + from).update(repeating: 0, count: to - from)
+                    let cFrom = from / 2, cTo = (to + 1) / 2
+                    (uPlane + (row / 2) * uStride + cFrom).update(repeating: 128, count: cTo - cFrom)
+                    (vPlane + (row / 2) * vStride + cFrom).update(repeating: 128, count: cTo - cFrom)
+                }
+                k += 2
+            }
+        }
     }
 
     deinit {

@@ -45,12 +45,15 @@ public final class VideoFrame {
     let frame: Frame
     /// Presentation time in seconds on the stream's clock (continuous across file loops).
     public let time: Double
+    /// 0-based index of this frame among all the decoder produced, in decode order.
+    public let index: Int
     public var width: Int { Int(frame.width) }
     public var height: Int { Int(frame.height) }
 
-    init(frame: Frame, time: Double) {
+    init(frame: Frame, time: Double, index: Int) {
         self.frame = frame
         self.time = time
+        self.index = index
     }
 }
 

@@ -56,6 +56,8 @@ public final class VideoReader {
     private var passEnd: Double = 0
     private var pacingOrigin: (stream: Double, wall: UInt64)?
     private var draining = false
+    /// Frames the decoder has produced so far, in decode order (advancing or not).
+    private var decodedCount = 0
 
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
@@ -143,6 +145,8 @@ public final class VideoReader {
                 continue
             }
             guard got else { return nil }
+            let index = decodedCount
+            decodedCount += 1
             if frame.pointer.pointee.decode_error_flags != 0 || frame.pointer.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
                 stats.decodeErrors += 1
                 stats.lastDecodeError = "damaged frame (errors concealed)"
@@ -158,7 +162,7 @@ public final class VideoReader {
             passEnd = max(passEnd, time)
             lastProgressNanos = MonotonicClock.nanos()
             if options.realtime && input.isFile { pace(to: time) }
-            return VideoFrame(frame: frame, time: time)
+            return VideoFrame(frame: frame, time: time, index: index)
         }
     }
 

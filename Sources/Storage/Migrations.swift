@@ -32,10 +32,23 @@ enum Migrations {
                     polygon TEXT NOT NULL,
                     PRIMARY KEY (camera_id, id)
                 );
+                CREATE TABLE tripwires (
+                    camera_id TEXT NOT NULL REFERENCES cameras(id),
+                    id TEXT NOT NULL CHECK (length(id) > 0),
+                    name TEXT NOT NULL,
+                    grid_id TEXT REFERENCES grids(id),
+                    line TEXT NOT NULL,
+                    direction TEXT NOT NULL CHECK (direction IN ('a_to_b', 'b_to_a', 'both')),
+                    PRIMARY KEY (camera_id, id)
+                );
                 CREATE TABLE tickets (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     camera_id TEXT NOT NULL REFERENCES cameras(id),
                     zone_id TEXT,
+                    tripwire_id TEXT,
+                    kind TEXT NOT NULL,
+                    track_id INTEGER,
+                    trajectory TEXT,
                     grid_id TEXT NOT NULL REFERENCES grids(id),
                     category TEXT NOT NULL CHECK (category IN (\(quoted(TicketCategory.allCases)))),
                     severity TEXT NOT NULL CHECK (severity IN (\(quoted(Severity.allCases)))),
@@ -45,7 +58,9 @@ enum Migrations {
                     created_at REAL NOT NULL,
                     updated_at REAL NOT NULL CHECK (updated_at >= created_at),
                     snapshot_path TEXT,
-                    FOREIGN KEY (camera_id, zone_id) REFERENCES zones(camera_id, id)
+                    FOREIGN KEY (camera_id, zone_id) REFERENCES zones(camera_id, id),
+                    FOREIGN KEY (camera_id, tripwire_id) REFERENCES tripwires(camera_id, id),
+                    CHECK (zone_id IS NULL OR tripwire_id IS NULL)
                 );
                 CREATE INDEX tickets_by_time ON tickets(occurred_at);
                 CREATE INDEX tickets_by_state ON tickets(state, occurred_at);

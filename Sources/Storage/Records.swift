@@ -63,11 +63,37 @@ public struct ZoneRecord: GridwatchRecord, PersistableRecord, Equatable {
     }
 }
 
+public struct TripwireRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "tripwires"
+    public var cameraId: String
+    public var id: String
+    public var name: String
+    public var gridId: String?
+    /// JSON [[ax, ay], [bx, by]], normalized.
+    public var line: String
+    public var direction: String
+
+    public init(cameraId: String, id: String, name: String, gridId: String?, line: String, direction: String) {
+        self.cameraId = cameraId
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.line = line
+        self.direction = direction
+    }
+}
+
 public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable, Identifiable {
     public static let databaseTableName = "tickets"
     public var id: Int64?
     public var cameraId: String
     public var zoneId: String?
+    public var tripwireId: String?
+    /// What raised it: zone_enter, zone_exit, crossing, loiter, crowd, camera_offline.
+    public var kind: String
+    public var trackId: Int64?
+    /// JSON array of {x, y, t}: the object's path, normalized, stream seconds.
+    public var trajectory: String?
     public var gridId: String
     public var category: TicketCategory
     public var severity: Severity

@@ -63,13 +63,14 @@ public final class TicketStore: Sendable {
 
     /// Make grids, cameras and zones from the configuration known to the database.
     /// Rows are inserted or updated, never deleted: old tickets keep pointing at them.
-    public func syncTopology(grids: [GridRecord], cameras: [CameraRecord], zones: [ZoneRecord]) throws {
+    public func syncTopology(grids: [GridRecord], cameras: [CameraRecord], zones: [ZoneRecord], tripwires: [TripwireRecord] = []) throws {
         try writer.write { db in
             // Grids may name parents listed after them: check foreign keys at commit.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             for grid in grids { try grid.upsert(db) }
             for camera in cameras { try camera.upsert(db) }
             for zone in zones { try zone.upsert(db) }
+            for line in tripwires { try line.upsert(db) }
         }
     }
 
@@ -82,8 +83,10 @@ public final class TicketStore: Sendable {
             snapshotPath = try writeEvidence(jpeg, at: now, kind: "snapshot", suffix: "jpg")
         }
         return try writer.write { db in
+            let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
             var ticket = TicketRecord(
-                id: nil, cameraId: alert.cameraID, zoneId: alert.zoneID, gridId: alert.gridID,
+                id: nil, cameraId: alert.cameraID, zoneId: alert.zoneID, tripwireId: alert.tripwireID, kind: alert.kind,
+                trackId: alert.trackID.map(Int64.init), trajectory: trajectory, gridId: alert.gridID,
                 category: alert.category, severity: alert.severity, state: .new, title: alert.title,
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
             try ticket.insert(db)
@@ -129,7 +132,8 @@ public final class TicketStore: Sendable {
                 return (ticket, false)
             }
             var ticket = TicketRecord(
-                id: nil, cameraId: cameraID, zoneId: nil, gridId: gridID, category: .cameraOffline, severity: .medium,
+                id: nil, cameraId: cameraID, zoneId: nil, tripwireId: nil, kind: "camera_offline", trackId: nil, trajectory: nil,
+                gridId: gridID, category: .cameraOffline, severity: .medium,
                 state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
             try ticket.insert(db)
             var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "created", fromState: nil, toState: .new, note: nil)

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 
 /// What a ticket is about. Raw values are stored and shown in the API.
@@ -48,6 +49,14 @@ public enum TicketCommand: Sendable {
 public struct Alert: Sendable {
     public var cameraID: String
     public var zoneID: String?
+    /// Set for tripwire crossings.
+    public var tripwireID: String?
+    /// zone_enter, zone_exit, crossing, loiter, crowd.
+    public var kind: String
+    /// The anonymous track that caused it, if any.
+    public var trackID: Int?
+    /// The track's path up to the event: normalized foot points with stream times.
+    public var trajectory: [TrajectoryPoint]
     public var gridID: String
     public var category: TicketCategory
     public var severity: Severity
@@ -57,9 +66,13 @@ public struct Alert: Sendable {
     /// Full-resolution JPEG of that frame.
     public var snapshotJPEG: [UInt8]?
 
-    public init(cameraID: String, zoneID: String?, gridID: String, category: TicketCategory, severity: Severity, title: String, occurredAt: Date, snapshotJPEG: [UInt8]?) {
+    public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: String, occurredAt: Date, snapshotJPEG: [UInt8]?) {
         self.cameraID = cameraID
         self.zoneID = zoneID
+        self.tripwireID = tripwireID
+        self.kind = kind
+        self.trackID = trackID
+        self.trajectory = trajectory
         self.gridID = gridID
         self.category = category
         self.severity = severity
@@ -77,5 +90,22 @@ public enum TicketTitle {
 
     public static func zoneEntry(zoneName: String, cameraName: String) -> String {
         "区域闯入 Zone entry: \(zoneName) @ \(cameraName)"
+    }
+
+    public static func zoneExit(zoneName: String, cameraName: String) -> String {
+        "离开区域 Zone exit: \(zoneName) @ \(cameraName)"
+    }
+
+    public static func crossing(lineName: String, direction: String, cameraName: String) -> String {
+        let arrow = direction == "a_to_b" ? "A→B" : "B→A"
+        return "越线 Line crossed \(arrow): \(lineName) @ \(cameraName)"
+    }
+
+    public static func loitering(zoneName: String, seconds: Int, cameraName: String) -> String {
+        "徘徊 Loitering \(seconds) s: \(zoneName) @ \(cameraName)"
+    }
+
+    public static func crowding(zoneName: String, count: Int, cameraName: String) -> String {
+        "人员聚集 Crowding (\(count)): \(zoneName) @ \(cameraName)"
     }
 }

@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import DaemonCore
 import Foundation
@@ -9,7 +10,7 @@ struct GridwatchDaemon: AsyncParsableCommand {
         commandName: "gridwatchd",
         abstract: "Gridwatch daemon: watches village cameras and raises governance tickets. 网格视频巡查守护进程。",
         version: Gridwatch.version,
-        subcommands: [Run.self, CheckConfig.self, AnalysisBench.self])
+        subcommands: [Run.self, CheckConfig.self, ReplayCommand.self, AnalysisBench.self])
 }
 
 struct Run: AsyncParsableCommand {
@@ -86,5 +87,73 @@ struct AnalysisBench: ParsableCommand {
         let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes)
         print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f",
                      r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis))
+    }
+}
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Analyse a video file as fast as possible and print one JSON line per event. 回放分析视频文件。",
+        discussion: """
+            Either a camera of a configuration (its zones, tripwires, masks and analysis settings):
+              gridwatchd replay --config gridwatch.yml --camera east-gate --input clip.mp4
+            or a geometry file with default analysis settings:
+              gridwatchd replay --input clip.mp4 --geometry lines.json
+            where lines.json is {"tripwires":[{"id":"L1","a":[0.3,0.54],"b":[0.3,0.31],"direction":"both"}],
+            "zones":[{"id":"Z1","polygon":[[0.1,0.6],[0.4,0.6],[0.4,0.9],[0.1,0.9]]}]} (unknown keys are ignored).
+            `frame` is the 0-based index of the frame in decode order; `time` is seconds from the first frame.
+            """)
+
+    @Option(help: "Configuration file (with --camera).") var config: String?
+    @Option(help: "Camera id in the configuration.") var camera: String?
+    @Option(help: "Geometry JSON file (instead of --config/--camera).") var geometry: String?
+    @Option(help: "Video file to analyse.") var input: String
+    @Flag(help: "Print a summary (frames, events, frames per second) on stderr.") var summary = false
+
+    func validate() throws {
+        if (config == nil) != (camera == nil) { throw ValidationError("--config and --camera go together") }
+        if (config == nil) == (geometry == nil) { throw ValidationError("give either --config and --camera, or --geometry") }
+    }
+
+    func run() throws {
+        var analysis = AnalysisSettings()
+        var zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], masks: [Polygon] = []
+        if let config, let camera {
+            let loaded: GridwatchConfig
+            do {
+                loaded = try GridwatchConfig.load(path: config)
+            } catch {
+                FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
+                throw ExitCode(78)
+            }
+            guard let cam = loaded.cameras.first(where: { $0.id == camera }) else {
+                FileHandle.standardError.write(Data("gridwatchd: no camera '\(camera)' in \(config)\n".utf8))
+                throw ExitCode(78)
+            }
+            analysis = cam.analysis
+            zones = cam.zones.map(\.rule)
+            tripwires = cam.tripwires.map(\.rule)
+            masks = cam.motionMasks + cam.privacyMasks
+        } else if let geometry {
+            do {
+                (zones, tripwires) = try Replay.geometry(path: geometry)
+            } catch {
+                FileHandle.standardError.write(Data("gridwatchd: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        do {
+            let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks) { line in
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+            if summary {
+                FileHandle.standardError.write(Data(String(
+                    format: "decoded=%d analysed=%d events=%d seconds=%.2f decoded_per_second=%.1f\n",
+                    result.decoded, result.analysed, result.events, result.seconds, Double(result.decoded) / max(result.seconds, 1e-9)).utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("gridwatchd: cannot replay \(input): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

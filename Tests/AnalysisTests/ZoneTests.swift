@@ -25,36 +25,12 @@ import Testing
     }
 }
 
-@Suite struct ZoneOccupancyTests {
-    let spec = ZoneSpec(id: "z", polygon: Polygon([]), enterFrames: 2, exitFrames: 3)
-
-    func run(_ pattern: [Bool]) -> [ZoneOccupancy.Transition] {
-        var occupancy = ZoneOccupancy()
-        return pattern.compactMap { occupancy.update(anyInside: $0, spec: spec) }
-    }
-
-    @Test func entersAfterConsecutiveFramesAndExitsAfterMore() {
-        #expect(run([false, true, true, true, false, false, false]) == [.entered, .exited])
-    }
-
-    @Test func aSingleFrameInsideIsNotAnEntry() {
-        #expect(run([true, false, true, false, true, false]) == [])
-    }
-
-    @Test func flickeringOnTheEdgeGivesOneEntry() {
-        // Given an object standing on the zone's edge, detected inside on most frames
-        let flicker: [Bool] = [true, true, false, true, false, false, true, true, false, true, true, false]
-        // Then it enters once and never leaves (never 3 frames in a row outside)
-        #expect(run(flicker) == [.entered])
-    }
-}
-
 @Suite struct CameraAnalyzerTests {
     /// A box walks left to right across the frame, through a zone in the middle.
     @Test func aBoxWalkingThroughAZoneEntersOnceAndLeavesOnce() {
         var settings = MotionSettings()
         settings.warmupFrames = 5
-        let zone = ZoneSpec(id: "middle", polygon: Polygon([
+        let zone = ZoneRule(id: "middle", polygon: Polygon([
             Point(x: 0.4, y: 0.3), Point(x: 0.6, y: 0.3), Point(x: 0.6, y: 0.9), Point(x: 0.4, y: 0.9),
         ]))
         var analyzer = CameraAnalyzer(motion: settings, zones: [zone])
@@ -66,24 +42,26 @@ import Testing
             events += analyzer.process(frame, time: Double(i) / 5).events
         }
         #expect(events.map(\.kind) == [.zoneEnter, .zoneExit])
-        #expect(events.allSatisfy { $0.zoneID == "middle" })
+        #expect(events.allSatisfy { $0.ruleID == "middle" })
         let entry = events[0]
         // The foot point crosses x = 0.4 (128 px) when the box's left edge is near 120 px: frame 34.
         #expect(entry.time > 6.5 && entry.time < 7.6, "entered at \(entry.time)")
-        #expect(entry.blob != nil)
+        #expect(entry.trackID != nil && !entry.trajectory.isEmpty)
     }
 
-    @Test func resetForgetsOccupancy() {
+    @Test func resetForgetsTracksAndLearnsAgain() {
         var settings = MotionSettings()
         settings.warmupFrames = 2
-        let zone = ZoneSpec(id: "all", polygon: Polygon([Point(x: 0, y: 0), Point(x: 1, y: 0), Point(x: 1, y: 1), Point(x: 0, y: 1)]))
+        let zone = ZoneRule(id: "all", polygon: Polygon([Point(x: 0, y: 0), Point(x: 1, y: 0), Point(x: 1, y: 1), Point(x: 0, y: 1)]))
         var analyzer = CameraAnalyzer(motion: settings, zones: [zone])
         let empty = SyntheticFrames.background()
         for _ in 0..<3 { _ = analyzer.process(empty, time: 0) }
-        var busy = empty
-        SyntheticFrames.drawBox(&busy, x: 100, y: 50, width: 20, height: 40)
         var kinds: [AnalysisEvent.Kind] = []
-        for _ in 0..<3 { kinds += analyzer.process(busy, time: 1).events.map(\.kind) }
+        for i in 0..<8 {
+            var busy = empty
+            SyntheticFrames.drawBox(&busy, x: 100 + 3 * i, y: 50, width: 20, height: 40)
+            kinds += analyzer.process(busy, time: 1 + Double(i) / 5).events.map(\.kind)
+        }
         #expect(kinds == [.zoneEnter])
         analyzer.reset()
         #expect(!analyzer.isReady)

@@ -52,8 +52,8 @@ import Testing
         #expect(gate.redactedSource == "rtsp://***@10.0.0.2:554/sub")
         #expect(gate.transport == .tcp)
         #expect(gate.analysis.fps == 5 && gate.analysis.width == 320)
-        #expect(gate.zones[0].severity == .high && gate.zones[0].category == .intrusion)
-        #expect(gate.zones[0].enterFrames == 2)
+        #expect(gate.zones[0].severity == .high && gate.zones[0].purpose == .intrusion)
+        #expect(gate.zones[0].enterFrames == 2 && gate.zones[0].alertOn == [.enter])
         // Relative file sources resolve against the configuration's folder.
         #expect(config.cameras[1].source == "/etc/gridwatch/clips/walk.mp4")
         #expect(config.cameras[1].loop)

@@ -2,6 +2,7 @@ import Foundation
 import Storage
 import Testing
 import TestSupport
+import Analysis
 import Tickets
 
 /// A fresh store in its own temporary folder, with one grid, camera and zone.
@@ -16,7 +17,7 @@ func makeStore() throws -> (TicketStore, TemporaryDirectory) {
 }
 
 func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], at date: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> Alert {
-    Alert(cameraID: "cam1", zoneID: zone, gridID: "village", category: .intrusion, severity: .medium,
+    Alert(cameraID: "cam1", zoneID: zone, trackID: 3, trajectory: [TrajectoryPoint(x: 0.1, y: 0.9, t: 1.5)], gridID: "village", category: .intrusion, severity: .medium,
           title: "区域闯入 Zone entry", occurredAt: date, snapshotJPEG: snapshot)
 }
 
@@ -34,7 +35,9 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         let now = Date(timeIntervalSince1970: 1_800_000_100)
         let ticket = try store.openTicket(alert(), at: now)
         #expect(ticket.id == 1)
-        #expect(ticket.state == .new)
+        #expect(ticket.state == .new && ticket.kind == "zone_enter" && ticket.trackId == 3)
+        let path = try JSONDecoder().decode([TrajectoryPoint].self, from: Data((ticket.trajectory ?? "").utf8))
+        #expect(path == [TrajectoryPoint(x: 0.1, y: 0.9, t: 1.5)])
         let url = try #require(store.snapshotURL(of: ticket))
         #expect(try Data(contentsOf: url) == Data([0xFF, 0xD8, 0xFF, 0xD9]))
         #expect(url.path.hasPrefix(dir.url.path + "/snapshots/"))

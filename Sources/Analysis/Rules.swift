@@ -1,0 +1,287 @@
+/// When a rule is active: time-of-day windows in local minutes (0..<1440). A window may
+/// wrap past midnight (22:00–06:00). No windows means always.
+public struct Schedule: Sendable, Equatable {
+    public struct Window: Sendable, Equatable {
+        public var start: Int
+        public var end: Int
+        public init(start: Int, end: Int) {
+            self.start = start
+            self.end = end
+        }
+        public func contains(_ minute: Int) -> Bool {
+            start <= end ? (minute >= start && minute < end) : (minute >= start || minute < end)
+        }
+    }
+    public var windows: [Window]
+    public init(_ windows: [Window] = []) { self.windows = windows }
+    public static let always = Schedule()
+
+    /// `minuteOfDay` nil (replaying a file with no wall clock) counts as active.
+    public func isActive(minuteOfDay: Int?) -> Bool {
+        guard !windows.isEmpty, let m = minuteOfDay else { return true }
+        return windows.contains { $0.contains(m) }
+    }
+}
+
+/// Filters every rule shares.
+public struct RuleOptions: Sendable, Equatable {
+    /// Smallest object the rule reacts to, as a share of the frame area.
+    public var minSize: Double = 0
+    /// Seconds after an event during which the same rule raises no other of the same type.
+    public var cooldown: Double = 0
+    public var schedule: Schedule = .always
+    public init(minSize: Double = 0, cooldown: Double = 0, schedule: Schedule = .always) {
+        self.minSize = minSize
+        self.cooldown = cooldown
+        self.schedule = schedule
+    }
+}
+
+/// A polygon zone: entries and exits per track, optional loitering and crowding.
+public struct ZoneRule: Sendable, Equatable {
+    public var id: String
+    public var polygon: Polygon
+    /// Consecutive frames with the foot inside before a track counts as entered.
+    public var enterFrames: Int
+    /// Consecutive frames with the foot outside before it counts as gone.
+    public var exitFrames: Int
+    /// Seconds inside before a track is loitering; nil: not watched.
+    public var loiterAfter: Double?
+    /// More tracks than this inside at once is crowding; nil: not watched.
+    public var crowdAbove: Int?
+    public var options: RuleOptions
+
+    public init(id: String, polygon: Polygon, enterFrames: Int = 2, exitFrames: Int = 3, loiterAfter: Double? = nil, crowdAbove: Int? = nil, options: RuleOptions = RuleOptions()) {
+        self.id = id
+        self.polygon = polygon
+        self.enterFrames = max(1, enterFrames)
+        self.exitFrames = max(1, exitFrames)
+        self.loiterAfter = loiterAfter
+        self.crowdAbove = crowdAbove
+        self.options = options
+    }
+}
+
+/// A directional tripwire with hysteresis.
+public struct TripwireRule: Sendable, Equatable {
+    public var line: Tripwire
+    /// Distance from the line (normalized) a foot must reach for a side to count: jitter
+    /// inside this band is not a crossing.
+    public var hysteresis: Double
+    /// Distance a track must get from the line after crossing before it may cross again
+    /// in the same direction.
+    public var clearance: Double
+    public var options: RuleOptions
+
+    public init(line: Tripwire, hysteresis: Double = 0.015, clearance: Double = 0.05, options: RuleOptions = RuleOptions()) {
+        self.line = line
+        self.hysteresis = hysteresis
+        self.clearance = clearance
+        self.options = options
+    }
+}
+
+/// Something a rule saw.
+public struct AnalysisEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case zoneEnter = "zone_enter"
+        case zoneExit = "zone_exit"
+        case crossing
+        case loiter
+        case crowd
+    }
+    public var kind: Kind
+    /// The zone or tripwire id.
+    public var ruleID: String
+    /// Stream time of the frame, in seconds.
+    public var time: Double
+    public var trackID: Int?
+    public var direction: Tripwire.Direction?
+    /// Tracks inside (crowding) or seconds inside (loitering).
+    public var count: Int?
+    public var dwell: Double?
+    /// The object's box and path at the time of the event.
+    public var box: Box?
+    public var trajectory: [TrajectoryPoint]
+
+    public init(kind: Kind, ruleID: String, time: Double, trackID: Int? = nil, direction: Tripwire.Direction? = nil, count: Int? = nil, dwell: Double? = nil, box: Box? = nil, trajectory: [TrajectoryPoint] = []) {
+        self.kind = kind
+        self.ruleID = ruleID
+        self.time = time
+        self.trackID = trackID
+        self.direction = direction
+        self.count = count
+        self.dwell = dwell
+        self.box = box
+        self.trajectory = trajectory
+    }
+}
+
+/// Evaluates zones and tripwires on confirmed tracks, frame by frame. Pure.
+public struct RuleEngine: Sendable {
+    public private(set) var zones: [ZoneRule]
+    public private(set) var tripwires: [TripwireRule]
+
+    private struct ZoneTrackState: Sendable {
+        var inside = false
+        var streak = 0
+        var enteredAt: Double?
+        var loitered = false
+    }
+    private struct LineTrackState: Sendable {
+        /// The last side the foot was clearly on.
+        var side: Tripwire.Side?
+        /// Where the foot was when it was last clearly on that side.
+        var from: Point?
+        /// Crossed, and not yet clearly away from the line: nothing counts until it is.
+        var cooling = false
+    }
+    private struct CrowdState: Sendable {
+        var crowded = false
+        var streak = 0
+    }
+
+    private var zoneState: [String: [Int: ZoneTrackState]] = [:]
+    private var lineState: [String: [Int: LineTrackState]] = [:]
+    private var crowdState: [String: CrowdState] = [:]
+    private var lastEvent: [String: Double] = [:]
+
+    public init(zones: [ZoneRule] = [], tripwires: [TripwireRule] = []) {
+        self.zones = zones
+        self.tripwires = tripwires
+    }
+
+    public mutating func reset() {
+        zoneState = [:]
+        lineState = [:]
+        crowdState = [:]
+        lastEvent = [:]
+    }
+
+    /// Replace the rules (a reload); state of rules that keep their id is kept.
+    public mutating func setRules(zones: [ZoneRule], tripwires: [TripwireRule]) {
+        self.zones = zones
+        self.tripwires = tripwires
+    }
+
+    private mutating func allowed(_ key: String, time: Double, options: RuleOptions) -> Bool {
+        if let last = lastEvent[key], time - last < options.cooldown { return false }
+        lastEvent[key] = time
+        return true
+    }
+
+    /// Evaluate one frame: `tracks` alive now, `ended` those that died this frame.
+    public mutating func evaluate(tracks: [Track], ended: [Track], time: Double, minuteOfDay: Int?) -> [AnalysisEvent] {
+        var events: [AnalysisEvent] = []
+        let candidates = tracks.filter { $0.confirmed }
+
+        for zone in zones {
+            let active = zone.options.schedule.isActive(minuteOfDay: minuteOfDay)
+            var states = zoneState[zone.id] ?? [:]
+            var insideCount = 0
+            for track in candidates {
+                var s = states[track.id] ?? ZoneTrackState()
+                let big = track.box.area >= zone.options.minSize
+                // Only observations move a track in or out; predictions while hidden do not.
+                if track.observed {
+                    let isIn = big && zone.polygon.contains(track.foot)
+                    if isIn == s.inside {
+                        s.streak = 0
+                    } else {
+                        s.streak += 1
+                        if !s.inside && s.streak >= zone.enterFrames {
+                            s.inside = true
+                            s.streak = 0
+                            s.enteredAt = time
+                            s.loitered = false
+                            if active && allowed("\(zone.id)/enter", time: time, options: zone.options) {
+                                events.append(AnalysisEvent(kind: .zoneEnter, ruleID: zone.id, time: time, trackID: track.id, box: track.box, trajectory: track.trajectory))
+                            }
+                        } else if s.inside && s.streak >= zone.exitFrames {
+                            s.inside = false
+                            s.streak = 0
+                            s.enteredAt = nil
+                            if active && allowed("\(zone.id)/exit", time: time, options: zone.options) {
+                                events.append(AnalysisEvent(kind: .zoneExit, ruleID: zone.id, time: time, trackID: track.id, box: track.box, trajectory: track.trajectory))
+                            }
+                        }
+                    }
+                }
+                if s.inside {
+                    insideCount += 1
+                    if let dwell = zone.loiterAfter, let since = s.enteredAt, !s.loitered, time - since >= dwell {
+                        s.loitered = true
+                        if active && allowed("\(zone.id)/loiter", time: time, options: zone.options) {
+                            events.append(AnalysisEvent(kind: .loiter, ruleID: zone.id, time: time, trackID: track.id, dwell: time - since, box: track.box, trajectory: track.trajectory))
+                        }
+                    }
+                }
+                states[track.id] = s
+            }
+            for track in ended {
+                if let s = states.removeValue(forKey: track.id), s.inside, active,
+                   allowed("\(zone.id)/exit", time: time, options: zone.options) {
+                    events.append(AnalysisEvent(kind: .zoneExit, ruleID: zone.id, time: time, trackID: track.id, box: track.box, trajectory: track.trajectory))
+                }
+            }
+            let alive = Set(tracks.map(\.id))
+            states = states.filter { alive.contains($0.key) }
+            zoneState[zone.id] = states
+
+            if let limit = zone.crowdAbove {
+                var c = crowdState[zone.id] ?? CrowdState()
+                let over = insideCount > limit
+                if over == c.crowded {
+                    c.streak = 0
+                } else {
+                    c.streak += 1
+                    if !c.crowded && c.streak >= zone.enterFrames {
+                        c.crowded = true
+                        c.streak = 0
+                        if active && allowed("\(zone.id)/crowd", time: time, options: zone.options) {
+                            events.append(AnalysisEvent(kind: .crowd, ruleID: zone.id, time: time, count: insideCount))
+                        }
+                    } else if c.crowded && c.streak >= zone.exitFrames {
+                        c.crowded = false
+                        c.streak = 0
+                    }
+                }
+                crowdState[zone.id] = c
+            }
+        }
+
+        for rule in tripwires {
+            let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay)
+            var states = lineState[rule.line.id] ?? [:]
+            for track in candidates where track.observed {
+                var s = states[track.id] ?? LineTrackState()
+                let foot = track.foot
+                let d = rule.line.signedDistance(foot)
+                if s.cooling {
+                    // Standing on the line, or jittering across it, after a crossing: ignored
+                    // until the track is clearly away from the line, on either side.
+                    guard abs(d) >= rule.clearance else { continue }
+                    s.cooling = false
+                }
+                guard abs(d) >= rule.hysteresis else { continue }
+                let side: Tripwire.Side = d < 0 ? .a : .b
+                if let previous = s.side, previous != side, let from = s.from,
+                   let t = rule.line.crossingParameter(from: from, to: foot), t >= -0.05, t <= 1.05 {
+                    let direction: Tripwire.Direction = previous == .a ? .aToB : .bToA
+                    let wanted = rule.line.direction == .both || rule.line.direction == direction
+                    s.cooling = true
+                    if wanted && track.box.area >= rule.options.minSize && active
+                        && allowed("\(rule.line.id)/\(direction.rawValue)", time: time, options: rule.options) {
+                        events.append(AnalysisEvent(kind: .crossing, ruleID: rule.line.id, time: time, trackID: track.id, direction: direction, box: track.box, trajectory: track.trajectory))
+                    }
+                }
+                s.side = side
+                s.from = foot
+                states[track.id] = s
+            }
+            let alive = Set(tracks.map(\.id))
+            lineState[rule.line.id] = states.filter { alive.contains($0.key) }
+        }
+        return events
+    }
+}

@@ -1,0 +1,102 @@
+import Analysis
+import Foundation
+import MediaIO
+
+/// `gridwatchd replay`: analyse a video file as fast as the CPU allows, through the same
+/// sampler, scaler and analyzer as a live camera, and report every event as one JSON line.
+public enum Replay {
+    public enum Failure: Error, CustomStringConvertible {
+        case geometry(String)
+        case camera(String)
+        public var description: String {
+            switch self {
+            case let .geometry(why): "geometry: \(why)"
+            case let .camera(why): why
+            }
+        }
+    }
+
+    /// Zones and tripwires from a geometry file:
+    /// `{"tripwires":[{"id","a":[x,y],"b":[x,y],"direction"}],"zones":[{"id","polygon":[[x,y],...]}]}`.
+    /// Unknown keys are ignored.
+    public static func geometry(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure.geometry("cannot read \(path)") }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Failure.geometry("\(path) is not a JSON object")
+        }
+        func point(_ any: Any?, _ what: String) throws -> Point {
+            guard let xy = any as? [Any], xy.count == 2, let x = (xy[0] as? NSNumber)?.doubleValue, let y = (xy[1] as? NSNumber)?.doubleValue else {
+                throw Failure.geometry("\(what) must be [x, y]")
+            }
+            return Point(x: x, y: y)
+        }
+        var zones: [ZoneRule] = []
+        for (i, z) in ((root["zones"] as? [[String: Any]]) ?? []).enumerated() {
+            let id = z["id"] as? String ?? "zone\(i + 1)"
+            guard let raw = z["polygon"] as? [Any] else { throw Failure.geometry("zone \(id) has no polygon") }
+            let points = try raw.enumerated().map { try point($1, "zone \(id) point \($0)") }
+            guard points.count >= 3 else { throw Failure.geometry("zone \(id) needs at least 3 points") }
+            zones.append(ZoneRule(id: id, polygon: Polygon(points), loiterAfter: (z["loiter_after"] as? NSNumber)?.doubleValue))
+        }
+        var lines: [TripwireRule] = []
+        for (i, t) in ((root["tripwires"] as? [[String: Any]]) ?? []).enumerated() {
+            let id = t["id"] as? String ?? "line\(i + 1)"
+            let direction = (t["direction"] as? String).flatMap(Tripwire.Direction.init(rawValue:)) ?? .both
+            lines.append(TripwireRule(line: Tripwire(id: id, a: try point(t["a"], "tripwire \(id) a"), b: try point(t["b"], "tripwire \(id) b"), direction: direction)))
+        }
+        return (zones, lines)
+    }
+
+    /// One event as a JSON line.
+    public static func line(_ event: AnalysisEvent, frame: Int, time: Double) -> String {
+        var fields: [(String, String)] = [("type", quoted(event.kind.rawValue))]
+        fields.append((event.kind == .crossing ? "tripwire" : "zone", quoted(event.ruleID)))
+        if let d = event.direction { fields.append(("direction", quoted(d.rawValue))) }
+        fields.append(("frame", "\(frame)"))
+        fields.append(("time", String(format: "%.3f", time)))
+        if let t = event.trackID { fields.append(("track", "\(t)")) }
+        if let c = event.count { fields.append(("count", "\(c)")) }
+        if let d = event.dwell { fields.append(("dwell", String(format: "%.1f", d))) }
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    private static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    public struct Summary: Sendable {
+        public var decoded = 0
+        public var analysed = 0
+        public var events = 0
+        public var seconds = 0.0
+    }
+
+    /// Run the analysis over `input`, calling `emit` with each event's JSON line.
+    public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [], emit: (String) -> Void) throws -> Summary {
+        let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
+        let scaler = try GrayScaler(width: analysis.width)
+        var sampler = FrameSampler(fps: analysis.fps)
+        var analyzer = CameraAnalyzer(motion: analysis.motion, tracker: analysis.tracker, zones: zones, tripwires: tripwires, motionMask: motionMask)
+        var summary = Summary()
+        var first: Double?
+        var size: (Int, Int)?
+        let started = MonotonicClock.seconds()
+        while let frame = try reader.nextFrame() {
+            let index = frame.index
+            summary.decoded += 1
+            if first == nil { first = frame.time }
+            guard sampler.take(frame.time) else { continue }
+            let gray = try scaler.gray(frame)
+            if let s = size, s != (frame.width, frame.height) { analyzer.reset() }
+            size = (frame.width, frame.height)
+            let result = analyzer.process(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels), time: frame.time)
+            summary.analysed += 1
+            for event in result.events {
+                emit(line(event, frame: index, time: frame.time - (first ?? 0)))
+                summary.events += 1
+            }
+        }
+        summary.seconds = MonotonicClock.seconds() - started
+        return summary
+    }
+}
