@@ -52,6 +52,7 @@ let package = Package(
         // Helpers shared by the tests that need real clips, servers and processes.
         .target(name: "TestSupport", dependencies: ["ControlClient", "ControlProtocol"], path: "Tests/TestSupport"),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "AnalysisQualityTests", dependencies: ["DaemonCore", "Analysis", "TestSupport"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "TestSupport"]),

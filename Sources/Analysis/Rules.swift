@@ -182,9 +182,12 @@ public struct RuleEngine: Sendable {
             for track in candidates {
                 var s = states[track.id] ?? ZoneTrackState()
                 let big = track.box.area >= zone.options.minSize
-                // Only observations move a track in or out; predictions while hidden do not.
-                if track.observed {
-                    let isIn = big && zone.polygon.contains(track.foot)
+                // Observations move a track in or out. A track last seen leaving (already
+                // outside on some frames) keeps leaving while unseen, e.g. past the frame edge;
+                // one hidden while inside stays inside.
+                let leavingUnseen = !track.observed && s.inside && s.streak > 0
+                if track.observed || leavingUnseen {
+                    let isIn = track.observed ? big && zone.polygon.contains(track.foot) : false
                     if isIn == s.inside {
                         s.streak = 0
                     } else {
