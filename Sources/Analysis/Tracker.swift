@@ -29,6 +29,19 @@ public struct Track: Sendable, Equatable {
     public var observed: Bool
 
     public var foot: Point { box.foot }
+
+    public init(id: Int, box: Box, velocity: Point, hits: Int, misses: Int, confirmed: Bool, firstSeen: Double, lastSeen: Double, trajectory: [TrajectoryPoint], observed: Bool) {
+        self.id = id
+        self.box = box
+        self.velocity = velocity
+        self.hits = hits
+        self.misses = misses
+        self.confirmed = confirmed
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.trajectory = trajectory
+        self.observed = observed
+    }
 }
 
 public struct TrackerSettings: Sendable, Equatable {
