@@ -31,7 +31,7 @@ let package = Package(
             "Tickets",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "ControlProtocol", dependencies: ["Tickets"]),
+        .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis"]),
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
         .target(name: "ControlClient", dependencies: ["ControlProtocol"]),
         .target(name: "DaemonCore", dependencies: [

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Tickets
 
@@ -152,6 +153,10 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var id: Int64
     public var cameraId: String
     public var zoneId: String?
+    public var tripwireId: String?
+    /// What raised it: zone_enter, zone_exit, crossing, loiter, crowd, camera_offline.
+    public var kind: String
+    public var trackId: Int64?
     public var gridId: String
     public var category: TicketCategory
     public var severity: Severity
@@ -162,10 +167,13 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var updatedAt: Date
     public var hasSnapshot: Bool
 
-    public init(id: Int64, cameraId: String, zoneId: String?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
+    public init(id: Int64, cameraId: String, zoneId: String?, tripwireId: String?, kind: String, trackId: Int64?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
         self.id = id
         self.cameraId = cameraId
         self.zoneId = zoneId
+        self.tripwireId = tripwireId
+        self.kind = kind
+        self.trackId = trackId
         self.gridId = gridId
         self.category = category
         self.severity = severity
@@ -213,9 +221,12 @@ public struct TicketEventInfo: Codable, Sendable, Equatable {
 public struct TicketDetail: Codable, Sendable, Equatable {
     public var ticket: TicketSummary
     public var events: [TicketEventInfo]
-    public init(ticket: TicketSummary, events: [TicketEventInfo]) {
+    /// The object's path up to the event: normalized foot points with stream seconds.
+    public var trajectory: [TrajectoryPoint]
+    public init(ticket: TicketSummary, events: [TicketEventInfo], trajectory: [TrajectoryPoint]) {
         self.ticket = ticket
         self.events = events
+        self.trajectory = trajectory
     }
 }
 

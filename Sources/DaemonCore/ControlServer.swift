@@ -1,3 +1,4 @@
+import Analysis
 import ControlProtocol
 import Foundation
 import Hummingbird
@@ -97,7 +98,8 @@ struct ControlRoutes: Sendable {
 
     static func summary(_ t: TicketRecord) -> TicketSummary {
         TicketSummary(
-            id: t.id ?? 0, cameraId: t.cameraId, zoneId: t.zoneId, gridId: t.gridId, category: t.category,
+            id: t.id ?? 0, cameraId: t.cameraId, zoneId: t.zoneId, tripwireId: t.tripwireId, kind: t.kind, trackId: t.trackId,
+            gridId: t.gridId, category: t.category,
             severity: t.severity, state: t.state, title: t.title, occurredAt: t.occurredAt,
             createdAt: t.createdAt, updatedAt: t.updatedAt, hasSnapshot: t.snapshotPath != nil)
     }
@@ -149,7 +151,8 @@ struct ControlRoutes: Sendable {
             let events = try store.events(ticketID: id).map {
                 TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
             }
-            return try JSONResponse.ok(TicketDetail(ticket: Self.summary(ticket), events: events))
+            let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
+            return try JSONResponse.ok(TicketDetail(ticket: Self.summary(ticket), events: events, trajectory: trajectory))
         }
         router.get("/v1/tickets/:id/snapshot") { _, context in
             let id = try ticketID(context)

@@ -151,6 +151,12 @@ struct ShowTicket: ParsableCommand {
         print("  类别 category:  \(t.category.rawValue)")
         print("  摄像头 camera:  \(t.cameraId)")
         print("  区域 zone:      \(t.zoneId ?? "-")")
+        if let line = t.tripwireId { print("  警戒线 tripwire: \(line)") }
+        print("  事件 event:     \(t.kind)\(t.trackId.map { " (track \($0))" } ?? "")")
+        if !detail.trajectory.isEmpty {
+            let path = detail.trajectory.suffix(6).map { String(format: "(%.2f,%.2f)", $0.x, $0.y) }.joined(separator: " → ")
+            print("  轨迹 trajectory: \(detail.trajectory.count) points, last: \(path)")
+        }
         print("  网格 grid:      \(t.gridId)")
         print("  发生 occurred:  \(shortTime(t.occurredAt))")
         print("  快照 snapshot:  \(t.hasSnapshot ? "yes (gridwatchctl snapshot \(t.id) -o FILE)" : "no")")

@@ -61,9 +61,12 @@ struct CheckConfig: ParsableCommand {
             for grid in config.grids {
                 let cameras = config.cameras.filter { $0.grid == grid.id }
                 let zones = cameras.reduce(0) { $0 + $1.zones.count }
-                print("  grid \(grid.id) (\(grid.name), \(grid.level.rawValue)): \(cameras.count) camera(s), \(zones) zone(s)")
+                let lines = cameras.reduce(0) { $0 + $1.tripwires.count }
+                print("  grid \(grid.id) (\(grid.name), \(grid.level.rawValue)): \(cameras.count) camera(s), \(zones) zone(s), \(lines) tripwire(s)")
                 for camera in cameras {
-                    print("    camera \(camera.id): \(camera.redactedSource), zones: \(camera.zones.map(\.id).joined(separator: ", "))")
+                    print("    camera \(camera.id): \(camera.redactedSource)")
+                    print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue))" }.joined(separator: ", "))")
+                    print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
                 }
             }
         } catch {
