@@ -45,6 +45,16 @@ func closedPort() -> Int {
                   - id: z1
                     name: 河堤
                     polygon: [[0.45, 0.5], [0.7, 0.5], [0.7, 0.95], [0.45, 0.95]]
+                tripwires:
+                  - id: l1
+                    name: 桥头
+                    a: [0.3, 0.5]
+                    b: [0.3, 0.95]
+                    direction: b_to_a
+                    purpose: corrections
+                masks:
+                  privacy:
+                    - [[0.0, 0.0], [0.2, 0.0], [0.2, 0.3], [0.0, 0.3]]
               - id: dead
                 grid: g1
                 source: \(deadURL)
@@ -64,12 +74,20 @@ func closedPort() -> Int {
         }
         #expect(analysedEnough, "\(daemon.log)")
 
-        // Then there is exactly one ticket, for that zone, in state new
-        let list = try client.get("/v1/tickets", as: TicketList.self)
+        // Then there is exactly one ticket for that zone, in state new,
+        let list = try client.get("/v1/tickets?zone=z1", as: TicketList.self)
         #expect(list.total == 1, "\(list)")
         let ticket = try #require(list.tickets.first)
+        // and one for the line it crossed on the way (left to right: from side B to side A).
+        let all = try client.get("/v1/tickets", as: TicketList.self)
+        #expect(all.total == 2, "\(all)")
+        let crossing = try #require(all.tickets.first { $0.kind == "crossing" })
+        #expect(crossing.tripwireId == "l1" && crossing.category == .corrections && crossing.title.contains("越线"))
+        let crossingDetail = try client.get("/v1/tickets/\(crossing.id)", as: TicketDetail.self)
+        #expect(crossingDetail.trajectory.count >= 3)
+        #expect(crossingDetail.trajectory.first!.x < 0.3 && crossingDetail.trajectory.last!.x > 0.3)
         #expect(ticket.cameraId == "walk" && ticket.zoneId == "z1" && ticket.gridId == "g1")
-        #expect(ticket.state == .new && ticket.category == .intrusion && ticket.hasSnapshot)
+        #expect(ticket.state == .new && ticket.category == .intrusion && ticket.hasSnapshot && ticket.kind == "zone_enter")
         let detail = try client.get("/v1/tickets/\(ticket.id)", as: TicketDetail.self)
         #expect(detail.events.map(\.kind) == ["created"])
 
@@ -80,6 +98,10 @@ func closedPort() -> Int {
         let probe = try runCommand("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", snapshot])
         #expect(probe.trimmingCharacters(in: .whitespacesAndNewlines) == "mjpeg,640,360")
         try runCommand("/usr/bin/ffmpeg", ["-v", "error", "-i", snapshot, "-f", "null", "-"])
+        // The privacy mask (top-left corner) is black in the picture; the rest is not.
+        let gray = try runCommand("/usr/bin/ffmpeg", ["-v", "error", "-i", snapshot, "-vf", "crop=64:54:32:27,scale=1:1,format=gray", "-f", "rawvideo", "-"])
+        let rest = try runCommand("/usr/bin/ffmpeg", ["-v", "error", "-i", snapshot, "-vf", "crop=64:54:400:27,scale=1:1,format=gray", "-f", "rawvideo", "-"])
+        #expect(gray.utf8.first.map { $0 < 20 } == true && rest.utf8.first.map { $0 > 60 } == true)
 
         // The dead camera is retrying on its own, and the good one was never disturbed.
         let cameras = try client.get("/v1/cameras", as: CameraList.self).cameras
@@ -108,7 +130,7 @@ func closedPort() -> Int {
         #expect(everything.contains("rtsp://***@127.0.0.1"))
 
         // gridwatchctl shows the ticket.
-        let table = try runCommand(Paths.executable("gridwatchctl").path, ["tickets", "--socket", dir.path("control.sock")])
+        let table = try runCommand(Paths.executable("gridwatchctl").path, ["tickets", "--zone", "z1", "--socket", dir.path("control.sock")])
         #expect(table.contains("z1") && table.contains("区域闯入"))
 
         // SIGTERM stops it cleanly and removes the socket.
