@@ -79,9 +79,9 @@ public struct MotionDetector: Sendable {
         learnedFrames = 1
     }
 
-    /// Rasterise the motion masks at the frame's size (once per size).
+    /// Rasterise the motion masks at the frame's size (once per size); all open without masks.
     private mutating func prepareMask() {
-        guard !motionMask.isEmpty, allowed.count != width * height else { return }
+        guard allowed.count != width * height else { return }
         allowed = [UInt8](repeating: 255, count: width * height)
         for y in 0..<height {
             for x in 0..<width {
@@ -104,7 +104,6 @@ public struct MotionDetector: Sendable {
         let noiseRate: Int32 = 82 // 0.02
         let flickerRate: Int32 = 205 // 0.05
         let count = pixels.count
-        let masked = !allowed.isEmpty
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
         var total: Int32 = 0
         pixels.withUnsafeBufferPointer { p in
@@ -116,29 +115,35 @@ public struct MotionDetector: Sendable {
         allowed.withUnsafeBufferPointer { al in
         mask.withUnsafeMutableBufferPointer { m in
             let p = p.baseAddress!, bg = bg.baseAddress!, nz = nz.baseAddress!, fl = fl.baseAddress!
-            let pv = pv.baseAddress!, ag = ag.baseAddress!, m = m.baseAddress!
+            let pv = pv.baseAddress!, ag = ag.baseAddress!, al = al.baseAddress!, m = m.baseAddress!
+            // Each array is read once and written once per pixel, all arithmetic is
+            // branch-free: this is what lets the loop vectorise.
             for i in 0..<count {
-                let level = Int32(p[i]) << 8
-                let d = level &- bg[i]
+                let level = Int32(p[i]) &<< 8
+                let b0 = bg[i], n0 = nz[i], f0 = fl[i], a0 = ag[i]
+                let was = Int32(pv[i])
+                let d = level &- b0
                 let ad = d < 0 ? 0 &- d : d
-                let adaptive = (nz[i] &* factor) &>> 4
+                let adaptive = (n0 &* factor) &>> 4
                 let threshold = adaptive > base ? adaptive : base
                 let changed: Int32 = ad > threshold ? 1 : 0
                 // Noise follows the still frames only.
-                nz[i] = changed != 0 ? nz[i] : nz[i] &+ (((ad &- nz[i]) &* noiseRate) &>> 12)
+                let n1 = changed != 0 ? n0 : n0 &+ (((ad &- n0) &* noiseRate) &>> 12)
                 // How often the pixel flips between changed and still.
-                let flip: Int32 = changed != Int32(pv[i]) ? 4096 : 0
-                fl[i] = fl[i] &+ (((flip &- fl[i]) &* flickerRate) &>> 12)
-                pv[i] = UInt8(truncatingIfNeeded: changed)
+                let flip: Int32 = changed != was ? 4096 : 0
+                let f1 = f0 &+ (((flip &- f0) &* flickerRate) &>> 12)
                 // Changed for too long: a parked object becomes background.
-                let a = changed != 0 ? ag[i] &+ 1 : 0
-                let absorbed = a >= absorb
-                ag[i] = absorbed ? 0 : a
+                let a1 = changed != 0 ? a0 &+ 1 : 0
+                let absorbed: Int32 = a1 >= absorb ? 1 : 0
                 let rate = changed != 0 ? rateMoving : rateStill
-                bg[i] = absorbed ? level : bg[i] &+ ((d &* rate) &>> 12)
-                let calm: Int32 = fl[i] <= flickerLimit ? 1 : 0
-                let open: Int32 = masked ? Int32(al[i] & 1) : 1
-                let report = changed & calm & open & (absorbed ? 0 : 1)
+                let b1 = absorbed != 0 ? level : b0 &+ ((d &* rate) &>> 12)
+                let calm: Int32 = f1 <= flickerLimit ? 1 : 0
+                let report = changed & calm & Int32(al[i] & 1) & (1 &- absorbed)
+                bg[i] = b1
+                nz[i] = n1
+                fl[i] = f1
+                ag[i] = absorbed != 0 ? 0 : a1
+                pv[i] = UInt8(truncatingIfNeeded: changed)
                 m[i] = UInt8(truncatingIfNeeded: report &* 255)
                 total &+= report
             }

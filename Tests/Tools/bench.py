@@ -236,7 +236,7 @@ def main():
     server = Server(clips["360p"], "/many")
     try:
         print("== streams per machine (640x360, 10 fps, analysis 5 fps)", flush=True)
-        ladder = [int(x) for x in args.ladder.split(",")]
+        ladder = [int(x) for x in args.ladder.split(",") if x]
         many = streams_per_machine(args.bin, args.cache, server.url, ladder, args.seconds)
     finally:
         server.stop()
