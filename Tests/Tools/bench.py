@@ -77,7 +77,7 @@ def measure(cmd, warmup, seconds, env=None):
         stop(proc)
 
 
-def gridwatch_config(cache, name, urls):
+def gridwatch_config(cache, name, urls, zones=True):
     data = os.path.join(cache, f"data-{name}")
     subprocess.run(["rm", "-rf", data], check=True)
     lines = [
@@ -85,10 +85,9 @@ def gridwatch_config(cache, name, urls):
         "grids:", "  - id: g", "cameras:",
     ]
     for i, url in enumerate(urls):
-        lines += [
-            f"  - id: cam{i}", "    grid: g", f"    source: {url}",
-            "    zones:", "      - id: road", "        polygon: [[0.6, 0.42], [0.98, 0.42], [0.98, 0.72], [0.6, 0.68]]",
-        ]
+        lines += [f"  - id: cam{i}", "    grid: g", f"    source: {url}"]
+        if zones:
+            lines += ["    zones:", "      - id: road", "        polygon: [[0.6, 0.42], [0.98, 0.42], [0.98, 0.72], [0.6, 0.68]]"]
     path = os.path.join(cache, f"{name}.yml")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -108,6 +107,11 @@ def motion_config(cache, url):
             f"pid_file {cache}/motion.pid", f"log_file {cache}/motion.log",
         ]) + "\n")
     return path
+
+
+def sqlite_count(path):
+    out = subprocess.run(["sqlite3", path, "SELECT count(*) FROM tickets"], capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
 
 
 def api(sock, path):
@@ -202,6 +206,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--ladder", default="8,16,32,48,64,80,96,112,128,160,192")
     args = parser.parse_args()
+    args.cache = os.path.abspath(args.cache)
+    args.bin = os.path.abspath(args.bin)
 
     clips = {}
     for name, size in [("1080p", "1920:1080"), ("360p", "640:360")]:
@@ -225,11 +231,15 @@ def main():
                              "-i", server.url, "-f", "null", "-"], 5, args.seconds)
             print(f"  ffmpeg decode floor: {floor:.4f} CPU s per stream s", flush=True)
             gw = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
-                          gridwatch_config(args.cache, f"one-{name}", [server.url])], 5, args.seconds)
-            print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor)", flush=True)
+                          gridwatch_config(args.cache, f"one-{name}", [server.url], zones=False)], 5, args.seconds)
+            print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor), analysis at 5 fps, no rules", flush=True)
+            gz = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                          gridwatch_config(args.cache, f"zone-{name}", [server.url])], 5, args.seconds)
+            raised = sqlite_count(os.path.join(args.cache, f"data-zone-{name}", "gridwatch.sqlite"))
+            print(f"  gridwatchd + zone:   {gz:.4f} ({gz / floor:.2f}x floor), {raised} tickets with snapshots", flush=True)
             mo = measure(["motion", "-n", "-c", motion_config(args.cache, server.url)], 8, args.seconds)
             print(f"  motion 4.5:          {mo:.4f} ({mo / floor:.2f}x floor)", flush=True)
-            rows.append((name, floor, gw, mo))
+            rows.append((name, floor, gw, gz, raised, mo))
         finally:
             server.stop()
 
@@ -251,10 +261,10 @@ def main():
         f.write(f"| gridwatch luma downscale to 320 px | {costs['scale_median_ms']:.3f} ms | |\n\n")
         f.write(f"Replay of vtest.avi end to end (decode 768x576 MPEG-4 + analysis at 5 fps): "
                 f"{costs['frames']} frames in {costs['replay_cpu_s']:.2f} CPU s = {costs['replay_frames_per_cpu_s']:.0f} frames per CPU-second.\n\n")
-        f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd | gridwatchd / floor | Motion 4.5 | Motion / floor |\n")
-        f.write("| --- | --- | --- | --- | --- | --- |\n")
-        for name, floor, gw, mo in rows:
-            f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {mo:.4f} | {mo / floor:.2f} |\n")
+        f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd, analysis 5 fps | / floor | gridwatchd + busy zone | / floor | tickets raised | Motion 4.5 | / floor |\n")
+        f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+        for name, floor, gw, gz, raised, mo in rows:
+            f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {gz:.4f} | {gz / floor:.2f} | {raised} | {mo:.4f} | {mo / floor:.2f} |\n")
         f.write("\n| streams (640x360, 10 fps) | daemon CPU | dropped analysis frames | min analysed fps | min decoded fps | sustained |\n")
         f.write("| --- | --- | --- | --- | --- | --- |\n")
         for n, cpu, dropped, ana, dec, ok in many:
