@@ -137,6 +137,7 @@ final class CameraWorker: Sendable {
             $0.analysed.reset()
         }
         var lastStats = reader.stats
+        var lastCorruptLog = -Double.infinity
         while let frame = try reader.nextFrame() {
             let now = Date()
             let mono = MonotonicClock.seconds()
@@ -150,8 +151,10 @@ final class CameraWorker: Sendable {
                     $0.info?.height = frame.height
                 }
             }
-            if stats.decodeErrors > lastStats.decodeErrors {
+            // Corrupt data is counted on every frame but logged at most every 10 s.
+            if stats.decodeErrors > lastStats.decodeErrors && mono - lastCorruptLog >= 10 {
                 logger.warning("corrupt data", metadata: ["error": "\(stats.lastDecodeError ?? "-")", "decode_errors": "\(stats.decodeErrors)"])
+                lastCorruptLog = mono
             }
             lastStats = stats
             rates.withLock { $0.input.record(mono) }
@@ -207,8 +210,15 @@ final class CameraWorker: Sendable {
                 $0.lastAnalysedAt = item.wallTime
             }
             rates.withLock { $0.analysed.record(mono) }
+            // One snapshot per frame, however many events it raised.
+            var snapshot: [UInt8]??
             for event in result.events {
-                raise(event, item: item, encoder: encoder)
+                raise(event, item: item) {
+                    if let done = snapshot { return done }
+                    let jpeg = encodeSnapshot(item, encoder: encoder)
+                    snapshot = .some(jpeg)
+                    return jpeg
+                }
             }
         }
     }
@@ -219,8 +229,18 @@ final class CameraWorker: Sendable {
         return (c.hour ?? 0) * 60 + (c.minute ?? 0)
     }
 
+    /// The frame as JPEG with the privacy masks painted black; nil (logged) if encoding fails.
+    private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder) -> [UInt8]? {
+        do {
+            return try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } })
+        } catch {
+            logger.error("snapshot failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
     /// Turn an analysis event into an alert, if its rule asks for tickets of that kind.
-    private func raise(_ event: AnalysisEvent, item: AnalysisItem, encoder: JPEGEncoder) {
+    private func raise(_ event: AnalysisEvent, item: AnalysisItem, snapshot: () -> [UInt8]?) {
         let title: String
         var zoneID: String?, tripwireID: String?
         let grid: String
@@ -253,12 +273,7 @@ final class CameraWorker: Sendable {
             default: TicketTitle.crowding(zoneName: zone.name, count: event.count ?? 0, cameraName: config.name)
             }
         }
-        var jpeg: [UInt8]?
-        do {
-            jpeg = try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } })
-        } catch {
-            logger.error("snapshot failed", metadata: ["error": "\(error)"])
-        }
+        let jpeg = snapshot()
         logger.info("event", metadata: [
             "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",
             "stream.time": "\(String(format: "%.2f", event.time))",

@@ -101,15 +101,12 @@ public final class TicketStore: Sendable {
     /// States in which a ticket is still being worked on.
     public static let openStates: [TicketState] = [.new, .acknowledged, .dispatched, .inProgress, .resolved, .verified, .reopened]
 
-    /// The open camera-offline ticket of `cameraID`, if there is one.
-    public func openOfflineTicket(cameraID: String) throws -> TicketRecord? {
-        try writer.read { db in
-            try TicketRecord
-                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
-                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
-                .order(Column("id").desc)
-                .fetchOne(db)
-        }
+    /// The newest open camera-offline ticket of a camera.
+    private static func openOfflineRequest(_ cameraID: String) -> QueryInterfaceRequest<TicketRecord> {
+        TicketRecord
+            .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+            .filter(openStates.map(\.rawValue).contains(Column("state")))
+            .order(Column("id").desc)
     }
 
     /// Raise the camera-offline ticket, or, if one is still open (the camera went
@@ -117,11 +114,7 @@ public final class TicketStore: Sendable {
     /// Returns the ticket and whether it is new.
     public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, at now: Date) throws -> (TicketRecord, created: Bool) {
         try writer.write { db in
-            let open = try TicketRecord
-                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
-                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
-                .order(Column("id").desc)
-                .fetchOne(db)
+            let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
             if var ticket = open {
                 var event = TicketEventRecord(
                     id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "offline_again",
@@ -147,12 +140,7 @@ public final class TicketStore: Sendable {
     @discardableResult
     public func reportCameraRecovered(cameraID: String, downFor: Double, at now: Date) throws -> TicketRecord? {
         try writer.write { db in
-            guard var ticket = try TicketRecord
-                .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
-                .filter(Self.openStates.map(\.rawValue).contains(Column("state")))
-                .order(Column("id").desc)
-                .fetchOne(db)
-            else { return nil }
+            guard var ticket = try Self.openOfflineRequest(cameraID).fetchOne(db) else { return nil }
             let seconds = Int(downFor.rounded())
             var event = TicketEventRecord(
                 id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "recovered",
