@@ -127,9 +127,9 @@ struct Tickets: ParsableCommand {
         let path = components.string ?? "/v1/tickets"
         let list = try connection.call { c throws(ClientError) in try c.get(path, as: TicketList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: ["ID", "时间 TIME", "状态 STATE", "级别 SEV", "类别 CATEGORY", "摄像头 CAMERA", "区域 ZONE", "网格 GRID", "标题 TITLE"])
+        var table = Table(headers: ["ID", "时间 TIME", "状态 STATE", "级别 SEV", "类别 CATEGORY", "摄像头 CAMERA", "区域/线 ZONE/LINE", "网格 GRID", "标题 TITLE"])
         for t in list.tickets {
-            table.rows.append(["\(t.id)", shortTime(t.occurredAt), t.state.rawValue, t.severity.rawValue, t.category.rawValue, t.cameraId, t.zoneId ?? "-", t.gridId, t.title])
+            table.rows.append(["\(t.id)", shortTime(t.occurredAt), t.state.rawValue, t.severity.rawValue, t.category.rawValue, t.cameraId, t.zoneId ?? t.tripwireId ?? "-", t.gridId, t.title])
         }
         print(table.render())
         print("\(list.tickets.count) / \(list.total) 张工单 tickets")

@@ -39,9 +39,11 @@ ctl() { "$bin/gridwatchctl" "$@" --socket "$cache/control.sock"; }
 ctl_quiet() { "$bin/gridwatchctl" "$@" --socket "$cache/control.sock" 2>/dev/null; }
 
 echo "== Waiting for tickets (up to 3 minutes) / 等待工单"
+# Until there are a few tickets, one of them a line crossing (or 3 minutes pass).
 for _ in $(seq 1 180); do
-    count=$(ctl_quiet tickets --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || echo 0)
-    [ "$count" -ge 3 ] && break
+    state=$(ctl_quiet tickets --json | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["total"], int(any(x["kind"] == "crossing" for x in t["tickets"])))' 2>/dev/null || echo "0 0")
+    count=${state% *}
+    [ "$count" -ge 3 ] && [ "${state#* }" = 1 ] && break
     sleep 1
 done
 if [ "${count:-0}" -lt 1 ]; then
