@@ -20,7 +20,6 @@ struct AnalysisItem: @unchecked Sendable {
 /// The analysis thread's counters.
 struct AnalysisStatus: Sendable {
     var framesAnalysed = 0
-    var lastAnalysedAt: Date?
 }
 
 /// Everything the API shows about one camera, copied at one moment.
@@ -108,9 +107,6 @@ final class CameraWorker: Sendable {
             inputFPS: inputFPS, analysedFPS: analysedFPS, offlineSince: offline.withLock { $0 },
             record: record?.snapshot, recordSeconds: buffer.0, recordBytes: buffer.1, recordPackets: buffer.2)
     }
-
-    /// A copy of the record stream's recent packets (for clips, later).
-    var recordedPackets: [RecordedPacket] { recordBuffer.withLock { $0.packets } }
 
     // MARK: Detect stream (decode thread)
 
@@ -205,10 +201,7 @@ final class CameraWorker: Sendable {
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels),
                 time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime))
             let mono = MonotonicClock.seconds()
-            analysis.withLock {
-                $0.framesAnalysed += 1
-                $0.lastAnalysedAt = item.wallTime
-            }
+            analysis.withLock { $0.framesAnalysed += 1 }
             rates.withLock { $0.analysed.record(mono) }
             // One snapshot per frame, however many events it raised.
             var snapshot: [UInt8]??

@@ -11,19 +11,17 @@ import Tickets
 public enum ControlError: Error, Equatable {
     case notFound(String)
     case badRequest(String)
-    case unavailable(String)
 
     var status: HTTPResponse.Status {
         switch self {
         case .notFound: .notFound
         case .badRequest: .badRequest
-        case .unavailable: .serviceUnavailable
         }
     }
 
     var reason: String {
         switch self {
-        case let .notFound(r), let .badRequest(r), let .unavailable(r): r
+        case let .notFound(r), let .badRequest(r): r
         }
     }
 }

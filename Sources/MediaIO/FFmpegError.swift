@@ -44,8 +44,6 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public var isEndOfFile: Bool { code == cff_averror_eof() }
-
     /// The camera refused our credentials (RTSP 401 or 403).
     public var isAuthenticationFailure: Bool {
         code == cff_averror_http_unauthorized() || code == cff_averror_http_forbidden()
