@@ -4,19 +4,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A port on 127.0.0.1 with nothing listening: a camera that does not answer.
-func closedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 /// The real daemon binary, on a real RTSP server, answering on a real Unix socket.
 @Suite(.serialized) struct DaemonEndToEndTests {
     @Test func aBoxWalkingIntoAZoneRaisesExactlyOneTicketWithASnapshot() throws {
@@ -28,7 +15,8 @@ func closedPort() -> Int {
         defer { server.stop() }
         let cameraURL = server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://viewer:hunter2@")
         // and a second camera whose address does not answer,
-        let deadURL = "rtsp://admin:s3cret@127.0.0.1:\(closedPort())/live"
+        // (a free port: nothing listens there)
+        let deadURL = "rtsp://admin:s3cret@127.0.0.1:\(freePort())/live"
         try """
             daemon:
               data_dir: data
