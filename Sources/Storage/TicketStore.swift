@@ -89,17 +89,28 @@ public final class TicketStore: Sendable {
                 trackId: alert.trackID.map(Int64.init), trajectory: trajectory, gridId: alert.gridID,
                 category: alert.category, severity: alert.severity, state: .new, title: alert.title,
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
-            try ticket.insert(db)
-            var event = TicketEventRecord(
-                id: nil, ticketId: ticket.id!, at: now, actor: actor, kind: "created",
-                fromState: nil, toState: .new, note: nil)
-            try event.insert(db)
+            try Self.insertNew(&ticket, actor: actor, at: now, db)
             return ticket
         }
     }
 
     /// States in which a ticket is still being worked on.
     public static let openStates: [TicketState] = [.new, .acknowledged, .dispatched, .inProgress, .resolved, .verified, .reopened]
+
+    /// Insert a new ticket and its `created` event, in the caller's transaction.
+    private static func insertNew(_ ticket: inout TicketRecord, actor: String, at now: Date, _ db: Database) throws {
+        try ticket.insert(db)
+        var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: actor, kind: "created", fromState: nil, toState: .new, note: nil)
+        try event.insert(db)
+    }
+
+    /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
+    private static func appendEvent(to ticket: inout TicketRecord, kind: String, note: String, at now: Date, _ db: Database) throws {
+        var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: kind, fromState: nil, toState: nil, note: note)
+        try event.insert(db)
+        ticket.updatedAt = max(ticket.updatedAt, now)
+        try ticket.update(db)
+    }
 
     /// The newest open camera-offline ticket of a camera.
     private static func openOfflineRequest(_ cameraID: String) -> QueryInterfaceRequest<TicketRecord> {
@@ -116,21 +127,14 @@ public final class TicketStore: Sendable {
         try writer.write { db in
             let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
             if var ticket = open {
-                var event = TicketEventRecord(
-                    id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "offline_again",
-                    fromState: nil, toState: nil, note: "offline again since \(since.formatted(.iso8601)) / 再次离线")
-                try event.insert(db)
-                ticket.updatedAt = max(ticket.updatedAt, now)
-                try ticket.update(db)
+                try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线", at: now, db)
                 return (ticket, false)
             }
             var ticket = TicketRecord(
                 id: nil, cameraId: cameraID, zoneId: nil, tripwireId: nil, kind: "camera_offline", trackId: nil, trajectory: nil,
                 gridId: gridID, category: .cameraOffline, severity: .medium,
                 state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
-            try ticket.insert(db)
-            var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "created", fromState: nil, toState: .new, note: nil)
-            try event.insert(db)
+            try Self.insertNew(&ticket, actor: "gridwatchd", at: now, db)
             return (ticket, true)
         }
     }
@@ -142,12 +146,7 @@ public final class TicketStore: Sendable {
         try writer.write { db in
             guard var ticket = try Self.openOfflineRequest(cameraID).fetchOne(db) else { return nil }
             let seconds = Int(downFor.rounded())
-            var event = TicketEventRecord(
-                id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: "recovered",
-                fromState: nil, toState: nil, note: "recovered after \(seconds) s / 离线 \(seconds) 秒后恢复")
-            try event.insert(db)
-            ticket.updatedAt = max(ticket.updatedAt, now)
-            try ticket.update(db)
+            try Self.appendEvent(to: &ticket, kind: "recovered", note: "recovered after \(seconds) s / 离线 \(seconds) 秒后恢复", at: now, db)
             return ticket
         }
     }

@@ -4,6 +4,16 @@ import DaemonCore
 import Foundation
 import Logging
 
+/// Load and validate a configuration, or say why not and exit 78 (EX_CONFIG).
+func loadConfiguration(_ path: String) throws -> GridwatchConfig {
+    do {
+        return try GridwatchConfig.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
+        throw ExitCode(78)
+    }
+}
+
 @main
 struct GridwatchDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,13 +33,7 @@ struct Run: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let loaded: GridwatchConfig
-        do {
-            loaded = try GridwatchConfig.load(path: config)
-        } catch {
-            FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        let loaded = try loadConfiguration(config)
         let level = Logger.Level(rawValue: logLevel ?? loaded.daemon.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -55,23 +59,18 @@ struct CheckConfig: ParsableCommand {
     var file: String
 
     func run() throws {
-        do {
-            let config = try GridwatchConfig.load(path: file)
-            print("\(file): OK")
-            for grid in config.grids {
-                let cameras = config.cameras.filter { $0.grid == grid.id }
-                let zones = cameras.reduce(0) { $0 + $1.zones.count }
-                let lines = cameras.reduce(0) { $0 + $1.tripwires.count }
-                print("  grid \(grid.id) (\(grid.name), \(grid.level.rawValue)): \(cameras.count) camera(s), \(zones) zone(s), \(lines) tripwire(s)")
-                for camera in cameras {
-                    print("    camera \(camera.id): \(camera.redactedSource)")
-                    print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue))" }.joined(separator: ", "))")
-                    print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
-                }
+        let config = try loadConfiguration(file)
+        print("\(file): OK")
+        for grid in config.grids {
+            let cameras = config.cameras.filter { $0.grid == grid.id }
+            let zones = cameras.reduce(0) { $0 + $1.zones.count }
+            let lines = cameras.reduce(0) { $0 + $1.tripwires.count }
+            print("  grid \(grid.id) (\(grid.name), \(grid.level.rawValue)): \(cameras.count) camera(s), \(zones) zone(s), \(lines) tripwire(s)")
+            for camera in cameras {
+                print("    camera \(camera.id): \(camera.redactedSource)")
+                print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue))" }.joined(separator: ", "))")
+                print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
             }
-        } catch {
-            FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
-            throw ExitCode(78)
         }
     }
 }
@@ -122,13 +121,7 @@ struct ReplayCommand: ParsableCommand {
         var analysis = AnalysisSettings()
         var zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], masks: [Polygon] = []
         if let config, let camera {
-            let loaded: GridwatchConfig
-            do {
-                loaded = try GridwatchConfig.load(path: config)
-            } catch {
-                FileHandle.standardError.write(Data("gridwatchd: configuration error: \(error)\n".utf8))
-                throw ExitCode(78)
-            }
+            let loaded = try loadConfiguration(config)
             guard let cam = loaded.cameras.first(where: { $0.id == camera }) else {
                 FileHandle.standardError.write(Data("gridwatchd: no camera '\(camera)' in \(config)\n".utf8))
                 throw ExitCode(78)
