@@ -30,7 +30,7 @@ public final class CameraManager: Service, Sendable {
             var trackers = self.workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter / 2)) }
             while !Task.isCancelled {
                 self.checkHealth(&trackers, now: Date())
-                try? await Task.sleep(for: .milliseconds(500))
+                try? await Task.sleep(for: .seconds(1))
             }
         }
         await stopAll()

@@ -104,7 +104,76 @@ import Testing
     }
 }
 
+/// Deterministic pseudo-random masks for comparing fast paths with plain references.
+struct MaskGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return state
+    }
+    /// A mask with blocky regions (so regions merge, wrap around and touch diagonally).
+    mutating func mask(width: Int, height: Int, density: UInt64 = 3) -> [UInt8] {
+        var mask = [UInt8](repeating: 0, count: width * height)
+        for i in mask.indices where next() % 10 < density { mask[i] = 255 }
+        return mask
+    }
+}
+
+@Suite struct ConnectedComponentsAgainstFloodFill {
+    /// A plain 8-connected flood fill in raster order: the reference.
+    static func reference(_ mask: [UInt8], width: Int, height: Int) -> [(area: Int, box: PixelBox)] {
+        var seen = [Bool](repeating: false, count: mask.count)
+        var out: [(Int, PixelBox)] = []
+        for start in mask.indices where mask[start] != 0 && !seen[start] {
+            seen[start] = true
+            var stack = [start], area = 0
+            var box = PixelBox(minX: .max, minY: .max, maxX: .min, maxY: .min)
+            while let i = stack.popLast() {
+                area += 1
+                let x = i % width, y = i / width
+                box = PixelBox(minX: min(box.minX, x), minY: min(box.minY, y), maxX: max(box.maxX, x), maxY: max(box.maxY, y))
+                for ny in max(0, y - 1)...min(height - 1, y + 1) {
+                    for nx in max(0, x - 1)...min(width - 1, x + 1) where mask[ny * width + nx] != 0 && !seen[ny * width + nx] {
+                        seen[ny * width + nx] = true
+                        stack.append(ny * width + nx)
+                    }
+                }
+            }
+            out.append((area, box))
+        }
+        return out
+    }
+
+    @Test(arguments: [(1, 1), (3, 7), (17, 5), (40, 30), (320, 180)])
+    func runLabellingMatchesAFloodFill(width: Int, height: Int) {
+        var generator = MaskGenerator(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(width * 1000 + height))
+        var scratch = ConnectedComponents.Scratch()
+        for density in [1, 3, 5, 7] as [UInt64] {
+            let mask = generator.mask(width: width, height: height, density: density)
+            let blobs = ConnectedComponents.blobs(mask: mask, width: width, height: height, minArea: 1, scratch: &scratch)
+            let expected = Self.reference(mask, width: width, height: height)
+            #expect(blobs.map(\.area) == expected.map(\.area))
+            #expect(blobs.map(\.box) == expected.map(\.box))
+        }
+    }
+}
+
 @Suite struct MorphologyTests {
+    @Test(arguments: [(1, 1), (2, 9), (4, 4), (5, 3), (6, 6), (33, 17), (320, 180)])
+    func dilate5IsTwoDilations(width: Int, height: Int) {
+        var generator = MaskGenerator(state: UInt64(width * 7919 + height))
+        var scratch: [UInt8] = []
+        for density in [0, 1, 2] as [UInt64] {
+            let mask = generator.mask(width: width, height: height, density: density)
+            var twice = mask
+            Morphology.dilate(&twice, scratch: &scratch, width: width, height: height)
+            Morphology.dilate(&twice, scratch: &scratch, width: width, height: height)
+            var once = mask
+            Morphology.dilate5(&once, scratch: &scratch, width: width, height: height)
+            #expect(once == twice)
+        }
+    }
+
     @Test func openingRemovesSpecksAndKeepsSolidRegions() {
         let width = 12, height = 12
         var mask = [UInt8](repeating: 0, count: width * height)

@@ -68,3 +68,15 @@ import Testing
         var value: Int?
     }
 }
+
+@Suite struct ScheduleClockTests {
+    /// The C library's local time agrees with Foundation's calendar, across a whole day.
+    @Test func minuteOfDayMatchesTheCalendar() {
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        for step in stride(from: 0, to: 86_400, by: 599) {
+            let date = start.addingTimeInterval(Double(step) + 0.75)
+            let c = Calendar.current.dateComponents([.hour, .minute], from: date)
+            #expect(CameraWorker.minuteOfDay(date) == c.hour! * 60 + c.minute!)
+        }
+    }
+}

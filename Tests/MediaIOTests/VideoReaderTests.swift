@@ -66,6 +66,29 @@ import TestSupport
         #expect(Set(gray.pixels).count > 20)
     }
 
+    /// The half-size fast path is exactly the rounded mean of each 2×2 block of luma,
+    /// including the last pixels of a row whose width is not a multiple of four.
+    @Test(arguments: [(640, 360), (652, 360)])
+    func halfSizeIsTheMeanOfEach2x2Block(width: Int, height: Int) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "\(width)x\(height)", fps: 10)
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
+        let frame = try #require(try reader.nextFrame())
+        let full = try GrayScaler(width: width).gray(frame)
+        let half = try GrayScaler(width: width / 2).gray(frame)
+        #expect(full.width == width && half.width == width / 2 && half.height == height / 2)
+        var wrong = 0
+        for y in 0..<half.height {
+            for x in 0..<half.width {
+                let f = { (dx: Int, dy: Int) in Int(full.pixels[(2 * y + dy) * width + 2 * x + dx]) }
+                let expected = (f(0, 0) + f(1, 0) + f(0, 1) + f(1, 1) + 2) >> 2
+                if Int(half.pixels[y * half.width + x]) != expected { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test(arguments: ["640x360", "768x576", "1920x1080"])
     func grayFramesKeepTheLumaLevel(size: String) throws {
         let dir = try TemporaryDirectory()
