@@ -65,6 +65,23 @@ public struct ControlClient: Sendable {
         }
     }
 
+    /// POST a JSON body and decode the JSON answer, throwing `refused` for error statuses.
+    public func post<B: Encodable, T: Decodable>(_ path: String, body: B, as type: T.Type) throws(ClientError) -> T {
+        let data: Data
+        do {
+            data = try ControlAPI.encoder().encode(body)
+        } catch {
+            throw .badResponse("cannot encode the request: \(error)")
+        }
+        let answer = try request("POST", path, body: Array(data), headers: ["Accept": "application/json", "Content-Type": "application/json"])
+        try Self.check(answer)
+        do {
+            return try ControlAPI.decoder().decode(T.self, from: Data(answer.body))
+        } catch {
+            throw .badResponse("\(error)")
+        }
+    }
+
     /// GET raw bytes (snapshots), throwing `refused` for error statuses.
     public func getBytes(_ path: String) throws(ClientError) -> [UInt8] {
         let answer = try request("GET", path)

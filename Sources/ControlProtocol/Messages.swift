@@ -52,6 +52,12 @@ public struct HealthResponse: Codable, Sendable, Equatable {
     public var camerasTotal: Int
     public var camerasStreaming: Int
     public var ticketsTotal: Int
+    /// Open tickets past a deadline (the supervision list).
+    public var ticketsOverdue: Int? = nil
+    /// `ok`, or `failing` while ticket writes fail (they are kept and retried).
+    public var store: String? = nil
+    public var storeError: String? = nil
+    public var storePending: Int? = nil
 
     public init(status: String, version: String, startedAt: Date, camerasTotal: Int, camerasStreaming: Int, ticketsTotal: Int) {
         self.status = status
@@ -166,6 +172,21 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var hasSnapshot: Bool
+    public var assignee: String? = nil
+    public var acknowledgedAt: Date? = nil
+    public var closedAt: Date? = nil
+    public var ackDueAt: Date? = nil
+    public var closeDueAt: Date? = nil
+    /// Missed deadlines: acknowledge, close.
+    public var overdue: [String]? = nil
+    public var escalations: Int? = nil
+    /// Alerts merged into it, the first included.
+    public var occurrences: Int? = nil
+    public var lastSeenAt: Date? = nil
+    public var reopenCount: Int? = nil
+    public var repeatProblem: Bool? = nil
+    public var evidencePurged: Bool? = nil
+    public var archived: Bool? = nil
 
     public init(id: Int64, cameraId: String, zoneId: String?, tripwireId: String?, kind: String, trackId: Int64?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
         self.id = id
@@ -217,17 +238,82 @@ public struct TicketEventInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// One more alert merged into a ticket.
+public struct OccurrenceInfo: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var at: Date
+    public var trackId: Int64?
+    public var hasSnapshot: Bool
+    public init(id: Int64, at: Date, trackId: Int64?, hasSnapshot: Bool) {
+        self.id = id
+        self.at = at
+        self.trackId = trackId
+        self.hasSnapshot = hasSnapshot
+    }
+}
+
 /// `GET /v1/tickets/{id}`
 public struct TicketDetail: Codable, Sendable, Equatable {
     public var ticket: TicketSummary
     public var events: [TicketEventInfo]
     /// The object's path up to the event: normalized foot points with stream seconds.
     public var trajectory: [TrajectoryPoint]
+    public var occurrences: [OccurrenceInfo]? = nil
+    /// What may be done next, for clients to offer.
+    public var allowedActions: [TicketAction]? = nil
     public init(ticket: TicketSummary, events: [TicketEventInfo], trajectory: [TrajectoryPoint]) {
         self.ticket = ticket
         self.events = events
         self.trajectory = trajectory
     }
+}
+
+/// Body of `POST /v1/tickets/{id}/{action}` and `POST /v1/tickets/{id}/notes`.
+public struct ActionRequest: Codable, Sendable, Equatable {
+    public var note: String?
+    /// For dispatch: the id of a leader or worker of the ticket's grid.
+    public var assignee: String?
+    public init(note: String? = nil, assignee: String? = nil) {
+        self.note = note
+        self.assignee = assignee
+    }
+}
+
+/// `GET /v1/stats`
+public struct StatsResponse: Codable, Sendable, Equatable {
+    public var since: Date
+    public var until: Date
+    public var by: StatsGrouping
+    public var groups: [TicketStats]
+    public var total: TicketStats
+    public init(since: Date, until: Date, by: StatsGrouping, groups: [TicketStats], total: TicketStats) {
+        self.since = since
+        self.until = until
+        self.by = by
+        self.groups = groups
+        self.total = total
+    }
+}
+
+/// A grid leader or worker (`GET /v1/people`).
+public struct PersonInfo: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var gridId: String
+    public var role: String
+    public var phone: String?
+    public init(id: String, name: String, gridId: String, role: String, phone: String?) {
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.role = role
+        self.phone = phone
+    }
+}
+
+public struct PeopleList: Codable, Sendable, Equatable {
+    public var people: [PersonInfo]
+    public init(people: [PersonInfo]) { self.people = people }
 }
 
 /// Every error answer: `{"error": {"status": 404, "reason": "..."}}`.

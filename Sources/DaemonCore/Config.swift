@@ -10,6 +10,7 @@ public struct GridwatchConfig: Sendable {
     public var analysis: AnalysisSettings
     public var grids: [GridConfig]
     public var cameras: [CameraConfig]
+    public var tickets = TicketSettings()
 
     public func grid(_ id: String) -> GridConfig? { grids.first { $0.id == id } }
 }
@@ -44,6 +45,30 @@ public struct GridConfig: Sendable, Equatable {
     public var name: String
     public var level: Level
     public var parent: String?
+    /// The grid leader and workers, who tickets are dispatched to.
+    public var people: [PersonConfig] = []
+}
+
+public struct PersonConfig: Sendable, Equatable {
+    public enum Role: String, Sendable { case leader, worker }
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var phone: String?
+}
+
+/// How tickets are handled: deadlines, repeat problems, retention.
+public struct TicketSettings: Sendable, Equatable {
+    public var policy = StorePolicy()
+    /// Evidence (snapshots) older than this is deleted; the ticket and its history stay.
+    public var evidenceDays: Double = 90
+    /// And beyond this many bytes of evidence, oldest first.
+    public var evidenceMaxBytes: Int64 = 10 << 30
+    /// Closed tickets older than this are archived (kept, hidden from default lists).
+    public var archiveAfterDays: Double = 365
+    /// Seconds between deadline and retention checks.
+    public var checkEvery: Double = 30
+    public init() {}
 }
 
 /// What a zone or tripwire is for; decides its tickets' category and who sees them.
@@ -155,21 +180,33 @@ extension GridwatchConfig {
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
-        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras"])
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets"])
         let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
 
         var grids: [GridConfig] = []
         for node in try root["grids"].items() {
-            try node.requireMapping(allowed: ["id", "name", "level", "parent"])
+            try node.requireMapping(allowed: ["id", "name", "level", "parent", "leader", "workers"])
             let id = try identifier(node["id"])
             if grids.contains(where: { $0.id == id }) { throw node["id"].error("duplicate grid id '\(id)'") }
+            var people: [PersonConfig] = []
+            if !node["leader"].isMissing { people.append(try parsePerson(node["leader"], role: .leader)) }
+            for worker in try node["workers"].items() { people.append(try parsePerson(worker, role: .worker)) }
             grids.append(GridConfig(
                 id: id,
                 name: try node["name"].string(default: id),
                 level: try node["level"].choice(default: .village),
-                parent: try node["parent"].optionalString()))
+                parent: try node["parent"].optionalString(),
+                people: people))
+        }
+        var personIDs: Set<String> = []
+        for (i, grid) in grids.enumerated() {
+            for (j, person) in grid.people.enumerated() where !personIDs.insert(person.id).inserted {
+                let grids = try root["grids"].items()
+                let node = person.role == .leader ? grids[i]["leader"] : try grids[i]["workers"].items()[j - (grid.people.first?.role == .leader ? 1 : 0)]
+                throw node["id"].error("duplicate person id '\(person.id)'")
+            }
         }
         if grids.isEmpty { throw root["grids"].error("at least one grid is required") }
         for (i, grid) in grids.enumerated() {
@@ -184,7 +221,49 @@ extension GridwatchConfig {
             if cameras.contains(where: { $0.id == camera.id }) { throw node["id"].error("duplicate camera id '\(camera.id)'") }
             cameras.append(camera)
         }
-        return GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
+        var config = GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
+        config.tickets = try parseTickets(root["tickets"])
+        return config
+    }
+
+    private static func parsePerson(_ node: ConfigNode, role: PersonConfig.Role) throws(ConfigError) -> PersonConfig {
+        try node.requireMapping(allowed: ["id", "name", "phone"])
+        let id = try identifier(node["id"])
+        return PersonConfig(id: id, name: try node["name"].string(default: id), role: role, phone: try node["phone"].optionalString())
+    }
+
+    private static func parseDeadline(_ node: ConfigNode, default value: Deadline) throws(ConfigError) -> Deadline {
+        Deadline(
+            acknowledge: try node["acknowledge"].duration(default: value.acknowledge, range: 60...(30 * 86_400)),
+            close: try node["close"].duration(default: value.close, range: 60...(365 * 86_400)))
+    }
+
+    private static func parseTickets(_ node: ConfigNode) throws(ConfigError) -> TicketSettings {
+        try node.requireMapping(allowed: ["deadlines", "repeat", "retention", "check_every"])
+        var t = TicketSettings()
+        let deadlines = node["deadlines"]
+        try deadlines.requireMapping(allowed: Set(TicketCategory.allCases.map(\.rawValue)))
+        for category in TicketCategory.allCases {
+            let c = deadlines[category.rawValue]
+            try c.requireMapping(allowed: Set(["acknowledge", "close"] + Severity.allCases.map(\.rawValue)))
+            let base = try parseDeadline(c, default: t.policy.deadlines.deadline(category: category, severity: .medium))
+            t.policy.deadlines.byCategory[category] = base
+            for severity in Severity.allCases where !c[severity.rawValue].isMissing {
+                try c[severity.rawValue].requireMapping(allowed: ["acknowledge", "close"])
+                t.policy.deadlines.bySeverity[category, default: [:]][severity] = try parseDeadline(c[severity.rawValue], default: base)
+            }
+        }
+        let r = node["repeat"]
+        try r.requireMapping(allowed: ["reopens", "period"])
+        t.policy.repeatReopens = try r["reopens"].int(default: t.policy.repeatReopens, range: 1...100)
+        t.policy.repeatPeriod = try r["period"].duration(default: t.policy.repeatPeriod, range: 86_400...(366 * 86_400))
+        let k = node["retention"]
+        try k.requireMapping(allowed: ["evidence_days", "evidence_max_mb", "archive_after_days"])
+        t.evidenceDays = try k["evidence_days"].double(default: t.evidenceDays, range: 1...3650)
+        t.evidenceMaxBytes = Int64(try k["evidence_max_mb"].int(default: Int(t.evidenceMaxBytes >> 20), range: 1...(1 << 30))) << 20
+        t.archiveAfterDays = try k["archive_after_days"].double(default: t.archiveAfterDays, range: 1...36_500)
+        t.checkEvery = try node["check_every"].duration(default: t.checkEvery, range: 1...3600)
+        return t
     }
 
     private static func identifier(_ node: ConfigNode) throws(ConfigError) -> String {

@@ -117,6 +117,28 @@ struct ConfigNode {
         return v
     }
 
+    /// Seconds, written as a number or with a unit: "90s", "15m", "4h", "30d".
+    func duration(default value: Double, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        if isMissing { return value }
+        guard let text = node?.scalar?.string.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            throw error("expected a duration such as 90s, 15m, 4h or 30d")
+        }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var number = Substring(text), scale = 1.0
+        if let last = text.last, let unit = units[last] {
+            number = text.dropLast()
+            scale = unit
+        }
+        guard let v = Double(number), v.isFinite else {
+            throw error("expected a duration such as 90s, 15m, 4h or 30d, got '\(text)'")
+        }
+        let seconds = v * scale
+        if !range.contains(seconds) {
+            throw error("\(text) is out of range \(format(range.lowerBound)) s...\(format(range.upperBound)) s")
+        }
+        return seconds
+    }
+
     func bool(default value: Bool) throws(ConfigError) -> Bool {
         if isMissing { return value }
         switch node?.scalar?.string.lowercased() {

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Storage
 import Tickets
 
@@ -11,17 +12,74 @@ import Tickets
 public enum ControlError: Error, Equatable {
     case notFound(String)
     case badRequest(String)
+    /// The request is valid but the ticket's state does not allow it.
+    case conflict(String)
+    case forbidden(String)
 
     var status: HTTPResponse.Status {
         switch self {
         case .notFound: .notFound
         case .badRequest: .badRequest
+        case .conflict: .conflict
+        case .forbidden: .forbidden
         }
     }
 
     var reason: String {
         switch self {
-        case let .notFound(r), let .badRequest(r): r
+        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r): r
+        }
+    }
+}
+
+/// The connecting process's credentials, from `SO_PEERCRED` (glibc's `struct ucred`,
+/// declared here because Swift cannot see it).
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// Who is calling: the actor recorded in ticket history.
+struct CallerIdentity: Sendable, Equatable {
+    var uid: UInt32
+    var gid: UInt32
+    var user: String?
+
+    /// "name (uid 1000)", or "uid 1000" for a uid with no account.
+    var actor: String { user.map { "\($0) (uid \(uid))" } ?? "uid \(uid)" }
+
+    static func userName(_ uid: UInt32) -> String? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else { return nil }
+        return String(cString: name)
+    }
+}
+
+/// The control API's request context: Hummingbird's core plus the channel, so handlers can
+/// ask the kernel who is on the other end of the Unix socket.
+struct ControlContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The caller, or a 403 when the socket cannot say (no identity, no access).
+    func identity() async throws -> CallerIdentity {
+        guard let provider = channel as? SocketOptionProvider else {
+            throw ControlError.forbidden("caller identity unavailable: not a Unix socket peer / 无法识别调用者")
+        }
+        do {
+            let cred: PeerCredentials = try await provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)).get()
+            return CallerIdentity(uid: cred.uid, gid: cred.gid, user: CallerIdentity.userName(cred.uid))
+        } catch {
+            throw ControlError.forbidden("caller identity unavailable: \(error) / 无法识别调用者")
         }
     }
 }
@@ -69,8 +127,10 @@ enum JSONResponse {
 struct ControlRoutes: Sendable {
     let store: TicketStore
     let cameras: CameraManager
+    let tickets: TicketService
     let startedAt: Date
     let version: String
+    let logger: Logger
 
     func cameraStatuses() -> [CameraStatus] {
         cameras.workers.map { worker in
@@ -95,11 +155,26 @@ struct ControlRoutes: Sendable {
     }
 
     static func summary(_ t: TicketRecord) -> TicketSummary {
-        TicketSummary(
+        var s = TicketSummary(
             id: t.id ?? 0, cameraId: t.cameraId, zoneId: t.zoneId, tripwireId: t.tripwireId, kind: t.kind, trackId: t.trackId,
             gridId: t.gridId, category: t.category,
             severity: t.severity, state: t.state, title: t.title, occurredAt: t.occurredAt,
             createdAt: t.createdAt, updatedAt: t.updatedAt, hasSnapshot: t.snapshotPath != nil)
+        s.assignee = t.assignee
+        s.acknowledgedAt = t.acknowledgedAt
+        s.closedAt = t.closedAt
+        s.ackDueAt = t.ackDueAt
+        s.closeDueAt = t.closeDueAt
+        let overdue = Overdue(rawValue: t.overdue)
+        s.overdue = [(Overdue.acknowledge, "acknowledge"), (Overdue.close, "close")].filter { overdue.contains($0.0) }.map(\.1)
+        s.escalations = t.escalations
+        s.occurrences = t.occurrences
+        s.lastSeenAt = t.lastSeenAt
+        s.reopenCount = t.reopenCount
+        s.repeatProblem = t.repeatProblem
+        s.evidencePurged = t.evidencePurged
+        s.archived = t.archived
+        return s
     }
 
     func ticketID(_ context: some RequestContext) throws -> Int64 {
@@ -108,54 +183,224 @@ struct ControlRoutes: Sendable {
         return id
     }
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    /// A time parameter: ISO 8601 (2026-11-23T08:00:00Z) or a local date (2026-11-23).
+    static func time(_ text: String, name: String) throws -> Date {
+        if let d = try? Date(text, strategy: .iso8601) { return d }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd"
+        if let d = f.date(from: text) { return d }
+        throw ControlError.badRequest("\(name) must be an ISO 8601 time or a date (YYYY-MM-DD), got '\(text)'")
+    }
+
+    static func flag(_ text: String?, name: String) throws -> Bool {
+        switch text {
+        case nil, "0", "false", "no": return false
+        case "1", "true", "yes", "": return true
+        default: throw ControlError.badRequest("\(name) must be true or false, got '\(text!)'")
+        }
+    }
+
+    func query(_ request: Request) throws -> TicketQuery {
+        var query = TicketQuery()
+        let params = request.uri.queryParameters
+        let known: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
+                                  "archived", "limit", "offset", "format"]
+        if let unknown = params.map({ String($0.key) }).first(where: { !known.contains($0) }) {
+            throw ControlError.badRequest("unknown parameter '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        if let s = params["state"].map(String.init) {
+            guard let state = TicketState(rawValue: s) else {
+                throw ControlError.badRequest("unknown state '\(s)' (one of: \(TicketState.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            query.state = state
+        }
+        if let c = params["category"].map(String.init) {
+            guard let category = TicketCategory(rawValue: c) else {
+                throw ControlError.badRequest("unknown category '\(c)' (one of: \(TicketCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            query.category = category
+        }
+        query.openOnly = try Self.flag(params["open"].map(String.init), name: "open")
+        query.overdueOnly = try Self.flag(params["overdue"].map(String.init), name: "overdue")
+        query.repeatProblemOnly = try Self.flag(params["repeat"].map(String.init), name: "repeat")
+        query.includeArchived = try Self.flag(params["archived"].map(String.init), name: "archived")
+        query.cameraID = params["camera"].map(String.init)
+        query.zoneID = params["zone"].map(String.init)
+        query.gridID = params["grid"].map(String.init)
+        query.text = params["q"].map(String.init)
+        if let s = params["since"].map(String.init) { query.since = try Self.time(s, name: "since") }
+        if let u = params["until"].map(String.init) { query.until = try Self.time(u, name: "until") }
+        if let l = params["limit"].map(String.init) {
+            guard let limit = Int(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
+            query.limit = limit
+        }
+        if let o = params["offset"].map(String.init) {
+            guard let offset = Int(o), offset >= 0 else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
+            query.offset = offset
+        }
+        return query
+    }
+
+    func detail(_ id: Int64) throws -> TicketDetail {
+        guard let ticket = try store.ticket(id: id) else { throw ControlError.notFound("no ticket \(id) / 没有工单 \(id)") }
+        let events = try store.events(ticketID: id).map {
+            TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
+        }
+        let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
+        var detail = TicketDetail(ticket: Self.summary(ticket), events: events, trajectory: trajectory)
+        detail.occurrences = try store.occurrences(ticketID: id).map {
+            OccurrenceInfo(id: $0.id ?? 0, at: $0.at, trackId: $0.trackId, hasSnapshot: $0.snapshotPath != nil)
+        }
+        detail.allowedActions = Workflow.allowedActions(from: ticket.state)
+        return detail
+    }
+
+    static func decodeBody(_ request: Request) async throws -> ActionRequest {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        if buffer.readableBytes == 0 { return ActionRequest() }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(ActionRequest.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw ControlError.badRequest("body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}: \(error)")
+        }
+    }
+
+    static func refusal(_ error: TicketActionError) -> ControlError {
+        switch error {
+        case .noSuchTicket: .notFound(error.description)
+        case .workflow(.invalidTransition): .conflict(error.description)
+        case .workflow, .unknownAssignee, .emptyNote: .badRequest(error.description)
+        }
+    }
+
+    static func csv(_ header: [String], _ rows: [[String]]) -> Response {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        // A byte-order mark so spreadsheet programs read the Chinese titles as UTF-8.
+        let text = "\u{FEFF}" + ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func csvTime(_ d: Date?) -> String { d.map { ControlAPI.formatDate($0) } ?? "" }
+
+    func add(to router: Router<ControlContext>) {
         router.get("/v1/health") { _, _ in
             let statuses = cameraStatuses()
             let streaming = statuses.filter { $0.state == StreamState.streaming.rawValue }.count
             let total = try store.ticketCount()
-            return try JSONResponse.ok(HealthResponse(
-                status: streaming == statuses.count ? "ok" : "degraded", version: version, startedAt: startedAt,
-                camerasTotal: statuses.count, camerasStreaming: streaming, ticketsTotal: total))
+            var overdue = TicketQuery()
+            overdue.openOnly = true
+            overdue.overdueOnly = true
+            let storeHealth = tickets.health
+            var health = HealthResponse(
+                status: streaming == statuses.count && storeHealth.ok ? "ok" : "degraded", version: version, startedAt: startedAt,
+                camerasTotal: statuses.count, camerasStreaming: streaming, ticketsTotal: total)
+            health.ticketsOverdue = try store.ticketCount(matching: overdue)
+            health.store = storeHealth.ok ? "ok" : "failing"
+            health.storeError = storeHealth.lastError
+            health.storePending = storeHealth.pending
+            return try JSONResponse.ok(health)
         }
         router.get("/v1/cameras") { _, _ in
             try JSONResponse.ok(CameraList(cameras: cameraStatuses()))
         }
+        router.get("/v1/people") { request, _ in
+            let grid = request.uri.queryParameters["grid"].map(String.init)
+            let people = try store.people(gridID: grid).map { PersonInfo(id: $0.id, name: $0.name, gridId: $0.gridId, role: $0.role, phone: $0.phone) }
+            return try JSONResponse.ok(PeopleList(people: people))
+        }
         router.get("/v1/tickets") { request, _ in
-            var query = TicketQuery()
-            let params = request.uri.queryParameters
-            if let s = params["state"].map(String.init) {
-                guard let state = TicketState(rawValue: s) else {
-                    throw ControlError.badRequest("unknown state '\(s)' (one of: \(TicketState.allCases.map(\.rawValue).joined(separator: ", ")))")
+            let query = try query(request)
+            let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+            switch format {
+            case "json":
+                let rows = try store.tickets(query)
+                let total = try store.ticketCount(matching: query)
+                return try JSONResponse.ok(TicketList(tickets: rows.map(Self.summary), total: total))
+            case "csv":
+                // The whole filtered set, page by page, for the monthly report.
+                var all: [TicketRecord] = []
+                var page = query
+                page.limit = 1000
+                page.offset = 0
+                while true {
+                    let rows = try store.tickets(page)
+                    all += rows
+                    if rows.count < page.limit || all.count >= 1_000_000 { break }
+                    page.offset += page.limit
                 }
-                query.state = state
+                return Self.csv(
+                    ["id", "occurred_at", "created_at", "state", "severity", "category", "kind", "grid_id", "camera_id", "zone_id", "tripwire_id",
+                     "title", "assignee", "acknowledged_at", "closed_at", "ack_due_at", "close_due_at", "overdue", "escalations", "occurrences",
+                     "reopen_count", "repeat_problem"],
+                    all.map { t in
+                        [String(t.id ?? 0), Self.csvTime(t.occurredAt), Self.csvTime(t.createdAt), t.state.rawValue, t.severity.rawValue,
+                         t.category.rawValue, t.kind, t.gridId, t.cameraId, t.zoneId ?? "", t.tripwireId ?? "", t.title, t.assignee ?? "",
+                         Self.csvTime(t.acknowledgedAt), Self.csvTime(t.closedAt), Self.csvTime(t.ackDueAt), Self.csvTime(t.closeDueAt),
+                         String(t.overdue), String(t.escalations), String(t.occurrences), String(t.reopenCount), t.repeatProblem ? "1" : "0"]
+                    })
+            default:
+                throw ControlError.badRequest("format must be json or csv, got '\(format)'")
             }
-            query.cameraID = params["camera"].map(String.init)
-            query.zoneID = params["zone"].map(String.init)
-            if let l = params["limit"].map(String.init) {
-                guard let limit = Int(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
-                query.limit = limit
-            }
-            if let o = params["offset"].map(String.init) {
-                guard let offset = Int(o), offset >= 0 else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
-                query.offset = offset
-            }
+        }
+        router.get("/v1/supervision") { _, _ in
+            var query = TicketQuery()
+            query.openOnly = true
+            query.overdueOnly = true
+            query.limit = 1000
             let rows = try store.tickets(query)
-            let total = try store.ticketCount(matching: query)
-            return try JSONResponse.ok(TicketList(tickets: rows.map(Self.summary), total: total))
+            return try JSONResponse.ok(TicketList(tickets: rows.map(Self.summary), total: try store.ticketCount(matching: query)))
+        }
+        router.get("/v1/stats") { request, _ in
+            let params = request.uri.queryParameters
+            let byText = params["by"].map(String.init) ?? "category"
+            guard let by = StatsGrouping(rawValue: byText) else {
+                throw ControlError.badRequest("by must be one of: \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), got '\(byText)'")
+            }
+            let now = Date()
+            var until = now
+            var since: Date
+            switch params["period"].map(String.init) ?? "week" {
+            case "day": since = now.addingTimeInterval(-86_400)
+            case "week": since = now.addingTimeInterval(-7 * 86_400)
+            case "month": since = now.addingTimeInterval(-30 * 86_400)
+            case "year": since = now.addingTimeInterval(-365 * 86_400)
+            case let other: throw ControlError.badRequest("period must be day, week, month or year, got '\(other)'")
+            }
+            if let s = params["since"].map(String.init) { since = try Self.time(s, name: "since") }
+            if let u = params["until"].map(String.init) { until = try Self.time(u, name: "until") }
+            guard since < until else { throw ControlError.badRequest("since must be before until") }
+            let (groups, total) = try store.statistics(since: since, until: until, grouping: by)
+            if params["format"].map(String.init) == "csv" {
+                func n(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "" }
+                return Self.csv(
+                    [by.rawValue, "raised", "acknowledged", "acknowledged_on_time", "closed", "closed_on_time", "completion_rate", "false_alarms",
+                     "false_alarm_rate", "repeat_tickets", "overdue", "mean_ack_s", "p90_ack_s", "mean_close_s", "p90_close_s"],
+                    (groups + [total]).map { g in
+                        [g.key, String(g.raised), String(g.acknowledged), String(g.acknowledgedOnTime), String(g.closed), String(g.closedOnTime),
+                         String(format: "%.3f", g.completionRate), String(g.falseAlarms), String(format: "%.3f", g.falseAlarmRate),
+                         String(g.repeatTickets), String(g.overdue), n(g.meanAcknowledgeSeconds), n(g.p90AcknowledgeSeconds),
+                         n(g.meanCloseSeconds), n(g.p90CloseSeconds)]
+                    })
+            }
+            return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))
         }
         router.get("/v1/tickets/:id") { _, context in
-            let id = try ticketID(context)
-            guard let ticket = try store.ticket(id: id) else { throw ControlError.notFound("no ticket \(id)") }
-            let events = try store.events(ticketID: id).map {
-                TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
-            }
-            let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
-            return try JSONResponse.ok(TicketDetail(ticket: Self.summary(ticket), events: events, trajectory: trajectory))
+            try JSONResponse.ok(try detail(try ticketID(context)))
         }
         router.get("/v1/tickets/:id/snapshot") { _, context in
             let id = try ticketID(context)
             guard let ticket = try store.ticket(id: id) else { throw ControlError.notFound("no ticket \(id)") }
-            guard let url = store.snapshotURL(of: ticket) else { throw ControlError.notFound("ticket \(id) has no snapshot") }
+            guard let url = store.snapshotURL(of: ticket) else {
+                throw ControlError.notFound(ticket.evidencePurged ? "evidence of ticket \(id) was purged / 证据已按保存期限删除" : "ticket \(id) has no snapshot")
+            }
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw ControlError.notFound("snapshot of ticket \(id) is missing on disk")
             }
@@ -163,6 +408,38 @@ struct ControlRoutes: Sendable {
                 status: .ok,
                 headers: [.contentType: "image/jpeg"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.post("/v1/tickets/:id/notes") { request, context in
+            let id = try ticketID(context)
+            let caller = try await context.identity()
+            let body = try await Self.decodeBody(request)
+            do {
+                _ = try store.addNote(ticketID: id, actor: caller.actor, note: body.note ?? "", at: Date())
+            } catch let error as TicketActionError {
+                throw Self.refusal(error)
+            }
+            logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
+            return try JSONResponse.ok(try detail(id), status: .created)
+        }
+        router.post("/v1/tickets/:id/:action") { request, context in
+            let id = try ticketID(context)
+            let verb = context.parameters.get("action") ?? ""
+            guard let action = TicketAction(rawValue: verb) else {
+                throw ControlError.notFound("no such action '\(verb)' (one of: \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), notes)")
+            }
+            let caller = try await context.identity()
+            let body = try await Self.decodeBody(request)
+            let ticket: TicketRecord
+            do {
+                ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: body.note, assignee: body.assignee, at: Date())
+            } catch let error as TicketActionError {
+                logger.notice("ticket action refused", metadata: ["ticket.id": "\(id)", "action": "\(verb)", "actor": "\(caller.actor)", "reason": "\(error)"])
+                throw Self.refusal(error)
+            }
+            logger.notice("ticket action", metadata: [
+                "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
+            ])
+            return try JSONResponse.ok(try detail(id))
         }
     }
 }

@@ -57,7 +57,7 @@ public struct Daemon {
 
         let store: TicketStore
         do {
-            store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory))
+            store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory), policy: config.tickets.policy)
             try store.syncTopology(
                 grids: config.grids.map { GridRecord(id: $0.id, name: $0.name, parentId: $0.parent, level: $0.level.rawValue) },
                 cameras: config.cameras.map { CameraRecord(id: $0.id, name: $0.name, gridId: $0.grid, sourceRedacted: $0.redactedSource) },
@@ -68,7 +68,13 @@ public struct Daemon {
                     camera.tripwires.map {
                         TripwireRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, line: Self.json([$0.a, $0.b]), direction: $0.direction.rawValue)
                     }
+                },
+                people: config.grids.flatMap { grid in
+                    grid.people.map { PersonRecord(id: $0.id, name: $0.name, gridId: grid.id, role: $0.role.rawValue, phone: $0.phone) }
                 })
+            // Before any camera writes: files no row names are leftovers of a crash.
+            let orphans = try store.removeOrphanEvidence()
+            if orphans > 0 { logger.notice("orphan evidence files removed", metadata: ["files": "\(orphans)"]) }
         } catch {
             throw StartupError.store("\(config.daemon.dataDirectory): \(error)")
         }
@@ -82,11 +88,11 @@ public struct Daemon {
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
         let cameras = CameraManager(config: config, commands: continuation, logger: logger)
-        let tickets = TicketService(store: store, commands: commands, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, logger: logger)
 
-        let router = Router()
+        let router = Router(context: ControlContext.self)
         router.middlewares.add(ErrorMiddleware(logger: logger))
-        ControlRoutes(store: store, cameras: cameras, startedAt: Date(), version: Gridwatch.version).add(to: router)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
         let mode = mode_t(config.daemon.socketMode)
         let app = Application(
             router: router,

@@ -84,6 +84,63 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2-closed-loop") { db in
+            // Workflow, deadlines, escalation, repeat merging, retention. Times are Unix
+            // seconds; flags are 0/1 and checked so no writer can store anything else.
+            // v1 wrote times as UTC text ("2026-11-23 20:28:17.474"); from v2 on they are Unix
+            // seconds, which deadlines and statistics compare and subtract.
+            for (table, columns) in [("tickets", ["occurred_at", "created_at", "updated_at"]), ("ticket_events", ["at"])] {
+                let assignments = columns.map { "\($0) = (julianday(\($0)) - 2440587.5) * 86400.0" }.joined(separator: ", ")
+                let textual = columns.map { "typeof(\($0)) = 'text'" }.joined(separator: " OR ")
+                try db.execute(sql: "DROP TRIGGER IF EXISTS ticket_events_no_update")
+                try db.execute(sql: "UPDATE \(table) SET \(assignments) WHERE \(textual)")
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+                    BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
+                ALTER TABLE tickets ADD COLUMN assignee TEXT;
+                ALTER TABLE tickets ADD COLUMN acknowledged_at REAL;
+                ALTER TABLE tickets ADD COLUMN resolved_at REAL;
+                ALTER TABLE tickets ADD COLUMN closed_at REAL;
+                ALTER TABLE tickets ADD COLUMN ack_due_at REAL;
+                ALTER TABLE tickets ADD COLUMN close_due_at REAL;
+                ALTER TABLE tickets ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0 CHECK (overdue BETWEEN 0 AND 3);
+                ALTER TABLE tickets ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0 CHECK (escalations >= 0);
+                ALTER TABLE tickets ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1 CHECK (occurrences >= 1);
+                ALTER TABLE tickets ADD COLUMN last_seen_at REAL;
+                ALTER TABLE tickets ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0 CHECK (reopen_count >= 0);
+                ALTER TABLE tickets ADD COLUMN repeat_problem INTEGER NOT NULL DEFAULT 0 CHECK (repeat_problem IN (0, 1));
+                ALTER TABLE tickets ADD COLUMN evidence_purged INTEGER NOT NULL DEFAULT 0 CHECK (evidence_purged IN (0, 1));
+                ALTER TABLE tickets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+                ALTER TABLE tickets ADD COLUMN evidence_bytes INTEGER NOT NULL DEFAULT 0 CHECK (evidence_bytes >= 0);
+                UPDATE tickets SET last_seen_at = occurred_at;
+                CREATE INDEX tickets_by_category ON tickets(category, occurred_at);
+                CREATE INDEX tickets_overdue ON tickets(overdue, occurred_at) WHERE overdue != 0;
+                CREATE INDEX tickets_merge ON tickets(camera_id, kind, zone_id, tripwire_id)
+                    WHERE state IN ('new', 'acknowledged', 'dispatched', 'in_progress', 'reopened');
+                CREATE INDEX tickets_open_deadlines ON tickets(close_due_at)
+                    WHERE state NOT IN ('closed', 'false_alarm');
+                CREATE INDEX tickets_by_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL;
+                CREATE INDEX tickets_with_evidence ON tickets(created_at) WHERE evidence_purged = 0 AND evidence_bytes > 0;
+                CREATE TABLE ticket_occurrences (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    at REAL NOT NULL,
+                    track_id INTEGER,
+                    trajectory TEXT,
+                    snapshot_path TEXT,
+                    evidence_bytes INTEGER NOT NULL DEFAULT 0 CHECK (evidence_bytes >= 0)
+                );
+                CREATE INDEX ticket_occurrences_by_ticket ON ticket_occurrences(ticket_id, id);
+                CREATE TABLE people (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+                    name TEXT NOT NULL,
+                    grid_id TEXT NOT NULL REFERENCES grids(id),
+                    role TEXT NOT NULL CHECK (role IN ('leader', 'worker')),
+                    phone TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -8,8 +8,10 @@ public protocol GridwatchRecord: Codable, FetchableRecord, EncodableRecord, Tabl
 extension GridwatchRecord {
     public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
     public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    public static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    // GRDB 7 asks per column; a static property of the old name would silently be ignored
+    // (schema v1 stored dates as text because of exactly that; v2 converts them).
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
 }
 
 public struct GridRecord: GridwatchRecord, PersistableRecord, Equatable {
@@ -104,9 +106,64 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     public var updatedAt: Date
     /// Relative to the data directory.
     public var snapshotPath: String?
+    /// The grid worker it is dispatched to.
+    public var assignee: String? = nil
+    public var acknowledgedAt: Date? = nil
+    public var resolvedAt: Date? = nil
+    /// When it was closed or marked a false alarm.
+    public var closedAt: Date? = nil
+    public var ackDueAt: Date? = nil
+    public var closeDueAt: Date? = nil
+    /// Missed deadlines (`Overdue` bits: 1 acknowledge, 2 close).
+    public var overdue: Int = 0
+    public var escalations: Int = 0
+    /// Alerts merged into it, the first included.
+    public var occurrences: Int = 1
+    public var lastSeenAt: Date? = nil
+    public var reopenCount: Int = 0
+    public var repeatProblem: Bool = false
+    public var evidencePurged: Bool = false
+    public var archived: Bool = false
+    /// Bytes of evidence files of the ticket and its occurrences, for the disk budget.
+    public var evidenceBytes: Int64 = 0
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
+    }
+}
+
+/// One more alert of the same rule while the ticket was open.
+public struct OccurrenceRecord: GridwatchRecord, MutablePersistableRecord, Equatable, Identifiable {
+    public static let databaseTableName = "ticket_occurrences"
+    public var id: Int64?
+    public var ticketId: Int64
+    public var at: Date
+    public var trackId: Int64?
+    public var trajectory: String?
+    public var snapshotPath: String?
+    public var evidenceBytes: Int64 = 0
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// A person who handles a grid's tickets: its leader or one of its workers.
+public struct PersonRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "people"
+    public var id: String
+    public var name: String
+    public var gridId: String
+    /// leader or worker.
+    public var role: String
+    public var phone: String?
+
+    public init(id: String, name: String, gridId: String, role: String, phone: String?) {
+        self.id = id
+        self.name = name
+        self.gridId = gridId
+        self.role = role
+        self.phone = phone
     }
 }
 

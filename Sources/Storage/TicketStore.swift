@@ -18,8 +18,22 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 /// Filters for listing tickets, newest first.
 public struct TicketQuery: Sendable, Equatable {
     public var state: TicketState?
+    /// Only open tickets (neither closed nor false alarms).
+    public var openOnly = false
     public var cameraID: String?
     public var zoneID: String?
+    public var gridID: String?
+    public var category: TicketCategory?
+    /// Only tickets past a deadline (the supervision list when combined with `openOnly`).
+    public var overdueOnly = false
+    public var repeatProblemOnly = false
+    /// Occurred at or after / before.
+    public var since: Date?
+    public var until: Date?
+    /// Words in the title (case-insensitive substring).
+    public var text: String?
+    /// Archived tickets (closed long ago) are left out unless asked for.
+    public var includeArchived = false
     public var limit: Int = 100
     public var offset: Int = 0
     public init(state: TicketState? = nil, cameraID: String? = nil, zoneID: String? = nil, limit: Int = 100, offset: Int = 0) {
@@ -31,18 +45,39 @@ public struct TicketQuery: Sendable, Equatable {
     }
 }
 
+/// Why a person's request on a ticket was refused.
+public enum TicketActionError: Error, Equatable, CustomStringConvertible {
+    case noSuchTicket(Int64)
+    case workflow(WorkflowError)
+    case unknownAssignee(String, grid: String)
+    case emptyNote
+
+    public var description: String {
+        switch self {
+        case let .noSuchTicket(id): "no ticket \(id) / 没有工单 \(id)"
+        case let .workflow(error): error.description
+        case let .unknownAssignee(who, grid): "'\(who)' is not a leader or worker of grid '\(grid)' / 不是该网格的人员"
+        case .emptyNote: "a note needs some text / 备注不能为空"
+        }
+    }
+}
+
 /// The ticket store: one SQLite database in WAL mode plus an evidence folder, both
-/// under the data directory. Writes are named after what they mean.
+/// under the data directory. Writes are named after what they mean; every change to a
+/// ticket writes its row and its history event in one transaction.
 ///
 /// Evidence files are written (and flushed) before the row that names them, so a
-/// crash leaves at most an orphan file, never a row pointing at nothing.
+/// crash leaves at most an orphan file (removed by `removeOrphanEvidence`), never a row
+/// pointing at nothing.
 public final class TicketStore: Sendable {
     public let directory: URL
     public let databasePath: String
-    private let writer: DatabasePool
+    public let policy: StorePolicy
+    let writer: DatabasePool
 
-    public init(directory: URL) throws {
+    public init(directory: URL, policy: StorePolicy = StorePolicy()) throws {
         self.directory = directory
+        self.policy = policy
         do {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("snapshots"), withIntermediateDirectories: true)
         } catch {
@@ -61,53 +96,87 @@ public final class TicketStore: Sendable {
 
     // MARK: Topology
 
-    /// Make grids, cameras and zones from the configuration known to the database.
+    /// Make grids, people, cameras and zones from the configuration known to the database.
     /// Rows are inserted or updated, never deleted: old tickets keep pointing at them.
-    public func syncTopology(grids: [GridRecord], cameras: [CameraRecord], zones: [ZoneRecord], tripwires: [TripwireRecord] = []) throws {
+    public func syncTopology(grids: [GridRecord], cameras: [CameraRecord], zones: [ZoneRecord], tripwires: [TripwireRecord] = [], people: [PersonRecord] = []) throws {
         try writer.write { db in
             // Grids may name parents listed after them: check foreign keys at commit.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             for grid in grids { try grid.upsert(db) }
+            for person in people { try person.upsert(db) }
             for camera in cameras { try camera.upsert(db) }
             for zone in zones { try zone.upsert(db) }
             for line in tripwires { try line.upsert(db) }
         }
     }
 
-    // MARK: Writes
+    // MARK: Alerts
 
-    /// Raise a new ticket from an alert: evidence first, then the ticket and its first event.
+    /// Raise a ticket from an alert, or, while a ticket of the same camera, rule and zone
+    /// is still being handled, add the alert to it as another occurrence. Evidence first.
+    /// Returns the ticket and whether it is new.
     public func openTicket(_ alert: Alert, at now: Date, actor: String = "gridwatchd") throws -> TicketRecord {
+        try raise(alert, at: now, actor: actor).ticket
+    }
+
+    public func raise(_ alert: Alert, at now: Date, actor: String = "gridwatchd") throws -> (ticket: TicketRecord, created: Bool) {
         var snapshotPath: String?
         if let jpeg = alert.snapshotJPEG {
             snapshotPath = try writeEvidence(jpeg, at: now, kind: "snapshot", suffix: "jpg")
         }
+        let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
+        let deadline = policy.deadlines.deadline(category: alert.category, severity: alert.severity)
         return try writer.write { db in
-            let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
+            if var open = try Self.mergeRequest(alert).fetchOne(db) {
+                var occurrence = OccurrenceRecord(
+                    id: nil, ticketId: open.id!, at: alert.occurredAt, trackId: alert.trackID.map(Int64.init),
+                    trajectory: trajectory, snapshotPath: snapshotPath, evidenceBytes: Int64(alert.snapshotJPEG?.count ?? 0))
+                try occurrence.insert(db)
+                open.occurrences += 1
+                open.evidenceBytes += occurrence.evidenceBytes
+                open.lastSeenAt = max(open.lastSeenAt ?? open.occurredAt, alert.occurredAt)
+                open.updatedAt = max(open.updatedAt, now)
+                try open.update(db)
+                return (open, false)
+            }
             var ticket = TicketRecord(
                 id: nil, cameraId: alert.cameraID, zoneId: alert.zoneID, tripwireId: alert.tripwireID, kind: alert.kind,
                 trackId: alert.trackID.map(Int64.init), trajectory: trajectory, gridId: alert.gridID,
                 category: alert.category, severity: alert.severity, state: .new, title: alert.title,
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
+            ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
+            ticket.closeDueAt = now.addingTimeInterval(deadline.close)
+            ticket.lastSeenAt = alert.occurredAt
+            ticket.evidenceBytes = Int64(alert.snapshotJPEG?.count ?? 0)
             try Self.insertNew(&ticket, actor: actor, at: now, db)
-            return ticket
+            return (ticket, true)
         }
     }
 
-    /// States in which a ticket is still being worked on.
-    public static let openStates: [TicketState] = [.new, .acknowledged, .dispatched, .inProgress, .resolved, .verified, .reopened]
+    /// The open ticket an alert of this camera, rule and zone merges into.
+    private static func mergeRequest(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
+        TicketRecord
+            .filter(Column("camera_id") == alert.cameraID && Column("kind") == alert.kind)
+            .filter(alert.zoneID.map { Column("zone_id") == $0 } ?? (Column("zone_id") == nil))
+            .filter(alert.tripwireID.map { Column("tripwire_id") == $0 } ?? (Column("tripwire_id") == nil))
+            .filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
+            .order(Column("id").desc)
+    }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
     private static func insertNew(_ ticket: inout TicketRecord, actor: String, at now: Date, _ db: Database) throws {
         try ticket.insert(db)
-        var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: actor, kind: "created", fromState: nil, toState: .new, note: nil)
+        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, at: now, db)
+    }
+
+    private static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, at now: Date, _ db: Database) throws {
+        var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note)
         try event.insert(db)
     }
 
     /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
     private static func appendEvent(to ticket: inout TicketRecord, kind: String, note: String, at now: Date, _ db: Database) throws {
-        var event = TicketEventRecord(id: nil, ticketId: ticket.id!, at: now, actor: "gridwatchd", kind: kind, fromState: nil, toState: nil, note: note)
-        try event.insert(db)
+        try record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: note, at: now, db)
         ticket.updatedAt = max(ticket.updatedAt, now)
         try ticket.update(db)
     }
@@ -116,7 +185,7 @@ public final class TicketStore: Sendable {
     private static func openOfflineRequest(_ cameraID: String) -> QueryInterfaceRequest<TicketRecord> {
         TicketRecord
             .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
-            .filter(openStates.map(\.rawValue).contains(Column("state")))
+            .filter(![TicketState.closed, .falseAlarm].map(\.rawValue).contains(Column("state")))
             .order(Column("id").desc)
     }
 
@@ -124,9 +193,12 @@ public final class TicketStore: Sendable {
     /// down again before anyone closed it), add an event to it instead.
     /// Returns the ticket and whether it is new.
     public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, at now: Date) throws -> (TicketRecord, created: Bool) {
-        try writer.write { db in
+        let deadline = policy.deadlines.deadline(category: .cameraOffline, severity: .medium)
+        return try writer.write { db in
             let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
             if var ticket = open {
+                ticket.occurrences += 1
+                ticket.lastSeenAt = since
                 try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线", at: now, db)
                 return (ticket, false)
             }
@@ -134,6 +206,9 @@ public final class TicketStore: Sendable {
                 id: nil, cameraId: cameraID, zoneId: nil, tripwireId: nil, kind: "camera_offline", trackId: nil, trajectory: nil,
                 gridId: gridID, category: .cameraOffline, severity: .medium,
                 state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
+            ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
+            ticket.closeDueAt = now.addingTimeInterval(deadline.close)
+            ticket.lastSeenAt = since
             try Self.insertNew(&ticket, actor: "gridwatchd", at: now, db)
             return (ticket, true)
         }
@@ -150,6 +225,226 @@ public final class TicketStore: Sendable {
             return ticket
         }
     }
+
+    // MARK: People's actions
+
+    /// Apply a person's action to a ticket: checked against the workflow, recorded in its
+    /// history with the actor, the states before and after, and the note.
+    public func perform(_ action: TicketAction, ticketID: Int64, actor: String, note: String? = nil, assignee: String? = nil, at now: Date) throws -> TicketRecord {
+        let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        return try writer.write { db in
+            guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw TicketActionError.noSuchTicket(ticketID) }
+            let from = ticket.state
+            let to: TicketState
+            do throws(WorkflowError) {
+                to = try Workflow.next(from: from, action: action, note: note)
+            } catch {
+                throw TicketActionError.workflow(error)
+            }
+            var detail = note
+            switch action {
+            case .dispatch:
+                guard let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty else {
+                    throw TicketActionError.workflow(.assigneeRequired)
+                }
+                let known = try PersonRecord.filter(Column("grid_id") == ticket.gridId && Column("id") == who).fetchOne(db)
+                guard let person = known else { throw TicketActionError.unknownAssignee(who, grid: ticket.gridId) }
+                ticket.assignee = person.id
+                detail = ["to \(person.name) (\(person.id)) / 派给 \(person.name)", note].compactMap { $0 }.joined(separator: ": ")
+            case .escalate:
+                let grid = try GridRecord.fetchOne(db, key: ticket.gridId)
+                guard let parent = grid?.parentId else { throw TicketActionError.workflow(.noHigherLevel(grid: ticket.gridId)) }
+                let parentName = try GridRecord.fetchOne(db, key: parent)?.name ?? parent
+                detail = ["from grid \(ticket.gridId) to \(parent) / 上报至 \(parentName)", note].compactMap { $0 }.joined(separator: ": ")
+                ticket.gridId = parent
+                ticket.assignee = nil
+            case .reopen:
+                ticket.reopenCount += 1
+                ticket.resolvedAt = nil
+                ticket.closedAt = nil
+                let deadline = policy.deadlines.deadline(category: ticket.category, severity: ticket.severity)
+                ticket.closeDueAt = now.addingTimeInterval(deadline.close)
+                ticket.overdue &= ~Overdue.close.rawValue
+            case .resolve:
+                ticket.resolvedAt = now
+            case .close, .falseAlarm:
+                ticket.closedAt = now
+            case .acknowledge, .start, .verify:
+                break
+            }
+            if ticket.acknowledgedAt == nil && action != .reopen {
+                // Any first human action means someone has seen it.
+                ticket.acknowledgedAt = now
+            }
+            ticket.state = to
+            ticket.updatedAt = max(ticket.updatedAt, now)
+            try ticket.update(db)
+            try Self.record(ticketID, kind: action.rawValue, actor: actor, from: from, to: to, note: detail, at: now, db)
+            if action == .reopen && !ticket.repeatProblem {
+                let reopens = try TicketEventRecord
+                    .filter(Column("ticket_id") == ticketID && Column("kind") == TicketAction.reopen.rawValue)
+                    .filter(Column("at") >= now.addingTimeInterval(-policy.repeatPeriod).timeIntervalSince1970)
+                    .fetchCount(db)
+                if reopens > policy.repeatReopens {
+                    ticket.repeatProblem = true
+                    try ticket.update(db)
+                    let days = Int(policy.repeatPeriod / 86_400)
+                    try Self.record(ticketID, kind: "repeat_problem", actor: "gridwatchd", from: nil, to: nil,
+                                    note: "reopened \(reopens) times in \(days) days: repeat problem / \(days) 天内重开 \(reopens) 次：重复问题", at: now, db)
+                }
+            }
+            return ticket
+        }
+    }
+
+    /// Add a note to a ticket's history without changing its state.
+    public func addNote(ticketID: Int64, actor: String, note: String, at now: Date) throws -> TicketRecord {
+        guard let text = note.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty else { throw TicketActionError.emptyNote }
+        return try writer.write { db in
+            guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw TicketActionError.noSuchTicket(ticketID) }
+            try Self.record(ticketID, kind: "note", actor: actor, from: nil, to: nil, note: text, at: now, db)
+            ticket.updatedAt = max(ticket.updatedAt, now)
+            try ticket.update(db)
+            return ticket
+        }
+    }
+
+    // MARK: Supervision
+
+    /// Mark every open ticket past a deadline at `now` overdue, raise its severity one step
+    /// and record an escalation event. Works from stored times only, so it catches up after
+    /// a restart. Returns the tickets escalated.
+    @discardableResult
+    public func escalateOverdue(at now: Date) throws -> [TicketRecord] {
+        let t = now.timeIntervalSince1970
+        return try writer.write { db in
+            let candidates = try TicketRecord.fetchAll(db, sql: """
+                SELECT * FROM tickets
+                WHERE state NOT IN ('closed', 'false_alarm')
+                  AND ((acknowledged_at IS NULL AND ack_due_at < ? AND (overdue & 1) = 0)
+                       OR (close_due_at < ? AND (overdue & 2) = 0))
+                ORDER BY id
+                """, arguments: [t, t])
+            var escalated: [TicketRecord] = []
+            for var ticket in candidates {
+                let missed = Supervision.newlyMissed(
+                    state: ticket.state, acknowledgedAt: ticket.acknowledgedAt, ackDueAt: ticket.ackDueAt,
+                    closeDueAt: ticket.closeDueAt, already: Overdue(rawValue: ticket.overdue), now: now)
+                if missed.isEmpty { continue }
+                let before = ticket.severity
+                ticket.overdue |= missed.rawValue
+                ticket.severity = before.raised
+                ticket.escalations += 1
+                ticket.updatedAt = max(ticket.updatedAt, now)
+                try ticket.update(db)
+                var what: [String] = []
+                if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超时未签收") }
+                if missed.contains(.close) { what.append("not closed in time / 超时未办结") }
+                try Self.record(ticket.id!, kind: "escalation", actor: "gridwatchd", from: nil, to: nil,
+                                note: "\(what.joined(separator: "; ")); severity \(before.rawValue) → \(ticket.severity.rawValue) / 督办", at: now, db)
+                escalated.append(ticket)
+            }
+            return escalated
+        }
+    }
+
+    // MARK: Retention
+
+    /// Delete the evidence of finished tickets created before `olderThan`, then of the oldest
+    /// finished tickets until all evidence fits in `maxBytes`. Open tickets keep theirs. Rows
+    /// and history stay, marked "evidence purged". The rows change first, then the files go:
+    /// a crash in between leaves orphan files, which `removeOrphanEvidence` deletes.
+    /// Returns how many tickets lost their evidence.
+    @discardableResult
+    public func purgeEvidence(olderThan: Date, maxBytes: Int64, at now: Date) throws -> Int {
+        var purged = 0
+        purged += try purgeBatch(at: now, note: "evidence older than the retention period deleted / 证据超过保存期限已删除") { db in
+            try TicketRecord.fetchAll(db, sql: """
+                SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0 AND created_at < ?
+                  AND state IN ('closed', 'false_alarm') ORDER BY created_at LIMIT 500
+                """, arguments: [olderThan.timeIntervalSince1970])
+        }
+        while true {
+            let total = try writer.read { db in
+                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(evidence_bytes), 0) FROM tickets WHERE evidence_purged = 0") ?? 0
+            }
+            if total <= maxBytes { break }
+            let n = try purgeBatch(at: now, note: "evidence deleted to stay within the disk budget / 超出存储预算，证据已删除") { db in
+                try TicketRecord.fetchAll(db, sql: """
+                    SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0
+                      AND state IN ('closed', 'false_alarm') ORDER BY created_at LIMIT 50
+                    """)
+            }
+            if n == 0 { break } // what is left belongs to open tickets
+            purged += n
+        }
+        return purged
+    }
+
+    private func purgeBatch(at now: Date, note: String, select: (Database) throws -> [TicketRecord]) throws -> Int {
+        var count = 0
+        while true {
+            let files: [String] = try writer.write { db in
+                var files: [String] = []
+                for var ticket in try select(db) {
+                    let occurrences = try OccurrenceRecord.filter(Column("ticket_id") == ticket.id!).fetchAll(db)
+                    files += [ticket.snapshotPath].compactMap { $0 } + occurrences.compactMap(\.snapshotPath)
+                    try db.execute(sql: "UPDATE ticket_occurrences SET snapshot_path = NULL WHERE ticket_id = ?", arguments: [ticket.id!])
+                    ticket.snapshotPath = nil
+                    ticket.evidencePurged = true
+                    try Self.appendEvent(to: &ticket, kind: "evidence_purged", note: note, at: now, db)
+                    count += 1
+                }
+                return files
+            }
+            if files.isEmpty { return count }
+            for file in files { try? FileManager.default.removeItem(at: directory.appendingPathComponent(file)) }
+        }
+    }
+
+    /// Archive finished tickets closed before `before`: kept with their history, left out
+    /// of default lists. Returns how many.
+    @discardableResult
+    public func archiveClosed(before: Date, at now: Date) throws -> Int {
+        try writer.write { db in
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM tickets WHERE archived = 0 AND state IN ('closed', 'false_alarm') AND closed_at < ?
+                """, arguments: [before.timeIntervalSince1970])
+            for id in ids {
+                try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = MAX(updated_at, ?) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
+                try Self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: "archived / 已归档", at: now, db)
+            }
+            return ids.count
+        }
+    }
+
+    /// Delete evidence files no row names (left by a crash between file and row, or by a
+    /// purge) and unfinished temporary files. Returns how many were removed.
+    @discardableResult
+    public func removeOrphanEvidence() throws -> Int {
+        let known: Set<String> = try writer.read { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT snapshot_path FROM tickets WHERE snapshot_path IS NOT NULL
+                UNION ALL SELECT snapshot_path FROM ticket_occurrences WHERE snapshot_path IS NOT NULL
+                """))
+        }
+        let root = directory.appendingPathComponent("snapshots")
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return 0 }
+        var removed = 0
+        let prefix = directory.standardizedFileURL.path + "/"
+        for case let url as URL in walker {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            let path = url.standardizedFileURL.path
+            let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+            if !known.contains(relative) {
+                try? FileManager.default.removeItem(at: url)
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    // MARK: Evidence
 
     /// Write an evidence file durably; returns its path relative to the data directory.
     private func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
@@ -185,11 +480,20 @@ public final class TicketStore: Sendable {
 
     // MARK: Reads
 
-    private func request(for query: TicketQuery) -> QueryInterfaceRequest<TicketRecord> {
+    func request(for query: TicketQuery) -> QueryInterfaceRequest<TicketRecord> {
         var request = TicketRecord.all()
+        if !query.includeArchived { request = request.filter(Column("archived") == 0) }
         if let state = query.state { request = request.filter(Column("state") == state.rawValue) }
+        if query.openOnly { request = request.filter(![TicketState.closed, .falseAlarm].map(\.rawValue).contains(Column("state"))) }
         if let camera = query.cameraID { request = request.filter(Column("camera_id") == camera) }
         if let zone = query.zoneID { request = request.filter(Column("zone_id") == zone) }
+        if let grid = query.gridID { request = request.filter(Column("grid_id") == grid) }
+        if let category = query.category { request = request.filter(Column("category") == category.rawValue) }
+        if query.overdueOnly { request = request.filter(Column("overdue") != 0) }
+        if query.repeatProblemOnly { request = request.filter(Column("repeat_problem") == 1) }
+        if let since = query.since { request = request.filter(Column("occurred_at") >= since.timeIntervalSince1970) }
+        if let until = query.until { request = request.filter(Column("occurred_at") < until.timeIntervalSince1970) }
+        if let text = query.text?.nilIfEmpty { request = request.filter(Column("title").like("%\(text)%")) }
         return request
     }
 
@@ -208,6 +512,18 @@ public final class TicketStore: Sendable {
         try writer.read { db in try request(for: query).fetchCount(db) }
     }
 
+    /// SQLite's plan for listing `query` (for the benchmark and the docs).
+    public func queryPlan(for query: TicketQuery) throws -> [String] {
+        try writer.read { db in
+            let statement = try request(for: query)
+                .order(Column("occurred_at").desc, Column("id").desc)
+                .limit(max(0, query.limit), offset: max(0, query.offset))
+                .makePreparedRequest(db).statement
+            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments)
+                .map { $0["detail"] as String? ?? "" }
+        }
+    }
+
     public func ticket(id: Int64) throws -> TicketRecord? {
         try writer.read { db in try TicketRecord.fetchOne(db, key: id) }
     }
@@ -218,9 +534,27 @@ public final class TicketStore: Sendable {
         }
     }
 
+    public func occurrences(ticketID: Int64) throws -> [OccurrenceRecord] {
+        try writer.read { db in
+            try OccurrenceRecord.filter(Column("ticket_id") == ticketID).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func people(gridID: String? = nil) throws -> [PersonRecord] {
+        try writer.read { db in
+            var request = PersonRecord.all()
+            if let gridID { request = request.filter(Column("grid_id") == gridID) }
+            return try request.order(Column("grid_id"), Column("role"), Column("id")).fetchAll(db)
+        }
+    }
+
     /// Absolute location of a ticket's snapshot, if it has one.
     public func snapshotURL(of ticket: TicketRecord) -> URL? {
         ticket.snapshotPath.map { directory.appendingPathComponent($0) }
+    }
+
+    public func evidenceURL(_ relative: String) -> URL {
+        directory.appendingPathComponent(relative)
     }
 
     /// `PRAGMA integrity_check`'s verdict ("ok" when healthy).
@@ -230,5 +564,42 @@ public final class TicketStore: Sendable {
 
     public func journalMode() throws -> String {
         try writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+// MARK: Statistics
+
+extension TicketStore {
+    /// The towns' figures for tickets that occurred in `since..<until`, grouped by `grouping`
+    /// (local time for hour, day, week and month).
+    public func statistics(since: Date, until: Date, grouping: StatsGrouping) throws -> (groups: [TicketStats], total: TicketStats) {
+        let key: String = switch grouping {
+        case .grid: "grid_id"
+        case .camera: "camera_id"
+        case .category: "category"
+        case .rule: "camera_id || '/' || COALESCE(zone_id, tripwire_id, '-') || '/' || kind"
+        case .hour: "strftime('%H', occurred_at, 'unixepoch', 'localtime')"
+        case .day: "strftime('%Y-%m-%d', occurred_at, 'unixepoch', 'localtime')"
+        case .week: "strftime('%Y-W%W', occurred_at, 'unixepoch', 'localtime')"
+        case .month: "strftime('%Y-%m', occurred_at, 'unixepoch', 'localtime')"
+        }
+        let facts = try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
+                       occurrences, repeat_problem, overdue
+                FROM tickets WHERE occurred_at >= ? AND occurred_at < ?
+                """, arguments: [since.timeIntervalSince1970, until.timeIntervalSince1970]).map { row in
+                TicketFacts(
+                    key: row["key"] ?? "-", state: TicketState(rawValue: row["state"]) ?? .new,
+                    createdAt: row["created_at"], acknowledgedAt: row["acknowledged_at"], ackDueAt: row["ack_due_at"],
+                    closedAt: row["closed_at"], closeDueAt: row["close_due_at"], occurrences: row["occurrences"],
+                    repeatProblem: row["repeat_problem"], overdue: row["overdue"])
+            }
+        }
+        return StatisticsMath.summarise(facts, grouping: grouping)
     }
 }

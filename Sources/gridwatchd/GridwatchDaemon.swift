@@ -20,7 +20,7 @@ struct GridwatchDaemon: AsyncParsableCommand {
         commandName: "gridwatchd",
         abstract: "Gridwatch daemon: watches village cameras and raises governance tickets. 网格视频巡查守护进程。",
         version: Gridwatch.version,
-        subcommands: [Run.self, CheckConfig.self, ReplayCommand.self, AnalysisBench.self])
+        subcommands: [Run.self, CheckConfig.self, ReplayCommand.self, AnalysisBench.self, LoadTickets.self])
 }
 
 struct Run: AsyncParsableCommand {
@@ -89,6 +89,29 @@ struct AnalysisBench: ParsableCommand {
         let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes)
         print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f",
                      r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis))
+    }
+}
+
+struct LoadTickets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-tickets",
+        abstract: "Raise tickets as fast as the store takes them (for tests and make bench).",
+        shouldDisplay: false)
+
+    @Option(help: "Data directory (created if missing).") var dataDir: String
+    @Option(help: "Tickets to raise.") var count = 1000
+    @Option(help: "Bytes of evidence per ticket.") var evidenceBytes = 0
+    @Option(help: "Spread the tickets' times over this many past days.") var spreadDays = 0.0
+    @Flag(help: "Print 'created ID' after each ticket is committed.") var report = false
+
+    func run() throws {
+        let result = try TicketLoad.run(
+            directory: URL(fileURLWithPath: dataDir), count: count, evidenceBytes: evidenceBytes, spreadDays: spreadDays
+        ) { id in
+            // Written straight to the descriptor: once it is out, the ticket is on disk.
+            if report { FileHandle.standardOutput.write(Data("created \(id)\n".utf8)) }
+        }
+        print(String(format: "tickets=%d seconds=%.3f per_second=%.1f", result.created, result.seconds, Double(result.created) / result.seconds))
     }
 }
 

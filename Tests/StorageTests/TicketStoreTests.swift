@@ -52,7 +52,9 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         let (store, dir) = try makeStore()
         defer { dir.remove() }
         for i in 0..<5 {
-            _ = try store.openTicket(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date())
+            let t = try store.openTicket(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date())
+            // Finished, so the next alert of the same rule is a new ticket rather than an occurrence.
+            _ = try store.perform(.falseAlarm, ticketID: t.id!, actor: "test", note: "test", at: Date())
         }
         let all = try store.tickets()
         #expect(all.map(\.id) == [5, 4, 3, 2, 1])
@@ -60,6 +62,7 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try store.tickets(TicketQuery(limit: 2, offset: 1)).map(\.id) == [4, 3])
         #expect(try store.ticketCount(matching: TicketQuery(zoneID: "z1", limit: 1)) == 3)
         #expect(try store.tickets(TicketQuery(state: .closed)).isEmpty)
+        #expect(try store.tickets(TicketQuery(state: .falseAlarm)).count == 5)
     }
 
     @Test func theAuditTrailCannotBeRewritten() throws {

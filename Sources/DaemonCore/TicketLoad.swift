@@ -1,0 +1,41 @@
+import Analysis
+import Foundation
+import Storage
+import Tickets
+
+/// A load generator for the ticket store's own write path (the kill -9 test and the
+/// benchmark): raises `count` distinct tickets as fast as the store takes them, each with
+/// `evidenceBytes` of evidence, and reports each one after its transaction committed.
+public enum TicketLoad {
+    public struct Result: Sendable {
+        public var created: Int
+        public var seconds: Double
+    }
+
+    /// `report` is called with each ticket's id once the store has it.
+    public static func run(directory: URL, count: Int, evidenceBytes: Int, spreadDays: Double = 0, report: (Int64) -> Void) throws -> Result {
+        let store = try TicketStore(directory: directory)
+        try store.syncTopology(
+            grids: [GridRecord(id: "load-town", name: "负载镇 Load town", parentId: nil, level: "town"),
+                    GridRecord(id: "load-village", name: "负载村 Load village", parentId: "load-town", level: "village")],
+            cameras: (0..<8).map { CameraRecord(id: "load-cam\($0)", name: "负载 \($0)", gridId: "load-village", sourceRedacted: "file:load") },
+            zones: [])
+        // A JPEG-sized payload (not a picture: the store never looks inside).
+        let evidence = evidenceBytes > 0 ? [UInt8](repeating: 0xA5, count: evidenceBytes) : nil
+        let categories: [TicketCategory] = [.intrusion, .hazard, .intrusion, .corrections]
+        let start = Date()
+        let base = start.addingTimeInterval(-spreadDays * 86_400)
+        for i in 0..<count {
+            let at = spreadDays > 0 ? base.addingTimeInterval(Double(i) / Double(count) * spreadDays * 86_400) : Date()
+            // Each alert its own rule, so none merges into another.
+            let alert = Alert(
+                cameraID: "load-cam\(i % 8)", zoneID: nil, kind: "load-\(i)", trackID: i,
+                trajectory: [TrajectoryPoint(x: 0.5, y: 0.5, t: Double(i))], gridID: "load-village",
+                category: categories[i % categories.count], severity: .medium,
+                title: "负载测试 Load test #\(i)", occurredAt: at, snapshotJPEG: evidence)
+            let ticket = try store.openTicket(alert, at: at)
+            report(ticket.id!)
+        }
+        return Result(created: count, seconds: Date().timeIntervalSince(start))
+    }
+}
