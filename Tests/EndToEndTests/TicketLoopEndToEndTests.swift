@@ -1,0 +1,157 @@
+import ControlClient
+import ControlProtocol
+import Foundation
+import Testing
+import TestSupport
+
+/// A file camera (looping, at real time) in which a box walks into a zone every loop.
+func loopingWalkerConfig(clip: String, extra: String = "") -> String {
+    """
+    grids:
+      - id: town
+        name: 镇
+        level: town
+        leader: {id: zhou, name: 周敏}
+      - id: village
+        name: 东村
+        parent: town
+        leader: {id: wang, name: 王伟}
+        workers:
+          - {id: li, name: 李娜, phone: "13800000002"}
+    tickets:
+      check_every: 1s
+    \(extra)
+    cameras:
+      - id: walk
+        name: 东门
+        grid: village
+        source: \(clip)
+        loop: true
+        realtime: true
+        zones:
+          - id: z1
+            name: 河堤
+            purpose: hazard
+            polygon: [[0.3, 0.5], [0.9, 0.5], [0.9, 0.95], [0.3, 0.95]]
+            alert_on: [enter, exit]
+    """
+}
+
+@Suite(.serialized) struct TicketLoopEndToEndTests {
+    @Test func operatorsWorkATicketThroughTheSocketAndEveryStepNamesThem() throws {
+        let dir = try TemporaryDirectory("gw-loop")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 8, start: 1)
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")))
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+        let id = try #require(daemon.tickets().tickets.last?.id)
+        let client = daemon.client
+
+        // The workflow through the API, each step answered with the ticket's new state.
+        func act(_ action: String, _ body: ActionRequest = ActionRequest()) throws(ClientError) -> TicketDetail {
+            try client.post("/v1/tickets/\(id)/\(action)", body: body, as: TicketDetail.self)
+        }
+        #expect(try act("acknowledge").ticket.state == .acknowledged)
+        let dispatched = try act("dispatch", ActionRequest(note: "去河堤看看", assignee: "li"))
+        #expect(dispatched.ticket.state == .dispatched && dispatched.ticket.assignee == "li")
+        #expect(try act("start").ticket.state == .inProgress)
+        #expect(try act("resolve", ActionRequest(note: "劝离 sent away")).ticket.state == .resolved)
+        #expect(try act("verify").ticket.state == .verified)
+        let closed = try act("close")
+        #expect(closed.ticket.state == .closed && closed.allowedActions == [.reopen])
+        _ = try client.post("/v1/tickets/\(id)/notes", body: ActionRequest(note: "月底复查"), as: TicketDetail.self)
+
+        // The caller's identity from the socket is the actor of every step.
+        let me = "uid \(getuid())"
+        let history = try client.get("/v1/tickets/\(id)", as: TicketDetail.self).events
+        #expect(history.map(\.kind) == ["created", "acknowledge", "dispatch", "start", "resolve", "verify", "close", "note"])
+        #expect(history.dropFirst().allSatisfy { $0.actor.contains(me) }, "\(history.map(\.actor))")
+        #expect(history[0].actor == "gridwatchd")
+
+        // Refusals: the status says why, the reason says what to do.
+        func status(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String) {
+            let answer = try client.request(method, path, body: body.map { Array($0.utf8) }, headers: ["Content-Type": "application/json"])
+            return (answer.status, String(decoding: answer.body, as: UTF8.self))
+        }
+        let (conflict, why) = try status("POST", "/v1/tickets/\(id)/acknowledge")
+        #expect(conflict == 409 && why.contains("allowed: reopen"), "\(why)")
+        #expect(try status("POST", "/v1/tickets/\(id)/reopen").0 == 400)
+        #expect(try status("POST", "/v1/tickets/\(id)/reopen", "{not json").0 == 400)
+        #expect(try status("POST", "/v1/tickets/\(id)/explode").0 == 404)
+        #expect(try status("POST", "/v1/tickets/999999/acknowledge").0 == 404)
+        #expect(try status("GET", "/v1/tickets?overdue=maybe").0 == 400)
+        #expect(try status("GET", "/v1/tickets?colour=red").0 == 400)
+        #expect(try status("GET", "/v1/stats?by=planet").0 == 400)
+        #expect(try client.get("/v1/tickets/\(id)", as: TicketDetail.self).events.count == 8)
+
+        // The CLI: a refused action exits 1 with the daemon's reason.
+        let ctl = Paths.executable("gridwatchctl").path
+        let env = ["GRIDWATCH_SOCKET": dir.path("control.sock")]
+        let refused = Process()
+        refused.executableURL = URL(fileURLWithPath: ctl)
+        refused.arguments = ["close", "\(id)"]
+        refused.environment = env
+        let errPipe = Pipe()
+        refused.standardError = errPipe
+        refused.standardOutput = FileHandle.nullDevice
+        try refused.run()
+        refused.waitUntilExit()
+        let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(refused.terminationStatus == 1 && stderr.contains("409"), "\(stderr)")
+        let reopened = try runCommand(ctl, ["reopen", "\(id)", "--note", "又来了"], environment: env)
+        #expect(reopened.contains("reopened"), "\(reopened)")
+
+        // Reports: statistics and the CSV export.
+        let stats = try client.get("/v1/stats?period=day&by=rule", as: StatsResponse.self)
+        #expect(stats.total.raised >= 1 && stats.groups.contains { $0.key == "walk/z1/zone_enter" })
+        let csv = try client.getBytes("/v1/tickets?format=csv")
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let lines = String(decoding: csv.dropFirst(3), as: UTF8.self).split(separator: "\r\n")
+        #expect(lines.first?.hasPrefix("id,occurred_at,created_at,state") == true)
+        #expect(lines.count == daemon.tickets().total + 1)
+        let table = try runCommand(ctl, ["stats", "--period", "day", "--by", "grid"], environment: env)
+        #expect(table.contains("village") && table.contains("合计 total"), "\(table)")
+    }
+
+    /// A full disk: ticket writing fails loudly, health says degraded, analysis goes on,
+    /// and when space is back the kept alerts are written; nothing stored is damaged.
+    @Test func aFullDiskDegradesAndRecoversWithoutLosingAlerts() throws {
+        let dir = try TemporaryDirectory("gw-full")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 6, start: 1)
+        try FileManager.default.createDirectory(atPath: dir.path("data"), withIntermediateDirectories: true)
+        // A small file system of its own for the data folder.
+        _ = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", dir.path("data")])
+        defer { _ = try? runCommand("/usr/bin/umount", ["-l", dir.path("data")]) }
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")))
+        defer { daemon.stop() }
+        let client = daemon.client
+        func health() -> HealthResponse? { try? client.get("/v1/health", as: HealthResponse.self) }
+        func occurrences() -> Int { daemon.tickets().tickets.reduce(0) { $0 + ($1.occurrences ?? 1) } }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+
+        // Fill the disk.
+        let filler = dir.path("data/filler")
+        _ = try? runCommand("/usr/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        let before = occurrences()
+        #expect(waitUntil(timeout: 60) { health()?.store == "failing" && (health()?.storePending ?? 0) >= 2 }, "never failed: \(daemon.log)")
+        let failing = try #require(health())
+        #expect(failing.status == "degraded")
+        #expect(failing.storeError?.isEmpty == false)
+        #expect(daemon.log.contains("ticket not written; will retry"))
+        // Analysis goes on while the store cannot write.
+        let analysed = daemon.camera("walk")?.framesAnalysed ?? 0
+        #expect(waitUntil(timeout: 20) { (daemon.camera("walk")?.framesAnalysed ?? 0) > analysed + 20 })
+        let pending = failing.storePending ?? 0
+
+        // Space again: the kept alerts are written, health is ok again.
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(waitUntil(timeout: 30) { health()?.store == "ok" && health()?.storePending == 0 }, "never recovered: \(daemon.log)")
+        #expect(occurrences() >= before + pending)
+        #expect(daemon.log.contains("ticket writes recovered"))
+        daemon.stop()
+        let check = try runCommand("/usr/bin/sqlite3", [dir.path("data/gridwatch.sqlite"), "PRAGMA integrity_check"])
+        #expect(check.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+    }
+}
