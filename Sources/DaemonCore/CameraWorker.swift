@@ -208,7 +208,7 @@ final class CameraWorker: Sendable {
             for event in result.events {
                 raise(event, item: item) {
                     if let done = snapshot { return done }
-                    let jpeg = encodeSnapshot(item, encoder: encoder)
+                    let jpeg = encodeSnapshot(item, encoder: encoder, overlays: result.events.flatMap(overlays(for:)))
                     snapshot = .some(jpeg)
                     return jpeg
                 }
@@ -226,10 +226,29 @@ final class CameraWorker: Sendable {
         return Int(parts.tm_hour) * 60 + Int(parts.tm_min)
     }
 
-    /// The frame as JPEG with the privacy masks painted black; nil (logged) if encoding fails.
-    private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder) -> [UInt8]? {
+    /// What a snapshot shows of an event: its zone (yellow) or line (red), the object's path
+    /// (green) and its box (cyan).
+    func overlays(for event: AnalysisEvent) -> [Overlay] {
+        var out: [Overlay] = []
+        if event.kind == .crossing, let line = config.tripwires.first(where: { $0.id == event.ruleID }) {
+            out.append(Overlay(points: [(line.a.x, line.a.y), (line.b.x, line.b.y)], closed: false, colour: .red))
+        } else if let zone = config.zones.first(where: { $0.id == event.ruleID }) {
+            out.append(Overlay(points: zone.polygon.vertices.map { ($0.x, $0.y) }, closed: true, colour: .yellow))
+        }
+        if !event.trajectory.isEmpty {
+            out.append(Overlay(points: event.trajectory.map { ($0.x, $0.y) }, closed: false, colour: .green))
+        }
+        if let b = event.box {
+            out.append(Overlay(points: [(b.minX, b.minY), (b.maxX, b.minY), (b.maxX, b.maxY), (b.minX, b.maxY)], closed: true, colour: .cyan))
+        }
+        return out
+    }
+
+    /// The frame as JPEG with the privacy masks painted black and the events drawn; nil
+    /// (logged) if encoding fails.
+    private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder, overlays: [Overlay]) -> [UInt8]? {
         do {
-            return try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } })
+            return try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
             return nil

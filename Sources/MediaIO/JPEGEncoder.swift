@@ -43,12 +43,14 @@ public final class JPEGEncoder {
     }
 
     /// The JPEG bytes of `frame` at its full resolution, with every polygon in `blackout`
-    /// (normalized [x, y] points: privacy masks) painted black first.
-    public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = []) throws(FFmpegError) -> [UInt8] {
+    /// (normalized [x, y] points: privacy masks) painted black first, then the `overlays`
+    /// (rules, trajectories, boxes) drawn on top.
+    public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = [], overlays: [Overlay] = []) throws(FFmpegError) -> [UInt8] {
         let source = frame.frame
         try prepare(width: source.width, height: source.height)
         let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
         for polygon in blackout { Self.fill(yuv, polygon: polygon) }
+        for overlay in overlays { Self.draw(yuv, overlay) }
         yuv.pointer.pointee.pts = nextPTS
         nextPTS += 1
         yuv.pointer.pointee.quality = context!.pointee.global_quality
@@ -93,7 +95,64 @@ public final class JPEGEncoder {
         }
     }
 
+    /// Draw a polyline (closed for zones and boxes) with a square brush whose size follows
+    /// the picture (2 px at 640 wide), in full-range YUV.
+    static func draw(_ frame: Frame, _ overlay: Overlay) {
+        let points = overlay.points
+        guard points.count >= 2 else {
+            if let p = points.first { drawLine(frame, from: p, to: p, overlay.colour) }
+            return
+        }
+        for i in 0..<(points.count - 1) { drawLine(frame, from: points[i], to: points[i + 1], overlay.colour) }
+        if overlay.closed { drawLine(frame, from: points[points.count - 1], to: points[0], overlay.colour) }
+    }
+
+    private static func drawLine(_ frame: Frame, from a: (x: Double, y: Double), to b: (x: Double, y: Double), _ colour: Overlay.Colour) {
+        let w = Int(frame.width), h = Int(frame.height)
+        let brush = max(2, w / 320)
+        let yPlane = cff_frame_plane(frame.pointer, 0)!, yStride = Int(cff_frame_linesize(frame.pointer, 0))
+        let uPlane = cff_frame_plane(frame.pointer, 1)!, uStride = Int(cff_frame_linesize(frame.pointer, 1))
+        let vPlane = cff_frame_plane(frame.pointer, 2)!, vStride = Int(cff_frame_linesize(frame.pointer, 2))
+        let x0 = a.x * Double(w), y0 = a.y * Double(h), x1 = b.x * Double(w), y1 = b.y * Double(h)
+        let steps = max(1, Int(max(abs(x1 - x0), abs(y1 - y0)).rounded(.up)))
+        for s in 0...steps {
+            let t = Double(s) / Double(steps)
+            let cx = Int((x0 + (x1 - x0) * t).rounded()) - brush / 2
+            let cy = Int((y0 + (y1 - y0) * t).rounded()) - brush / 2
+            for y in max(0, cy)..<min(h, cy + brush) {
+                let from = max(0, cx), to = min(w, cx + brush)
+                guard from < to else { continue }
+                (yPlane + y * yStride + from).update(repeating: colour.y, count: to - from)
+                let cFrom = from / 2, cTo = (to + 1) / 2
+                (uPlane + (y / 2) * uStride + cFrom).update(repeating: colour.u, count: cTo - cFrom)
+                (vPlane + (y / 2) * vStride + cFrom).update(repeating: colour.v, count: cTo - cFrom)
+            }
+        }
+    }
+
     deinit {
         avcodec_free_context(&context)
+    }
+}
+
+/// Something drawn on an evidence snapshot: a zone, a tripwire, a trajectory or a box.
+public struct Overlay: Sendable {
+    /// Full-range YUV.
+    public struct Colour: Sendable, Equatable {
+        public var y: UInt8, u: UInt8, v: UInt8
+        public static let yellow = Colour(y: 210, u: 16, v: 146)
+        public static let red = Colour(y: 81, u: 90, v: 240)
+        public static let green = Colour(y: 145, u: 54, v: 34)
+        public static let cyan = Colour(y: 170, u: 166, v: 16)
+    }
+    /// Normalized [x, y] points.
+    public var points: [(x: Double, y: Double)]
+    public var closed: Bool
+    public var colour: Colour
+
+    public init(points: [(x: Double, y: Double)], closed: Bool, colour: Colour) {
+        self.points = points
+        self.closed = closed
+        self.colour = colour
     }
 }

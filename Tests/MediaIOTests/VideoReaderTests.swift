@@ -128,6 +128,34 @@ import TestSupport
         #expect(try back.nextFrame() != nil)
     }
 
+    /// Evidence shows what happened: a red line and a yellow zone drawn on the picture, a
+    /// privacy mask black underneath everything else.
+    @Test func snapshotsCarryTheirOverlaysAndPrivacyMasks() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x808080:s=640x360:r=10:d=1",
+                                      "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", dir.path("gray.mp4")])
+        let frame = try #require(try VideoReader(url: dir.path("gray.mp4"), options: .init(), interrupt: InterruptState()).nextFrame())
+        let jpeg = try JPEGEncoder().encode(
+            frame, blackout: [[(0.0, 0.0), (0.25, 0.0), (0.25, 0.25), (0.0, 0.25)]],
+            overlays: [Overlay(points: [(0.5, 0.1), (0.5, 0.9)], closed: false, colour: .red),
+                       Overlay(points: [(0.6, 0.5), (0.9, 0.5), (0.9, 0.8), (0.6, 0.8)], closed: true, colour: .yellow)])
+        try Data(jpeg).write(to: URL(fileURLWithPath: dir.path("snap.jpg")))
+        // Back to raw RGB with the ffmpeg CLI, to read pixels.
+        try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-i", dir.path("snap.jpg"), "-f", "rawvideo", "-pix_fmt", "rgb24", dir.path("snap.rgb")])
+        let rgb = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.path("snap.rgb"))))
+        #expect(rgb.count == 640 * 360 * 3)
+        func pixel(_ x: Int, _ y: Int) -> (r: Int, g: Int, b: Int) {
+            let i = (y * 640 + x) * 3
+            return (Int(rgb[i]), Int(rgb[i + 1]), Int(rgb[i + 2]))
+        }
+        let line = pixel(320, 180), zoneEdge = pixel(480, 180), inside = pixel(480, 230), mask = pixel(40, 40), plain = pixel(160, 300)
+        #expect(line.r > 180 && line.g < 90 && line.b < 90, "\(line)")
+        #expect(zoneEdge.r > 180 && zoneEdge.g > 180 && zoneEdge.b < 90, "\(zoneEdge)")
+        #expect(abs(inside.r - 128) < 12 && abs(plain.g - 128) < 12, "\(inside) \(plain)")
+        #expect(mask.r < 20 && mask.g < 20 && mask.b < 20, "\(mask)")
+    }
+
     @Test func aMissingFileIsAClearError() {
         #expect {
             _ = try VideoReader(url: "/nonexistent/clip.mp4", options: .init(), interrupt: InterruptState())
