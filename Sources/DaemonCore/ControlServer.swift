@@ -202,40 +202,46 @@ struct ControlRoutes: Sendable {
     }
 
     func query(_ request: Request) throws -> TicketQuery {
+        var params: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { params[String(k)] = String(v) }
+        return try Self.query(params)
+    }
+
+    /// A ticket filter from query parameters (also used by `gridwatchd explain-tickets`).
+    static func query(_ params: [String: String]) throws -> TicketQuery {
         var query = TicketQuery()
-        let params = request.uri.queryParameters
         let known: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
                                   "archived", "limit", "offset", "format"]
-        if let unknown = params.map({ String($0.key) }).first(where: { !known.contains($0) }) {
+        if let unknown = params.keys.sorted().first(where: { !known.contains($0) }) {
             throw ControlError.badRequest("unknown parameter '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        if let s = params["state"].map(String.init) {
+        if let s = params["state"] {
             guard let state = TicketState(rawValue: s) else {
                 throw ControlError.badRequest("unknown state '\(s)' (one of: \(TicketState.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             query.state = state
         }
-        if let c = params["category"].map(String.init) {
+        if let c = params["category"] {
             guard let category = TicketCategory(rawValue: c) else {
                 throw ControlError.badRequest("unknown category '\(c)' (one of: \(TicketCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             query.category = category
         }
-        query.openOnly = try Self.flag(params["open"].map(String.init), name: "open")
-        query.overdueOnly = try Self.flag(params["overdue"].map(String.init), name: "overdue")
-        query.repeatProblemOnly = try Self.flag(params["repeat"].map(String.init), name: "repeat")
-        query.includeArchived = try Self.flag(params["archived"].map(String.init), name: "archived")
-        query.cameraID = params["camera"].map(String.init)
-        query.zoneID = params["zone"].map(String.init)
-        query.gridID = params["grid"].map(String.init)
-        query.text = params["q"].map(String.init)
-        if let s = params["since"].map(String.init) { query.since = try Self.time(s, name: "since") }
-        if let u = params["until"].map(String.init) { query.until = try Self.time(u, name: "until") }
-        if let l = params["limit"].map(String.init) {
+        query.openOnly = try Self.flag(params["open"], name: "open")
+        query.overdueOnly = try Self.flag(params["overdue"], name: "overdue")
+        query.repeatProblemOnly = try Self.flag(params["repeat"], name: "repeat")
+        query.includeArchived = try Self.flag(params["archived"], name: "archived")
+        query.cameraID = params["camera"]
+        query.zoneID = params["zone"]
+        query.gridID = params["grid"]
+        query.text = params["q"]
+        if let s = params["since"] { query.since = try Self.time(s, name: "since") }
+        if let u = params["until"] { query.until = try Self.time(u, name: "until") }
+        if let l = params["limit"] {
             guard let limit = Int(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
             query.limit = limit
         }
-        if let o = params["offset"].map(String.init) {
+        if let o = params["offset"] {
             guard let offset = Int(o), offset >= 0 else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
             query.offset = offset
         }
@@ -441,5 +447,18 @@ struct ControlRoutes: Sendable {
             ])
             return try JSONResponse.ok(try detail(id))
         }
+    }
+}
+
+/// SQLite's plan for a ticket list filter, as the API would run it (for `make bench`).
+public enum TicketQueryPlan {
+    public static func explain(dataDirectory: String, parameters: String) throws -> [String] {
+        var params: [String: String] = [:]
+        for pair in parameters.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            params[parts[0]] = parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : ""
+        }
+        let store = try TicketStore(directory: URL(fileURLWithPath: dataDirectory))
+        return try store.queryPlan(for: try ControlRoutes.query(params))
     }
 }

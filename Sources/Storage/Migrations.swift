@@ -114,12 +114,24 @@ enum Migrations {
                 ALTER TABLE tickets ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
                 ALTER TABLE tickets ADD COLUMN evidence_bytes INTEGER NOT NULL DEFAULT 0 CHECK (evidence_bytes >= 0);
                 UPDATE tickets SET last_seen_at = occurred_at;
-                CREATE INDEX tickets_by_category ON tickets(category, occurred_at);
-                CREATE INDEX tickets_overdue ON tickets(overdue, occurred_at) WHERE overdue != 0;
-                CREATE INDEX tickets_merge ON tickets(camera_id, kind, zone_id, tripwire_id)
-                    WHERE state IN ('new', 'acknowledged', 'dispatched', 'in_progress', 'reopened');
-                CREATE INDEX tickets_open_deadlines ON tickets(close_due_at)
-                    WHERE state NOT IN ('closed', 'false_alarm');
+                -- Lists leave archived tickets out by default: every list index starts with
+                -- `archived`, so both the page and its total count come from the index alone.
+                DROP INDEX tickets_by_state;
+                DROP INDEX tickets_by_camera;
+                DROP INDEX tickets_by_grid;
+                CREATE INDEX tickets_list_time ON tickets(archived, occurred_at);
+                CREATE INDEX tickets_list_state ON tickets(archived, state, occurred_at);
+                CREATE INDEX tickets_list_camera ON tickets(archived, camera_id, occurred_at);
+                CREATE INDEX tickets_list_grid ON tickets(archived, grid_id, occurred_at);
+                CREATE INDEX tickets_list_category ON tickets(archived, category, occurred_at);
+                CREATE INDEX tickets_overdue ON tickets(archived, occurred_at) WHERE overdue != 0;
+                CREATE INDEX tickets_merge ON tickets(camera_id, kind, zone_id, tripwire_id, state);
+                -- Only tickets not yet escalated for a deadline: the supervision check reads
+                -- these and nothing else, however many tickets the store holds.
+                CREATE INDEX tickets_ack_watch ON tickets(ack_due_at)
+                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN ('closed', 'false_alarm');
+                CREATE INDEX tickets_close_watch ON tickets(close_due_at)
+                    WHERE overdue & 2 = 0 AND state NOT IN ('closed', 'false_alarm');
                 CREATE INDEX tickets_by_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL;
                 CREATE INDEX tickets_with_evidence ON tickets(created_at) WHERE evidence_purged = 0 AND evidence_bytes > 0;
                 CREATE TABLE ticket_occurrences (

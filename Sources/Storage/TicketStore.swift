@@ -184,7 +184,8 @@ public final class TicketStore: Sendable {
     /// The newest open camera-offline ticket of a camera.
     private static func openOfflineRequest(_ cameraID: String) -> QueryInterfaceRequest<TicketRecord> {
         TicketRecord
-            .filter(Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+            // Open tickets are never archived; saying so lets the camera index serve this.
+            .filter(Column("archived") == 0 && Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
             .filter(![TicketState.closed, .falseAlarm].map(\.rawValue).contains(Column("state")))
             .order(Column("id").desc)
     }
@@ -318,11 +319,14 @@ public final class TicketStore: Sendable {
     public func escalateOverdue(at now: Date) throws -> [TicketRecord] {
         let t = now.timeIntervalSince1970
         return try writer.write { db in
+            // Each half matches its partial index's condition word for word.
             let candidates = try TicketRecord.fetchAll(db, sql: """
-                SELECT * FROM tickets
-                WHERE state NOT IN ('closed', 'false_alarm')
-                  AND ((acknowledged_at IS NULL AND ack_due_at < ? AND (overdue & 1) = 0)
-                       OR (close_due_at < ? AND (overdue & 2) = 0))
+                SELECT * FROM tickets WHERE id IN (
+                    SELECT id FROM tickets INDEXED BY tickets_ack_watch
+                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN ('closed', 'false_alarm') AND ack_due_at < ?
+                    UNION
+                    SELECT id FROM tickets INDEXED BY tickets_close_watch
+                    WHERE overdue & 2 = 0 AND state NOT IN ('closed', 'false_alarm') AND close_due_at < ?)
                 ORDER BY id
                 """, arguments: [t, t])
             var escalated: [TicketRecord] = []

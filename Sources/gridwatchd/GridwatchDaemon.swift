@@ -20,7 +20,7 @@ struct GridwatchDaemon: AsyncParsableCommand {
         commandName: "gridwatchd",
         abstract: "Gridwatch daemon: watches village cameras and raises governance tickets. 网格视频巡查守护进程。",
         version: Gridwatch.version,
-        subcommands: [Run.self, CheckConfig.self, ReplayCommand.self, AnalysisBench.self, LoadTickets.self])
+        subcommands: [Run.self, CheckConfig.self, ReplayCommand.self, AnalysisBench.self, LoadTickets.self, ExplainTickets.self])
 }
 
 struct Run: AsyncParsableCommand {
@@ -112,6 +112,20 @@ struct LoadTickets: ParsableCommand {
             if report { FileHandle.standardOutput.write(Data("created \(id)\n".utf8)) }
         }
         print(String(format: "tickets=%d seconds=%.3f per_second=%.1f", result.created, result.seconds, Double(result.created) / result.seconds))
+    }
+}
+
+struct ExplainTickets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain-tickets",
+        abstract: "SQLite's plan for a GET /v1/tickets filter (for make bench).",
+        shouldDisplay: false)
+
+    @Option(help: "Data directory.") var dataDir: String
+    @Argument(help: "Query string as the API takes it, e.g. state=new&camera=c1.") var query = ""
+
+    func run() throws {
+        for line in try TicketQueryPlan.explain(dataDirectory: dataDir, parameters: query) { print(line) }
     }
 }
 

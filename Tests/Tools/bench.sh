@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: ingestion cost against the decode floor and Motion, and streams per machine.
+# `make bench`: the ticket store (creation, listing 1M tickets), then ingestion cost against
+# the decode floor and Motion, and streams per machine.
 # Results go to .cache/bench/results.md; Docs/performance.md quotes them.
 set -euo pipefail
 bin=${1:?usage: bench.sh RELEASE_BIN_DIR [SECONDS]}
@@ -9,4 +10,5 @@ cache="$root/.cache/bench"
 mkdir -p "$cache"
 . "$root/Tests/Tools/footage.sh"
 fetch_vtest "$root/.cache/demo"
+/usr/bin/python3 "$root/Tests/Tools/bench_tickets.py" --bin "$bin" --cache "$cache"
 exec /usr/bin/python3 "$root/Tests/Tools/bench.py" --bin "$bin" --footage "$root/.cache/demo/vtest.avi" --cache "$cache" --seconds "$seconds"
