@@ -113,13 +113,18 @@ public final class JPEGEncoder {
         let yPlane = cff_frame_plane(frame.pointer, 0)!, yStride = Int(cff_frame_linesize(frame.pointer, 0))
         let uPlane = cff_frame_plane(frame.pointer, 1)!, uStride = Int(cff_frame_linesize(frame.pointer, 1))
         let vPlane = cff_frame_plane(frame.pointer, 2)!, vStride = Int(cff_frame_linesize(frame.pointer, 2))
-        let x0 = a.x * Double(w), y0 = a.y * Double(h), x1 = b.x * Double(w), y1 = b.y * Double(h)
+        // Points may lie outside the picture (a box at the edge, a predicted position):
+        // clamp to a margin around it, and drop what is not a number at all.
+        func clamp(_ v: Double, _ size: Int) -> Double? { v.isFinite ? min(max(v, -1), 2) * Double(size) : nil }
+        guard let x0 = clamp(a.x, w), let y0 = clamp(a.y, h), let x1 = clamp(b.x, w), let y1 = clamp(b.y, h) else { return }
         let steps = max(1, Int(max(abs(x1 - x0), abs(y1 - y0)).rounded(.up)))
         for s in 0...steps {
             let t = Double(s) / Double(steps)
             let cx = Int((x0 + (x1 - x0) * t).rounded()) - brush / 2
             let cy = Int((y0 + (y1 - y0) * t).rounded()) - brush / 2
-            for y in max(0, cy)..<min(h, cy + brush) {
+            let top = max(0, cy), bottom = min(h, cy + brush)
+            guard top < bottom else { continue }
+            for y in top..<bottom {
                 let from = max(0, cx), to = min(w, cx + brush)
                 guard from < to else { continue }
                 (yPlane + y * yStride + from).update(repeating: colour.y, count: to - from)

@@ -154,6 +154,15 @@ import TestSupport
         #expect(zoneEdge.r > 180 && zoneEdge.g > 180 && zoneEdge.b < 90, "\(zoneEdge)")
         #expect(abs(inside.r - 128) < 12 && abs(plain.g - 128) < 12, "\(inside) \(plain)")
         #expect(mask.r < 20 && mask.g < 20 && mask.b < 20, "\(mask)")
+        // Shapes partly or wholly outside the picture, or not numbers at all, draw what is
+        // inside and nothing else (a box at the bottom edge once crashed the encoder).
+        let odd = try JPEGEncoder().encode(frame, overlays: [
+            Overlay(points: [(0.5, 0.9), (0.5, 1.4), (1.3, 1.4)], closed: true, colour: .cyan),
+            Overlay(points: [(-0.5, -0.5), (-0.2, -0.9)], closed: false, colour: .green),
+            Overlay(points: [(.nan, 0.5), (0.5, .infinity)], closed: false, colour: .red),
+            Overlay(points: [(1.0, 1.0)], closed: false, colour: .yellow),
+        ])
+        #expect(Array(odd.prefix(2)) == [0xFF, 0xD8])
     }
 
     @Test func aMissingFileIsAClearError() {

@@ -233,11 +233,17 @@ def main():
         server = Server(clip, f"/{name}")
         try:
             print(f"== {name}: {server.url}", flush=True)
-            floor = measure(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
-                             "-i", server.url, "-f", "null", "-"], 5, args.seconds)
+            # Floor and daemon alternate, three windows each, so a slow minute of the
+            # machine does not land on one side only; the ratio is of the sums.
+            floors, gws = [], []
+            for _ in range(3):
+                floors.append(measure(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
+                                       "-i", server.url, "-f", "null", "-"], 5, args.seconds))
+                gws.append(measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                                    gridwatch_config(args.cache, f"one-{name}", [server.url], zones=False)], 5, args.seconds))
+                print(f"  window: floor {floors[-1]:.4f}, gridwatchd {gws[-1]:.4f} ({gws[-1] / floors[-1]:.2f}x)", flush=True)
+            floor, gw = sum(floors) / 3, sum(gws) / 3
             print(f"  ffmpeg decode floor: {floor:.4f} CPU s per stream s", flush=True)
-            gw = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
-                          gridwatch_config(args.cache, f"one-{name}", [server.url], zones=False)], 5, args.seconds)
             print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor), analysis at 5 fps, no rules", flush=True)
             gz = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
                           gridwatch_config(args.cache, f"zone-{name}", [server.url])], 5, args.seconds)
