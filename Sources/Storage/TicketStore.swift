@@ -370,7 +370,8 @@ public final class TicketStore: Sendable {
         }
         while true {
             let total = try writer.read { db in
-                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(evidence_bytes), 0) FROM tickets WHERE evidence_purged = 0") ?? 0
+                // The partial index's own condition: only tickets still holding evidence are read.
+                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(evidence_bytes), 0) FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0") ?? 0
             }
             if total <= maxBytes { break }
             let n = try purgeBatch(at: now, note: "evidence deleted to stay within the disk budget / 超出存储预算，证据已删除") { db in
@@ -508,6 +509,15 @@ public final class TicketStore: Sendable {
                 .order(Column("occurred_at").desc, Column("id").desc)
                 .limit(max(0, query.limit), offset: max(0, query.offset))
                 .fetchAll(db)
+        }
+    }
+
+    /// Every ticket matching `query` (its page ignored), newest first, at most `limit`,
+    /// read with one cursor rather than page by page.
+    public func eachTicket(matching query: TicketQuery, limit: Int, _ body: (TicketRecord) throws -> Void) throws {
+        try writer.read { db in
+            let cursor = try request(for: query).order(Column("occurred_at").desc, Column("id").desc).limit(limit).fetchCursor(db)
+            while let ticket = try cursor.next() { try body(ticket) }
         }
     }
 

@@ -3,7 +3,7 @@ import ControlClient
 import ControlProtocol
 import Foundation
 
-/// Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
+/// Exit codes: 0 ok, 1 refused or invalid, 3 daemon unreachable; usage errors 64 (the argument parser).
 enum Exit {
     static let refused = ExitCode(1)
     static let unreachable = ExitCode(3)
