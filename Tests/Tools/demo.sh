@@ -70,3 +70,15 @@ echo "== gridwatchctl snapshot $first -o $cache/ticket-$first.jpg"
 ctl snapshot "$first" -o "$cache/ticket-$first.jpg"
 echo
 echo "Snapshot saved / 快照已保存: $cache/ticket-$first.jpg"
+# Work one new ticket a step into the closed loop (a data folder kept from an earlier
+# demo may have none left in state new).
+fresh=$(ctl tickets --state new --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["tickets"]; print(t[0]["id"] if t else "")')
+if [ -n "$fresh" ]; then
+  echo
+  echo "== gridwatchctl ack $fresh; gridwatchctl dispatch $fresh --to li"
+  ctl ack "$fresh" --note "演示 demo"
+  ctl dispatch "$fresh" --to li --note "请查看 please check"
+  ctl ticket "$fresh" | tail -3
+fi
+echo
+echo "A ticket's whole life, step by step / 工单处理全过程: Docs/guide/operator.md"
