@@ -20,7 +20,11 @@ public struct DaemonSettings: Sendable, Equatable {
     public var socketPath: String = "/run/gridwatch/control.sock"
     /// Permission bits of the control socket.
     public var socketMode: Int = 0o660
+    /// Group of the control socket (nil: the daemon's own group).
+    public var socketGroup: String?
     public var logLevel: String = "info"
+    /// Unix group name → role of its members on the control socket.
+    public var roles: [String: Role] = [:]
 }
 
 /// Analysis settings; the top-level block gives defaults that each camera may override.
@@ -281,7 +285,11 @@ extension GridwatchConfig {
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "log_level"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles"])
+        var roles: [String: Role] = [:]
+        for (group, value) in try node["roles"].entries() {
+            roles[group] = try value.choice()
+        }
         var d = DaemonSettings()
         d.dataDirectory = resolve(try node["data_dir"].string(default: d.dataDirectory), against: baseDirectory)
         d.socketPath = resolve(try node["socket"].string(default: d.socketPath), against: baseDirectory)
@@ -293,6 +301,8 @@ extension GridwatchConfig {
             d.socketMode = mode
         }
         d.logLevel = try node["log_level"].string(default: d.logLevel)
+        d.socketGroup = try node["socket_group"].optionalString()
+        d.roles = roles
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(d.logLevel) {
             throw node["log_level"].error("'\(d.logLevel)' is not one of: \(levels.joined(separator: ", "))")

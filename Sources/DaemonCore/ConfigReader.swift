@@ -67,6 +67,13 @@ struct ConfigNode {
         }
     }
 
+    /// The keys of this mapping with their values, in file order.
+    func entries() throws(ConfigError) -> [(key: String, value: ConfigNode)] {
+        if isMissing { return [] }
+        guard let mapping = node?.mapping else { throw error("expected a mapping of keys to values") }
+        return mapping.map { k, v in (k.string ?? "?", child(k.string ?? "?", v)) }
+    }
+
     func items() throws(ConfigError) -> [ConfigNode] {
         if isMissing { return [] }
         guard let seq = node?.sequence else { throw error("expected a list") }

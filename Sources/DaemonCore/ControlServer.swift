@@ -40,11 +40,12 @@ struct PeerCredentials: Sendable {
     var gid: UInt32 = 0
 }
 
-/// Who is calling: the actor recorded in ticket history.
+/// Who is calling: the actor recorded in ticket history, and what they may do.
 struct CallerIdentity: Sendable, Equatable {
     var uid: UInt32
     var gid: UInt32
     var user: String?
+    var access = Access(roles: [])
 
     /// "name (uid 1000)", or "uid 1000" for a uid with no account.
     var actor: String { user.map { "\($0) (uid \(uid))" } ?? "uid \(uid)" }
@@ -58,15 +59,72 @@ struct CallerIdentity: Sendable, Equatable {
     }
 }
 
-/// The control API's request context: Hummingbird's core plus the channel, so handlers can
-/// ask the kernel who is on the other end of the Unix socket.
+/// Unix groups → roles, resolved to group ids when the daemon starts. Root and the daemon's
+/// own user are admins. A caller's groups are its primary group (from the kernel) and the
+/// groups the group database lists for its user name.
+public struct RoleMap: Sendable {
+    let byGroup: [UInt32: Role]
+    let daemonUID: UInt32
+
+    init(byGroup: [UInt32: Role], daemonUID: UInt32 = getuid()) {
+        self.byGroup = byGroup
+        self.daemonUID = daemonUID
+    }
+
+    /// Resolve configured group names; unknown names are returned for the log.
+    static func resolve(_ roles: [String: Role]) -> (RoleMap, unknown: [String]) {
+        var byGroup: [UInt32: Role] = [:]
+        var unknown: [String] = []
+        for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
+            guard let group = getgrnam(name) else {
+                unknown.append(name)
+                continue
+            }
+            let gid = group.pointee.gr_gid
+            // A group named twice keeps the stronger role.
+            byGroup[gid] = max(byGroup[gid] ?? role, role)
+        }
+        return (RoleMap(byGroup: byGroup), unknown)
+    }
+
+    func access(uid: UInt32, gid: UInt32, user: String?) -> Access {
+        if uid == 0 || uid == daemonUID { return Access(roles: [.admin]) }
+        var groups: Set<UInt32> = [gid]
+        if let user { groups.formUnion(Self.groups(of: user, primary: gid)) }
+        return Access(roles: Set(groups.compactMap { byGroup[$0] }))
+    }
+
+    static func groups(of user: String, primary: UInt32) -> [UInt32] {
+        var count: Int32 = 64
+        var list = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(user, primary, &list, &count) < 0 {
+            list = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(user, primary, &list, &count) >= 0 else { return [] }
+        }
+        return Array(list.prefix(Int(count)))
+    }
+}
+
+/// The control API's request context: Hummingbird's core plus the channel, so the
+/// authorization middleware can ask the kernel who is on the other end of the Unix socket,
+/// and the caller it found.
 struct ControlContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    /// Set by `AuthorizationMiddleware` before any route runs.
+    var caller: CallerIdentity?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+
+    /// The caller, as the middleware established it.
+    var who: CallerIdentity {
+        get throws {
+            guard let caller else { throw ControlError.forbidden("caller identity unavailable / 无法识别调用者") }
+            return caller
+        }
     }
 
     /// The caller, or a 403 when the socket cannot say (no identity, no access).
@@ -81,6 +139,42 @@ struct ControlContext: RequestContext {
         } catch {
             throw ControlError.forbidden("caller identity unavailable: \(error) / 无法识别调用者")
         }
+    }
+}
+
+/// Authorization, in one place: who is calling (SO_PEERCRED), which roles their groups give,
+/// and whether the endpoint allows them. Ticket visibility (corrections) follows from the
+/// same `Access` in the routes' queries. Every refusal is logged.
+struct AuthorizationMiddleware: RouterMiddleware {
+    typealias Context = ControlContext
+    let roles: RoleMap
+    let logger: Logger
+
+    static func permission(_ method: HTTPRequest.Method, _ path: String) -> Permission {
+        switch (method, path) {
+        case (.get, "/v1/health"), (.get, "/v1/cameras"), (.get, "/v1/people"): .readCameras
+        case (.get, _) where path.hasPrefix("/v1/tickets") || path == "/v1/supervision" || path == "/v1/stats": .readTickets
+        case (.post, _) where path.hasPrefix("/v1/tickets/"): .actOnTickets
+        default: .manage
+        }
+    }
+
+    func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
+        var context = context
+        var caller = try await context.identity()
+        caller.access = roles.access(uid: caller.uid, gid: caller.gid, user: caller.user)
+        let needed = Self.permission(request.method, request.uri.path)
+        guard caller.access.allows(needed) else {
+            let reason = caller.access.roles.isEmpty
+                ? "\(caller.actor) has no role here: ask the administrator to add you to a group configured under daemon.roles / 没有访问权限"
+                : "\(caller.actor) (\(caller.access.roles.map(\.rawValue).sorted().joined(separator: ", "))) may not \(request.method) \(request.uri.path) / 权限不足"
+            logger.warning("control request refused", metadata: [
+                "actor": "\(caller.actor)", "method": "\(request.method)", "path": "\(request.uri.path)",
+            ])
+            throw ControlError.forbidden(reason)
+        }
+        context.caller = caller
+        return try await next(request, context)
     }
 }
 
@@ -248,8 +342,16 @@ struct ControlRoutes: Sendable {
         return query
     }
 
-    func detail(_ id: Int64) throws -> TicketDetail {
-        guard let ticket = try store.ticket(id: id) else { throw ControlError.notFound("no ticket \(id) / 没有工单 \(id)") }
+    /// A ticket the caller may see; one they may not see does not exist for them.
+    func visibleTicket(_ id: Int64, _ caller: CallerIdentity) throws -> TicketRecord {
+        guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category) else {
+            throw ControlError.notFound("no ticket \(id) / 没有工单 \(id)")
+        }
+        return ticket
+    }
+
+    func detail(_ id: Int64, _ caller: CallerIdentity) throws -> TicketDetail {
+        let ticket = try visibleTicket(id, caller)
         let events = try store.events(ticketID: id).map {
             TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
         }
@@ -301,11 +403,15 @@ struct ControlRoutes: Sendable {
     static func csvTime(_ d: Date?) -> String { d.map { ControlAPI.formatDate($0) } ?? "" }
 
     func add(to router: Router<ControlContext>) {
-        router.get("/v1/health") { _, _ in
+        router.get("/v1/health") { _, context in
+            let visible = try context.who.access.visibleCategories
             let statuses = cameraStatuses()
             let streaming = statuses.filter { $0.state == StreamState.streaming.rawValue }.count
-            let total = try store.ticketCount()
+            var all = TicketQuery()
+            all.visibleCategories = visible
+            let total = try store.ticketCount(matching: all)
             var overdue = TicketQuery()
+            overdue.visibleCategories = visible
             overdue.openOnly = true
             overdue.overdueOnly = true
             let storeHealth = tickets.health
@@ -326,8 +432,9 @@ struct ControlRoutes: Sendable {
             let people = try store.people(gridID: grid).map { PersonInfo(id: $0.id, name: $0.name, gridId: $0.gridId, role: $0.role, phone: $0.phone) }
             return try JSONResponse.ok(PeopleList(people: people))
         }
-        router.get("/v1/tickets") { request, _ in
-            let query = try query(request)
+        router.get("/v1/tickets") { request, context in
+            var query = try query(request)
+            query.visibleCategories = try context.who.access.visibleCategories
             let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
             switch format {
             case "json":
@@ -355,15 +462,16 @@ struct ControlRoutes: Sendable {
                 throw ControlError.badRequest("format must be json or csv, got '\(format)'")
             }
         }
-        router.get("/v1/supervision") { _, _ in
+        router.get("/v1/supervision") { _, context in
             var query = TicketQuery()
+            query.visibleCategories = try context.who.access.visibleCategories
             query.openOnly = true
             query.overdueOnly = true
             query.limit = 1000
             let rows = try store.tickets(query)
             return try JSONResponse.ok(TicketList(tickets: rows.map(Self.summary), total: try store.ticketCount(matching: query)))
         }
-        router.get("/v1/stats") { request, _ in
+        router.get("/v1/stats") { request, context in
             let params = request.uri.queryParameters
             let byText = params["by"].map(String.init) ?? "category"
             guard let by = StatsGrouping(rawValue: byText) else {
@@ -382,7 +490,7 @@ struct ControlRoutes: Sendable {
             if let s = params["since"].map(String.init) { since = try Self.time(s, name: "since") }
             if let u = params["until"].map(String.init) { until = try Self.time(u, name: "until") }
             guard since < until else { throw ControlError.badRequest("since must be before until") }
-            let (groups, total) = try store.statistics(since: since, until: until, grouping: by)
+            let (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
             if params["format"].map(String.init) == "csv" {
                 func n(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "" }
                 return Self.csv(
@@ -398,11 +506,11 @@ struct ControlRoutes: Sendable {
             return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))
         }
         router.get("/v1/tickets/:id") { _, context in
-            try JSONResponse.ok(try detail(try ticketID(context)))
+            try JSONResponse.ok(try detail(try ticketID(context), try context.who))
         }
         router.get("/v1/tickets/:id/snapshot") { _, context in
             let id = try ticketID(context)
-            guard let ticket = try store.ticket(id: id) else { throw ControlError.notFound("no ticket \(id)") }
+            let ticket = try visibleTicket(id, try context.who)
             guard let url = store.snapshotURL(of: ticket) else {
                 throw ControlError.notFound(ticket.evidencePurged ? "evidence of ticket \(id) was purged / 证据已按保存期限删除" : "ticket \(id) has no snapshot")
             }
@@ -416,7 +524,8 @@ struct ControlRoutes: Sendable {
         }
         router.post("/v1/tickets/:id/notes") { request, context in
             let id = try ticketID(context)
-            let caller = try await context.identity()
+            let caller = try context.who
+            try mayAct(on: try visibleTicket(id, caller), caller)
             let body = try await Self.decodeBody(request)
             do {
                 _ = try store.addNote(ticketID: id, actor: caller.actor, note: body.note ?? "", at: Date())
@@ -424,7 +533,7 @@ struct ControlRoutes: Sendable {
                 throw Self.refusal(error)
             }
             logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
-            return try JSONResponse.ok(try detail(id), status: .created)
+            return try JSONResponse.ok(try detail(id, caller), status: .created)
         }
         router.post("/v1/tickets/:id/:action") { request, context in
             let id = try ticketID(context)
@@ -432,7 +541,8 @@ struct ControlRoutes: Sendable {
             guard let action = TicketAction(rawValue: verb) else {
                 throw ControlError.notFound("no such action '\(verb)' (one of: \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), notes)")
             }
-            let caller = try await context.identity()
+            let caller = try context.who
+            try mayAct(on: try visibleTicket(id, caller), caller)
             let body = try await Self.decodeBody(request)
             let ticket: TicketRecord
             do {
@@ -444,7 +554,14 @@ struct ControlRoutes: Sendable {
             logger.notice("ticket action", metadata: [
                 "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
             ])
-            return try JSONResponse.ok(try detail(id))
+            return try JSONResponse.ok(try detail(id, caller))
+        }
+    }
+
+    func mayAct(on ticket: TicketRecord, _ caller: CallerIdentity) throws {
+        guard caller.access.mayAct(on: ticket.category) else {
+            logger.warning("control request refused", metadata: ["actor": "\(caller.actor)", "ticket.id": "\(ticket.id ?? 0)"])
+            throw ControlError.forbidden("\(caller.actor) may read but not act on \(ticket.category.rawValue) tickets / 无权处理此类工单")
         }
     }
 }

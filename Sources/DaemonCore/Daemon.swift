@@ -92,12 +92,24 @@ public struct Daemon {
 
         let router = Router(context: ControlContext.self)
         router.middlewares.add(ErrorMiddleware(logger: logger))
+        let (roles, unknownGroups) = RoleMap.resolve(config.daemon.roles)
+        for group in unknownGroups {
+            logger.warning("no such group for a control role; ignored", metadata: ["group": "\(group)"])
+        }
+        router.middlewares.add(AuthorizationMiddleware(roles: roles, logger: logger))
+        var groupID: gid_t?
+        if let name = config.daemon.socketGroup {
+            guard let group = getgrnam(name) else { throw StartupError.socket("daemon.socket_group: no such group '\(name)'") }
+            groupID = group.pointee.gr_gid
+        }
+        let socketGID = groupID
         ControlRoutes(store: store, cameras: cameras, tickets: tickets, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
         let mode = mode_t(config.daemon.socketMode)
         let app = Application(
             router: router,
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gridwatchd/\(Gridwatch.version)"),
             onServerRunning: { _ in
+                if let gid = socketGID { chown(socketPath, uid_t.max, gid) }
                 chmod(socketPath, mode)
                 logger.notice("control socket listening", metadata: ["socket.path": "\(socketPath)", "socket.mode": "\(String(mode, radix: 8))"])
             },

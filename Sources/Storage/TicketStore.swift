@@ -34,6 +34,8 @@ public struct TicketQuery: Sendable, Equatable {
     public var text: String?
     /// Archived tickets (closed long ago) are left out unless asked for.
     public var includeArchived = false
+    /// The categories the caller may see; nil for all (see `Access.visibleCategories`).
+    public var visibleCategories: Set<TicketCategory>?
     public var limit: Int = 100
     public var offset: Int = 0
     public init(state: TicketState? = nil, cameraID: String? = nil, zoneID: String? = nil, limit: Int = 100, offset: Int = 0) {
@@ -494,6 +496,9 @@ public final class TicketStore: Sendable {
         if let zone = query.zoneID { request = request.filter(Column("zone_id") == zone) }
         if let grid = query.gridID { request = request.filter(Column("grid_id") == grid) }
         if let category = query.category { request = request.filter(Column("category") == category.rawValue) }
+        if let visible = query.visibleCategories, visible.count < TicketCategory.allCases.count {
+            request = request.filter(visible.map(\.rawValue).sorted().contains(Column("category")))
+        }
         if query.overdueOnly { request = request.filter(Column("overdue") != 0) }
         if query.repeatProblemOnly { request = request.filter(Column("repeat_problem") == 1) }
         if let since = query.since { request = request.filter(Column("occurred_at") >= since.timeIntervalSince1970) }
@@ -590,7 +595,10 @@ extension String {
 extension TicketStore {
     /// The towns' figures for tickets that occurred in `since..<until`, grouped by `grouping`
     /// (local time for hour, day, week and month).
-    public func statistics(since: Date, until: Date, grouping: StatsGrouping) throws -> (groups: [TicketStats], total: TicketStats) {
+    public func statistics(since: Date, until: Date, grouping: StatsGrouping, visibleCategories: Set<TicketCategory>? = nil) throws -> (groups: [TicketStats], total: TicketStats) {
+        let visible = visibleCategories.map { set in
+            "AND category IN (" + (set.isEmpty ? "NULL" : set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")) + ")"
+        } ?? ""
         let key: String = switch grouping {
         case .grid: "grid_id"
         case .camera: "camera_id"
@@ -605,7 +613,7 @@ extension TicketStore {
             try Row.fetchAll(db, sql: """
                 SELECT \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
                        occurrences, repeat_problem, overdue
-                FROM tickets WHERE occurred_at >= ? AND occurred_at < ?
+                FROM tickets WHERE occurred_at >= ? AND occurred_at < ? \(visible)
                 """, arguments: [since.timeIntervalSince1970, until.timeIntervalSince1970]).map { row in
                 TicketFacts(
                     key: row["key"] ?? "-", state: TicketState(rawValue: row["state"]) ?? .new,

@@ -12,10 +12,10 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// Writes `body` (grids and cameras, YAML) under a `daemon:` section pointing into `dir`,
     /// starts the daemon and waits until its socket answers.
-    public init(dir: TemporaryDirectory, body: String, environment: [String: String]? = nil) throws {
+    public init(dir: TemporaryDirectory, body: String, daemonSection: String = "", environment: [String: String]? = nil) throws {
         self.dir = dir
         configPath = dir.path("gridwatch.yml")
-        try ("daemon:\n  data_dir: data\n  socket: control.sock\n" + body).write(toFile: configPath, atomically: true, encoding: .utf8)
+        try ("daemon:\n  data_dir: data\n  socket: control.sock\n" + daemonSection + body).write(toFile: configPath, atomically: true, encoding: .utf8)
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment ?? [:] { env[k] = v }
         child = try ChildProcess(Paths.executable("gridwatchd").path, ["run", "--config", configPath], environment: env, logPath: dir.path("daemon.log"))

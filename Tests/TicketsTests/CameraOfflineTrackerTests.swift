@@ -51,3 +51,19 @@ import Tickets
         #expect(raised == 1)
     }
 }
+
+@Suite struct AccessTests {
+    @Test func eachRoleGetsWhatTheControlIssueSays() {
+        let viewer = Access(roles: [.viewer]), op = Access(roles: [.operator]), corr = Access(roles: [.corrections])
+        let admin = Access(roles: [.admin]), nobody = Access(roles: [])
+        #expect(viewer.allows(.readTickets) && !viewer.allows(.actOnTickets) && !viewer.allows(.manage))
+        #expect(op.allows(.actOnTickets) && op.mayAct(on: .hazard) && !op.mayAct(on: .corrections))
+        #expect(!op.sees(.corrections) && !viewer.sees(.corrections) && op.sees(.cameraOffline))
+        #expect(corr.sees(.corrections) && !corr.sees(.intrusion) && corr.mayAct(on: .corrections) && !corr.mayAct(on: .hazard))
+        #expect(admin.allows(.manage) && admin.sees(.corrections) && admin.mayAct(on: .corrections) && admin.visibleCategories == nil)
+        #expect(!nobody.allows(.readCameras) && !nobody.allows(.readTickets) && nobody.visibleCategories == [])
+        // Two groups: the union of both.
+        let both = Access(roles: [.operator, .corrections])
+        #expect(both.sees(.corrections) && both.sees(.intrusion) && both.mayAct(on: .corrections) && both.mayAct(on: .intrusion))
+    }
+}
