@@ -15,6 +15,7 @@ public enum ControlError: Error, Equatable {
     /// The request is valid but the ticket's state does not allow it.
     case conflict(String)
     case forbidden(String)
+    case tooLarge(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -22,12 +23,13 @@ public enum ControlError: Error, Equatable {
         case .badRequest: .badRequest
         case .conflict: .conflict
         case .forbidden: .forbidden
+        case .tooLarge: .contentTooLarge
         }
     }
 
     var reason: String {
         switch self {
-        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r): r
+        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r): r
         }
     }
 }
@@ -364,15 +366,30 @@ struct ControlRoutes: Sendable {
         return detail
     }
 
+    /// Request bodies are small: a note and an assignee.
+    static let maxBody = 64 * 1024
+
     static func decodeBody(_ request: Request) async throws -> ActionRequest {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
-        if buffer.readableBytes == 0 { return ActionRequest() }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let buffer: ByteBuffer
         do {
-            return try decoder.decode(ActionRequest.self, from: Data(buffer.readableBytesView))
+            buffer = try await request.body.collect(upTo: maxBody)
         } catch {
-            throw ControlError.badRequest("body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}: \(error)")
+            throw ControlError.tooLarge("body over \(maxBody / 1024) KiB / 请求内容过大")
+        }
+        if buffer.readableBytes == 0 { return ActionRequest() }
+        let data = Data(buffer.readableBytesView)
+        let shape = "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}"
+        // Unknown fields are refused: a misspelt "asignee" must not silently do nothing.
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ControlError.badRequest("\(shape): not a JSON object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !["note", "assignee"].contains($0) }) {
+            throw ControlError.badRequest("\(shape): unknown field '\(unknown)'")
+        }
+        do {
+            return try JSONDecoder().decode(ActionRequest.self, from: data)
+        } catch {
+            throw ControlError.badRequest("\(shape): note and assignee are text")
         }
     }
 

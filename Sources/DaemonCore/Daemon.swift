@@ -107,6 +107,9 @@ public struct Daemon {
         let mode = mode_t(config.daemon.socketMode)
         let app = Application(
             router: router,
+            // A client that goes quiet (half-open, or too slow to send its request) is
+            // closed after 30 s rather than holding a connection for ever.
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gridwatchd/\(Gridwatch.version)"),
             onServerRunning: { _ in
                 if let gid = socketGID { chown(socketPath, uid_t.max, gid) }

@@ -1,0 +1,82 @@
+import ControlClient
+import ControlProtocol
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct HostileClientTests {
+    /// Bad requests get a defined 4xx with a reason, and hundreds of clients at once are all
+    /// answered while tickets are being written.
+    @Test func badRequestsAreRefusedClearlyAnd500ClientsAtOnceAreAllAnswered() throws {
+        let dir = try TemporaryDirectory("gw-hostile")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 6, start: 1)
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")))
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+        let id = try #require(daemon.tickets().tickets.first?.id)
+        let client = daemon.client
+        func send(_ method: String, _ path: String, _ body: [UInt8]? = nil) throws -> (Int, String) {
+            let a = try client.request(method, path, body: body, headers: ["Content-Type": "application/json"])
+            return (a.status, String(decoding: a.body, as: UTF8.self))
+        }
+        let cases: [(String, String, [UInt8]?, Int)] = [
+            ("POST", "/v1/tickets/\(id)/acknowledge", Array(repeating: UInt8(ascii: "a"), count: 200_000), 413),
+            ("POST", "/v1/tickets/\(id)/acknowledge", Array("{\"note\": ".utf8), 400),
+            ("POST", "/v1/tickets/\(id)/acknowledge", Array("[1, 2]".utf8), 400),
+            ("POST", "/v1/tickets/\(id)/acknowledge", Array("{\"note\": 5}".utf8), 400),
+            ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"asignee\": \"li\"}".utf8), 400),
+            ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"assignee\": \"nobody-here\"}".utf8), 400),
+            ("POST", "/v1/tickets/99999999/acknowledge", nil, 404),
+            ("POST", "/v1/tickets/-3/acknowledge", nil, 400),
+            ("GET", "/v1/tickets/\(id)/../../../etc/passwd", nil, 404),
+            ("GET", "/v1/tickets?limit=100000", nil, 400),
+            ("GET", "/v1/tickets?since=yesterday", nil, 400),
+            ("DELETE", "/v1/tickets/\(id)", nil, 404),
+        ]
+        for (method, path, body, expected) in cases {
+            let (status, reason) = try send(method, path, body)
+            #expect(status == expected, "\(method) \(path): \(status) \(reason)")
+            #expect(reason.contains("\"reason\""), "\(method) \(path): \(reason)")
+        }
+        // A client that connects and says nothing holds nothing up.
+        let silent = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in dir.path("control.sock").utf8.enumerated() { raw[i] = b }
+        }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(silent, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+
+        // 500 clients at once, listing tickets while the camera keeps raising them.
+        let answered = Atomic<Int>(0), failed = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let start = Date()
+        for i in 0..<500 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                let c = ControlClient(socketPath: dir.path("control.sock"), timeout: 60)
+                do {
+                    if i % 2 == 0 {
+                        _ = try c.get("/v1/tickets?limit=20", as: TicketList.self)
+                    } else {
+                        _ = try c.get("/v1/health", as: HealthResponse.self)
+                    }
+                    answered.add(1, ordering: .relaxed)
+                } catch {
+                    failed.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let seconds = Date().timeIntervalSince(start)
+        let failures = failed.withLock { $0 }
+        #expect(answered.load(ordering: .relaxed) == 500, "\(failures.prefix(3))")
+        print("concurrency: 500 clients, \(answered.load(ordering: .relaxed)) answered, \(failures.count) failed, in \(String(format: "%.2f", seconds)) s")
+        // And the daemon is still well.
+        #expect((try client.get("/v1/health", as: HealthResponse.self)).camerasStreaming == 1)
+    }
+}
