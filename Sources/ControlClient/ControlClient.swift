@@ -97,11 +97,20 @@ public struct ControlClient: Sendable {
         }
     }
 
-    private func connectSocket() throws(ClientError) -> Int32 {
+    /// A socket for an event stream: no read timeout (the stream may be quiet for a while).
+    func connectForStream() throws(ClientError) -> Int32 {
+        try connectSocket(receiveTimeout: false)
+    }
+
+    func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(ClientError) {
+        try writeAll(fd, bytes)
+    }
+
+    private func connectSocket(receiveTimeout: Bool = true) throws(ClientError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .unreachable(path: socketPath, reason: String(cString: strerror(errno))) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if receiveTimeout { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
@@ -155,6 +164,18 @@ public struct ControlClient: Sendable {
     /// Parse a complete HTTP/1.1 response (Content-Length, chunked, or until close).
     static func parse(_ raw: [UInt8]) throws(ClientError) -> HTTPAnswer {
         guard let headEnd = find(raw, [13, 10, 13, 10], from: 0) else { throw .badResponse("no HTTP header") }
+        let (status, headers) = try parseHead(raw, headEnd: headEnd)
+        var body = Array(raw[(headEnd + 4)...])
+        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            body = try dechunk(body)
+        } else if let length = headers["content-length"].flatMap(Int.init), length <= body.count {
+            body = Array(body.prefix(length))
+        }
+        return HTTPAnswer(status: status, headers: headers, body: body)
+    }
+
+    /// Status and headers (names lowercased) of a response head ending at `headEnd`.
+    static func parseHead(_ raw: [UInt8], headEnd: Int) throws(ClientError) -> (Int, [String: String]) {
         let head = String(decoding: raw[0..<headEnd], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
@@ -164,13 +185,7 @@ public struct ControlClient: Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        var body = Array(raw[(headEnd + 4)...])
-        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            body = try dechunk(body)
-        } else if let length = headers["content-length"].flatMap(Int.init), length <= body.count {
-            body = Array(body.prefix(length))
-        }
-        return HTTPAnswer(status: status, headers: headers, body: body)
+        return (status, headers)
     }
 
     static func dechunk(_ data: [UInt8]) throws(ClientError) -> [UInt8] {

@@ -327,3 +327,33 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
         error = Body(status: status, reason: reason)
     }
 }
+
+/// One change on `GET /v1/events` (Server-Sent Events): the `data` of an event whose
+/// `event` is `ticket` or `camera` and whose `id` is `id`.
+public struct LiveEvent: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// `ticket` or `camera`.
+    public var type: String
+    public var at: Date
+    /// For tickets: created, occurrence, an action's name, note, escalation, offline_again, recovered.
+    public var change: String?
+    public var actor: String?
+    public var ticket: TicketSummary?
+    public var cameraId: String?
+    /// For cameras: the state now and before.
+    public var state: String?
+    public var previousState: String?
+
+    public init(id: Int64, type: String, at: Date, change: String? = nil, actor: String? = nil, ticket: TicketSummary? = nil,
+                cameraId: String? = nil, state: String? = nil, previousState: String? = nil) {
+        self.id = id
+        self.type = type
+        self.at = at
+        self.change = change
+        self.actor = actor
+        self.ticket = ticket
+        self.cameraId = cameraId
+        self.state = state
+        self.previousState = previousState
+    }
+}

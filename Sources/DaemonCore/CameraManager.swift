@@ -11,9 +11,11 @@ public final class CameraManager: Service, Sendable {
     private let commands: AsyncStream<TicketCommand>.Continuation
     private let logger: Logger
     let stopTimeout: Double
+    let events: EventHub
 
-    init(config: GridwatchConfig, commands: AsyncStream<TicketCommand>.Continuation, logger: Logger, stopTimeout: Double = 1) {
+    init(config: GridwatchConfig, commands: AsyncStream<TicketCommand>.Continuation, events: EventHub, logger: Logger, stopTimeout: Double = 1) {
         self.commands = commands
+        self.events = events
         self.logger = logger
         self.stopTimeout = stopTimeout
         workers = config.cameras.map { camera in
@@ -33,8 +35,18 @@ public final class CameraManager: Service, Sendable {
         let stop = HealthThreadStop()
         let thread = Thread { [self] in
             var trackers = workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter / 2)) }
+            var states: [String?] = workers.map { _ in nil }
             while !stop.wait(seconds: 1) {
-                checkHealth(&trackers, now: Date())
+                let now = Date()
+                checkHealth(&trackers, now: now)
+                // Camera state changes for live screens (seen at this check's pace).
+                for (i, worker) in workers.enumerated() {
+                    let state = worker.health.state.rawValue
+                    if state != states[i] {
+                        events.publishCamera(worker.config.id, state: state, previous: states[i], at: now)
+                        states[i] = state
+                    }
+                }
             }
         }
         thread.name = "health"

@@ -155,7 +155,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
     static func permission(_ method: HTTPRequest.Method, _ path: String) -> Permission {
         switch (method, path) {
         case (.get, "/v1/health"), (.get, "/v1/cameras"), (.get, "/v1/people"): .readCameras
-        case (.get, _) where path.hasPrefix("/v1/tickets") || path == "/v1/supervision" || path == "/v1/stats": .readTickets
+        case (.get, _) where path.hasPrefix("/v1/tickets") || path == "/v1/supervision" || path == "/v1/stats" || path == "/v1/events": .readTickets
         case (.post, _) where path.hasPrefix("/v1/tickets/"): .actOnTickets
         default: .manage
         }
@@ -224,6 +224,7 @@ struct ControlRoutes: Sendable {
     let store: TicketStore
     let cameras: CameraManager
     let tickets: TicketService
+    let events: EventHub
     let startedAt: Date
     let version: String
     let logger: Logger
@@ -522,6 +523,53 @@ struct ControlRoutes: Sendable {
             }
             return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))
         }
+        router.get("/v1/events") { request, context in
+            let access = try context.who.access
+            let header = request.headers[values: .init("Last-Event-ID")!].first
+            let text = header ?? request.uri.queryParameters["last_event_id"].map(String.init)
+            var lastID: Int64?
+            if let text {
+                guard let id = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ControlError.badRequest("Last-Event-ID must be a whole number, got '\(text)'")
+                }
+                lastID = id
+            }
+            let subscription = events.subscribe(after: lastID)
+            let hub = events
+            let body = ResponseBody { writer in
+                func send(_ entry: EventHub.Entry) async throws {
+                    guard entry.category.map(access.sees) ?? true else { return }
+                    let data = try JSONResponse.encoder.encode(entry.event)
+                    var text = "id: \(entry.event.id)\nevent: \(entry.event.type)\ndata: "
+                    text += String(decoding: data, as: UTF8.self) + "\n\n"
+                    try await writer.write(ByteBuffer(string: text))
+                }
+                do {
+                    // Opening comment: tells the client the stream is live.
+                    try await writer.write(ByteBuffer(string: ": gridwatch events\nretry: 2000\n\n"))
+                    if subscription.reset {
+                        try await writer.write(ByteBuffer(string: "event: reset\ndata: {\"reason\": \"missed changes are no longer kept: reload\"}\n\n"))
+                    }
+                    for entry in subscription.replay { try await send(entry) }
+                    for await item in subscription.items {
+                        switch item {
+                        case .entry(let entry): try await send(entry)
+                        case .heartbeat: try await writer.write(ByteBuffer(string: ": keepalive\n\n"))
+                        }
+                    }
+                    hub.unsubscribe(subscription.token)
+                    try await writer.finish(nil)
+                } catch {
+                    // The client went away.
+                    hub.unsubscribe(subscription.token)
+                    throw error
+                }
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
+                body: body)
+        }
         router.get("/v1/tickets/:id") { _, context in
             try JSONResponse.ok(try detail(try ticketID(context), try context.who))
         }
@@ -550,6 +598,7 @@ struct ControlRoutes: Sendable {
                 throw Self.refusal(error)
             }
             logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
+            if let ticket = try store.ticket(id: id) { events.publishTicket(ticket, change: "note", actor: caller.actor, at: Date()) }
             return try JSONResponse.ok(try detail(id, caller), status: .created)
         }
         router.post("/v1/tickets/:id/:action") { request, context in
@@ -568,6 +617,7 @@ struct ControlRoutes: Sendable {
                 logger.notice("ticket action refused", metadata: ["ticket.id": "\(id)", "action": "\(verb)", "actor": "\(caller.actor)", "reason": "\(error)"])
                 throw Self.refusal(error)
             }
+            events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: Date())
             logger.notice("ticket action", metadata: [
                 "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
             ])

@@ -87,8 +87,9 @@ public struct Daemon {
         }
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
-        let cameras = CameraManager(config: config, commands: continuation, logger: logger)
-        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, logger: logger)
+        let events = EventHub()
+        let cameras = CameraManager(config: config, commands: continuation, events: events, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
 
         let router = Router(context: ControlContext.self)
         router.middlewares.add(ErrorMiddleware(logger: logger))
@@ -103,7 +104,7 @@ public struct Daemon {
             groupID = group.pointee.gr_gid
         }
         let socketGID = groupID
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
         let mode = mode_t(config.daemon.socketMode)
         let app = Application(
             router: router,
@@ -118,13 +119,15 @@ public struct Daemon {
             },
             logger: Logger(label: "gridwatchd.http", factory: { _ in SwiftLogNoOpLogHandler() }))
 
-        // Started in this order, stopped in reverse: the socket closes first, then the
-        // cameras stop, then the ticket service writes what they raised and ends.
+        // Started in this order, stopped in reverse: live event streams end, the socket
+        // closes, then the cameras stop, then the ticket service writes what they raised and ends.
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: tickets, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                // Last, so it stops first: live event streams end before the server waits for them.
+                .init(service: events, successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -24,6 +24,7 @@ public final class TicketService: Service, Sendable {
     private let commands: AsyncStream<TicketCommand>
     private let logger: Logger
     private let settings: TicketSettings
+    private let events: EventHub
     private let state = Mutex(State())
     /// Alerts kept for retry at most; beyond this the oldest are dropped (and logged).
     static let maxPending = 10_000
@@ -33,8 +34,9 @@ public final class TicketService: Service, Sendable {
         var health = StoreHealth()
     }
 
-    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, logger: Logger) {
+    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, events: EventHub, logger: Logger) {
         self.store = store
+        self.events = events
         self.commands = commands
         self.settings = settings
         self.logger = logger
@@ -60,6 +62,9 @@ public final class TicketService: Service, Sendable {
         retryPending()
         let left = state.withLock { $0.pending.count }
         if left > 0 { logger.critical("tickets not written at shutdown", metadata: ["pending": "\(left)"]) }
+        // The stream ends when the cameras have stopped, which may be a moment before the
+        // service group turns to this service; finishing before then would read as a failure.
+        try? await gracefulShutdown()
     }
 
     /// Retry failed writes, then the supervision when it is due.
@@ -79,6 +84,7 @@ public final class TicketService: Service, Sendable {
         guard run else { return }
         do {
             for ticket in try store.escalateOverdue(at: now) {
+                events.publishTicket(ticket, change: "escalation", actor: "gridwatchd", at: now)
                 logger.warning("ticket overdue: escalated", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "severity": "\(ticket.severity.rawValue)", "overdue": "\(ticket.overdue)",
                 ])
@@ -131,6 +137,7 @@ public final class TicketService: Service, Sendable {
             switch command {
             case .alert(let alert):
                 let (ticket, created) = try store.raise(alert, at: now)
+                events.publishTicket(ticket, change: created ? "created" : "occurrence", actor: "gridwatchd", at: now)
                 logger.notice(created ? "ticket raised" : "repeat alert merged", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "camera.id": "\(alert.cameraID)",
                     "zone.id": "\(alert.zoneID ?? alert.tripwireID ?? "-")", "category": "\(alert.category.rawValue)",
@@ -138,11 +145,13 @@ public final class TicketService: Service, Sendable {
                 ])
             case let .cameraOffline(cameraID, gridID, title, since):
                 let (ticket, created) = try store.reportCameraOffline(cameraID: cameraID, gridID: gridID, title: title, since: since, at: now)
+                events.publishTicket(ticket, change: created ? "created" : "offline_again", actor: "gridwatchd", at: now)
                 logger.notice(created ? "ticket raised" : "camera offline again", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "camera.id": "\(cameraID)", "category": "camera_offline",
                 ])
             case let .cameraRecovered(cameraID, downFor):
                 let ticket = try store.reportCameraRecovered(cameraID: cameraID, downFor: downFor, at: now)
+                if let ticket { events.publishTicket(ticket, change: "recovered", actor: "gridwatchd", at: now) }
                 logger.notice("camera recovered", metadata: [
                     "camera.id": "\(cameraID)", "down.s": "\(Int(downFor))", "ticket.id": "\(ticket?.id ?? 0)",
                 ])

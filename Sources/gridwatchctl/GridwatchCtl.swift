@@ -67,7 +67,7 @@ struct GridwatchCtl: ParsableCommand {
         subcommands: [
             Health.self, Cameras.self, Tickets.self, ShowTicket.self, Snapshot.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
-            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self,
+            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
         ])
 }
 
@@ -453,5 +453,53 @@ struct Snapshot: ParsableCommand {
             throw Exit.refused
         }
         print(output)
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Follow ticket and camera changes as they happen, one line each. 实时查看工单和摄像头变化。")
+    @OptionGroup var connection: Connection
+    @Option(help: "Resume after this event id (as printed with --json).") var after: String?
+
+    func run() throws {
+        var last = after
+        var announcedDown = false
+        while true {
+            do {
+                try connection.client.follow("/v1/events", lastEventID: last) { event in
+                    if let id = event.id { last = id }
+                    announcedDown = false
+                    // Straight to the descriptor: a watcher piped into another program sees each line at once.
+                    FileHandle.standardOutput.write(Data((Self.line(event, json: connection.json) + "\n").utf8))
+                    return true
+                }
+                printError("事件流已结束，重新连接 / the stream ended; reconnecting")
+            } catch {
+                switch error {
+                case .refused(let status, let reason):
+                    printError("请求被拒绝 / refused (\(status)): \(reason)")
+                    throw Exit.refused
+                case .unreachable, .badResponse:
+                    if !announcedDown {
+                        printError("无法连接 gridwatchd / cannot reach gridwatchd: \(error); retrying every 2 s")
+                        announcedDown = true
+                    }
+                }
+            }
+            Thread.sleep(forTimeInterval: 2)
+        }
+    }
+
+    static func line(_ event: ServerSentEvent, json: Bool) -> String {
+        if json { return event.data }
+        if event.event == "reset" { return "-- 有变化未能送达，请刷新 / changes were missed: reload the lists" }
+        guard let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) else { return event.data }
+        let time = shortTime(live.at)
+        if live.type == "camera" {
+            return "\(time)  摄像头 camera \(live.cameraId ?? "-"): \(live.previousState ?? "-") → \(live.state ?? "-")"
+        }
+        guard let t = live.ticket else { return "\(time)  \(live.type) \(live.change ?? "")" }
+        let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
+        return "\(time)  工单 #\(t.id)  \(live.change ?? "-")  \(t.state.rawValue)  \(t.severity.rawValue)  \(place)  \(t.title)  (\(live.actor ?? "-"))"
     }
 }

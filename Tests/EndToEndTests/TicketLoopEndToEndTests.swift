@@ -1,6 +1,7 @@
 import ControlClient
 import ControlProtocol
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -112,6 +113,66 @@ func loopingWalkerConfig(clip: String, extra: String = "") -> String {
         #expect(lines.count == daemon.tickets().total + 1)
         let table = try runCommand(ctl, ["stats", "--period", "day", "--by", "grid"], environment: env)
         #expect(table.contains("village") && table.contains("合计 total"), "\(table)")
+    }
+
+    /// A live screen that loses its connection and resumes with Last-Event-ID receives
+    /// exactly the changes it missed: the same ids, in the same order, as a screen that
+    /// stayed connected.
+    @Test func aResumingEventClientMissesNothing() throws {
+        let dir = try TemporaryDirectory("gw-sse")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 6, start: 1)
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")))
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+        let id = try #require(daemon.tickets().tickets.last?.id)
+        let socket = dir.path("control.sock")
+        @Sendable func live(_ e: ServerSentEvent) -> LiveEvent? { try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(e.data.utf8)) }
+        let isTheNote: @Sendable (LiveEvent) -> Bool = { e in e.change == "note" && e.ticket?.id == id }
+
+        // Screen A stays connected until it has seen the note below.
+        let seenByA = Mutex<[Int64]>([])
+        let aDone = DispatchSemaphore(value: 0)
+        let aConnected = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var first = true
+            try? ControlClient(socketPath: socket).follow("/v1/events") { event in
+                if first { first = false; aConnected.signal() }
+                guard let e = live(event) else { return true }
+                seenByA.withLock { $0.append(e.id) }
+                return !isTheNote(e)
+            }
+            aDone.signal()
+        }
+        // Screen B takes one change and drops the connection.
+        var lastB: Int64?
+        try ControlClient(socketPath: socket).follow("/v1/events") { event in
+            guard let e = live(event) else { return true }
+            lastB = e.id
+            return false
+        }
+        #expect(aConnected.wait(timeout: .now() + 30) == .success)
+        let since = try #require(lastB)
+        // While B is away: people act on the ticket (and the camera keeps reporting).
+        let client = daemon.client
+        _ = try client.post("/v1/tickets/\(id)/acknowledge", body: ActionRequest(), as: TicketDetail.self)
+        _ = try client.post("/v1/tickets/\(id)/dispatch", body: ActionRequest(assignee: "li"), as: TicketDetail.self)
+        _ = try client.post("/v1/tickets/\(id)/notes", body: ActionRequest(note: "回来看看"), as: TicketDetail.self)
+        // B comes back with its last id.
+        var resumed: [LiveEvent] = []
+        try ControlClient(socketPath: socket).follow("/v1/events", lastEventID: String(since)) { event in
+            #expect(event.event != "reset")
+            guard let e = live(event) else { return true }
+            resumed.append(e)
+            return !isTheNote(e)
+        }
+        #expect(aDone.wait(timeout: .now() + 30) == .success)
+        let a = seenByA.withLock { $0 }.filter { $0 > since }
+        #expect(resumed.map(\.id) == a, "resumed \(resumed.map(\.id)) vs stayed \(a)")
+        #expect(resumed.map(\.id) == resumed.map(\.id).sorted() && Set(resumed.map(\.id)).count == resumed.count)
+        let changes = resumed.filter { $0.ticket?.id == id }.compactMap(\.change).filter { $0 != "occurrence" }
+        #expect(changes == ["acknowledge", "dispatch", "note"], "\(changes)")
+        #expect(resumed.first { $0.change == "dispatch" }?.actor?.contains("uid \(getuid())") == true)
     }
 
     /// A full disk: ticket writing fails loudly, health says degraded, analysis goes on,
