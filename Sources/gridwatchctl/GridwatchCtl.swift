@@ -3,7 +3,7 @@ import ControlClient
 import ControlProtocol
 import Foundation
 
-/// Exit codes: 0 ok, 1 refused or invalid, 3 daemon unreachable; usage errors 64 (the argument parser).
+/// Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
 enum Exit {
     static let refused = ExitCode(1)
     static let unreachable = ExitCode(3)
@@ -69,6 +69,21 @@ struct GridwatchCtl: ParsableCommand {
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
             FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
         ])
+
+    /// As ArgumentParser's own entry point, except that usage errors exit 2 (the documented
+    /// code) instead of 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Health: ParsableCommand {

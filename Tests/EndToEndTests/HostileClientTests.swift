@@ -80,3 +80,23 @@ import TestSupport
         #expect((try client.get("/v1/health", as: HealthResponse.self)).camerasStreaming == 1)
     }
 }
+
+@Suite struct CtlExitCodeTests {
+    /// The documented exit codes: 2 for usage, 3 when the daemon cannot be reached.
+    @Test func usageErrorsExit2AndAnUnreachableDaemonExits3() throws {
+        func status(_ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = Paths.executable("gridwatchctl")
+            p.arguments = args
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        #expect(try status(["frobnicate"]) == 2)
+        #expect(try status(["dispatch", "7"]) == 2)
+        #expect(try status(["--help"]) == 0)
+        #expect(try status(["health", "--socket", "/nonexistent/control.sock"]) == 3)
+    }
+}
