@@ -152,12 +152,17 @@ struct AuthorizationMiddleware: RouterMiddleware {
     let roles: RoleMap
     let logger: Logger
 
+    /// Paths that manage the daemon (admins only), whether or not this version serves them.
+    static let managementPaths = ["/v1/reload", "/v1/config"]
+
     static func permission(_ method: HTTPRequest.Method, _ path: String) -> Permission {
         switch (method, path) {
-        case (.get, "/v1/health"), (.get, "/v1/cameras"), (.get, "/v1/people"): .readCameras
+        case (_, _) where managementPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }): .manage
+        case (.post, _) where path.hasPrefix("/v1/cameras/"): .manage
         case (.get, _) where path.hasPrefix("/v1/tickets") || path == "/v1/supervision" || path == "/v1/stats" || path == "/v1/events": .readTickets
         case (.post, _) where path.hasPrefix("/v1/tickets/"): .actOnTickets
-        default: .manage
+        // Everything else needs only some role: the router answers it (usually 404).
+        default: .readCameras
         }
     }
 
