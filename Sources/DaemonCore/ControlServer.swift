@@ -433,10 +433,7 @@ struct ControlRoutes: Sendable {
             var all = TicketQuery()
             all.visibleCategories = visible
             let total = try store.ticketCount(matching: all)
-            var overdue = TicketQuery()
-            overdue.visibleCategories = visible
-            overdue.openOnly = true
-            overdue.overdueOnly = true
+            let overdue = TicketQuery.supervision(visibleCategories: visible)
             let storeHealth = tickets.health
             var health = HealthResponse(
                 status: streaming == statuses.count && storeHealth.ok ? "ok" : "degraded", version: version, startedAt: startedAt,
@@ -486,10 +483,7 @@ struct ControlRoutes: Sendable {
             }
         }
         router.get("/v1/supervision") { _, context in
-            var query = TicketQuery()
-            query.visibleCategories = try context.who.access.visibleCategories
-            query.openOnly = true
-            query.overdueOnly = true
+            var query = TicketQuery.supervision(visibleCategories: try context.who.access.visibleCategories)
             query.limit = 1000
             let rows = try store.tickets(query)
             return try JSONResponse.ok(TicketList(tickets: rows.map(Self.summary), total: try store.ticketCount(matching: query)))

@@ -47,6 +47,17 @@ public struct TicketQuery: Sendable, Equatable {
     }
 }
 
+extension TicketQuery {
+    /// The supervision list (督办): open tickets past a deadline.
+    public static func supervision(visibleCategories: Set<TicketCategory>?) -> TicketQuery {
+        var query = TicketQuery()
+        query.openOnly = true
+        query.overdueOnly = true
+        query.visibleCategories = visibleCategories
+        return query
+    }
+}
+
 /// Why a person's request on a ticket was refused.
 public enum TicketActionError: Error, Equatable, CustomStringConvertible {
     case noSuchTicket(Int64)
@@ -188,7 +199,7 @@ public final class TicketStore: Sendable {
         TicketRecord
             // Open tickets are never archived; saying so lets the camera index serve this.
             .filter(Column("archived") == 0 && Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
-            .filter(![TicketState.closed, .falseAlarm].map(\.rawValue).contains(Column("state")))
+            .filter(isOpen())
             .order(Column("id").desc)
     }
 
@@ -487,11 +498,16 @@ public final class TicketStore: Sendable {
 
     // MARK: Reads
 
+    /// Tickets neither closed nor false alarms (see `Workflow.isOpen`).
+    static func isOpen() -> SQLExpression {
+        !TicketState.allCases.filter { !Workflow.isOpen($0) }.map(\.rawValue).contains(Column("state"))
+    }
+
     func request(for query: TicketQuery) -> QueryInterfaceRequest<TicketRecord> {
         var request = TicketRecord.all()
         if !query.includeArchived { request = request.filter(Column("archived") == 0) }
         if let state = query.state { request = request.filter(Column("state") == state.rawValue) }
-        if query.openOnly { request = request.filter(![TicketState.closed, .falseAlarm].map(\.rawValue).contains(Column("state"))) }
+        if query.openOnly { request = request.filter(Self.isOpen()) }
         if let camera = query.cameraID { request = request.filter(Column("camera_id") == camera) }
         if let zone = query.zoneID { request = request.filter(Column("zone_id") == zone) }
         if let grid = query.gridID { request = request.filter(Column("grid_id") == grid) }
@@ -596,9 +612,12 @@ extension TicketStore {
     /// The towns' figures for tickets that occurred in `since..<until`, grouped by `grouping`
     /// (local time for hour, day, week and month).
     public func statistics(since: Date, until: Date, grouping: StatsGrouping, visibleCategories: Set<TicketCategory>? = nil) throws -> (groups: [TicketStats], total: TicketStats) {
-        let visible = visibleCategories.map { set in
-            "AND category IN (" + (set.isEmpty ? "NULL" : set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")) + ")"
-        } ?? ""
+        // The same filter as lists (period, visibility), archived tickets included: they count.
+        var query = TicketQuery()
+        query.since = since
+        query.until = until
+        query.visibleCategories = visibleCategories
+        query.includeArchived = true
         let key: String = switch grouping {
         case .grid: "grid_id"
         case .camera: "camera_id"
@@ -610,11 +629,12 @@ extension TicketStore {
         case .month: "strftime('%Y-%m', occurred_at, 'unixepoch', 'localtime')"
         }
         let facts = try writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
-                       occurrences, repeat_problem, overdue
-                FROM tickets WHERE occurred_at >= ? AND occurred_at < ? \(visible)
-                """, arguments: [since.timeIntervalSince1970, until.timeIntervalSince1970]).map { row in
+            try request(for: query)
+                .select(SQL(sql: """
+                    \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
+                    occurrences, repeat_problem, overdue
+                    """), as: Row.self)
+                .fetchAll(db).map { row in
                 TicketFacts(
                     key: row["key"] ?? "-", state: TicketState(rawValue: row["state"]) ?? .new,
                     createdAt: row["created_at"], acknowledgedAt: row["acknowledged_at"], ackDueAt: row["ack_due_at"],
