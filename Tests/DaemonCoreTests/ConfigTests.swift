@@ -121,8 +121,9 @@ import Testing
     }
 
     @Test func credentialsInBothPlacesAreRefused() {
-        setenv("GW_CONFIG_TEST_PW", "x", 1)
-        let e = error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW\n"))
+        // A variable of its own: tests run in parallel, and another one sets GW_CONFIG_TEST_PW.
+        setenv("GW_CONFIG_TEST_PW_BOTH", "x", 1)
+        let e = error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW_BOTH\n"))
         #expect(e?.key == "cameras[0].source")
         #expect(e?.message.contains("credentials in the URL") == true)
     }
