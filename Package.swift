@@ -38,7 +38,9 @@ let package = Package(
             "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "gridwatchd", dependencies: [

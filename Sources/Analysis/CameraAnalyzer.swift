@@ -32,6 +32,11 @@ public struct CameraAnalyzer: Sendable {
         rules.setRules(zones: zones, tripwires: tripwires)
     }
 
+    /// New motion masks (a reload) without forgetting the background.
+    public mutating func setMotionMask(_ mask: [Polygon]) {
+        detector.motionMask = mask
+    }
+
     public var isReady: Bool { detector.isReady }
 
     /// Analyse one frame taken at stream time `time` (seconds).

@@ -82,6 +82,18 @@ public struct ControlClient: Sendable {
         }
     }
 
+    /// Send a request whose answer is the same JSON document on success and on some error
+    /// statuses (a configuration check answers 422 with its report); other errors throw `refused`.
+    public func exchange<T: Decodable>(_ method: String, _ path: String, as type: T.Type, alsoAccepting: Set<Int> = []) throws(ClientError) -> (status: Int, value: T) {
+        let answer = try request(method, path, headers: ["Accept": "application/json"])
+        if !alsoAccepting.contains(answer.status) { try Self.check(answer) }
+        do {
+            return (answer.status, try ControlAPI.decoder().decode(T.self, from: Data(answer.body)))
+        } catch {
+            throw .badResponse("\(error)")
+        }
+    }
+
     /// GET raw bytes (snapshots), throwing `refused` for error statuses.
     public func getBytes(_ path: String) throws(ClientError) -> [UInt8] {
         let answer = try request("GET", path)

@@ -45,7 +45,7 @@ public enum ControlAPI {
 
 /// `GET /v1/health`
 public struct HealthResponse: Codable, Sendable, Equatable {
-    /// `ok`, or `degraded` when a camera is down or the store cannot write.
+    /// `ok`, or `degraded` when an enabled camera is down or the store cannot write.
     public var status: String
     public var version: String
     public var startedAt: Date
@@ -58,6 +58,8 @@ public struct HealthResponse: Codable, Sendable, Equatable {
     public var store: String? = nil
     public var storeError: String? = nil
     public var storePending: Int? = nil
+    /// Cameras an administrator switched off (counted in the total, never as down).
+    public var camerasDisabled: Int? = nil
 
     public init(status: String, version: String, startedAt: Date, camerasTotal: Int, camerasStreaming: Int, ticketsTotal: Int) {
         self.status = status
@@ -104,7 +106,7 @@ public struct CameraStatus: Codable, Sendable, Equatable {
     public var gridId: String
     /// The detect stream's source with credentials removed.
     public var source: String
-    /// connecting, streaming, stalled, backoff, offline, auth_failed, stopped
+    /// connecting, streaming, stalled, backoff, offline, auth_failed, stopped, disabled
     public var state: String
     public var codec: String?
     public var width: Int?
@@ -125,6 +127,15 @@ public struct CameraStatus: Codable, Sendable, Equatable {
     public var offlineSince: Date?
     public var lastError: String?
     public var record: RecordStatus?
+    /// False while an administrator has switched the camera off (it is not pulled or analysed).
+    public var enabled: Bool = true
+    /// Who disabled it, when and why (kept across restarts).
+    public var disabledBy: String? = nil
+    public var disabledAt: Date? = nil
+    public var disabledReason: String? = nil
+    /// Zones and tripwires configured on the camera.
+    public var zones: [String]? = nil
+    public var tripwires: [String]? = nil
 
     public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, inputFps: Double, analysedFps: Double, framesDecoded: Int, framesAnalysed: Int, framesDropped: Int, decodeErrors: Int, reconnects: Int, lastFrameAt: Date?, offlineSince: Date?, lastError: String?, record: RecordStatus?) {
         self.id = id
@@ -152,6 +163,86 @@ public struct CameraStatus: Codable, Sendable, Equatable {
 public struct CameraList: Codable, Sendable, Equatable {
     public var cameras: [CameraStatus]
     public init(cameras: [CameraStatus]) { self.cameras = cameras }
+}
+
+/// Body of `POST /v1/cameras/{id}/enable` and `/disable` (optional).
+public struct CameraActionRequest: Codable, Sendable, Equatable {
+    /// Why, for the log and the camera's status (for example "maintenance until Friday").
+    public var reason: String?
+    public init(reason: String? = nil) { self.reason = reason }
+}
+
+/// The answer to enable and disable: the camera now, and whether anything changed.
+public struct CameraActionResponse: Codable, Sendable, Equatable {
+    public var camera: CameraStatus
+    /// False when the camera already was in the state asked for.
+    public var changed: Bool
+    public init(camera: CameraStatus, changed: Bool) {
+        self.camera = camera
+        self.changed = changed
+    }
+}
+
+/// A problem found in a configuration file.
+public struct ConfigIssue: Codable, Sendable, Equatable {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var message: String
+    public init(file: String, line: Int?, key: String, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+}
+
+/// What a reload changes, camera by camera.
+public struct ConfigChanges: Codable, Sendable, Equatable {
+    /// Cameras new in the file: started.
+    public var added: [String] = []
+    /// Cameras gone from the file: stopped.
+    public var removed: [String] = []
+    /// Cameras whose stream settings changed: reconnected.
+    public var restarted: [String] = []
+    /// Cameras whose zones, tripwires, masks, name or grid changed: applied without reconnecting.
+    public var rulesChanged: [String] = []
+    /// Cameras left as they were.
+    public var unchanged: [String] = []
+    /// Other sections applied: grids, people, roles, tickets.
+    public var sections: [String] = []
+    /// Settings that take effect only when the daemon restarts (the running value is kept).
+    public var restartRequired: [String] = []
+    public init() {}
+}
+
+/// `GET /v1/config`, `POST /v1/config/check` and `POST /v1/reload`.
+public struct ConfigReport: Codable, Sendable, Equatable {
+    /// The configuration file the daemon reads.
+    public var file: String
+    /// Whether the file on disk is valid.
+    public var valid: Bool
+    /// True when this request applied the file (reload only).
+    public var applied: Bool
+    public var errors: [ConfigIssue]
+    /// What applying the file changes (check) or changed (reload), against the running configuration.
+    public var changes: ConfigChanges?
+    /// When the running configuration was loaded, and by whom (start, SIGHUP, or a caller).
+    public var loadedAt: Date
+    public var loadedBy: String
+    public var cameras: Int
+    public var grids: Int
+    public init(file: String, valid: Bool, applied: Bool, errors: [ConfigIssue], changes: ConfigChanges?, loadedAt: Date, loadedBy: String, cameras: Int, grids: Int) {
+        self.file = file
+        self.valid = valid
+        self.applied = applied
+        self.errors = errors
+        self.changes = changes
+        self.loadedAt = loadedAt
+        self.loadedBy = loadedBy
+        self.cameras = cameras
+        self.grids = grids
+    }
 }
 
 /// A ticket as lists show it.

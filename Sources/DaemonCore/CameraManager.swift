@@ -1,52 +1,99 @@
+import ControlProtocol
 import Foundation
 import Synchronization
 import Logging
 import ServiceLifecycle
+import Storage
 import Tickets
 
-/// Starts one `CameraWorker` per configured camera and stops them on shutdown,
-/// never waiting longer than `stopTimeout` for a camera that hangs.
+/// How a camera's new configuration differs from the running one.
+enum CameraChange: Equatable {
+    case unchanged
+    /// Name, grid, zones, tripwires or masks: applied to the running camera.
+    case rules
+    /// Anything about the stream or the analysis settings: the camera reconnects.
+    case restart
+
+    static func between(_ old: CameraConfig, _ new: CameraConfig) -> CameraChange {
+        if old == new { return .unchanged }
+        var withNewRules = old
+        withNewRules.name = new.name
+        withNewRules.grid = new.grid
+        withNewRules.zones = new.zones
+        withNewRules.tripwires = new.tripwires
+        withNewRules.motionMasks = new.motionMasks
+        withNewRules.privacyMasks = new.privacyMasks
+        return withNewRules == new ? .rules : .restart
+    }
+}
+
+/// Runs one `CameraWorker` per enabled camera; cameras can be switched off and on and the
+/// set replaced (a reload) while it runs. Stopping never waits longer than `stopTimeout`
+/// for a camera that hangs, and never blocks the caller: a stopped worker is joined on a
+/// thread of its own.
 public final class CameraManager: Service, Sendable {
-    let workers: [CameraWorker]
+    /// One configured camera: its settings, its worker while it runs, and the switch-off
+    /// record while an administrator has it off.
+    struct Camera: Sendable {
+        var config: CameraConfig
+        var worker: CameraWorker?
+        var disabled: CameraSwitchRecord?
+    }
+
+    private struct State {
+        var cameras: [Camera]
+        /// Workers are created only once `run` has started (and never after it stopped).
+        var running = false
+        var stopped = false
+    }
+
+    private let state: Mutex<State>
     private let commands: AsyncStream<TicketCommand>.Continuation
     private let logger: Logger
     let stopTimeout: Double
     let events: EventHub
 
-    init(config: GridwatchConfig, commands: AsyncStream<TicketCommand>.Continuation, events: EventHub, logger: Logger, stopTimeout: Double = 1) {
+    init(config: GridwatchConfig, disabled: [String: CameraSwitchRecord] = [:], commands: AsyncStream<TicketCommand>.Continuation,
+         events: EventHub, logger: Logger, stopTimeout: Double = 1) {
         self.commands = commands
         self.events = events
         self.logger = logger
         self.stopTimeout = stopTimeout
-        workers = config.cameras.map { camera in
-            CameraWorker(
-                config: camera,
-                logger: logger,
-                onAlert: { alert in commands.yield(.alert(alert)) })
-        }
+        state = Mutex(State(cameras: config.cameras.map { Camera(config: $0, worker: nil, disabled: disabled[$0.id]) }))
+    }
+
+    /// Every configured camera, in configuration order.
+    func list() -> [Camera] { state.withLock { $0.cameras } }
+
+    func camera(_ id: String) -> Camera? { state.withLock { s in s.cameras.first { $0.config.id == id } } }
+
+    /// The workers running now.
+    var workers: [CameraWorker] { state.withLock { $0.cameras.compactMap(\.worker) } }
+
+    private func makeWorker(_ config: CameraConfig) -> CameraWorker {
+        let commands = self.commands
+        return CameraWorker(config: config, logger: logger, onAlert: { alert in commands.yield(.alert(alert)) })
     }
 
     public func run() async throws {
-        for worker in workers { worker.start() }
-        logger.info("cameras started", metadata: ["cameras": "\(workers.count)"])
+        let started = state.withLock { s -> [CameraWorker] in
+            s.running = true
+            for i in s.cameras.indices where s.cameras[i].disabled == nil {
+                s.cameras[i].worker = makeWorker(s.cameras[i].config)
+            }
+            return s.cameras.compactMap(\.worker)
+        }
+        for worker in started { worker.start() }
+        let off = list().filter { $0.disabled != nil }.map(\.config.id)
+        logger.info("cameras started", metadata: ["cameras": "\(started.count)", "disabled": "\(off)"])
         // The health check runs on a plain thread that sleeps on a condition: a wake-up a
         // second there costs a few microseconds, where a timer on the concurrency pool cost
         // ~0.15 ms of CPU a second (a dispatch timer thread waking a pool thread).
         let stop = HealthThreadStop()
         let thread = Thread { [self] in
-            var trackers = workers.map { CameraOfflineTracker(offlineAfter: $0.config.offlineAfter, stableAfter: min(10, $0.config.offlineAfter / 2)) }
-            var states: [String?] = workers.map { _ in nil }
+            var health = HealthCheck()
             while !stop.wait(seconds: 1) {
-                let now = Date()
-                checkHealth(&trackers, now: now)
-                // Camera state changes for live screens (seen at this check's pace).
-                for (i, worker) in workers.enumerated() {
-                    let state = worker.health.state.rawValue
-                    if state != states[i] {
-                        events.publishCamera(worker.config.id, state: state, previous: states[i], at: now)
-                        states[i] = state
-                    }
-                }
+                checkHealth(&health, now: Date())
             }
         }
         thread.name = "health"
@@ -59,36 +106,184 @@ public final class CameraManager: Service, Sendable {
         commands.finish()
     }
 
-    /// Feed each camera's state to its offline tracker and act on what it decides.
-    private func checkHealth(_ trackers: inout [CameraOfflineTracker], now: Date) {
-        for (i, worker) in workers.enumerated() {
-            let state = worker.detect.snapshot.state
-            if state == .streaming {
-                trackers[i].streaming(at: now)
-            } else {
-                trackers[i].down(at: now)
+    // MARK: Switching cameras off and on
+
+    enum SwitchError: Error, Equatable {
+        case unknownCamera(String)
+        case stopping
+    }
+
+    /// Switch a camera off: its worker stops, no offline ticket is raised for it, and it stays
+    /// off (the caller has stored `record`) until switched on. False if it already was off.
+    func disable(_ id: String, record: CameraSwitchRecord) throws(SwitchError) -> Bool {
+        let retired = try state.withLock { s throws(SwitchError) -> CameraWorker?? in
+            guard !s.stopped else { throw .stopping }
+            guard let i = s.cameras.firstIndex(where: { $0.config.id == id }) else { throw .unknownCamera(id) }
+            if s.cameras[i].disabled != nil { return .none }
+            s.cameras[i].disabled = record
+            defer { s.cameras[i].worker = nil }
+            return .some(s.cameras[i].worker)
+        }
+        guard let worker = retired else { return false }
+        logger.notice("camera disabled", metadata: ["camera.id": "\(id)", "actor": "\(record.disabledBy)", "reason": "\(record.reason ?? "-")"])
+        if let worker { retire(worker) }
+        return true
+    }
+
+    /// Switch a camera back on: a new worker connects. False if it was on.
+    func enable(_ id: String, actor: String) throws(SwitchError) -> Bool {
+        let started = try state.withLock { s throws(SwitchError) -> CameraWorker?? in
+            guard !s.stopped else { throw .stopping }
+            guard let i = s.cameras.firstIndex(where: { $0.config.id == id }) else { throw .unknownCamera(id) }
+            guard s.cameras[i].disabled != nil else { return .none }
+            s.cameras[i].disabled = nil
+            if s.running { s.cameras[i].worker = makeWorker(s.cameras[i].config) }
+            return .some(s.cameras[i].worker)
+        }
+        guard let worker = started else { return false }
+        logger.notice("camera enabled", metadata: ["camera.id": "\(id)", "actor": "\(actor)"])
+        worker?.start()
+        return true
+    }
+
+    // MARK: Reload
+
+    /// What replacing the cameras with `configs` would do, camera by camera.
+    func plan(_ configs: [CameraConfig]) -> ConfigChanges {
+        let current = Dictionary(uniqueKeysWithValues: list().map { ($0.config.id, $0.config) })
+        var changes = ConfigChanges()
+        let newIDs = Set(configs.map(\.id))
+        changes.removed = current.keys.filter { !newIDs.contains($0) }.sorted()
+        for config in configs {
+            guard let old = current[config.id] else {
+                changes.added.append(config.id)
+                continue
             }
-            switch trackers[i].tick(at: now) {
+            switch CameraChange.between(old, config) {
+            case .unchanged: changes.unchanged.append(config.id)
+            case .rules: changes.rulesChanged.append(config.id)
+            case .restart: changes.restarted.append(config.id)
+            }
+        }
+        return changes
+    }
+
+    /// Replace the cameras: new ones start, removed ones stop, changed streams reconnect, and
+    /// cameras whose rules alone changed take them up without reconnecting. Cameras switched
+    /// off stay off. Untouched cameras are not interrupted.
+    @discardableResult
+    func apply(_ configs: [CameraConfig], disabled: [String: CameraSwitchRecord]) -> ConfigChanges {
+        let changes = plan(configs)
+        var toStart: [CameraWorker] = []
+        var toStop: [CameraWorker] = []
+        state.withLock { s in
+            guard !s.stopped else { return }
+            let old = Dictionary(uniqueKeysWithValues: s.cameras.map { ($0.config.id, $0) })
+            var next: [Camera] = []
+            for config in configs {
+                var camera = old[config.id] ?? Camera(config: config, worker: nil, disabled: disabled[config.id])
+                let change = old[config.id].map { CameraChange.between($0.config, config) }
+                camera.config = config
+                switch change {
+                case .unchanged?:
+                    break
+                case .rules?:
+                    camera.worker?.updateRules(config)
+                case .restart?, nil:
+                    if let worker = camera.worker { toStop.append(worker) }
+                    camera.worker = nil
+                    if s.running && camera.disabled == nil {
+                        camera.worker = makeWorker(config)
+                        toStart.append(camera.worker!)
+                    }
+                }
+                next.append(camera)
+            }
+            let kept = Set(configs.map(\.id))
+            toStop += old.values.filter { !kept.contains($0.config.id) }.compactMap(\.worker)
+            s.cameras = next
+        }
+        for worker in toStop { retire(worker) }
+        for worker in toStart { worker.start() }
+        return changes
+    }
+
+    /// Stop a worker and join it on a thread of its own, logging one that hangs.
+    private func retire(_ worker: CameraWorker) {
+        worker.stop()
+        let timeout = max(5, stopTimeout)
+        let logger = self.logger
+        let thread = Thread {
+            if !worker.join(timeout: timeout) {
+                logger.warning("camera did not stop in time; leaving it", metadata: ["camera.id": "\(worker.config.id)"])
+            }
+        }
+        thread.name = "retire"
+        thread.start()
+    }
+
+    // MARK: Health
+
+    /// The health thread's memory between checks, by camera id.
+    private struct HealthCheck {
+        var trackers: [String: (worker: ObjectIdentifier, tracker: CameraOfflineTracker)] = [:]
+        var states: [String: String] = [:]
+    }
+
+    /// Feed each running camera's state to its offline tracker and act on what it decides;
+    /// publish state changes for live screens (seen at this check's pace).
+    private func checkHealth(_ check: inout HealthCheck, now: Date) {
+        let cameras = list()
+        for camera in cameras {
+            let id = camera.config.id
+            let state = camera.disabled != nil ? "disabled" : camera.worker?.health.state.rawValue ?? StreamState.connecting.rawValue
+            if state != check.states[id] {
+                events.publishCamera(id, state: state, previous: check.states[id], at: now)
+                check.states[id] = state
+            }
+            guard let worker = camera.worker else {
+                // Switched off: no offline tickets for it.
+                check.trackers[id] = nil
+                continue
+            }
+            var entry = check.trackers[id]
+            if entry?.worker != ObjectIdentifier(worker) {
+                let after = worker.config.offlineAfter
+                entry = (ObjectIdentifier(worker), CameraOfflineTracker(offlineAfter: after, stableAfter: min(10, after / 2)))
+            }
+            if worker.detect.snapshot.state == .streaming {
+                entry!.tracker.streaming(at: now)
+            } else {
+                entry!.tracker.down(at: now)
+            }
+            switch entry!.tracker.tick(at: now) {
             case .raiseOffline(let since)?:
                 worker.setOffline(since)
-                logger.error("camera offline", metadata: ["camera.id": "\(worker.config.id)", "since": "\(since)"])
+                logger.error("camera offline", metadata: ["camera.id": "\(id)", "since": "\(since)"])
                 commands.yield(.cameraOffline(
-                    cameraID: worker.config.id, gridID: worker.config.grid,
-                    title: TicketTitle.cameraOffline(cameraName: worker.config.name), since: since))
+                    cameraID: id, gridID: camera.config.grid,
+                    title: TicketTitle.cameraOffline(cameraName: camera.config.name), since: since))
             case .recovered(let downFor)?:
                 worker.setOffline(nil)
-                commands.yield(.cameraRecovered(cameraID: worker.config.id, downFor: downFor))
+                commands.yield(.cameraRecovered(cameraID: id, downFor: downFor))
             case nil:
                 break
             }
+            check.trackers[id] = entry
         }
+        let known = Set(cameras.map(\.config.id))
+        check.trackers = check.trackers.filter { known.contains($0.key) }
+        check.states = check.states.filter { known.contains($0.key) }
     }
 
     private func stopAll() async {
+        let workers = state.withLock { s -> [CameraWorker] in
+            s.stopped = true
+            return s.cameras.compactMap(\.worker)
+        }
         for worker in workers { worker.stop() }
         let deadline = stopTimeout
         let logger = self.logger
-        let workers = self.workers
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 let start = Date()

@@ -42,10 +42,24 @@ struct CameraHealth: Sendable {
     }
 }
 
+/// The last frame analysed, for `GET /v1/cameras/{id}/snapshot`.
+/// @unchecked Sendable: a decoded picture nobody writes to once decoded (FFmpeg's frames
+/// are reference-counted; the decoder allocates new buffers while this one is held).
+struct LatestFrame: @unchecked Sendable {
+    let frame: VideoFrame
+    let at: Date
+}
+
 /// One camera: a decode thread (the detect stream), an analysis thread, and
 /// optionally a thread that keeps the record stream's packets without decoding them.
 final class CameraWorker: Sendable {
-    let config: CameraConfig
+    /// Stream settings are fixed for the worker's life (a change restarts the camera);
+    /// name, grid, zones, tripwires and masks may change while it runs (`updateRules`).
+    private let live: Mutex<CameraConfig>
+    /// Bumped by `updateRules`; the analysis thread compares it once a frame.
+    private let rulesGeneration = Atomic<Int>(0)
+    private let latest = Mutex<LatestFrame?>(nil)
+    var config: CameraConfig { live.withLock { $0 } }
     private let onAlert: @Sendable (Alert) -> Void
     private let logger: Logger
     let detect: StreamRunner
@@ -59,7 +73,7 @@ final class CameraWorker: Sendable {
     private let sessionCounter = Atomic<Int>(0)
 
     init(config: CameraConfig, logger: Logger, onAlert: @escaping @Sendable (Alert) -> Void) {
-        self.config = config
+        live = Mutex(config)
         self.onAlert = onAlert
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
@@ -97,6 +111,29 @@ final class CameraWorker: Sendable {
     }
 
     func setOffline(_ since: Date?) { offline.withLock { $0 = since } }
+
+    /// New name, grid, zones, tripwires or masks, taken up by the analysis thread at its
+    /// next frame without reconnecting or forgetting the background. Stream settings in
+    /// `config` are ignored here: changing them means a new worker.
+    func updateRules(_ config: CameraConfig) {
+        live.withLock { current in
+            current.name = config.name
+            current.grid = config.grid
+            current.zones = config.zones
+            current.tripwires = config.tripwires
+            current.motionMasks = config.motionMasks
+            current.privacyMasks = config.privacyMasks
+        }
+        rulesGeneration.add(1, ordering: .releasing)
+    }
+
+    /// The last analysed frame as JPEG, privacy masks blacked out; nil before the first.
+    func currentSnapshot() throws(FFmpegError) -> (jpeg: [UInt8], at: Date)? {
+        guard let last = latest.withLock({ $0 }) else { return nil }
+        let encoder = try JPEGEncoder()
+        let masks = config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }
+        return (try encoder.encode(last.frame, blackout: masks), last.at)
+    }
 
     var health: CameraHealth {
         let now = MonotonicClock.seconds()
@@ -180,13 +217,23 @@ final class CameraWorker: Sendable {
             logger.critical("cannot create the JPEG encoder", metadata: ["error": "\(error)"])
             return
         }
+        let start = config
         var analyzer = CameraAnalyzer(
-            motion: config.analysis.motion, tracker: config.analysis.tracker,
-            zones: config.zones.map(\.rule), tripwires: config.tripwires.map(\.rule),
-            motionMask: config.motionMasks + config.privacyMasks)
+            motion: start.analysis.motion, tracker: start.analysis.tracker,
+            zones: start.zones.map(\.rule), tripwires: start.tripwires.map(\.rule),
+            motionMask: start.motionMasks + start.privacyMasks)
         var session = -1
         var size: (Int, Int)?
+        var rulesSeen = 0
         while let item = mailbox.take() {
+            let generation = rulesGeneration.load(ordering: .acquiring)
+            if generation != rulesSeen {
+                let c = config
+                analyzer.setRules(zones: c.zones.map(\.rule), tripwires: c.tripwires.map(\.rule))
+                analyzer.setMotionMask(c.motionMasks + c.privacyMasks)
+                rulesSeen = generation
+                logger.notice("rules reloaded", metadata: ["zones": "\(c.zones.count)", "tripwires": "\(c.tripwires.count)"])
+            }
             if item.session != session {
                 // A new connection: the scene may have changed while we were away.
                 analyzer.reset()
@@ -203,12 +250,16 @@ final class CameraWorker: Sendable {
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }
             rates.withLock { $0.analysed.record(mono) }
+            latest.withLock { $0 = LatestFrame(frame: item.frame, at: item.wallTime) }
+            guard !result.events.isEmpty else { continue }
+            let config = self.config
             // One snapshot per frame, however many events it raised.
             var snapshot: [UInt8]??
             for event in result.events {
-                raise(event, item: item) {
+                raise(event, item: item, config: config) {
                     if let done = snapshot { return done }
-                    let jpeg = encodeSnapshot(item, encoder: encoder, overlays: result.events.flatMap(overlays(for:)))
+                    let jpeg = encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks,
+                                              overlays: result.events.flatMap { overlays(for: $0, config: config) })
                     snapshot = .some(jpeg)
                     return jpeg
                 }
@@ -228,7 +279,7 @@ final class CameraWorker: Sendable {
 
     /// What a snapshot shows of an event: its zone (yellow) or line (red), the object's path
     /// (green) and its box (cyan).
-    func overlays(for event: AnalysisEvent) -> [Overlay] {
+    func overlays(for event: AnalysisEvent, config: CameraConfig) -> [Overlay] {
         var out: [Overlay] = []
         if event.kind == .crossing, let line = config.tripwires.first(where: { $0.id == event.ruleID }) {
             out.append(Overlay(points: [(line.a.x, line.a.y), (line.b.x, line.b.y)], closed: false, colour: .red))
@@ -246,9 +297,9 @@ final class CameraWorker: Sendable {
 
     /// The frame as JPEG with the privacy masks painted black and the events drawn; nil
     /// (logged) if encoding fails.
-    private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder, overlays: [Overlay]) -> [UInt8]? {
+    private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay]) -> [UInt8]? {
         do {
-            return try encoder.encode(item.frame, blackout: config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
+            return try encoder.encode(item.frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
             return nil
@@ -256,7 +307,7 @@ final class CameraWorker: Sendable {
     }
 
     /// Turn an analysis event into an alert, if its rule asks for tickets of that kind.
-    private func raise(_ event: AnalysisEvent, item: AnalysisItem, snapshot: () -> [UInt8]?) {
+    private func raise(_ event: AnalysisEvent, item: AnalysisItem, config: CameraConfig, snapshot: () -> [UInt8]?) {
         let title: String
         var zoneID: String?, tripwireID: String?
         let grid: String

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Storage
+import Synchronization
 import Tickets
 
 /// An error at the API's edge, with its HTTP status and a reason for the caller.
@@ -16,6 +17,8 @@ public enum ControlError: Error, Equatable {
     case conflict(String)
     case forbidden(String)
     case tooLarge(String)
+    /// The thing exists but cannot answer now (a camera not streaming).
+    case unavailable(String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -24,12 +27,13 @@ public enum ControlError: Error, Equatable {
         case .conflict: .conflict
         case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
         }
     }
 
     var reason: String {
         switch self {
-        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r): r
+        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r), let .unavailable(r): r
         }
     }
 }
@@ -107,6 +111,16 @@ public struct RoleMap: Sendable {
     }
 }
 
+/// The role map in force; a reload replaces it.
+final class RoleHolder: Sendable {
+    private let current: Mutex<RoleMap>
+    init(_ map: RoleMap) { current = Mutex(map) }
+    var map: RoleMap {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
 /// The control API's request context: Hummingbird's core plus the channel, so the
 /// authorization middleware can ask the kernel who is on the other end of the Unix socket,
 /// and the caller it found.
@@ -149,7 +163,7 @@ struct ControlContext: RequestContext {
 /// same `Access` in the routes' queries. Every refusal is logged.
 struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = ControlContext
-    let roles: RoleMap
+    let roles: RoleHolder
     let logger: Logger
 
     /// Paths that manage the daemon (admins only), whether or not this version serves them.
@@ -169,7 +183,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
         var context = context
         var caller = try await context.identity()
-        caller.access = roles.access(uid: caller.uid, gid: caller.gid, user: caller.user)
+        caller.access = roles.map.access(uid: caller.uid, gid: caller.gid, user: caller.user)
         let needed = Self.permission(request.method, request.uri.path)
         guard caller.access.allows(needed) else {
             let reason = caller.access.roles.isEmpty
@@ -230,30 +244,58 @@ struct ControlRoutes: Sendable {
     let cameras: CameraManager
     let tickets: TicketService
     let events: EventHub
+    let reloader: ConfigReloader
     let startedAt: Date
     let version: String
     let logger: Logger
 
     func cameraStatuses() -> [CameraStatus] {
-        cameras.workers.map { worker in
-            let c = worker.config
-            let h = worker.health
-            let d = h.detect
-            let record = worker.record.map { runner in
-                let r = h.record ?? StreamStatus()
-                return RecordStatus(
-                    source: runner.redactedURL, state: r.state.rawValue, codec: r.info?.codec, width: r.info?.width,
-                    height: r.info?.height, packets: r.framesDecoded, reconnects: r.reconnects,
-                    bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError)
-            }
-            return CameraStatus(
-                id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: h.state.rawValue,
-                codec: d.info?.codec, width: d.info?.width, height: d.info?.height,
-                inputFps: (h.inputFPS * 10).rounded() / 10, analysedFps: (h.analysedFPS * 10).rounded() / 10,
-                framesDecoded: d.framesDecoded, framesAnalysed: h.analysis.framesAnalysed, framesDropped: h.framesDropped,
-                decodeErrors: d.decodeErrors, reconnects: d.reconnects, lastFrameAt: d.lastFrameAt,
-                offlineSince: h.offlineSince, lastError: d.lastError, record: record)
+        cameras.list().map(Self.status)
+    }
+
+    static func status(_ camera: CameraManager.Camera) -> CameraStatus {
+        let c = camera.config
+        guard let worker = camera.worker else {
+            var s = CameraStatus(
+                id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource,
+                state: camera.disabled != nil ? "disabled" : StreamState.connecting.rawValue,
+                codec: nil, width: nil, height: nil, inputFps: 0, analysedFps: 0, framesDecoded: 0, framesAnalysed: 0, framesDropped: 0,
+                decodeErrors: 0, reconnects: 0, lastFrameAt: nil, offlineSince: nil, lastError: nil, record: nil)
+            s.enabled = camera.disabled == nil
+            s.disabledBy = camera.disabled?.disabledBy
+            s.disabledAt = camera.disabled?.disabledAt
+            s.disabledReason = camera.disabled?.reason
+            s.zones = c.zones.map(\.id)
+            s.tripwires = c.tripwires.map(\.id)
+            return s
         }
+        let h = worker.health
+        let d = h.detect
+        let record = worker.record.map { runner in
+            let r = h.record ?? StreamStatus()
+            return RecordStatus(
+                source: runner.redactedURL, state: r.state.rawValue, codec: r.info?.codec, width: r.info?.width,
+                height: r.info?.height, packets: r.framesDecoded, reconnects: r.reconnects,
+                bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError)
+        }
+        var s = CameraStatus(
+            id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: h.state.rawValue,
+            codec: d.info?.codec, width: d.info?.width, height: d.info?.height,
+            inputFps: (h.inputFPS * 10).rounded() / 10, analysedFps: (h.analysedFPS * 10).rounded() / 10,
+            framesDecoded: d.framesDecoded, framesAnalysed: h.analysis.framesAnalysed, framesDropped: h.framesDropped,
+            decodeErrors: d.decodeErrors, reconnects: d.reconnects, lastFrameAt: d.lastFrameAt,
+            offlineSince: h.offlineSince, lastError: d.lastError, record: record)
+        s.zones = c.zones.map(\.id)
+        s.tripwires = c.tripwires.map(\.id)
+        return s
+    }
+
+    func camera(_ context: some RequestContext) throws -> CameraManager.Camera {
+        let id = context.parameters.get("id") ?? ""
+        guard let camera = cameras.camera(id) else {
+            throw ControlError.notFound("no such camera '\(id)' (known: \(cameras.list().map(\.config.id).joined(separator: ", "))) / 没有这个摄像头")
+        }
+        return camera
     }
 
     static func summary(_ t: TicketRecord) -> TicketSummary {
@@ -376,26 +418,31 @@ struct ControlRoutes: Sendable {
     static let maxBody = 64 * 1024
 
     static func decodeBody(_ request: Request) async throws -> ActionRequest {
+        try await decodeJSON(request, fields: ["note", "assignee"], shape: "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}",
+                             typeHint: "note and assignee are text") ?? ActionRequest()
+    }
+
+    /// A small JSON object body with only `fields`; nil for an empty body.
+    static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, shape: String, typeHint: String) async throws -> T? {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBody)
         } catch {
             throw ControlError.tooLarge("body over \(maxBody / 1024) KiB / 请求内容过大")
         }
-        if buffer.readableBytes == 0 { return ActionRequest() }
+        if buffer.readableBytes == 0 { return nil }
         let data = Data(buffer.readableBytesView)
-        let shape = "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}"
         // Unknown fields are refused: a misspelt "asignee" must not silently do nothing.
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ControlError.badRequest("\(shape): not a JSON object")
         }
-        if let unknown = object.keys.sorted().first(where: { !["note", "assignee"].contains($0) }) {
+        if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             throw ControlError.badRequest("\(shape): unknown field '\(unknown)'")
         }
         do {
-            return try JSONDecoder().decode(ActionRequest.self, from: data)
+            return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            throw ControlError.badRequest("\(shape): note and assignee are text")
+            throw ControlError.badRequest("\(shape): \(typeHint)")
         }
     }
 
@@ -430,14 +477,16 @@ struct ControlRoutes: Sendable {
             let visible = try context.who.access.visibleCategories
             let statuses = cameraStatuses()
             let streaming = statuses.filter { $0.state == StreamState.streaming.rawValue }.count
+            let disabled = statuses.filter { !$0.enabled }.count
             var all = TicketQuery()
             all.visibleCategories = visible
             let total = try store.ticketCount(matching: all)
             let overdue = TicketQuery.supervision(visibleCategories: visible)
             let storeHealth = tickets.health
             var health = HealthResponse(
-                status: streaming == statuses.count && storeHealth.ok ? "ok" : "degraded", version: version, startedAt: startedAt,
+                status: streaming + disabled == statuses.count && storeHealth.ok ? "ok" : "degraded", version: version, startedAt: startedAt,
                 camerasTotal: statuses.count, camerasStreaming: streaming, ticketsTotal: total)
+            health.camerasDisabled = disabled
             health.ticketsOverdue = try store.ticketCount(matching: overdue)
             health.store = storeHealth.ok ? "ok" : "failing"
             health.storeError = storeHealth.lastError
@@ -446,6 +495,73 @@ struct ControlRoutes: Sendable {
         }
         router.get("/v1/cameras") { _, _ in
             try JSONResponse.ok(CameraList(cameras: cameraStatuses()))
+        }
+        router.get("/v1/cameras/:id") { _, context in
+            try JSONResponse.ok(Self.status(try camera(context)))
+        }
+        router.get("/v1/cameras/:id/snapshot") { _, context in
+            let camera = try camera(context)
+            let id = camera.config.id
+            guard let worker = camera.worker else {
+                throw ControlError.unavailable("camera \(id) is \(camera.disabled != nil ? "disabled / 已停用" : "not running"): no current picture")
+            }
+            let state = worker.health.state
+            guard state == .streaming else {
+                throw ControlError.unavailable("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线")
+            }
+            // Encoding takes milliseconds: off the event loop and the concurrency pool.
+            let shot = try await withCheckedThrowingContinuation { (done: CheckedContinuation<(jpeg: [UInt8], at: Date)?, any Error>) in
+                DispatchQueue.global().async {
+                    do { done.resume(returning: try worker.currentSnapshot()) } catch { done.resume(throwing: error) }
+                }
+            }
+            guard let shot else { throw ControlError.unavailable("camera \(id) has not analysed a frame yet; try again in a moment") }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/jpeg", .cacheControl: "no-store", .lastModified: HTTPDate.format(time_t(shot.at.timeIntervalSince1970))],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: shot.jpeg)))
+        }
+        router.post("/v1/cameras/:id/:switch") { request, context in
+            let camera = try camera(context)
+            let id = camera.config.id
+            let verb = context.parameters.get("switch") ?? ""
+            guard verb == "enable" || verb == "disable" else {
+                throw ControlError.notFound("no such camera action '\(verb)' (one of: enable, disable)")
+            }
+            let caller = try context.who
+            let body: CameraActionRequest = try await Self.decodeJSON(
+                request, fields: ["reason"], shape: "body must be JSON like {\"reason\": \"...\"}", typeHint: "reason is text") ?? CameraActionRequest()
+            let changed: Bool
+            do {
+                if verb == "disable" {
+                    let record = CameraSwitchRecord(cameraId: id, disabledBy: caller.actor, disabledAt: Date(), reason: body.reason)
+                    // Stored first: if the store cannot say so, the camera stays as it is.
+                    if camera.disabled == nil { try store.setCameraDisabled(id, record) }
+                    changed = try cameras.disable(id, record: record)
+                } else {
+                    if camera.disabled != nil { try store.setCameraDisabled(id, nil) }
+                    changed = try cameras.enable(id, actor: caller.actor)
+                }
+            } catch let error as CameraManager.SwitchError {
+                switch error {
+                case .unknownCamera: throw ControlError.notFound("no such camera '\(id)'")
+                case .stopping: throw ControlError.unavailable("the daemon is stopping")
+                }
+            }
+            guard let now = cameras.camera(id) else { throw ControlError.notFound("no such camera '\(id)'") }
+            return try JSONResponse.ok(CameraActionResponse(camera: Self.status(now), changed: changed))
+        }
+        router.get("/v1/config") { _, _ in
+            try JSONResponse.ok(reloader.current())
+        }
+        router.post("/v1/config/check") { _, _ in
+            let report = await Self.offPool { reloader.check() }
+            return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
+        }
+        router.post("/v1/reload") { _, context in
+            let actor = try context.who.actor
+            let report = await Self.offPool { reloader.reload(actor: actor) }
+            return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
         }
         router.get("/v1/people") { request, _ in
             let grid = request.uri.queryParameters["grid"].map(String.init)
@@ -621,6 +737,13 @@ struct ControlRoutes: Sendable {
                 "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
             ])
             return try JSONResponse.ok(try detail(id, caller))
+        }
+    }
+
+    /// Run blocking work (file reads, store writes under a lock) on a Dispatch thread.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: work()) }
         }
     }
 

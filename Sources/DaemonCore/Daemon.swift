@@ -56,25 +56,14 @@ public struct Daemon {
         }
 
         let store: TicketStore
+        let disabled: [String: CameraSwitchRecord]
         do {
             store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory), policy: config.tickets.policy)
-            try store.syncTopology(
-                grids: config.grids.map { GridRecord(id: $0.id, name: $0.name, parentId: $0.parent, level: $0.level.rawValue) },
-                cameras: config.cameras.map { CameraRecord(id: $0.id, name: $0.name, gridId: $0.grid, sourceRedacted: $0.redactedSource) },
-                zones: config.cameras.flatMap { camera in
-                    camera.zones.map { ZoneRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, polygon: Self.json($0.polygon.vertices)) }
-                },
-                tripwires: config.cameras.flatMap { camera in
-                    camera.tripwires.map {
-                        TripwireRecord(cameraId: camera.id, id: $0.id, name: $0.name, gridId: $0.grid, line: Self.json([$0.a, $0.b]), direction: $0.direction.rawValue)
-                    }
-                },
-                people: config.grids.flatMap { grid in
-                    grid.people.map { PersonRecord(id: $0.id, name: $0.name, gridId: grid.id, role: $0.role.rawValue, phone: $0.phone) }
-                })
+            try store.syncTopology(config)
             // Before any camera writes: files no row names are leftovers of a crash.
             let orphans = try store.removeOrphanEvidence()
             if orphans > 0 { logger.notice("orphan evidence files removed", metadata: ["files": "\(orphans)"]) }
+            disabled = try store.disabledCameras()
         } catch {
             throw StartupError.store("\(config.daemon.dataDirectory): \(error)")
         }
@@ -88,7 +77,7 @@ public struct Daemon {
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
         let events = EventHub()
-        let cameras = CameraManager(config: config, commands: continuation, events: events, logger: logger)
+        let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger)
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
 
         let router = Router(context: ControlContext.self)
@@ -97,17 +86,19 @@ public struct Daemon {
         for group in unknownGroups {
             logger.warning("no such group for a control role; ignored", metadata: ["group": "\(group)"])
         }
-        router.middlewares.add(AuthorizationMiddleware(roles: roles, logger: logger))
+        let roleHolder = RoleHolder(roles)
+        router.middlewares.add(AuthorizationMiddleware(roles: roleHolder, logger: logger))
+        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger)
         var groupID: gid_t?
         if let name = config.daemon.socketGroup {
             guard let group = getgrnam(name) else { throw StartupError.socket("daemon.socket_group: no such group '\(name)'") }
             groupID = group.pointee.gr_gid
         }
         let socketGID = groupID
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
         let mode = mode_t(config.daemon.socketMode)
-        let app = Application(
-            router: router,
+        let app = ControlHTTPService(
+            responder: router.buildResponder(),
             // A client that goes quiet (half-open, or too slow to send its request) is
             // closed after 30 s rather than holding a connection for ever.
             server: .http1(configuration: .init(idleTimeout: .seconds(30))),
@@ -126,6 +117,7 @@ public struct Daemon {
                 .init(service: tickets, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore),
                 // Last, so it stops first: live event streams end before the server waits for them.
                 .init(service: events, successTerminationBehavior: .ignore),
             ],

@@ -23,7 +23,12 @@ public final class TicketService: Service, Sendable {
     private let store: TicketStore
     private let commands: AsyncStream<TicketCommand>
     private let logger: Logger
-    private let settings: TicketSettings
+    private let currentSettings: Mutex<TicketSettings>
+    /// Supervision and retention settings; replaced by a reload.
+    var settings: TicketSettings {
+        get { currentSettings.withLock { $0 } }
+        set { currentSettings.withLock { $0 = newValue } }
+    }
     private let events: EventHub
     private let state = Mutex(State())
     /// Alerts kept for retry at most; beyond this the oldest are dropped (and logged).
@@ -38,7 +43,7 @@ public final class TicketService: Service, Sendable {
         self.store = store
         self.events = events
         self.commands = commands
-        self.settings = settings
+        currentSettings = Mutex(settings)
         self.logger = logger
     }
 

@@ -153,6 +153,19 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-camera-switch") { db in
+            // Cameras an administrator switched off: kept across restarts and reloads, with
+            // who did it, when and why. A camera missing here is on. Not a foreign key: a
+            // camera removed from the configuration keeps its row, harmlessly.
+            try db.execute(sql: """
+                CREATE TABLE camera_switches (
+                    camera_id TEXT PRIMARY KEY NOT NULL CHECK (length(camera_id) > 0),
+                    disabled_by TEXT NOT NULL,
+                    disabled_at REAL NOT NULL,
+                    reason TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -30,6 +30,22 @@ public struct GridRecord: GridwatchRecord, PersistableRecord, Equatable {
     }
 }
 
+/// A camera an administrator switched off.
+public struct CameraSwitchRecord: GridwatchRecord, PersistableRecord, Equatable {
+    public static let databaseTableName = "camera_switches"
+    public var cameraId: String
+    public var disabledBy: String
+    public var disabledAt: Date
+    public var reason: String?
+
+    public init(cameraId: String, disabledBy: String, disabledAt: Date, reason: String?) {
+        self.cameraId = cameraId
+        self.disabledBy = disabledBy
+        self.disabledAt = disabledAt
+        self.reason = reason
+    }
+}
+
 public struct CameraRecord: GridwatchRecord, PersistableRecord, Equatable {
     public static let databaseTableName = "cameras"
     public var id: String

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Tickets
 
 /// Errors of the store, with the path or id they concern.
@@ -85,12 +86,17 @@ public enum TicketActionError: Error, Equatable, CustomStringConvertible {
 public final class TicketStore: Sendable {
     public let directory: URL
     public let databasePath: String
-    public let policy: StorePolicy
+    private let currentPolicy: Mutex<StorePolicy>
+    /// Deadlines and repeat rules; replaced by a reload, applied to tickets raised after it.
+    public var policy: StorePolicy {
+        get { currentPolicy.withLock { $0 } }
+        set { currentPolicy.withLock { $0 = newValue } }
+    }
     let writer: DatabasePool
 
     public init(directory: URL, policy: StorePolicy = StorePolicy()) throws {
         self.directory = directory
-        self.policy = policy
+        currentPolicy = Mutex(policy)
         do {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("snapshots"), withIntermediateDirectories: true)
         } catch {
@@ -117,9 +123,32 @@ public final class TicketStore: Sendable {
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             for grid in grids { try grid.upsert(db) }
             for person in people { try person.upsert(db) }
+            // People no longer in the configuration can no longer be dispatched to (tickets
+            // keep the assignee's id as text).
+            _ = try PersonRecord.filter(!people.map(\.id).contains(Column("id"))).deleteAll(db)
             for camera in cameras { try camera.upsert(db) }
             for zone in zones { try zone.upsert(db) }
             for line in tripwires { try line.upsert(db) }
+        }
+    }
+
+    // MARK: Camera switches
+
+    /// Cameras switched off, by camera id.
+    public func disabledCameras() throws -> [String: CameraSwitchRecord] {
+        try writer.read { db in
+            Dictionary(uniqueKeysWithValues: try CameraSwitchRecord.fetchAll(db).map { ($0.cameraId, $0) })
+        }
+    }
+
+    /// Switch a camera off (a record) or on (nil).
+    public func setCameraDisabled(_ cameraID: String, _ record: CameraSwitchRecord?) throws {
+        try writer.write { db in
+            if let record {
+                try record.upsert(db)
+            } else {
+                _ = try CameraSwitchRecord.deleteOne(db, key: ["camera_id": cameraID])
+            }
         }
     }
 

@@ -80,3 +80,45 @@ import Testing
         }
     }
 }
+
+@Suite struct CameraChangeTests {
+    static func camera(_ extra: String) throws -> CameraConfig {
+        let text = """
+            grids:
+              - id: g
+              - id: h
+            cameras:
+              - id: c
+                source: rtsp://user:secret@10.0.0.9/sub
+            \(extra.contains("grid:") ? extra : "    grid: g\n" + extra)
+            """
+        return try GridwatchConfig.parse(text: text, file: "test.yml").cameras[0]
+    }
+
+    @Test func sameSettingsAreUnchanged() throws {
+        #expect(CameraChange.between(try Self.camera(""), try Self.camera("")) == .unchanged)
+    }
+
+    @Test(arguments: [
+        "    name: 东门",
+        "    grid: h",
+        "    zones:\n      - id: z\n        polygon: [[0, 0], [1, 0], [1, 1]]",
+        "    tripwires:\n      - id: t\n        a: [0, 0.5]\n        b: [1, 0.5]",
+        "    masks:\n      motion:\n        - [[0, 0], [1, 0], [1, 1]]",
+        "    masks:\n      privacy:\n        - [[0, 0], [1, 0], [1, 1]]",
+    ])
+    func rulesChangeWithoutReconnecting(extra: String) throws {
+        #expect(CameraChange.between(try Self.camera(""), try Self.camera(extra)) == .rules)
+    }
+
+    @Test(arguments: [
+        "    transport: udp",
+        "    stall_timeout: 20",
+        "    record: rtsp://10.0.0.9/main",
+        "    analysis:\n      fps: 2",
+        "    offline_after: 600",
+    ])
+    func streamAndAnalysisSettingsRestartTheCamera(extra: String) throws {
+        #expect(CameraChange.between(try Self.camera(""), try Self.camera(extra)) == .restart)
+    }
+}

@@ -132,6 +132,13 @@ extension Array where Element == String {
         #expect(try client.call(officer, "GET", "/v1/tickets/\(hazard)").0 == 404)
         // Nobody below admin manages the daemon.
         #expect(try client.call(op, "POST", "/v1/reload").0 == 403)
+        #expect(try client.call(op, "GET", "/v1/config").0 == 403)
+        let camera = try #require(daemon.cameras().first?.id)
+        #expect(try client.call(op, "POST", "/v1/cameras/\(camera)/disable").0 == 403)
+        #expect(try client.call(viewer, "POST", "/v1/cameras/\(camera)/disable").0 == 403)
+        // Viewers do see cameras.
+        #expect(try client.call(viewer, "GET", "/v1/cameras/\(camera)").0 == 200)
+        #expect(daemon.camera(camera)?.enabled == true)
         // The history names each caller.
         let actors = try daemon.client.get("/v1/tickets/\(hazard)", as: TicketDetail.self).events.map(\.actor)
         #expect(actors.last?.hasPrefix("\(op) (uid ") == true, "\(actors)")
