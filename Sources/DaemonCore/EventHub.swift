@@ -41,11 +41,16 @@ public final class EventHub: Service, Sendable {
 
     let capacity: Int
     let heartbeat: Duration
+    /// Changes waiting for one slow client at most. A client that falls further behind is
+    /// disconnected and resumes from the ring with `Last-Event-ID`, so one stuck screen
+    /// cannot make the daemon hold an unbounded queue for it.
+    let clientBuffer: Int
     private let state: Mutex<State>
 
-    public init(capacity: Int = 10_000, heartbeat: Duration = .seconds(15)) {
+    public init(capacity: Int = 10_000, heartbeat: Duration = .seconds(15), clientBuffer: Int = 1_000) {
         self.capacity = capacity
         self.heartbeat = heartbeat
+        self.clientBuffer = clientBuffer
         let first = Int64(Date().timeIntervalSince1970 * 1_000_000)
         state = Mutex(State(nextID: first, firstID: first))
     }
@@ -57,7 +62,11 @@ public final class EventHub: Service, Sendable {
             s.nextID += 1
             s.ring.append(entry)
             if s.ring.count > capacity { s.ring.removeFirst(s.ring.count - capacity) }
-            for continuation in s.subscribers.values { continuation.yield(.entry(entry)) }
+            var behind: [UUID] = []
+            for (token, continuation) in s.subscribers {
+                if case .dropped = continuation.yield(.entry(entry)) { behind.append(token) }
+            }
+            for token in behind { s.subscribers.removeValue(forKey: token)?.finish() }
         }
     }
 
@@ -65,7 +74,7 @@ public final class EventHub: Service, Sendable {
     /// one lock, so no change falls between them.
     public func subscribe(after lastID: Int64?) -> Subscription {
         let token = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: Item.self)
+        let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(clientBuffer))
         let (replay, reset) = state.withLock { s -> ([Entry], Bool) in
             if s.finished {
                 continuation.finish()

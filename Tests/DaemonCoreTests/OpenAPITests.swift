@@ -1,0 +1,94 @@
+@testable import DaemonCore
+import ControlProtocol
+import Foundation
+import Hummingbird
+import Logging
+import Storage
+import Testing
+import Tickets
+import TestSupport
+import Yams
+
+/// The OpenAPI document in Docs/ref describes the routes the daemon serves, no more, no less,
+/// and the fields its answers carry.
+@Suite struct OpenAPITests {
+    static var document: [String: Any] {
+        get throws {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Docs/ref/openapi.yaml")
+            return try #require(try Yams.load(yaml: String(contentsOf: url, encoding: .utf8)) as? [String: Any])
+        }
+    }
+
+    /// "METHOD /path/{param}" for every route the daemon registers.
+    static func servedRoutes() throws -> Set<String> {
+        let dir = try TemporaryDirectory("gw-openapi")
+        defer { dir.remove() }
+        let config = try GridwatchConfig.parse(text: "grids:\n  - id: g\ncameras: []\n", file: dir.path("gw.yml"))
+        let store = try TicketStore(directory: dir.url)
+        let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
+        let logger = Logger(label: "test")
+        let events = EventHub()
+        let cameras = CameraManager(config: config, commands: continuation, events: events, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
+        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: RoleHolder(RoleMap(byGroup: [:])), logger: logger)
+        let router = Router(context: ControlContext.self)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, startedAt: Date(), version: "test", logger: logger)
+            .add(to: router)
+        return Set(router.routes.map { route in
+            let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method) /\(path)"
+        })
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteIsServed() throws {
+        let paths = try #require(try Self.document["paths"] as? [String: [String: Any]])
+        var documented = Set<String>()
+        for (path, item) in paths {
+            for method in ["get", "post", "put", "patch", "delete"] where item[method] != nil {
+                documented.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        let served = try Self.servedRoutes()
+        #expect(served.count >= 17)
+        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+    }
+
+    /// The JSON keys of `value` (every optional set) against the schema's properties.
+    static func keys<T: Encodable>(_ value: T) throws -> Set<String> {
+        let data = try ControlAPI.encoder().encode(value)
+        return Set(try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys)
+    }
+
+    static func schemaProperties(_ name: String) throws -> Set<String> {
+        let components = try #require(try Self.document["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: Any])
+        let schema = try #require(schemas[name] as? [String: Any], "no schema \(name)")
+        return Set(try #require(schema["properties"] as? [String: Any]).keys)
+    }
+
+    @Test func schemasNameTheFieldsTheAnswersCarry() throws {
+        var camera = CameraStatus(
+            id: "c", name: "n", gridId: "g", source: "s", state: "streaming", codec: "h264", width: 1, height: 1, inputFps: 1, analysedFps: 1,
+            framesDecoded: 1, framesAnalysed: 1, framesDropped: 0, decodeErrors: 0, reconnects: 0, lastFrameAt: Date(), offlineSince: Date(),
+            lastError: "e", record: nil)
+        camera.disabledBy = "x"
+        camera.disabledAt = Date()
+        camera.disabledReason = "r"
+        camera.zones = []
+        camera.tripwires = []
+        // The record stream is described in the reference, not in the schema.
+        #expect(try Self.keys(camera) == Self.schemaProperties("Camera"))
+
+        var health = HealthResponse(status: "ok", version: "v", startedAt: Date(), camerasTotal: 1, camerasStreaming: 1, ticketsTotal: 0)
+        health.ticketsOverdue = 0
+        health.store = "ok"
+        health.storeError = "e"
+        health.storePending = 0
+        health.camerasDisabled = 0
+        #expect(try Self.keys(health) == Self.schemaProperties("Health"))
+
+        let report = ConfigReport(file: "f", valid: true, applied: false, errors: [], changes: ConfigChanges(), loadedAt: Date(), loadedBy: "start", cameras: 0, grids: 1)
+        #expect(try Self.keys(report) == Self.schemaProperties("ConfigReport"))
+    }
+}
