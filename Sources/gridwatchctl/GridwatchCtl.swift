@@ -27,13 +27,13 @@ struct Connection: ParsableArguments {
         } catch let error {
             switch error {
             case let .unreachable(path, reason):
-                printError("无法连接 gridwatchd / cannot reach gridwatchd at \(path): \(reason). Is the daemon running? 守护进程是否在运行？")
+                printError(L("无法连接 gridwatchd（\(path)）：\(reason)。守护进程是否在运行？", "cannot reach gridwatchd at \(path): \(reason). Is the daemon running?"))
                 throw Exit.unreachable
             case let .refused(status, reason):
-                printError("请求被拒绝 / refused (\(status)): \(reason)")
+                printError(L("请求被拒绝（\(status)）：\(reason)", "refused (\(status)): \(reason)"))
                 throw Exit.refused
             case let .badResponse(why):
-                printError("应答无法读取 / unreadable answer: \(why)")
+                printError(L("应答无法读取：\(why)", "unreadable answer: \(why)"))
                 throw Exit.refused
             }
         }
@@ -44,6 +44,23 @@ struct Connection: ParsableArguments {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
+}
+
+/// "label:  value" lines with the values lined up.
+func printFields(_ fields: [(String, String)], indent: String = "") {
+    let width = fields.map { Table.displayWidth($0.0) }.max() ?? 0
+    for (label, value) in fields { print(indent + Table.pad(label + L("：", ":"), to: width + 2) + " " + value) }
+}
+
+/// A camera or ticket state in the user's language.
+func stateName(_ state: String) -> String {
+    guard Language.chinese else { return state }
+    let names = [
+        "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
+        "stopped": "已停止", "disabled": "已停用", "new": "新建", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中",
+        "resolved": "已处置", "verified": "已核查", "closed": "已结案", "false_alarm": "误报", "reopened": "重新打开",
+    ]
+    return names[state] ?? state
 }
 
 func printError(_ message: String) {
@@ -62,10 +79,11 @@ func shortTime(_ date: Date?) -> String {
 struct GridwatchCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gridwatchctl",
-        abstract: "Talk to gridwatchd over its control socket. 网格视频巡查控制工具。",
+        abstract: L("通过控制套接字操作 gridwatchd（网格视频巡查）。", "Talk to gridwatchd over its control socket."),
         version: "0.1.0",
         subcommands: [
-            Health.self, Cameras.self, Tickets.self, ShowTicket.self, Snapshot.self,
+            Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
+            ShowConfig.self, CheckConfig.self, Reload.self, Tickets.self, ShowTicket.self, Snapshot.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
             FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
         ])
@@ -87,45 +105,61 @@ struct GridwatchCtl: ParsableCommand {
 }
 
 struct Health: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Daemon health. 守护进程状态。")
+    static let configuration = CommandConfiguration(abstract: L("守护进程状态。", "Daemon health."))
     @OptionGroup var connection: Connection
 
     func run() throws {
         let health = try connection.call { c throws(ClientError) in try c.get("/v1/health", as: HealthResponse.self) }
         if connection.json { return try connection.printJSON(health) }
-        print("状态 status:      \(health.status)")
-        print("版本 version:     \(health.version)")
-        print("启动 started:     \(shortTime(health.startedAt))")
-        print("摄像头 cameras:   \(health.camerasStreaming)/\(health.camerasTotal) streaming")
-        print("工单 tickets:     \(health.ticketsTotal)\(health.ticketsOverdue.map { ", \($0) 超时督办 overdue" } ?? "")")
+        var lines: [(String, String)] = [
+            (L("状态", "status"), health.status == "ok" ? L("正常", "ok") : L("降级", "degraded")),
+            (L("版本", "version"), health.version),
+            (L("启动", "started"), shortTime(health.startedAt)),
+            (L("摄像头", "cameras"), L("\(health.camerasStreaming)/\(health.camerasTotal) 在线", "\(health.camerasStreaming)/\(health.camerasTotal) streaming")
+                + ((health.camerasDisabled ?? 0) > 0 ? L("，\(health.camerasDisabled!) 已停用", ", \(health.camerasDisabled!) disabled") : "")),
+            (L("工单", "tickets"), "\(health.ticketsTotal)" + (health.ticketsOverdue.map { L("，\($0) 超时督办", ", \($0) overdue") } ?? "")),
+        ]
         if let store = health.store {
-            print("存储 store:       \(store)\(health.storeError.map { " (\($0); \(health.storePending ?? 0) 待写入 pending)" } ?? "")")
+            lines.append((L("存储", "store"), (store == "ok" ? L("正常", "ok") : L("写入失败", store)) + (health.storeError.map { L("（\($0)；\(health.storePending ?? 0) 条待写入）", " (\($0); \(health.storePending ?? 0) pending)") } ?? "")))
         }
+        printFields(lines)
     }
 }
 
 struct Cameras: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cameras and their state. 摄像头及其状态。")
+    static let configuration = CommandConfiguration(abstract: L("摄像头及其状态。", "Cameras and their state."))
     @OptionGroup var connection: Connection
 
     func run() throws {
         let list = try connection.call { c throws(ClientError) in try c.get("/v1/cameras", as: CameraList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: ["ID", "名称 NAME", "网格 GRID", "状态 STATE", "SIZE", "CODEC", "IN FPS", "ANA FPS", "DECODED", "ANALYSED", "DROPPED", "ERRORS", "RECONN", "LAST FRAME", "SOURCE"])
+        var table = Table(headers: [
+            "ID", L("名称", "NAME"), L("网格", "GRID"), L("状态", "STATE"), L("分辨率", "SIZE"), L("编码", "CODEC"), L("输入帧率", "IN FPS"),
+            L("分析帧率", "ANA FPS"), L("已解码", "DECODED"), L("已分析", "ANALYSED"), L("丢帧", "DROPPED"), L("错误", "ERRORS"),
+            L("重连", "RECONN"), L("最近一帧", "LAST FRAME"), L("来源", "SOURCE"),
+        ])
         for c in list.cameras {
             let size = c.width.map { "\($0)x\(c.height ?? 0)" } ?? "-"
             table.rows.append([
-                c.id, c.name, c.gridId, c.state, size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
+                c.id, c.name, c.gridId, stateName(c.state), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
                 "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.framesDropped)", "\(c.decodeErrors)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source,
             ])
         }
         print(table.render())
         for c in list.cameras {
             if let r = c.record {
-                print("\(c.id) 录像流 record: \(r.state) \(r.codec ?? "-") \(r.width.map { "\($0)x\(r.height ?? 0)" } ?? "-"), \(String(format: "%.1f", r.bufferedSeconds)) s buffered (\(r.bufferedBytes / 1024) KiB), \(r.source)\(r.lastError.map { ", last error: \($0)" } ?? "")")
+                let size = r.width.map { "\($0)x\(r.height ?? 0)" } ?? "-"
+                let seconds = String(format: "%.1f", r.bufferedSeconds)
+                print(L("\(c.id) 录像流：\(stateName(r.state)) \(r.codec ?? "-") \(size)，已缓存 \(seconds) 秒（\(r.bufferedBytes / 1024) KiB），\(r.source)",
+                        "\(c.id) record stream: \(r.state) \(r.codec ?? "-") \(size), \(seconds) s buffered (\(r.bufferedBytes / 1024) KiB), \(r.source)")
+                      + (r.lastError.map { L("，最近错误：\($0)", ", last error: \($0)") } ?? ""))
             }
-            if let since = c.offlineSince { print("\(c.id) 离线 offline since \(shortTime(since))") }
-            if let e = c.lastError { print("\(c.id) 最近错误 last error: \(e)") }
+            if let since = c.offlineSince { print(L("\(c.id) 自 \(shortTime(since)) 起离线", "\(c.id) offline since \(shortTime(since))")) }
+            if !c.enabled {
+                print(L("\(c.id) 已停用：\(c.disabledBy ?? "-")，\(shortTime(c.disabledAt))\(c.disabledReason.map { "，原因：\($0)" } ?? "")",
+                        "\(c.id) disabled by \(c.disabledBy ?? "-") at \(shortTime(c.disabledAt))\(c.disabledReason.map { ": \($0)" } ?? "")"))
+            }
+            if let e = c.lastError { print(L("\(c.id) 最近错误：\(e)", "\(c.id) last error: \(e)")) }
         }
     }
 }
@@ -173,20 +207,23 @@ func path(_ base: String, _ items: [URLQueryItem]) -> String {
 }
 
 func printTicketTable(_ list: TicketList) {
-    var table = Table(headers: ["ID", "时间 TIME", "状态 STATE", "级别 SEV", "类别 CATEGORY", "摄像头 CAMERA", "区域/线 ZONE/LINE", "网格 GRID", "次数 N", "督办 DUE", "处理人 ASSIGNEE", "标题 TITLE"])
+    var table = Table(headers: [
+        "ID", L("时间", "TIME"), L("状态", "STATE"), L("级别", "SEV"), L("类别", "CATEGORY"), L("摄像头", "CAMERA"), L("区域/线", "ZONE/LINE"),
+        L("网格", "GRID"), L("次数", "N"), L("督办", "DUE"), L("处理人", "ASSIGNEE"), L("标题", "TITLE"),
+    ])
     for t in list.tickets {
-        let due = (t.overdue ?? []).isEmpty ? "-" : "超时 " + (t.overdue ?? []).joined(separator: "+")
+        let due = (t.overdue ?? []).isEmpty ? "-" : L("超时 ", "overdue ") + (t.overdue ?? []).joined(separator: "+")
         table.rows.append([
             "\(t.id)", shortTime(t.occurredAt), t.state.rawValue, t.severity.rawValue, t.category.rawValue, t.cameraId,
             t.zoneId ?? t.tripwireId ?? "-", t.gridId, "\(t.occurrences ?? 1)", due, t.assignee ?? "-", t.title,
         ])
     }
     print(table.render())
-    print("\(list.tickets.count) / \(list.total) 张工单 tickets")
+    print(L("\(list.tickets.count) / \(list.total) 张工单", "\(list.tickets.count) of \(list.total) tickets"))
 }
 
 struct Tickets: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List tickets, newest first. 列出工单。")
+    static let configuration = CommandConfiguration(abstract: L("列出工单（最新的在前）。", "List tickets, newest first."))
     @OptionGroup var connection: Connection
     @OptionGroup var filters: TicketFilters
     @Option(help: "At most this many (1-1000).") var limit = 50
@@ -201,7 +238,7 @@ struct Tickets: ParsableCommand {
 }
 
 struct Supervision: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Open tickets past a deadline (督办 supervision list). 超时督办清单。")
+    static let configuration = CommandConfiguration(abstract: L("超时督办清单：超过时限的未结工单。", "Open tickets past a deadline (the supervision list)."))
     @OptionGroup var connection: Connection
 
     func run() throws {
@@ -212,7 +249,7 @@ struct Supervision: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Tickets as CSV (UTF-8), for reports. 导出工单 CSV。")
+    static let configuration = CommandConfiguration(abstract: L("导出工单为 CSV（UTF-8），用于报表。", "Tickets as CSV (UTF-8), for reports."))
     @OptionGroup var connection: Connection
     @OptionGroup var filters: TicketFilters
     @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
@@ -232,14 +269,14 @@ func writeOut(_ bytes: [UInt8], to output: String?) throws {
     do {
         try Data(bytes).write(to: URL(fileURLWithPath: output))
     } catch {
-        printError("无法写入 / cannot write \(output): \(error.localizedDescription)")
+        printError(L("无法写入 \(output)：\(error.localizedDescription)", "cannot write \(output): \(error.localizedDescription)"))
         throw Exit.refused
     }
     print(output)
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Ticket statistics the towns report. 工单统计。")
+    static let configuration = CommandConfiguration(abstract: L("工单统计（乡镇上报口径）。", "Ticket statistics the towns report."))
     @OptionGroup var connection: Connection
     @Option(help: "day, week, month or year, ending now.") var period = "week"
     @Option(help: "Group by grid, camera, category, rule, hour, day, week or month.") var by = "category"
@@ -260,17 +297,19 @@ struct Stats: ParsableCommand {
         let p = path("/v1/stats", items)
         let stats = try connection.call { c throws(ClientError) in try c.get(p, as: StatsResponse.self) }
         if connection.json { return try connection.printJSON(stats) }
-        print("统计 Statistics \(shortTime(stats.since)) — \(shortTime(stats.until)), by \(stats.by.rawValue)")
+        print(L("统计 \(shortTime(stats.since)) — \(shortTime(stats.until))，按 \(stats.by.rawValue)", "Statistics \(shortTime(stats.since)) — \(shortTime(stats.until)), by \(stats.by.rawValue)"))
         func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "-" : String(format: "%.0f%%", 100 * Double(n) / Double(of)) }
         func dur(_ s: Double?) -> String {
             guard let s else { return "-" }
             return s < 120 ? String(format: "%.0fs", s) : s < 7200 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
         }
-        var table = Table(headers: [stats.by.rawValue.uppercased(), "上报 RAISED", "按时签收 ACK ON TIME", "按时办结 CLOSED ON TIME", "办结率 DONE",
-                                    "误报率 FALSE", "重复 REPEAT", "超时 OVERDUE", "签收 ACK mean/p90", "办结 CLOSE mean/p90"])
+        var table = Table(headers: [
+            stats.by.rawValue.uppercased(), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
+            L("误报率", "FALSE"), L("重复", "REPEAT"), L("超时", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
+        ])
         for g in stats.groups + [stats.total] {
             table.rows.append([
-                g.key == "total" ? "合计 total" : g.key, "\(g.raised)", "\(g.acknowledgedOnTime) (\(pct(g.acknowledgedOnTime, g.raised)))",
+                g.key == "total" ? L("合计", "total") : g.key, "\(g.raised)", "\(g.acknowledgedOnTime) (\(pct(g.acknowledgedOnTime, g.raised)))",
                 "\(g.closedOnTime) (\(pct(g.closedOnTime, g.raised)))", String(format: "%.0f%%", g.completionRate * 100),
                 String(format: "%.0f%%", g.falseAlarmRate * 100), "\(g.repeatTickets)", "\(g.overdue)",
                 "\(dur(g.meanAcknowledgeSeconds))/\(dur(g.p90AcknowledgeSeconds))", "\(dur(g.meanCloseSeconds))/\(dur(g.p90CloseSeconds))",
@@ -281,7 +320,7 @@ struct Stats: ParsableCommand {
 }
 
 struct People: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Grid leaders and workers, who tickets go to. 网格长与网格员。")
+    static let configuration = CommandConfiguration(abstract: L("网格长与网格员（派单对象）。", "Grid leaders and workers, who tickets go to."))
     @OptionGroup var connection: Connection
     @Option(help: "Only this grid.") var grid: String?
 
@@ -289,9 +328,9 @@ struct People: ParsableCommand {
         let p = path("/v1/people", grid.map { [URLQueryItem(name: "grid", value: $0)] } ?? [])
         let list = try connection.call { c throws(ClientError) in try c.get(p, as: PeopleList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: ["ID", "姓名 NAME", "网格 GRID", "角色 ROLE", "电话 PHONE"])
+        var table = Table(headers: ["ID", L("姓名", "NAME"), L("网格", "GRID"), L("角色", "ROLE"), L("电话", "PHONE")])
         for person in list.people {
-            table.rows.append([person.id, person.name, person.gridId, person.role == "leader" ? "网格长 leader" : "网格员 worker", person.phone ?? "-"])
+            table.rows.append([person.id, person.name, person.gridId, person.role == "leader" ? L("网格长", "leader") : L("网格员", "worker"), person.phone ?? "-"])
         }
         print(table.render())
     }
@@ -315,12 +354,13 @@ extension TicketVerb {
         }
         if connection.json { return try connection.printJSON(detail) }
         let t = detail.ticket
-        print("工单 #\(t.id) → \(t.state.rawValue)\(t.assignee.map { ", 处理人 assignee \($0)" } ?? "") (网格 grid \(t.gridId))")
+        print(L("工单 #\(t.id) → \(stateName(t.state.rawValue))\(t.assignee.map { "，处理人 \($0)" } ?? "")（网格 \(t.gridId)）",
+                "ticket #\(t.id) → \(t.state.rawValue)\(t.assignee.map { ", assignee \($0)" } ?? "") (grid \(t.gridId))"))
     }
 }
 
 struct Acknowledge: TicketVerb {
-    static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge a new ticket. 签收。")
+    static let configuration = CommandConfiguration(commandName: "ack", abstract: L("签收新工单。", "Acknowledge a new ticket."))
     static let action = "acknowledge"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -329,7 +369,7 @@ struct Acknowledge: TicketVerb {
 }
 
 struct Dispatch: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Dispatch to a grid worker. 派单给网格员。")
+    static let configuration = CommandConfiguration(abstract: L("派单给本网格的网格长或网格员。", "Dispatch to a leader or worker of the ticket's grid."))
     static let action = "dispatch"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -339,7 +379,7 @@ struct Dispatch: TicketVerb {
 }
 
 struct Escalate: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Hand the ticket to the grid one level up. 上报上级网格。")
+    static let configuration = CommandConfiguration(abstract: L("上报上级网格。", "Hand the ticket to the grid one level up."))
     static let action = "escalate"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -348,7 +388,7 @@ struct Escalate: TicketVerb {
 }
 
 struct Start: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Handling has started. 开始处置。")
+    static let configuration = CommandConfiguration(abstract: L("开始处置。", "Handling has started."))
     static let action = "start"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -357,7 +397,7 @@ struct Start: TicketVerb {
 }
 
 struct Resolve: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Handled, with what was done. 处置完成（需填写处理情况）。")
+    static let configuration = CommandConfiguration(abstract: L("处置完成（需填写处理情况）。", "Handled, with what was done (a note is required)."))
     static let action = "resolve"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -366,7 +406,7 @@ struct Resolve: TicketVerb {
 }
 
 struct Verify: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Checked that it was handled. 核查。")
+    static let configuration = CommandConfiguration(abstract: L("核查处置结果。", "Checked that it was handled."))
     static let action = "verify"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -375,7 +415,7 @@ struct Verify: TicketVerb {
 }
 
 struct Close: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Close a verified ticket. 结案。")
+    static let configuration = CommandConfiguration(abstract: L("结案（已核查的工单）。", "Close a verified ticket."))
     static let action = "close"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -384,7 +424,7 @@ struct Close: TicketVerb {
 }
 
 struct FalseAlarm: TicketVerb {
-    static let configuration = CommandConfiguration(commandName: "false-alarm", abstract: "Mark a new or acknowledged ticket a false alarm, with the reason. 标记误报。")
+    static let configuration = CommandConfiguration(commandName: "false-alarm", abstract: L("标记误报（需填写原因）。", "Mark a new or acknowledged ticket a false alarm, with the reason."))
     static let action = "false_alarm"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -393,7 +433,7 @@ struct FalseAlarm: TicketVerb {
 }
 
 struct Reopen: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: "Reopen a resolved, verified or closed ticket, with the reason. 重新打开。")
+    static let configuration = CommandConfiguration(abstract: L("重新打开已处置、已核查或已结案的工单（需填写原因）。", "Reopen a resolved, verified or closed ticket, with the reason."))
     static let action = "reopen"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -402,7 +442,7 @@ struct Reopen: TicketVerb {
 }
 
 struct Note: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a note to a ticket's history. 添加备注。")
+    static let configuration = CommandConfiguration(abstract: L("在工单记录中添加备注。", "Add a note to a ticket's history."))
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
     @Argument(help: "The note.") var text: String
@@ -412,12 +452,12 @@ struct Note: ParsableCommand {
             try c.post("/v1/tickets/\(id)/notes", body: ActionRequest(note: text), as: TicketDetail.self)
         }
         if connection.json { return try connection.printJSON(detail) }
-        print("工单 #\(id): 已添加备注 note added")
+        print(L("工单 #\(id)：已添加备注", "ticket #\(id): note added"))
     }
 }
 
 struct ShowTicket: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ticket", abstract: "One ticket with its history. 查看工单及其处理记录。")
+    static let configuration = CommandConfiguration(commandName: "ticket", abstract: L("查看工单及其处理记录。", "One ticket with its history."))
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
 
@@ -425,27 +465,36 @@ struct ShowTicket: ParsableCommand {
         let detail = try connection.call { c throws(ClientError) in try c.get("/v1/tickets/\(id)", as: TicketDetail.self) }
         if connection.json { return try connection.printJSON(detail) }
         let t = detail.ticket
-        print("工单 Ticket #\(t.id)  \(t.title)")
-        print("  状态 state:     \(t.state.rawValue)")
-        print("  级别 severity:  \(t.severity.rawValue)")
-        print("  类别 category:  \(t.category.rawValue)")
-        print("  摄像头 camera:  \(t.cameraId)")
-        print("  区域 zone:      \(t.zoneId ?? "-")")
-        if let line = t.tripwireId { print("  警戒线 tripwire: \(line)") }
-        print("  事件 event:     \(t.kind)\(t.trackId.map { " (track \($0))" } ?? "")")
+        print(L("工单 #\(t.id)  \(t.title)", "Ticket #\(t.id)  \(t.title)"))
+        var fields: [(String, String)] = [
+            (L("状态", "state"), stateName(t.state.rawValue)),
+            (L("级别", "severity"), t.severity.rawValue),
+            (L("类别", "category"), t.category.rawValue),
+            (L("摄像头", "camera"), t.cameraId),
+            (L("区域", "zone"), t.zoneId ?? "-"),
+        ]
+        if let line = t.tripwireId { fields.append((L("警戒线", "tripwire"), line)) }
+        fields.append((L("事件", "event"), t.kind + (t.trackId.map { L("（轨迹 \($0)）", " (track \($0))") } ?? "")))
         if !detail.trajectory.isEmpty {
             let path = detail.trajectory.suffix(6).map { String(format: "(%.2f,%.2f)", $0.x, $0.y) }.joined(separator: " → ")
-            print("  轨迹 trajectory: \(detail.trajectory.count) points, last: \(path)")
+            fields.append((L("轨迹", "trajectory"), L("\(detail.trajectory.count) 个点，最后：\(path)", "\(detail.trajectory.count) points, last: \(path)")))
         }
-        print("  网格 grid:      \(t.gridId)\(t.assignee.map { ", 处理人 assignee \($0)" } ?? "")")
-        print("  发生 occurred:  \(shortTime(t.occurredAt))\((t.occurrences ?? 1) > 1 ? ", \(t.occurrences!) 次 occurrences, last \(shortTime(t.lastSeenAt))" : "")")
-        print("  时限 deadlines: 签收 ack by \(shortTime(t.ackDueAt)), 办结 close by \(shortTime(t.closeDueAt))\((t.overdue ?? []).isEmpty ? "" : "  超时督办 OVERDUE: " + t.overdue!.joined(separator: ", "))")
-        if t.repeatProblem == true { print("  重复问题 REPEAT PROBLEM: reopened \(t.reopenCount ?? 0) times") }
-        if t.evidencePurged == true { print("  证据 evidence:  purged by retention / 已按保存期限删除") }
-        if let next = detail.allowedActions { print("  可执行 next:    \(next.isEmpty ? "-" : next.map(\.rawValue).joined(separator: ", "))") }
-        print("  快照 snapshot:  \(t.hasSnapshot ? "yes (gridwatchctl snapshot \(t.id) -o FILE)" : "no")")
-        print("  记录 history:")
-        var table = Table(headers: ["    时间 TIME", "操作人 ACTOR", "事件 EVENT", "FROM", "TO", "备注 NOTE"])
+        fields.append((L("网格", "grid"), t.gridId + (t.assignee.map { L("，处理人 \($0)", ", assignee \($0)") } ?? "")))
+        let n = t.occurrences ?? 1
+        fields.append((L("发生", "occurred"), shortTime(t.occurredAt)
+            + (n > 1 ? L("，共 \(n) 次，最近 \(shortTime(t.lastSeenAt))", ", \(n) occurrences, last \(shortTime(t.lastSeenAt))") : "")))
+        let overdue = t.overdue ?? []
+        fields.append((L("时限", "deadlines"), L("签收 \(shortTime(t.ackDueAt)) 前，办结 \(shortTime(t.closeDueAt)) 前", "acknowledge by \(shortTime(t.ackDueAt)), close by \(shortTime(t.closeDueAt))")
+            + (overdue.isEmpty ? "" : L("  超时督办：", "  OVERDUE: ") + overdue.joined(separator: ", "))))
+        if t.repeatProblem == true {
+            fields.append((L("重复问题", "REPEAT PROBLEM"), L("已重新打开 \(t.reopenCount ?? 0) 次", "reopened \(t.reopenCount ?? 0) times")))
+        }
+        if t.evidencePurged == true { fields.append((L("证据", "evidence"), L("已按保存期限删除", "purged by retention"))) }
+        if let next = detail.allowedActions { fields.append((L("可执行", "next"), next.isEmpty ? "-" : next.map(\.rawValue).joined(separator: ", "))) }
+        fields.append((L("快照", "snapshot"), t.hasSnapshot ? L("有（gridwatchctl snapshot \(t.id) -o 文件）", "yes (gridwatchctl snapshot \(t.id) -o FILE)") : L("无", "no")))
+        printFields(fields, indent: "  ")
+        print(L("  处理记录：", "  history:"))
+        var table = Table(headers: ["    " + L("时间", "TIME"), L("操作人", "ACTOR"), L("事件", "EVENT"), L("从", "FROM"), L("到", "TO"), L("备注", "NOTE")])
         for e in detail.events {
             table.rows.append(["    " + shortTime(e.at), e.actor, e.kind, e.fromState?.rawValue ?? "-", e.toState?.rawValue ?? "-", e.note ?? ""])
         }
@@ -454,7 +503,7 @@ struct ShowTicket: ParsableCommand {
 }
 
 struct Snapshot: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Save a ticket's snapshot (JPEG). 保存工单快照。")
+    static let configuration = CommandConfiguration(abstract: L("保存工单快照（JPEG）。", "Save a ticket's snapshot (JPEG)."))
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
     @Option(name: .shortAndLong, help: "Where to write the JPEG.") var output: String
@@ -464,7 +513,7 @@ struct Snapshot: ParsableCommand {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: output))
         } catch {
-            printError("无法写入 / cannot write \(output): \(error.localizedDescription)")
+            printError(L("无法写入 \(output)：\(error.localizedDescription)", "cannot write \(output): \(error.localizedDescription)"))
             throw Exit.refused
         }
         print(output)
@@ -472,7 +521,7 @@ struct Snapshot: ParsableCommand {
 }
 
 struct Watch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Follow ticket and camera changes as they happen, one line each. 实时查看工单和摄像头变化。")
+    static let configuration = CommandConfiguration(abstract: L("实时查看工单和摄像头的变化，每条一行。", "Follow ticket and camera changes as they happen, one line each."))
     @OptionGroup var connection: Connection
     @Option(help: "Resume after this event id (as printed with --json).") var after: String?
 
@@ -488,15 +537,15 @@ struct Watch: ParsableCommand {
                     FileHandle.standardOutput.write(Data((Self.line(event, json: connection.json) + "\n").utf8))
                     return true
                 }
-                printError("事件流已结束，重新连接 / the stream ended; reconnecting")
+                printError(L("事件流已结束，重新连接", "the stream ended; reconnecting"))
             } catch {
                 switch error {
                 case .refused(let status, let reason):
-                    printError("请求被拒绝 / refused (\(status)): \(reason)")
+                    printError(L("请求被拒绝（\(status)）：\(reason)", "refused (\(status)): \(reason)"))
                     throw Exit.refused
                 case .unreachable, .badResponse:
                     if !announcedDown {
-                        printError("无法连接 gridwatchd / cannot reach gridwatchd: \(error); retrying every 2 s")
+                        printError(L("无法连接 gridwatchd：\(error)；每 2 秒重试", "cannot reach gridwatchd: \(error); retrying every 2 s"))
                         announcedDown = true
                     }
                 }
@@ -507,14 +556,14 @@ struct Watch: ParsableCommand {
 
     static func line(_ event: ServerSentEvent, json: Bool) -> String {
         if json { return event.data }
-        if event.event == "reset" { return "-- 有变化未能送达，请刷新 / changes were missed: reload the lists" }
+        if event.event == "reset" { return L("-- 有变化未能送达，请刷新列表", "-- changes were missed: reload the lists") }
         guard let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) else { return event.data }
         let time = shortTime(live.at)
         if live.type == "camera" {
-            return "\(time)  摄像头 camera \(live.cameraId ?? "-"): \(live.previousState ?? "-") → \(live.state ?? "-")"
+            return "\(time)  " + L("摄像头", "camera") + " \(live.cameraId ?? "-"): \(stateName(live.previousState ?? "-")) → \(stateName(live.state ?? "-"))"
         }
         guard let t = live.ticket else { return "\(time)  \(live.type) \(live.change ?? "")" }
         let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
-        return "\(time)  工单 #\(t.id)  \(live.change ?? "-")  \(t.state.rawValue)  \(t.severity.rawValue)  \(place)  \(t.title)  (\(live.actor ?? "-"))"
+        return "\(time)  " + L("工单", "ticket") + " #\(t.id)  \(live.change ?? "-")  \(stateName(t.state.rawValue))  \(t.severity.rawValue)  \(place)  \(t.title)  (\(live.actor ?? "-"))"
     }
 }

@@ -1,32 +1,92 @@
-/// Plain text tables whose columns line up with Chinese text (two cells per wide character).
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The language of messages: Chinese when the locale says so (`LANG=zh_CN.UTF-8`, or
+/// `LC_ALL` / `LC_MESSAGES`, which take precedence as in gettext), English otherwise.
+enum Language {
+    static let chinese: Bool = {
+        let env = ProcessInfo.processInfo.environment
+        let locale = [env["LC_ALL"], env["LC_MESSAGES"], env["LANG"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""
+        return locale.lowercased().hasPrefix("zh")
+    }()
+}
+
+/// A message in the user's language.
+func L(_ zh: String, _ en: String) -> String { Language.chinese ? zh : en }
+
+/// Plain text tables whose columns line up with Chinese text (two cells per wide character),
+/// fitted to the terminal: when a row would wrap, the widest columns are cut (with "…"),
+/// the last one first. Output to a pipe or a file is never cut.
 struct Table {
     var headers: [String]
     var rows: [[String]] = []
 
+    static func isWide(_ v: UInt32) -> Bool {
+        (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+            || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+    }
+
     static func displayWidth(_ s: String) -> Int {
-        s.unicodeScalars.reduce(0) { width, scalar in
-            let v = scalar.value
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-                || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
-            return width + (wide ? 2 : 1)
-        }
+        s.unicodeScalars.reduce(0) { $0 + (isWide($1.value) ? 2 : 1) }
     }
 
     static func pad(_ s: String, to width: Int) -> String {
         s + String(repeating: " ", count: max(0, width - displayWidth(s)))
     }
 
-    func render() -> String {
+    /// `s` cut to at most `width` display cells, ending in "…" when cut.
+    static func truncate(_ s: String, to width: Int) -> String {
+        guard displayWidth(s) > width else { return s }
+        var out = ""
+        var used = 0
+        for scalar in s.unicodeScalars {
+            let w = isWide(scalar.value) ? 2 : 1
+            if used + w > width - 1 { break }
+            out.unicodeScalars.append(scalar)
+            used += w
+        }
+        return out + "…"
+    }
+
+    /// Columns of the terminal on standard output; nil when it is not a terminal.
+    static var terminalWidth: Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
+    }
+
+    func render(maxWidth: Int? = Table.terminalWidth) -> String {
         var widths = headers.map(Self.displayWidth)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count {
                 widths[i] = max(widths[i], Self.displayWidth(cell))
             }
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : Self.pad(c, to: widths[i]) }.joined(separator: "  ")
+        if let maxWidth {
+            // Two spaces between columns; no column cut below 8 cells (or its own width).
+            var excess = widths.reduce(0, +) + 2 * (widths.count - 1) - maxWidth
+            let floor = widths.map { min($0, 8) }
+            while excess > 0 {
+                // Cut the last column first (titles, sources, notes), then the widest.
+                let candidates = widths.indices.filter { widths[$0] > floor[$0] }
+                guard let i = candidates.contains(widths.count - 1) ? widths.count - 1 : candidates.max(by: { widths[$0] < widths[$1] }) else { break }
+                let cut = min(excess, widths[i] - floor[i])
+                widths[i] -= cut
+                excess -= cut
+            }
         }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let fitted = i < widths.count ? Self.truncate(c, to: widths[i]) : c
+                return i == cells.count - 1 ? fitted : Self.pad(fitted, to: widths[i])
+            }.joined(separator: "  ")
+        }
+        // Too many columns even at their narrowest: cut the lines rather than wrap them.
+        let lines = ([line(headers)] + rows.map(line)).map { text in maxWidth.map { Self.truncate(text, to: $0) } ?? text }
+        return lines.joined(separator: "\n")
     }
 }

@@ -143,6 +143,21 @@ import TestSupport
         defer { daemon.stop() }
         let again = try #require(daemon.camera("cam"))
         #expect(again.state == "disabled" && again.disabledReason == "检修 maintenance", "\(again)")
+        // gridwatchctl speaks the locale's language.
+        let ctl = Paths.executable("gridwatchctl").path
+        let socket = dir.path("control.sock")
+        let chinese = try runCommand(ctl, ["camera", "cam", "--socket", socket], environment: ["LANG": "zh_CN.UTF-8"])
+        #expect(chinese.contains("状态") && chinese.contains("已停用") && !chinese.contains("state"), "\(chinese)")
+        let english = try runCommand(ctl, ["camera", "cam", "--socket", socket], environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(english.contains("state:") && english.contains("disabled") && !english.contains("状态"), "\(english)")
+        // Tables fit the terminal (a real pseudo-terminal, 60 columns wide); pipes get every character.
+        let narrow = try runCommand("/usr/bin/script", ["-qec", "stty cols 60; \(ctl) cameras --socket \(socket)", "/dev/null"], environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
+        // The table's lines (header and one camera); the note under it may wrap.
+        let widths = narrow.split(whereSeparator: \.isNewline).prefix(2).map { $0.replacingOccurrences(of: "\r", with: "").count }
+        #expect(widths.count == 2 && widths.allSatisfy { $0 <= 60 } && narrow.contains("…"), "\(narrow)")
+        let piped = try runCommand(ctl, ["cameras", "--socket", socket], environment: ["LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"])
+        #expect(piped.contains(dir.path("clip.mp4")) && !piped.contains("…"))
+
         let on = try daemon.client.post("/v1/cameras/cam/enable", body: CameraActionRequest(), as: CameraActionResponse.self)
         #expect(on.changed && on.camera.enabled)
         #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 0 }, "\(daemon.log)")
