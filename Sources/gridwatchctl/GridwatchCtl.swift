@@ -52,16 +52,30 @@ func printFields(_ fields: [(String, String)], indent: String = "") {
     for (label, value) in fields { print(indent + Table.pad(label + L("：", ":"), to: width + 2) + " " + value) }
 }
 
-/// A camera or ticket state in the user's language.
-func stateName(_ state: String) -> String {
-    guard Language.chinese else { return state }
-    let names = [
-        "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
-        "stopped": "已停止", "disabled": "已停用", "new": "新建", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中",
-        "resolved": "已处置", "verified": "已核查", "closed": "已结案", "false_alarm": "误报", "reopened": "重新打开",
-    ]
-    return names[state] ?? state
+/// A state, severity, category, history event or grouping in the user's language. Filters
+/// and commands take the English codes, which `--json` and English output show.
+func term(_ code: String) -> String {
+    guard Language.chinese else { return code }
+    return chineseTerms[code] ?? code
 }
+
+let chineseTerms = [
+    // Camera states
+    "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
+    "stopped": "已停止", "disabled": "已停用",
+    // Ticket states
+    "new": "新建", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中", "resolved": "已处置", "verified": "已核查",
+    "closed": "已结案", "false_alarm": "误报", "reopened": "重新打开",
+    // Severities and categories
+    "low": "低", "medium": "中", "high": "高", "critical": "紧急",
+    "intrusion": "闯入", "corrections": "社区矫正", "hazard": "隐患", "camera_offline": "摄像头离线",
+    // History events and live changes
+    "created": "上报", "occurrence": "再次告警", "acknowledge": "签收", "dispatch": "派单", "escalate": "上报上级", "start": "开始处置",
+    "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "重新打开", "note": "备注", "escalation": "超时升级",
+    "offline_again": "再次离线", "recovered": "已恢复", "evidence_purged": "证据已删除", "repeat_problem": "重复问题",
+    // Statistics groupings
+    "grid": "网格", "camera": "摄像头", "category": "类别", "rule": "规则", "hour": "小时", "day": "日", "week": "周", "month": "月",
+]
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("gridwatchctl: \(message)\n".utf8))
@@ -141,7 +155,7 @@ struct Cameras: ParsableCommand {
         for c in list.cameras {
             let size = c.width.map { "\($0)x\(c.height ?? 0)" } ?? "-"
             table.rows.append([
-                c.id, c.name, c.gridId, stateName(c.state), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
+                c.id, c.name, c.gridId, term(c.state), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
                 "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.framesDropped)", "\(c.decodeErrors)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source,
             ])
         }
@@ -150,7 +164,7 @@ struct Cameras: ParsableCommand {
             if let r = c.record {
                 let size = r.width.map { "\($0)x\(r.height ?? 0)" } ?? "-"
                 let seconds = String(format: "%.1f", r.bufferedSeconds)
-                print(L("\(c.id) 录像流：\(stateName(r.state)) \(r.codec ?? "-") \(size)，已缓存 \(seconds) 秒（\(r.bufferedBytes / 1024) KiB），\(r.source)",
+                print(L("\(c.id) 录像流：\(term(r.state)) \(r.codec ?? "-") \(size)，已缓存 \(seconds) 秒（\(r.bufferedBytes / 1024) KiB），\(r.source)",
                         "\(c.id) record stream: \(r.state) \(r.codec ?? "-") \(size), \(seconds) s buffered (\(r.bufferedBytes / 1024) KiB), \(r.source)")
                       + (r.lastError.map { L("，最近错误：\($0)", ", last error: \($0)") } ?? ""))
             }
@@ -214,7 +228,7 @@ func printTicketTable(_ list: TicketList) {
     for t in list.tickets {
         let due = (t.overdue ?? []).isEmpty ? "-" : L("超时 ", "overdue ") + (t.overdue ?? []).joined(separator: "+")
         table.rows.append([
-            "\(t.id)", shortTime(t.occurredAt), t.state.rawValue, t.severity.rawValue, t.category.rawValue, t.cameraId,
+            "\(t.id)", shortTime(t.occurredAt), term(t.state.rawValue), term(t.severity.rawValue), term(t.category.rawValue), t.cameraId,
             t.zoneId ?? t.tripwireId ?? "-", t.gridId, "\(t.occurrences ?? 1)", due, t.assignee ?? "-", t.title,
         ])
     }
@@ -297,14 +311,14 @@ struct Stats: ParsableCommand {
         let p = path("/v1/stats", items)
         let stats = try connection.call { c throws(ClientError) in try c.get(p, as: StatsResponse.self) }
         if connection.json { return try connection.printJSON(stats) }
-        print(L("统计 \(shortTime(stats.since)) — \(shortTime(stats.until))，按 \(stats.by.rawValue)", "Statistics \(shortTime(stats.since)) — \(shortTime(stats.until)), by \(stats.by.rawValue)"))
+        print(L("统计 \(shortTime(stats.since)) — \(shortTime(stats.until))，按\(term(stats.by.rawValue))", "Statistics \(shortTime(stats.since)) — \(shortTime(stats.until)), by \(stats.by.rawValue)"))
         func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "-" : String(format: "%.0f%%", 100 * Double(n) / Double(of)) }
         func dur(_ s: Double?) -> String {
             guard let s else { return "-" }
             return s < 120 ? String(format: "%.0fs", s) : s < 7200 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
         }
         var table = Table(headers: [
-            stats.by.rawValue.uppercased(), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
+            L(term(stats.by.rawValue), stats.by.rawValue.uppercased()), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
             L("误报率", "FALSE"), L("重复", "REPEAT"), L("超时", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
         ])
         for g in stats.groups + [stats.total] {
@@ -354,7 +368,7 @@ extension TicketVerb {
         }
         if connection.json { return try connection.printJSON(detail) }
         let t = detail.ticket
-        print(L("工单 #\(t.id) → \(stateName(t.state.rawValue))\(t.assignee.map { "，处理人 \($0)" } ?? "")（网格 \(t.gridId)）",
+        print(L("工单 #\(t.id) → \(term(t.state.rawValue))\(t.assignee.map { "，处理人 \($0)" } ?? "")（网格 \(t.gridId)）",
                 "ticket #\(t.id) → \(t.state.rawValue)\(t.assignee.map { ", assignee \($0)" } ?? "") (grid \(t.gridId))"))
     }
 }
@@ -467,9 +481,9 @@ struct ShowTicket: ParsableCommand {
         let t = detail.ticket
         print(L("工单 #\(t.id)  \(t.title)", "Ticket #\(t.id)  \(t.title)"))
         var fields: [(String, String)] = [
-            (L("状态", "state"), stateName(t.state.rawValue)),
-            (L("级别", "severity"), t.severity.rawValue),
-            (L("类别", "category"), t.category.rawValue),
+            (L("状态", "state"), term(t.state.rawValue)),
+            (L("级别", "severity"), term(t.severity.rawValue)),
+            (L("类别", "category"), term(t.category.rawValue)),
             (L("摄像头", "camera"), t.cameraId),
             (L("区域", "zone"), t.zoneId ?? "-"),
         ]
@@ -496,7 +510,7 @@ struct ShowTicket: ParsableCommand {
         print(L("  处理记录：", "  history:"))
         var table = Table(headers: ["    " + L("时间", "TIME"), L("操作人", "ACTOR"), L("事件", "EVENT"), L("从", "FROM"), L("到", "TO"), L("备注", "NOTE")])
         for e in detail.events {
-            table.rows.append(["    " + shortTime(e.at), e.actor, e.kind, e.fromState?.rawValue ?? "-", e.toState?.rawValue ?? "-", e.note ?? ""])
+            table.rows.append(["    " + shortTime(e.at), e.actor, term(e.kind), e.fromState.map { term($0.rawValue) } ?? "-", e.toState.map { term($0.rawValue) } ?? "-", e.note ?? ""])
         }
         print(table.render())
     }
@@ -560,10 +574,10 @@ struct Watch: ParsableCommand {
         guard let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) else { return event.data }
         let time = shortTime(live.at)
         if live.type == "camera" {
-            return "\(time)  " + L("摄像头", "camera") + " \(live.cameraId ?? "-"): \(stateName(live.previousState ?? "-")) → \(stateName(live.state ?? "-"))"
+            return "\(time)  " + L("摄像头", "camera") + " \(live.cameraId ?? "-"): \(term(live.previousState ?? "-")) → \(term(live.state ?? "-"))"
         }
         guard let t = live.ticket else { return "\(time)  \(live.type) \(live.change ?? "")" }
         let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
-        return "\(time)  " + L("工单", "ticket") + " #\(t.id)  \(live.change ?? "-")  \(stateName(t.state.rawValue))  \(t.severity.rawValue)  \(place)  \(t.title)  (\(live.actor ?? "-"))"
+        return "\(time)  " + L("工单", "ticket") + " #\(t.id)  \(term(live.change ?? "-"))  \(term(t.state.rawValue))  \(term(t.severity.rawValue))  \(place)  \(t.title)  (\(live.actor ?? "-"))"
     }
 }

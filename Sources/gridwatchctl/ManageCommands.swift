@@ -12,7 +12,7 @@ func printCamera(_ c: CameraStatus) {
     var fields: [(String, String)] = [
         (L("名称", "name"), c.name),
         (L("网格", "grid"), c.gridId),
-        (L("状态", "state"), stateName(c.state)),
+        (L("状态", "state"), term(c.state)),
         (L("来源", "source"), c.source),
     ]
     if !c.enabled {
@@ -75,7 +75,7 @@ extension CameraSwitch {
             try c.post(cameraPath(id, "/\(Self.verb)"), body: CameraActionRequest(reason: reason), as: CameraActionResponse.self)
         }
         if connection.json { return try connection.printJSON(answer) }
-        let state = stateName(answer.camera.state)
+        let state = term(answer.camera.state)
         print(answer.changed
               ? L("摄像头 \(id) → \(state)", "camera \(id) → \(answer.camera.state)")
               : L("摄像头 \(id) 本来就是\(state)，未改变", "camera \(id) already was \(answer.camera.enabled ? "enabled" : "disabled"); nothing changed"))
