@@ -15,7 +15,16 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test check-units demo bench clean install install-files uninstall
+
+# Where `make install` puts things (DESTDIR for staging, as packagers use it).
+BINDIR     := $(PREFIX)/bin
+UNITDIR    := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
+DOCDIR     := $(PREFIX)/share/doc/gridwatch
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+CONFDIR    ?= /etc/gridwatch
 
 all: build
 
@@ -37,7 +46,14 @@ release: deps
 test: deps
 	@start=$$(date +%s); $(SWIFT) build --build-tests && \
 		echo "build took $$(( $$(date +%s) - start )) s"
+	$(MAKE) --no-print-directory check-units
+	Tests/Tools/check_install.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
+
+# systemd-analyze exits 0 on warnings, so any output at all fails; the exposure score
+# must stay at 2.0 or below ("OK").
+check-units:
+	Tests/Tools/check_units.sh "$$($(SWIFT) build --show-bin-path)"
 
 demo: build
 	Tests/Tools/demo.sh "$$($(SWIFT) build --show-bin-path)"
@@ -49,6 +65,43 @@ bench: release
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	Tests/Tools/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: release binaries, the unit (its paths
+# rewritten for PREFIX), sysusers and tmpfiles entries, docs, bash completion, and the
+# example configuration as $(CONFDIR)/gridwatch.yml unless one is there already.
+install: release
+	$(MAKE) --no-print-directory install-files BIN="$$($(SWIFT) build -c release --show-bin-path)"
+
+install-files:
+	@test -n "$(BIN)" || { echo "install-files: BIN (the built binaries' folder) is required" >&2; exit 2; }
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(TMPFILESDIR)" \
+		"$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(COMPLETIONDIR)" "$(DESTDIR)$(CONFDIR)"
+	install -m 0755 "$(BIN)/gridwatchd" "$(BIN)/gridwatchctl" "$(DESTDIR)$(BINDIR)/"
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/share/doc/gridwatch|$(DOCDIR)|g' \
+		systemd/gridwatchd.service > "$(DESTDIR)$(UNITDIR)/gridwatchd.service"
+	chmod 0644 "$(DESTDIR)$(UNITDIR)/gridwatchd.service"
+	install -m 0644 systemd/gridwatch.sysusers "$(DESTDIR)$(SYSUSERSDIR)/gridwatch.conf"
+	install -m 0644 systemd/gridwatch.tmpfiles "$(DESTDIR)$(TMPFILESDIR)/gridwatch.conf"
+	install -m 0644 README.md Docs/guide/admin.md Docs/guide/operator.md Docs/ref/configuration.md Docs/ref/control-api.md \
+		Docs/ref/openapi.yaml "$(DESTDIR)$(DOCDIR)/"
+	install -m 0644 Config/gridwatch.yml "$(DESTDIR)$(DOCDIR)/gridwatch.yml.example"
+	"$(BIN)/gridwatchctl" --generate-completion-script bash > "$(DESTDIR)$(COMPLETIONDIR)/gridwatchctl"
+	@if [ -e "$(DESTDIR)$(CONFDIR)/gridwatch.yml" ]; then \
+		echo "kept the existing $(DESTDIR)$(CONFDIR)/gridwatch.yml (the new example is $(DOCDIR)/gridwatch.yml.example)"; \
+	else \
+		install -m 0640 Config/gridwatch.yml "$(DESTDIR)$(CONFDIR)/gridwatch.yml"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemd-sysusers "$(SYSUSERSDIR)/gridwatch.conf" && systemd-tmpfiles --create "$(TMPFILESDIR)/gridwatch.conf" && \
+		chgrp gridwatch "$(CONFDIR)/gridwatch.yml" && systemctl daemon-reload; \
+	fi
+
+# Removes what install put there, except the configuration and the data.
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/gridwatchd" "$(DESTDIR)$(BINDIR)/gridwatchctl" "$(DESTDIR)$(UNITDIR)/gridwatchd.service" \
+		"$(DESTDIR)$(SYSUSERSDIR)/gridwatch.conf" "$(DESTDIR)$(TMPFILESDIR)/gridwatch.conf" "$(DESTDIR)$(COMPLETIONDIR)/gridwatchctl"
+	rm -rf "$(DESTDIR)$(DOCDIR)"
+	@echo "kept $(DESTDIR)$(CONFDIR) and /var/lib/gridwatch (configuration and tickets); remove them by hand if wanted"
 
 clean:
 	rm -rf .build .cache

@@ -2,6 +2,7 @@ import ControlProtocol
 import Foundation
 import Synchronization
 import Logging
+import MediaIO
 import ServiceLifecycle
 import Storage
 import Tickets
@@ -48,6 +49,10 @@ public final class CameraManager: Service, Sendable {
     }
 
     private let state: Mutex<State>
+    /// Monotonic milliseconds of the health loop's last turn (0 before it starts).
+    private let healthBeat = Atomic<Int64>(0)
+    /// Called once every enabled camera has been started.
+    let onStarted = Mutex<(@Sendable () -> Void)?>(nil)
     private let commands: AsyncStream<TicketCommand>.Continuation
     private let logger: Logger
     let stopTimeout: Double
@@ -84,6 +89,7 @@ public final class CameraManager: Service, Sendable {
             return s.cameras.compactMap(\.worker)
         }
         for worker in started { worker.start() }
+        onStarted.withLock { $0 }?()
         let off = list().filter { $0.disabled != nil }.map(\.config.id)
         logger.info("cameras started", metadata: ["cameras": "\(started.count)", "disabled": "\(off)"])
         // The health check runs on a plain thread that sleeps on a condition: a wake-up a
@@ -93,6 +99,7 @@ public final class CameraManager: Service, Sendable {
         let thread = Thread { [self] in
             var health = HealthCheck()
             while !stop.wait(seconds: 1) {
+                healthBeat.store(Int64(MonotonicClock.seconds() * 1000), ordering: .releasing)
                 checkHealth(&health, now: Date())
             }
         }
@@ -104,6 +111,12 @@ public final class CameraManager: Service, Sendable {
         await stopAll()
         // Every alert the cameras raised is now in the stream; the ticket service drains it.
         commands.finish()
+    }
+
+    /// Whether the health loop turned within the last `seconds` (true before it starts).
+    func healthLoopAlive(within seconds: Double) -> Bool {
+        let beat = healthBeat.load(ordering: .acquiring)
+        return beat == 0 || MonotonicClock.seconds() * 1000 - Double(beat) <= seconds * 1000
     }
 
     // MARK: Switching cameras off and on

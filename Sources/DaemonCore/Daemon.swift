@@ -88,6 +88,8 @@ public struct Daemon {
         }
         let roleHolder = RoleHolder(roles)
         router.middlewares.add(AuthorizationMiddleware(roles: roleHolder, logger: logger))
+        let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)
+        cameras.onStarted.withLock { $0 = { supervisor.camerasStarted() } }
         let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger)
         var groupID: gid_t?
         if let name = config.daemon.socketGroup {
@@ -107,6 +109,7 @@ public struct Daemon {
                 if let gid = socketGID { chown(socketPath, uid_t.max, gid) }
                 chmod(socketPath, mode)
                 logger.notice("control socket listening", metadata: ["socket.path": "\(socketPath)", "socket.mode": "\(String(mode, radix: 8))"])
+                supervisor.socketListening()
             },
             logger: Logger(label: "gridwatchd.http", factory: { _ in SwiftLogNoOpLogHandler() }))
 
@@ -118,9 +121,11 @@ public struct Daemon {
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore),
-                // Last, so it stops first: live event streams end before the server waits for them.
+                // Late, so it stops early: live event streams end before the server waits for them.
                 .init(service: events, successTerminationBehavior: .ignore),
-            ],
+                // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
+                .init(service: supervisor, successTerminationBehavior: .ignore),
+            ] + Self.debugServices(store: store, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [
@@ -133,6 +138,16 @@ public struct Daemon {
             throw StartupError.socket("\(error)")
         }
         logger.notice("gridwatchd stopped")
+    }
+
+    /// Test hooks that exist only in debug builds: SIGUSR2 wedges the ticket store (its
+    /// writer held for ever), so the watchdog test can see the pings stop.
+    static func debugServices(store: TicketStore, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        #if DEBUG
+        return [.init(service: WedgeOnSignal(store: store, logger: logger), successTerminationBehavior: .ignore)]
+        #else
+        return []
+        #endif
     }
 
     static func json(_ points: [Point]) -> String {

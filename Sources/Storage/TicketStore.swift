@@ -132,6 +132,25 @@ public final class TicketStore: Sendable {
         }
     }
 
+    // MARK: Liveness
+
+    /// A trivial statement through the writer: returns unless the writer is stuck.
+    public func probe() throws {
+        _ = try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    #if DEBUG
+    /// Test hook, in debug builds only: hold the writer for ever, as a deadlock would.
+    public func wedgeForTesting() {
+        let writer = self.writer
+        Thread.detachNewThread {
+            writer.writeWithoutTransaction { _ in
+                while true { sleep(3600) }
+            }
+        }
+    }
+    #endif
+
     // MARK: Camera switches
 
     /// Cameras switched off, by camera id.

@@ -32,14 +32,18 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Overrides daemon.log_level.")
     var logLevel: String?
 
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'")
+        }
+    }
+
     func run() async throws {
         let loaded = try loadConfiguration(config)
         let level = Logger.Level(rawValue: logLevel ?? loaded.daemon.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // To the journal when systemd connected standard error to it: priorities, no time stamps.
+        let journal = DaemonLogHandler.stderrIsJournal()
+        LoggingSystem.bootstrap { _ in DaemonLogHandler(logLevel: level, journal: journal) }
         let logger = Logger(label: "gridwatchd")
         do {
             try await Daemon(config: loaded, logger: logger).run()

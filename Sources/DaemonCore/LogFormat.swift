@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Log lines on standard error, in one of two shapes:
+/// - to the journal (systemd sets `JOURNAL_STREAM` to standard error's device and inode):
+///   `<3>message key=value`, a syslog priority prefix and no time stamp (the journal adds
+///   its own), so `journalctl -p err` selects by level;
+/// - otherwise, for people: `2026-11-24T01:10:11+0000 notice message key=value`.
+public struct DaemonLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    let journal: Bool
+    private static let lock = Mutex(())
+
+    public init(logLevel: Logger.Level, journal: Bool) {
+        self.logLevel = logLevel
+        self.journal = journal
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// The syslog priority of a level (sd-daemon(3)).
+    public static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    /// Whether standard error is the journal: `JOURNAL_STREAM` ("device:inode") names it.
+    public static func stderrIsJournal(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let value = environment["JOURNAL_STREAM"] else { return false }
+        let parts = value.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var info = stat()
+        guard fstat(STDERR_FILENO, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+    }
+
+    public static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, journal: Bool, time: Date = Date()) -> String {
+        let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        // One record per line: a newline inside a message would start a new journal entry.
+        let text = (message + (fields.isEmpty ? "" : " " + fields)).replacingOccurrences(of: "\n", with: "\\n")
+        if journal { return "<\(priority(level))>\(text)\n" }
+        var seconds = time_t(time.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        let stamp = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(stamp) \(level) \(text)\n"
+    }
+
+    public func log(event: LogEvent) {
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        let text = Self.line(level: event.level, message: "\(event.message)", metadata: all, journal: journal)
+        Self.lock.withLock { _ in
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+}

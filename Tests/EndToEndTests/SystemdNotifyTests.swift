@@ -1,0 +1,141 @@
+import ControlClient
+import ControlProtocol
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+/// A datagram socket standing in for systemd's notification socket: the daemon is started
+/// with `NOTIFY_SOCKET` pointing at it, as systemd does for `Type=notify`.
+final class NotifySocket: Sendable {
+    let path: String
+    private let fd: Int32
+    private let received = Mutex<[(at: Double, message: String)]>([])
+    private let stopped = Atomic<Bool>(false)
+    let start = Date()
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard bound == 0 else { throw CommandFailed(command: "bind \(path)", status: errno, output: "") }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !stopped.load(ordering: .acquiring) {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 {
+                    let text = String(decoding: buffer[0..<n], as: UTF8.self)
+                    let at = Date().timeIntervalSince(start)
+                    received.withLock { $0.append((at, text)) }
+                }
+            }
+        }
+        thread.start()
+    }
+
+    deinit {
+        stopped.store(true, ordering: .releasing)
+        usleep(200_000)
+        close(fd)
+        unlink(path)
+    }
+
+    var messages: [(at: Double, message: String)] { received.withLock { $0 } }
+    var now: Double { Date().timeIntervalSince(start) }
+
+    /// Times of datagrams with a line equal to `line`.
+    func times(of line: String) -> [Double] {
+        messages.filter { $0.message.split(separator: "\n").contains(Substring(line)) }.map(\.at)
+    }
+}
+
+@Suite(.serialized) struct SystemdNotifyTests {
+    @Test func readyStatusWatchdogAndStoppingAsSystemdExpectsThem() throws {
+        let dir = try TemporaryDirectory("gw-notify")
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 4)
+        let notify = try NotifySocket(path: dir.path("notify.sock"))
+        // WATCHDOG_USEC of 2 s: a ping every second.
+        let daemon = try DaemonHarness(dir: dir, body: """
+            grids:
+              - id: g
+            cameras:
+              - id: cam
+                grid: g
+                source: \(dir.path("clip.mp4"))
+                loop: true
+                realtime: true
+            """, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 10) { !notify.times(of: "READY=1").isEmpty }, "\(notify.messages) \(daemon.log)")
+        let ready = try #require(notify.messages.first { $0.message.contains("READY=1") })
+        #expect(ready.message.contains("STATUS=") && ready.message.contains("cameras streaming"), "\(ready.message)")
+        // Pings at the rate asked for: over 5 s, about five.
+        let from = notify.now
+        Thread.sleep(forTimeInterval: 5)
+        let pings = notify.times(of: "WATCHDOG=1").filter { $0 >= from }
+        #expect(pings.count >= 4 && pings.count <= 7, "\(pings)")
+        // Status lines follow the cameras.
+        #expect(waitUntil(timeout: 10) { notify.messages.contains { $0.message.contains("STATUS=1/1 cameras streaming") } }, "\(notify.messages)")
+
+        // SIGTERM: STOPPING=1, then a clean exit.
+        daemon.child.signal(SIGTERM)
+        let status = daemon.child.wait(timeout: 10)
+        #expect(status == 0)
+        #expect(!notify.times(of: "STOPPING=1").isEmpty, "\(notify.messages)")
+        let order = notify.messages.map(\.message)
+        let readyIndex = order.firstIndex { $0.contains("READY=1") } ?? .max
+        let stoppingIndex = order.firstIndex { $0.contains("STOPPING=1") } ?? -1
+        #expect(readyIndex < stoppingIndex)
+        print("notify sequence: " + order.map { $0.replacingOccurrences(of: "\n", with: " | ") }.reduce(into: [String]()) { list, m in
+            if list.last != m { list.append(m) }
+        }.joined(separator: " ; "))
+    }
+
+    @Test func aWedgedStoreStopsThePings() throws {
+        let dir = try TemporaryDirectory("gw-wedge")
+        defer { dir.remove() }
+        let notify = try NotifySocket(path: dir.path("notify.sock"))
+        let daemon = try DaemonHarness(dir: dir, body: "grids:\n  - id: g\ncameras: []\n",
+                                       environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 10) { notify.times(of: "WATCHDOG=1").count >= 2 }, "\(notify.messages)")
+        // The debug-build hook holds the store's writer for ever, as a deadlock would.
+        daemon.child.signal(SIGUSR2)
+        let wedgedAt = notify.now
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("pings to systemd withheld") }, "\(daemon.log)")
+        let silence = notify.now
+        Thread.sleep(forTimeInterval: 3)
+        let after = notify.times(of: "WATCHDOG=1").filter { $0 > silence }
+        #expect(after.isEmpty, "pings after the store was wedged at \(wedgedAt): \(after)")
+        #expect(daemon.log.contains("ticket store"))
+        // The daemon is otherwise alive: its socket still answers health.
+        #expect((try? daemon.client.get("/v1/health", as: HealthResponse.self)) != nil)
+    }
+}
+
+@Suite(.serialized) struct JournalLogTests {
+    /// With standard error on the journal (JOURNAL_STREAM naming it, as systemd does), lines
+    /// carry syslog priorities and no time stamps; otherwise they are for people.
+    @Test func linesCarryPrioritiesWhenStandardErrorIsTheJournal() throws {
+        let dir = try TemporaryDirectory("gw-journal")
+        defer { dir.remove() }
+        // As systemd does: JOURNAL_STREAM names standard error's device and inode.
+        let config = dir.path("gw.yml")
+        try "daemon:\n  data_dir: data\n  socket: control.sock\ngrids:\n  - id: g\ncameras:\n  - id: gone\n    grid: g\n    source: missing.mp4\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try ChildProcess("/bin/sh", ["-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) exec \(Paths.executable("gridwatchd").path) run --config \(config)"],
+                                      logPath: dir.path("daemon.log"))
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("<4>") || daemon.log.contains("<3>") }, "\(daemon.log)")
+        let lines = daemon.log.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.allSatisfy { $0.range(of: #"^<[0-7]>"#, options: .regularExpression) != nil }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<5>") && $0.contains("control socket listening") })
+        #expect(!lines.contains { $0.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d"#, options: .regularExpression) != nil && $0.hasPrefix("<") == false })
+    }
+}
