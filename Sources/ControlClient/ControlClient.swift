@@ -101,6 +101,78 @@ public struct ControlClient: Sendable {
         return answer.body
     }
 
+    /// GET a large body (a backup) straight into the file at `destination`, never holding it
+    /// in memory: written to `destination.partial`, then renamed once every byte arrived.
+    /// Returns the number of bytes written.
+    public func download(_ path: String, to destination: String) throws(ClientError) -> Int {
+        let fd = try connectSocket()
+        defer { close(fd) }
+        try writeAll(fd, Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: gridwatchctl\r\n\r\n".utf8))
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        func receive() throws(ClientError) -> Int {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                throw .badResponse(errno == EAGAIN ? "timed out after \(Int(timeout)) s" : String(cString: strerror(errno)))
+            }
+        }
+        var headEnd: Int?
+        while headEnd == nil {
+            let n = try receive()
+            if n == 0 { throw .badResponse("connection closed before the answer's head") }
+            pending += buffer[0..<n]
+            headEnd = Self.find(pending, [13, 10, 13, 10], from: 0)
+        }
+        let (status, headers) = try Self.parseHead(pending, headEnd: headEnd!)
+        var body = Array(pending[(headEnd! + 4)...])
+        guard status == 200 else {
+            while true {
+                let n = try receive()
+                if n == 0 { break }
+                body += buffer[0..<n]
+            }
+            try Self.check(HTTPAnswer(status: status, headers: headers, body: body))
+            throw .badResponse("unexpected status \(status)")
+        }
+        guard let length = headers["content-length"].flatMap(Int.init) else { throw .badResponse("no Content-Length") }
+        let partial = destination + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let out = FileHandle(forWritingAtPath: partial) else {
+            throw .badResponse("cannot write \(partial): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        do {
+            defer { try? out.close() }
+            while true {
+                if !body.isEmpty {
+                    let take = Array(body.prefix(length - written))
+                    try out.write(contentsOf: take)
+                    written += take.count
+                }
+                if written >= length { break }
+                let n = try receive()
+                if n == 0 { break }
+                body = Array(buffer[0..<n])
+            }
+            try out.synchronize()
+        } catch let error as ClientError {
+            unlink(partial)
+            throw error
+        } catch {
+            unlink(partial)
+            throw .badResponse("cannot write \(partial): \(error.localizedDescription)")
+        }
+        guard written == length else {
+            unlink(partial)
+            throw .badResponse("the answer ended after \(written) of \(length) bytes")
+        }
+        guard rename(partial, destination) == 0 else {
+            throw .badResponse("cannot rename \(partial) to \(destination): \(String(cString: strerror(errno)))")
+        }
+        return written
+    }
+
     static func check(_ answer: HTTPAnswer) throws(ClientError) {
         guard (200..<300).contains(answer.status) else {
             let reason = (try? ControlAPI.decoder().decode(ErrorResponse.self, from: Data(answer.body)).error.reason)

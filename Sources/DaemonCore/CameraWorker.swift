@@ -2,6 +2,7 @@ import Analysis
 import Foundation
 import Logging
 import MediaIO
+import Metrics
 import Synchronization
 import Tickets
 
@@ -171,7 +172,14 @@ final class CameraWorker: Sendable {
         }
         var lastStats = reader.stats
         var lastCorruptLog = -Double.infinity
+        // The decode thread's CPU per frame (demux, decode, and the luma scale of the frames
+        // sampled), from the thread's own clock: waiting for the network is not counted.
+        let decodeCPU = Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: [("camera", config.id)])
+        var cpuMark = GridwatchMetrics.threadCPUNanos()
         while let frame = try reader.nextFrame() {
+            let cpuNow = GridwatchMetrics.threadCPUNanos()
+            decodeCPU.recordNanoseconds(cpuNow - cpuMark)
+            cpuMark = cpuNow
             let now = Date()
             let mono = MonotonicClock.seconds()
             let stats = reader.stats
@@ -225,6 +233,7 @@ final class CameraWorker: Sendable {
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0
+        let analysisTime = Metrics.Timer(label: "gridwatch_analysis_seconds", dimensions: [("camera", start.id)])
         while let item = mailbox.take() {
             let generation = rulesGeneration.load(ordering: .acquiring)
             if generation != rulesSeen {
@@ -244,9 +253,11 @@ final class CameraWorker: Sendable {
                 analyzer.reset()
             }
             size = (item.frame.width, item.frame.height)
+            let started = MonotonicClock.nanos()
             let result = analyzer.process(
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels),
                 time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime))
+            analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }
             rates.withLock { $0.analysed.record(mono) }

@@ -25,6 +25,13 @@ public struct DaemonSettings: Sendable, Equatable {
     public var logLevel: String = "info"
     /// Unix group name → role of its members on the control socket.
     public var roles: [String: Role] = [:]
+    /// Loopback address and port for `GET /metrics` over TCP (besides the control socket).
+    public var metricsListen: HostPort?
+}
+
+public struct HostPort: Sendable, Equatable {
+    public var host: String
+    public var port: Int
 }
 
 /// Analysis settings; the top-level block gives defaults that each camera may override.
@@ -285,7 +292,7 @@ extension GridwatchConfig {
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen"])
         var roles: [String: Role] = [:]
         for (group, value) in try node["roles"].entries() {
             roles[group] = try value.choice()
@@ -303,6 +310,18 @@ extension GridwatchConfig {
         d.logLevel = try node["log_level"].string(default: d.logLevel)
         d.socketGroup = try node["socket_group"].optionalString()
         d.roles = roles
+        if !node["metrics_listen"].isMissing {
+            let text = try node["metrics_listen"].string()
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+                throw node["metrics_listen"].error("expected HOST:PORT on the loopback interface, such as \"127.0.0.1:9464\", got '\(text)'")
+            }
+            let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            // Metrics have no caller identity: only this machine may read them.
+            guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+                throw node["metrics_listen"].error("metrics are served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
+            }
+            d.metricsListen = HostPort(host: host, port: port)
+        }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(d.logLevel) {
             throw node["log_level"].error("'\(d.logLevel)' is not one of: \(levels.joined(separator: ", "))")

@@ -2,12 +2,19 @@ import Analysis
 import ControlProtocol
 import Foundation
 import Hummingbird
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOPosix
 import Storage
 import Synchronization
 import Tickets
+
+/// A file handle read by one response body only.
+struct SendableFileHandle: @unchecked Sendable {
+    let file: FileHandle
+    init(_ file: FileHandle) { self.file = file }
+}
 
 /// An error at the API's edge, with its HTTP status and a reason for the caller.
 public enum ControlError: Error, Equatable {
@@ -167,7 +174,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
     let logger: Logger
 
     /// Paths that manage the daemon (admins only), whether or not this version serves them.
-    static let managementPaths = ["/v1/reload", "/v1/config"]
+    static let managementPaths = ["/v1/reload", "/v1/config", "/v1/backup"]
 
     static func permission(_ method: HTTPRequest.Method, _ path: String) -> Permission {
         switch (method, path) {
@@ -245,6 +252,7 @@ struct ControlRoutes: Sendable {
     let tickets: TicketService
     let events: EventHub
     let reloader: ConfigReloader
+    let metrics: MetricsCollector
     let startedAt: Date
     let version: String
     let logger: Logger
@@ -551,6 +559,39 @@ struct ControlRoutes: Sendable {
             guard let now = cameras.camera(id) else { throw ControlError.notFound("no such camera '\(id)'") }
             return try JSONResponse.ok(CameraActionResponse(camera: Self.status(now), changed: changed))
         }
+        router.get("/v1/backup") { _, context in
+            let actor = try context.who.actor
+            let path = store.directory.appendingPathComponent("backup-\(UUID().uuidString.prefix(8)).sqlite.partial").path
+            let size: Int64
+            do {
+                size = try await Self.offPool { Result { try store.backup(to: path) } }.get()
+            } catch {
+                try? FileManager.default.removeItem(atPath: path)
+                logger.error("backup failed", metadata: ["actor": "\(actor)", "error": "\(error)"])
+                throw ControlError.unavailable("backup failed: \(error)")
+            }
+            guard let file = FileHandle(forReadingAtPath: path) else { throw ControlError.unavailable("backup file vanished") }
+            // Unlinked now: the open handle keeps it readable, and nothing is left behind if
+            // the client goes away half way.
+            unlink(path)
+            logger.notice("backup", metadata: ["actor": "\(actor)", "bytes": "\(size)"])
+            let handle = SendableFileHandle(file)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/vnd.sqlite3", HTTPField.Name("Content-Disposition")!: "attachment; filename=\"gridwatch.sqlite\""],
+                body: ResponseBody(contentLength: Int(size)) { writer in
+                    defer { try? handle.file.close() }
+                    while true {
+                        let chunk = try handle.file.read(upToCount: 1 << 20) ?? Data()
+                        if chunk.isEmpty { break }
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        router.get("/metrics") { _, _ in
+            try await Self.metricsResponse(metrics)
+        }
         router.get("/v1/config") { _, _ in
             try JSONResponse.ok(reloader.current())
         }
@@ -738,6 +779,15 @@ struct ControlRoutes: Sendable {
             ])
             return try JSONResponse.ok(try detail(id, caller))
         }
+    }
+
+    /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.
+    static func metricsResponse(_ metrics: MetricsCollector) async throws -> Response {
+        let bytes = await offPool { metrics.render() }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Run blocking work (file reads, store writes under a lock) on a Dispatch thread.

@@ -48,6 +48,9 @@ public struct Daemon {
     /// Run until SIGTERM or SIGINT. Throws `StartupError` if it cannot start.
     public func run() async throws {
         let logger = self.logger
+        // SIGHUP means "reload" (handled by ReloadOnHangup once the services run); ignored
+        // until then rather than ending the process, as its default action would.
+        signal(SIGHUP, SIG_IGN)
         FFmpegLog.install(maxLevel: .error) { level, line in
             switch level {
             case .error: logger.warning("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
@@ -97,7 +100,8 @@ public struct Daemon {
             groupID = group.pointee.gr_gid
         }
         let socketGID = groupID
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
+        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
             responder: router.buildResponder(),
@@ -125,7 +129,8 @@ public struct Daemon {
                 .init(service: events, successTerminationBehavior: .ignore),
                 // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
                 .init(service: supervisor, successTerminationBehavior: .ignore),
-            ] + Self.debugServices(store: store, logger: logger),
+            ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger)
+              + Self.debugServices(store: store, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [
@@ -138,6 +143,21 @@ public struct Daemon {
             throw StartupError.socket("\(error)")
         }
         logger.notice("gridwatchd stopped")
+    }
+
+    /// `GET /metrics` on a loopback TCP port, when `daemon.metrics_listen` asks for it: that
+    /// server answers nothing else (there is no caller identity on TCP).
+    static func metricsListener(_ listen: HostPort?, metrics: MetricsCollector, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let listen else { return [] }
+        let router = Router()
+        router.get("/metrics") { _, _ in try await ControlRoutes.metricsResponse(metrics) }
+        let server = ControlHTTPService(
+            responder: router.buildResponder(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gridwatchd/\(Gridwatch.version)"),
+            onServerRunning: { _ in logger.notice("metrics listening", metadata: ["address": "\(listen.host):\(listen.port)"]) },
+            logger: Logger(label: "gridwatchd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
     }
 
     /// Test hooks that exist only in debug builds: SIGUSR2 wedges the ticket store (its

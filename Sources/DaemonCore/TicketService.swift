@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -33,6 +34,8 @@ public final class TicketService: Service, Sendable {
     private let state = Mutex(State())
     /// Alerts kept for retry at most; beyond this the oldest are dropped (and logged).
     static let maxPending = 10_000
+    /// How long each ticket write takes, failures included.
+    static let writeTime = Metrics.Timer(label: "gridwatch_store_write_seconds")
 
     private struct State {
         var pending: [TicketCommand] = []
@@ -138,6 +141,8 @@ public final class TicketService: Service, Sendable {
     @discardableResult
     private func handle(_ command: TicketCommand, retrying: Bool) -> Bool {
         let now = Date()
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { Self.writeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         do {
             switch command {
             case .alert(let alert):

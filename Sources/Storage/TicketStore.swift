@@ -132,6 +132,42 @@ public final class TicketStore: Sendable {
         }
     }
 
+    // MARK: Metrics
+
+    public struct CategoryState: Hashable, Sendable {
+        public var category: String
+        public var state: String
+    }
+
+    /// Open tickets by category and state (few, whatever the store's size: the list index
+    /// on archived and state finds them).
+    public func openTicketCounts() throws -> [CategoryState: Int] {
+        let open = TicketState.allCases.filter { Workflow.isOpen($0) }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try writer.read { db in
+            var out: [CategoryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT category, state, count(*) AS n FROM tickets WHERE archived = 0 AND state IN (\(open)) GROUP BY category, state") {
+                out[CategoryState(category: row["category"], state: row["state"])] = row["n"]
+            }
+            return out
+        }
+    }
+
+    // MARK: Backup
+
+    /// A consistent copy of the database at `path`, made with SQLite's online backup from
+    /// one read snapshot while tickets go on being written. Returns its size in bytes.
+    @discardableResult
+    public func backup(to path: String) throws -> Int64 {
+        try? FileManager.default.removeItem(atPath: path)
+        var configuration = Configuration()
+        configuration.journalMode = .default
+        let copy = try DatabaseQueue(path: path, configuration: configuration)
+        try writer.backup(to: copy)
+        try copy.close()
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        return size
+    }
+
     // MARK: Liveness
 
     /// A trivial statement through the writer: returns unless the writer is stuck.

@@ -97,7 +97,7 @@ struct GridwatchCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
-            ShowConfig.self, CheckConfig.self, Reload.self, Tickets.self, ShowTicket.self, Snapshot.self,
+            ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
             FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
         ])

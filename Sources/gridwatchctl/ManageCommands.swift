@@ -180,3 +180,17 @@ struct Reload: ConfigCommand {
     @OptionGroup var connection: Connection
     func run() throws { try perform() }
 }
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: L("在运行中备份工单库（SQLite 在线备份，管理员）到文件。快照图片是普通文件，另行复制。",
+                    "Back up the ticket store while the daemon runs (SQLite online backup; administrators). Snapshots are plain files: copy them separately."))
+    @OptionGroup var connection: Connection
+    @Argument(help: "Where to write the copy (written as FILE.partial, then renamed).") var file: String
+
+    func run() throws {
+        let bytes = try connection.call { c throws(ClientError) in try c.download("/v1/backup", to: file) }
+        if connection.json { return try connection.printJSON(["file": file, "bytes": "\(bytes)"]) }
+        print(L("已备份到 \(file)（\(bytes / 1024) KiB）", "backed up to \(file) (\(bytes / 1024) KiB)"))
+    }
+}

@@ -32,7 +32,8 @@ import Yams
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
         let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: RoleHolder(RoleMap(byGroup: [:])), logger: logger)
         let router = Router(context: ControlContext.self)
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, startedAt: Date(), version: "test", logger: logger)
+        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
+        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics, startedAt: Date(), version: "test", logger: logger)
             .add(to: router)
         return Set(router.routes.map { route in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")

@@ -139,3 +139,38 @@ final class NotifySocket: Sendable {
         #expect(!lines.contains { $0.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d"#, options: .regularExpression) != nil && $0.hasPrefix("<") == false })
     }
 }
+
+@Suite(.serialized) struct MetricsTests {
+    @Test func prometheusMetricsOnTheSocketAndOnALoopbackPort() throws {
+        let dir = try TemporaryDirectory("gw-metrics")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 6, start: 1)
+        let port = freePort()
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")),
+                                       daemonSection: "  metrics_listen: \"127.0.0.1:\(port)\"\n")
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+        func value(_ text: String, _ series: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let first = String(decoding: try daemon.client.getBytes("/metrics"), as: UTF8.self)
+        let decoded = try #require(value(first, #"gridwatch_frames_decoded_total{camera="walk"}"#), "\(first)")
+        #expect(decoded > 0)
+        #expect(value(first, #"gridwatch_camera_state{camera="walk",state="streaming"}"#) == 1)
+        #expect(value(first, #"gridwatch_camera_state{camera="walk",state="offline"}"#) == 0)
+        #expect(first.contains(#"gridwatch_decode_cpu_seconds_bucket{camera="walk""#) && first.contains(#"gridwatch_analysis_seconds_count{camera="walk"}"#))
+        #expect(first.contains("gridwatch_store_write_seconds_count"))
+        #expect((value(first, #"gridwatch_tickets_open{category="hazard",state="new"}"#) ?? 0) >= 1, "\(first)")
+        #expect(value(first, "gridwatch_tickets_overdue") != nil)
+        // Counters only grow, across scrapes.
+        #expect(waitUntil(timeout: 10) {
+            let later = String(decoding: (try? daemon.client.getBytes("/metrics")) ?? [], as: UTF8.self)
+            return (value(later, #"gridwatch_frames_decoded_total{camera="walk"}"#) ?? 0) > decoded
+        })
+        // The same on the loopback port, which serves nothing else.
+        let tcp = try runCommand("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(port)/metrics"])
+        #expect(tcp.contains(#"gridwatch_frames_analysed_total{camera="walk"}"#), "\(tcp)")
+        let other = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/tickets"])
+        #expect(other == "404")
+    }
+}

@@ -215,4 +215,29 @@ func loopingWalkerConfig(clip: String, extra: String = "") -> String {
         let check = try runCommand("/usr/bin/sqlite3", [dir.path("data/gridwatch.sqlite"), "PRAGMA integrity_check"])
         #expect(check.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
+
+    /// `gridwatchctl backup` while the daemon runs and writes tickets: a complete, consistent
+    /// SQLite file arrives, and nothing is left in the data folder.
+    @Test func aBackupWhileTicketsAreWrittenIsAConsistentCopy() throws {
+        let dir = try TemporaryDirectory("gw-backup")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 6, start: 1)
+        let daemon = try DaemonHarness(dir: dir, body: loopingWalkerConfig(clip: dir.path("walk.mp4")))
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
+        let out = try runCommand(Paths.executable("gridwatchctl").path, ["backup", dir.path("copy.sqlite"), "--socket", dir.path("control.sock")],
+                                 environment: ["LANG": "C.UTF-8"])
+        #expect(out.contains("backed up to"), "\(out)")
+        let check = try runCommand("/usr/bin/sqlite3", [dir.path("copy.sqlite"), "PRAGMA integrity_check"])
+        #expect(check.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        let copied = Int(try runCommand("/usr/bin/sqlite3", [dir.path("copy.sqlite"), "SELECT count(*) FROM tickets"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(copied >= 1 && copied <= daemon.tickets().total)
+        let events = try runCommand("/usr/bin/sqlite3", [dir.path("copy.sqlite"), "SELECT count(*) FROM ticket_events"])
+        #expect((Int(events.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= copied)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("copy.sqlite.partial")))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path("data")).filter { $0.hasPrefix("backup-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(daemon.log.contains("backup"))
+    }
 }

@@ -20,4 +20,15 @@ if [ -z "$score" ] || ! awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
     systemd-analyze security --offline=yes "$dir/gridwatchd.service" >&2 || true
     exit 1
 fi
-echo "check_units: systemd-analyze verify silent; security exposure $score (target <= 2.0)"
+# The sysusers and tmpfiles entries, applied to an empty root.
+mkdir -p "$dir/root/etc"
+systemd-sysusers --root="$dir/root" "$root/systemd/gridwatch.sysusers" >/dev/null 2>&1 || { echo "check_units: sysusers failed" >&2; exit 1; }
+grep -q '^gridwatch:x:[0-9]*:[0-9]*:.*:/var/lib/gridwatch:' "$dir/root/etc/passwd" || { echo "check_units: sysusers made no gridwatch user" >&2; exit 1; }
+grep -q '^gridwatch-users:' "$dir/root/etc/group" || { echo "check_units: sysusers made no gridwatch-users group" >&2; exit 1; }
+out=$(systemd-tmpfiles --root="$dir/root" --create "$root/systemd/gridwatch.tmpfiles" 2>&1) || { echo "check_units: tmpfiles failed: $out" >&2; exit 1; }
+[ -z "$out" ] || { echo "check_units: tmpfiles is not silent: $out" >&2; exit 1; }
+for entry in var/lib/gridwatch:750 run/gridwatch:755 etc/gridwatch:750; do
+    d=${entry%:*}; mode=${entry#*:}
+    [ "$(stat -c %a "$dir/root/$d")" = "$mode" ] || { echo "check_units: $d is not mode $mode" >&2; exit 1; }
+done
+echo "check_units: systemd-analyze verify silent; security exposure $score (target <= 2.0); sysusers and tmpfiles entries apply"

@@ -1,0 +1,122 @@
+import Foundation
+import Metrics
+import Prometheus
+import Storage
+import Synchronization
+import Tickets
+
+/// Prometheus metrics (swift-metrics, exported by swift-prometheus) at `GET /metrics`.
+///
+/// Timings are recorded where they happen (decode CPU per frame, analysis per frame, store
+/// writes). Counts the workers already keep (frames, drops, errors, reconnects) and the
+/// ticket figures are brought up to date when a scrape asks, so the hot paths gain no work.
+public enum GridwatchMetrics {
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Installs the Prometheus backend once per process (swift-metrics allows one).
+    static let bootstrapped: Void = {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fine: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                                .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250)]
+        factory.durationHistogramBuckets = [
+            "gridwatch_decode_cpu_seconds": fine,
+            "gridwatch_analysis_seconds": fine,
+            "gridwatch_store_write_seconds": fine + [.milliseconds(500), .seconds(1), .seconds(5)],
+        ]
+        MetricsSystem.bootstrap(factory)
+    }()
+
+    public static func bootstrap() { _ = bootstrapped }
+
+    /// CPU time of the calling thread in nanoseconds (decode cost without network waits).
+    static func threadCPUNanos() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+}
+
+/// Brings counters and gauges up to date from the cameras and the store, then renders the
+/// Prometheus text exposition.
+final class MetricsCollector: Sendable {
+    private struct CameraCounts {
+        var worker: ObjectIdentifier?
+        var decoded = 0, analysed = 0, dropped = 0, errors = 0, reconnects = 0
+    }
+
+    private let store: TicketStore
+    private let cameras: CameraManager
+    private let tickets: TicketService
+    private let seen = Mutex<[String: CameraCounts]>([:])
+    /// (category, state) pairs reported before: set to 0 when they empty, not left stale.
+    private let ticketKeys = Mutex<Set<[String]>>([])
+
+    init(store: TicketStore, cameras: CameraManager, tickets: TicketService) {
+        GridwatchMetrics.bootstrap()
+        self.store = store
+        self.cameras = cameras
+        self.tickets = tickets
+    }
+
+    static let states: [StreamState] = [.connecting, .streaming, .stalled, .backoff, .offline, .authFailed, .stopped]
+
+    func render() -> [UInt8] {
+        refreshCameras()
+        refreshTickets()
+        var buffer: [UInt8] = []
+        GridwatchMetrics.registry.emit(into: &buffer)
+        return buffer
+    }
+
+    private func refreshCameras() {
+        for camera in cameras.list() {
+            let id = camera.config.id
+            let dims = [("camera", id)]
+            let state = camera.disabled != nil ? "disabled" : camera.worker?.health.state.rawValue ?? "connecting"
+            for s in Self.states.map(\.rawValue) + ["disabled"] {
+                Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).record(s == state ? 1 : 0)
+            }
+            guard let worker = camera.worker else { continue }
+            let h = worker.health
+            let now = CameraCounts(worker: ObjectIdentifier(worker), decoded: h.detect.framesDecoded, analysed: h.analysis.framesAnalysed,
+                                   dropped: h.framesDropped, errors: h.detect.decodeErrors, reconnects: h.detect.reconnects)
+            let before = seen.withLock { s -> CameraCounts in
+                defer { s[id] = now }
+                // A new worker (restart, reload, re-enable) starts its counts at zero.
+                return s[id].flatMap { $0.worker == now.worker ? $0 : nil } ?? CameraCounts()
+            }
+            func add(_ label: String, _ a: Int, _ b: Int) {
+                let delta = max(0, a - b)
+                // Incremented by 0 too, so a camera's series exist from its first scrape.
+            Counter(label: label, dimensions: dims).increment(by: delta)
+            }
+            add("gridwatch_frames_decoded_total", now.decoded, before.decoded)
+            add("gridwatch_frames_analysed_total", now.analysed, before.analysed)
+            add("gridwatch_frames_dropped_total", now.dropped, before.dropped)
+            add("gridwatch_decode_errors_total", now.errors, before.errors)
+            add("gridwatch_reconnects_total", now.reconnects, before.reconnects)
+            Gauge(label: "gridwatch_input_fps", dimensions: dims).record(h.inputFPS)
+            Gauge(label: "gridwatch_analysed_fps", dimensions: dims).record(h.analysedFPS)
+        }
+    }
+
+    private func refreshTickets() {
+        let health = tickets.health
+        Gauge(label: "gridwatch_store_pending_alerts").record(health.pending)
+        Gauge(label: "gridwatch_store_ok").record(health.ok ? 1 : 0)
+        guard let counts = try? store.openTicketCounts(), let overdue = try? store.ticketCount(matching: .supervision(visibleCategories: nil)) else { return }
+        Gauge(label: "gridwatch_tickets_overdue").record(overdue)
+        let keys = Set(counts.keys.map { [$0.category, $0.state] })
+        Gauge(label: "gridwatch_tickets_open_total").record(counts.values.reduce(0, +))
+        let stale = ticketKeys.withLock { known -> Set<[String]> in
+            defer { known.formUnion(keys) }
+            return known.subtracting(keys)
+        }
+        for (key, n) in counts {
+            Gauge(label: "gridwatch_tickets_open", dimensions: [("category", key.category), ("state", key.state)]).record(n)
+        }
+        for key in stale {
+            Gauge(label: "gridwatch_tickets_open", dimensions: [("category", key[0]), ("state", key[1])]).record(0)
+        }
+    }
+}
