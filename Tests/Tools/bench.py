@@ -7,7 +7,11 @@ In one run, on the same H.264 clips served over RTSP on 127.0.0.1 (real footage,
     (the decode floor), of gridwatchd (analysis at 5 fps, one zone), and of Motion 4.5
     (detection on, no pictures or movies);
   - how many 640x360 10 fps streams one gridwatchd sustains with no dropped analysis frames.
-CPU time is read from /proc/PID/stat (utime + stime) over a window after a warm-up.
+CPU time is the scheduler's run time of every thread (/proc/PID/task/*/schedstat, ns)
+over a window after a warm-up. The floor, gridwatchd and Motion run side by side on the
+same shared stream, all measured over the same windows: this machine's speed drifts by
+more than 10 % from one half-minute to the next, and side by side every program sees the
+same drift, so their ratio does not.
 """
 import argparse
 import json
@@ -68,19 +72,24 @@ class Server:
         stop(self.proc)
 
 
-def measure(cmd, warmup, seconds, env=None):
-    """CPU seconds per wall second of `cmd` over `seconds`, after `warmup`."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+def measure_together(cmds, warmup, seconds):
+    """CPU seconds per wall second of each of `cmds` (name -> argv), all running at once and
+    measured over the same window after `warmup`."""
+    procs = {name: subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, cmd in cmds.items()}
     try:
         time.sleep(warmup)
-        if proc.poll() is not None:
-            sys.exit(f"bench: {cmd[0]} exited early ({proc.returncode})")
-        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                sys.exit(f"bench: {name} exited early ({proc.returncode})")
+        start = {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+        t0 = time.monotonic()
         time.sleep(seconds)
-        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
-        return (c1 - c0) / (t1 - t0)
+        end = {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
+        t1 = time.monotonic()
+        return {name: (end[name] - start[name]) / (t1 - t0) for name in procs}
     finally:
-        stop(proc)
+        for proc in procs.values():
+            stop(proc)
 
 
 def gridwatch_config(cache, name, urls, zones=True):
@@ -229,28 +238,34 @@ def main():
     print(f"  {costs}", flush=True)
 
     rows = []
+    ratios = []
     for name, clip in clips.items():
         server = Server(clip, f"/{name}")
         try:
             print(f"== {name}: {server.url}", flush=True)
-            # Floor and daemon alternate, three windows each, so a slow minute of the
-            # machine does not land on one side only; the ratio is of the sums.
-            floors, gws = [], []
+            # Floor, daemon (no rules), daemon with a busy zone and Motion side by side on the
+            # shared stream, three windows; each figure is the mean over the windows.
+            windows = []
             for _ in range(3):
-                floors.append(measure(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
-                                       "-i", server.url, "-f", "null", "-"], 5, args.seconds))
-                gws.append(measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
-                                    gridwatch_config(args.cache, f"one-{name}", [server.url], zones=False)], 5, args.seconds))
-                print(f"  window: floor {floors[-1]:.4f}, gridwatchd {gws[-1]:.4f} ({gws[-1] / floors[-1]:.2f}x)", flush=True)
-            floor, gw = sum(floors) / 3, sum(gws) / 3
+                got = measure_together({
+                    "floor": ["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
+                              "-i", server.url, "-f", "null", "-"],
+                    "gw": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                           gridwatch_config(args.cache, f"one-{name}", [server.url], zones=False)],
+                    "gz": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                           gridwatch_config(args.cache, f"zone-{name}", [server.url])],
+                    "motion": ["motion", "-n", "-c", motion_config(args.cache, server.url)],
+                }, 8, args.seconds)
+                windows.append(got)
+                print(f"  window: floor {got['floor']:.4f}, gridwatchd {got['gw']:.4f} ({got['gw'] / got['floor']:.2f}x), "
+                      f"+ zone {got['gz']:.4f} ({got['gz'] / got['floor']:.2f}x), motion {got['motion']:.4f} ({got['motion'] / got['floor']:.2f}x)", flush=True)
+            floor, gw, gz, mo = (sum(w[k] for w in windows) / len(windows) for k in ("floor", "gw", "gz", "motion"))
+            raised = sqlite_count(os.path.join(args.cache, f"data-zone-{name}", "gridwatch.sqlite"))
             print(f"  ffmpeg decode floor: {floor:.4f} CPU s per stream s", flush=True)
             print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor), analysis at 5 fps, no rules", flush=True)
-            gz = measure([os.path.join(args.bin, "gridwatchd"), "run", "--config",
-                          gridwatch_config(args.cache, f"zone-{name}", [server.url])], 5, args.seconds)
-            raised = sqlite_count(os.path.join(args.cache, f"data-zone-{name}", "gridwatch.sqlite"))
             print(f"  gridwatchd + zone:   {gz:.4f} ({gz / floor:.2f}x floor), {raised} tickets with snapshots", flush=True)
-            mo = measure(["motion", "-n", "-c", motion_config(args.cache, server.url)], 8, args.seconds)
             print(f"  motion 4.5:          {mo:.4f} ({mo / floor:.2f}x floor)", flush=True)
+            ratios.append((name, [w["gw"] / w["floor"] for w in windows]))
             rows.append((name, floor, gw, gz, raised, mo))
         finally:
             server.stop()
@@ -277,6 +292,7 @@ def main():
         f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
         for name, floor, gw, gz, raised, mo in rows:
             f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {gz:.4f} | {gz / floor:.2f} | {raised} | {mo:.4f} | {mo / floor:.2f} |\n")
+        f.write("\nPer window, gridwatchd / floor: " + "; ".join(f"{n} " + ", ".join(f"{r:.2f}x" for r in rs) for n, rs in ratios) + ".\n")
         f.write("\n| streams (640x360, 10 fps) | daemon CPU | dropped analysis frames | min analysed fps | min decoded fps | sustained |\n")
         f.write("| --- | --- | --- | --- | --- | --- |\n")
         for n, cpu, dropped, ana, dec, ok in many:
