@@ -48,6 +48,8 @@ final class MetricsCollector: Sendable {
     private let cameras: CameraManager
     private let tickets: TicketService
     private let seen = Mutex<[String: CameraCounts]>([:])
+    /// Every camera with series, to remove those of cameras a reload removed.
+    private let known = Mutex<Set<String>>([])
     /// (category, state) pairs reported before: set to 0 when they empty, not left stale.
     private let ticketKeys = Mutex<Set<[String]>>([])
 
@@ -69,7 +71,16 @@ final class MetricsCollector: Sendable {
     }
 
     private func refreshCameras() {
-        for camera in cameras.list() {
+        let list = cameras.list()
+        // Cameras a reload removed: their series go too, rather than stay frozen.
+        let current = Set(list.map(\.config.id))
+        let gone = known.withLock { known -> Set<String> in
+            defer { known = current }
+            return known.subtracting(current)
+        }
+        seen.withLock { s in for id in gone { s[id] = nil } }
+        for id in gone { Self.destroySeries(camera: id) }
+        for camera in list {
             let id = camera.config.id
             let dims = [("camera", id)]
             let state = camera.disabled != nil ? "disabled" : camera.worker?.health.state.rawValue ?? "connecting"
@@ -98,6 +109,19 @@ final class MetricsCollector: Sendable {
             Gauge(label: "gridwatch_input_fps", dimensions: dims).record(h.inputFPS)
             Gauge(label: "gridwatch_analysed_fps", dimensions: dims).record(h.analysedFPS)
         }
+    }
+
+    static let counterNames = ["gridwatch_frames_decoded_total", "gridwatch_frames_analysed_total", "gridwatch_frames_dropped_total",
+                               "gridwatch_decode_errors_total", "gridwatch_reconnects_total"]
+
+    static func destroySeries(camera id: String) {
+        let dims = [("camera", id)]
+        for name in counterNames { Counter(label: name, dimensions: dims).destroy() }
+        for s in states.map(\.rawValue) + ["disabled"] { Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).destroy() }
+        Gauge(label: "gridwatch_input_fps", dimensions: dims).destroy()
+        Gauge(label: "gridwatch_analysed_fps", dimensions: dims).destroy()
+        Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: dims).destroy()
+        Metrics.Timer(label: "gridwatch_analysis_seconds", dimensions: dims).destroy()
     }
 
     private func refreshTickets() {

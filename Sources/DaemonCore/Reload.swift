@@ -157,7 +157,9 @@ struct ReloadOnHangup: Service {
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            _ = reloader.reload(actor: "SIGHUP")
+            // Reading the file and writing the store block: not on the concurrency pool.
+            let reloader = self.reloader
+            _ = await ControlRoutes.offPool { reloader.reload(actor: "SIGHUP") }
         }
     }
 }

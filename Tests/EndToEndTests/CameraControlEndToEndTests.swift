@@ -38,6 +38,8 @@ import TestSupport
             #expect(daemon.waitForCamera(id, timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 5 }, "\(id): \(daemon.log)")
         }
         let before = Dictionary(uniqueKeysWithValues: daemon.cameras().map { ($0.id, $0) })
+        let metricsBefore = String(decoding: try daemon.client.getBytes("/metrics"), as: UTF8.self)
+        #expect(metricsBefore.contains(#"gridwatch_frames_decoded_total{camera="gone"}"#))
 
         // steady: untouched; ruled: a zone and a new name; moved: another stall timeout; gone: removed; fresh: new.
         let header = "daemon:\n  data_dir: data\n  socket: control.sock\n"
@@ -66,6 +68,9 @@ import TestSupport
         #expect(report.loadedBy.hasPrefix("root (uid 0)"))
         #expect(daemon.waitForCamera("fresh", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 0 }, "\(daemon.log)")
         #expect(daemon.camera("gone") == nil)
+        // Its metrics went with it; the new camera has its own.
+        let metricsAfter = String(decoding: try daemon.client.getBytes("/metrics"), as: UTF8.self)
+        #expect(!metricsAfter.contains(#"camera="gone""#) && metricsAfter.contains(#"gridwatch_frames_decoded_total{camera="fresh"}"#))
         // Untouched and rules-only cameras kept their connection: counters went on growing
         // from where they were, with no reconnect.
         for id in ["steady", "ruled"] {
