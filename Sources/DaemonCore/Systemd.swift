@@ -113,6 +113,11 @@ final class ServiceSupervisor: Service, Sendable {
     }
 
     func run() async throws {
+        // Not started by systemd: nothing to tell, no thread to wake.
+        guard notifier.enabled else {
+            try? await gracefulShutdown()
+            return
+        }
         let stop = HealthThreadStop()
         let interval = notifier.watchdogInterval
         let statusEvery = 5.0
