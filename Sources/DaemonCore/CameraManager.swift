@@ -39,6 +39,15 @@ public final class CameraManager: Service, Sendable {
         var config: CameraConfig
         var worker: CameraWorker?
         var disabled: CameraSwitchRecord?
+
+        /// Every state a camera can be in, as the API and metrics name them.
+        static let states = StreamState.allCases.map(\.rawValue) + ["disabled"]
+
+        /// `disabled` while switched off, else its worker's stream state.
+        var state: String {
+            if disabled != nil { return "disabled" }
+            return worker?.health.state.rawValue ?? StreamState.connecting.rawValue
+        }
     }
 
     private struct State {
@@ -184,9 +193,7 @@ public final class CameraManager: Service, Sendable {
     /// Replace the cameras: new ones start, removed ones stop, changed streams reconnect, and
     /// cameras whose rules alone changed take them up without reconnecting. Cameras switched
     /// off stay off. Untouched cameras are not interrupted.
-    @discardableResult
-    func apply(_ configs: [CameraConfig], disabled: [String: CameraSwitchRecord]) -> ConfigChanges {
-        let changes = plan(configs)
+    func apply(_ configs: [CameraConfig], disabled: [String: CameraSwitchRecord]) {
         var toStart: [CameraWorker] = []
         var toStop: [CameraWorker] = []
         state.withLock { s in
@@ -218,7 +225,6 @@ public final class CameraManager: Service, Sendable {
         }
         for worker in toStop { retire(worker) }
         for worker in toStart { worker.start() }
-        return changes
     }
 
     /// Stop a worker and join it on a thread of its own, logging one that hangs.
@@ -249,7 +255,7 @@ public final class CameraManager: Service, Sendable {
         let cameras = list()
         for camera in cameras {
             let id = camera.config.id
-            let state = camera.disabled != nil ? "disabled" : camera.worker?.health.state.rawValue ?? StreamState.connecting.rawValue
+            let state = camera.state
             if state != check.states[id] {
                 events.publishCamera(id, state: state, previous: check.states[id], at: now)
                 check.states[id] = state

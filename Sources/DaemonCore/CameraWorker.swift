@@ -131,9 +131,13 @@ final class CameraWorker: Sendable {
     /// The last analysed frame as JPEG, privacy masks blacked out; nil before the first.
     func currentSnapshot() throws(FFmpegError) -> (jpeg: [UInt8], at: Date)? {
         guard let last = latest.withLock({ $0 }) else { return nil }
-        let encoder = try JPEGEncoder()
-        let masks = config.privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }
-        return (try encoder.encode(last.frame, blackout: masks), last.at)
+        return (try Self.jpeg(last.frame, encoder: JPEGEncoder(), privacyMasks: config.privacyMasks), last.at)
+    }
+
+    /// Every picture that leaves the daemon goes through here: privacy masks painted black,
+    /// then the overlays drawn.
+    static func jpeg(_ frame: VideoFrame, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay] = []) throws(FFmpegError) -> [UInt8] {
+        try encoder.encode(frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
     }
 
     var health: CameraHealth {
@@ -310,7 +314,7 @@ final class CameraWorker: Sendable {
     /// (logged) if encoding fails.
     private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay]) -> [UInt8]? {
         do {
-            return try encoder.encode(item.frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
+            return try Self.jpeg(item.frame, encoder: encoder, privacyMasks: privacyMasks, overlays: overlays)
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
             return nil

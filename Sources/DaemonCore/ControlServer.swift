@@ -84,8 +84,9 @@ public struct RoleMap: Sendable {
         self.daemonUID = daemonUID
     }
 
-    /// Resolve configured group names; unknown names are returned for the log.
-    static func resolve(_ roles: [String: Role]) -> (RoleMap, unknown: [String]) {
+    /// Resolve configured group names (at start and on reload); a name the machine does not
+    /// know is logged and ignored.
+    static func resolve(_ roles: [String: Role], logger: Logger) -> RoleMap {
         var byGroup: [UInt32: Role] = [:]
         var unknown: [String] = []
         for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
@@ -97,7 +98,10 @@ public struct RoleMap: Sendable {
             // A group named twice keeps the stronger role.
             byGroup[gid] = max(byGroup[gid] ?? role, role)
         }
-        return (RoleMap(byGroup: byGroup), unknown)
+        for group in unknown {
+            logger.warning("no such group for a control role; ignored", metadata: ["group": "\(group)"])
+        }
+        return RoleMap(byGroup: byGroup)
     }
 
     func access(uid: UInt32, gid: UInt32, user: String?) -> Access {
@@ -266,7 +270,7 @@ struct ControlRoutes: Sendable {
         guard let worker = camera.worker else {
             var s = CameraStatus(
                 id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource,
-                state: camera.disabled != nil ? "disabled" : StreamState.connecting.rawValue,
+                state: camera.state,
                 codec: nil, width: nil, height: nil, inputFps: 0, analysedFps: 0, framesDecoded: 0, framesAnalysed: 0, framesDropped: 0,
                 decodeErrors: 0, reconnects: 0, lastFrameAt: nil, offlineSince: nil, lastError: nil, record: nil)
             s.enabled = camera.disabled == nil
@@ -518,11 +522,7 @@ struct ControlRoutes: Sendable {
                 throw ControlError.unavailable("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线")
             }
             // Encoding takes milliseconds: off the event loop and the concurrency pool.
-            let shot = try await withCheckedThrowingContinuation { (done: CheckedContinuation<(jpeg: [UInt8], at: Date)?, any Error>) in
-                DispatchQueue.global().async {
-                    do { done.resume(returning: try worker.currentSnapshot()) } catch { done.resume(throwing: error) }
-                }
-            }
+            let shot = try await Self.offPool { try worker.currentSnapshot() }
             guard let shot else { throw ControlError.unavailable("camera \(id) has not analysed a frame yet; try again in a moment") }
             return Response(
                 status: .ok,
@@ -564,7 +564,7 @@ struct ControlRoutes: Sendable {
             let path = store.directory.appendingPathComponent("backup-\(UUID().uuidString.prefix(8)).sqlite.partial").path
             let size: Int64
             do {
-                size = try await Self.offPool { Result { try store.backup(to: path) } }.get()
+                size = try await Self.offPool { try store.backup(to: path) }
             } catch {
                 try? FileManager.default.removeItem(atPath: path)
                 logger.error("backup failed", metadata: ["actor": "\(actor)", "error": "\(error)"])
@@ -596,12 +596,12 @@ struct ControlRoutes: Sendable {
             try JSONResponse.ok(reloader.current())
         }
         router.post("/v1/config/check") { _, _ in
-            let report = await Self.offPool { reloader.check() }
+            let report = try await Self.offPool { reloader.check() }
             return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
         }
         router.post("/v1/reload") { _, context in
             let actor = try context.who.actor
-            let report = await Self.offPool { reloader.reload(actor: actor) }
+            let report = try await Self.offPool { reloader.reload(actor: actor) }
             return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
         }
         router.get("/v1/people") { request, _ in
@@ -783,7 +783,7 @@ struct ControlRoutes: Sendable {
 
     /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.
     static func metricsResponse(_ metrics: MetricsCollector) async throws -> Response {
-        let bytes = await offPool { metrics.render() }
+        let bytes = try await offPool { metrics.render() }
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -791,9 +791,9 @@ struct ControlRoutes: Sendable {
     }
 
     /// Run blocking work (file reads, store writes under a lock) on a Dispatch thread.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { done in
-            DispatchQueue.global().async { done.resume(returning: work()) }
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global().async { done.resume(with: Result { try work() }) }
         }
     }
 

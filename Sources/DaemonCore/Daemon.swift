@@ -85,10 +85,7 @@ public struct Daemon {
 
         let router = Router(context: ControlContext.self)
         router.middlewares.add(ErrorMiddleware(logger: logger))
-        let (roles, unknownGroups) = RoleMap.resolve(config.daemon.roles)
-        for group in unknownGroups {
-            logger.warning("no such group for a control role; ignored", metadata: ["group": "\(group)"])
-        }
+        let roles = RoleMap.resolve(config.daemon.roles, logger: logger)
         let roleHolder = RoleHolder(roles)
         router.middlewares.add(AuthorizationMiddleware(roles: roleHolder, logger: logger))
         let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)

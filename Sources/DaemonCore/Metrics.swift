@@ -60,8 +60,6 @@ final class MetricsCollector: Sendable {
         self.tickets = tickets
     }
 
-    static let states: [StreamState] = [.connecting, .streaming, .stalled, .backoff, .offline, .authFailed, .stopped]
-
     func render() -> [UInt8] {
         refreshCameras()
         refreshTickets()
@@ -83,8 +81,8 @@ final class MetricsCollector: Sendable {
         for camera in list {
             let id = camera.config.id
             let dims = [("camera", id)]
-            let state = camera.disabled != nil ? "disabled" : camera.worker?.health.state.rawValue ?? "connecting"
-            for s in Self.states.map(\.rawValue) + ["disabled"] {
+            let state = camera.state
+            for s in CameraManager.Camera.states {
                 Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).record(s == state ? 1 : 0)
             }
             guard let worker = camera.worker else { continue }
@@ -117,7 +115,7 @@ final class MetricsCollector: Sendable {
     static func destroySeries(camera id: String) {
         let dims = [("camera", id)]
         for name in counterNames { Counter(label: name, dimensions: dims).destroy() }
-        for s in states.map(\.rawValue) + ["disabled"] { Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).destroy() }
+        for s in CameraManager.Camera.states { Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).destroy() }
         Gauge(label: "gridwatch_input_fps", dimensions: dims).destroy()
         Gauge(label: "gridwatch_analysed_fps", dimensions: dims).destroy()
         Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: dims).destroy()

@@ -70,7 +70,7 @@ final class ConfigReloader: Sendable {
             case .success(let config):
                 new = config
             }
-            var changes = changes(to: new)
+            let changes = changes(to: new)
             do {
                 try store.syncTopology(new)
                 let disabled = try store.disabledCameras()
@@ -80,20 +80,14 @@ final class ConfigReloader: Sendable {
                 applied.daemon = running
                 applied.daemon.roles = new.daemon.roles
                 if new.daemon.roles != running.roles {
-                    let (map, unknown) = RoleMap.resolve(new.daemon.roles)
-                    for group in unknown { logger.warning("no such group for a control role; ignored", metadata: ["group": "\(group)"]) }
-                    roles.map = map
+                    roles.map = RoleMap.resolve(new.daemon.roles, logger: logger)
                 }
                 if new.tickets != config.tickets {
                     store.policy = new.tickets.policy
                     tickets.settings = new.tickets
                 }
-                let cameraChanges = cameras.apply(new.cameras, disabled: disabled)
-                changes.added = cameraChanges.added
-                changes.removed = cameraChanges.removed
-                changes.restarted = cameraChanges.restarted
-                changes.rulesChanged = cameraChanges.rulesChanged
-                changes.unchanged = cameraChanges.unchanged
+                // Under the same lock as the plan in `changes`: nothing else replaces cameras.
+                cameras.apply(new.cameras, disabled: disabled)
                 loaded.withLock { $0 = Loaded(config: applied, at: Date(), by: actor) }
             } catch {
                 logger.error("configuration reload failed writing the store; the running configuration is kept", metadata: [
@@ -159,7 +153,7 @@ struct ReloadOnHangup: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             // Reading the file and writing the store block: not on the concurrency pool.
             let reloader = self.reloader
-            _ = await ControlRoutes.offPool { reloader.reload(actor: "SIGHUP") }
+            _ = try? await ControlRoutes.offPool { reloader.reload(actor: "SIGHUP") }
         }
     }
 }

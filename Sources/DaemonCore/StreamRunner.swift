@@ -4,7 +4,7 @@ import MediaIO
 import Synchronization
 
 /// What one stream of a camera is doing, as health reports show it.
-public enum StreamState: String, Sendable {
+public enum StreamState: String, Sendable, CaseIterable {
     case connecting, streaming, stalled, backoff, offline
     case authFailed = "auth_failed"
     case stopped

@@ -524,13 +524,7 @@ struct Snapshot: ParsableCommand {
 
     func run() throws {
         let bytes = try connection.call { c throws(ClientError) in try c.getBytes("/v1/tickets/\(id)/snapshot") }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output))
-        } catch {
-            printError(L("无法写入 \(output)：\(error.localizedDescription)", "cannot write \(output): \(error.localizedDescription)"))
-            throw Exit.refused
-        }
-        print(output)
+        try writeOut(bytes, to: output)
     }
 }
 
