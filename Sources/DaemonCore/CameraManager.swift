@@ -278,10 +278,17 @@ public final class CameraManager: Service, Sendable {
             switch entry!.tracker.tick(at: now) {
             case .raiseOffline(let since)?:
                 worker.setOffline(since)
-                logger.error("camera offline", metadata: ["camera.id": "\(id)", "since": "\(since)"])
+                // A camera that refuses our credentials is not "offline": say what is wrong.
+                let detect = worker.detect.snapshot
+                let authFailed = detect.state == .authFailed
+                logger.error(authFailed ? "camera refuses its credentials" : "camera offline", metadata: ["camera.id": "\(id)", "since": "\(since)"])
                 commands.yield(.cameraOffline(
                     cameraID: id, gridID: camera.config.grid,
-                    title: TicketTitle.cameraOffline(cameraName: camera.config.name), since: since))
+                    title: authFailed
+                        ? TicketTitle.cameraAuthFailed(cameraName: camera.config.name)
+                        : TicketTitle.cameraOffline(cameraName: camera.config.name),
+                    since: since,
+                    reason: authFailed ? "认证失败 / authentication failed: \(detect.lastError ?? "-")" : detect.lastError))
             case .recovered(let downFor)?:
                 worker.setOffline(nil)
                 commands.yield(.cameraRecovered(cameraID: id, downFor: downFor))

@@ -36,9 +36,10 @@ struct CameraHealth: Sendable {
     var recordBytes: Int
     var recordPackets: Int
 
-    /// The state operators see: `offline` once the camera has been down past `offline_after`.
+    /// The state operators see: `offline` once the camera has been down past `offline_after`,
+    /// except a camera refusing our credentials, which stays `auth_failed`: that is the cause.
     var state: StreamState {
-        if offlineSince != nil && detect.state != .streaming && detect.state != .stopped { return .offline }
+        if offlineSince != nil && ![.streaming, .stopped, .authFailed].contains(detect.state) { return .offline }
         return detect.state
     }
 }

@@ -10,33 +10,109 @@ public enum StreamState: String, Sendable, CaseIterable {
     case stopped
 }
 
-/// Reconnect delays: capped exponential backoff with jitter. Pure: randomness is passed in.
-struct Backoff: Sendable, Equatable {
-    var initial: Double = 1
-    var maximum: Double = 60
-    /// ±share of each delay drawn at random, so cameras behind one switch do not retry in step.
-    var jitter: Double = 0.2
-    private(set) var current: Double = 0
+/// How a stream session ended, as the reconnect policy sees it.
+enum SessionEnd: Sendable, Equatable {
+    /// Nothing answered: connection refused, reset or cut, no route, the open timed out.
+    case unanswered
+    /// It was delivering and no new frame came within the stall timeout.
+    case stalled
+    /// It answered and refused our credentials (RTSP 401/403).
+    case authFailed
+    /// It answered but the stream cannot be used (not found, bad data, no video, ended).
+    case failed
+}
 
-    init(initial: Double = 1, maximum: Double = 60, jitter: Double = 0.2) {
-        self.initial = initial
-        self.maximum = max(initial, maximum)
-        self.jitter = jitter
+/// When to try a stream again after a session ends. Pure: times and randomness are passed in.
+///
+/// - A camera that does not answer (rebooting, unplugged, a cut link) or stalls is retried
+///   on a short, steady cadence for as long as it is down: every `fastEvery` seconds for the
+///   first `fastFor` seconds of the outage, then every `slowEvery`. Between full opens the
+///   runner only probes (a TCP connect), so a dead camera costs one SYN per try, and the
+///   stream is opened the moment the camera answers: frames are back within one cadence
+///   plus an open, however long the outage was.
+/// - A camera that answers but fails (a wrong path, a bad stream) backs off exponentially
+///   from `reconnectMin` to `reconnectMax`; refused credentials wait `reconnectMax` at
+///   once. Retrying soon cannot fix either, and would only fill the camera's log. That
+///   streak is forgotten once a session streams for `healthyAfter`.
+/// - Every delay gets ±`jitter` so cameras behind one switch do not retry in step.
+struct ReconnectPolicy: Sendable, Equatable {
+    struct Settings: Sendable, Equatable {
+        var reconnectMin: Double = 1
+        var reconnectMax: Double = 60
+        var healthyAfter: Double = 60
+        var fastEvery: Double = 2
+        var fastFor: Double = 120
+        var slowEvery: Double = 3
+        var jitter: Double = 0.2
     }
 
-    /// The delay before the next attempt; `random` is uniform in 0..<1.
-    mutating func next(random: Double = 0.5) -> Double {
-        current = current == 0 ? initial : min(maximum, current * 2)
-        return current * (1 + jitter * (2 * random - 1))
+    /// What to do next and what to show meanwhile.
+    struct Decision: Sendable, Equatable {
+        /// Seconds to wait before the next try.
+        var delay: Double
+        /// Probe (a TCP connect) before opening: the camera did not answer last time.
+        var probeFirst: Bool
+        var state: StreamState
     }
 
-    /// The longest delay, for failures that retrying soon cannot fix (wrong credentials).
-    mutating func giveUpForNow(random: Double = 0.5) -> Double {
-        current = maximum
-        return current * (1 + jitter * (2 * random - 1))
+    let settings: Settings
+    /// When the current outage began (monotonic seconds), nil while streaming.
+    private(set) var outageSince: Double?
+    /// The state shown for the whole outage: a stalled camera stays `stalled` while it is retried.
+    private(set) var outageState: StreamState?
+    /// Answered-but-failed sessions in a row.
+    private(set) var failures = 0
+
+    init(_ settings: Settings = Settings()) { self.settings = settings }
+
+    /// A session ended at `now` after delivering frames for `streamedFor` seconds (0 if it never did).
+    mutating func ended(_ end: SessionEnd, at now: Double, streamedFor: Double, random: Double) -> Decision {
+        if streamedFor > 0 {
+            outageSince = nil
+            outageState = nil
+        }
+        if streamedFor >= settings.healthyAfter { failures = 0 }
+        let firstOfOutage = outageSince == nil
+        if firstOfOutage { outageSince = now }
+        let state: StreamState
+        let base: Double
+        let probe: Bool
+        switch end {
+        case .unanswered, .stalled:
+            // The first try of an outage comes quickly (a blip); then the steady cadence.
+            let cadence = now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
+            base = firstOfOutage ? min(settings.reconnectMin, cadence) : cadence
+            probe = !firstOfOutage
+            state = end == .stalled ? .stalled : (outageState ?? .backoff)
+        case .authFailed:
+            failures += 1
+            base = settings.reconnectMax
+            probe = false
+            state = .authFailed
+        case .failed:
+            failures += 1
+            base = min(settings.reconnectMax, settings.reconnectMin * Self.power(2, failures - 1))
+            probe = false
+            state = .backoff
+        }
+        if outageState == nil || end == .authFailed || end == .stalled { outageState = state }
+        if end == .failed && outageState == .authFailed { outageState = .backoff }
+        return Decision(delay: jittered(base, random), probeFirst: probe, state: outageState ?? state)
     }
 
-    mutating func reset() { current = 0 }
+    /// A probe found the camera still silent at `now`: seconds until the next probe.
+    func nextProbe(at now: Double, random: Double) -> Double {
+        let cadence = now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
+        return jittered(cadence, random)
+    }
+
+    private func jittered(_ base: Double, _ random: Double) -> Double {
+        base * (1 + settings.jitter * (2 * random - 1))
+    }
+
+    private static func power(_ base: Double, _ exponent: Int) -> Double {
+        (0..<max(0, min(exponent, 30))).reduce(1) { x, _ in x * base }
+    }
 }
 
 /// Frames per second over a sliding window of recent arrivals. Pure: times are passed in.
@@ -85,7 +161,7 @@ final class StreamRunner: Sendable {
     struct Policy: Sendable {
         var reconnectMin: Double = 1
         var reconnectMax: Double = 60
-        /// A session that streamed this long resets the backoff.
+        /// A session that streamed this long forgets earlier answered-but-failed tries.
         var healthyAfter: Double = 60
     }
 
@@ -146,20 +222,24 @@ final class StreamRunner: Sendable {
     }
 
     private func loop(_ session: (StreamRunner) throws -> Void) {
-        var backoff = Backoff(initial: policy.reconnectMin, maximum: policy.reconnectMax)
+        var reconnect = ReconnectPolicy(ReconnectPolicy.Settings(
+            reconnectMin: policy.reconnectMin, reconnectMax: policy.reconnectMax, healthyAfter: policy.healthyAfter))
+        let endpoint = StreamProbe.endpoint(of: url)
         var attempt = 0
+        var lastLogged: (state: StreamState, error: String)?
+        var repeats = 0
         while !interrupt.isStopped {
             update {
-                $0.state = .connecting
-                if attempt > 0 { $0.reconnects += 1 }
+                // The first connection shows `connecting`; a retry keeps the outage's state.
+                if attempt == 0 { $0.state = .connecting } else { $0.reconnects += 1 }
             }
             attempt += 1
             var failure: FFmpegError?
+            var ended = false
             do {
                 try session(self)
                 if interrupt.isStopped { break }
-                logger.warning("stream ended", metadata: ["source": "\(redactedURL)"])
-                update { $0.lastError = "stream ended" }
+                ended = true
             } catch let error as FFmpegError {
                 if interrupt.isStopped { break }
                 failure = error
@@ -167,34 +247,55 @@ final class StreamRunner: Sendable {
                 if interrupt.isStopped { break }
                 failure = FFmpegError(message: "\(error)", function: "session")
             }
-            let healthyFor = snapshot.streamingSince.map { Date().timeIntervalSince($0) } ?? 0
-            if healthyFor >= policy.healthyAfter { backoff.reset() }
-            let delay: Double
-            let state: StreamState
-            if let failure, failure.isAuthenticationFailure {
-                // Retrying soon with the same credentials only fills the camera's log.
-                delay = backoff.giveUpForNow(random: Double.random(in: 0..<1))
-                state = .authFailed
-                update { $0.lastError = "authentication failed (\(Redaction.redact(failure.message)))" }
-            } else if let failure {
-                delay = backoff.next(random: Double.random(in: 0..<1))
-                state = failure.reason == .stalled ? .stalled : .backoff
-                update { $0.lastError = Redaction.redact(failure.description) }
+            let streamedFor = snapshot.streamingSince.map { Date().timeIntervalSince($0) } ?? 0
+            let end: SessionEnd
+            let message: String
+            if let failure {
+                if failure.isAuthenticationFailure {
+                    end = .authFailed
+                    message = "authentication failed (\(Redaction.redact(failure.message)))"
+                } else if failure.reason == .stalled {
+                    end = .stalled
+                    message = Redaction.redact(failure.message)
+                } else {
+                    end = failure.isUnanswered ? .unanswered : .failed
+                    message = Redaction.redact(failure.description)
+                }
             } else {
-                delay = backoff.next(random: Double.random(in: 0..<1))
-                state = .backoff
+                // A camera's stream does not end by itself: count it as the camera going away.
+                // A file that ends (and does not loop) is not retried quickly.
+                end = ended && streamedFor > 0 && endpoint != nil ? .unanswered : .failed
+                message = "stream ended"
             }
+            let decision = reconnect.ended(end, at: MonotonicClock.seconds(), streamedFor: streamedFor, random: Double.random(in: 0..<1))
             update {
-                $0.state = state
+                $0.state = decision.state
+                $0.lastError = message
                 $0.streamingSince = nil
             }
-            logger.log(
-                level: state == .authFailed ? .error : .warning, "stream down; reconnecting",
-                metadata: [
-                    "source": "\(redactedURL)", "state": "\(state.rawValue)",
-                    "error": "\(snapshot.lastError ?? "-")", "delay.s": "\(String(format: "%.1f", delay))",
-                ])
-            _ = wake.wait(timeout: .now() + delay)
+            // One line per change of state or error; the same failure again is counted and
+            // summarised once a minute's worth of retries has passed.
+            if lastLogged?.state != decision.state || lastLogged?.error != message || repeats >= 30 {
+                logger.log(
+                    level: decision.state == .authFailed ? .error : .warning, "stream down; reconnecting",
+                    metadata: [
+                        "source": "\(redactedURL)", "state": "\(decision.state.rawValue)", "error": "\(message)",
+                        "delay.s": "\(String(format: "%.1f", decision.delay))", "repeats": "\(repeats)",
+                    ])
+                lastLogged = (decision.state, message)
+                repeats = 0
+            } else {
+                repeats += 1
+            }
+            if wake.wait(timeout: .now() + decision.delay) == .success || interrupt.isStopped { continue }
+            // A camera that did not answer is probed, not opened, until it answers.
+            if decision.probeFirst, let endpoint {
+                while !interrupt.isStopped
+                    && !StreamProbe.answers(host: endpoint.host, port: endpoint.port, timeout: 1.5, interrupt: interrupt) {
+                    let delay = reconnect.nextProbe(at: MonotonicClock.seconds(), random: Double.random(in: 0..<1))
+                    if wake.wait(timeout: .now() + delay) == .success { break }
+                }
+            }
         }
         update {
             $0.state = .stopped

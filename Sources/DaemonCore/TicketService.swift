@@ -153,8 +153,8 @@ public final class TicketService: Service, Sendable {
                     "zone.id": "\(alert.zoneID ?? alert.tripwireID ?? "-")", "category": "\(alert.category.rawValue)",
                     "occurrences": "\(ticket.occurrences)",
                 ])
-            case let .cameraOffline(cameraID, gridID, title, since):
-                let (ticket, created) = try store.reportCameraOffline(cameraID: cameraID, gridID: gridID, title: title, since: since, at: now)
+            case let .cameraOffline(cameraID, gridID, title, since, reason):
+                let (ticket, created) = try store.reportCameraOffline(cameraID: cameraID, gridID: gridID, title: title, since: since, reason: reason, at: now)
                 events.publishTicket(ticket, change: created ? "created" : "offline_again", actor: "gridwatchd", at: now)
                 logger.notice(created ? "ticket raised" : "camera offline again", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "camera.id": "\(cameraID)", "category": "camera_offline",

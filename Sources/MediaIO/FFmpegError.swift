@@ -1,4 +1,7 @@
 import CFFmpeg
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A failed FFmpeg call: the return code, FFmpeg's message for it, and the function that returned it.
 public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -47,6 +50,20 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The camera refused our credentials (RTSP 401 or 403).
     public var isAuthenticationFailure: Bool {
         code == cff_averror_http_unauthorized() || code == cff_averror_http_forbidden()
+    }
+
+    /// Nothing usable answered at the network level: the connection was refused, reset or
+    /// cut, the host is unreachable, or an open or a read ran out of time. A camera that is
+    /// rebooting or behind a broken link fails like this; one that answers but refuses or
+    /// sends something unusable does not.
+    public var isUnanswered: Bool {
+        switch reason {
+        case .timedOut, .stalled: return true
+        case .stopped, .unusable: return false
+        case .ffmpeg: break
+        }
+        let network = [ECONNREFUSED, ECONNRESET, ECONNABORTED, EHOSTUNREACH, EHOSTDOWN, ENETUNREACH, ENETDOWN, ETIMEDOUT, EPIPE, EIO]
+        return code == cff_averror_eof() || network.contains { code == cff_averror($0) }
     }
 }
 

@@ -15,8 +15,18 @@ public struct InputOptions: Sendable {
     public var transport: Transport = .tcp
     /// Deadline for opening and probing the stream.
     public var openTimeout: Double = 10
-    /// Socket I/O timeout handed to FFmpeg's RTSP demuxer (our own deadline backs it up).
+    /// Socket I/O timeout handed to FFmpeg's RTSP demuxer. It only backs up our own
+    /// deadlines, so readers set it beyond them (`backingUp`): FFmpeg's timeout firing first
+    /// would report a stall late and as "Connection timed out".
     public var socketTimeout: Double = 5
+
+    /// These options with a socket timeout that cannot fire before `deadline` (the stall
+    /// timeout) or the open timeout does.
+    public func backingUp(_ deadline: Double) -> InputOptions {
+        var o = self
+        o.socketTimeout = max(o.socketTimeout, o.openTimeout, deadline) + 5
+        return o
+    }
     /// How long to read a network stream before deciding its parameters (seconds).
     /// FFmpeg's default of 5 s costs 3 s per connection; cameras state their rate in the SPS.
     public var analyzeDuration: Double = 0.5

@@ -14,7 +14,7 @@ public final class PacketReader {
     public init(url: String, options: InputOptions, stallTimeout: Double, interrupt: InterruptState) throws(FFmpegError) {
         self.interrupt = interrupt
         self.stallTimeout = stallTimeout
-        input = try MediaInput(url: url, options: options, interrupt: interrupt)
+        input = try MediaInput(url: url, options: options.backingUp(stallTimeout), interrupt: interrupt)
         packet = try Packet()
         timeBase = input.timeBase
         keyframeCodec = Keyframes.codec(named: input.info.codec)

@@ -62,7 +62,7 @@ public final class VideoReader {
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
         self.interrupt = interrupt
-        input = try MediaInput(url: url, options: options.input, interrupt: interrupt)
+        input = try MediaInput(url: url, options: options.input.backingUp(options.stallTimeout), interrupt: interrupt)
         decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
         decoder.skipNonReference = options.skipNonReference
         packet = try Packet()

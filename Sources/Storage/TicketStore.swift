@@ -261,9 +261,9 @@ public final class TicketStore: Sendable {
     }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
-    private static func insertNew(_ ticket: inout TicketRecord, actor: String, at now: Date, _ db: Database) throws {
+    private static func insertNew(_ ticket: inout TicketRecord, actor: String, note: String? = nil, at now: Date, _ db: Database) throws {
         try ticket.insert(db)
-        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, at: now, db)
+        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: note, at: now, db)
     }
 
     private static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, at now: Date, _ db: Database) throws {
@@ -290,14 +290,15 @@ public final class TicketStore: Sendable {
     /// Raise the camera-offline ticket, or, if one is still open (the camera went
     /// down again before anyone closed it), add an event to it instead.
     /// Returns the ticket and whether it is new.
-    public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, at now: Date) throws -> (TicketRecord, created: Bool) {
+    public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String? = nil, at now: Date) throws -> (TicketRecord, created: Bool) {
         let deadline = policy.deadlines.deadline(category: .cameraOffline, severity: .medium)
         return try writer.write { db in
             let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
             if var ticket = open {
                 ticket.occurrences += 1
                 ticket.lastSeenAt = since
-                try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线", at: now, db)
+                let why = reason.map { " (\($0))" } ?? ""
+                try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线\(why)", at: now, db)
                 return (ticket, false)
             }
             var ticket = TicketRecord(
@@ -307,7 +308,7 @@ public final class TicketStore: Sendable {
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = since
-            try Self.insertNew(&ticket, actor: "gridwatchd", at: now, db)
+            try Self.insertNew(&ticket, actor: "gridwatchd", note: reason, at: now, db)
             return (ticket, true)
         }
     }

@@ -39,8 +39,9 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
 public enum TicketCommand: Sendable {
     /// The analysis saw something: a new ticket.
     case alert(Alert)
-    /// A camera has been down past its offline threshold since `since`.
-    case cameraOffline(cameraID: String, gridID: String, title: String, since: Date)
+    /// A camera has been down past its offline threshold since `since`; `reason` says why
+    /// when it is known (refused credentials), for the ticket's history.
+    case cameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String?)
     /// A camera that was reported offline streams again.
     case cameraRecovered(cameraID: String, downFor: Double)
 }
@@ -86,6 +87,11 @@ public struct Alert: Sendable {
 public enum TicketTitle {
     public static func cameraOffline(cameraName: String) -> String {
         "摄像头离线 Camera offline: \(cameraName)"
+    }
+
+    /// A camera that answers but refuses the configured user name or password.
+    public static func cameraAuthFailed(cameraName: String) -> String {
+        "摄像头认证失败 Camera authentication failed: \(cameraName)"
     }
 
     public static func zoneEntry(zoneName: String, cameraName: String) -> String {

@@ -45,14 +45,3 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: path))
     }
 }
-
-@Suite struct BackoffTests {
-    @Test func doublesUpToTheCapAndResets() {
-        var b = Backoff(initial: 1, maximum: 60)
-        var delays: [Double] = []
-        for _ in 0..<9 { delays.append(b.next()) }
-        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60])
-        b.reset()
-        #expect(b.next() == 1)
-    }
-}

@@ -1,24 +1,103 @@
 @testable import DaemonCore
 import Foundation
+import MediaIO
 import Testing
 
-@Suite struct BackoffJitterTests {
+@Suite struct ReconnectPolicyTests {
+    let settings = ReconnectPolicy.Settings(reconnectMin: 1, reconnectMax: 60, healthyAfter: 60, fastEvery: 2, fastFor: 120, slowEvery: 3, jitter: 0)
+
+    /// Given a camera that streamed and then stopped answering, every retry of the outage
+    /// comes on the steady cadence (probing first), however long it lasts: never the 60 s cap.
+    @Test func aCameraThatDoesNotAnswerIsRetriedOnASteadyCadenceForAsLongAsItIsDown() {
+        var p = ReconnectPolicy(settings)
+        var now = 1000.0
+        let first = p.ended(.unanswered, at: now, streamedFor: 300, random: 0.5)
+        #expect(first == .init(delay: 1, probeFirst: false, state: .backoff))
+        var delays: [Double] = []
+        for _ in 0..<200 {
+            now += 2
+            let d = p.ended(.unanswered, at: now, streamedFor: 0, random: 0.5)
+            #expect(d.probeFirst && d.state == .backoff)
+            delays.append(d.delay)
+        }
+        #expect(delays.prefix(59).allSatisfy { $0 == 2 })
+        #expect(delays.suffix(100).allSatisfy { $0 == 3 })
+        #expect(p.nextProbe(at: now, random: 0.5) == 3)
+    }
+
+    @Test func aStallKeepsTheCameraStalledForTheWholeOutage() {
+        var p = ReconnectPolicy(settings)
+        #expect(p.ended(.stalled, at: 0, streamedFor: 50, random: 0.5).state == .stalled)
+        // The reconnects that follow time out or are refused: still shown as stalled.
+        #expect(p.ended(.unanswered, at: 11, streamedFor: 0, random: 0.5).state == .stalled)
+        #expect(p.ended(.unanswered, at: 23, streamedFor: 0, random: 0.5).state == .stalled)
+        // Back, streaming, then down for another reason: a new outage with its own state.
+        #expect(p.ended(.unanswered, at: 100, streamedFor: 20, random: 0.5).state == .backoff)
+    }
+
+    @Test func aCameraThatAnswersButFailsBacksOffToTheCapAndForgetsAfterAHealthySession() {
+        var p = ReconnectPolicy(settings)
+        var delays: [Double] = []
+        for i in 0..<9 { delays.append(p.ended(.failed, at: Double(i), streamedFor: 0, random: 0.5).delay) }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+        // A short session does not forget the streak; a healthy one does.
+        #expect(p.ended(.failed, at: 100, streamedFor: 5, random: 0.5).delay == 60)
+        #expect(p.ended(.failed, at: 200, streamedFor: 61, random: 0.5).delay == 1)
+    }
+
+    @Test func refusedCredentialsWaitTheLongestDelayAndShowAuthFailed() {
+        var p = ReconnectPolicy(settings)
+        let d = p.ended(.authFailed, at: 0, streamedFor: 0, random: 0.5)
+        #expect(d == .init(delay: 60, probeFirst: false, state: .authFailed))
+        #expect(p.ended(.authFailed, at: 60, streamedFor: 0, random: 0.5).state == .authFailed)
+    }
+
     @Test(arguments: [0.0, 0.5, 0.999])
     func jitterStaysWithinItsShare(random: Double) {
-        var b = Backoff(initial: 1, maximum: 60, jitter: 0.2)
+        var s = settings
+        s.jitter = 0.2
+        var p = ReconnectPolicy(s)
         var nominal = 1.0
-        for _ in 0..<10 {
-            let d = b.next(random: random)
+        for i in 0..<10 {
+            let d = p.ended(.failed, at: Double(i), streamedFor: 0, random: random).delay
             #expect(d >= nominal * 0.8 - 1e-9 && d <= nominal * 1.2 + 1e-9)
             nominal = min(60, nominal * 2)
         }
     }
+}
 
-    @Test func authenticationFailuresWaitTheLongestDelay() {
-        var b = Backoff(initial: 1, maximum: 60, jitter: 0)
-        #expect(b.giveUpForNow() == 60)
-        b.reset()
-        #expect(b.next() == 1)
+@Suite struct StreamProbeTests {
+    @Test(arguments: [
+        ("rtsp://10.0.0.5/cam", "10.0.0.5", 554),
+        ("rtsp://u:p@10.0.0.5:8554/cam", "10.0.0.5", 8554),
+        ("rtsp://u:Mn%2FOp9%40x@host:1/a", "host", 1),
+        ("rtsps://[::1]:9000/x", "::1", 9000),
+        ("http://cam.local/x.mjpg", "cam.local", 80),
+    ])
+    func readsHostAndPort(url: String, host: String, port: Int) throws {
+        let e = try #require(StreamProbe.endpoint(of: url))
+        #expect(e.host == host && e.port == port)
+    }
+
+    @Test func filesAndBadPortsHaveNoEndpoint() {
+        #expect(StreamProbe.endpoint(of: "/srv/clip.mp4") == nil)
+        #expect(StreamProbe.endpoint(of: "rtsp://host:99999/x") == nil)
+    }
+
+    @Test func aListeningPortAnswersAndAClosedOneDoesNot() throws {
+        // Given a real listening socket on 127.0.0.1, and the same port once it is closed.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 } }
+        #expect(bound && listen(fd, 4) == 0)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        #expect(StreamProbe.answers(host: "127.0.0.1", port: port, timeout: 1))
+        close(fd)
+        #expect(!StreamProbe.answers(host: "127.0.0.1", port: port, timeout: 1))
     }
 }
 
