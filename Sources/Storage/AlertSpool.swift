@@ -17,6 +17,8 @@ import Tickets
 public final class AlertSpool: Sendable {
     /// 8 MiB: hundreds of alerts with their pictures, thousands without.
     public static let defaultCapacity = 8 << 20
+    /// The least it is allocated with when the disk is small or nearly full.
+    static let minimumCapacity = 256 << 10
     public static let fileName = "pending-alerts.spool"
 
     public struct Entry: Sendable {
@@ -76,8 +78,15 @@ public final class AlertSpool: Sendable {
         var st = stat()
         fstat(fd, &st)
         let existing = Int(st.st_size)
-        let size = max(capacity, existing)
-        let rc = posix_fallocate(fd, 0, off_t(size))
+        // At most a sixteenth of a small file system; less if that much is not free.
+        var fs = statvfs()
+        let fsSize = fstatvfs(fd, &fs) == 0 ? Int(fs.f_blocks) * Int(fs.f_frsize) : Int.max
+        var size = max(min(capacity, max(Self.minimumCapacity, fsSize / 16)), existing)
+        var rc = posix_fallocate(fd, 0, off_t(size))
+        while rc == ENOSPC && size / 2 >= max(Self.minimumCapacity, existing) && size / 2 < size {
+            size /= 2
+            rc = posix_fallocate(fd, 0, off_t(size))
+        }
         guard rc == 0 else {
             close(fd)
             throw SpoolError.cannotAllocate(path, rc)
