@@ -156,6 +156,7 @@ struct DiskFullTests {
         defer { again.stop() }
         #expect(waitUntil(timeout: 30) { Self.occurrences(again) == written + kept }, "written \(written) kept \(kept) now \(Self.occurrences(again)): \(again.log)")
         #expect(again.log.contains("replayed=\(kept)"), "\(again.log)")
+        print("disk full: \(failureLines.count) failure lines; at stop: \(stopLine)")
         #expect(Self.health(again)?.store == "ok")
         // Their pictures came along.
         #expect(Self.leftovers(dir.path("data")).isEmpty)
