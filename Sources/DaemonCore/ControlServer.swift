@@ -222,6 +222,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let reason = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return JSONResponse.error(error.status, reason)
+        } catch let error where DiskFull.matches(error) {
+            logger.warning("request failed: disk full", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return JSONResponse.error(.init(code: 507, reasonPhrase: "Insufficient Storage"), DiskFull.reason())
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return JSONResponse.error(.internalServerError, "internal error")
@@ -568,6 +571,7 @@ struct ControlRoutes: Sendable {
             } catch {
                 try? FileManager.default.removeItem(atPath: path)
                 logger.error("backup failed", metadata: ["actor": "\(actor)", "error": "\(error)"])
+                if DiskFull.matches(error) { throw error } // 507, said by ErrorMiddleware
                 throw ControlError.unavailable("backup failed: \(error)")
             }
             guard let file = FileHandle(forReadingAtPath: path) else { throw ControlError.unavailable("backup file vanished") }

@@ -16,21 +16,28 @@ public enum StartupError: Error, CustomStringConvertible {
     case config(ConfigError)
     case store(String)
     case socket(String)
+    /// Another daemon holds the data folder's lock: its PID, when the lock file names it.
+    case dataDirInUse(directory: String, lockFile: String, pid: Int32?)
 
     public var description: String {
         switch self {
         case let .config(e): "\(e)"
         case let .store(why): "cannot open the store: \(why)"
         case let .socket(why): "cannot listen on the control socket: \(why)"
+        case let .dataDirInUse(directory, lockFile, pid):
+            "另一个 gridwatchd（PID \(pid.map(String.init) ?? "未知")）正在使用数据目录 \(directory)，请先停止它 / "
+                + "another gridwatchd (PID \(pid.map(String.init) ?? "unknown")) is using the data folder \(directory) (it holds \(lockFile)); stop it first"
         }
     }
 
-    /// sysexits: 78 (EX_CONFIG) for a bad configuration, 73 (EX_CANTCREAT) for the store, 69 (EX_UNAVAILABLE) for the socket.
+    /// sysexits: 78 (EX_CONFIG) for a bad configuration, 73 (EX_CANTCREAT) for the store, 69 (EX_UNAVAILABLE) for the socket,
+    /// 75 (EX_TEMPFAIL) when another daemon uses the data folder (not restarted by the unit: stop the other one).
     public var exitCode: Int32 {
         switch self {
         case .config: 78
         case .store: 73
         case .socket: 69
+        case .dataDirInUse: 75
         }
     }
 }
@@ -58,6 +65,18 @@ public struct Daemon {
             }
         }
 
+        // Before anything in the data folder is touched: one daemon per folder.
+        let lock: DataDirLock
+        do throws(DataDirLock.Failure) {
+            lock = try DataDirLock(directory: config.daemon.dataDirectory)
+        } catch {
+            switch error {
+            case let .held(path, pid): throw StartupError.dataDirInUse(directory: config.daemon.dataDirectory, lockFile: path, pid: pid)
+            case let .cannotOpen(path, why): throw StartupError.store("\(path): \(why)")
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+
         let store: TicketStore
         let disabled: [String: CameraSwitchRecord]
         do {
@@ -78,10 +97,20 @@ public struct Daemon {
             throw StartupError.socket(error.description)
         }
 
+        // Allocated now, while there is room: alerts the store cannot take are kept there.
+        let spoolPath = URL(fileURLWithPath: config.daemon.dataDirectory).appendingPathComponent(AlertSpool.fileName).path
+        let spool: AlertSpool?
+        do {
+            spool = try AlertSpool(path: spoolPath)
+        } catch {
+            spool = nil
+            logger.error("alert spool unavailable: alerts the store cannot take are kept in memory only / 告警暂存文件不可用", metadata: ["error": "\(error)"])
+        }
+
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
         let events = EventHub()
         let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger)
-        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
 
         let router = Router(context: ControlContext.self)
         router.middlewares.add(ErrorMiddleware(logger: logger))

@@ -18,10 +18,14 @@ public struct StoreHealth: Sendable, Equatable {
 
 /// Turns alerts into tickets in the store, one at a time, in the order raised, and runs the
 /// periodic supervision (deadlines, escalation) and retention. A write that fails (full disk,
-/// read-only file system) is logged loudly, kept in memory and retried; analysis goes on.
+/// read-only file system) is kept in memory and retried; analysis goes on. The failure is
+/// logged when it starts, at most once a minute while it lasts, and when it ends.
+/// Each failed command is also kept in the `AlertSpool` (a file allocated at start, so it can
+/// be written on a full disk): what is still unwritten at stop is written at the next start.
 /// It runs until the alert stream ends, so shutdown writes every pending alert it can.
 public final class TicketService: Service, Sendable {
     private let store: TicketStore
+    private let spool: AlertSpool?
     private let commands: AsyncStream<TicketCommand>
     private let logger: Logger
     private let currentSettings: Mutex<TicketSettings>
@@ -34,16 +38,37 @@ public final class TicketService: Service, Sendable {
     private let state = Mutex(State())
     /// Alerts kept for retry at most; beyond this the oldest are dropped (and logged).
     static let maxPending = 10_000
+    /// While writes keep failing, a line at most this often.
+    static let failureLogInterval: TimeInterval = 60
     /// How long each ticket write takes, failures included.
     static let writeTime = Metrics.Timer(label: "gridwatch_store_write_seconds")
 
-    private struct State {
-        var pending: [TicketCommand] = []
-        var health = StoreHealth()
+    /// A command waiting to be written again.
+    private struct Pending {
+        var command: TicketCommand
+        /// Its record in the spool, if it was kept there.
+        var sequence: UInt64?
+        /// Kept in the spool without its picture (no room for it).
+        var pictureDropped = false
+        /// Found in the spool at start: left by the previous run.
+        var fromSpool = false
     }
 
-    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, events: EventHub, logger: Logger) {
+    private struct State {
+        var pending: [Pending] = []
+        var health = StoreHealth()
+        /// One retry pass at a time: the spool is emptied from what the pass leaves.
+        var retrying = false
+        /// Failures since the condition was last logged.
+        var failuresSinceLog = 0
+        var failuresTotal = 0
+        var lastLogged: Date?
+        var lastSupervisionError: (text: String, at: Date)?
+    }
+
+    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, events: EventHub, logger: Logger, spool: AlertSpool? = nil) {
         self.store = store
+        self.spool = spool
         self.events = events
         self.commands = commands
         currentSettings = Mutex(settings)
@@ -53,6 +78,7 @@ public final class TicketService: Service, Sendable {
     public var health: StoreHealth { state.withLock { $0.health } }
 
     public func run() async {
+        replaySpool()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
@@ -68,11 +94,39 @@ public final class TicketService: Service, Sendable {
             group.cancelAll()
         }
         retryPending()
-        let left = state.withLock { $0.pending.count }
-        if left > 0 { logger.critical("tickets not written at shutdown", metadata: ["pending": "\(left)"]) }
+        reportAtShutdown()
         // The stream ends when the cameras have stopped, which may be a moment before the
         // service group turns to this service; finishing before then would read as a failure.
         try? await gracefulShutdown()
+    }
+
+    /// Commands the previous run could not write: first in line, then written.
+    private func replaySpool() {
+        guard let spool, !spool.recovered.isEmpty else { return }
+        let found = spool.recovered.map { Pending(command: $0.command, sequence: $0.sequence, fromSpool: true) }
+        state.withLock { s in
+            s.pending = found + s.pending
+            s.health.pending = s.pending.count
+        }
+        logger.notice("alerts found in the spool / 发现上次未写入的告警", metadata: ["alerts": "\(found.count)", "spool": "\(spool.path)"])
+        retryPending()
+    }
+
+    /// What could not be written by the end: kept in the spool, or lost; said exactly.
+    private func reportAtShutdown() {
+        let left = state.withLock { $0.pending }
+        guard !left.isEmpty else { return }
+        let kept = left.filter { $0.sequence != nil }
+        let lost = left.count - kept.count
+        let metadata: Logger.Metadata = [
+            "pending": "\(left.count)", "kept": "\(kept.count)", "without_picture": "\(kept.filter(\.pictureDropped).count)",
+            "lost": "\(lost)", "spool": "\(spool?.path ?? "none")",
+        ]
+        if lost == 0 {
+            logger.error("tickets not written at shutdown: kept in the spool, written at the next start / 未写入的工单已存入暂存文件，下次启动时写入", metadata: metadata)
+        } else {
+            logger.critical("tickets not written at shutdown: \(lost) alerts lost / 停止时有 \(lost) 条告警未能保存，已丢失", metadata: metadata)
+        }
     }
 
     /// Retry failed writes, then the supervision when it is due.
@@ -103,34 +157,103 @@ public final class TicketService: Service, Sendable {
             let archived = try store.archiveClosed(before: now.addingTimeInterval(-settings.archiveAfterDays * 86_400), at: now)
             if archived > 0 { logger.notice("tickets archived", metadata: ["tickets": "\(archived)"]) }
         } catch {
-            logger.error("supervision failed", metadata: ["error": "\(error)"])
+            // The same failure (a full disk) is said again at most once a minute.
+            let why = DiskFull.matches(error) ? DiskFull.reason(directory: store.directory.path) : "\(error)"
+            let say = state.withLock { s -> Bool in
+                if let last = s.lastSupervisionError, last.text == why, now.timeIntervalSince(last.at) < Self.failureLogInterval { return false }
+                s.lastSupervisionError = (why, now)
+                return true
+            }
+            if say { logger.error("supervision failed", metadata: ["error": "\(why)"]) }
         }
     }
 
     private func retryPending() {
-        let queued = state.withLock { s -> [TicketCommand] in
+        let queued = state.withLock { s -> [Pending]? in
+            guard !s.retrying, !s.pending.isEmpty else { return nil }
+            s.retrying = true
             let q = s.pending
             s.pending = []
             return q
         }
-        if queued.isEmpty { return }
-        logger.notice("retrying ticket writes", metadata: ["pending": "\(queued.count)"])
-        for (i, command) in queued.enumerated() where !handle(command, retrying: true) {
+        guard let queued else { return }
+        logger.debug("retrying ticket writes", metadata: ["pending": "\(queued.count)"])
+        var written = 0
+        for entry in queued {
+            if !handle(entry.command, retrying: true) { break }
+            written += 1
+        }
+        let replayed = queued.prefix(written).filter(\.fromSpool).count
+        let recovered = state.withLock { s -> (since: Date, failures: Int)? in
             // Still failing: keep this one and everything after it, in order.
-            state.withLock { s in
-                s.pending = Array(queued[i...]) + s.pending
-                s.health.pending = s.pending.count
-            }
-            return
-        }
-        state.withLock { s in
+            s.pending = Array(queued[written...]) + s.pending
             s.health.pending = s.pending.count
-            if s.pending.isEmpty {
-                s.health.lastError = nil
-                s.health.failingSince = nil
-            }
+            s.retrying = false
+            if written > 0 { settleSpool(s) }
+            guard s.pending.isEmpty, let since = s.health.failingSince else { return nil }
+            s.health.lastError = nil
+            s.health.failingSince = nil
+            let failures = s.failuresTotal
+            s.failuresTotal = 0
+            s.failuresSinceLog = 0
+            s.lastLogged = nil
+            return (since, failures)
         }
-        logger.notice("ticket writes recovered")
+        if replayed > 0 {
+            logger.notice("alerts replayed from the spool / 暂存告警已写入", metadata: ["replayed": "\(replayed)", "spool": "\(spool?.path ?? "none")"])
+        }
+        if let recovered {
+            logger.notice("ticket writes recovered / 工单写入已恢复", metadata: [
+                "written": "\(written)", "failed_attempts": "\(recovered.failures)",
+                "failing_for.s": "\(Int(Date().timeIntervalSince(recovered.since)))",
+            ])
+        }
+    }
+
+    /// The spool keeps what is still pending: emptied once nothing in it is, otherwise told
+    /// which records are written. Under the state lock, so no append slips in between.
+    private func settleSpool(_ s: State) {
+        guard let spool else { return }
+        if let oldest = s.pending.compactMap(\.sequence).min() {
+            if oldest > 1 { spool.acknowledge(through: oldest - 1) }
+        } else {
+            spool.clear()
+        }
+    }
+
+    /// A failed write: logged when the condition starts, then at most once a minute with a
+    /// count; `retrying` failures count too.
+    private func noteFailure(_ error: any Error, at now: Date) {
+        let why = DiskFull.matches(error) ? DiskFull.reason(directory: store.directory.path) : "\(error)"
+        enum Say { case started, still(Int) }
+        let say = state.withLock { s -> Say? in
+            s.health.lastError = why
+            s.failuresTotal += 1
+            s.failuresSinceLog += 1
+            if s.health.failingSince == nil { s.health.failingSince = now }
+            guard let last = s.lastLogged else {
+                s.lastLogged = now
+                s.failuresSinceLog = 0
+                return .started
+            }
+            guard now.timeIntervalSince(last) >= Self.failureLogInterval else { return nil }
+            let n = s.failuresSinceLog
+            s.lastLogged = now
+            s.failuresSinceLog = 0
+            return .still(n)
+        }
+        switch say {
+        case .started:
+            logger.error("ticket writes failing: alerts kept and retried / 工单写入失败，告警暂存并重试", metadata: [
+                "error": "\(why)", "spool": "\(spool?.path ?? "none")",
+            ])
+        case let .still(n):
+            logger.error("ticket writes still failing / 工单仍无法写入", metadata: [
+                "failed_attempts": "\(n)", "pending": "\(health.pending)", "error": "\(why)",
+            ])
+        case nil:
+            break
+        }
     }
 
     func handle(_ command: TicketCommand) {
@@ -170,18 +293,28 @@ public final class TicketService: Service, Sendable {
         } catch {
             if !retrying {
                 let dropped = state.withLock { s -> Int in
-                    s.pending.append(command)
+                    var entry = Pending(command: command)
+                    if let spool, case let .kept(sequence, withPicture) = spool.append(command) {
+                        entry.sequence = sequence
+                        entry.pictureDropped = command.hasPicture && !withPicture
+                    }
+                    s.pending.append(entry)
                     let over = max(0, s.pending.count - Self.maxPending)
                     s.pending.removeFirst(over)
                     s.health.pending = s.pending.count
-                    s.health.lastError = "\(error)"
-                    if s.health.failingSince == nil { s.health.failingSince = now }
                     return over
                 }
                 if dropped > 0 { logger.critical("ticket retry queue full: oldest alerts dropped", metadata: ["dropped": "\(dropped)"]) }
             }
-            logger.error("ticket not written; will retry", metadata: ["error": "\(error)"])
+            noteFailure(error, at: now)
             return false
         }
+    }
+}
+
+extension TicketCommand {
+    var hasPicture: Bool {
+        if case let .alert(alert) = self { return alert.snapshotJPEG != nil }
+        return false
     }
 }

@@ -7,11 +7,14 @@ import Tickets
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case cannotCreateDirectory(String, String)
     case cannotWriteEvidence(String, String)
+    /// A write failed for want of space (`ENOSPC`, `EDQUOT`): see `DiskFull`.
+    case noSpace(String)
 
     public var description: String {
         switch self {
         case let .cannotCreateDirectory(path, why): "cannot create directory \(path): \(why)"
         case let .cannotWriteEvidence(path, why): "cannot write evidence file \(path): \(why)"
+        case let .noSpace(path): "no space left on the device for \(path)"
         }
     }
 }
@@ -221,6 +224,17 @@ public final class TicketStore: Sendable {
         if let jpeg = alert.snapshotJPEG {
             snapshotPath = try writeEvidence(jpeg, at: now, kind: "snapshot", suffix: "jpg")
         }
+        do {
+            return try insertAlert(alert, snapshotPath: snapshotPath, at: now, actor: actor)
+        } catch {
+            // No row names the file: remove it now rather than at the next start (it takes
+            // the space the disk is short of).
+            if let snapshotPath { try? FileManager.default.removeItem(at: directory.appendingPathComponent(snapshotPath)) }
+            throw error
+        }
+    }
+
+    private func insertAlert(_ alert: Alert, snapshotPath: String?, at now: Date, actor: String) throws -> (ticket: TicketRecord, created: Bool) {
         let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
         let deadline = policy.deadlines.deadline(category: alert.category, severity: alert.severity)
         return try writer.write { db in
@@ -550,25 +564,40 @@ public final class TicketStore: Sendable {
     // MARK: Evidence
 
     /// Write an evidence file durably; returns its path relative to the data directory.
+    /// Written to a temporary name, flushed, then renamed: a failed write (a full disk)
+    /// removes the temporary file, so nothing half-written or empty is left behind.
     private func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
         let day = Self.dayFormatter.string(from: now)
         let relative = "snapshots/\(day)/\(kind)-\(UUID().uuidString.lowercased()).\(suffix)"
         let url = directory.appendingPathComponent(relative)
+        let tmp = url.path + ".tmp"
+        func failure(_ code: Int32, _ what: String) -> StoreError {
+            code == ENOSPC || code == EDQUOT ? .noSpace(relative) : .cannotWriteEvidence(relative, "\(what): \(String(cString: strerror(code)))")
+        }
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let tmp = url.appendingPathExtension("tmp")
-            guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-                throw StoreError.cannotWriteEvidence(relative, "create failed")
-            }
-            let handle = try FileHandle(forWritingTo: tmp)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
-            try FileManager.default.moveItem(at: tmp, to: url)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError.cannotWriteEvidence(relative, "\(error.localizedDescription)")
+            throw DiskFull.matches(error) ? StoreError.noSpace(relative) : StoreError.cannotWriteEvidence(relative, "\(error.localizedDescription)")
+        }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(errno, "create") }
+        var written = 0
+        var code: Int32 = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                code = n < 0 ? errno : ENOSPC
+                break
+            }
+            written += n
+        }
+        if code == 0 && fsync(fd) != 0 { code = errno }
+        if close(fd) != 0 && code == 0 { code = errno }
+        if code == 0 && rename(tmp, url.path) != 0 { code = errno }
+        if code != 0 {
+            unlink(tmp)
+            throw failure(code, "write")
         }
         return relative
     }

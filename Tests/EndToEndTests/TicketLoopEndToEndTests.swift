@@ -200,7 +200,7 @@ func loopingWalkerConfig(clip: String, extra: String = "") -> String {
         let failing = try #require(health())
         #expect(failing.status == "degraded")
         #expect(failing.storeError?.isEmpty == false)
-        #expect(daemon.log.contains("ticket not written; will retry"))
+        #expect(daemon.log.contains("ticket writes failing"))
         // Analysis goes on while the store cannot write.
         let analysed = daemon.camera("walk")?.framesAnalysed ?? 0
         #expect(waitUntil(timeout: 20) { (daemon.camera("walk")?.framesAnalysed ?? 0) > analysed + 20 })

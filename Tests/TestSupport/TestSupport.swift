@@ -243,3 +243,60 @@ public func waitUntil(timeout: Double, interval: Double = 0.2, _ condition: () t
     }
     return try condition()
 }
+
+/// A small tmpfs mounted on a folder, to play a disk that fills up. Needs root (tests run as
+/// root in CI); `permitted` says whether mounting works here.
+public final class TmpfsMount: @unchecked Sendable {
+    // @unchecked: used from the one test that owns it.
+    public let path: String
+    private var mounted = true
+
+    /// Whether this process may mount a tmpfs (tried once on a scratch folder).
+    public static let permitted: Bool = {
+        guard getuid() == 0, let dir = try? TemporaryDirectory("gw-mount-probe") else { return false }
+        defer { dir.remove() }
+        guard (try? FileManager.default.createDirectory(atPath: dir.path("m"), withIntermediateDirectories: true)) != nil,
+              (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path("m")])) != nil
+        else { return false }
+        _ = try? runCommand("/bin/umount", [dir.path("m")])
+        return true
+    }()
+
+    /// Mount a tmpfs of `size` (mount's syntax: `32m`) on `path`, created if missing.
+    public init(at path: String, size: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
+        self.path = path
+    }
+
+    /// Fill the file system with `file` until a write fails for want of space; returns its size.
+    @discardableResult
+    public func fill(_ name: String = "filler") -> Int {
+        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0xA5, count: 64 * 1024)
+        var total = 0
+        while true {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Free space left, in bytes.
+    public var freeBytes: Int {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return -1 }
+        return Int(s.f_bavail) * Int(s.f_frsize)
+    }
+
+    public func unmount() {
+        guard mounted else { return }
+        mounted = false
+        if (try? runCommand("/bin/umount", [path])) == nil { _ = try? runCommand("/bin/umount", ["-l", path]) }
+    }
+
+    deinit { unmount() }
+}
