@@ -282,6 +282,8 @@ struct SpooledCommand: Codable {
         var gridID: String
         var title: String
         var since: Date
+        /// Why, when known (refused credentials); absent in spools written before it existed.
+        var reason: String?
     }
 
     struct Recovery: Codable {
@@ -295,8 +297,8 @@ struct SpooledCommand: Codable {
             alert = SpooledAlert(
                 cameraID: a.cameraID, zoneID: a.zoneID, tripwireID: a.tripwireID, kind: a.kind, trackID: a.trackID,
                 trajectory: a.trajectory, gridID: a.gridID, category: a.category, severity: a.severity, title: a.title, occurredAt: a.occurredAt)
-        case let .cameraOffline(cameraID, gridID, title, since):
-            offline = OfflineReport(cameraID: cameraID, gridID: gridID, title: title, since: since)
+        case let .cameraOffline(cameraID, gridID, title, since, reason):
+            offline = OfflineReport(cameraID: cameraID, gridID: gridID, title: title, since: since, reason: reason)
         case let .cameraRecovered(cameraID, downFor):
             recovered = Recovery(cameraID: cameraID, downFor: downFor)
         }
@@ -308,7 +310,7 @@ struct SpooledCommand: Codable {
                 cameraID: a.cameraID, zoneID: a.zoneID, tripwireID: a.tripwireID, kind: a.kind, trackID: a.trackID, trajectory: a.trajectory,
                 gridID: a.gridID, category: a.category, severity: a.severity, title: a.title, occurredAt: a.occurredAt, snapshotJPEG: picture))
         }
-        if let o = offline { return .cameraOffline(cameraID: o.cameraID, gridID: o.gridID, title: o.title, since: o.since) }
+        if let o = offline { return .cameraOffline(cameraID: o.cameraID, gridID: o.gridID, title: o.title, since: o.since, reason: o.reason) }
         let r = recovered ?? Recovery(cameraID: "", downFor: 0)
         return .cameraRecovered(cameraID: r.cameraID, downFor: r.downFor)
     }

@@ -26,7 +26,7 @@ import Tickets
             let spool = try AlertSpool(path: path, capacity: 1 << 20)
             #expect(spool.recovered.isEmpty)
             #expect(spool.append(Self.alert(1, picture: 5000)) == .kept(sequence: 1, withPicture: true))
-            #expect(spool.append(.cameraOffline(cameraID: "c2", gridID: "g", title: "离线", since: Date(timeIntervalSince1970: 5))) == .kept(sequence: 2, withPicture: false))
+            #expect(spool.append(.cameraOffline(cameraID: "c2", gridID: "g", title: "离线", since: Date(timeIntervalSince1970: 5), reason: nil)) == .kept(sequence: 2, withPicture: false))
             #expect(spool.append(.cameraRecovered(cameraID: "c2", downFor: 12.5)) == .kept(sequence: 3, withPicture: false))
         }
         // Allocated up front: writing into it needs no new blocks.
