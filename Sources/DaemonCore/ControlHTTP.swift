@@ -33,18 +33,33 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             logger: logger,
             responder: { (request, responseWriter: consuming ResponseWriter, channel) in
                 let context = Responder.Context(source: .init(channel: channel, logger: logger))
+                // HEAD is GET without the body (RFC 9110 §9.3.2): routed, authorised and
+                // answered as GET, and only the head is written (NIO's encoder keeps the
+                // framing headers GET would have had). A route whose body is never written
+                // does none of the body's work (an event stream subscribes in its body).
+                let isHead = request.method == .head
+                var routed = request
+                if isHead {
+                    var head = request.head
+                    head.method = .get
+                    routed = Request(head: head, body: request.body)
+                }
                 var response: Response
                 do {
-                    response = try await responder.respond(to: request, context: context)
+                    response = try await responder.respond(to: routed, context: context)
                 } catch let error as HTTPParserError {
-                    throw error
+                    // The request broke off while a route read its body (a garbage chunk
+                    // size): a 400 with the reason, and the connection ends (the parser
+                    // takes nothing more from it).
+                    response = JSONResponse.error(.badRequest, "malformed request: \(error) / 请求格式错误")
+                    response.headers[.connection] = "close"
                 } catch {
                     response = Response(status: .internalServerError, body: .init())
                 }
                 response.headers[.date] = HTTPDate.now()
                 if let serverName { response.headers[.server] = serverName }
                 do {
-                    try await responseWriter.write(response: response.head, body: response.body)
+                    try await responseWriter.write(response: response.head, body: isHead ? ResponseBody() : response.body)
                 } catch is HTTPParserError {
                     // Not rethrown as a parser error: that would make the channel
                     // write a second (400) response after this one.

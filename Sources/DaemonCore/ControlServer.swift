@@ -5,6 +5,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Storage
 import Synchronization
@@ -24,6 +25,10 @@ public enum ControlError: Error, Equatable {
     case conflict(String)
     case forbidden(String)
     case tooLarge(String)
+    /// A request body in a media type other than JSON.
+    case unsupportedMediaType(String)
+    /// A known path asked with a method it does not serve; `allow` lists those it does.
+    case methodNotAllowed(String, allow: String)
     /// The thing exists but cannot answer now (a camera not streaming).
     case unavailable(String)
 
@@ -34,13 +39,25 @@ public enum ControlError: Error, Equatable {
         case .conflict: .conflict
         case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         }
     }
 
     var reason: String {
         switch self {
-        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r), let .unavailable(r): r
+        case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r), let .unsupportedMediaType(r),
+             let .methodNotAllowed(r, _), let .unavailable(r): r
+        }
+    }
+
+    /// Header fields the status calls for (RFC 9110 §15.5.6, §15.5.16).
+    var headers: HTTPFields {
+        switch self {
+        case let .methodNotAllowed(_, allow): [.allow: allow]
+        case .unsupportedMediaType: [HTTPField.Name("Accept-Post")!: "application/json"]
+        default: [:]
         }
     }
 }
@@ -210,16 +227,34 @@ struct AuthorizationMiddleware: RouterMiddleware {
     }
 }
 
-/// Renders every error, including unknown paths, as `{"error": {"status", "reason"}}`.
+/// Renders every error, including unknown paths, as `{"error": {"status", "reason"}}`. A path
+/// the router knows, asked with a method it does not serve, is a 405 with `Allow` rather than
+/// the router's 404. A request the HTTP parser gave up on half way (a garbage chunk size in
+/// the body) is not the route's error: it goes on to `ControlHTTPService`, which answers it
+/// 400 and ends the connection.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    var routes: RouteTable?
+
+    init(logger: Logger, routes: RouteTable? = nil) {
+        self.logger = logger
+        self.routes = routes
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPParserError {
+            throw error
         } catch let error as ControlError {
-            return JSONResponse.error(error.status, error.reason)
+            return JSONResponse.error(error.status, error.reason, headers: error.headers)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                let allow = allowed.joined(separator: ", ")
+                let refusal = ControlError.methodNotAllowed(
+                    "\(request.uri.path) does not take \(request.method); it takes \(allow) / 不支持此请求方法，可用：\(allow)", allow: allow)
+                return JSONResponse.error(refusal.status, refusal.reason, headers: refusal.headers)
+            }
             let reason = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return JSONResponse.error(error.status, reason)
         } catch let error where DiskFull.matches(error) {
@@ -243,11 +278,13 @@ enum JSONResponse {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ reason: String) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ reason: String, headers extra: HTTPFields = [:]) -> Response {
         let data = (try? encoder.encode(ErrorResponse(status: Int(status.code), reason: reason))) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(contentsOf: extra)
         return Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -338,7 +375,9 @@ struct ControlRoutes: Sendable {
 
     func ticketID(_ context: some RequestContext) throws -> Int64 {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int64(text), id > 0 else { throw ControlError.badRequest("ticket id must be a positive whole number, got '\(text)'") }
+        guard let id = PlainText.digits(text), id > 0, text.first != "0" else {
+            throw ControlError.badRequest("ticket id must be a positive whole number in plain digits (like 42), got '\(text)' / 工单编号必须是不带符号的正整数")
+        }
         return id
     }
 
@@ -397,12 +436,12 @@ struct ControlRoutes: Sendable {
         if let s = params["since"] { query.since = try Self.time(s, name: "since") }
         if let u = params["until"] { query.until = try Self.time(u, name: "until") }
         if let l = params["limit"] {
-            guard let limit = Int(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
-            query.limit = limit
+            guard let limit = PlainText.digits(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
+            query.limit = Int(limit)
         }
         if let o = params["offset"] {
-            guard let offset = Int(o), offset >= 0 else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
-            query.offset = offset
+            guard let offset = PlainText.digits(o) else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
+            query.offset = Int(offset)
         }
         return query
     }
@@ -433,19 +472,26 @@ struct ControlRoutes: Sendable {
     static let maxBody = 64 * 1024
 
     static func decodeBody(_ request: Request) async throws -> ActionRequest {
-        try await decodeJSON(request, fields: ["note", "assignee"], shape: "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}",
-                             typeHint: "note and assignee are text") ?? ActionRequest()
+        let body: ActionRequest = try await decodeJSON(
+            request, fields: ["note", "assignee"], shape: "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}",
+            typeHint: "note and assignee are text") ?? ActionRequest()
+        try PlainText.check(body.note, field: "note", allowingLines: true)
+        try PlainText.check(body.assignee, field: "assignee")
+        return body
     }
 
-    /// A small JSON object body with only `fields`; nil for an empty body.
+    /// A small JSON object body with only `fields`; nil for an empty body. A body in another
+    /// media type is a 415; one without a type is read as JSON.
     static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, shape: String, typeHint: String) async throws -> T? {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBody)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw ControlError.tooLarge("body over \(maxBody / 1024) KiB / 请求内容过大")
         }
+        // Any other error (the parser's, for a garbage chunk size) is the request's, not its size.
         if buffer.readableBytes == 0 { return nil }
+        try JSONMediaType.check(request.headers[.contentType])
         let data = Data(buffer.readableBytesView)
         // Unknown fields are refused: a misspelt "asignee" must not silently do nothing.
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -542,6 +588,7 @@ struct ControlRoutes: Sendable {
             let caller = try context.who
             let body: CameraActionRequest = try await Self.decodeJSON(
                 request, fields: ["reason"], shape: "body must be JSON like {\"reason\": \"...\"}", typeHint: "reason is text") ?? CameraActionRequest()
+            try PlainText.check(body.reason, field: "reason")
             let changed: Bool
             do {
                 if verb == "disable" {
@@ -689,14 +736,17 @@ struct ControlRoutes: Sendable {
             let text = header ?? request.uri.queryParameters["last_event_id"].map(String.init)
             var lastID: Int64?
             if let text {
-                guard let id = Int64(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ControlError.badRequest("Last-Event-ID must be a whole number, got '\(text)'")
+                guard let id = PlainText.digits(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ControlError.badRequest("Last-Event-ID must be a whole number in plain digits, got '\(text)'")
                 }
                 lastID = id
             }
-            let subscription = events.subscribe(after: lastID)
             let hub = events
+            let after = lastID
+            // Subscribed when the body is written: an answer whose body is never written (to
+            // HEAD) holds no subscription.
             let body = ResponseBody { writer in
+                let subscription = hub.subscribe(after: after)
                 func send(_ entry: EventHub.Entry) async throws {
                     guard entry.category.map(access.sees) ?? true else { return }
                     let data = try JSONResponse.encoder.encode(entry.event)

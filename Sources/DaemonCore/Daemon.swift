@@ -113,10 +113,12 @@ public struct Daemon {
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
 
         let router = Router(context: ControlContext.self)
-        router.middlewares.add(ErrorMiddleware(logger: logger))
+        let routeTable = RouteTable()
+        router.middlewares.add(ErrorMiddleware(logger: logger, routes: routeTable))
         let roles = RoleMap.resolve(config.daemon.roles, logger: logger)
         let roleHolder = RoleHolder(roles)
         router.middlewares.add(AuthorizationMiddleware(roles: roleHolder, logger: logger))
+        router.middlewares.add(QueryValidationMiddleware<ControlContext>())
         let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)
         cameras.onStarted.withLock { $0 = { supervisor.camerasStarted() } }
         let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger)
@@ -128,12 +130,13 @@ public struct Daemon {
         let socketGID = groupID
         let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
         ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
+        routeTable.load(router.routes)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
             responder: router.buildResponder(),
             // A client that goes quiet (half-open, or too slow to send its request) is
             // closed after 30 s rather than holding a connection for ever.
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .controlHTTP1(idleTimeout: .seconds(30)),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "gridwatchd/\(Gridwatch.version)"),
             onServerRunning: { _ in
                 if let gid = socketGID { chown(socketPath, uid_t.max, gid) }
@@ -179,7 +182,7 @@ public struct Daemon {
         router.get("/metrics") { _, _ in try await ControlRoutes.metricsResponse(metrics) }
         let server = ControlHTTPService(
             responder: router.buildResponder(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .controlHTTP1(idleTimeout: .seconds(30)),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gridwatchd/\(Gridwatch.version)"),
             onServerRunning: { _ in logger.notice("metrics listening", metadata: ["address": "\(listen.host):\(listen.port)"]) },
             logger: Logger(label: "gridwatchd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))

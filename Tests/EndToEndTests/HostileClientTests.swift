@@ -33,7 +33,7 @@ import TestSupport
             ("GET", "/v1/tickets/\(id)/../../../etc/passwd", nil, 404),
             ("GET", "/v1/tickets?limit=100000", nil, 400),
             ("GET", "/v1/tickets?since=yesterday", nil, 400),
-            ("DELETE", "/v1/tickets/\(id)", nil, 404),
+            ("DELETE", "/v1/tickets/\(id)", nil, 405),
         ]
         for (method, path, body, expected) in cases {
             let (status, reason) = try send(method, path, body)

@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Synchronization
+
+/// Text a person typed (a note, an assignee, a reason) or a query parameter: no control
+/// characters. C0 (U+0000–U+001F, tab and line breaks included), DEL and C1 (U+0080–U+009F)
+/// could forge log lines, rewrite a terminal that shows them (ESC, CSI) or cut a value short
+/// (NUL) further down; none belongs in a one-line field. A note is a handling report and
+/// may run over several lines: it may hold line feeds and tabs (logs escape them).
+enum PlainText {
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// The first control character and its position (in characters' scalars), if any.
+    static func firstControl(in text: String, allowingLines: Bool = false) -> (scalar: Unicode.Scalar, offset: Int)? {
+        for (offset, scalar) in text.unicodeScalars.enumerated() where isControl(scalar) {
+            if allowingLines && (scalar == "\n" || scalar == "\t") { continue }
+            return (scalar, offset)
+        }
+        return nil
+    }
+
+    static func hex(_ scalar: Unicode.Scalar) -> String {
+        let digits = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// A 400 naming `field` when `text` holds a control character (line feeds and tabs are
+    /// allowed where `allowingLines`).
+    static func check(_ text: String?, field: String, allowingLines: Bool = false) throws {
+        guard let text, let found = firstControl(in: text, allowingLines: allowingLines) else { return }
+        let allowed = allowingLines ? "only line feeds and tabs are allowed" : "line breaks, tabs and other control characters are not allowed"
+        let allowedZh = allowingLines ? "只允许换行和制表符" : "不允许换行、制表符等控制字符"
+        throw ControlError.badRequest(
+            "\(field) contains a control character (\(hex(found.scalar)) at position \(found.offset)): \(allowed) / \(field) 含有控制字符（\(hex(found.scalar))），\(allowedZh)")
+    }
+
+    /// A number written in plain decimal digits only (no sign, no spaces, no radix prefix):
+    /// Swift's `Int64("+5")` is 5, and `/v1/tickets/+5` must not be ticket 5. Nil past Int64.
+    static func digits(_ text: String) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int64(text)
+    }
+}
+
+/// Request bodies are JSON (RFC 8259: UTF-8). A `Content-Type` naming anything else is a 415
+/// (RFC 9110 §15.5.16); a body without one is read as JSON.
+enum JSONMediaType {
+    static func check(_ contentType: String?) throws {
+        guard let contentType else { return }
+        let parts = contentType.split(separator: ";", omittingEmptySubsequences: false)
+        let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw ControlError.unsupportedMediaType(
+                "request body must be application/json, got '\(contentType)' / 请求内容必须是 JSON (application/json)")
+        }
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0].lowercased() == "charset" else { continue }
+            let charset = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+            guard charset == "utf-8" || charset == "utf8" else {
+                throw ControlError.unsupportedMediaType(
+                    "request body must be application/json in UTF-8, got charset '\(pair[1])' / 请求内容必须是 UTF-8 编码的 JSON (application/json)")
+            }
+        }
+    }
+}
+
+/// Query strings are percent-encoded UTF-8 (RFC 3986 §2.1). Hummingbird keeps a value whose
+/// escapes do not decode as it was sent, so `q=%ZZ` searched for the text "%ZZ": here a bad
+/// escape, escapes that decode to bytes that are not UTF-8, or a control character are a 400
+/// naming the parameter, before any route reads it.
+struct QueryValidationMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let query = request.uri.query { try Self.check(query) }
+        return try await next(request, context)
+    }
+
+    /// Percent-decode `text` into a string, or say what is wrong with it.
+    static func decode(_ text: Substring) -> Result<String, QueryProblem> {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var i = text.utf8.startIndex
+        let utf8 = text.utf8
+        func hexValue(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == UInt8(ascii: "%") {
+                let first = utf8.index(after: i)
+                let second = first == utf8.endIndex ? first : utf8.index(after: first)
+                guard first != utf8.endIndex, second != utf8.endIndex, let high = hexValue(utf8[first]), let low = hexValue(utf8[second]) else {
+                    let end = utf8.index(i, offsetBy: min(3, utf8.distance(from: i, to: utf8.endIndex)))
+                    return .failure(.badEscape(String(decoding: utf8[i..<end], as: UTF8.self)))
+                }
+                bytes.append(high << 4 | low)
+                i = utf8.index(after: second)
+            } else {
+                bytes.append(b)
+                i = utf8.index(after: i)
+            }
+        }
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        guard decoded.utf8.elementsEqual(bytes) else { return .failure(.notUTF8) }
+        if let found = PlainText.firstControl(in: decoded) { return .failure(.control(found.scalar)) }
+        return .success(decoded)
+    }
+
+    static func check(_ query: String) throws {
+        for pair in query.split(separator: "&") {
+            let name = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let value = pair.dropFirst(name.count + 1)
+            for part in [name, value] {
+                guard case let .failure(problem) = decode(part) else { continue }
+                let what: String
+                switch problem {
+                case let .badEscape(escape): what = "'\(escape)' is not a percent-encoded byte (% and two hex digits)"
+                case .notUTF8: what = "its escapes do not decode to UTF-8 text"
+                case let .control(scalar): what = "it contains a control character (\(PlainText.hex(scalar)))"
+                }
+                throw ControlError.badRequest("query parameter '\(name)' is malformed: \(what) / 查询参数 '\(name)' 编码无效或含有控制字符")
+            }
+        }
+    }
+}
+
+enum QueryProblem: Error, Equatable {
+    case badEscape(String)
+    case notUTF8
+    case control(Unicode.Scalar)
+}
+
+/// The paths and methods the router serves, to tell "no such path" (404) from "not with this
+/// method" (405 with `Allow`, RFC 9110 §15.5.6). Filled once the routes are added. A path is
+/// matched as Hummingbird's trie matches it: segment by segment, a literal before a
+/// parameter, so `POST /v1/tickets/5/snapshot` is the GET-only snapshot path, not an action.
+final class RouteTable: Sendable {
+    private struct Route: Sendable {
+        var segments: [String]
+        var method: String
+    }
+
+    private let routes = Mutex<[Route]>([])
+
+    func load(_ descriptions: [Router<ControlContext>.RouteDescription]) {
+        // A parameter reads "{id}" (":id" where it was declared); both become ":".
+        let loaded = descriptions.map { route in
+            Route(
+                segments: "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") || ($0.hasPrefix("{") && $0.hasSuffix("}")) ? ":" : String($0) },
+                method: route.method.rawValue)
+        }
+        routes.withLock { $0 = loaded }
+    }
+
+    /// The methods served at `path` (HEAD wherever GET is), sorted; empty for an unknown path.
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/").map(String.init)
+        let all = routes.withLock { $0 }
+        // A literal segment (1) outranks a parameter (0), leftmost first.
+        func rank(_ segments: [String]) -> [Int] { segments.map { $0 == ":" ? 0 : 1 } }
+        let matching = all.filter { route in
+            route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { $0 == ":" || $0 == $1 }
+        }
+        guard let best = matching.map(\.segments).max(by: { rank($0).lexicographicallyPrecedes(rank($1)) }) else { return [] }
+        var methods = Set(matching.filter { $0.segments == best }.map(\.method))
+        if methods.contains("GET") { methods.insert("HEAD") }
+        return methods.sorted()
+    }
+}
