@@ -3,26 +3,32 @@
 public enum Redaction {
     /// `rtsp://user:secret@host:554/x` becomes `rtsp://***@host:554/x`; text without
     /// credentials is returned unchanged. Works on URLs embedded in longer text.
+    ///
+    /// It does not parse URLs: a password may hold an unencoded `/`, `?`, `#` or `@` that a
+    /// URL parser would take for the end of the credentials. Everything between `://` and the
+    /// last `@` of the token (which ends at whitespace or a quote) is removed, so
+    /// `rtsp://cam:Mn/Op9@host/cam` becomes `rtsp://***@host/cam`. An `@` later in a path
+    /// hides a little more than needed, never less.
     public static func redact(_ text: String) -> String {
         guard text.contains("://") else { return text }
         var out = ""
-        out.reserveCapacity(text.count)
+        out.reserveCapacity(text.utf8.count)
         var rest = Substring(text)
         while let schemeEnd = rest.range(of: "://") {
             out += rest[..<schemeEnd.upperBound]
             rest = rest[schemeEnd.upperBound...]
-            // The authority ends at the first '/', '?', '#' or whitespace.
-            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\"" || $0 == "'" } ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") {
-                out += "***@"
-                out += authority[authority.index(after: at)...]
-            } else {
-                out += authority
+            let tokenEnd = rest.firstIndex(where: endsToken) ?? rest.endIndex
+            if let at = rest[..<tokenEnd].lastIndex(of: "@") {
+                out += "***"
+                // The '@' and the host are copied by the next round (or the end).
+                rest = rest[at...]
             }
-            rest = rest[authorityEnd...]
         }
         out += rest
         return out
+    }
+
+    private static func endsToken(_ c: Character) -> Bool {
+        c.isWhitespace || c == "\"" || c == "'"
     }
 }
