@@ -509,7 +509,8 @@ extension GridwatchConfig {
     }
 
     /// The stream schemes FFmpeg is asked to open; anything else must be a file.
-    static let streamSchemes = ["rtsp", "rtsps", "http", "https", "rtmp"]
+    static let streamSchemes: Set<String> = ["rtsp", "rtsps", "http", "https", "rtmp"]
+    static let schemeList = "rtsp://, rtsps://, http://, https://, rtmp://"
 
     /// A stream URL, or a file path (relative to the configuration's folder). The URL is
     /// checked so that what `Redaction` hides (between `://` and the last `@`) is exactly
@@ -517,7 +518,6 @@ extension GridwatchConfig {
     /// scheme: it may hold a password.
     private static func parseSource(_ node: ConfigNode, credentials: (user: String, password: String)?, baseDirectory: URL) throws(ConfigError) -> String {
         let source = try node.string()
-        let schemes = streamSchemes.map { "\($0)://" }.joined(separator: ", ")
         guard let separator = source.range(of: "://") else {
             // "rtsp:cam:pw@host" is not a file that happens to be missing.
             guard let colon = source.firstIndex(of: ":"), isScheme(source[..<colon]) else { return resolve(source, against: baseDirectory) }
@@ -527,12 +527,12 @@ extension GridwatchConfig {
             if streamSchemes.contains(scheme.lowercased()) {
                 throw node.error("'\(scheme):' must be followed by '//' for a stream, and no file of that name exists")
             }
-            throw node.error("'\(scheme):' is not a stream scheme (\(schemes)), and no file of that name exists")
+            throw node.error("'\(scheme):' is not a stream scheme (\(schemeList)), and no file of that name exists")
         }
         let scheme = source[..<separator.lowerBound]
         guard streamSchemes.contains(scheme.lowercased()) else {
             let named = isScheme(scheme) ? "unsupported scheme '\(scheme)'" : "no scheme before '://'"
-            throw node.error("\(named) (use \(schemes) or a file path)")
+            throw node.error("\(named) (use \(schemeList) or a file path)")
         }
         let afterScheme = separator.upperBound
         var hostStart = afterScheme

@@ -33,6 +33,31 @@ struct ConfigNode {
     let node: Yams.Node?
     /// The line of the nearest enclosing node, for keys that are missing.
     let parentLine: Int?
+    /// A mapping's keys and values, taken out once: a camera looks up some 25 keys, and
+    /// iterating Yams's pairs copies (retains) both nodes of every pair each time.
+    private let keys: [String]
+    private let values: [Yams.Node]
+
+    init(file: String, path: String, node: Yams.Node?, parentLine: Int?) {
+        self.file = file
+        self.path = path
+        self.node = node
+        self.parentLine = parentLine
+        if case .mapping(let mapping)? = node {
+            var keys: [String] = [], values: [Yams.Node] = []
+            keys.reserveCapacity(mapping.count)
+            values.reserveCapacity(mapping.count)
+            for (k, v) in mapping {
+                keys.append(k.scalar?.string ?? "?")
+                values.append(v)
+            }
+            self.keys = keys
+            self.values = values
+        } else {
+            keys = []
+            values = []
+        }
+    }
 
     var line: Int? { node?.mark?.line ?? parentLine }
 
@@ -49,22 +74,20 @@ struct ConfigNode {
     }
 
     private func child(_ key: String, _ node: Yams.Node?) -> ConfigNode {
-        ConfigNode(file: file, path: path.isEmpty ? key : "\(path).\(key)", node: node, parentLine: line)
+        ConfigNode(file: file, path: path.isEmpty ? key : path + "." + key, node: node, parentLine: line)
     }
 
     /// The value under `key` of this mapping (missing if absent).
     subscript(key: String) -> ConfigNode {
-        guard let mapping = node?.mapping else { return child(key, nil) }
-        for (k, v) in mapping where k.string == key { return child(key, v) }
-        return child(key, nil)
+        guard let i = keys.firstIndex(of: key) else { return child(key, nil) }
+        return child(key, values[i])
     }
 
     /// Fails on keys this mapping does not know: a typo must not be silently ignored.
     func requireMapping(allowed: Set<String>) throws(ConfigError) {
         if isMissing { return }
         guard let mapping = node?.mapping else { throw error("expected a mapping of keys to values") }
-        for (k, _) in mapping {
-            let name = k.string ?? "?"
+        for (name, k) in zip(keys, mapping.keys) {
             if !allowed.contains(name) {
                 let known = allowed.sorted().joined(separator: ", ")
                 throw ConfigError(file: file, line: k.mark?.line, key: path.isEmpty ? name : "\(path).\(name)", message: "unknown key (known keys: \(known))")
@@ -75,8 +98,8 @@ struct ConfigNode {
     /// The keys of this mapping with their values, in file order.
     func entries() throws(ConfigError) -> [(key: String, value: ConfigNode)] {
         if isMissing { return [] }
-        guard let mapping = node?.mapping else { throw error("expected a mapping of keys to values") }
-        return mapping.map { k, v in (k.string ?? "?", child(k.string ?? "?", v)) }
+        guard node?.mapping != nil else { throw error("expected a mapping of keys to values") }
+        return zip(keys, values).map { k, v in (k, child(k, v)) }
     }
 
     func items() throws(ConfigError) -> [ConfigNode] {

@@ -11,24 +11,38 @@ public enum Redaction {
     /// hides a little more than needed, never less.
     public static func redact(_ text: String) -> String {
         guard text.contains("://") else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var rest = Substring(text)
-        while let schemeEnd = rest.range(of: "://") {
-            out += rest[..<schemeEnd.upperBound]
-            rest = rest[schemeEnd.upperBound...]
-            let tokenEnd = rest.firstIndex(where: endsToken) ?? rest.endIndex
-            if let at = rest[..<tokenEnd].lastIndex(of: "@") {
-                out += "***"
-                // The '@' and the host are copied by the next round (or the end).
-                rest = rest[at...]
+        // Unicode scalars, not characters: no grapheme breaking on every log line.
+        let scalars = text.unicodeScalars
+        var out = String.UnicodeScalarView()
+        var copied = scalars.startIndex
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            guard scalars[i] == ":", scalars[i...].starts(with: "://".unicodeScalars) else {
+                i = scalars.index(after: i)
+                continue
+            }
+            let userStart = scalars.index(i, offsetBy: 3)
+            var at: String.UnicodeScalarView.Index?
+            var j = userStart
+            while j < scalars.endIndex, !endsToken(scalars[j]) {
+                if scalars[j] == "@" { at = j }
+                j = scalars.index(after: j)
+            }
+            if let at {
+                out.append(contentsOf: scalars[copied..<userStart])
+                out.append(contentsOf: "***".unicodeScalars)
+                // The '@' and the host are copied later.
+                copied = at
+                i = at
+            } else {
+                i = userStart
             }
         }
-        out += rest
-        return out
+        out.append(contentsOf: scalars[copied...])
+        return String(out)
     }
 
-    private static func endsToken(_ c: Character) -> Bool {
-        c.isWhitespace || c == "\"" || c == "'"
+    private static func endsToken(_ c: Unicode.Scalar) -> Bool {
+        c.properties.isWhitespace || c == "\"" || c == "'"
     }
 }
