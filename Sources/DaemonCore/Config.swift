@@ -196,11 +196,14 @@ extension GridwatchConfig {
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
 
+        // Sets and dictionaries, never a scan per item: a file may have 200 000 cameras.
         var grids: [GridConfig] = []
-        for node in try root["grids"].items() {
-            try node.requireMapping(allowed: ["id", "name", "level", "parent", "leader", "workers"])
+        var gridIDs: Set<String> = []
+        let gridNodes = try root["grids"].items()
+        for node in gridNodes {
+            try node.requireMapping(allowed: Keys.grid)
             let id = try identifier(node["id"])
-            if grids.contains(where: { $0.id == id }) { throw node["id"].error("duplicate grid id '\(id)'") }
+            if !gridIDs.insert(id).inserted { throw node["id"].error("duplicate grid id '\(id)'") }
             var people: [PersonConfig] = []
             if !node["leader"].isMissing { people.append(try parsePerson(node["leader"], role: .leader)) }
             for worker in try node["workers"].items() { people.append(try parsePerson(worker, role: .worker)) }
@@ -214,22 +217,28 @@ extension GridwatchConfig {
         var personIDs: Set<String> = []
         for (i, grid) in grids.enumerated() {
             for (j, person) in grid.people.enumerated() where !personIDs.insert(person.id).inserted {
-                let grids = try root["grids"].items()
-                let node = person.role == .leader ? grids[i]["leader"] : try grids[i]["workers"].items()[j - (grid.people.first?.role == .leader ? 1 : 0)]
+                let node = person.role == .leader ? gridNodes[i]["leader"] : try gridNodes[i]["workers"].items()[j - (grid.people.first?.role == .leader ? 1 : 0)]
                 throw node["id"].error("duplicate person id '\(person.id)'")
             }
         }
         if grids.isEmpty { throw root["grids"].error("at least one grid is required") }
         for (i, grid) in grids.enumerated() {
-            if let parent = grid.parent, !grids.contains(where: { $0.id == parent }) {
-                throw try root["grids"].items()[i]["parent"].error("no grid with id '\(parent)'")
+            if let parent = grid.parent, !gridIDs.contains(parent) {
+                throw gridNodes[i]["parent"].error("no grid with id '\(parent)'")
             }
         }
+        if let (i, cycle) = firstParentCycle(grids) {
+            throw gridNodes[i]["parent"].error("grid parent cycle \(cycle.joined(separator: " → "))")
+        }
 
+        let cameraNodes = try root["cameras"].items()
         var cameras: [CameraConfig] = []
-        for node in try root["cameras"].items() {
-            let camera = try parseCamera(node, grids: grids, defaults: analysis, baseDirectory: baseDirectory)
-            if cameras.contains(where: { $0.id == camera.id }) { throw node["id"].error("duplicate camera id '\(camera.id)'") }
+        cameras.reserveCapacity(cameraNodes.count)
+        var cameraIDs: Set<String> = []
+        cameraIDs.reserveCapacity(cameraNodes.count)
+        for node in cameraNodes {
+            let camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
+            if !cameraIDs.insert(camera.id).inserted { throw node["id"].error("duplicate camera id '\(camera.id)'") }
             cameras.append(camera)
         }
         var config = GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
@@ -237,8 +246,65 @@ extension GridwatchConfig {
         return config
     }
 
+    /// The cycle of `parent` links (ids, the first again at the end) whose first grid comes
+    /// first in the file, with that grid's index. Each grid has one parent, so following the
+    /// links from every grid once finds every cycle.
+    private static func firstParentCycle(_ grids: [GridConfig]) -> (Int, [String])? {
+        var index: [String: Int] = [:]
+        for (i, grid) in grids.enumerated() { index[grid.id] = i }
+        // 0: not seen; 1: on the walk under way; 2: done.
+        var state = [UInt8](repeating: 0, count: grids.count)
+        var best: Int?
+        for start in grids.indices where state[start] == 0 {
+            var walk: [Int] = []
+            var i: Int? = start
+            while let j = i, state[j] == 0 {
+                state[j] = 1
+                walk.append(j)
+                i = grids[j].parent.flatMap { index[$0] }
+            }
+            if let j = i, state[j] == 1, let from = walk.firstIndex(of: j) {
+                let first = walk[from...].min()!
+                if best.map({ first < $0 }) ?? true { best = first }
+            }
+            for j in walk { state[j] = 2 }
+        }
+        guard let best else { return nil }
+        var cycle = [grids[best].id]
+        var i = index[grids[best].parent!]!
+        while i != best {
+            cycle.append(grids[i].id)
+            i = index[grids[i].parent!]!
+        }
+        cycle.append(grids[best].id)
+        return (best, cycle)
+    }
+
+    /// The keys each mapping allows, built once (not once per camera).
+    private enum Keys {
+        static let grid: Set<String> = ["id", "name", "level", "parent", "leader", "workers"]
+        static let person: Set<String> = ["id", "name", "phone"]
+        static let camera: Set<String> = [
+            "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
+            "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
+            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
+        ]
+        static let analysis: Set<String> = ["fps", "width", "motion", "tracker"]
+        static let motion: Set<String> = [
+            "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
+            "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
+        ]
+        static let tracker: Set<String> = ["confirm_hits", "max_misses"]
+        static let masks: Set<String> = ["motion", "privacy"]
+        static let zone: Set<String> = [
+            "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
+            "crowd_above", "alert_on", "min_size", "cooldown", "schedule",
+        ]
+        static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule"]
+    }
+
     private static func parsePerson(_ node: ConfigNode, role: PersonConfig.Role) throws(ConfigError) -> PersonConfig {
-        try node.requireMapping(allowed: ["id", "name", "phone"])
+        try node.requireMapping(allowed: Keys.person)
         let id = try identifier(node["id"])
         return PersonConfig(id: id, name: try node["name"].string(default: id), role: role, phone: try node["phone"].optionalString())
     }
@@ -330,15 +396,12 @@ extension GridwatchConfig {
     }
 
     private static func parseAnalysis(_ node: ConfigNode, defaults: AnalysisSettings) throws(ConfigError) -> AnalysisSettings {
-        try node.requireMapping(allowed: ["fps", "width", "motion", "tracker"])
+        try node.requireMapping(allowed: Keys.analysis)
         var a = defaults
         a.fps = try node["fps"].double(default: a.fps, range: 0.2...30)
         a.width = try node["width"].int(default: a.width, range: 64...1920)
         let m = node["motion"]
-        try m.requireMapping(allowed: [
-            "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
-            "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
-        ])
+        try m.requireMapping(allowed: Keys.motion)
         a.motion.noiseFactor = try m["noise_factor"].double(default: a.motion.noiseFactor, range: 0...50)
         a.motion.flickerShare = try m["flicker_share"].double(default: a.motion.flickerShare, range: 0.01...1)
         a.absorbAfter = try m["absorb_after"].double(default: a.absorbAfter, range: 0...86_400)
@@ -354,21 +417,17 @@ extension GridwatchConfig {
         }
         a.motion.absorbAfterFrames = Int((a.absorbAfter * a.fps).rounded())
         let t = node["tracker"]
-        try t.requireMapping(allowed: ["confirm_hits", "max_misses"])
+        try t.requireMapping(allowed: Keys.tracker)
         a.tracker.confirmHits = try t["confirm_hits"].int(default: a.tracker.confirmHits, range: 1...50)
         a.tracker.maxMisses = try t["max_misses"].int(default: a.tracker.maxMisses, range: 0...100)
         return a
     }
 
-    private static func parseCamera(_ node: ConfigNode, grids: [GridConfig], defaults: AnalysisSettings, baseDirectory: URL) throws(ConfigError) -> CameraConfig {
-        try node.requireMapping(allowed: [
-            "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
-            "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
-            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
-        ])
+    private static func parseCamera(_ node: ConfigNode, grids: Set<String>, defaults: AnalysisSettings, baseDirectory: URL) throws(ConfigError) -> CameraConfig {
+        try node.requireMapping(allowed: Keys.camera)
         let id = try identifier(node["id"])
         let grid = try node["grid"].string()
-        if !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        if !grids.contains(grid) { throw node["grid"].error("no grid with id '\(grid)'") }
         let credentials = try parseCredentials(node, baseDirectory: baseDirectory)
         let source = try parseSource(node["source"], credentials: credentials, baseDirectory: baseDirectory)
         let isFile = !source.contains("://")
@@ -393,7 +452,7 @@ extension GridwatchConfig {
             tripwires.append(line)
         }
         let masks = node["masks"]
-        try masks.requireMapping(allowed: ["motion", "privacy"])
+        try masks.requireMapping(allowed: Keys.masks)
         let motionMasks = try masks["motion"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         return CameraConfig(
@@ -449,23 +508,106 @@ extension GridwatchConfig {
         return (user, password)
     }
 
+    /// The stream schemes FFmpeg is asked to open; anything else must be a file.
+    static let streamSchemes: Set<String> = ["rtsp", "rtsps", "http", "https", "rtmp"]
+    static let schemeList = "rtsp://, rtsps://, http://, https://, rtmp://"
+
+    /// A stream URL, or a file path (relative to the configuration's folder). The URL is
+    /// checked so that what `Redaction` hides (between `://` and the last `@`) is exactly
+    /// what FFmpeg takes for the user name and password. No error repeats the text after the
+    /// scheme: it may hold a password.
     private static func parseSource(_ node: ConfigNode, credentials: (user: String, password: String)?, baseDirectory: URL) throws(ConfigError) -> String {
         let source = try node.string()
-        guard source.contains("://") else { return resolve(source, against: baseDirectory) }
-        let scheme = source.prefix { $0 != ":" }.lowercased()
-        if !["rtsp", "rtsps", "http", "https", "rtmp"].contains(scheme) {
-            throw node.error("unsupported scheme '\(scheme)' in \(Redaction.redact(source)) (use rtsp:// or a file path)")
+        guard let separator = source.range(of: "://") else {
+            // "rtsp:cam:pw@host" is not a file that happens to be missing.
+            guard let colon = source.firstIndex(of: ":"), isScheme(source[..<colon]) else { return resolve(source, against: baseDirectory) }
+            let path = resolve(source, against: baseDirectory)
+            if FileManager.default.fileExists(atPath: path) { return path }
+            let scheme = source[..<colon]
+            if streamSchemes.contains(scheme.lowercased()) {
+                throw node.error("'\(scheme):' must be followed by '//' for a stream, and no file of that name exists")
+            }
+            throw node.error("'\(scheme):' is not a stream scheme (\(schemeList)), and no file of that name exists")
         }
+        let scheme = source[..<separator.lowerBound]
+        guard streamSchemes.contains(scheme.lowercased()) else {
+            let named = isScheme(scheme) ? "unsupported scheme '\(scheme)'" : "no scheme before '://'"
+            throw node.error("\(named) (use \(schemeList) or a file path)")
+        }
+        let afterScheme = separator.upperBound
+        var hostStart = afterScheme
+        if let at = source[afterScheme...].lastIndex(of: "@") {
+            guard isUserInformation(source[afterScheme..<at]) else {
+                throw node.error("""
+                    the user name or password in the URL cannot be read unambiguously: percent-encode / ? # @ in them \
+                    as %2F %3F %23 %40 (and % itself, spaces and quotes as %25 %20 %22 %27)
+                    """)
+            }
+            if credentials != nil { throw node.error("has credentials in the URL and username/password keys; use one of them") }
+            hostStart = source.index(after: at)
+        }
+        let rest = source[hostStart...]
+        try checkHostAndPort(rest[..<(rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex)], node: node)
         guard let credentials else { return source }
-        let afterScheme = source.range(of: "://")!.upperBound
-        let authorityEnd = source[afterScheme...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? source.endIndex
-        if source[afterScheme..<authorityEnd].contains("@") {
-            throw node.error("has credentials in the URL and username/password keys; use one of them")
-        }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         let user = credentials.user.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.user
         let password = credentials.password.addingPercentEncoding(withAllowedCharacters: allowed) ?? credentials.password
         return String(source[..<afterScheme]) + "\(user):\(password)@" + String(source[afterScheme...])
+    }
+
+    /// RFC 3986 scheme: a letter, then letters, digits, '+', '-' or '.'.
+    private static func isScheme(_ text: Substring) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) }
+    }
+
+    /// User information FFmpeg and `Redaction` read alike: unreserved characters, sub-delimiters
+    /// but the quote, ':' and %XX escapes; letters beyond ASCII, but no spaces or controls.
+    private static func isUserInformation(_ text: Substring) -> Bool {
+        let allowed = "-._~!$&()*+,;=:".unicodeScalars
+        var scalars = text.unicodeScalars[...]
+        while let c = scalars.popFirst() {
+            if c == "%" {
+                guard let a = scalars.popFirst(), let b = scalars.popFirst(), a.properties.isASCIIHexDigit, b.properties.isASCIIHexDigit else { return false }
+            } else if c.isASCII {
+                guard c.properties.isAlphabetic || ("0"..."9").contains(c) || allowed.contains(c) else { return false }
+            } else if c.properties.isWhitespace || c.properties.generalCategory == .control || c.properties.generalCategory == .format {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `host`, `host:port` or `[v6]:port`; the port, when written, in 1...65535.
+    private static func checkHostAndPort(_ text: Substring, node: ConfigNode) throws(ConfigError) {
+        var host = text, port: Substring?
+        if text.first == "[" {
+            guard let close = text.firstIndex(of: "]") else { throw node.error("the IPv6 address has no closing ']'") }
+            host = text[...close]
+            let after = text[text.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { throw node.error("expected ':' and a port after the IPv6 address") }
+                port = after.dropFirst()
+            }
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        if host.isEmpty { throw node.error("has no host") }
+        let valid: Bool
+        if host.first == "[" {
+            let inner = host.dropFirst().dropLast()
+            valid = !inner.isEmpty && inner.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." }
+        } else {
+            let allowed = "-._~!$&()*+,;=%".unicodeScalars
+            valid = host.unicodeScalars.allSatisfy { !$0.isASCII || $0.properties.isAlphabetic || ("0"..."9").contains($0) || allowed.contains($0) }
+        }
+        if !valid { throw node.error("the host has characters a URL does not allow there (IPv6 addresses go in brackets)") }
+        guard let port, !port.isEmpty else { return }
+        guard port.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) else { throw node.error("port is not a number") }
+        // Five digits at most are repeated: a longer number is more likely a password than a port.
+        guard port.count <= 5 else { throw node.error("port is out of range 1...65535") }
+        guard let number = Int(port), (1...65535).contains(number) else { throw node.error("port \(port) is out of range 1...65535") }
     }
 
     private static func parseOptions(_ node: ConfigNode) throws(ConfigError) -> RuleOptions {
@@ -489,14 +631,11 @@ extension GridwatchConfig {
             schedule: Schedule(schedule))
     }
 
-    private static func parseZone(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> ZoneConfig {
-        try node.requireMapping(allowed: [
-            "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
-            "crowd_above", "alert_on", "min_size", "cooldown", "schedule",
-        ])
+    private static func parseZone(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> ZoneConfig {
+        try node.requireMapping(allowed: Keys.zone)
         let id = try identifier(node["id"])
         let grid = try node["grid"].optionalString()
-        if let grid, !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        if let grid, !grids.contains(grid) { throw node["grid"].error("no grid with id '\(grid)'") }
         let polygon = try parsePolygon(node["polygon"])
         let loiter = node["loiter_after"].isMissing ? nil : try node["loiter_after"].double(range: 1...86_400)
         let crowd = node["crowd_above"].isMissing ? nil : try node["crowd_above"].int(range: 1...1000)
@@ -524,11 +663,11 @@ extension GridwatchConfig {
             options: try parseOptions(node))
     }
 
-    private static func parseTripwire(_ node: ConfigNode, grids: [GridConfig]) throws(ConfigError) -> TripwireConfig {
-        try node.requireMapping(allowed: ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule"])
+    private static func parseTripwire(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> TripwireConfig {
+        try node.requireMapping(allowed: Keys.tripwire)
         let id = try identifier(node["id"])
         let grid = try node["grid"].optionalString()
-        if let grid, !grids.contains(where: { $0.id == grid }) { throw node["grid"].error("no grid with id '\(grid)'") }
+        if let grid, !grids.contains(grid) { throw node["grid"].error("no grid with id '\(grid)'") }
         let a = try parsePoint(node["a"]), b = try parsePoint(node["b"])
         if abs(a.x - b.x) + abs(a.y - b.y) < 0.01 { throw node["b"].error("is too close to a: a tripwire needs a length") }
         return TripwireConfig(

@@ -1,7 +1,12 @@
 import Foundation
+import MediaIO
 import Yams
 
 /// A configuration error that names the file, the line and the key.
+///
+/// It goes to the terminal, the log and the API: it must never repeat configuration text that
+/// could hold a password. Messages quote only values that are not secret (numbers, ids, key
+/// names) and stream URLs are redacted here once more, in case one slips into a value.
 public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     public var file: String
     public var line: Int?
@@ -11,8 +16,8 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     public init(file: String, line: Int?, key: String, message: String) {
         self.file = file
         self.line = line
-        self.key = key
-        self.message = message
+        self.key = Redaction.redact(key)
+        self.message = Redaction.redact(message)
     }
 
     public var description: String {
@@ -28,6 +33,31 @@ struct ConfigNode {
     let node: Yams.Node?
     /// The line of the nearest enclosing node, for keys that are missing.
     let parentLine: Int?
+    /// A mapping's keys and values, taken out once: a camera looks up some 25 keys, and
+    /// iterating Yams's pairs copies (retains) both nodes of every pair each time.
+    private let keys: [String]
+    private let values: [Yams.Node]
+
+    init(file: String, path: String, node: Yams.Node?, parentLine: Int?) {
+        self.file = file
+        self.path = path
+        self.node = node
+        self.parentLine = parentLine
+        if case .mapping(let mapping)? = node {
+            var keys: [String] = [], values: [Yams.Node] = []
+            keys.reserveCapacity(mapping.count)
+            values.reserveCapacity(mapping.count)
+            for (k, v) in mapping {
+                keys.append(k.scalar?.string ?? "?")
+                values.append(v)
+            }
+            self.keys = keys
+            self.values = values
+        } else {
+            keys = []
+            values = []
+        }
+    }
 
     var line: Int? { node?.mark?.line ?? parentLine }
 
@@ -44,22 +74,20 @@ struct ConfigNode {
     }
 
     private func child(_ key: String, _ node: Yams.Node?) -> ConfigNode {
-        ConfigNode(file: file, path: path.isEmpty ? key : "\(path).\(key)", node: node, parentLine: line)
+        ConfigNode(file: file, path: path.isEmpty ? key : path + "." + key, node: node, parentLine: line)
     }
 
     /// The value under `key` of this mapping (missing if absent).
     subscript(key: String) -> ConfigNode {
-        guard let mapping = node?.mapping else { return child(key, nil) }
-        for (k, v) in mapping where k.string == key { return child(key, v) }
-        return child(key, nil)
+        guard let i = keys.firstIndex(of: key) else { return child(key, nil) }
+        return child(key, values[i])
     }
 
     /// Fails on keys this mapping does not know: a typo must not be silently ignored.
     func requireMapping(allowed: Set<String>) throws(ConfigError) {
         if isMissing { return }
         guard let mapping = node?.mapping else { throw error("expected a mapping of keys to values") }
-        for (k, _) in mapping {
-            let name = k.string ?? "?"
+        for (name, k) in zip(keys, mapping.keys) {
             if !allowed.contains(name) {
                 let known = allowed.sorted().joined(separator: ", ")
                 throw ConfigError(file: file, line: k.mark?.line, key: path.isEmpty ? name : "\(path).\(name)", message: "unknown key (known keys: \(known))")
@@ -70,8 +98,8 @@ struct ConfigNode {
     /// The keys of this mapping with their values, in file order.
     func entries() throws(ConfigError) -> [(key: String, value: ConfigNode)] {
         if isMissing { return [] }
-        guard let mapping = node?.mapping else { throw error("expected a mapping of keys to values") }
-        return mapping.map { k, v in (k.string ?? "?", child(k.string ?? "?", v)) }
+        guard node?.mapping != nil else { throw error("expected a mapping of keys to values") }
+        return zip(keys, values).map { k, v in (k, child(k, v)) }
     }
 
     func items() throws(ConfigError) -> [ConfigNode] {
@@ -173,33 +201,181 @@ struct ConfigNode {
 }
 
 enum YAMLLoader {
-    /// Parse `text` (from `file`) into its root node, or a ConfigError with the line of the syntax error.
+    /// Parse `text` (from `file`) into its root node, or a ConfigError with the line of the error.
+    ///
+    /// No error repeats the file's text: Yams puts the whole document into some of its error
+    /// descriptions (a duplicate key printed every password of the file), so only libyaml's
+    /// fixed problem texts, lines and key paths are used.
     static func root(text: String, file: String) throws(ConfigError) -> ConfigNode {
-        do {
-            let node = try Yams.compose(yaml: text)
+        switch compose(text) {
+        case .success(let node):
             return ConfigNode(file: file, path: "", node: node, parentLine: 1)
-        } catch let error as YamlError {
-            throw ConfigError(file: file, line: line(of: error), key: "", message: "YAML syntax error: \(summary(of: error))")
-        } catch {
-            throw ConfigError(file: file, line: nil, key: "", message: "YAML syntax error: \(error)")
+        case .failure(let error):
+            throw configError(error, text: text, file: file)
         }
     }
 
-    private static func line(of error: YamlError) -> Int? {
+    /// The basic resolver: keys are compared as text (which is how the configuration reads
+    /// them), and Yams does not run its regular expressions on every key to hash it.
+    private static func compose(_ text: String) -> Result<Yams.Node?, any Error> {
+        do {
+            return .success(try Yams.compose(yaml: text, .basic))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func configError(_ error: any Error, text: String, file: String) -> ConfigError {
+        guard let error = error as? YamlError else {
+            return ConfigError(file: file, line: nil, key: "", message: "YAML syntax error (\(type(of: error)))")
+        }
         switch error {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
-            return mark.line
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let summary = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            return ConfigError(file: file, line: mark.line, key: "", message: "YAML syntax error: \(summary)")
+        case let .reader(problem, offset, _, _):
+            return ConfigError(file: file, line: offset.map { line(atCharacterOffset: $0, in: text) }, key: "", message: "YAML syntax error: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return DuplicateKeyFinder(text: text, file: file).error(key: duplicates.first ?? "", at: context.mark)
+        case .dataCouldNotBeDecoded:
+            return ConfigError(file: file, line: nil, key: "", message: "YAML syntax error: the text is not valid UTF-8")
         default:
+            return ConfigError(file: file, line: nil, key: "", message: "YAML syntax error")
+        }
+    }
+
+    /// The 1-based line of the `offset`th character (Yams counts reader errors in characters).
+    private static func line(atCharacterOffset offset: Int, in text: String) -> Int {
+        var line = 1
+        for c in text.prefix(offset) where c.isNewline { line += 1 }
+        return line
+    }
+}
+
+/// Yams refuses a mapping with a duplicate key, saying only where the first of them is (and
+/// the whole document). To name the key by its path and give the line of the duplicate, the
+/// first occurrence is renamed with a marker and the text composed again, until it composes;
+/// then the marker is looked for in the tree. Only runs on a file that has duplicates.
+struct DuplicateKeyFinder {
+    let text: String
+    let file: String
+
+    private struct Renamed {
+        var marker: String
+        var key: String
+    }
+
+    private enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    func error(key: String, at mark: Yams.Mark) -> ConfigError {
+        let fallback = ConfigError(file: file, line: mark.line, key: key, message: "duplicate key")
+        var scalars = text.unicodeScalars
+        var renamed: [Renamed] = []
+        let nonce = UUID().uuidString.prefix(8)
+        var next: (key: String, mark: Yams.Mark)? = (key, mark)
+        // Each round renames one key; a key written n times takes n - 1 rounds.
+        for round in 0..<64 {
+            guard let (key, mark) = next, !key.isEmpty,
+                  let at = Self.index(in: scalars, line: mark.line, column: mark.column),
+                  startsKey(scalars[at...], key: key)
+            else { return fallback }
+            let marker = "gwdup\(nonce)\(round)_"
+            scalars.insert(contentsOf: marker.unicodeScalars, at: at)
+            renamed.append(Renamed(marker: marker, key: key))
+            do {
+                guard let root = try Yams.compose(yaml: String(scalars), .basic) else { return fallback }
+                return locate(renamed, in: root) ?? fallback
+            } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+                next = (duplicates.first ?? "", context.mark)
+            } catch {
+                return fallback
+            }
+        }
+        return fallback
+    }
+
+    /// Plain keys start at their mark; quoted ones with their quote.
+    private func startsKey(_ rest: Substring.UnicodeScalarView, key: String) -> Bool {
+        if rest.starts(with: key.unicodeScalars) { return true }
+        return rest.first == "\"" || rest.first == "'"
+    }
+
+    /// Finds the mapping holding the first renamed key: the duplicate is the next key of the
+    /// same name in it.
+    private func locate(_ renamed: [Renamed], in root: Yams.Node) -> ConfigError? {
+        let first = renamed[0]
+        func original(_ key: String) -> String {
+            for r in renamed where key.hasPrefix(r.marker) { return String(key.dropFirst(r.marker.count)) }
+            return key
+        }
+        var path: [Step] = []
+        func walk(_ node: Yams.Node) -> ConfigError? {
+            switch node {
+            case .mapping(let mapping):
+                if let firstKey = mapping.keys.first(where: { $0.string?.hasPrefix(first.marker) == true }) {
+                    let second = mapping.keys
+                        .filter { $0 != firstKey && $0.string.map(original) == first.key }
+                        .compactMap(\.mark)
+                        .min { ($0.line, $0.column) < ($1.line, $1.column) }
+                    guard let firstLine = firstKey.mark?.line, let second else { return nil }
+                    path.append(.key(first.key))
+                    return ConfigError(file: file, line: second.line, key: Self.format(path), message: "duplicate key (first at line \(firstLine))")
+                }
+                for (k, v) in mapping {
+                    path.append(.key(k.string.map(original) ?? "?"))
+                    if let found = walk(v) { return found }
+                    path.removeLast()
+                }
+            case .sequence(let sequence):
+                for (i, item) in sequence.enumerated() {
+                    path.append(.index(i))
+                    if let found = walk(item) { return found }
+                    path.removeLast()
+                }
+            case .scalar, .alias:
+                break
+            }
             return nil
         }
+        return walk(root)
     }
 
-    private static func summary(of error: YamlError) -> String {
-        switch error {
-        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _), let .composer(context, problem, _, _):
-            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
-        default:
-            return "\(error)"
+    /// As `ConfigNode` writes paths: `cameras[3].zones[0].name`.
+    private static func format(_ path: [Step]) -> String {
+        var text = ""
+        for step in path {
+            switch step {
+            case .key(let key): text += text.isEmpty ? key : ".\(key)"
+            case .index(let i): text += "[\(i)]"
+            }
         }
+        return text
+    }
+
+    /// The position of libyaml's 1-based line and column (counted in Unicode scalars; line
+    /// breaks are CR, LF, CR LF, NEL, LS and PS; a byte order mark is not counted).
+    static func index(in scalars: String.UnicodeScalarView, line: Int, column: Int) -> String.UnicodeScalarView.Index? {
+        var i = scalars.startIndex
+        if scalars.first == "\u{FEFF}" { i = scalars.index(after: i) }
+        var currentLine = 1
+        while currentLine < line {
+            guard i < scalars.endIndex else { return nil }
+            let c = scalars[i]
+            i = scalars.index(after: i)
+            if c == "\r", i < scalars.endIndex, scalars[i] == "\n" { i = scalars.index(after: i) }
+            if isBreak(c) { currentLine += 1 }
+        }
+        for _ in 1..<max(column, 1) {
+            guard i < scalars.endIndex, !isBreak(scalars[i]) else { return nil }
+            i = scalars.index(after: i)
+        }
+        return i
+    }
+
+    private static func isBreak(_ c: Unicode.Scalar) -> Bool {
+        c == "\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
     }
 }

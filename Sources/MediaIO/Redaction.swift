@@ -3,26 +3,46 @@
 public enum Redaction {
     /// `rtsp://user:secret@host:554/x` becomes `rtsp://***@host:554/x`; text without
     /// credentials is returned unchanged. Works on URLs embedded in longer text.
+    ///
+    /// It does not parse URLs: a password may hold an unencoded `/`, `?`, `#` or `@` that a
+    /// URL parser would take for the end of the credentials. Everything between `://` and the
+    /// last `@` of the token (which ends at whitespace or a quote) is removed, so
+    /// `rtsp://cam:Mn/Op9@host/cam` becomes `rtsp://***@host/cam`. An `@` later in a path
+    /// hides a little more than needed, never less.
     public static func redact(_ text: String) -> String {
         guard text.contains("://") else { return text }
-        var out = ""
-        out.reserveCapacity(text.count)
-        var rest = Substring(text)
-        while let schemeEnd = rest.range(of: "://") {
-            out += rest[..<schemeEnd.upperBound]
-            rest = rest[schemeEnd.upperBound...]
-            // The authority ends at the first '/', '?', '#' or whitespace.
-            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\"" || $0 == "'" } ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") {
-                out += "***@"
-                out += authority[authority.index(after: at)...]
-            } else {
-                out += authority
+        // Unicode scalars, not characters: no grapheme breaking on every log line.
+        let scalars = text.unicodeScalars
+        var out = String.UnicodeScalarView()
+        var copied = scalars.startIndex
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            guard scalars[i] == ":", scalars[i...].starts(with: "://".unicodeScalars) else {
+                i = scalars.index(after: i)
+                continue
             }
-            rest = rest[authorityEnd...]
+            let userStart = scalars.index(i, offsetBy: 3)
+            var at: String.UnicodeScalarView.Index?
+            var j = userStart
+            while j < scalars.endIndex, !endsToken(scalars[j]) {
+                if scalars[j] == "@" { at = j }
+                j = scalars.index(after: j)
+            }
+            if let at {
+                out.append(contentsOf: scalars[copied..<userStart])
+                out.append(contentsOf: "***".unicodeScalars)
+                // The '@' and the host are copied later.
+                copied = at
+                i = at
+            } else {
+                i = userStart
+            }
         }
-        out += rest
-        return out
+        out.append(contentsOf: scalars[copied...])
+        return String(out)
+    }
+
+    private static func endsToken(_ c: Unicode.Scalar) -> Bool {
+        c.properties.isWhitespace || c == "\"" || c == "'"
     }
 }

@@ -254,6 +254,26 @@ final class SilentListener {
     func removesCredentials(input: String, expected: String) {
         #expect(Redaction.redact(input) == expected)
     }
+
+    /// Redaction must not depend on the URL being well formed: everything between `://` and the
+    /// last `@` of the token (up to whitespace or a quote) goes, whatever the password holds.
+    @Test(arguments: [
+        ("rtsp://cam:Mn/Op9Secret@host/cam", "rtsp://***@host/cam"),
+        ("rtsp://cam:Mn?Op9Secret@host/cam", "rtsp://***@host/cam"),
+        ("rtsp://cam:Mn#Op9Secret@host/cam", "rtsp://***@host/cam"),
+        ("rtsp://cam:Mn@Op9Secret@host:554/cam", "rtsp://***@host:554/cam"),
+        ("rtsp://cam:a/b?c#d@e@host/cam?x=1", "rtsp://***@host/cam?x=1"),
+        ("stream down: rtsp://cam:Mn/Op9Secret@10.0.0.2/cam: timed out", "stream down: rtsp://***@10.0.0.2/cam: timed out"),
+        ("[rtsp @ 0x55d0] method DESCRIBE failed: 401 rtsp://u:p/w@h/x", "[rtsp @ 0x55d0] method DESCRIBE failed: 401 rtsp://***@h/x"),
+        ("{\"source\":\"rtsp://u:p/w@h/x\",\"owner\":\"a@b\"}", "{\"source\":\"rtsp://***@h/x\",\"owner\":\"a@b\"}"),
+        ("a rtsp://u:p/w@h/x and 'rtsps://v:q?r@k/y' then mail@example.org", "a rtsp://***@h/x and 'rtsps://***@k/y' then mail@example.org"),
+        ("rtsp://h/x\nuser@example.org", "rtsp://h/x\nuser@example.org"),
+        ("rtsp://u:p@h/x?next=rtsp://v:q/r@k/y", "rtsp://***@k/y"),
+    ])
+    func removesCredentialsThatAreNotValidURLs(input: String, expected: String) {
+        #expect(Redaction.redact(input) == expected)
+        #expect(!Redaction.redact(input).contains("Secret"))
+    }
 }
 
 @Suite struct FFmpegErrorTests {
