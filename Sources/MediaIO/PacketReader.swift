@@ -30,6 +30,10 @@ public final class PacketReader {
         } catch let error where error.reason == .timedOut {
             throw FFmpegError(message: "stalled: no packet for \(Int(stallTimeout)) s", function: "av_read_frame", reason: .stalled)
         }
+        // An interrupted RTSP read may return a fragment instead of failing: a stall all the same.
+        if interrupt.fired && !interrupt.isStopped {
+            throw FFmpegError(message: "stalled: no packet for \(Int(stallTimeout)) s", function: "av_read_frame", reason: .stalled)
+        }
         guard got else { return nil }
         let p = packet.pointer.pointee
         let scale = Double(timeBase.num) / Double(timeBase.den)

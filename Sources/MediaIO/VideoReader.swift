@@ -90,6 +90,13 @@ public final class VideoReader {
                 interrupt.disarm()
                 throw stall
             }
+            // FFmpeg's RTSP demuxer, interrupted in the middle of an access unit, may hand
+            // out the fragment it had as a packet instead of failing; decoding it can even
+            // release a held frame and look like progress. The deadline fired: a stall.
+            if interrupt.fired && !interrupt.isStopped {
+                interrupt.disarm()
+                throw stall
+            }
             interrupt.disarm()
             if !got {
                 try sendToDecoder(nil)

@@ -63,16 +63,16 @@ def daemon(bin_dir, work, url, extra=""):
     proc = subprocess.Popen([os.path.join(bin_dir, "gridwatchd"), "run", "--config", config],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "daemon.log"), "w"))
     sock = os.path.join(work, "control.sock")
-    if not wait(sock, lambda c: c.get("state") == "streaming" and c.get("framesDecoded", 0) > 10, 60):
+    if not wait(sock, lambda c: c.get("state") == "streaming" and c.get("frames_decoded", 0) > 10, 60):
         sys.exit("outage_measure: camera never streamed")
     return proc, sock
 
 
 def back_after(sock, clip, port):
-    before = camera(sock).get("framesDecoded", 0)
+    before = camera(sock).get("frames_decoded", 0)
     server, _ = serve(clip, port)
     answered = time.time()
-    ok = wait(sock, lambda c: c.get("state") == "streaming" and c.get("framesDecoded", 0) > before, 120)
+    ok = wait(sock, lambda c: c.get("state") == "streaming" and c.get("frames_decoded", 0) > before, 120)
     return server, (time.time() - answered) if ok else float("inf")
 
 
@@ -123,13 +123,13 @@ def main():
         proc, sock = daemon(args.bin, sub, url, f"    stall_timeout: {stall:g}\n")
         try:
             server.send_signal(signal.SIGSTOP)
-            frames, last = camera(sock).get("framesDecoded", 0), time.time()
+            frames, last = camera(sock).get("frames_decoded", 0), time.time()
             seen = None
             end = time.time() + stall + 30
             while time.time() < end:
                 c = camera(sock)
-                if c.get("framesDecoded", 0) != frames:
-                    frames, last = c.get("framesDecoded", 0), time.time()
+                if c.get("frames_decoded", 0) != frames:
+                    frames, last = c.get("frames_decoded", 0), time.time()
                 if c.get("state") == "stalled":
                     seen = time.time() - last
                     break
