@@ -58,7 +58,7 @@ def wait(sock, cond, timeout):
 def daemon(bin_dir, work, url, extra=""):
     config = os.path.join(work, "gw.yml")
     with open(config, "w") as f:
-        f.write(f"daemon:\n  data_dir: {work}/data\n  socket: {work}/control.sock\n  log_level: warning\n"
+        f.write(f"daemon:\n  data_dir: {work}/data\n  socket: {work}/control.sock\n  log_level: info\n"
                 f"grids:\n  - id: g\ncameras:\n  - id: cam\n    grid: g\n    source: {url}\n    offline_after: 3600\n{extra}")
     proc = subprocess.Popen([os.path.join(bin_dir, "gridwatchd"), "run", "--config", config],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "daemon.log"), "w"))
@@ -135,7 +135,8 @@ def main():
                     break
                 time.sleep(0.05)
             print(f"stall_timeout {stall:g} s: shown stalled {seen:.2f} s after the last frame" if seen is not None
-                  else f"stall_timeout {stall:g} s: never shown stalled", flush=True)
+                  else f"stall_timeout {stall:g} s: never shown stalled (camera now: state {c.get('state')}, "
+                       f"frames {c.get('frames_decoded')}, last new frame {time.time() - last:.1f} s ago)", flush=True)
         finally:
             server.send_signal(signal.SIGCONT)
             stop(proc)
