@@ -92,16 +92,8 @@ import TestSupport
     }
 
     func checkConfig(_ path: String) throws -> Output {
-        let process = Process()
-        process.executableURL = Paths.executable("gridwatchd")
-        process.arguments = ["check-config", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+        let (status, text) = try runProcess(Paths.executable("gridwatchd").path, ["check-config", path])
+        return Output(status: status, text: text)
     }
 
     @Test func noConfigurationErrorRepeatsAPassword() throws {

@@ -356,6 +356,17 @@ import TestSupport
         """
     }
 
+    /// A camera streaming from a looping still scene on a port of its own, with the defaults.
+    func streamingCamera() throws -> (TemporaryDirectory, Int, RTSPServer, DaemonHarness) {
+        let dir = try TemporaryDirectory("gw-reconnect")
+        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
+        let port = freePort()
+        let server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
+        let daemon = try DaemonHarness(dir: dir, body: config(server.url))
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
+        return (dir, port, server, daemon)
+    }
+
     /// Seconds from the server answering again until the camera decodes new frames.
     func backAfter(_ daemon: DaemonHarness, restart: () throws -> Void) throws -> Double {
         let before = daemon.camera("cam")?.framesDecoded ?? 0
@@ -368,14 +379,9 @@ import TestSupport
 
     @Test(arguments: [5.0, 30.0])
     func framesAreBackWithinFiveSecondsOfTheCameraAnsweringWhateverTheOutage(outage: Double) throws {
-        let dir = try TemporaryDirectory("gw-reconnect")
-        defer { dir.remove() }
-        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
-        let port = freePort()
-        var server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
-        let daemon = try DaemonHarness(dir: dir, body: config(server.url))
-        defer { daemon.stop(); server.stop() }
-        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
+        let (dir, port, first, daemon) = try streamingCamera()
+        var server = first
+        defer { daemon.stop(); server.stop(); dir.remove() }
         // The camera reboots: gone for `outage` seconds, then back on the same address.
         server.child.signal(SIGKILL)
         _ = server.child.wait(timeout: 5)
@@ -387,14 +393,9 @@ import TestSupport
     }
 
     @Test func repeatedShortOutagesReconnectInEveryUpWindow() throws {
-        let dir = try TemporaryDirectory("gw-reconnect")
-        defer { dir.remove() }
-        try Clips.stillScene(dir.path("still.mp4"), seconds: 10)
-        let port = freePort()
-        var server = try RTSPServer(file: dir.path("still.mp4"), loop: true, port: port)
-        let daemon = try DaemonHarness(dir: dir, body: config(server.url))
-        defer { daemon.stop(); server.stop() }
-        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
+        let (dir, port, first, daemon) = try streamingCamera()
+        var server = first
+        defer { daemon.stop(); server.stop(); dir.remove() }
         var times: [Double] = []
         for _ in 0..<5 {
             // 5 s down, then up: the camera must stream again well inside a 10 s up-window.

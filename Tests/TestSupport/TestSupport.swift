@@ -48,9 +48,8 @@ public struct CommandFailed: Error, CustomStringConvertible {
     }
 }
 
-/// Run a command to completion; throws with its output when it fails.
-@discardableResult
-public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+/// Run a command to completion: its exit status and its standard output and error together.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -61,9 +60,15 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    let output = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: process.terminationStatus, output: output)
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Run a command to completion; throws with its output when it fails.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    let (status, output) = try runProcess(executable, arguments, environment: environment)
+    guard status == 0 else {
+        throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: status, output: output)
     }
     return output
 }
