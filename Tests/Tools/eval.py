@@ -34,7 +34,10 @@ def episodes_of(events):
     for e in events:
         key = (e["rule"], e["kind"], e["direction"] if e["kind"] == "crossing" else "enter")
         if e.get("ambiguous"):
-            out.append({"key": key, "times": [e["time"]], "ambiguous": True, "size": 1})
+            # an ambiguous case may last (someone standing on a line or an edge):
+            # [time, until_time] is ignored as a whole
+            span = [e["time"], e.get("until_time", e["time"])]
+            out.append({"key": key, "times": span, "span": True, "ambiguous": True, "size": 1})
         elif e.get("group"):
             g = groups.get((key, e["group"]))
             if g is None:
@@ -48,6 +51,9 @@ def episodes_of(events):
 
 
 def distance(ep, t):
+    if ep.get("span"):
+        lo, hi = ep["times"]
+        return max(0.0, lo - t, t - hi)
     return min(abs(t - m) for m in ep["times"])
 
 
@@ -201,6 +207,9 @@ def self_test():
         # ambiguous: not a miss, a detection near it is ignored
         (run([ev("L", 10.0, ambiguous=True)], [dt("L", 10.3)])["crossing"], (0, 0, 0, 1)),
         (run([ev("L", 10.0, ambiguous=True)], [])["crossing"], (0, 0, 0, 0)),
+        # an ambiguous span (someone standing on the line 10-20 s): detections in it and within tolerance ignored
+        (run([ev("L", 10.0, ambiguous=True, until_time=20.0)], [dt("L", 15.0), dt("L", 20.9), dt("L", 21.5)])["crossing"],
+         (0, 1, 0, 2)),
         # zone entries: ±1.5 s
         (run([ev("Z", 10.0, kind="zone_enter")], [dt("Z", 11.4, kind="zone_enter")])["zone_enter"], (1, 0, 0, 0)),
         (run([ev("Z", 10.0, kind="zone_enter")], [dt("Z", 11.6, kind="zone_enter")])["zone_enter"], (0, 1, 1, 0)),
