@@ -15,7 +15,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv
 
-.PHONY: all deps build release test check-units demo bench clean install install-files uninstall
+.PHONY: all deps build release test check-units demo bench eval clean install install-files uninstall
 
 # Where `make install` puts things (DESTDIR for staging, as packagers use it).
 BINDIR     := $(PREFIX)/bin
@@ -65,6 +65,11 @@ bench: release
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	Tests/Tools/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# Quality on real footage: replay with default settings over Debian's opencv-doc clips,
+# scored against truth made by eye (Docs/ref/eval.md). EVAL_FLAGS=--json for JSON.
+eval: release
+	Tests/Tools/eval.sh "$$($(SWIFT) build -c release --show-bin-path)" $(EVAL_FLAGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: release binaries, the unit (its paths
 # rewritten for PREFIX), sysusers and tmpfiles entries, docs, bash completion, and the

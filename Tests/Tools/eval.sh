@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make eval: scores `gridwatchd replay` (default analysis settings) on real footage
+# against truth made by eye (Tests/Eval/*.truth.json, Docs/ref/eval.md).
+# Usage: eval.sh BIN_DIR [--json]
+# Clips come from Debian's opencv-doc package (vtest.avi, tree.avi) into .cache/eval/;
+# their SHA-256 must match the truth files. Nothing is committed.
+set -euo pipefail
+bin=$1; shift || true
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache="$root/.cache/eval"
+truth="$root/Tests/Eval"
+geometry="$truth/vtest.geometry.json"
+mkdir -p "$cache"
+
+python3 "$root/Tests/Tools/eval.py" --self-test >&2
+
+need=0
+for clip in vtest.avi tree.avi; do [ -f "$cache/$clip" ] || need=1; done
+if [ $need = 1 ]; then
+    echo "== Fetching Debian's opencv-doc for vtest.avi and tree.avi (real footage)" >&2
+    pkg="$cache/pkg"
+    rm -rf "$pkg" && mkdir -p "$pkg"
+    (cd "$pkg" && apt-get download opencv-doc >/dev/null 2>&1) || {
+        apt-get update -qq >/dev/null && (cd "$pkg" && apt-get download opencv-doc >/dev/null)
+    }
+    dpkg -x "$pkg"/opencv-doc_*.deb "$pkg/x"
+    for clip in vtest.avi tree.avi; do
+        cp "$pkg/x/usr/share/doc/opencv-doc/examples/data/$clip" "$cache/$clip"
+    done
+    rm -rf "$pkg"
+fi
+
+pairs=()
+for clip in vtest tree; do
+    want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["source"]["sha256"])' "$truth/$clip.truth.json")
+    have=$(sha256sum "$cache/$clip.avi" | cut -d' ' -f1)
+    if [ "$want" != "$have" ]; then
+        echo "eval: $clip.avi has SHA-256 $have, the truth was made on $want (another opencv-doc version?)" >&2
+        exit 1
+    fi
+    "$bin/gridwatchd" replay --input "$cache/$clip.avi" --geometry "$geometry" > "$cache/$clip.events.jsonl"
+    pairs+=("$truth/$clip.truth.json=$cache/$clip.events.jsonl")
+done
+python3 "$root/Tests/Tools/eval.py" "$@" "${pairs[@]}"
