@@ -62,6 +62,8 @@ struct ReconnectPolicy: Sendable, Equatable {
     private(set) var outageState: StreamState?
     /// Answered-but-failed sessions in a row.
     private(set) var failures = 0
+    /// How the previous session ended.
+    private(set) var lastEnd: SessionEnd?
 
     init(_ settings: Settings = Settings()) { self.settings = settings }
 
@@ -81,7 +83,7 @@ struct ReconnectPolicy: Sendable, Equatable {
         case .unanswered, .stalled:
             // The first try of an outage comes quickly (a blip); then the steady cadence.
             let cadence = now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
-            base = firstOfOutage ? min(settings.reconnectMin, cadence) : cadence
+            base = firstOfOutage ? settings.reconnectMin : cadence
             probe = !firstOfOutage
             state = end == .stalled ? .stalled : (outageState ?? .backoff)
         case .authFailed:
@@ -90,11 +92,15 @@ struct ReconnectPolicy: Sendable, Equatable {
             probe = false
             state = .authFailed
         case .failed:
+            // A camera that was silent and now answers (but is not ready yet) starts a new
+            // streak: its earlier refusals say nothing about this boot.
+            if lastEnd == .unanswered || lastEnd == .stalled { failures = 0 }
             failures += 1
             base = min(settings.reconnectMax, settings.reconnectMin * Self.power(2, failures - 1))
             probe = false
             state = .backoff
         }
+        lastEnd = end
         if outageState == nil || end == .authFailed || end == .stalled { outageState = state }
         if end == .failed && outageState == .authFailed { outageState = .backoff }
         return Decision(delay: jittered(base, random), probeFirst: probe, state: outageState ?? state)
@@ -234,6 +240,7 @@ final class StreamRunner: Sendable {
                 if attempt == 0 { $0.state = .connecting } else { $0.reconnects += 1 }
             }
             attempt += 1
+            let attemptStarted = Date()
             var failure: FFmpegError?
             var ended = false
             do {
@@ -247,7 +254,11 @@ final class StreamRunner: Sendable {
                 if interrupt.isStopped { break }
                 failure = FFmpegError(message: "\(error)", function: "session")
             }
-            let streamedFor = snapshot.streamingSince.map { Date().timeIntervalSince($0) } ?? 0
+            // Streamed means frames (or packets) arrived in this session, not merely that it
+            // opened: a camera that accepts PLAY and drops the session at once has not streamed.
+            let status = snapshot
+            let delivered = (status.lastFrameAt ?? .distantPast) >= attemptStarted
+            let streamedFor = delivered ? status.streamingSince.map { Date().timeIntervalSince($0) } ?? 0 : 0
             let end: SessionEnd
             let message: String
             if let failure {

@@ -256,8 +256,34 @@ public final class TicketService: Service, Sendable {
         }
     }
 
+    /// Write `command`, unless earlier ones still wait to be written: then it waits behind
+    /// them, so commands reach the store in the order raised (a camera's recovery never
+    /// lands before its offline report).
     func handle(_ command: TicketCommand) {
+        let waiting = state.withLock { !$0.pending.isEmpty || $0.retrying }
+        if waiting {
+            enqueue(command)
+            retryPending()
+            return
+        }
         _ = handle(command, retrying: false)
+    }
+
+    /// Keep `command` for a later retry, in memory and in the spool.
+    private func enqueue(_ command: TicketCommand) {
+        let dropped = state.withLock { s -> Int in
+            var entry = Pending(command: command)
+            if let spool, case let .kept(sequence, withPicture) = spool.append(command) {
+                entry.sequence = sequence
+                entry.pictureDropped = command.hasPicture && !withPicture
+            }
+            s.pending.append(entry)
+            let over = max(0, s.pending.count - Self.maxPending)
+            s.pending.removeFirst(over)
+            s.health.pending = s.pending.count
+            return over
+        }
+        if dropped > 0 { logger.critical("ticket retry queue full: oldest alerts dropped", metadata: ["dropped": "\(dropped)"]) }
     }
 
     /// Write one command; on failure queue it (unless retrying) and return false.
@@ -291,21 +317,7 @@ public final class TicketService: Service, Sendable {
             }
             return true
         } catch {
-            if !retrying {
-                let dropped = state.withLock { s -> Int in
-                    var entry = Pending(command: command)
-                    if let spool, case let .kept(sequence, withPicture) = spool.append(command) {
-                        entry.sequence = sequence
-                        entry.pictureDropped = command.hasPicture && !withPicture
-                    }
-                    s.pending.append(entry)
-                    let over = max(0, s.pending.count - Self.maxPending)
-                    s.pending.removeFirst(over)
-                    s.health.pending = s.pending.count
-                    return over
-                }
-                if dropped > 0 { logger.critical("ticket retry queue full: oldest alerts dropped", metadata: ["dropped": "\(dropped)"]) }
-            }
+            if !retrying { enqueue(command) }
             noteFailure(error, at: now)
             return false
         }

@@ -145,9 +145,14 @@ public final class AlertSpool: Sendable {
     public func clear() {
         state.withLock { s in
             guard s.dirty else { return }
-            s.generation &+= 1
-            s.end = Self.headerSize
-            if writeHeader(&s) { s.dirty = false }
+            // Only once the new header is on disk: if it is not, records appended next must
+            // go on in the old generation after the old records, or a restart would drop them.
+            var next = s
+            next.generation &+= 1
+            next.end = Self.headerSize
+            guard writeHeader(&next) else { return }
+            next.dirty = false
+            s = next
         }
     }
 

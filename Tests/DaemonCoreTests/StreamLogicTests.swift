@@ -45,6 +45,20 @@ import Testing
         #expect(p.ended(.failed, at: 200, streamedFor: 61, random: 0.5).delay == 1)
     }
 
+    /// Given a camera that reboots every night and, each time, answers on its port a moment
+    /// before its RTSP server is ready: its earlier refusals do not pile up across outages.
+    @Test func aCameraThatWasSilentStartsAFreshStreakWhenItAnswers() {
+        var p = ReconnectPolicy(settings)
+        var now = 0.0
+        for _ in 0..<5 {
+            _ = p.ended(.unanswered, at: now, streamedFor: 30, random: 0.5)
+            _ = p.ended(.unanswered, at: now + 2, streamedFor: 0, random: 0.5)
+            #expect(p.ended(.failed, at: now + 4, streamedFor: 0, random: 0.5).delay == 1)
+            #expect(p.ended(.failed, at: now + 5, streamedFor: 0, random: 0.5).delay == 2)
+            now += 100
+        }
+    }
+
     @Test func refusedCredentialsWaitTheLongestDelayAndShowAuthFailed() {
         var p = ReconnectPolicy(settings)
         let d = p.ended(.authFailed, at: 0, streamedFor: 0, random: 0.5)
