@@ -82,8 +82,7 @@ struct ReconnectPolicy: Sendable, Equatable {
         switch end {
         case .unanswered, .stalled:
             // The first try of an outage comes quickly (a blip); then the steady cadence.
-            let cadence = now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
-            base = firstOfOutage ? settings.reconnectMin : cadence
+            base = firstOfOutage ? settings.reconnectMin : cadence(at: now)
             probe = !firstOfOutage
             state = end == .stalled ? .stalled : (outageState ?? .backoff)
         case .authFailed:
@@ -108,8 +107,12 @@ struct ReconnectPolicy: Sendable, Equatable {
 
     /// A probe found the camera still silent at `now`: seconds until the next probe.
     func nextProbe(at now: Double, random: Double) -> Double {
-        let cadence = now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
-        return jittered(cadence, random)
+        jittered(cadence(at: now), random)
+    }
+
+    /// Seconds between tries of a silent camera: short early in the outage, a little longer after.
+    private func cadence(at now: Double) -> Double {
+        now - (outageSince ?? now) < settings.fastFor ? settings.fastEvery : settings.slowEvery
     }
 
     private func jittered(_ base: Double, _ random: Double) -> Double {

@@ -275,7 +275,7 @@ public final class TicketService: Service, Sendable {
             var entry = Pending(command: command)
             if let spool, case let .kept(sequence, withPicture) = spool.append(command) {
                 entry.sequence = sequence
-                entry.pictureDropped = command.hasPicture && !withPicture
+                entry.pictureDropped = command.picture != nil && !withPicture
             }
             s.pending.append(entry)
             let over = max(0, s.pending.count - Self.maxPending)
@@ -321,12 +321,5 @@ public final class TicketService: Service, Sendable {
             noteFailure(error, at: now)
             return false
         }
-    }
-}
-
-extension TicketCommand {
-    var hasPicture: Bool {
-        if case let .alert(alert) = self { return alert.snapshotJPEG != nil }
-        return false
     }
 }

@@ -116,7 +116,7 @@ public final class AlertSpool: Sendable {
     /// Keep `command` (its picture too if it fits while leaving a quarter of the spool for
     /// commands without one), durably, before returning.
     public func append(_ command: TicketCommand) -> Appended {
-        guard let json = try? JSONEncoder().encode(SpooledCommand(command)) else { return .notKept }
+        guard let json = try? JSONEncoder().encode(command) else { return .notKept }
         let jpeg = command.picture ?? []
         return state.withLock { s -> Appended in
             let free = capacity - s.end - Self.ackReserve
@@ -226,8 +226,8 @@ public final class AlertSpool: Sendable {
             if kind == commandKind {
                 let json = Data(bytes[bodyStart..<(bodyStart + jsonCount)])
                 let jpeg = Array(bytes[(bodyStart + jsonCount)..<(bodyStart + jsonCount + jpegCount)])
-                if let spooled = try? JSONDecoder().decode(SpooledCommand.self, from: json) {
-                    commands.append(Entry(sequence: sequence, command: spooled.command(picture: jpeg.isEmpty ? nil : jpeg)))
+                if let command = try? JSONDecoder().decode(TicketCommand.self, from: json) {
+                    commands.append(Entry(sequence: sequence, command: command.with(picture: jpeg.isEmpty ? nil : jpeg)))
                 }
                 nextSequence = max(nextSequence, sequence + 1)
             } else if kind == ackKind {
@@ -251,73 +251,6 @@ public final class AlertSpool: Sendable {
 
     static func u64(_ b: [UInt8], _ at: Int) -> UInt64 {
         (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * $1) }
-    }
-}
-
-extension TicketCommand {
-    /// The alert's JPEG, if any.
-    var picture: [UInt8]? {
-        if case let .alert(alert) = self { return alert.snapshotJPEG }
-        return nil
-    }
-}
-
-/// A ticket command as JSON, without its picture (stored beside it in raw bytes).
-struct SpooledCommand: Codable {
-    struct SpooledAlert: Codable {
-        var cameraID: String
-        var zoneID: String?
-        var tripwireID: String?
-        var kind: String
-        var trackID: Int?
-        var trajectory: [TrajectoryPoint]
-        var gridID: String
-        var category: TicketCategory
-        var severity: Severity
-        var title: String
-        var occurredAt: Date
-    }
-
-    var alert: SpooledAlert?
-    var offline: OfflineReport?
-    var recovered: Recovery?
-
-    struct OfflineReport: Codable {
-        var cameraID: String
-        var gridID: String
-        var title: String
-        var since: Date
-        /// Why, when known (refused credentials); absent in spools written before it existed.
-        var reason: String?
-    }
-
-    struct Recovery: Codable {
-        var cameraID: String
-        var downFor: Double
-    }
-
-    init(_ command: TicketCommand) {
-        switch command {
-        case let .alert(a):
-            alert = SpooledAlert(
-                cameraID: a.cameraID, zoneID: a.zoneID, tripwireID: a.tripwireID, kind: a.kind, trackID: a.trackID,
-                trajectory: a.trajectory, gridID: a.gridID, category: a.category, severity: a.severity, title: a.title, occurredAt: a.occurredAt)
-        case let .cameraOffline(cameraID, gridID, title, since, reason):
-            offline = OfflineReport(cameraID: cameraID, gridID: gridID, title: title, since: since, reason: reason)
-        case let .cameraRecovered(cameraID, downFor):
-            recovered = Recovery(cameraID: cameraID, downFor: downFor)
-        }
-    }
-
-    func command(picture: [UInt8]?) -> TicketCommand {
-        if let a = alert {
-            return .alert(Alert(
-                cameraID: a.cameraID, zoneID: a.zoneID, tripwireID: a.tripwireID, kind: a.kind, trackID: a.trackID, trajectory: a.trajectory,
-                gridID: a.gridID, category: a.category, severity: a.severity, title: a.title, occurredAt: a.occurredAt, snapshotJPEG: picture))
-        }
-        if let o = offline { return .cameraOffline(cameraID: o.cameraID, gridID: o.gridID, title: o.title, since: o.since, reason: o.reason) }
-        let r = recovered ?? Recovery(cameraID: "", downFor: 0)
-        return .cameraRecovered(cameraID: r.cameraID, downFor: r.downFor)
     }
 }
 

@@ -36,7 +36,9 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
 }
 
 /// What the ticket service is asked to do.
-public enum TicketCommand: Sendable {
+/// Codable for the spool that keeps unwritten commands across a stop; an alert's JPEG is
+/// not part of the encoding (the spool stores it beside, as raw bytes).
+public enum TicketCommand: Sendable, Codable {
     /// The analysis saw something: a new ticket.
     case alert(Alert)
     /// A camera has been down past its offline threshold since `since`; `reason` says why
@@ -44,10 +46,23 @@ public enum TicketCommand: Sendable {
     case cameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String?)
     /// A camera that was reported offline streams again.
     case cameraRecovered(cameraID: String, downFor: Double)
+
+    /// The alert's JPEG, if any.
+    public var picture: [UInt8]? {
+        if case let .alert(alert) = self { return alert.snapshotJPEG }
+        return nil
+    }
+
+    /// The same command with `picture` as the alert's JPEG (other commands have none).
+    public func with(picture: [UInt8]?) -> TicketCommand {
+        guard case var .alert(alert) = self else { return self }
+        alert.snapshotJPEG = picture
+        return .alert(alert)
+    }
 }
 
 /// An alert the analysis raised that should become a ticket.
-public struct Alert: Sendable {
+public struct Alert: Sendable, Codable {
     public var cameraID: String
     public var zoneID: String?
     /// Set for tripwire crossings.
@@ -64,8 +79,12 @@ public struct Alert: Sendable {
     public var title: String
     /// Wall-clock time of the frame that raised it.
     public var occurredAt: Date
-    /// Full-resolution JPEG of that frame.
+    /// Full-resolution JPEG of that frame. Not encoded: kept beside the encoding where needed.
     public var snapshotJPEG: [UInt8]?
+
+    private enum CodingKeys: String, CodingKey {
+        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, occurredAt
+    }
 
     public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: String, occurredAt: Date, snapshotJPEG: [UInt8]?) {
         self.cameraID = cameraID
