@@ -80,7 +80,7 @@ final class CameraWorker: Sendable {
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
         self.logger = logger
-        let policy = StreamRunner.Policy(reconnectMin: config.reconnectMin, reconnectMax: config.reconnectMax, healthyAfter: config.healthyAfter)
+        let policy = ReconnectPolicy.Settings(reconnectMin: config.reconnectMin, reconnectMax: config.reconnectMax, healthyAfter: config.healthyAfter)
         detect = StreamRunner(label: "detect", url: config.source, policy: policy, logger: logger)
         record = config.record.map { StreamRunner(label: "record", url: $0, policy: policy, logger: logger) }
         recordBuffer = Mutex(RecordBuffer(maxSeconds: config.recordSeconds, maxBytes: config.recordMaxBytes))

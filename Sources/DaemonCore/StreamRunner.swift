@@ -39,6 +39,7 @@ struct ReconnectPolicy: Sendable, Equatable {
     struct Settings: Sendable, Equatable {
         var reconnectMin: Double = 1
         var reconnectMax: Double = 60
+        /// A session that streamed this long forgets earlier answered-but-failed tries.
         var healthyAfter: Double = 60
         var fastEvery: Double = 2
         var fastFor: Double = 120
@@ -167,24 +168,17 @@ struct StreamStatus: Sendable {
 /// backoff delay and tries again, until stopped. FFmpeg calls block, so this never
 /// runs on Swift's cooperative pool.
 final class StreamRunner: Sendable {
-    struct Policy: Sendable {
-        var reconnectMin: Double = 1
-        var reconnectMax: Double = 60
-        /// A session that streamed this long forgets earlier answered-but-failed tries.
-        var healthyAfter: Double = 60
-    }
-
     let label: String
     let url: String
     let redactedURL: String
-    let policy: Policy
+    let policy: ReconnectPolicy.Settings
     let interrupt = InterruptState()
     let logger: Logger
     private let status = Mutex(StreamStatus())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(label: String, url: String, policy: Policy, logger: Logger) {
+    init(label: String, url: String, policy: ReconnectPolicy.Settings, logger: Logger) {
         self.label = label
         self.url = url
         self.redactedURL = Redaction.redact(url)
@@ -231,8 +225,7 @@ final class StreamRunner: Sendable {
     }
 
     private func loop(_ session: (StreamRunner) throws -> Void) {
-        var reconnect = ReconnectPolicy(ReconnectPolicy.Settings(
-            reconnectMin: policy.reconnectMin, reconnectMax: policy.reconnectMax, healthyAfter: policy.healthyAfter))
+        var reconnect = ReconnectPolicy(policy)
         let endpoint = StreamProbe.endpoint(of: url)
         var attempt = 0
         var lastLogged: (state: StreamState, error: String)?
