@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "gridwatchd", dependencies: [
-            "DaemonCore", "Analysis",
+            "DaemonCore", "Analysis", "MediaIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gridwatchctl", dependencies: [

@@ -1,6 +1,8 @@
 /// What one analysed frame produced.
 public struct AnalysisResult: Sendable {
     public var blobs: [Blob]
+    /// The objects found in the blobs (pieces joined, groups cut).
+    public var detections: [Detection] = []
     public var tracks: [Track]
     public var events: [AnalysisEvent]
 }
@@ -12,6 +14,8 @@ public struct CameraAnalyzer: Sendable {
     private var detector: MotionDetector
     private var tracker: Tracker
     private var rules: RuleEngine
+    /// The camera's perspective, learnt from the people it follows.
+    public private(set) var scale = PersonScale()
 
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = []) {
         detector = MotionDetector(settings: motion)
@@ -25,7 +29,11 @@ public struct CameraAnalyzer: Sendable {
         detector.reset()
         tracker.reset()
         rules.reset()
+        scale = PersonScale()
     }
+
+    /// The foreground mask of the last frame (for drawing).
+    public var foreground: [UInt8] { detector.foreground }
 
     /// New zones and tripwires (a reload) without forgetting the background.
     public mutating func setRules(zones: [ZoneRule], tripwires: [TripwireRule]) {
@@ -48,9 +56,50 @@ public struct CameraAnalyzer: Sendable {
             if !tracker.tracks.isEmpty { tracker.reset() }
             return AnalysisResult(blobs: [], tracks: [], events: [])
         }
-        let boxes = blobs.map { $0.normalizedBox(width: frame.width, height: frame.height) }
-        let tracks = tracker.update(boxes: boxes, time: time)
+        let detections = DetectionBuilder.build(
+            blobs: blobs, frame: frame, mask: detector.foreground, expected: tracker.expectations(at: time), scale: scale)
+        tracker.aspect = Double(frame.width) / Double(frame.height)
+        tracker.update(detections: detections, time: time)
+        removeGhosts(frame, time: time)
+        learnScale()
+        tracker.classify(scale)
+        let tracks = tracker.tracks
         let events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay)
-        return AnalysisResult(blobs: blobs, tracks: tracks, events: events)
+        return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events)
+    }
+
+    /// Tracks that have not moved for a while are checked for ghosts (the hole a person
+    /// who stood still and walked off leaves in the background): a ghost is taken into the
+    /// background and its track dropped, so it neither stands on a line nor fills a zone.
+    private mutating func removeGhosts(_ frame: LumaFrame, time: Double) {
+        for t in tracker.tracks where t.observed && time - t.firstSeen >= 1.5 {
+            let recent = t.trajectory.filter { $0.t >= time - 1.5 }
+            guard let first = recent.first, let last = recent.last else { continue }
+            let ax = (last.x - first.x) * tracker.aspect
+            let moved = (ax * ax + (last.y - first.y) * (last.y - first.y)).squareRoot()
+            guard moved < 0.2 * t.box.height else { continue }
+            let w = Double(frame.width), h = Double(frame.height)
+            let box = PixelBox(minX: max(0, Int(t.box.minX * w)), minY: max(0, Int(t.box.minY * h)),
+                               maxX: min(frame.width - 1, Int(t.box.maxX * w)), maxY: min(frame.height - 1, Int(t.box.maxY * h)))
+            if detector.isGhost(box, frame: frame) {
+                detector.absorb(box, frame: frame)
+                tracker.remove(id: t.id)
+            }
+        }
+    }
+
+    /// Samples for the perspective: confirmed tracks seen on their own this frame (not cut
+    /// from a group, not joined from pieces, overlapping nobody), walking.
+    private mutating func learnScale() {
+        let tracks = tracker.tracks
+        for (i, t) in tracks.enumerated() where t.confirmed && t.observed && !t.split && t.hits >= 5 {
+            let speed = (t.velocity.x * t.velocity.x + t.velocity.y * t.velocity.y).squareRoot()
+            guard speed > 0.2 * t.box.height else { continue }
+            let alone = tracks.indices.allSatisfy { j in
+                j == i || tracks[j].box.intersectionOverUnion(t.box.offset(dx: 0, dy: 0)) == 0
+                    && abs(tracks[j].box.center.x - t.box.center.x) > t.box.width
+            }
+            if alone { scale.observe(t.box) }
+        }
     }
 }

@@ -29,6 +29,21 @@ public struct Polygon: Sendable, Hashable, Codable {
         return inside
     }
 
+    /// Distance from `p` to the nearest edge (normalized units).
+    public func distanceToEdge(_ p: Point) -> Double {
+        guard vertices.count >= 2 else { return .infinity }
+        var best = Double.infinity
+        for i in 0..<vertices.count {
+            let a = vertices[i], b = vertices[(i + 1) % vertices.count]
+            let dx = b.x - a.x, dy = b.y - a.y
+            let l2 = dx * dx + dy * dy
+            let t = l2 > 0 ? max(0, min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / l2)) : 0
+            let ex = a.x + t * dx - p.x, ey = a.y + t * dy - p.y
+            best = min(best, (ex * ex + ey * ey).squareRoot())
+        }
+        return best
+    }
+
     /// Twice the signed area; zero for degenerate polygons.
     public var doubleSignedArea: Double {
         guard vertices.count >= 3 else { return 0 }

@@ -23,6 +23,12 @@ public struct MotionSettings: Sendable, Equatable {
     /// Frames a pixel may stay changed before it is taken into the background
     /// (a parked car, a dropped bag). 0: never.
     public var absorbAfterFrames: Int = 300
+    /// Colour difference from the background (|ΔCb| + |ΔCr|, 8-bit) that counts as change
+    /// where the gray level alone does not: a light-blue coat on pale paving. 0: gray only.
+    public var chromaThreshold: Int = 14
+    /// A pixel darker than the background by this share range with its colour unchanged
+    /// is a shadow, not an object (lower bound, upper bound of level ÷ background).
+    public var shadowRange: ClosedRange<Double>? = 0.5...0.88
 
     public init() {}
 }
@@ -55,6 +61,14 @@ public struct MotionDetector: Sendable {
     private var mask: [UInt8] = []
     private var scratch: [UInt8] = []
     private var labelling = ConnectedComponents.Scratch()
+    /// Colour background (Cb, Cr in 1/128) at half size, and where colour changed.
+    private var chromaBackground: [Int16] = []
+    private var chromaBackgroundV: [Int16] = []
+    private var chromaChanged: [UInt8] = []
+
+    /// The foreground of the last frame after clean-up: 255 object, 0 background
+    /// (for drawing and for splitting blobs). Empty until the first detection.
+    public var foreground: [UInt8] { mask }
 
     public init(settings: MotionSettings = MotionSettings()) {
         self.settings = settings
@@ -79,6 +93,91 @@ public struct MotionDetector: Sendable {
         previous = [UInt8](repeating: 0, count: n)
         age = [Int16](repeating: 0, count: n)
         learnedFrames = 1
+        chromaBackground = frame.hasColour ? frame.u.map { Int16($0) << 7 } : []
+        chromaBackgroundV = frame.hasColour ? frame.v.map { Int16($0) << 7 } : []
+    }
+
+    /// Colour and shadows, after the gray pass has marked `mask`: a pixel whose colour
+    /// changed counts even if its gray level did not, and a pixel only darker, by a
+    /// shadow's share and with its colour unchanged, does not count. Works at half size
+    /// (the colour's own resolution). Returns the change in the number of marked pixels.
+    private mutating func colourAndShadows(_ frame: LumaFrame) -> Int {
+        let cw = width / 2, ch = height / 2
+        let useColour = settings.chromaThreshold > 0 && frame.hasColour && chromaBackground.count == cw * ch
+        let shadows = settings.shadowRange
+        guard useColour || shadows != nil else { return 0 }
+        if useColour && chromaChanged.count != cw * ch { chromaChanged = [UInt8](repeating: 0, count: cw * ch) }
+        let limit = Int16(settings.chromaThreshold) << 7
+        let rateStill = Self.rate16(settings.learningRate), rateMoving = Self.rate16(settings.foregroundLearningRate)
+        // level ÷ background in 1/256.
+        let low = Int(((shadows?.lowerBound ?? 0) * 256).rounded()), high = Int(((shadows?.upperBound ?? 0) * 256).rounded())
+        var delta = 0
+        if useColour {
+            frame.u.withUnsafeBufferPointer { u in
+            frame.v.withUnsafeBufferPointer { v in
+            chromaBackground.withUnsafeMutableBufferPointer { cb in
+            chromaBackgroundV.withUnsafeMutableBufferPointer { cv in
+            chromaChanged.withUnsafeMutableBufferPointer { cc in
+                // Branch-free, 16-bit: vectorises like the gray pass.
+                for i in 0..<(cw * ch) {
+                    let du = (Int16(u[i]) &<< 7) &- cb[i], dv = (Int16(v[i]) &<< 7) &- cv[i]
+                    let d = (du < 0 ? 0 &- du : du) &+ (dv < 0 ? 0 &- dv : dv)
+                    let changed: Int16 = d > limit ? 1 : 0
+                    let rate = changed != 0 ? rateMoving : rateStill
+                    cb[i] = cb[i] &+ Self.mulHigh(du, rate)
+                    cv[i] = cv[i] &+ Self.mulHigh(dv, rate)
+                    cc[i] = UInt8(truncatingIfNeeded: changed)
+                }
+            }}}}}
+        }
+        let flickerLimit = Int16(min(32767, (settings.flickerShare * 32768).rounded()))
+        let absorbLimit = Int16(min(32767, max(1, settings.absorbAfterFrames)))
+        let shadowsOn = shadows != nil
+        let w = width
+        frame.pixels.withUnsafeBufferPointer { p in
+        background.withUnsafeBufferPointer { bg in
+        flicker.withUnsafeBufferPointer { fl in
+        age.withUnsafeBufferPointer { ag in
+        allowed.withUnsafeBufferPointer { al in
+        chromaChanged.withUnsafeBufferPointer { cc in
+        mask.withUnsafeMutableBufferPointer { m in
+            for y in 0..<(ch * 2) {
+                let crow = (y / 2) * cw
+                let row = y * w
+                var x = 0
+                while x < cw * 2 {
+                    // Eight pixels (four colour samples) at a time: most of a frame is still.
+                    if x + 8 <= cw * 2 {
+                        let lumaWord = UnsafeRawPointer(m.baseAddress! + row + x).loadUnaligned(as: UInt64.self)
+                        let colourWord = useColour ? UnsafeRawPointer(cc.baseAddress! + crow + x >> 1).loadUnaligned(as: UInt32.self) : 0
+                        if lumaWord == 0 && colourWord == 0 {
+                            x += 8
+                            continue
+                        }
+                    }
+                    let end = min(cw * 2, x + 8)
+                    while x < end {
+                        let i = row + x
+                        let colourChanged = useColour && cc[crow + x >> 1] != 0
+                        if m[i] != 0 {
+                            if shadowsOn && !colourChanged {
+                                // level ÷ background within the shadow's share: level·256 against bg·low, bg·high.
+                                let bgLevel = Int(bg[i]) >> 7, level = Int(p[i]) << 8
+                                if level >= bgLevel * low && level <= bgLevel * high {
+                                    m[i] = 0
+                                    delta -= 1
+                                }
+                            }
+                        } else if colourChanged && fl[i] <= flickerLimit && al[i] != 0 && ag[i] < absorbLimit {
+                            m[i] = 255
+                            delta += 1
+                        }
+                        x += 1
+                    }
+                }
+            }
+        }}}}}}}
+        return delta
     }
 
     /// Rasterise the motion masks at the frame's size (once per size); all open without masks.
@@ -184,6 +283,53 @@ public struct MotionDetector: Sendable {
         return total
     }
 
+    /// Whether the foreground in `box` (pixels of the last frame) is a ghost: something
+    /// that was in the background and has gone (a parked car driven off, a person who
+    /// stood for a while and walked away), rather than an object. An object has its edges
+    /// in the picture along the foreground's outline; a ghost has them in the background.
+    public func isGhost(_ box: PixelBox, frame: LumaFrame) -> Bool {
+        guard frame.width == width, frame.height == height, mask.count == width * height, background.count == mask.count else { return false }
+        let x0 = max(1, box.minX), x1 = min(width - 2, box.maxX), y0 = max(1, box.minY), y1 = min(height - 2, box.maxY)
+        guard x0 < x1, y0 < y1 else { return false }
+        var inPicture = 0, inBackground = 0, outline = 0
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let i = y * width + x
+                guard mask[i] != 0, mask[i - 1] == 0 || mask[i + 1] == 0 || mask[i - width] == 0 || mask[i + width] == 0 else { continue }
+                let p = frame.pixels
+                inPicture += abs(Int(p[i + 1]) - Int(p[i - 1])) + abs(Int(p[i + width]) - Int(p[i - width]))
+                inBackground += abs(Int(background[i + 1] >> 7) - Int(background[i - 1] >> 7)) + abs(Int(background[i + width] >> 7) - Int(background[i - width] >> 7))
+                outline += 1
+            }
+        }
+        return outline >= 8 && inPicture * 10 < inBackground * 7
+    }
+
+    /// Take the picture inside `box` into the background at once (a ghost found).
+    public mutating func absorb(_ box: PixelBox, frame: LumaFrame) {
+        guard frame.width == width, frame.height == height, background.count == width * height else { return }
+        let x0 = max(0, box.minX - 2), x1 = min(width - 1, box.maxX + 2), y0 = max(0, box.minY - 2), y1 = min(height - 1, box.maxY + 2)
+        guard x0 <= x1, y0 <= y1 else { return }
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let i = y * width + x
+                background[i] = Int16(frame.pixels[i]) << 7
+                age[i] = 0
+                mask[i] = 0
+            }
+        }
+        let cw = width / 2
+        if frame.hasColour && chromaBackground.count == cw * (height / 2) {
+            for y in (y0 / 2)...min(height / 2 - 1, y1 / 2) {
+                for x in (x0 / 2)...min(cw - 1, x1 / 2) {
+                    let c = y * cw + x
+                    chromaBackground[c] = Int16(frame.u[c]) << 7
+                    chromaBackgroundV[c] = Int16(frame.v[c]) << 7
+                }
+            }
+        }
+    }
+
     /// The moving regions of `frame`. Empty during warm-up and after a global change.
     public mutating func detect(_ frame: LumaFrame) -> [Blob] {
         if frame.width != width || frame.height != height || background.isEmpty {
@@ -195,7 +341,8 @@ public struct MotionDetector: Sendable {
         }
         prepareMask()
         if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
-        let changed = subtract(frame.pixels)
+        var changed = subtract(frame.pixels)
+        changed += colourAndShadows(frame)
         if Double(changed) > settings.globalChangeShare * Double(frame.pixels.count) {
             // Light switch or exposure jump: re-learn from this frame instead of alerting.
             learn(frame)

@@ -30,10 +30,14 @@ public struct RuleOptions: Sendable, Equatable {
     /// Seconds after an event during which the same rule raises no other of the same type.
     public var cooldown: Double = 0
     public var schedule: Schedule = .always
-    public init(minSize: Double = 0, cooldown: Double = 0, schedule: Schedule = .always) {
+    /// Size classes the rule reacts to (`objects: [person]`); empty: any. An object whose
+    /// class is not known yet (the perspective is still being learnt) passes.
+    public var objects: Set<ObjectClass> = []
+    public init(minSize: Double = 0, cooldown: Double = 0, schedule: Schedule = .always, objects: Set<ObjectClass> = []) {
         self.minSize = minSize
         self.cooldown = cooldown
         self.schedule = schedule
+        self.objects = objects
     }
 }
 
@@ -127,7 +131,14 @@ public struct RuleEngine: Sendable {
         var streak = 0
         var enteredAt: Double?
         var loitered = false
+        /// When the current streak of frames on the other side began: the moment of entry.
+        var streakStart: Double?
+        /// Seen outside the zone at least once (a track first seen inside, away from the
+        /// zone's edge, is someone already there: a group splitting, a ghost, not an entry).
+        var seenOutside = false
+        var first = true
     }
+
     private struct LineTrackState: Sendable {
         /// The last side the foot was clearly on.
         var side: Tripwire.Side?
@@ -135,6 +146,14 @@ public struct RuleEngine: Sendable {
         var from: Point?
         /// Crossed, and not yet clearly away from the line: nothing counts until it is.
         var cooling = false
+        /// The last observed signed distance and its time, and when the foot last went over
+        /// the line (interpolated between the two frames around it).
+        var lastDistance: Double?
+        var lastTime: Double?
+        var overAt: Double?
+        /// (time, signed distance) since the foot was last clearly on its side, to time
+        /// the crossing by a line through them (a slow walker's foot dithers about it).
+        var near: [(t: Double, d: Double)] = []
     }
     private struct CrowdState: Sendable {
         var crowded = false
@@ -164,6 +183,32 @@ public struct RuleEngine: Sendable {
         self.tripwires = tripwires
     }
 
+    static func distance(_ a: Point, _ b: Point) -> Double {
+        ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot()
+    }
+
+    /// When a foot went over a line: where a straight line fitted through its signed
+    /// distances over time (from last clearly on one side to clearly on the other) is zero.
+    static func crossingTime(_ near: [(t: Double, d: Double)]) -> Double? {
+        guard near.count >= 2, let t0 = near.first?.t, let t1 = near.last?.t, t1 > t0 else { return nil }
+        let n = Double(near.count)
+        let mt = near.reduce(0) { $0 + $1.t } / n, md = near.reduce(0) { $0 + $1.d } / n
+        var stt = 0.0, std = 0.0
+        for p in near {
+            stt += (p.t - mt) * (p.t - mt)
+            std += (p.t - mt) * (p.d - md)
+        }
+        guard stt > 0, std != 0 else { return nil }
+        let slope = std / stt
+        // The fit must go the way the foot went.
+        guard (slope > 0) == (near.last!.d > near.first!.d) else { return nil }
+        return min(t1, max(t0, mt - md / slope))
+    }
+
+    private func matches(_ track: Track, _ options: RuleOptions) -> Bool {
+        options.objects.isEmpty || track.objectClass == .unknown || options.objects.contains(track.objectClass)
+    }
+
     private mutating func allowed(_ key: String, time: Double, options: RuleOptions) -> Bool {
         if let last = lastEvent[key], time - last < options.cooldown { return false }
         lastEvent[key] = time
@@ -188,17 +233,39 @@ public struct RuleEngine: Sendable {
                 let leavingUnseen = !track.observed && s.inside && s.streak > 0
                 if track.observed || leavingUnseen {
                     let isIn = track.observed ? big && zone.polygon.contains(track.foot) : false
+                    if s.first {
+                        // First look at this track. Already inside, it counts as entering
+                        // unless it appeared beside someone already inside: a group or a
+                        // body splitting in two is not a new person walking in.
+                        s.first = false
+                        let born = track.trajectory.first?.point ?? track.foot
+                        let split = isIn && zone.polygon.distanceToEdge(born) >= 0.6 * track.box.height && candidates.contains { other in
+                            other.id != track.id && (states[other.id]?.inside ?? false)
+                                && Self.distance(other.foot, born) < 1.5 * max(other.box.height, track.box.height)
+                        }
+                        s.seenOutside = !split
+                    }
+                    if !isIn { s.seenOutside = true }
                     if isIn == s.inside {
                         s.streak = 0
+                        s.streakStart = nil
                     } else {
+                        if s.streak == 0 { s.streakStart = track.trajectory.last?.t ?? time }
                         s.streak += 1
                         if !s.inside && s.streak >= zone.enterFrames {
                             s.inside = true
                             s.streak = 0
-                            s.enteredAt = time
+                            // The moment of entry: the first of the points inside at the end of
+                            // its path (a track confirmed inside entered before it counted).
+                            var at = s.streakStart ?? time
+                            for p in track.trajectory.reversed() {
+                                guard zone.polygon.contains(p.point) else { break }
+                                at = min(at, p.t)
+                            }
+                            s.enteredAt = at
                             s.loitered = false
-                            if active && allowed("\(zone.id)/enter", time: time, options: zone.options) {
-                                events.append(AnalysisEvent(kind: .zoneEnter, ruleID: zone.id, time: time, trackID: track.id, box: track.box, trajectory: track.trajectory))
+                            if active && s.seenOutside && matches(track, zone.options) && allowed("\(zone.id)/enter", time: at, options: zone.options) {
+                                events.append(AnalysisEvent(kind: .zoneEnter, ruleID: zone.id, time: at, trackID: track.id, box: track.box, trajectory: track.trajectory))
                             }
                         } else if s.inside && s.streak >= zone.exitFrames {
                             s.inside = false
@@ -256,26 +323,60 @@ public struct RuleEngine: Sendable {
         for rule in tripwires {
             let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay)
             var states = lineState[rule.line.id] ?? [:]
-            for track in candidates where track.observed {
+            for track in tracks where track.observed {
+                // Tentative tracks are followed too, so a crossing made while a track was
+                // being confirmed is reported once it is.
                 var s = states[track.id] ?? LineTrackState()
                 let foot = track.foot
                 let d = rule.line.signedDistance(foot)
+                if let ld = s.lastDistance, let lt = s.lastTime, (ld < 0) != (d < 0), ld != d, s.overAt == nil {
+                    // The first time over since it was last clearly on its side: a slow
+                    // walker's foot dithers about the line before it is clearly across.
+                    s.overAt = lt + (time - lt) * ld / (ld - d)
+                }
+                s.lastDistance = d
+                s.lastTime = time
+                if s.near.count < 100 { s.near.append((time, d)) }
+                // The band either side of the line in which jitter is ignored, at least
+                // `hysteresis`, wider for big (near) objects.
+                let band = max(rule.hysteresis, 0.08 * track.box.height)
                 if s.cooling {
-                    // Standing on the line, or jittering across it, after a crossing: ignored
+                    // Standing on the line, or swaying across it, after a crossing: ignored
                     // until the track is clearly away from the line, on either side.
-                    guard abs(d) >= rule.clearance else { continue }
+                    if abs(d) < max(rule.clearance, 0.25 * track.box.height) {
+                        states[track.id] = s
+                        continue
+                    }
                     s.cooling = false
                 }
-                guard abs(d) >= rule.hysteresis else { continue }
+                guard abs(d) >= band else {
+                    states[track.id] = s
+                    continue
+                }
                 let side: Tripwire.Side = d < 0 ? .a : .b
-                if let previous = s.side, previous != side, let from = s.from,
-                   let t = rule.line.crossingParameter(from: from, to: foot), t >= -0.05, t <= 1.05 {
-                    let direction: Tripwire.Direction = previous == .a ? .aToB : .bToA
-                    let wanted = rule.line.direction == .both || rule.line.direction == direction
-                    s.cooling = true
-                    if wanted && track.box.area >= rule.options.minSize && active
-                        && allowed("\(rule.line.id)/\(direction.rawValue)", time: time, options: rule.options) {
-                        events.append(AnalysisEvent(kind: .crossing, ruleID: rule.line.id, time: time, trackID: track.id, direction: direction, box: track.box, trajectory: track.trajectory))
+                if s.side == nil || s.side == side {
+                    s.overAt = nil
+                    s.near = [(time, d)]
+                }
+                if let previous = s.side, previous != side, let from = s.from {
+                    guard track.confirmed else {
+                        // Not confirmed yet: keep the old side and try again next frame.
+                        states[track.id] = s
+                        continue
+                    }
+                    if let t = rule.line.crossingParameter(from: from, to: foot), t >= -0.05, t <= 1.05 {
+                        let direction: Tripwire.Direction = previous == .a ? .aToB : .bToA
+                        let wanted = rule.line.direction == .both || rule.line.direction == direction
+                        // Timed by the last second of the approach: a person who stood on
+                        // the line crossed when they walked off it, not when they arrived.
+                        let at = Self.crossingTime(s.near.filter { $0.t >= time - 1 }) ?? min(time, s.overAt ?? time)
+                        s.overAt = nil
+                        s.near = [(time, d)]
+                        s.cooling = true
+                        if wanted && track.box.area >= rule.options.minSize && matches(track, rule.options) && active
+                            && allowed("\(rule.line.id)/\(direction.rawValue)", time: at, options: rule.options) {
+                            events.append(AnalysisEvent(kind: .crossing, ruleID: rule.line.id, time: at, trackID: track.id, direction: direction, box: track.box, trajectory: track.trajectory))
+                        }
                     }
                 }
                 s.side = side

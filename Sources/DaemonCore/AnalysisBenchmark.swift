@@ -24,7 +24,7 @@ public enum AnalysisBenchmark {
             let t0 = MonotonicClock.nanos()
             let gray = try scaler.gray(frame)
             scaleTimes.append(Double(MonotonicClock.nanos() - t0) / 1e6)
-            frames.append(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels))
+            frames.append(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v))
         }
         guard let first = frames.first else { throw FFmpegError(message: "no frames in \(input)", function: "analysis-bench") }
         var times: [Double] = []

@@ -260,7 +260,7 @@ final class CameraWorker: Sendable {
             size = (item.frame.width, item.frame.height)
             let started = MonotonicClock.nanos()
             let result = analyzer.process(
-                LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels),
+                LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
                 time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime))
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             let mono = MonotonicClock.seconds()

@@ -48,6 +48,12 @@ public struct AnalysisSettings: Sendable, Equatable {
     public init() {
         motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
     }
+
+    /// A new analysis rate, keeping what is set in seconds (absorption) in seconds.
+    public mutating func setFPS(_ newFPS: Double) {
+        fps = newFPS
+        motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
+    }
 }
 
 public struct GridConfig: Sendable, Equatable {

@@ -72,7 +72,9 @@ public enum Replay {
     }
 
     /// Run the analysis over `input`, calling `emit` with each event's JSON line.
-    public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [], emit: (String) -> Void) throws -> Summary {
+    /// With `draw`, every analysed frame is also written to that video file with what the
+    /// analysis saw drawn on it (`ReplayDrawer`).
+    public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [], draw: String? = nil, trace: ((String) -> Void)? = nil, emit: (String) -> Void) throws -> Summary {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: analysis.width)
         var sampler = FrameSampler(fps: analysis.fps)
@@ -81,6 +83,9 @@ public enum Replay {
         var first: Double?
         var size: (Int, Int)?
         let started = MonotonicClock.seconds()
+        var drawer = ReplayDrawer(zones: zones, tripwires: tripwires)
+        var writer: VideoWriter?
+        defer { try? writer?.finish() }
         while let frame = try reader.nextFrame() {
             let index = frame.index
             summary.decoded += 1
@@ -89,10 +94,30 @@ public enum Replay {
             let gray = try scaler.gray(frame)
             if let s = size, s != (frame.width, frame.height) { analyzer.reset() }
             size = (frame.width, frame.height)
-            let result = analyzer.process(LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels), time: frame.time)
+            let luma = LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v)
+            let result = analyzer.process(luma, time: frame.time)
             summary.analysed += 1
+            if let trace {
+                let tracks = result.tracks.map { t in
+                    String(format: "[%d,%.3f,%.3f,%.3f,%.3f,%d,%d,\"%@\"]", t.id, t.foot.x, t.foot.y, t.box.width, t.box.height,
+                           t.confirmed ? 1 : 0, t.observed ? 1 : 0, t.objectClass.rawValue)
+                }
+                let dets = result.detections.map { d in
+                    String(format: "[%.3f,%.3f,%.3f,%.3f,%d]", d.foot.x, d.foot.y, d.box.width, d.box.height, d.split ? 2 : d.joined ? 1 : 0)
+                }
+                trace(String(format: "{\"frame\":%d,\"time\":%.3f,", index, frame.time - (first ?? 0))
+                      + "\"tracks\":[\(tracks.joined(separator: ","))],\"detections\":[\(dets.joined(separator: ","))]}")
+            }
+            if let draw {
+                let picture = drawer.draw(frame: luma, result: result, foreground: analyzer.foreground, scale: analyzer.scale,
+                                          time: frame.time, clock: frame.time - (first ?? 0), frameIndex: index)
+                if writer == nil {
+                    writer = try VideoWriter(path: draw, width: picture.width, height: picture.height, fps: max(1, Int(analysis.fps.rounded())))
+                }
+                try writer?.write(picture)
+            }
             for event in result.events {
-                emit(line(event, frame: index, time: frame.time - (first ?? 0)))
+                emit(line(event, frame: index, time: event.time - (first ?? 0)))
                 summary.events += 1
             }
         }

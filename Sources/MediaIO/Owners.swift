@@ -57,11 +57,15 @@ public final class VideoFrame {
     }
 }
 
-/// An 8-bit gray picture, rows packed without padding. The only form in which pixels leave MediaIO.
+/// An 8-bit gray picture, rows packed without padding, with its colour at half size
+/// when the source has any. The only form in which pixels leave MediaIO.
 public struct GrayImage: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public var pixels: [UInt8]
+    /// Cb and Cr at (width / 2)×(height / 2), 128 is no colour; empty for gray sources.
+    public var u: [UInt8] = []
+    public var v: [UInt8] = []
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height, "pixel count does not match size")

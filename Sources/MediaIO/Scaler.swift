@@ -49,6 +49,7 @@ public final class GrayScaler {
     private let scaler: Scaler
     public let targetWidth: Int
     private var plan: (key: [Int], xs: [Int32], ys: [Int32])?
+    private var chromaPlan: (key: [Int], xs: [Int32], ys: [Int32])?
 
     public init(width: Int = 320) throws(FFmpegError) {
         scaler = try Scaler()
@@ -71,7 +72,9 @@ public final class GrayScaler {
     public func gray(_ frame: VideoFrame) throws(FFmpegError) -> GrayImage {
         let size = Self.outputSize(sourceWidth: frame.width, sourceHeight: frame.height, width: targetWidth)
         if Self.lumaFormats.contains(frame.frame.pointer.pointee.format) {
-            return lumaBox(frame.frame, width: size.width, height: size.height)
+            var image = lumaBox(frame.frame, width: size.width, height: size.height)
+            chroma(frame.frame, into: &image)
+            return image
         }
         let out = try scaler.scale(frame.frame, width: Int32(size.width), height: Int32(size.height), format: AV_PIX_FMT_GRAY8)
         return Self.copyPlane(out.pointer, width: size.width, height: size.height)
@@ -87,6 +90,52 @@ public final class GrayScaler {
             }
         }
         return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Cb and Cr at half the analysis size, one sample of the source's chroma planes at the
+    /// centre of each output pixel's footprint (colour changes slowly; a quarter of the
+    /// luma's pixels, a few microseconds a frame).
+    private func chroma(_ frame: Frame, into image: inout GrayImage) {
+        let f = frame.pointer
+        guard let desc = av_pix_fmt_desc_get(AVPixelFormat(rawValue: f.pointee.format)),
+              desc.pointee.nb_components >= 3 else { return }
+        let sw = Int(frame.width), sh = Int(frame.height)
+        let cw = image.width / 2, ch = image.height / 2
+        guard cw > 0, ch > 0 else { return }
+        let shiftX = Int(desc.pointee.log2_chroma_w), shiftY = Int(desc.pointee.log2_chroma_h)
+        let interleaved = f.pointee.format == AV_PIX_FMT_NV12.rawValue || f.pointee.format == AV_PIX_FMT_NV21.rawValue
+        let swapped = f.pointee.format == AV_PIX_FMT_NV21.rawValue
+        let srcW = (sw + (1 << shiftX) - 1) >> shiftX, srcH = (sh + (1 << shiftY) - 1) >> shiftY
+        var u = [UInt8](repeating: 128, count: cw * ch), v = u
+        if chromaPlan?.key != [sw, sh, cw, ch] {
+            chromaPlan = ([sw, sh, cw, ch], (0..<cw).map { Int32(min(srcW - 1, Int((Double($0) + 0.5) * Double(srcW) / Double(cw)))) },
+                          (0..<ch).map { Int32(min(srcH - 1, Int((Double($0) + 0.5) * Double(srcH) / Double(ch)))) })
+        }
+        let xs = chromaPlan!.xs, ys = chromaPlan!.ys
+        let pu = cff_frame_plane(f, 1)!, su = Int(cff_frame_linesize(f, 1))
+        let pv = interleaved ? pu : cff_frame_plane(f, 2)!, sv = interleaved ? su : Int(cff_frame_linesize(f, 2))
+        u.withUnsafeMutableBufferPointer { u in
+        v.withUnsafeMutableBufferPointer { v in
+        xs.withUnsafeBufferPointer { xs in
+            for y in 0..<ch {
+                let ru = pu + Int(ys[y]) * su, rv = pv + Int(ys[y]) * sv
+                let out = y * cw
+                if interleaved {
+                    let (a, b) = swapped ? (1, 0) : (0, 1)
+                    for x in 0..<cw {
+                        u[out + x] = ru[2 * Int(xs[x]) + a]
+                        v[out + x] = ru[2 * Int(xs[x]) + b]
+                    }
+                } else {
+                    for x in 0..<cw {
+                        u[out + x] = ru[Int(xs[x])]
+                        v[out + x] = rv[Int(xs[x])]
+                    }
+                }
+            }
+        }}}
+        image.u = u
+        image.v = v
     }
 
     /// Average of 2×2 luma samples at the quarter points of each output pixel's footprint.

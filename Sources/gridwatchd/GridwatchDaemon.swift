@@ -3,6 +3,7 @@ import ArgumentParser
 import DaemonCore
 import Foundation
 import Logging
+import MediaIO
 
 /// Load and validate a configuration, or say why not and exit 78 (EX_CONFIG).
 func loadConfiguration(_ path: String) throws -> GridwatchConfig {
@@ -147,6 +148,10 @@ struct ReplayCommand: ParsableCommand {
             where lines.json is {"tripwires":[{"id":"L1","a":[0.3,0.54],"b":[0.3,0.31],"direction":"both"}],
             "zones":[{"id":"Z1","polygon":[[0.1,0.6],[0.4,0.6],[0.4,0.9],[0.1,0.9]]}]} (unknown keys are ignored).
             `frame` is the 0-based index of the frame in decode order; `time` is seconds from the first frame.
+            --draw OUT.mp4 also writes every analysed frame with the foreground (magenta), blobs (gray),
+            cut groups (orange) and joined pieces (blue), tracks (green confirmed, yellow tentative,
+            dashed unseen) with id, size class and trail, the rules (flashing white when they fire)
+            and the learnt person size (white bars at the left edge); see Docs/ref/eval.md.
             """)
 
     @Option(help: "Configuration file (with --camera).") var config: String?
@@ -154,10 +159,16 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Geometry JSON file (instead of --config/--camera).") var geometry: String?
     @Option(help: "Video file to analyse.") var input: String
     @Flag(help: "Print a summary (frames, events, frames per second) on stderr.") var summary = false
+    @Option(help: ArgumentHelp("Also write the analysed frames, with what the analysis saw drawn on them, to this video file.", valueName: "OUT.mp4")) var draw: String?
+    @Option(help: ArgumentHelp("Also write one JSON line per analysed frame with its tracks [id, foot x, foot y, width, height, confirmed, seen, class] and detections [foot x, foot y, width, height, 0 whole / 1 joined / 2 cut] to this file.", valueName: "FILE")) var trace: String?
+    @Option(help: "Analysed frames per second (overrides the configuration or default).") var fps: Double?
+    @Option(help: "Analysis width in pixels (overrides the configuration or default).") var width: Int?
 
     func validate() throws {
         if (config == nil) != (camera == nil) { throw ValidationError("--config and --camera go together") }
         if (config == nil) == (geometry == nil) { throw ValidationError("give either --config and --camera, or --geometry") }
+        if let fps, !(0.2...30).contains(fps) { throw ValidationError("--fps must be between 0.2 and 30") }
+        if let width, !(64...1920).contains(width) { throw ValidationError("--width must be between 64 and 1920") }
     }
 
     func run() throws {
@@ -181,8 +192,24 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        // FFmpeg's own chatter (the encoder's statistics) stays out; its warnings, redacted, go to stderr.
+        FFmpegLog.install(maxLevel: .warning) { _, line in
+            FileHandle.standardError.write(Data("gridwatchd: ffmpeg: \(line.trimmingCharacters(in: .newlines))\n".utf8))
+        }
+        if let fps { analysis.setFPS(fps) }
+        if let width { analysis.width = width }
         do {
-            let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks) { line in
+            var traceFile: FileHandle?
+            if let trace {
+                guard FileManager.default.createFile(atPath: trace, contents: nil), let handle = FileHandle(forWritingAtPath: trace) else {
+                    FileHandle.standardError.write(Data("gridwatchd: cannot write \(trace)\n".utf8))
+                    throw ExitCode(1)
+                }
+                traceFile = handle
+            }
+            defer { try? traceFile?.close() }
+            let tracer: ((String) -> Void)? = traceFile.map { handle in { line in handle.write(Data((line + "\n").utf8)) } }
+            let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks, draw: draw, trace: tracer) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
             if summary {

@@ -118,10 +118,37 @@ func track(_ id: Int, foot: Point, size: Double = 0.05, observed: Bool = true) -
         settings.confirmHits = 3
         settings.maxMisses = 2
         var tracker = Tracker(settings: settings)
-        for i in 0..<3 { tracker.update(boxes: [box(0.1 + 0.02 * Double(i), 0.5)], time: Double(i)) }
+        // Walking a third of its height a frame: counts from the third observation on.
+        for i in 0..<3 { tracker.update(boxes: [box(0.1 + 0.05 * Double(i), 0.5)], time: Double(i) * 0.2) }
         #expect(tracker.tracks.count == 1 && tracker.tracks[0].confirmed && tracker.tracks[0].trajectory.count == 3)
-        for i in 3..<6 { tracker.update(boxes: [], time: Double(i)) }
+        for i in 3..<6 { tracker.update(boxes: [], time: Double(i) * 0.2) }
         #expect(tracker.tracks.isEmpty && tracker.ended.count == 1)
+    }
+
+    @Test func somethingThatNeverMovesNeverCounts() {
+        // A flapping leaf or a shadow's edge: seen in the same place frame after frame.
+        var tracker = Tracker()
+        for i in 0..<30 { tracker.update(boxes: [box(0.5 + (i % 2 == 0 ? 0.005 : -0.005), 0.5)], time: Double(i) * 0.1) }
+        #expect(tracker.tracks.count == 1 && !tracker.tracks[0].confirmed)
+    }
+
+    @Test func twoPeoplePassingKeepTheirIdsByColour() {
+        // Two people of different colours walk past each other on the same row; their
+        // boxes overlap for a few frames. Appearance keeps the ids on the right people.
+        var tracker = Tracker()
+        let dark: [Float] = [0.6, 0.4, 0, 0, 0, 0, 0, 0, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]
+        let light: [Float] = [0, 0, 0, 0, 0, 0, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25]
+        var darkID: Int?
+        for i in 0..<24 {
+            let t = Double(i) * 0.1
+            let left = 0.2 + 0.025 * Double(i), right = 0.8 - 0.025 * Double(i)
+            let tracks = tracker.update(detections: [
+                Detection(box: box(left, 0.5), histogram: dark), Detection(box: box(right, 0.5), histogram: light),
+            ], time: t)
+            if i == 5 { darkID = tracks.first { $0.box.center.x < 0.5 }?.id }
+        }
+        let end = tracker.tracks.first { $0.id == darkID }
+        #expect(end != nil && end!.box.center.x > 0.6, "the dark walker's track ended at \(String(describing: end?.box.center.x))")
     }
 
     @Test func objectsThatMeetAndPartKeepTheirIds() {
