@@ -37,7 +37,7 @@ public struct HostPort: Sendable, Equatable {
 /// Analysis settings; the top-level block gives defaults that each camera may override.
 public struct AnalysisSettings: Sendable, Equatable {
     /// Frames analysed per second of stream.
-    public var fps: Double = 5
+    public var fps: Double = 10
     /// Width of the gray frame analysed, in pixels.
     public var width: Int = 320
     public var motion = MotionSettings()
@@ -304,9 +304,9 @@ extension GridwatchConfig {
         static let masks: Set<String> = ["motion", "privacy"]
         static let zone: Set<String> = [
             "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
-            "crowd_above", "alert_on", "min_size", "cooldown", "schedule",
+            "crowd_above", "alert_on", "min_size", "cooldown", "schedule", "objects",
         ]
-        static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule"]
+        static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule", "objects"]
     }
 
     private static func parsePerson(_ node: ConfigNode, role: PersonConfig.Role) throws(ConfigError) -> PersonConfig {
@@ -631,10 +631,20 @@ extension GridwatchConfig {
             }
             schedule.append(Schedule.Window(start: start % 1440, end: end % 1440 == 0 && end != 0 ? 1440 : end))
         }
+        var objects: Set<ObjectClass> = []
+        let classes: [ObjectClass] = [.person, .group, .vehicle, .small]
+        for item in try node["objects"].items() {
+            let text = try item.string()
+            guard let c = classes.first(where: { $0.rawValue == text }) else {
+                throw item.error("'\(text)' is not one of: \(classes.map(\.rawValue).joined(separator: ", "))")
+            }
+            objects.insert(c)
+        }
         return RuleOptions(
             minSize: try node["min_size"].double(default: 0, range: 0...1),
             cooldown: try node["cooldown"].double(default: 0, range: 0...86_400),
-            schedule: Schedule(schedule))
+            schedule: Schedule(schedule),
+            objects: objects)
     }
 
     private static func parseZone(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> ZoneConfig {

@@ -51,12 +51,21 @@ import Testing
         let gate = config.cameras[0]
         #expect(gate.redactedSource == "rtsp://***@10.0.0.2:554/sub")
         #expect(gate.transport == .tcp)
-        #expect(gate.analysis.fps == 5 && gate.analysis.width == 320)
+        #expect(gate.analysis.fps == 10 && gate.analysis.width == 320)
         #expect(gate.zones[0].severity == .high && gate.zones[0].purpose == .intrusion)
         #expect(gate.zones[0].enterFrames == 2 && gate.zones[0].alertOn == [.enter])
         // Relative file sources resolve against the configuration's folder.
         #expect(config.cameras[1].source == "/etc/gridwatch/clips/walk.mp4")
         #expect(config.cameras[1].loop)
+    }
+
+    @Test func rulesMayBeLimitedToSizeClasses() throws {
+        let limited = valid.replacingOccurrences(of: "        severity: high\n", with: "        severity: high\n        objects: [person, vehicle]\n")
+        #expect(try parse(limited).cameras[0].zones[0].rule.options.objects == [.person, .vehicle])
+        #expect(try parse(valid).cameras[0].zones[0].rule.options.objects.isEmpty)
+        let wrong = valid.replacingOccurrences(of: "        severity: high\n", with: "        severity: high\n        objects: [person, cat]\n")
+        let e = error(wrong)
+        #expect(e?.description.contains("gridwatch.yml:21") == true && e?.description.contains("'cat' is not one of: person, group, vehicle, small") == true, "\(String(describing: e))")
     }
 
     @Test func anUnknownKeyIsNamedWithItsLine() {
