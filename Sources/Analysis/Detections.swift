@@ -148,12 +148,34 @@ public enum DetectionBuilder {
             // Tracks expected in this blob: a good share of their expected box lies in it.
             let claimants = expected.filter { $0.reliable && overlapShare($0.box, box) >= 0.35 }
             var cuts: [PixelBox] = []
-            if claimants.count >= 2 {
+            // Two tracks can share a blob only if it is bigger than either: one person's blob
+            // with two tracks on it (a track left on a piece) is not cut, and the extra track fades.
+            let roomForMore = box.width >= 1.25 * (claimants.map(\.box.width).max() ?? 0)
+                || box.height >= 1.2 * (claimants.map(\.box.height).max() ?? 0)
+            if claimants.count >= 2 && roomForMore {
                 cuts = cutByExpectation(part.box, claimants: claimants.map(\.box), mask: mask, width: w, height: h)
             } else if let pw = scale.width(atFoot: box.maxY), let ph = scale.height(atFoot: box.maxY),
                       box.width >= 1.7 * pw, box.height >= 0.6 * ph, box.height <= 1.6 * ph {
                 let k = min(4, Int((box.width / pw).rounded()))
                 if k >= 2 { cuts = cutEvenly(part.box, into: k, personWidth: pw * Double(w), mask: mask, width: w) }
+            }
+            if claimants.count == 2 && roomForMore, let (near, far) = Self.oneBehindTheOther(claimants.map(\.box)) {
+                // One behind the other: the near one's feet are the blob's bottom; the far one's
+                // are hidden, so it is where it was expected, inside the blob. No cut by rows:
+                // that would leave the near one a stub of legs and swap the two.
+                let nearBox = Box(minX: max(box.minX, near.minX), minY: max(box.minY, box.maxY - near.height),
+                                  maxX: min(box.maxX, near.maxX), maxY: box.maxY)
+                let farBox = Box(minX: max(box.minX, far.minX), minY: max(box.minY, far.minY),
+                                 maxX: min(box.maxX, far.maxX), maxY: min(box.maxY, far.maxY))
+                if nearBox.width > 0, nearBox.height > 0, farBox.width > 0, farBox.height > 0 {
+                    for b in [nearBox, farBox] {
+                        let px = PixelBox(minX: max(0, Int(b.minX * Double(w))), minY: max(0, Int(b.minY * Double(h))),
+                                          maxX: min(w - 1, Int(b.maxX * Double(w)) - 1), maxY: min(h - 1, Int(b.maxY * Double(h)) - 1))
+                        let hist = px.maxX >= px.minX && px.maxY >= px.minY ? Histogram.of(frame: frame, mask: mask, box: px) : []
+                        out.append(Detection(box: b, area: part.area / 2, histogram: hist, split: true, joined: part.joined))
+                    }
+                    continue
+                }
             }
             let pieces = cuts.compactMap { tighten($0, mask: mask, width: w) }.filter { $0.area >= max(4, part.area / 12) }
             if pieces.count >= 2 {
@@ -165,6 +187,16 @@ public enum DetectionBuilder {
             }
         }
         return out
+    }
+
+    /// Two expected boxes that overlap in columns by half the narrower one's width: one
+    /// person behind the other. Returns (near, far): the near one stands lower.
+    static func oneBehindTheOther(_ boxes: [Box]) -> (near: Box, far: Box)? {
+        guard boxes.count == 2 else { return nil }
+        let a = boxes[0], b = boxes[1]
+        let overlap = min(a.maxX, b.maxX) - max(a.minX, b.minX)
+        guard overlap >= 0.5 * min(a.width, b.width) else { return nil }
+        return a.maxY >= b.maxY ? (a, b) : (b, a)
     }
 
     /// Cut a blob between the expected boxes of the tracks inside it: across the axis

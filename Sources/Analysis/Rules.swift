@@ -49,6 +49,9 @@ public struct ZoneRule: Sendable, Equatable {
     public var enterFrames: Int
     /// Consecutive frames with the foot outside before it counts as gone.
     public var exitFrames: Int
+    /// And at least this long outside: someone standing on the edge, their foot flickering
+    /// in and out, has not left (nor entered again). Seconds, so it holds at any rate.
+    public var exitSeconds: Double = 1
     /// Seconds inside before a track is loitering; nil: not watched.
     public var loiterAfter: Double?
     /// More tracks than this inside at once is crowding; nil: not watched.
@@ -154,6 +157,8 @@ public struct RuleEngine: Sendable {
         /// (time, signed distance) since the foot was last clearly on its side, to time
         /// the crossing by a line through them (a slow walker's foot dithers about it).
         var near: [(t: Double, d: Double)] = []
+        /// Since when, while cooling, the foot has been clearly on the side it crossed to.
+        var clearSince: Double?
     }
     private struct CrowdState: Sendable {
         var crowded = false
@@ -267,7 +272,7 @@ public struct RuleEngine: Sendable {
                             if active && s.seenOutside && matches(track, zone.options) && allowed("\(zone.id)/enter", time: at, options: zone.options) {
                                 events.append(AnalysisEvent(kind: .zoneEnter, ruleID: zone.id, time: at, trackID: track.id, box: track.box, trajectory: track.trajectory))
                             }
-                        } else if s.inside && s.streak >= zone.exitFrames {
+                        } else if s.inside && s.streak >= zone.exitFrames && time - (s.streakStart ?? time) >= zone.exitSeconds {
                             s.inside = false
                             s.streak = 0
                             s.enteredAt = nil
@@ -342,12 +347,22 @@ public struct RuleEngine: Sendable {
                 let band = max(rule.hysteresis, 0.08 * track.box.height)
                 if s.cooling {
                     // Standing on the line, or swaying across it, after a crossing: ignored
-                    // until the track is clearly away from the line, on either side.
-                    if abs(d) < max(rule.clearance, 0.25 * track.box.height) {
+                    // until the track is clearly away from the line, on either side, or has
+                    // stayed a second on the side it crossed to (someone who turns back
+                    // later near the line crosses again).
+                    let onNewSide = abs(d) >= band && (d < 0 ? Tripwire.Side.a : .b) == s.side
+                    if onNewSide {
+                        if s.clearSince == nil { s.clearSince = time }
+                    } else {
+                        s.clearSince = nil
+                    }
+                    let settled = s.clearSince.map { time - $0 >= 1 } ?? false
+                    if abs(d) < max(rule.clearance, 0.25 * track.box.height) && !settled {
                         states[track.id] = s
                         continue
                     }
                     s.cooling = false
+                    s.clearSince = nil
                 }
                 guard abs(d) >= band else {
                     states[track.id] = s

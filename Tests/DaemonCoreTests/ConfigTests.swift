@@ -61,7 +61,8 @@ import Testing
 
     @Test func rulesMayBeLimitedToSizeClasses() throws {
         let limited = valid.replacingOccurrences(of: "        severity: high\n", with: "        severity: high\n        objects: [person, vehicle]\n")
-        #expect(try parse(limited).cameras[0].zones[0].rule.options.objects == [.person, .vehicle])
+        let objects = try parse(limited).cameras[0].zones[0].rule.options.objects
+        #expect(objects == [.person, .vehicle], "\(objects)")
         #expect(try parse(valid).cameras[0].zones[0].rule.options.objects.isEmpty)
         let wrong = valid.replacingOccurrences(of: "        severity: high\n", with: "        severity: high\n        objects: [person, cat]\n")
         let e = error(wrong)
