@@ -15,7 +15,7 @@ public enum AnalysisBenchmark {
         public var scaleMedianMillis: Double
     }
 
-    public static func run(input: String, width: Int = 320, passes: Int = 3, zones: [ZoneRule] = []) throws -> Result {
+    public static func run(input: String, width: Int = 320, passes: Int = 3, zones: [ZoneRule] = [], tripwires: [TripwireRule] = []) throws -> Result {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: width)
         var frames: [LumaFrame] = []
@@ -29,7 +29,7 @@ public enum AnalysisBenchmark {
         guard let first = frames.first else { throw FFmpegError(message: "no frames in \(input)", function: "analysis-bench") }
         var times: [Double] = []
         for _ in 0..<passes {
-            var analyzer = CameraAnalyzer(zones: zones)
+            var analyzer = CameraAnalyzer(zones: zones, tripwires: tripwires)
             for (i, frame) in frames.enumerated() {
                 let t0 = MonotonicClock.nanos()
                 _ = analyzer.process(frame, time: Double(i) / 10)

@@ -64,6 +64,8 @@ public final class VideoWriter {
         ctx.pointee.time_base = AVRational(num: 1, den: Int32(fps))
         ctx.pointee.framerate = AVRational(num: Int32(fps), den: 1)
         ctx.pointee.gop_size = Int32(fps * 2)
+        // No B-frames: every frame decodes in order from the first (no edit list hiding one).
+        ctx.pointee.max_b_frames = 0
         ctx.pointee.thread_count = 1
         if format.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
@@ -115,6 +117,9 @@ public final class VideoWriter {
             let r = avcodec_receive_packet(codec, packet.pointer)
             if r == cff_averror(EAGAIN) || r == cff_averror_eof() { return }
             try ffrequire(r, "avcodec_receive_packet")
+            // Each frame lasts one frame: without it the last frame has no duration and the
+            // container's edit list ends before it.
+            if packet.pointer.pointee.duration == 0 { packet.pointer.pointee.duration = 1 }
             av_packet_rescale_ts(packet.pointer, codec!.pointee.time_base, stream!.pointee.time_base)
             packet.pointer.pointee.stream_index = stream!.pointee.index
             try ffrequire(av_interleaved_write_frame(format, packet.pointer), "av_interleaved_write_frame")

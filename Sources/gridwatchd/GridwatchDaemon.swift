@@ -91,9 +91,11 @@ struct AnalysisBench: ParsableCommand {
     @Option(help: "Video file.") var input: String
     @Option(help: "Analysis width in pixels.") var width = 320
     @Option(help: "Passes over the clip.") var passes = 3
+    @Option(help: "Geometry JSON file: zones and tripwires evaluated on every frame (as replay takes it).") var geometry: String?
 
     func run() throws {
-        let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes)
+        let rules: (zones: [ZoneRule], tripwires: [TripwireRule]) = try geometry.map { try Replay.geometry(path: $0) } ?? ([], [])
+        let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes, zones: rules.zones, tripwires: rules.tripwires)
         print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f",
                      r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis))
     }

@@ -293,3 +293,33 @@ func replay(_ scene: Scene, name: String, loiterAfter: Double? = nil) throws -> 
         try expectNothing("rain", scene)
     }
 }
+
+/// `replay --draw` and `--trace`: what a person tuning a camera looks at, through real FFmpeg.
+@Suite struct ReplayDrawTests {
+    @Test func drawsEveryAnalysedFrameAndTracesEveryTrack() throws {
+        let dir = try TemporaryDirectory("gw-draw")
+        defer { dir.remove() }
+        var scene = Scene(seconds: 8)
+        scene.movers.append(.walk(36, 80, from: -40, to: 680, y: 320, t0: 1, t1: 7))
+        let clip = dir.path("walk.mp4"), drawn = dir.path("why.mp4")
+        try scene.render(clip)
+        var events: [String] = [], trace: [String] = []
+        let summary = try Replay.run(
+            input: clip, analysis: AnalysisSettings(), zones: [ZoneRule(id: "Z1", polygon: Truth.zone)],
+            tripwires: [TripwireRule(line: Truth.line)], draw: drawn, trace: { trace.append($0) }) { events.append($0) }
+        #expect(events.contains { $0.contains("\"crossing\"") }, "\(events)")
+        // One drawn frame per analysed frame, at twice the analysis size (320×180 → 640×360), H.264.
+        let probe = try runProcess(Clips.ffprobe, ["-v", "error", "-count_frames", "-select_streams", "v:0",
+                                                   "-show_entries", "stream=codec_name,width,height,nb_frames,nb_read_frames", "-of", "csv=p=0", drawn])
+        #expect(probe.status == 0)
+        #expect(probe.output.trimmingCharacters(in: .whitespacesAndNewlines) == "h264,640,360,\(summary.analysed),\(summary.analysed)", "\(probe.output)")
+        // And every one of them decodes.
+        let decoded = try runProcess(Clips.ffmpeg, ["-v", "error", "-i", drawn, "-f", "null", "-"])
+        #expect(decoded.status == 0 && decoded.output.isEmpty, "\(decoded.output)")
+        // One trace line per analysed frame, JSON, with the walker's confirmed track in the middle of its walk.
+        #expect(trace.count == summary.analysed)
+        let middle = try JSONSerialization.jsonObject(with: Data(trace[trace.count / 2].utf8)) as! [String: Any]
+        let tracks = middle["tracks"] as! [[Any]]
+        #expect(tracks.contains { ($0[5] as? NSNumber)?.intValue == 1 }, "\(middle)")
+    }
+}

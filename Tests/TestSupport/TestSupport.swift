@@ -76,6 +76,7 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
 /// Test clips, made with the ffmpeg CLI. Provenance: generated here, nothing is downloaded.
 public enum Clips {
     public static let ffmpeg = "/usr/bin/ffmpeg"
+    public static let ffprobe = "/usr/bin/ffprobe"
 
     /// `seconds` of FFmpeg's test pattern in `codec` (libx264, libx265, mjpeg ...).
     public static func testPattern(_ path: String, seconds: Int = 3, size: String = "320x240", fps: Int = 10, codec: String = "libx264") throws {
