@@ -3,7 +3,10 @@
 
 Usage:
   eval.py --self-test
-  eval.py [--json] TRUTH.json=EVENTS.jsonl [TRUTH.json=EVENTS.jsonl ...]
+  eval.py [--json] [--check] TRUTH.json=EVENTS.jsonl [TRUTH.json=EVENTS.jsonl ...]
+
+--check also compares with the targets (TARGET_F1 for crossings and zone entries on
+every clip with people, no event at all on an empty clip) and exits 1 if one is missed.
 
 Each truth file names its clip; EVENTS.jsonl is what `gridwatchd replay` printed
 for that clip. Only the standard library is used.
@@ -24,6 +27,7 @@ import json
 import sys
 
 TOLERANCE = {"crossing": 1.0, "zone_enter": 1.5}
+TARGET_F1 = 0.95
 KINDS = ("crossing", "zone_enter")
 
 
@@ -219,9 +223,15 @@ def self_test():
     if abs(m["precision"] - 0.75) > 1e-9 or abs(m["recall"] - 0.6) > 1e-9 or abs(m["f1"] - 2 / 3) > 1e-9 \
             or abs(m["mean_abs_time_error_s"] - 0.2) > 1e-9 or m["false_alarms_per_hour"] != 2:
         bad.append(("metrics", m, None))
+    # targets: an F1 just under the target, and one event on an empty clip, are each named
+    good = {"clip": "a", "empty": False, "per_kind": {"crossing": {"f1": 0.96}, "zone_enter": {"f1": 0.95}, "all": {"fp": 0}}}
+    low = {"clip": "b", "empty": False, "per_kind": {"crossing": {"f1": 0.9499}, "zone_enter": {"f1": None}, "all": {"fp": 0}}}
+    empty = {"clip": "c", "empty": True, "per_kind": {"crossing": {"f1": None}, "zone_enter": {"f1": None}, "all": {"fp": 1}}}
+    if targets_missed([good]) != [] or len(targets_missed([low])) != 2 or len(targets_missed([good, empty])) != 1:
+        bad.append(("targets", targets_missed([good, low, empty]), None))
     for b in bad:
         print("self-test FAILED:", b, file=sys.stderr)
-    print(f"eval.py self-test: {len(checks) + 1 - len(bad)}/{len(checks) + 1} checks passed")
+    print(f"eval.py self-test: {len(checks) + 2 - len(bad)}/{len(checks) + 2} checks passed")
     return 1 if bad else 0
 
 
@@ -229,7 +239,8 @@ def main(argv):
     if argv[1:] == ["--self-test"]:
         return self_test()
     as_json = "--json" in argv
-    pairs = [a for a in argv[1:] if a != "--json"]
+    check = "--check" in argv
+    pairs = [a for a in argv[1:] if a not in ("--json", "--check")]
     if not pairs or any("=" not in p for p in pairs):
         print(__doc__, file=sys.stderr)
         return 2
@@ -244,7 +255,30 @@ def main(argv):
         print(json.dumps({"tolerance_s": TOLERANCE, "clips": results}, indent=1))
     else:
         print(table(results))
+    if check:
+        missed = targets_missed(results)
+        for m in missed:
+            print(f"target missed: {m}", file=sys.stderr)
+        print(("targets met: " if not missed else "targets NOT met: ")
+              + f"crossing and zone-entry F1 >= {TARGET_F1} on clips with people, no events on empty clips", file=sys.stderr)
+        return 1 if missed else 0
     return 0
+
+
+def targets_missed(results):
+    """The targets each clip's score misses (pure)."""
+    out = []
+    for s in results:
+        if s["empty"]:
+            n = s["per_kind"]["all"]["fp"]
+            if n:
+                out.append(f"{s['clip']}: {n} events on a clip with nobody in it")
+            continue
+        for k in KINDS:
+            f1 = s["per_kind"][k]["f1"]
+            if f1 is None or f1 < TARGET_F1:
+                out.append(f"{s['clip']} {k}: F1 {fmt(f1, 3)} < {TARGET_F1}")
+    return out
 
 
 if __name__ == "__main__":

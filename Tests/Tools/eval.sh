@@ -2,6 +2,7 @@
 # make eval: scores `gridwatchd replay` (default analysis settings) on real footage
 # against truth made by eye (Tests/Eval/*.truth.json, Docs/ref/eval.md).
 # Usage: eval.sh BIN_DIR [--json]
+# Exits 1 when a target is missed (crossing and zone-entry F1 >= 0.95, nothing on tree.avi).
 # Clips come from Debian's opencv-doc package (vtest.avi, tree.avi) into .cache/eval/;
 # their SHA-256 must match the truth files. Nothing is committed.
 set -euo pipefail
@@ -41,4 +42,4 @@ for clip in vtest tree; do
     "$bin/gridwatchd" replay --input "$cache/$clip.avi" --geometry "$geometry" > "$cache/$clip.events.jsonl"
     pairs+=("$truth/$clip.truth.json=$cache/$clip.events.jsonl")
 done
-python3 "$root/Tests/Tools/eval.py" "$@" "${pairs[@]}"
+python3 "$root/Tests/Tools/eval.py" --check "$@" "${pairs[@]}"
