@@ -9,8 +9,8 @@ import MediaIO
 ///   size class initial after it (P person, G group, V vehicle, S small); trail behind;
 /// - zones yellow and tripwires red with their ids (side A marked), flashing white for a
 ///   second when they fire, with the event written at the top;
-/// - the learnt person size: a white bar at the left edge at several rows, as tall as a
-///   person standing there.
+/// - the learnt person size: white bars near the left edge for five rows, each as tall and
+///   its foot tick as wide as a person standing on that row.
 struct ReplayCanvas {
     struct RGB {
         var r: UInt8, g: UInt8, b: UInt8
@@ -184,8 +184,10 @@ struct ReplayDrawer {
             for k in 1...5 {
                 let y = 0.15 + Double(k) * 0.15
                 if let h = scale.height(atFoot: y) {
-                    c.line(Point(x: 0.01, y: y), Point(x: 0.01, y: y - h), .white, size: 2)
-                    if let w = scale.width(atFoot: y) { c.line(Point(x: 0.01, y: y), Point(x: 0.01 + w, y: y), .white, size: 2) }
+                    // Side by side, so the bars of neighbouring rows do not run into one line.
+                    let x = 0.008 + Double(k - 1) * 0.012
+                    c.line(Point(x: x, y: y), Point(x: x, y: y - h), .white, size: 2)
+                    if let w = scale.width(atFoot: y) { c.line(Point(x: x, y: y), Point(x: x + w, y: y), .white, size: 2) }
                 }
             }
         }

@@ -153,7 +153,7 @@ struct ReplayCommand: ParsableCommand {
             --draw OUT.mp4 also writes every analysed frame with the foreground (magenta), blobs (gray),
             cut groups (orange) and joined pieces (blue), tracks (green confirmed, yellow tentative,
             dashed unseen) with id, size class and trail, the rules (flashing white when they fire)
-            and the learnt person size (white bars at the left edge); see Docs/ref/eval.md.
+            and the learnt person size (white bars at the left edge); see Docs/ref/replay.md.
             """)
 
     @Option(help: "Configuration file (with --camera).") var config: String?

@@ -171,7 +171,7 @@ def streams_per_machine(bin_dir, cache, url, ladder, seconds):
         dropped = sum(after[k]["frames_dropped"] - before[k]["frames_dropped"] for k in after)
         analysed = [(after[k]["frames_analysed"] - before[k]["frames_analysed"]) / span for k in after]
         decoded = [(after[k]["frames_decoded"] - before[k]["frames_decoded"]) / span for k in after]
-        ok = dropped == 0 and min(analysed) >= 4.5 and min(decoded) >= 9.5
+        ok = dropped == 0 and min(analysed) >= 9.0 and min(decoded) >= 9.5
         results.append((n, (c1 - c0) / span, dropped, min(analysed), min(decoded), ok))
         print(f"  {n} streams: daemon {100 * (c1 - c0) / span:.0f}% CPU, dropped {dropped}, "
               f"min analysed {min(analysed):.2f} fps, min decoded {min(decoded):.2f} fps -> {'ok' if ok else 'NOT sustained'}",
