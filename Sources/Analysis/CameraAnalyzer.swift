@@ -73,8 +73,10 @@ public struct CameraAnalyzer: Sendable {
     /// background and its track dropped, so it neither stands on a line nor fills a zone.
     private mutating func removeGhosts(_ frame: LumaFrame, time: Double) {
         for t in tracker.tracks where t.observed && time - t.firstSeen >= 1.5 {
-            let recent = t.trajectory.filter { $0.t >= time - 1.5 }
-            guard let first = recent.first, let last = recent.last else { continue }
+            // The oldest point of the last 1.5 s, found from the end (no copy).
+            guard let last = t.trajectory.last, let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
+                  k < t.trajectory.count else { continue }
+            let first = t.trajectory[k]
             let ax = (last.x - first.x) * tracker.aspect
             let moved = (ax * ax + (last.y - first.y) * (last.y - first.y)).squareRoot()
             guard moved < 0.2 * t.box.height else { continue }

@@ -155,7 +155,10 @@ public enum DetectionBuilder {
             if claimants.count >= 2 && roomForMore {
                 cuts = cutByExpectation(part.box, claimants: claimants.map(\.box), mask: mask, width: w, height: h)
             } else if let pw = scale.width(atFoot: box.maxY), let ph = scale.height(atFoot: box.maxY),
-                      box.width >= 1.7 * pw, box.height >= 0.6 * ph, box.height <= 1.6 * ph {
+                      box.width >= 1.7 * pw, box.height >= 0.6 * ph, box.height <= 1.6 * ph,
+                      // A car is not a row of people; nor is a blob one track already fills.
+                      scale.classify(box) != .vehicle,
+                      !claimants.contains(where: { $0.box.width >= 0.7 * box.width }) {
                 let k = min(4, Int((box.width / pw).rounded()))
                 if k >= 2 { cuts = cutEvenly(part.box, into: k, personWidth: pw * Double(w), mask: mask, width: w) }
             }
@@ -208,28 +211,32 @@ public enum DetectionBuilder {
         let spreadX = (xs.max()! - xs.min()!) / max(meanW, 1e-6)
         let spreadY = (ys.max()! - ys.min()!) / max(meanH, 1e-6)
         if spreadX >= spreadY {
-            let sorted = xs.sorted()
-            var bounds = [blob.minX]
-            for i in 0..<(sorted.count - 1) {
-                let mid = Int(((sorted[i] + sorted[i + 1]) / 2 * Double(w)).rounded())
-                bounds.append(min(blob.maxX, max(bounds.last! + 1, mid)))
-            }
-            bounds.append(blob.maxX + 1)
-            return (0..<(bounds.count - 1)).compactMap { i in
-                bounds[i] < bounds[i + 1] ? PixelBox(minX: bounds[i], minY: blob.minY, maxX: bounds[i + 1] - 1, maxY: blob.maxY) : nil
+            return spans(between: xs, from: blob.minX, to: blob.maxX, size: w).map {
+                PixelBox(minX: $0.lowerBound, minY: blob.minY, maxX: $0.upperBound, maxY: blob.maxY)
             }
         }
         // One behind the other: cut between their feet.
-        let sorted = ys.sorted()
-        var bounds = [blob.minY]
-        for i in 0..<(sorted.count - 1) {
-            let mid = Int(((sorted[i] + sorted[i + 1]) / 2 * Double(h)).rounded())
-            bounds.append(min(blob.maxY, max(bounds.last! + 1, mid)))
+        return spans(between: ys, from: blob.minY, to: blob.maxY, size: h).map {
+            PixelBox(minX: blob.minX, minY: $0.lowerBound, maxX: blob.maxX, maxY: $0.upperBound)
         }
-        bounds.append(blob.maxY + 1)
-        return (0..<(bounds.count - 1)).compactMap { i in
-            bounds[i] < bounds[i + 1] ? PixelBox(minX: blob.minX, minY: bounds[i], maxX: blob.maxX, maxY: bounds[i + 1] - 1) : nil
+    }
+
+    /// Pixel spans of `lo...hi` cut half-way between consecutive `centres` (normalized,
+    /// `size` pixels to 1); empty spans are left out.
+    static func spans(between centres: [Double], from lo: Int, to hi: Int, size: Int) -> [ClosedRange<Int>] {
+        let sorted = centres.sorted()
+        var bounds = [lo]
+        for i in 0..<max(0, sorted.count - 1) {
+            let mid = Int(((sorted[i] + sorted[i + 1]) / 2 * Double(size)).rounded())
+            bounds.append(min(hi, max(bounds.last! + 1, mid)))
         }
+        bounds.append(hi + 1)
+        var out: [ClosedRange<Int>] = []
+        for i in 0..<(bounds.count - 1) where bounds[i] < bounds[i + 1] {
+            let end: Int = bounds[i + 1] - 1
+            out.append(bounds[i]...end)
+        }
+        return out
     }
 
     /// Cut a blob into `k` side by side, each cut at the column with the fewest foreground
@@ -245,7 +252,9 @@ public enum DetectionBuilder {
         for i in 1..<k {
             let even = blob.minX + blob.width * i / k
             var best = even, bestCount = Int.max
-            for x in max(bounds.last! + 1, even - reach)...min(blob.maxX, even + reach) {
+            let lo = max(bounds.last! + 1, even - reach), hi = min(blob.maxX, even + reach)
+            guard lo <= hi else { break }
+            for x in lo...hi {
                 let c = columns[x - blob.minX] * 8 + abs(x - even)
                 if c < bestCount {
                     bestCount = c

@@ -97,14 +97,38 @@ public struct MotionDetector: Sendable {
         chromaBackgroundV = frame.hasColour ? frame.v.map { Int16($0) << 7 } : []
     }
 
+    /// Whether a frame's colour says anything: an infrared or black-and-white picture sent
+    /// as YUV has flat chroma, and there a shadow cannot be told from a dark coat. Mean
+    /// distance from neutral over every 16th colour sample, at least 2 levels.
+    static func isColourful(_ frame: LumaFrame) -> Bool {
+        var sum = 0, n = 0
+        frame.u.withUnsafeBufferPointer { u in
+            frame.v.withUnsafeBufferPointer { v in
+                var i = 0
+                while i < u.count {
+                    sum += abs(Int(u[i]) - 128) + abs(Int(v[i]) - 128)
+                    n += 1
+                    i += 16
+                }
+            }
+        }
+        return n > 0 && sum >= 2 * n
+    }
+
     /// Colour and shadows, after the gray pass has marked `mask`: a pixel whose colour
     /// changed counts even if its gray level did not, and a pixel only darker, by a
     /// shadow's share and with its colour unchanged, does not count. Works at half size
     /// (the colour's own resolution). Returns the change in the number of marked pixels.
     private mutating func colourAndShadows(_ frame: LumaFrame) -> Int {
         let cw = width / 2, ch = height / 2
-        let useColour = settings.chromaThreshold > 0 && frame.hasColour && chromaBackground.count == cw * ch
-        let shadows = settings.shadowRange
+        if frame.hasColour && chromaBackground.count != cw * ch {
+            // Colour arrived after the scene was learnt in gray: learn it from here.
+            chromaBackground = frame.u.map { Int16($0) << 7 }
+            chromaBackgroundV = frame.v.map { Int16($0) << 7 }
+        }
+        let useColour = settings.chromaThreshold > 0 && frame.hasColour && chromaBackground.count == cw * ch && Self.isColourful(frame)
+        // Without colour a shadow cannot be told from a dark gray coat: none are removed.
+        let shadows = useColour ? settings.shadowRange : nil
         guard useColour || shadows != nil else { return 0 }
         if useColour && chromaChanged.count != cw * ch { chromaChanged = [UInt8](repeating: 0, count: cw * ch) }
         let limit = Int16(settings.chromaThreshold) << 7
@@ -292,11 +316,11 @@ public struct MotionDetector: Sendable {
         let x0 = max(1, box.minX), x1 = min(width - 2, box.maxX), y0 = max(1, box.minY), y1 = min(height - 2, box.maxY)
         guard x0 < x1, y0 < y1 else { return false }
         var inPicture = 0, inBackground = 0, outline = 0
+        let p = frame.pixels
         for y in y0...y1 {
             for x in x0...x1 {
                 let i = y * width + x
                 guard mask[i] != 0, mask[i - 1] == 0 || mask[i + 1] == 0 || mask[i - width] == 0 || mask[i + width] == 0 else { continue }
-                let p = frame.pixels
                 inPicture += abs(Int(p[i + 1]) - Int(p[i - 1])) + abs(Int(p[i + width]) - Int(p[i - width]))
                 inBackground += abs(Int(background[i + 1] >> 7) - Int(background[i - 1] >> 7)) + abs(Int(background[i + width] >> 7) - Int(background[i - width] >> 7))
                 outline += 1
@@ -308,7 +332,8 @@ public struct MotionDetector: Sendable {
     /// Take the picture inside `box` into the background at once (a ghost found).
     public mutating func absorb(_ box: PixelBox, frame: LumaFrame) {
         guard frame.width == width, frame.height == height, background.count == width * height else { return }
-        let x0 = max(0, box.minX - 2), x1 = min(width - 1, box.maxX + 2), y0 = max(0, box.minY - 2), y1 = min(height - 1, box.maxY + 2)
+        let x0 = min(width - 1, max(0, box.minX - 2)), x1 = min(width - 1, box.maxX + 2)
+        let y0 = min(height - 1, max(0, box.minY - 2)), y1 = min(height - 1, box.maxY + 2)
         guard x0 <= x1, y0 <= y1 else { return }
         for y in y0...y1 {
             for x in x0...x1 {
@@ -320,8 +345,8 @@ public struct MotionDetector: Sendable {
         }
         let cw = width / 2
         if frame.hasColour && chromaBackground.count == cw * (height / 2) {
-            for y in (y0 / 2)...min(height / 2 - 1, y1 / 2) {
-                for x in (x0 / 2)...min(cw - 1, x1 / 2) {
+            for y in min(height / 2 - 1, y0 / 2)...min(height / 2 - 1, y1 / 2) {
+                for x in min(cw - 1, x0 / 2)...min(cw - 1, x1 / 2) {
                     let c = y * cw + x
                     chromaBackground[c] = Int16(frame.u[c]) << 7
                     chromaBackgroundV[c] = Int16(frame.v[c]) << 7

@@ -205,18 +205,25 @@ public struct RuleEngine: Sendable {
         }
         guard stt > 0, std != 0 else { return nil }
         let slope = std / stt
-        // The fit must go the way the foot went.
+        // The fit must go the way the foot went, and meet the line within the samples
+        // (a track confirmed well after it crossed has only new-side samples left).
         guard (slope > 0) == (near.last!.d > near.first!.d) else { return nil }
-        return min(t1, max(t0, mt - md / slope))
+        let at = mt - md / slope
+        return at >= t0 && at <= t1 ? at : nil
     }
 
     private func matches(_ track: Track, _ options: RuleOptions) -> Bool {
         options.objects.isEmpty || track.objectClass == .unknown || options.objects.contains(track.objectClass)
     }
 
+    /// Whether the cooldown lets an event at `time` through. Event times are when things
+    /// happened, not when they were decided, so they may come a little out of order (two
+    /// people crossing together): an earlier one is not "within the cooldown" of a later one
+    /// unless a cooldown is set, and then by the distance either way.
     private mutating func allowed(_ key: String, time: Double, options: RuleOptions) -> Bool {
-        if let last = lastEvent[key], time - last < options.cooldown { return false }
-        lastEvent[key] = time
+        guard options.cooldown > 0 else { return true }
+        if let last = lastEvent[key], abs(time - last) < options.cooldown { return false }
+        lastEvent[key] = max(lastEvent[key] ?? time, time)
         return true
     }
 
@@ -334,14 +341,16 @@ public struct RuleEngine: Sendable {
                 var s = states[track.id] ?? LineTrackState()
                 let foot = track.foot
                 let d = rule.line.signedDistance(foot)
-                if let ld = s.lastDistance, let lt = s.lastTime, (ld < 0) != (d < 0), ld != d, s.overAt == nil {
-                    // The first time over since it was last clearly on its side: a slow
-                    // walker's foot dithers about the line before it is clearly across.
+                if let ld = s.lastDistance, let lt = s.lastTime, (ld < 0) != (d < 0), ld != d {
+                    // When the foot last went over the line (a slow walker's foot dithers
+                    // about it before it is clearly across).
                     s.overAt = lt + (time - lt) * ld / (ld - d)
                 }
                 s.lastDistance = d
                 s.lastTime = time
-                if s.near.count < 100 { s.near.append((time, d)) }
+                // The last second and a little: what the crossing is timed by.
+                s.near.removeAll { $0.t < time - 1.5 }
+                s.near.append((time, d))
                 // The band either side of the line in which jitter is ignored, at least
                 // `hysteresis`, wider for big (near) objects.
                 let band = max(rule.hysteresis, 0.08 * track.box.height)

@@ -261,7 +261,10 @@ public struct Tracker: Sendable {
             track.travelled = max(track.travelled, (fx * fx + fy * fy).squareRoot() / max(0.02, h))
             if track.hits >= settings.confirmHits && track.travelled >= settings.minTravel { track.confirmed = true }
             track.trajectory.append(TrajectoryPoint(x: track.filterX.position, y: track.filterY.position, t: time))
-            if track.trajectory.count > settings.maxTrajectory { track.trajectory.removeFirst(track.trajectory.count - settings.maxTrajectory) }
+            // Trimmed in batches of a tenth, not one point a frame (each trim shifts the array).
+            if track.trajectory.count > settings.maxTrajectory + settings.maxTrajectory / 10 {
+                track.trajectory.removeFirst(track.trajectory.count - settings.maxTrajectory)
+            }
             next.append(track)
         }
         for (d, det) in detections.enumerated() where owner[d] < 0 {

@@ -47,6 +47,15 @@ public enum Replay {
         return (zones, lines)
     }
 
+    /// The file of the `n`th part of a drawing: `why.mp4`, then `why-2.mp4`, `why-3.mp4` ...
+    /// (a recording that changes size mid-way is drawn in one part per size).
+    public static func part(_ n: Int, of path: String) -> String {
+        guard n > 1 else { return path }
+        let dot = path.lastIndex(of: ".").flatMap { i in path[i...].contains("/") ? nil : i }
+        guard let dot else { return path + "-\(n)" }
+        return String(path[..<dot]) + "-\(n)" + String(path[dot...])
+    }
+
     /// One event as a JSON line.
     public static func line(_ event: AnalysisEvent, frame: Int, time: Double) -> String {
         var fields: [(String, String)] = [("type", quoted(event.kind.rawValue))]
@@ -85,6 +94,7 @@ public enum Replay {
         let started = MonotonicClock.seconds()
         var drawer = ReplayDrawer(zones: zones, tripwires: tripwires)
         var writer: VideoWriter?
+        var drawParts = 1
         defer { try? writer?.finish() }
         while let frame = try reader.nextFrame() {
             let index = frame.index
@@ -111,8 +121,15 @@ public enum Replay {
             if let draw {
                 let picture = drawer.draw(frame: luma, result: result, foreground: analyzer.foreground, scale: analyzer.scale,
                                           time: frame.time, clock: frame.time - (first ?? 0), frameIndex: index)
+                if let w = writer, w.width != picture.width || w.height != picture.height {
+                    // The recording changed size: this part ends here, the next goes to OUT-2.mp4, ...
+                    try w.finish()
+                    writer = nil
+                    drawParts += 1
+                }
                 if writer == nil {
-                    writer = try VideoWriter(path: draw, width: picture.width, height: picture.height, fps: max(1, Int(analysis.fps.rounded())))
+                    writer = try VideoWriter(path: Self.part(drawParts, of: draw), width: picture.width, height: picture.height,
+                                             fps: max(1, Int(analysis.fps.rounded())))
                 }
                 try writer?.write(picture)
             }

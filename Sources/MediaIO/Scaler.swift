@@ -76,8 +76,30 @@ public final class GrayScaler {
             chroma(frame.frame, into: &image)
             return image
         }
-        let out = try scaler.scale(frame.frame, width: Int32(size.width), height: Int32(size.height), format: AV_PIX_FMT_GRAY8)
-        return Self.copyPlane(out.pointer, width: size.width, height: size.height)
+        // Anything else (RGB, 10-bit, palettes) through swscale: to YUV 4:2:0 when the
+        // source has colour (its luma is the gray picture, its chroma the colour at half
+        // size), to gray when it has none.
+        let colour = av_pix_fmt_desc_get(frame.frame.format).map { $0.pointee.nb_components >= 3 } ?? false
+        let out = try scaler.scale(frame.frame, width: Int32(size.width), height: Int32(size.height),
+                                   format: colour ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_GRAY8)
+        var image = Self.copyPlane(out.pointer, width: size.width, height: size.height)
+        if colour {
+            image.u = Self.copyPlane(out.pointer, plane: 1, width: size.width / 2, height: size.height / 2)
+            image.v = Self.copyPlane(out.pointer, plane: 2, width: size.width / 2, height: size.height / 2)
+        }
+        return image
+    }
+
+    private static func copyPlane(_ f: UnsafeMutablePointer<AVFrame>, plane: Int32, width: Int, height: Int) -> [UInt8] {
+        let stride = Int(cff_frame_linesize(f, plane))
+        let base = cff_frame_plane(f, plane)!
+        var pixels = [UInt8](repeating: 128, count: width * height)
+        pixels.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<height {
+                (dst.baseAddress! + y * width).update(from: base + y * stride, count: width)
+            }
+        }
+        return pixels
     }
 
     private static func copyPlane(_ f: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) -> GrayImage {

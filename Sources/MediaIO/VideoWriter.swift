@@ -31,6 +31,8 @@ public final class VideoWriter {
     private let packet: Packet
     private var nextPTS: Int64 = 0
     private var finished = false
+    /// The container's header is written: only then may frames and the trailer follow.
+    private var headerWritten = false
     public let width: Int
     public let height: Int
     public let path: String
@@ -77,6 +79,7 @@ public final class VideoWriter {
         try ffrequire(avcodec_parameters_from_context(s.pointee.codecpar, ctx), "avcodec_parameters_from_context")
         try ffrequire(avio_open(&format.pointee.pb, path, AVIO_FLAG_WRITE), "avio_open")
         try ffrequire(avformat_write_header(format, nil), "avformat_write_header")
+        headerWritten = true
 
         frame.pointer.pointee.width = Int32(width)
         frame.pointer.pointee.height = Int32(height)
@@ -130,6 +133,9 @@ public final class VideoWriter {
     public func finish() throws(FFmpegError) {
         guard !finished else { return }
         finished = true
+        // An init that failed half-way (a folder that does not exist, a container that
+        // will not take the codec) has nothing to finish.
+        guard headerWritten else { return }
         try ffrequire(avcodec_send_frame(codec, nil), "avcodec_send_frame")
         try drain()
         try ffrequire(av_write_trailer(format), "av_write_trailer")

@@ -323,3 +323,22 @@ func replay(_ scene: Scene, name: String, loiterAfter: Double? = nil) throws -> 
         #expect(tracks.contains { ($0[5] as? NSNumber)?.intValue == 1 }, "\(middle)")
     }
 }
+
+@Suite struct ReplayDrawFileTests {
+    @Test func partsOfADrawingAreNumberedBeforeTheExtension() {
+        #expect(Replay.part(1, of: "/tmp/why.mp4") == "/tmp/why.mp4")
+        #expect(Replay.part(2, of: "/tmp/why.mp4") == "/tmp/why-2.mp4")
+        #expect(Replay.part(3, of: "/tmp/a.b/why") == "/tmp/a.b/why-3")
+    }
+
+    @Test func aDrawingThatCannotBeWrittenIsAnErrorNotACrash() throws {
+        let dir = try TemporaryDirectory("gw-draw-bad")
+        defer { dir.remove() }
+        let clip = dir.path("walk.mp4")
+        try Clips.testPattern(clip, seconds: 1)
+        #expect(throws: (any Error).self) {
+            _ = try Replay.run(input: clip, analysis: AnalysisSettings(), zones: [], tripwires: [],
+                               draw: dir.path("no/such/folder/why.mp4")) { _ in }
+        }
+    }
+}

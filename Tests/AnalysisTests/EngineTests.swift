@@ -139,6 +139,19 @@ import Testing
         #expect(abs(events[0].time - 10) < 1, "timed at \(events[0].time)")
     }
 
+    @Test func twoCrossingsTimedOutOfOrderAreBothReported() {
+        // A near walker (wide band) is decided after a far one but crossed a little before.
+        var engine = RuleEngine(tripwires: [TripwireRule(line: line)])
+        var events: [AnalysisEvent] = []
+        for i in 0...12 {
+            let t = Double(i) * 0.1
+            let far = walker(1, x: 0.46 + 0.01 * Double(i), t: t, height: 0.05)
+            let near = walker(2, x: 0.455 + 0.01 * Double(i), t: t, height: 0.4)
+            events += engine.evaluate(tracks: [far, near], ended: [], time: t, minuteOfDay: nil)
+        }
+        #expect(events.count == 2, "\(events.map { ($0.trackID, $0.time) })")
+    }
+
     @Test func aCrossingMadeWhileTentativeIsReportedOnceConfirmed() {
         var engine = RuleEngine(tripwires: [TripwireRule(line: line)])
         var events: [AnalysisEvent] = []
@@ -213,7 +226,8 @@ import Testing
 @Suite struct ForegroundTests {
     let w = 64, h = 48
 
-    func frame(level: UInt8, u: UInt8 = 128, v: UInt8 = 128, patch: (x: Int, y: Int, level: UInt8, u: UInt8, v: UInt8)? = nil) -> LumaFrame {
+    /// Beige paving (a little colour: a camera in colour mode), with an optional patch.
+    func frame(level: UInt8, u: UInt8 = 118, v: UInt8 = 134, patch: (x: Int, y: Int, level: UInt8, u: UInt8, v: UInt8)? = nil) -> LumaFrame {
         var y = [UInt8](repeating: level, count: w * h)
         var cu = [UInt8](repeating: u, count: (w / 2) * (h / 2)), cv = cu.map { _ in v }
         if let p = patch {
@@ -240,8 +254,18 @@ import Testing
         #expect(grayOnly.detect(coat).isEmpty)
     }
 
+    @Test func aPictureWithoutColourKeepsDarkObjectsAndIgnoresColourNoise() {
+        // Infrared at night: flat chroma. A dark coat (0.7 of the ground) is not taken for a shadow.
+        let ground = frame(level: 150, u: 128, v: 128)
+        var d = detector()
+        for _ in 0..<4 { _ = d.detect(ground) }
+        var dark = ground
+        for y in 16..<32 { for x in 20..<28 { dark[x, y] = 105 } }
+        #expect(d.detect(dark).count == 1)
+    }
+
     @Test func aShadowIsNotAnObject() {
-        let ground = frame(level: 150), shadow = frame(level: 150, patch: (20, 16, 105, 128, 128))
+        let ground = frame(level: 150), shadow = frame(level: 150, patch: (20, 16, 105, 118, 134))
         var d = detector()
         for _ in 0..<4 { _ = d.detect(ground) }
         #expect(d.detect(shadow).isEmpty)
