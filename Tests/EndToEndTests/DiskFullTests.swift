@@ -11,20 +11,7 @@ private func walkersConfig(clip: String) -> String {
       - id: village
         name: 东村
     cameras:
-    \(["walk1", "walk2"].map { id in """
-      - id: \(id)
-        name: 东门 \(id)
-        grid: village
-        source: \(clip)
-        loop: true
-        realtime: true
-        zones:
-          - id: z1
-            name: 河堤
-            purpose: hazard
-            polygon: [[0.3, 0.5], [0.9, 0.5], [0.9, 0.95], [0.3, 0.95]]
-            alert_on: [enter, exit]
-    """ }.joined(separator: "\n"))
+    \(["walk1", "walk2"].map { walkerCamera(id: $0, name: "东门 \($0)", clip: clip) }.joined(separator: "\n"))
 
     """
 }

@@ -23,8 +23,16 @@ func loopingWalkerConfig(clip: String, extra: String = "") -> String {
       check_every: 1s
     \(extra)
     cameras:
-      - id: walk
-        name: 东门
+    \(walkerCamera(id: "walk", name: "东门", clip: clip))
+    """
+}
+
+/// One entry of `cameras:`: a file camera in grid `village` looping `clip` at real time,
+/// with a hazard zone the box walks into (entries and exits alert).
+func walkerCamera(id: String, name: String, clip: String) -> String {
+    """
+      - id: \(id)
+        name: \(name)
         grid: village
         source: \(clip)
         loop: true
