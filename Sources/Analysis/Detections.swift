@@ -152,16 +152,6 @@ public enum DetectionBuilder {
             // with two tracks on it (a track left on a piece) is not cut, and the extra track fades.
             let roomForMore = box.width >= 1.25 * (claimants.map(\.box.width).max() ?? 0)
                 || box.height >= 1.2 * (claimants.map(\.box.height).max() ?? 0)
-            if claimants.count >= 2 && roomForMore {
-                cuts = cutByExpectation(part.box, claimants: claimants.map(\.box), mask: mask, width: w, height: h)
-            } else if let pw = scale.width(atFoot: box.maxY), let ph = scale.height(atFoot: box.maxY),
-                      box.width >= 1.7 * pw, box.height >= 0.6 * ph, box.height <= 1.6 * ph,
-                      // A car is not a row of people; nor is a blob one track already fills.
-                      scale.classify(box) != .vehicle,
-                      !claimants.contains(where: { $0.box.width >= 0.7 * box.width }) {
-                let k = min(4, Int((box.width / pw).rounded()))
-                if k >= 2 { cuts = cutEvenly(part.box, into: k, personWidth: pw * Double(w), mask: mask, width: w) }
-            }
             if claimants.count == 2 && roomForMore, let (near, far) = Self.oneBehindTheOther(claimants.map(\.box)) {
                 // One behind the other: the near one's feet are the blob's bottom; the far one's
                 // are hidden, so it is where it was expected, inside the blob. No cut by rows:
@@ -179,6 +169,16 @@ public enum DetectionBuilder {
                     }
                     continue
                 }
+            }
+            if claimants.count >= 2 && roomForMore {
+                cuts = cutByExpectation(part.box, claimants: claimants.map(\.box), width: w, height: h)
+            } else if let pw = scale.width(atFoot: box.maxY), let ph = scale.height(atFoot: box.maxY),
+                      box.width >= 1.7 * pw, box.height >= 0.6 * ph, box.height <= 1.6 * ph,
+                      // A car is not a row of people; nor is a blob one track already fills.
+                      scale.classify(box) != .vehicle,
+                      !claimants.contains(where: { $0.box.width >= 0.7 * box.width }) {
+                let k = min(4, Int((box.width / pw).rounded()))
+                if k >= 2 { cuts = cutEvenly(part.box, into: k, personWidth: pw * Double(w), mask: mask, width: w) }
             }
             let pieces = cuts.compactMap { tighten($0, mask: mask, width: w) }.filter { $0.area >= max(4, part.area / 12) }
             if pieces.count >= 2 {
@@ -204,7 +204,7 @@ public enum DetectionBuilder {
 
     /// Cut a blob between the expected boxes of the tracks inside it: across the axis
     /// along which their feet are spread most (relative to their size).
-    static func cutByExpectation(_ blob: PixelBox, claimants: [Box], mask: [UInt8], width w: Int, height h: Int) -> [PixelBox] {
+    static func cutByExpectation(_ blob: PixelBox, claimants: [Box], width w: Int, height h: Int) -> [PixelBox] {
         let meanW = claimants.reduce(0) { $0 + $1.width } / Double(claimants.count)
         let meanH = claimants.reduce(0) { $0 + $1.height } / Double(claimants.count)
         let xs = claimants.map(\.center.x), ys = claimants.map(\.maxY)

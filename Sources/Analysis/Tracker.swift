@@ -82,7 +82,6 @@ struct Kalman1D: Sendable, Equatable {
     var velocity = 0.0
     // Covariance [[pp, pv], [pv, vv]].
     var pp = 1.0, pv = 0.0, vv = 1.0
-    var initialised = false
 
     init(position: Double) {
         self.position = position
@@ -95,7 +94,6 @@ struct Kalman1D: Sendable, Equatable {
         pp = (0.1 * scale) * (0.1 * scale)
         pv = 0
         vv = (1.5 * scale) * (1.5 * scale)
-        initialised = true
     }
 
     func predicted(_ dt: Double) -> Double { position + velocity * dt }
