@@ -34,6 +34,8 @@ public struct CameraAnalyzer: Sendable {
 
     /// The foreground mask of the last frame (for drawing).
     public var foreground: [UInt8] { detector.foreground }
+    /// Share of the last frame that differed from the background.
+    public var changedShare: Double { detector.changedShare }
 
     /// New zones and tripwires (a reload) without forgetting the background.
     public mutating func setRules(zones: [ZoneRule], tripwires: [TripwireRule]) {

@@ -69,6 +69,9 @@ public struct MotionDetector: Sendable {
     /// The foreground of the last frame after clean-up: 255 object, 0 background
     /// (for drawing and for splitting blobs). Empty until the first detection.
     public var foreground: [UInt8] { mask }
+    /// Share of the frame that differed from the background in the last frame, before
+    /// clean-up (0 during learning).
+    public private(set) var changedShare: Double = 0
 
     public init(settings: MotionSettings = MotionSettings()) {
         self.settings = settings
@@ -368,6 +371,7 @@ public struct MotionDetector: Sendable {
         if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
         var changed = subtract(frame.pixels)
         changed += colourAndShadows(frame)
+        changedShare = Double(changed) / Double(max(1, frame.pixels.count))
         if Double(changed) > settings.globalChangeShare * Double(frame.pixels.count) {
             // Light switch or exposure jump: re-learn from this frame instead of alerting.
             learn(frame)

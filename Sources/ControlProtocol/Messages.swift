@@ -330,6 +330,16 @@ public struct TicketEventInfo: Codable, Sendable, Equatable {
 }
 
 /// One more alert merged into a ticket.
+/// `GET /v1/tickets/{id}/occurrences`: every alert merged into a ticket, oldest first.
+public struct OccurrenceList: Codable, Sendable, Equatable {
+    public var ticketId: Int64
+    public var occurrences: [OccurrenceInfo]
+    public init(ticketId: Int64, occurrences: [OccurrenceInfo]) {
+        self.ticketId = ticketId
+        self.occurrences = occurrences
+    }
+}
+
 public struct OccurrenceInfo: Codable, Sendable, Equatable {
     public var id: Int64
     public var at: Date

@@ -66,10 +66,13 @@ public final class CameraManager: Service, Sendable {
     private let logger: Logger
     let stopTimeout: Double
     let events: EventHub
+    /// Whether a repeat alert's picture is worth encoding (the store's knowledge of open tickets).
+    let ledger: EvidenceLedger
 
     init(config: GridwatchConfig, disabled: [String: CameraSwitchRecord] = [:], commands: AsyncStream<TicketCommand>.Continuation,
-         events: EventHub, logger: Logger, stopTimeout: Double = 1) {
+         events: EventHub, logger: Logger, stopTimeout: Double = 1, ledger: EvidenceLedger = EvidenceLedger()) {
         self.commands = commands
+        self.ledger = ledger
         self.events = events
         self.logger = logger
         self.stopTimeout = stopTimeout
@@ -86,7 +89,7 @@ public final class CameraManager: Service, Sendable {
 
     private func makeWorker(_ config: CameraConfig) -> CameraWorker {
         let commands = self.commands
-        return CameraWorker(config: config, logger: logger, onAlert: { alert in commands.yield(.alert(alert)) })
+        return CameraWorker(config: config, logger: logger, ledger: ledger, onAlert: { alert in commands.yield(.alert(alert)) })
     }
 
     public func run() async throws {

@@ -63,6 +63,8 @@ final class CameraWorker: Sendable {
     private let latest = Mutex<LatestFrame?>(nil)
     var config: CameraConfig { live.withLock { $0 } }
     private let onAlert: @Sendable (Alert) -> Void
+    /// Whether a repeat alert's picture is worth encoding.
+    private let ledger: EvidenceLedger
     private let logger: Logger
     let detect: StreamRunner
     let record: StreamRunner?
@@ -74,9 +76,10 @@ final class CameraWorker: Sendable {
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
 
-    init(config: CameraConfig, logger: Logger, onAlert: @escaping @Sendable (Alert) -> Void) {
+    init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), onAlert: @escaping @Sendable (Alert) -> Void) {
         live = Mutex(config)
         self.onAlert = onAlert
+        self.ledger = ledger
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
         self.logger = logger
@@ -269,7 +272,8 @@ final class CameraWorker: Sendable {
             latest.withLock { $0 = LatestFrame(frame: item.frame, at: item.wallTime) }
             guard !result.events.isEmpty else { continue }
             let config = self.config
-            // One snapshot per frame, however many events it raised.
+            // One snapshot per frame, however many events it raised, and only when one of
+            // them keeps a picture (a repeat merged into an open ticket mostly does not).
             var snapshot: [UInt8]??
             for event in result.events {
                 raise(event, item: item, config: config) {
@@ -356,7 +360,8 @@ final class CameraWorker: Sendable {
             default: TicketTitle.crowding(zoneName: zone.name, count: event.count ?? 0, cameraName: config.name)
             }
         }
-        let jpeg = snapshot()
+        let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: zoneID, tripwireID: tripwireID)
+        let jpeg = ledger.decide(key, track: event.trackID, at: item.wallTime) ? snapshot() : nil
         logger.info("event", metadata: [
             "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",
             "stream.time": "\(String(format: "%.2f", event.time))",

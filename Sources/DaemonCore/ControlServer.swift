@@ -454,6 +454,10 @@ struct ControlRoutes: Sendable {
         return ticket
     }
 
+    static func occurrence(_ o: OccurrenceRecord) -> OccurrenceInfo {
+        OccurrenceInfo(id: o.id ?? 0, at: o.at, trackId: o.trackId, hasSnapshot: o.snapshotPath != nil)
+    }
+
     func detail(_ id: Int64, _ caller: CallerIdentity) throws -> TicketDetail {
         let ticket = try visibleTicket(id, caller)
         let events = try store.events(ticketID: id).map {
@@ -461,9 +465,7 @@ struct ControlRoutes: Sendable {
         }
         let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
         var detail = TicketDetail(ticket: Self.summary(ticket), events: events, trajectory: trajectory)
-        detail.occurrences = try store.occurrences(ticketID: id).map {
-            OccurrenceInfo(id: $0.id ?? 0, at: $0.at, trackId: $0.trackId, hasSnapshot: $0.snapshotPath != nil)
-        }
+        detail.occurrences = try store.occurrences(ticketID: id).map(Self.occurrence)
         detail.allowedActions = Workflow.allowedActions(from: ticket.state)
         return detail
     }
@@ -796,6 +798,31 @@ struct ControlRoutes: Sendable {
                 status: .ok,
                 headers: [.contentType: "image/jpeg"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/v1/tickets/:id/occurrences") { _, context in
+            let id = try ticketID(context)
+            _ = try visibleTicket(id, try context.who)
+            return try JSONResponse.ok(OccurrenceList(ticketId: id, occurrences: try store.occurrences(ticketID: id).map(Self.occurrence)))
+        }
+        router.get("/v1/tickets/:id/occurrences/:occurrence/snapshot") { _, context in
+            let id = try ticketID(context)
+            let ticket = try visibleTicket(id, try context.who)
+            let text = context.parameters.get("occurrence") ?? ""
+            guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
+                throw ControlError.badRequest("occurrence id must be a positive whole number in plain digits, got '\(text)' / 告警记录编号必须是正整数")
+            }
+            guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
+                throw ControlError.notFound("ticket \(id) has no occurrence \(number) / 工单 \(id) 没有第 \(number) 条告警记录")
+            }
+            guard let path = occurrence.snapshotPath else {
+                throw ControlError.notFound(ticket.evidencePurged
+                    ? "evidence of ticket \(id) was purged / 证据已按保存期限删除"
+                    : "occurrence \(number) of ticket \(id) kept no snapshot (repeat alerts keep one only when they add something) / 该次告警未保留截图")
+            }
+            guard let data = FileManager.default.contents(atPath: store.evidenceURL(path).path) else {
+                throw ControlError.notFound("snapshot of occurrence \(number) of ticket \(id) is missing on disk / 截图文件缺失")
+            }
+            return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.post("/v1/tickets/:id/notes") { request, context in
             let id = try ticketID(context)

@@ -109,7 +109,7 @@ public struct Daemon {
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
         let events = EventHub()
-        let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger)
+        let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger)
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
 
         let router = Router(context: ControlContext.self)

@@ -115,7 +115,7 @@ public enum Replay {
                 let dets = result.detections.map { d in
                     String(format: "[%.3f,%.3f,%.3f,%.3f,%d]", d.foot.x, d.foot.y, d.box.width, d.box.height, d.split ? 2 : d.joined ? 1 : 0)
                 }
-                trace(String(format: "{\"frame\":%d,\"time\":%.3f,", index, frame.time - (first ?? 0))
+                trace(String(format: "{\"frame\":%d,\"time\":%.3f,\"changed\":%.3f,", index, frame.time - (first ?? 0), analyzer.changedShare)
                       + "\"tracks\":[\(tracks.joined(separator: ","))],\"detections\":[\(dets.joined(separator: ","))]}")
             }
             if let draw {

@@ -96,9 +96,13 @@ public final class TicketStore: Sendable {
         set { currentPolicy.withLock { $0 = newValue } }
     }
     let writer: DatabasePool
+    /// Told of every ticket raised or merged into and of every ticket that stops taking
+    /// alerts, so cameras can decide whether a repeat alert's picture is worth encoding.
+    public let ledger: EvidenceLedger
 
-    public init(directory: URL, policy: StorePolicy = StorePolicy()) throws {
+    public init(directory: URL, policy: StorePolicy = StorePolicy(), ledger: EvidenceLedger = EvidenceLedger()) throws {
         self.directory = directory
+        self.ledger = ledger
         currentPolicy = Mutex(policy)
         do {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("snapshots"), withIntermediateDirectories: true)
@@ -225,7 +229,11 @@ public final class TicketStore: Sendable {
             snapshotPath = try writeEvidence(jpeg, at: now, kind: "snapshot", suffix: "jpg")
         }
         do {
-            return try insertAlert(alert, snapshotPath: snapshotPath, at: now, actor: actor)
+            let result = try insertAlert(alert, snapshotPath: snapshotPath, at: now, actor: actor)
+            if let id = result.ticket.id {
+                ledger.written(MergeKey(alert), ticketID: id, created: result.created, withPicture: snapshotPath != nil)
+            }
+            return result
         } catch {
             // No row names the file: remove it now rather than at the next start (it takes
             // the space the disk is short of).
@@ -245,6 +253,11 @@ public final class TicketStore: Sendable {
                 try occurrence.insert(db)
                 open.occurrences += 1
                 open.evidenceBytes += occurrence.evidenceBytes
+                if open.snapshotPath == nil && !open.evidencePurged, let snapshotPath {
+                    // Raised without a picture (closed and raised again between a camera's
+                    // decision and this write): the first one that comes is the ticket's.
+                    open.snapshotPath = snapshotPath
+                }
                 open.lastSeenAt = max(open.lastSeenAt ?? open.occurredAt, alert.occurredAt)
                 open.updatedAt = max(open.updatedAt, now)
                 try open.update(db)
@@ -393,6 +406,7 @@ public final class TicketStore: Sendable {
             ticket.updatedAt = max(ticket.updatedAt, now)
             try ticket.update(db)
             try Self.record(ticketID, kind: action.rawValue, actor: actor, from: from, to: to, note: detail, at: now, db)
+            if !Workflow.mergeStates.contains(to) { ledger.closed(ticketID: ticketID) }
             if action == .reopen && !ticket.repeatProblem {
                 let reopens = try TicketEventRecord
                     .filter(Column("ticket_id") == ticketID && Column("kind") == TicketAction.reopen.rawValue)

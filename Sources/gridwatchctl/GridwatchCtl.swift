@@ -506,6 +506,12 @@ struct ShowTicket: ParsableCommand {
         if t.evidencePurged == true { fields.append((L("证据", "evidence"), L("已按保存期限删除", "purged by retention"))) }
         if let next = detail.allowedActions { fields.append((L("可执行", "next"), next.isEmpty ? "-" : next.map(\.rawValue).joined(separator: ", "))) }
         fields.append((L("快照", "snapshot"), t.hasSnapshot ? L("有（gridwatchctl snapshot \(t.id) -o 文件）", "yes (gridwatchctl snapshot \(t.id) -o FILE)") : L("无", "no")))
+        let pictured = (detail.occurrences ?? []).filter(\.hasSnapshot)
+        if !pictured.isEmpty {
+            let list = pictured.suffix(8).map { "#\($0.id) \(shortTime($0.at))" }.joined(separator: ", ")
+            fields.append((L("再次告警截图", "repeat snapshots"), L("\(pictured.count) 张：\(list)（gridwatchctl snapshot \(t.id) --occurrence 编号 -o 文件）",
+                                                        "\(pictured.count): \(list) (gridwatchctl snapshot \(t.id) --occurrence ID -o FILE)")))
+        }
         printFields(fields, indent: "  ")
         print(L("  处理记录：", "  history:"))
         var table = Table(headers: ["    " + L("时间", "TIME"), L("操作人", "ACTOR"), L("事件", "EVENT"), L("从", "FROM"), L("到", "TO"), L("备注", "NOTE")])
@@ -520,10 +526,12 @@ struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: L("保存工单快照（JPEG）。", "Save a ticket's snapshot (JPEG)."))
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
+    @Option(help: "The snapshot of this occurrence (repeat alert) instead of the ticket's own; ids as `show` lists them.") var occurrence: Int64?
     @Option(name: .shortAndLong, help: "Where to write the JPEG.") var output: String
 
     func run() throws {
-        let bytes = try connection.call { c throws(ClientError) in try c.getBytes("/v1/tickets/\(id)/snapshot") }
+        let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/snapshot" } ?? "/v1/tickets/\(id)/snapshot"
+        let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
         try writeOut(bytes, to: output)
     }
 }

@@ -126,6 +126,51 @@ func walkerCamera(id: String, name: String, clip: String) -> String {
     /// A live screen that loses its connection and resumes with Last-Event-ID receives
     /// exactly the changes it missed: the same ids, in the same order, as a screen that
     /// stayed connected.
+    @Test func repeatAlertsKeepTheirTimesAndAPictureOnlyWhenItAddsSomething() throws {
+        let dir = try TemporaryDirectory("gw-evidence")
+        defer { dir.remove() }
+        // A box walks in every 4 s: a busy rule, repeats merged into one open ticket.
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 4, start: 0)
+        let body = loopingWalkerConfig(clip: dir.path("walk.mp4"))
+        func enterTicket(_ daemon: DaemonHarness) -> TicketSummary? {
+            daemon.tickets("limit=100").tickets.first { $0.kind == "zone_enter" }
+        }
+        func jpegFiles() -> Int {
+            let files = FileManager.default.enumerator(atPath: dir.path("data/snapshots"))?.allObjects as? [String] ?? []
+            return files.filter { $0.hasSuffix(".jpg") }.count
+        }
+        var daemon = try DaemonHarness(dir: dir, body: body)
+        #expect(waitUntil(timeout: 60) { (enterTicket(daemon)?.occurrences ?? 0) >= 4 }, "no repeats: \(daemon.log)")
+        let ticket = try #require(enterTicket(daemon))
+        let list = try daemon.client.get("/v1/tickets/\(ticket.id)/occurrences", as: OccurrenceList.self)
+        #expect(list.ticketId == ticket.id && list.occurrences.count >= 3)
+        // Repeats seconds apart add nothing: times and tracks kept, no picture each.
+        #expect(list.occurrences.allSatisfy { !$0.hasSnapshot }, "\(list.occurrences)")
+        #expect(Set(list.occurrences.compactMap(\.trackId)).count >= 2)
+        #expect(ticket.hasSnapshot)
+        let tickets = daemon.tickets("limit=100").tickets
+        #expect(jpegFiles() == tickets.filter(\.hasSnapshot).count, "one picture per ticket, not per repeat")
+        let none = try daemon.client.request("GET", "/v1/tickets/\(ticket.id)/occurrences/\(list.occurrences[0].id)/snapshot")
+        #expect(none.status == 404 && String(decoding: none.body, as: UTF8.self).contains("kept no snapshot"))
+        let missing = try daemon.client.request("GET", "/v1/tickets/\(ticket.id)/occurrences/999999/snapshot")
+        #expect(missing.status == 404)
+        let bad = try daemon.client.request("GET", "/v1/tickets/\(ticket.id)/occurrences/x1/snapshot")
+        #expect(bad.status == 400)
+
+        // After a restart the daemon does not know what the open ticket holds: its first
+        // repeat keeps a picture, served as that occurrence's snapshot.
+        daemon.stop()
+        daemon = try DaemonHarness(dir: dir, body: body)
+        defer { daemon.stop() }
+        var pictured: OccurrenceInfo?
+        #expect(waitUntil(timeout: 60) {
+            pictured = (try? daemon.client.get("/v1/tickets/\(ticket.id)/occurrences", as: OccurrenceList.self))?.occurrences.first(where: \.hasSnapshot)
+            return pictured != nil
+        }, "no pictured repeat after the restart: \(daemon.log)")
+        let jpeg = try daemon.client.getBytes("/v1/tickets/\(ticket.id)/occurrences/\(try #require(pictured).id)/snapshot")
+        #expect(jpeg.prefix(2) == [0xFF, 0xD8])
+    }
+
     @Test func aResumingEventClientMissesNothing() throws {
         let dir = try TemporaryDirectory("gw-sse")
         defer { dir.remove() }

@@ -93,3 +93,36 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try again.integrityCheck() == "ok")
     }
 }
+
+@Suite struct EvidenceStoreTests {
+    @Test func theLedgerLearnsRaisesMergesAndClosings() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let key = MergeKey(alert())
+        #expect(store.ledger.decide(key, track: 3, at: t0))
+        let first = try store.raise(alert(at: t0), at: t0)
+        #expect(first.created)
+        // A repeat a second later keeps no picture; the store merges it without one.
+        #expect(!store.ledger.decide(key, track: 4, at: t0.addingTimeInterval(1)))
+        let repeatAlert = try store.raise(alert(snapshot: nil, at: t0.addingTimeInterval(1)), at: t0.addingTimeInterval(1))
+        #expect(!repeatAlert.created && repeatAlert.ticket.id == first.ticket.id)
+        let occurrences = try store.occurrences(ticketID: first.ticket.id!)
+        #expect(occurrences.map { $0.snapshotPath == nil } == [true])
+        // Closing the ticket tells the ledger: the next alert raises a new ticket, with a picture.
+        _ = try store.perform(.falseAlarm, ticketID: first.ticket.id!, actor: "op", note: "wind", at: t0.addingTimeInterval(2))
+        #expect(store.ledger.decide(key, track: 5, at: t0.addingTimeInterval(3)))
+    }
+
+    @Test func aTicketRaisedWithoutAPictureTakesTheFirstThatComes() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let raised = try store.raise(alert(snapshot: nil, at: t0), at: t0)
+        #expect(store.snapshotURL(of: raised.ticket) == nil)
+        let merged = try store.raise(alert(snapshot: [0xFF, 0xD8, 0x01, 0xFF, 0xD9], at: t0.addingTimeInterval(5)), at: t0.addingTimeInterval(5))
+        let url = try #require(store.snapshotURL(of: merged.ticket))
+        #expect(try Data(contentsOf: url) == Data([0xFF, 0xD8, 0x01, 0xFF, 0xD9]))
+        #expect(merged.ticket.evidenceBytes == 5)
+    }
+}
