@@ -276,6 +276,8 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var lastSeenAt: Date? = nil
     public var reopenCount: Int? = nil
     public var repeatProblem: Bool? = nil
+    /// A repeat ticket (重复工单): the earlier ticket whose problem this one raises again.
+    public var repeatOf: Int64? = nil
     public var evidencePurged: Bool? = nil
     public var archived: Bool? = nil
 

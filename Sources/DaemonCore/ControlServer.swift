@@ -368,6 +368,7 @@ struct ControlRoutes: Sendable {
         s.lastSeenAt = t.lastSeenAt
         s.reopenCount = t.reopenCount
         s.repeatProblem = t.repeatProblem
+        s.repeatOf = t.repeatOf
         s.evidencePurged = t.evidencePurged
         s.archived = t.archived
         return s
@@ -681,12 +682,12 @@ struct ControlRoutes: Sendable {
                 return Self.csv(
                     ["id", "occurred_at", "created_at", "state", "severity", "category", "kind", "grid_id", "camera_id", "zone_id", "tripwire_id",
                      "title", "assignee", "acknowledged_at", "closed_at", "ack_due_at", "close_due_at", "overdue", "escalations", "occurrences",
-                     "reopen_count", "repeat_problem"],
+                     "reopen_count", "repeat_problem", "repeat_of"],
                     all.map { t in
                         [String(t.id ?? 0), Self.csvTime(t.occurredAt), Self.csvTime(t.createdAt), t.state.rawValue, t.severity.rawValue,
                          t.category.rawValue, t.kind, t.gridId, t.cameraId, t.zoneId ?? "", t.tripwireId ?? "", t.title, t.assignee ?? "",
                          Self.csvTime(t.acknowledgedAt), Self.csvTime(t.closedAt), Self.csvTime(t.ackDueAt), Self.csvTime(t.closeDueAt),
-                         String(t.overdue), String(t.escalations), String(t.occurrences), String(t.reopenCount), t.repeatProblem ? "1" : "0"]
+                         String(t.overdue), String(t.escalations), String(t.occurrences), String(t.reopenCount), t.repeatProblem ? "1" : "0", t.repeatOf.map(String.init) ?? ""]
                     })
             default:
                 throw ControlError.badRequest("format must be json or csv, got '\(format)'")

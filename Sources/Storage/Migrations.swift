@@ -129,9 +129,9 @@ enum Migrations {
                 -- Only tickets not yet escalated for a deadline: the supervision check reads
                 -- these and nothing else, however many tickets the store holds.
                 CREATE INDEX tickets_ack_watch ON tickets(ack_due_at)
-                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN ('closed', 'false_alarm');
+                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN \(TicketSQL.finished);
                 CREATE INDEX tickets_close_watch ON tickets(close_due_at)
-                    WHERE overdue & 2 = 0 AND state NOT IN ('closed', 'false_alarm');
+                    WHERE overdue & 2 = 0 AND state NOT IN \(TicketSQL.finished);
                 CREATE INDEX tickets_by_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL;
                 CREATE INDEX tickets_with_evidence ON tickets(created_at) WHERE evidence_purged = 0 AND evidence_bytes > 0;
                 CREATE TABLE ticket_occurrences (
@@ -166,6 +166,24 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v4-repeat-of") { db in
+            // A repeat ticket (重复工单): raised for a camera and rule whose previous ticket
+            // was handled within the repeat period; names that ticket.
+            try db.execute(sql: "ALTER TABLE tickets ADD COLUMN repeat_of INTEGER")
+        }
         return migrator
+    }
+}
+
+/// SQL texts built from the workflow's own definitions, so the partial indexes, the queries
+/// that must match them word for word, and `Workflow` cannot drift apart.
+public enum TicketSQL {
+    /// `('closed', 'false_alarm')`: the finished states as an SQL list.
+    public static let finished = list(Workflow.finishedStates)
+    /// The states a handled problem is in (`Workflow.handledStates`).
+    public static let handled = list(Workflow.handledStates)
+
+    static func list(_ states: [TicketState]) -> String {
+        "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
     }
 }

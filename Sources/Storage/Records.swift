@@ -142,9 +142,40 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     public var archived: Bool = false
     /// Bytes of evidence files of the ticket and its occurrences, for the disk budget.
     public var evidenceBytes: Int64 = 0
+    /// A repeat ticket (重复工单): the earlier ticket of the same camera and rule, handled
+    /// within the repeat period, whose problem this one raises again.
+    public var repeatOf: Int64? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
+    }
+}
+
+extension TicketRecord {
+    /// The fields the closed loop decides on (`Workflow.apply`, `Supervision.escalate`).
+    public var flow: TicketFlow {
+        get {
+            TicketFlow(state: state, category: category, severity: severity, gridId: gridId, assignee: assignee,
+                       acknowledgedAt: acknowledgedAt, resolvedAt: resolvedAt, closedAt: closedAt, ackDueAt: ackDueAt, closeDueAt: closeDueAt,
+                       overdue: overdue, escalations: escalations, reopenCount: reopenCount, repeatProblem: repeatProblem, updatedAt: updatedAt)
+        }
+        set {
+            state = newValue.state
+            category = newValue.category
+            severity = newValue.severity
+            gridId = newValue.gridId
+            assignee = newValue.assignee
+            acknowledgedAt = newValue.acknowledgedAt
+            resolvedAt = newValue.resolvedAt
+            closedAt = newValue.closedAt
+            ackDueAt = newValue.ackDueAt
+            closeDueAt = newValue.closeDueAt
+            overdue = newValue.overdue
+            escalations = newValue.escalations
+            reopenCount = newValue.reopenCount
+            repeatProblem = newValue.repeatProblem
+            updatedAt = newValue.updatedAt
+        }
     }
 }
 

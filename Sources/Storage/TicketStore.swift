@@ -149,10 +149,10 @@ public final class TicketStore: Sendable {
     /// Open tickets by category and state (few, whatever the store's size: the list index
     /// on archived and state finds them).
     public func openTicketCounts() throws -> [CategoryState: Int] {
-        let open = TicketState.allCases.filter { Workflow.isOpen($0) }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let open = TicketSQL.list(TicketState.allCases.filter { Workflow.isOpen($0) })
         return try writer.read { db in
             var out: [CategoryState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT category, state, count(*) AS n FROM tickets WHERE archived = 0 AND state IN (\(open)) GROUP BY category, state") {
+            for row in try Row.fetchAll(db, sql: "SELECT category, state, count(*) AS n FROM tickets WHERE archived = 0 AND state IN \(open) GROUP BY category, state") {
                 out[CategoryState(category: row["category"], state: row["state"])] = row["n"]
             }
             return out
@@ -244,6 +244,7 @@ public final class TicketStore: Sendable {
 
     private func insertAlert(_ alert: Alert, snapshotPath: String?, at now: Date, actor: String) throws -> (ticket: TicketRecord, created: Bool) {
         let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
+        let policy = self.policy
         let deadline = policy.deadlines.deadline(category: alert.category, severity: alert.severity)
         return try writer.write { db in
             if var open = try Self.mergeRequest(alert).fetchOne(db) {
@@ -272,19 +273,39 @@ public final class TicketStore: Sendable {
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = alert.occurredAt
             ticket.evidenceBytes = Int64(alert.snapshotJPEG?.count ?? 0)
-            try Self.insertNew(&ticket, actor: actor, at: now, db)
+            var note: String?
+            if let earlier = try Self.repeated(alert, period: policy.repeatPeriod, at: now, db), let earlierID = earlier.id {
+                ticket.repeatOf = earlierID
+                note = "raised again after ticket \(earlierID) was handled: repeat ticket / 工单 \(earlierID) 处理后同一问题再次出现：重复工单"
+            }
+            try Self.insertNew(&ticket, actor: actor, note: note, at: now, db)
             return (ticket, true)
         }
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.
     private static func mergeRequest(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
+        sameRule(alert)
+            .filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
+            .order(Column("id").desc)
+    }
+
+    /// Tickets of the alert's camera, kind and rule.
+    private static func sameRule(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
         TicketRecord
             .filter(Column("camera_id") == alert.cameraID && Column("kind") == alert.kind)
             .filter(alert.zoneID.map { Column("zone_id") == $0 } ?? (Column("zone_id") == nil))
             .filter(alert.tripwireID.map { Column("tripwire_id") == $0 } ?? (Column("tripwire_id") == nil))
-            .filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
+    }
+
+    /// The ticket whose problem an alert raises again (重复工单): the newest of its camera and
+    /// rule handled (resolved, verified or closed; not a false alarm) within the repeat period.
+    private static func repeated(_ alert: Alert, period: Double, at now: Date, _ db: Database) throws -> TicketRecord? {
+        try sameRule(alert)
+            .filter(Workflow.handledStates.map(\.rawValue).contains(Column("state")))
+            .filter(SQL(sql: "COALESCE(closed_at, resolved_at, updated_at) >= ?", arguments: [now.addingTimeInterval(-period).timeIntervalSince1970]))
             .order(Column("id").desc)
+            .fetchOne(db)
     }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
@@ -357,70 +378,55 @@ public final class TicketStore: Sendable {
     /// Apply a person's action to a ticket: checked against the workflow, recorded in its
     /// history with the actor, the states before and after, and the note.
     public func perform(_ action: TicketAction, ticketID: Int64, actor: String, note: String? = nil, assignee: String? = nil, at now: Date) throws -> TicketRecord {
-        let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let policy = self.policy
         return try writer.write { db in
             guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw TicketActionError.noSuchTicket(ticketID) }
-            let from = ticket.state
-            let to: TicketState
+            let facts = try Self.facts(for: action, ticket: ticket, assignee: assignee, policy: policy, at: now, db)
+            let change: WorkflowChange
             do throws(WorkflowError) {
-                to = try Workflow.next(from: from, action: action, note: note)
+                change = try Workflow.apply(action, to: ticket.flow, by: actor, note: note, assignee: assignee, facts: facts, at: now)
             } catch {
+                if case let .unknownAssignee(who, grid) = error { throw TicketActionError.unknownAssignee(who, grid: grid) }
                 throw TicketActionError.workflow(error)
             }
-            var detail = note
-            switch action {
-            case .dispatch:
-                guard let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty else {
-                    throw TicketActionError.workflow(.assigneeRequired)
-                }
-                let known = try PersonRecord.filter(Column("grid_id") == ticket.gridId && Column("id") == who).fetchOne(db)
-                guard let person = known else { throw TicketActionError.unknownAssignee(who, grid: ticket.gridId) }
-                ticket.assignee = person.id
-                detail = ["to \(person.name) (\(person.id)) / 派给 \(person.name)", note].compactMap { $0 }.joined(separator: ": ")
-            case .escalate:
-                let grid = try GridRecord.fetchOne(db, key: ticket.gridId)
-                guard let parent = grid?.parentId else { throw TicketActionError.workflow(.noHigherLevel(grid: ticket.gridId)) }
-                let parentName = try GridRecord.fetchOne(db, key: parent)?.name ?? parent
-                detail = ["from grid \(ticket.gridId) to \(parent) / 上报至 \(parentName)", note].compactMap { $0 }.joined(separator: ": ")
-                ticket.gridId = parent
-                ticket.assignee = nil
-            case .reopen:
-                ticket.reopenCount += 1
-                ticket.resolvedAt = nil
-                ticket.closedAt = nil
-                let deadline = policy.deadlines.deadline(category: ticket.category, severity: ticket.severity)
-                ticket.closeDueAt = now.addingTimeInterval(deadline.close)
-                ticket.overdue &= ~Overdue.close.rawValue
-            case .resolve:
-                ticket.resolvedAt = now
-            case .close, .falseAlarm:
-                ticket.closedAt = now
-            case .acknowledge, .start, .verify:
-                break
-            }
-            if ticket.acknowledgedAt == nil && action != .reopen {
-                // Any first human action means someone has seen it.
-                ticket.acknowledgedAt = now
-            }
-            ticket.state = to
-            ticket.updatedAt = max(ticket.updatedAt, now)
-            try ticket.update(db)
-            try Self.record(ticketID, kind: action.rawValue, actor: actor, from: from, to: to, note: detail, at: now, db)
-            if !Workflow.mergeStates.contains(to) { ledger.closed(ticketID: ticketID) }
-            if action == .reopen && !ticket.repeatProblem {
-                let reopens = try TicketEventRecord
-                    .filter(Column("ticket_id") == ticketID && Column("kind") == TicketAction.reopen.rawValue)
-                    .filter(Column("at") >= now.addingTimeInterval(-policy.repeatPeriod).timeIntervalSince1970)
-                    .fetchCount(db)
-                if reopens > policy.repeatReopens {
-                    ticket.repeatProblem = true
-                    try ticket.update(db)
-                    let days = Int(policy.repeatPeriod / 86_400)
-                    try Self.record(ticketID, kind: "repeat_problem", actor: "gridwatchd", from: nil, to: nil,
-                                    note: "reopened \(reopens) times in \(days) days: repeat problem / \(days) 天内重开 \(reopens) 次：重复问题", at: now, db)
-                }
-            }
+            try Self.persist(change, to: &ticket, at: now, db)
+            if !Workflow.mergeStates.contains(ticket.state) { ledger.closed(ticketID: ticketID) }
             return ticket
+        }
+    }
+
+    /// What `action` needs to know beyond the ticket: the assignee among the grid's people,
+    /// the parent grid, the earlier reopenings.
+    private static func facts(for action: TicketAction, ticket: TicketRecord, assignee: String?, policy: StorePolicy, at now: Date, _ db: Database) throws -> WorkflowFacts {
+        var facts = WorkflowFacts(policy: policy)
+        switch action {
+        case .dispatch:
+            if let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
+               let person = try PersonRecord.filter(Column("grid_id") == ticket.gridId && Column("id") == who).fetchOne(db) {
+                facts.assignee = .init(id: person.id, name: person.name)
+            }
+        case .escalate:
+            if let parent = try GridRecord.fetchOne(db, key: ticket.gridId)?.parentId {
+                facts.parentGrid = .init(id: parent, name: try GridRecord.fetchOne(db, key: parent)?.name ?? parent)
+            }
+        case .reopen:
+            facts.earlierReopens = try TicketEventRecord
+                .filter(Column("ticket_id") == ticket.id! && Column("kind") == TicketAction.reopen.rawValue)
+                .filter(Column("at") >= now.addingTimeInterval(-policy.repeatPeriod).timeIntervalSince1970)
+                .fetchCount(db)
+        default:
+            break
+        }
+        return facts
+    }
+
+    /// Write what the workflow decided: the ticket's row and its history lines, in the
+    /// caller's transaction.
+    private static func persist(_ change: WorkflowChange, to ticket: inout TicketRecord, at now: Date, _ db: Database) throws {
+        ticket.flow = change.ticket
+        try ticket.update(db)
+        for e in change.events {
+            try record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, at: now, db)
         }
     }
 
@@ -449,29 +455,16 @@ public final class TicketStore: Sendable {
             let candidates = try TicketRecord.fetchAll(db, sql: """
                 SELECT * FROM tickets WHERE id IN (
                     SELECT id FROM tickets INDEXED BY tickets_ack_watch
-                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN ('closed', 'false_alarm') AND ack_due_at < ?
+                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN \(TicketSQL.finished) AND ack_due_at < ?
                     UNION
                     SELECT id FROM tickets INDEXED BY tickets_close_watch
-                    WHERE overdue & 2 = 0 AND state NOT IN ('closed', 'false_alarm') AND close_due_at < ?)
+                    WHERE overdue & 2 = 0 AND state NOT IN \(TicketSQL.finished) AND close_due_at < ?)
                 ORDER BY id
                 """, arguments: [t, t])
             var escalated: [TicketRecord] = []
             for var ticket in candidates {
-                let missed = Supervision.newlyMissed(
-                    state: ticket.state, acknowledgedAt: ticket.acknowledgedAt, ackDueAt: ticket.ackDueAt,
-                    closeDueAt: ticket.closeDueAt, already: Overdue(rawValue: ticket.overdue), now: now)
-                if missed.isEmpty { continue }
-                let before = ticket.severity
-                ticket.overdue |= missed.rawValue
-                ticket.severity = before.raised
-                ticket.escalations += 1
-                ticket.updatedAt = max(ticket.updatedAt, now)
-                try ticket.update(db)
-                var what: [String] = []
-                if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超时未签收") }
-                if missed.contains(.close) { what.append("not closed in time / 超时未办结") }
-                try Self.record(ticket.id!, kind: "escalation", actor: "gridwatchd", from: nil, to: nil,
-                                note: "\(what.joined(separator: "; ")); severity \(before.rawValue) → \(ticket.severity.rawValue) / 督办", at: now, db)
+                guard let change = Supervision.escalate(ticket.flow, at: now) else { continue }
+                try Self.persist(change, to: &ticket, at: now, db)
                 escalated.append(ticket)
             }
             return escalated
@@ -491,7 +484,7 @@ public final class TicketStore: Sendable {
         purged += try purgeBatch(at: now, note: "evidence older than the retention period deleted / 证据超过保存期限已删除") { db in
             try TicketRecord.fetchAll(db, sql: """
                 SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0 AND created_at < ?
-                  AND state IN ('closed', 'false_alarm') ORDER BY created_at LIMIT 500
+                  AND state IN \(TicketSQL.finished) ORDER BY created_at LIMIT 500
                 """, arguments: [olderThan.timeIntervalSince1970])
         }
         while true {
@@ -503,7 +496,7 @@ public final class TicketStore: Sendable {
             let n = try purgeBatch(at: now, note: "evidence deleted to stay within the disk budget / 超出存储预算，证据已删除") { db in
                 try TicketRecord.fetchAll(db, sql: """
                     SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0
-                      AND state IN ('closed', 'false_alarm') ORDER BY created_at LIMIT 50
+                      AND state IN \(TicketSQL.finished) ORDER BY created_at LIMIT 50
                     """)
             }
             if n == 0 { break } // what is left belongs to open tickets
@@ -539,7 +532,7 @@ public final class TicketStore: Sendable {
     public func archiveClosed(before: Date, at now: Date) throws -> Int {
         try writer.write { db in
             let ids = try Int64.fetchAll(db, sql: """
-                SELECT id FROM tickets WHERE archived = 0 AND state IN ('closed', 'false_alarm') AND closed_at < ?
+                SELECT id FROM tickets WHERE archived = 0 AND state IN \(TicketSQL.finished) AND closed_at < ?
                 """, arguments: [before.timeIntervalSince1970])
             for id in ids {
                 try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = MAX(updated_at, ?) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
@@ -760,14 +753,14 @@ extension TicketStore {
             try request(for: query)
                 .select(SQL(sql: """
                     \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
-                    occurrences, repeat_problem, overdue
+                    occurrences, repeat_problem, overdue, reopen_count, repeat_of
                     """), as: Row.self)
                 .fetchAll(db).map { row in
                 TicketFacts(
                     key: row["key"] ?? "-", state: TicketState(rawValue: row["state"]) ?? .new,
                     createdAt: row["created_at"], acknowledgedAt: row["acknowledged_at"], ackDueAt: row["ack_due_at"],
                     closedAt: row["closed_at"], closeDueAt: row["close_due_at"], occurrences: row["occurrences"],
-                    repeatProblem: row["repeat_problem"], overdue: row["overdue"])
+                    repeatProblem: row["repeat_problem"], overdue: row["overdue"], reopenCount: row["reopen_count"], repeatOf: row["repeat_of"])
             }
         }
         return StatisticsMath.summarise(facts, grouping: grouping)

@@ -14,14 +14,18 @@ public struct TicketStats: Sendable, Codable, Equatable {
     public var raised = 0
     public var acknowledged = 0
     public var acknowledgedOnTime = 0
+    /// Real problems closed (false alarms are not among them).
     public var closed = 0
     public var closedOnTime = 0
     public var falseAlarms = 0
-    /// Tickets that merged repeat alerts or were flagged as repeat problems.
+    /// Repeat tickets (重复工单): raised again after an earlier ticket of the same camera and
+    /// rule was handled within the repeat period, or reopened. Merged repeat alerts of one
+    /// open ticket are not repeat tickets; they are its occurrences.
     public var repeatTickets = 0
     public var overdue = 0
-    /// Closed or false alarm, as a share of raised.
+    /// Completion rate (办结率): closed over real tickets (raised minus false alarms).
     public var completionRate = 0.0
+    /// False alarms over raised (误报率), reported beside the completion rate.
     public var falseAlarmRate = 0.0
     public var meanAcknowledgeSeconds: Double?
     public var p90AcknowledgeSeconds: Double?
@@ -43,8 +47,15 @@ public struct TicketFacts: Sendable {
     public var occurrences: Int
     public var repeatProblem: Bool
     public var overdue: Int
+    /// Reopened at least once, or raised again after an earlier ticket of its rule was
+    /// handled: a repeat ticket (重复工单).
+    public var reopenCount: Int
+    public var repeatOf: Int64?
 
-    public init(key: String, state: TicketState, createdAt: Double, acknowledgedAt: Double?, ackDueAt: Double?, closedAt: Double?, closeDueAt: Double?, occurrences: Int, repeatProblem: Bool, overdue: Int) {
+    public init(key: String, state: TicketState, createdAt: Double, acknowledgedAt: Double?, ackDueAt: Double?, closedAt: Double?, closeDueAt: Double?,
+                occurrences: Int = 1, repeatProblem: Bool = false, overdue: Int = 0, reopenCount: Int = 0, repeatOf: Int64? = nil) {
+        self.reopenCount = reopenCount
+        self.repeatOf = repeatOf
         self.key = key
         self.state = state
         self.createdAt = createdAt
@@ -90,19 +101,20 @@ public enum StatisticsMath {
                 ack.append(a - f.createdAt)
                 if let due = f.ackDueAt, a <= due { s.acknowledgedOnTime += 1 }
             }
-            if let c = f.closedAt, f.state == .closed || f.state == .falseAlarm {
+            // Closed means a real problem handled to the end; a false alarm is counted
+            // beside it, never as completed.
+            if let c = f.closedAt, f.state == .closed {
                 s.closed += 1
                 close.append(c - f.createdAt)
                 if let due = f.closeDueAt, c <= due { s.closedOnTime += 1 }
             }
             if f.state == .falseAlarm { s.falseAlarms += 1 }
-            if f.occurrences > 1 || f.repeatProblem { s.repeatTickets += 1 }
+            if f.repeatOf != nil || f.reopenCount > 0 { s.repeatTickets += 1 }
             if f.overdue != 0 { s.overdue += 1 }
         }
-        if s.raised > 0 {
-            s.completionRate = Double(s.closed) / Double(s.raised)
-            s.falseAlarmRate = Double(s.falseAlarms) / Double(s.raised)
-        }
+        let real = s.raised - s.falseAlarms
+        if real > 0 { s.completionRate = Double(s.closed) / Double(real) }
+        if s.raised > 0 { s.falseAlarmRate = Double(s.falseAlarms) / Double(s.raised) }
         s.meanAcknowledgeSeconds = ack.isEmpty ? nil : ack.reduce(0, +) / Double(ack.count)
         s.p90AcknowledgeSeconds = percentile(ack, 0.9)
         s.meanCloseSeconds = close.isEmpty ? nil : close.reduce(0, +) / Double(close.count)

@@ -27,6 +27,7 @@ public enum WorkflowError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidTransition(from: TicketState, action: TicketAction)
     case reasonRequired(TicketAction)
     case assigneeRequired
+    case unknownAssignee(String, grid: String)
     case noHigherLevel(grid: String)
 
     public var description: String {
@@ -39,6 +40,8 @@ public enum WorkflowError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(action.rawValue) needs a reason (note) / \(action.chinese)需要填写原因"
         case .assigneeRequired:
             return "dispatch needs an assignee: a grid worker of the ticket's grid / 派单需要指定网格员"
+        case let .unknownAssignee(who, grid):
+            return "'\(who)' is not a leader or worker of grid '\(grid)' / 不是该网格的人员"
         case let .noHigherLevel(grid):
             return "grid '\(grid)' has no higher level to escalate to / 网格 \(grid) 没有上级"
         }
@@ -81,8 +84,16 @@ public enum Workflow {
 
     /// Closed tickets and false alarms are finished; every other state is still open.
     public static func isOpen(_ state: TicketState) -> Bool {
-        state != .closed && state != .falseAlarm
+        !finishedStates.contains(state)
     }
+
+    /// Finished tickets: closed, or found to be a false alarm. Every SQL text that tells open
+    /// from finished is built from this list (`TicketSQL.finished` in the store).
+    public static let finishedStates: [TicketState] = [.closed, .falseAlarm]
+
+    /// States in which a problem counts as handled: a new alert of the same rule afterwards
+    /// (within the repeat period) raises a repeat ticket (重复工单).
+    public static let handledStates: [TicketState] = [.resolved, .verified, .closed]
 
     /// States in which a new alert of the same rule is merged into the ticket as another
     /// occurrence: reported and not yet handled. Once resolved, a new alert is a new ticket.

@@ -126,3 +126,32 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(merged.ticket.evidenceBytes == 5)
     }
 }
+
+@Suite struct TicketSQLTests {
+    @Test func finishedAndHandledListsComeFromTheWorkflow() {
+        #expect(TicketSQL.finished == "('closed', 'false_alarm')")
+        #expect(Workflow.finishedStates.allSatisfy { !Workflow.isOpen($0) })
+        #expect(TicketState.allCases.filter { !Workflow.isOpen($0) } == Workflow.finishedStates)
+        #expect(Workflow.handledStates.allSatisfy { !Workflow.mergeStates.contains($0) && $0 != .falseAlarm })
+    }
+
+    /// The supervision and retention queries must match the partial indexes' conditions word
+    /// for word (or SQLite will not use them): both are built from `TicketSQL.finished`, and
+    /// the indexes a database was created with say so.
+    @Test func thePartialIndexesNameTheFinishedStatesAsTheQueriesDo() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        _ = store
+        let schema = try runCommand("/usr/bin/sqlite3", [dir.url.appendingPathComponent("gridwatch.sqlite").path,
+                                                        "SELECT sql FROM sqlite_master WHERE name IN ('tickets_ack_watch', 'tickets_close_watch') ORDER BY name"])
+        let lines = schema.split(separator: "\n").map(String.init).filter { $0.contains("state NOT IN") }
+        #expect(lines.count == 2, "\(schema)")
+        #expect(lines.allSatisfy { $0.contains("state NOT IN \(TicketSQL.finished)") }, "\(schema)")
+        // And the planner uses them for the supervision's query.
+        let plan = try runCommand("/usr/bin/sqlite3", [dir.url.appendingPathComponent("gridwatch.sqlite").path, """
+            EXPLAIN QUERY PLAN SELECT id FROM tickets INDEXED BY tickets_ack_watch
+            WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN \(TicketSQL.finished) AND ack_due_at < 1
+            """])
+        #expect(plan.contains("tickets_ack_watch"), "\(plan)")
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// The fields of a ticket the closed loop reads and changes; the store maps its row to this
+/// and back, so every rule of the loop is decided here, without a database.
+public struct TicketFlow: Sendable, Equatable {
+    public var state: TicketState
+    public var category: TicketCategory
+    public var severity: Severity
+    public var gridId: String
+    public var assignee: String?
+    public var acknowledgedAt: Date?
+    public var resolvedAt: Date?
+    public var closedAt: Date?
+    public var ackDueAt: Date?
+    public var closeDueAt: Date?
+    /// Missed deadlines (`Overdue` bits).
+    public var overdue: Int
+    public var escalations: Int
+    public var reopenCount: Int
+    public var repeatProblem: Bool
+    public var updatedAt: Date
+
+    public init(state: TicketState, category: TicketCategory, severity: Severity, gridId: String, assignee: String? = nil,
+                acknowledgedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, ackDueAt: Date? = nil, closeDueAt: Date? = nil,
+                overdue: Int = 0, escalations: Int = 0, reopenCount: Int = 0, repeatProblem: Bool = false, updatedAt: Date) {
+        self.state = state
+        self.category = category
+        self.severity = severity
+        self.gridId = gridId
+        self.assignee = assignee
+        self.acknowledgedAt = acknowledgedAt
+        self.resolvedAt = resolvedAt
+        self.closedAt = closedAt
+        self.ackDueAt = ackDueAt
+        self.closeDueAt = closeDueAt
+        self.overdue = overdue
+        self.escalations = escalations
+        self.reopenCount = reopenCount
+        self.repeatProblem = repeatProblem
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What the store looks up before an action is applied: only what that action needs.
+public struct WorkflowFacts: Sendable, Equatable {
+    /// Dispatch: the person named as assignee, found among the leader and workers of the
+    /// ticket's grid (nil: not one of them).
+    public var assignee: Person?
+    /// Escalate: the parent of the ticket's grid (nil: it has none).
+    public var parentGrid: Person?
+    /// Reopen: how often the ticket was reopened within the repeat period before this time.
+    public var earlierReopens = 0
+    public var policy = StorePolicy()
+
+    /// An id with the name people know it by (a person, a grid).
+    public struct Person: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public init(assignee: Person? = nil, parentGrid: Person? = nil, earlierReopens: Int = 0, policy: StorePolicy = StorePolicy()) {
+        self.assignee = assignee
+        self.parentGrid = parentGrid
+        self.earlierReopens = earlierReopens
+        self.policy = policy
+    }
+}
+
+/// One line of a ticket's history, to be written with the change.
+public struct WorkflowEvent: Sendable, Equatable {
+    public var kind: String
+    public var actor: String
+    public var from: TicketState?
+    public var to: TicketState?
+    public var note: String?
+
+    public init(kind: String, actor: String, from: TicketState? = nil, to: TicketState? = nil, note: String? = nil) {
+        self.kind = kind
+        self.actor = actor
+        self.from = from
+        self.to = to
+        self.note = note
+    }
+}
+
+/// A ticket after an action, and the history lines that say what happened.
+public struct WorkflowChange: Sendable, Equatable {
+    public var ticket: TicketFlow
+    public var events: [WorkflowEvent]
+}
+
+extension Workflow {
+    /// `action` by `actor` on `ticket` at `now`: the changed ticket and its history lines, or
+    /// why it is refused. Dispatch needs an assignee of the ticket's grid; escalate hands the
+    /// ticket to the parent grid, unassigned; reopen resets the close deadline and marks a
+    /// repeat problem past `policy.repeatReopens` reopenings within `policy.repeatPeriod`;
+    /// any first action but reopen counts as acknowledging.
+    public static func apply(_ action: TicketAction, to ticket: TicketFlow, by actor: String, note: String? = nil, assignee: String? = nil,
+                             facts: WorkflowFacts, at now: Date) throws(WorkflowError) -> WorkflowChange {
+        let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let from = ticket.state
+        let to = try next(from: from, action: action, note: note)
+        var t = ticket
+        var detail = note
+        switch action {
+        case .dispatch:
+            guard let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw .assigneeRequired }
+            guard let person = facts.assignee, person.id == who else { throw .unknownAssignee(who, grid: ticket.gridId) }
+            t.assignee = person.id
+            detail = ["to \(person.name) (\(person.id)) / 派给 \(person.name)", note].compactMap { $0 }.joined(separator: ": ")
+        case .escalate:
+            guard let parent = facts.parentGrid else { throw .noHigherLevel(grid: ticket.gridId) }
+            detail = ["from grid \(ticket.gridId) to \(parent.id) / 上报至 \(parent.name)", note].compactMap { $0 }.joined(separator: ": ")
+            t.gridId = parent.id
+            t.assignee = nil
+        case .reopen:
+            t.reopenCount += 1
+            t.resolvedAt = nil
+            t.closedAt = nil
+            let deadline = facts.policy.deadlines.deadline(category: ticket.category, severity: ticket.severity)
+            t.closeDueAt = now.addingTimeInterval(deadline.close)
+            t.overdue &= ~Overdue.close.rawValue
+        case .resolve:
+            t.resolvedAt = now
+        case .close, .falseAlarm:
+            t.closedAt = now
+        case .acknowledge, .start, .verify:
+            break
+        }
+        if t.acknowledgedAt == nil && action != .reopen {
+            // Any first human action means someone has seen it.
+            t.acknowledgedAt = now
+        }
+        t.state = to
+        t.updatedAt = max(t.updatedAt, now)
+        var events = [WorkflowEvent(kind: action.rawValue, actor: actor, from: from, to: to, note: detail)]
+        if action == .reopen && !ticket.repeatProblem {
+            let reopens = facts.earlierReopens + 1
+            if reopens > facts.policy.repeatReopens {
+                t.repeatProblem = true
+                let days = Int(facts.policy.repeatPeriod / 86_400)
+                events.append(WorkflowEvent(kind: "repeat_problem", actor: "gridwatchd",
+                                            note: "reopened \(reopens) times in \(days) days: repeat problem / \(days) 天内重开 \(reopens) 次：重复问题"))
+            }
+        }
+        return WorkflowChange(ticket: t, events: events)
+    }
+}
+
+extension Supervision {
+    /// A ticket that newly missed a deadline at `now`: severity one step up, the deadline
+    /// marked, and a history line; nil when nothing new was missed.
+    public static func escalate(_ ticket: TicketFlow, at now: Date) -> WorkflowChange? {
+        let missed = newlyMissed(state: ticket.state, acknowledgedAt: ticket.acknowledgedAt, ackDueAt: ticket.ackDueAt,
+                                 closeDueAt: ticket.closeDueAt, already: Overdue(rawValue: ticket.overdue), now: now)
+        guard !missed.isEmpty else { return nil }
+        var t = ticket
+        t.overdue |= missed.rawValue
+        t.severity = ticket.severity.raised
+        t.escalations += 1
+        t.updatedAt = max(t.updatedAt, now)
+        var what: [String] = []
+        if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超时未签收") }
+        if missed.contains(.close) { what.append("not closed in time / 超时未办结") }
+        let note = "\(what.joined(separator: "; ")); severity \(ticket.severity.rawValue) → \(t.severity.rawValue) / 督办"
+        return WorkflowChange(ticket: t, events: [WorkflowEvent(kind: "escalation", actor: "gridwatchd", note: note)])
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
