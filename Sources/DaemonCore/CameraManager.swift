@@ -18,12 +18,7 @@ enum CameraChange: Equatable {
     static func between(_ old: CameraConfig, _ new: CameraConfig) -> CameraChange {
         if old == new { return .unchanged }
         var withNewRules = old
-        withNewRules.name = new.name
-        withNewRules.grid = new.grid
-        withNewRules.zones = new.zones
-        withNewRules.tripwires = new.tripwires
-        withNewRules.motionMasks = new.motionMasks
-        withNewRules.privacyMasks = new.privacyMasks
+        withNewRules.rules = new.rules
         return withNewRules == new ? .rules : .restart
     }
 }

@@ -121,14 +121,7 @@ final class CameraWorker: Sendable {
     /// next frame without reconnecting or forgetting the background. Stream settings in
     /// `config` are ignored here: changing them means a new worker.
     func updateRules(_ config: CameraConfig) {
-        live.withLock { current in
-            current.name = config.name
-            current.grid = config.grid
-            current.zones = config.zones
-            current.tripwires = config.tripwires
-            current.motionMasks = config.motionMasks
-            current.privacyMasks = config.privacyMasks
-        }
+        live.withLock { $0.rules = config.rules }
         rulesGeneration.add(1, ordering: .releasing)
     }
 
@@ -236,8 +229,7 @@ final class CameraWorker: Sendable {
         let start = config
         var analyzer = CameraAnalyzer(
             motion: start.analysis.motion, tracker: start.analysis.tracker,
-            zones: start.zones.map(\.rule), tripwires: start.tripwires.map(\.rule),
-            motionMask: start.motionMasks + start.privacyMasks)
+            zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask)
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0
@@ -245,11 +237,11 @@ final class CameraWorker: Sendable {
         while let item = mailbox.take() {
             let generation = rulesGeneration.load(ordering: .acquiring)
             if generation != rulesSeen {
-                let c = config
-                analyzer.setRules(zones: c.zones.map(\.rule), tripwires: c.tripwires.map(\.rule))
-                analyzer.setMotionMask(c.motionMasks + c.privacyMasks)
+                let rules = config.rules
+                analyzer.setRules(zones: rules.analysisZones, tripwires: rules.analysisTripwires)
+                analyzer.setMotionMask(rules.analysisMask)
                 rulesSeen = generation
-                logger.notice("rules reloaded", metadata: ["zones": "\(c.zones.count)", "tripwires": "\(c.tripwires.count)"])
+                logger.notice("rules reloaded", metadata: ["zones": "\(rules.zones.count)", "tripwires": "\(rules.tripwires.count)"])
             }
             if item.session != session {
                 // A new connection: the scene may have changed while we were away.
@@ -272,14 +264,15 @@ final class CameraWorker: Sendable {
             latest.withLock { $0 = LatestFrame(frame: item.frame, at: item.wallTime) }
             guard !result.events.isEmpty else { continue }
             let config = self.config
+            let alerting = result.events.compactMap { event in config.rules.alerting(event).map { (event, $0) } }
             // One snapshot per frame, however many events it raised, and only when one of
             // them keeps a picture (a repeat merged into an open ticket mostly does not).
             var snapshot: [UInt8]??
-            for event in result.events {
-                raise(event, item: item, config: config) {
+            for (event, rule) in alerting {
+                raise(event, rule: rule, item: item, config: config) {
                     if let done = snapshot { return done }
                     let jpeg = encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks,
-                                              overlays: result.events.flatMap { overlays(for: $0, config: config) })
+                                              overlays: alerting.flatMap { Self.overlays(for: $0.0, rule: $0.1) })
                     snapshot = .some(jpeg)
                     return jpeg
                 }
@@ -299,13 +292,8 @@ final class CameraWorker: Sendable {
 
     /// What a snapshot shows of an event: its zone (yellow) or line (red), the object's path
     /// (green) and its box (cyan).
-    func overlays(for event: AnalysisEvent, config: CameraConfig) -> [Overlay] {
-        var out: [Overlay] = []
-        if event.kind == .crossing, let line = config.tripwires.first(where: { $0.id == event.ruleID }) {
-            out.append(Overlay(points: [(line.a.x, line.a.y), (line.b.x, line.b.y)], closed: false, colour: .red))
-        } else if let zone = config.zones.first(where: { $0.id == event.ruleID }) {
-            out.append(Overlay(points: zone.polygon.vertices.map { ($0.x, $0.y) }, closed: true, colour: .yellow))
-        }
+    static func overlays(for event: AnalysisEvent, rule: CameraRules.Alerting) -> [Overlay] {
+        var out = [Overlay(points: rule.shape, closed: rule.closed, colour: rule.closed ? .yellow : .red)]
         if !event.trajectory.isEmpty {
             out.append(Overlay(points: event.trajectory.map { ($0.x, $0.y) }, closed: false, colour: .green))
         }
@@ -326,40 +314,9 @@ final class CameraWorker: Sendable {
         }
     }
 
-    /// Turn an analysis event into an alert, if its rule asks for tickets of that kind.
-    private func raise(_ event: AnalysisEvent, item: AnalysisItem, config: CameraConfig, snapshot: () -> [UInt8]?) {
-        let title: String
-        var zoneID: String?, tripwireID: String?
-        let grid: String
-        let purpose: RulePurpose
-        let severity: Severity
-        if event.kind == .crossing {
-            guard let line = config.tripwires.first(where: { $0.id == event.ruleID }) else { return }
-            tripwireID = line.id
-            grid = line.grid ?? config.grid
-            purpose = line.purpose
-            severity = line.severity
-            title = TicketTitle.crossing(lineName: line.name, direction: event.direction?.rawValue ?? "", cameraName: config.name)
-        } else {
-            guard let zone = config.zones.first(where: { $0.id == event.ruleID }) else { return }
-            let wanted: ZoneAlert = switch event.kind {
-            case .zoneEnter: .enter
-            case .zoneExit: .exit
-            case .loiter: .loiter
-            default: .crowd
-            }
-            guard zone.alertOn.contains(wanted) else { return }
-            zoneID = zone.id
-            grid = zone.grid ?? config.grid
-            purpose = zone.purpose
-            severity = zone.severity
-            title = switch event.kind {
-            case .zoneEnter: TicketTitle.zoneEntry(zoneName: zone.name, cameraName: config.name)
-            case .zoneExit: TicketTitle.zoneExit(zoneName: zone.name, cameraName: config.name)
-            case .loiter: TicketTitle.loitering(zoneName: zone.name, seconds: Int(event.dwell ?? 0), cameraName: config.name)
-            default: TicketTitle.crowding(zoneName: zone.name, count: event.count ?? 0, cameraName: config.name)
-            }
-        }
+    /// Turn an analysis event into an alert for the ticket service.
+    private func raise(_ event: AnalysisEvent, rule: CameraRules.Alerting, item: AnalysisItem, config: CameraConfig, snapshot: () -> [UInt8]?) {
+        let zoneID = rule.zoneID, tripwireID = rule.tripwireID
         let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: zoneID, tripwireID: tripwireID)
         let jpeg = ledger.decide(key, track: event.trackID, at: item.wallTime) ? snapshot() : nil
         logger.info("event", metadata: [
@@ -368,7 +325,7 @@ final class CameraWorker: Sendable {
         ])
         onAlert(Alert(
             cameraID: config.id, zoneID: zoneID, tripwireID: tripwireID, kind: event.kind.rawValue, trackID: event.trackID,
-            trajectory: event.trajectory, gridID: grid, category: purpose.category, severity: severity, title: title,
+            trajectory: event.trajectory, gridID: rule.grid, category: rule.purpose.category, severity: rule.severity, title: rule.title,
             occurredAt: item.wallTime, snapshotJPEG: jpeg))
     }
 

@@ -143,8 +143,17 @@ public struct TripwireConfig: Sendable, Equatable {
 
 public struct CameraConfig: Sendable, Equatable {
     public var id: String
-    public var name: String
-    public var grid: String
+    /// Name, grid, zones, tripwires and masks: what a running camera takes up without
+    /// reconnecting (a reload that changes only these does not interrupt the stream).
+    public var rules: CameraRules
+    public var name: String {
+        get { rules.cameraName }
+        set { rules.cameraName = newValue }
+    }
+    public var grid: String {
+        get { rules.grid }
+        set { rules.grid = newValue }
+    }
     /// `rtsp://...` or a file path: the stream analysed (a camera's low-resolution sub-stream).
     /// May contain credentials: never log it, use `redactedSource`.
     public var source: String
@@ -167,12 +176,16 @@ public struct CameraConfig: Sendable, Equatable {
     public var recordSeconds: Double
     public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
-    public var zones: [ZoneConfig]
-    public var tripwires: [TripwireConfig]
-    /// Never analysed.
-    public var motionMasks: [Polygon]
-    /// Never analysed, and blacked out in every picture.
-    public var privacyMasks: [Polygon]
+    public var zones: [ZoneConfig] {
+        get { rules.zones }
+        set { rules.zones = newValue }
+    }
+    public var tripwires: [TripwireConfig] {
+        get { rules.tripwires }
+        set { rules.tripwires = newValue }
+    }
+    public var motionMasks: [Polygon] { rules.motionMasks }
+    public var privacyMasks: [Polygon] { rules.privacyMasks }
 
     public var redactedSource: String { Redaction.redact(source) }
     public var isFile: Bool { !source.contains("://") }
@@ -461,10 +474,11 @@ extension GridwatchConfig {
         try masks.requireMapping(allowed: Keys.masks)
         let motionMasks = try masks["motion"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }
+        let rules = CameraRules(cameraName: try node["name"].string(default: id), grid: grid, zones: zones, tripwires: tripwires,
+                                motionMasks: motionMasks, privacyMasks: privacyMasks)
         return CameraConfig(
             id: id,
-            name: try node["name"].string(default: id),
-            grid: grid,
+            rules: rules,
             source: source,
             record: record,
             transport: try node["transport"].choice(default: .tcp),
@@ -480,11 +494,7 @@ extension GridwatchConfig {
             skipFrames: try node["skip_frames"].bool(default: true),
             recordSeconds: try node["record_seconds"].double(default: 30, range: 1...600),
             recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
-            analysis: try parseAnalysis(node["analysis"], defaults: defaults),
-            zones: zones,
-            tripwires: tripwires,
-            motionMasks: motionMasks,
-            privacyMasks: privacyMasks)
+            analysis: try parseAnalysis(node["analysis"], defaults: defaults))
     }
 
     /// Credentials kept out of the URL: a user name and a password from a file or the environment.

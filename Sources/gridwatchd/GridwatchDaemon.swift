@@ -183,9 +183,9 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(78)
             }
             analysis = cam.analysis
-            zones = cam.zones.map(\.rule)
-            tripwires = cam.tripwires.map(\.rule)
-            masks = cam.motionMasks + cam.privacyMasks
+            zones = cam.rules.analysisZones
+            tripwires = cam.rules.analysisTripwires
+            masks = cam.rules.analysisMask
         } else if let geometry {
             do {
                 (zones, tripwires) = try Replay.geometry(path: geometry)

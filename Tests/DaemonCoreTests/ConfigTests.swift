@@ -1,4 +1,5 @@
-import DaemonCore
+import Analysis
+@testable import DaemonCore
 import Foundation
 import Testing
 
@@ -356,5 +357,63 @@ import Testing
         let large = try Self.seconds(Self.text(cameras: 10_000))
         // Linear: about 4; quadratic: about 16.
         #expect(large / small < 8, "2 500 cameras: \(small) s, 10 000 cameras: \(large) s")
+    }
+}
+
+@Suite struct CameraRulesTests {
+    static let yaml = """
+        grids:
+          - id: village
+            name: 东村
+          - id: river
+            name: 河道
+        cameras:
+          - id: gate
+            name: 东门
+            grid: village
+            source: rtsp://127.0.0.1/x
+            zones:
+              - id: bank
+                name: 河堤
+                grid: river
+                purpose: hazard
+                severity: high
+                polygon: [[0, 0], [1, 0], [1, 1]]
+                alert_on: [enter]
+            tripwires:
+              - id: road
+                name: 路口
+                a: [0.5, 0]
+                b: [0.5, 1]
+        """
+
+    func event(_ kind: AnalysisEvent.Kind, _ rule: String) -> AnalysisEvent {
+        AnalysisEvent(kind: kind, ruleID: rule, time: 1, trackID: 4, direction: kind == .crossing ? .aToB : nil)
+    }
+
+    @Test func anEventIsJoinedToItsRuleOnce() throws {
+        let camera = try GridwatchConfig.parse(text: Self.yaml, file: "/etc/gridwatch/gridwatch.yml").cameras[0]
+        let rules = camera.rules
+        let entry = try #require(rules.alerting(event(.zoneEnter, "bank")))
+        #expect(entry.zoneID == "bank" && entry.tripwireID == nil && entry.grid == "river" && entry.purpose == .hazard && entry.severity == .high)
+        #expect(entry.title.contains("河堤") && entry.title.contains("东门") && entry.closed)
+        let crossing = try #require(rules.alerting(event(.crossing, "road")))
+        #expect(crossing.tripwireID == "road" && crossing.grid == "village" && crossing.purpose == .intrusion && !crossing.closed)
+        // Exits of a zone that alerts on entries only, and rules a reload removed: no ticket.
+        #expect(rules.alerting(event(.zoneExit, "bank")) == nil)
+        #expect(rules.alerting(event(.zoneEnter, "gone")) == nil)
+        #expect(rules.analysisZones.map(\.id) == ["bank"] && rules.analysisTripwires.map(\.line.id) == ["road"])
+    }
+
+    @Test func aReloadThatChangesOnlyRulesKeepsTheStream() throws {
+        let old = try GridwatchConfig.parse(text: Self.yaml, file: "/etc/gridwatch/gridwatch.yml").cameras[0]
+        var renamed = old
+        renamed.name = "新名字"
+        renamed.zones[0].severity = .low
+        #expect(CameraChange.between(old, renamed) == .rules)
+        var moved = old
+        moved.source = "rtsp://127.0.0.1/y"
+        #expect(CameraChange.between(old, moved) == .restart)
+        #expect(CameraChange.between(old, old) == .unchanged)
     }
 }
