@@ -51,6 +51,13 @@ let package = Package(
             "DaemonCore", "Analysis", "MediaIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Bench and test tools (load generator, analysis timing, query plans): a target of
+        // their own, never linked into the daemon.
+        .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets"]),
+        .executableTarget(name: "gridwatch-tools", dependencies: [
+            "GridwatchTools", "DaemonCore", "Analysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "gridwatchctl", dependencies: [
             "ControlProtocol", "ControlClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

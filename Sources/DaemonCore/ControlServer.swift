@@ -290,7 +290,7 @@ enum JSONResponse {
 }
 
 /// The routes of the control API (`/v1/...`), over whatever the application binds.
-struct ControlRoutes: Sendable {
+public struct ControlRoutes: Sendable {
     let store: TicketStore
     let cameras: CameraManager
     let tickets: TicketService
@@ -407,7 +407,7 @@ struct ControlRoutes: Sendable {
     }
 
     /// A ticket filter from query parameters (also used by `gridwatchd explain-tickets`).
-    static func query(_ params: [String: String]) throws -> TicketQuery {
+    public static func query(_ params: [String: String]) throws -> TicketQuery {
         var query = TicketQuery()
         let known: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
                                   "archived", "limit", "offset", "format"]
@@ -887,15 +887,3 @@ struct ControlRoutes: Sendable {
     }
 }
 
-/// SQLite's plan for a ticket list filter, as the API would run it (for `make bench`).
-public enum TicketQueryPlan {
-    public static func explain(dataDirectory: String, parameters: String) throws -> [String] {
-        var params: [String: String] = [:]
-        for pair in parameters.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            params[parts[0]] = parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : ""
-        }
-        let store = try TicketStore(directory: URL(fileURLWithPath: dataDirectory))
-        return try store.queryPlan(for: try ControlRoutes.query(params))
-    }
-}

@@ -158,8 +158,7 @@ public struct Daemon {
                 .init(service: events, successTerminationBehavior: .ignore),
                 // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
                 .init(service: supervisor, successTerminationBehavior: .ignore),
-            ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger)
-              + Self.debugServices(store: store, logger: logger),
+            ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [
@@ -187,16 +186,6 @@ public struct Daemon {
             onServerRunning: { _ in logger.notice("metrics listening", metadata: ["address": "\(listen.host):\(listen.port)"]) },
             logger: Logger(label: "gridwatchd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
         return [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
-    }
-
-    /// Test hooks that exist only in debug builds: SIGUSR2 wedges the ticket store (its
-    /// writer held for ever), so the watchdog test can see the pings stop.
-    static func debugServices(store: TicketStore, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        #if DEBUG
-        return [.init(service: WedgeOnSignal(store: store, logger: logger), successTerminationBehavior: .ignore)]
-        #else
-        return []
-        #endif
     }
 
     static func json(_ points: [Point]) -> String {

@@ -177,19 +177,3 @@ extension TicketStore {
             })
     }
 }
-
-#if DEBUG
-/// Debug builds only: SIGUSR2 wedges the ticket store (see `TicketStore.wedgeForTesting`).
-struct WedgeOnSignal: Service {
-    let store: TicketStore
-    let logger: Logger
-
-    func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sigusr2)
-        for await _ in signals.cancelOnGracefulShutdown() {
-            logger.critical("test hook: the ticket store is wedged on purpose (SIGUSR2, debug build)")
-            store.wedgeForTesting()
-        }
-    }
-}
-#endif

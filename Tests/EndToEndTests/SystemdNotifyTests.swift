@@ -105,8 +105,23 @@ final class NotifySocket: Sendable {
                                        environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
         defer { daemon.stop() }
         #expect(waitUntil(timeout: 10) { notify.times(of: "WATCHDOG=1").count >= 2 }, "\(notify.messages)")
-        // The debug-build hook holds the store's writer for ever, as a deadlock would.
-        daemon.child.signal(SIGUSR2)
+        // Another process takes the database's write lock and keeps it: the store cannot
+        // write, as when a statement of ours is stuck on the writer or the disk hangs. The
+        // holder (Python's sqlite3 module) says when it has the lock, holds it until
+        // SIGUSR1, then lets go and says so.
+        let holder = try ChildProcess("/usr/bin/python3", ["-c", """
+            import signal, sqlite3, sys
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, signal.SIGTERM])
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            signal.sigwait([signal.SIGUSR1])
+            db.execute("ROLLBACK")
+            print("released", flush=True)
+            signal.sigwait([signal.SIGTERM])
+            """, dir.path("data/gridwatch.sqlite")])
+        defer { holder.signal(SIGKILL); _ = holder.wait(timeout: 5) }
+        #expect(holder.readLine(timeout: 10) == "locked")
         let wedgedAt = notify.now
         #expect(waitUntil(timeout: 10) { daemon.log.contains("pings to systemd withheld") }, "\(daemon.log)")
         let silence = notify.now
@@ -116,6 +131,11 @@ final class NotifySocket: Sendable {
         #expect(daemon.log.contains("ticket store"))
         // The daemon is otherwise alive: its socket still answers health.
         #expect((try? daemon.client.get("/v1/health", as: HealthResponse.self)) != nil)
+        // The lock let go, the store answers again and so do the pings.
+        holder.signal(SIGUSR1)
+        #expect(holder.readLine(timeout: 10) == "released")
+        let released = notify.now
+        #expect(waitUntil(timeout: 15) { notify.times(of: "WATCHDOG=1").contains { $0 > released } }, "\(daemon.log)")
     }
 }
 

@@ -31,7 +31,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
     @Test func aTicketGoesRoundTheWholeLoopAndEveryStepIsInItsHistory() throws {
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
-        let id = try store.openTicket(hazard(), at: t0).id!
+        let id = try store.raise(hazard(), at: t0).ticket.id!
         var t = try store.perform(.acknowledge, ticketID: id, actor: "op1", at: t0 + 60)
         #expect(t.state == .acknowledged && t.acknowledgedAt == t0 + 60)
         t = try store.perform(.dispatch, ticketID: id, actor: "op1", note: "please check", assignee: "li", at: t0 + 120)
@@ -53,7 +53,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
     @Test func invalidTransitionsAreRefusedAndChangeNothing() throws {
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
-        let id = try store.openTicket(hazard(), at: t0).id!
+        let id = try store.raise(hazard(), at: t0).ticket.id!
         #expect(throws: TicketActionError.workflow(.invalidTransition(from: .new, action: .close))) {
             try store.perform(.close, ticketID: id, actor: "op", at: t0 + 1)
         }
@@ -77,7 +77,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
     @Test func escalateHandsTheTicketToTheParentGrid() throws {
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
-        let id = try store.openTicket(hazard(), at: t0).id!
+        let id = try store.raise(hazard(), at: t0).ticket.id!
         _ = try store.perform(.dispatch, ticketID: id, actor: "op", assignee: "li", at: t0 + 10)
         let t = try store.perform(.escalate, ticketID: id, actor: "wang", note: "needs the town's boat", at: t0 + 20)
         #expect(t.gridId == "town" && t.assignee == nil && t.state == .dispatched)
@@ -115,8 +115,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         policy.deadlines = DeadlinePolicy(byCategory: [.hazard: Deadline(acknowledge: 300, close: 3600)])
         let (store, dir) = try makeLoopStore(policy: policy)
         defer { dir.remove() }
-        let late = try store.openTicket(hazard(), at: t0).id!
-        let onTime = try store.openTicket(hazard(zone: "z2"), at: t0).id!
+        let late = try store.raise(hazard(), at: t0).ticket.id!
+        let onTime = try store.raise(hazard(zone: "z2"), at: t0).ticket.id!
         _ = try store.perform(.acknowledge, ticketID: onTime, actor: "op", at: t0 + 200)
         #expect(try store.escalateOverdue(at: t0 + 299).isEmpty)
         let escalated = try store.escalateOverdue(at: t0 + 301)
@@ -143,7 +143,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         policy.repeatReopens = 2
         let (store, dir) = try makeLoopStore(policy: policy)
         defer { dir.remove() }
-        let id = try store.openTicket(hazard(), at: t0).id!
+        let id = try store.raise(hazard(), at: t0).ticket.id!
         var now = t0
         for round in 1...3 {
             now += 100
@@ -165,12 +165,12 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         defer { dir.remove() }
         // Ticket 1: acknowledged in 60 s, closed in 1100 s (on time). Ticket 2: a false alarm
         // after 600 s (late acknowledgement). Ticket 3: open, with a repeat occurrence.
-        let a = try store.openTicket(hazard(zone: "z1"), at: t0).id!
+        let a = try store.raise(hazard(zone: "z1"), at: t0).ticket.id!
         _ = try store.perform(.dispatch, ticketID: a, actor: "op", assignee: "li", at: t0 + 60)
         _ = try store.perform(.resolve, ticketID: a, actor: "li", note: "ok", at: t0 + 900)
         _ = try store.perform(.verify, ticketID: a, actor: "op", at: t0 + 1000)
         _ = try store.perform(.close, ticketID: a, actor: "op", at: t0 + 1100)
-        let b = try store.openTicket(hazard(zone: "z2"), at: t0).id!
+        let b = try store.raise(hazard(zone: "z2"), at: t0).ticket.id!
         _ = try store.perform(.falseAlarm, ticketID: b, actor: "op", note: "a dog", at: t0 + 600)
         _ = try store.raise(hazard(kind: "loiter"), at: t0)
         // A merged repeat alert is an occurrence of the open ticket, not a repeat ticket.
@@ -196,10 +196,10 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
         let big = [UInt8](repeating: 7, count: 1000)
-        let old = try store.openTicket(hazard(zone: "z1", snapshot: big), at: t0).id!
+        let old = try store.raise(hazard(zone: "z1", snapshot: big), at: t0).ticket.id!
         _ = try store.perform(.falseAlarm, ticketID: old, actor: "op", note: "shadow", at: t0 + 10)
-        let open = try store.openTicket(hazard(zone: "z2", snapshot: big), at: t0).id!
-        let recent = try store.openTicket(hazard(zone: "z1", kind: "loiter", snapshot: big), at: t0 + 86_400 * 10).id!
+        let open = try store.raise(hazard(zone: "z2", snapshot: big), at: t0).ticket.id!
+        let recent = try store.raise(hazard(zone: "z1", kind: "loiter", snapshot: big), at: t0 + 86_400 * 10).ticket.id!
         _ = try store.perform(.falseAlarm, ticketID: recent, actor: "op", note: "shadow", at: t0 + 86_400 * 10)
         let oldTicket = try #require(try store.ticket(id: old))
         let oldFile = try #require(store.snapshotURL(of: oldTicket))
@@ -225,7 +225,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
     @Test func orphanEvidenceFilesAreRemovedAndNamedFilesKept() throws {
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
-        let ticket = try store.openTicket(hazard(), at: t0)
+        let ticket = try store.raise(hazard(), at: t0).ticket
         let kept = try #require(store.snapshotURL(of: ticket))
         let orphan = dir.url.appendingPathComponent("snapshots/2027/01/15/snapshot-orphan.jpg")
         try FileManager.default.createDirectory(at: orphan.deletingLastPathComponent(), withIntermediateDirectories: true)

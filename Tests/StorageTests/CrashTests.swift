@@ -10,7 +10,7 @@ import TestSupport
     func killNineWhileWritingLosesNoReportedTicket(round: Int) throws {
         let dir = try TemporaryDirectory("gridwatch-crash")
         defer { dir.remove() }
-        let writer = try ChildProcess(Paths.executable("gridwatchd").path, [
+        let writer = try ChildProcess(Paths.executable("gridwatch-tools").path, [
             "load-tickets", "--data-dir", dir.path("data"), "--count", "1000000", "--evidence-bytes", "20000", "--report",
         ], logPath: dir.path("writer.log"))
         var reported: [Int64] = []

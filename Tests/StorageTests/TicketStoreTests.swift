@@ -33,7 +33,7 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         let (store, dir) = try makeStore()
         defer { dir.remove() }
         let now = Date(timeIntervalSince1970: 1_800_000_100)
-        let ticket = try store.openTicket(alert(), at: now)
+        let ticket = try store.raise(alert(), at: now).ticket
         #expect(ticket.id == 1)
         #expect(ticket.state == .new && ticket.kind == "zone_enter" && ticket.trackId == 3)
         let path = try JSONDecoder().decode([TrajectoryPoint].self, from: Data((ticket.trajectory ?? "").utf8))
@@ -52,7 +52,7 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         let (store, dir) = try makeStore()
         defer { dir.remove() }
         for i in 0..<5 {
-            let t = try store.openTicket(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date())
+            let t = try store.raise(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date()).ticket
             // Finished, so the next alert of the same rule is a new ticket rather than an occurrence.
             _ = try store.perform(.falseAlarm, ticketID: t.id!, actor: "test", note: "test", at: Date())
         }
@@ -68,7 +68,7 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
     @Test func theAuditTrailCannotBeRewritten() throws {
         let (store, dir) = try makeStore()
         defer { dir.remove() }
-        _ = try store.openTicket(alert(), at: Date())
+        _ = try store.raise(alert(), at: Date()).ticket
         let db = try openRaw(store.databasePath)
         #expect(throws: (any Error).self) { try db.execute("UPDATE ticket_events SET actor = 'someone else'") }
         #expect(throws: (any Error).self) { try db.execute("DELETE FROM ticket_events") }
@@ -80,14 +80,14 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         defer { dir.remove() }
         var bad = alert()
         bad.cameraID = "nope"
-        #expect(throws: (any Error).self) { _ = try store.openTicket(bad, at: Date()) }
+        #expect(throws: (any Error).self) { _ = try store.raise(bad, at: Date()).ticket }
         #expect(try store.ticketCount() == 0)
     }
 
     @Test func survivesReopening() throws {
         let (store, dir) = try makeStore()
         defer { dir.remove() }
-        _ = try store.openTicket(alert(), at: Date())
+        _ = try store.raise(alert(), at: Date()).ticket
         let again = try TicketStore(directory: dir.url)
         #expect(try again.ticketCount() == 1)
         #expect(try again.integrityCheck() == "ok")

@@ -185,7 +185,7 @@ def analysis_costs(bin_dir, footage, cache):
     """Analysis per 320-px frame (ours with the evaluation's three lines and three zones, vs
     OpenCV MOG2 alone, one core) and replay throughput."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([os.path.join(bin_dir, "gridwatchd"), "analysis-bench", "--input", footage, "--passes", "3",
+    out = subprocess.run([os.path.join(bin_dir, "gridwatch-tools"), "analysis-bench", "--input", footage, "--passes", "3",
                           "--geometry", os.path.join(root, "Tests", "Eval", "vtest.geometry.json")],
                          capture_output=True, text=True, check=True).stdout.strip()
     ours = dict(kv.split("=") for kv in out.split())

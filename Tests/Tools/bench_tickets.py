@@ -84,6 +84,7 @@ def main():
     p.add_argument("--reps", type=int, default=15)
     a = p.parse_args()
     gw = os.path.join(os.path.abspath(a.bin), "gridwatchd")
+    tools = os.path.join(os.path.abspath(a.bin), "gridwatch-tools")
     cache = os.path.abspath(a.cache)
     lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores.\n"]
 
@@ -92,7 +93,7 @@ def main():
     for evidence in (0, 40_000):
         d = os.path.join(cache, f"tickets-create-{evidence}")
         shutil.rmtree(d, ignore_errors=True)
-        out = run([gw, "load-tickets", "--data-dir", d, "--count", "3000", "--evidence-bytes", str(evidence)]).split()
+        out = run([tools, "load-tickets", "--data-dir", d, "--count", "3000", "--evidence-bytes", str(evidence)]).split()
         rate = float(dict(kv.split("=") for kv in out)["per_second"])
         rows.append(f"| 3000 | {evidence // 1000} KB | {rate:.0f} |")
         print(f"create with {evidence} B evidence: {rate:.0f}/s", flush=True)
@@ -103,7 +104,7 @@ def main():
     db = os.path.join(d, "gridwatch.sqlite")
     if not os.path.exists(db) or int(run(["sqlite3", db, "SELECT count(*) FROM tickets"]).strip() or 0) < a.count:
         shutil.rmtree(d, ignore_errors=True)
-        run([gw, "load-tickets", "--data-dir", d, "--count", "1"])
+        run([tools, "load-tickets", "--data-dir", d, "--count", "1"])
         t0 = time.time() - 365 * 86400
         start = time.time()
         subprocess.run(["sqlite3", db], input=BULK.format(count=a.count - 1, t0=t0, step=365 * 86400 / a.count),
@@ -136,7 +137,7 @@ def main():
             plan = ""
             if path.startswith("/v1/tickets?"):
                 query = path.split("?", 1)[1]
-                plan = "; ".join(run([gw, "explain-tickets", "--data-dir", d, query]).strip().splitlines())
+                plan = "; ".join(run([tools, "explain-tickets", "--data-dir", d, query]).strip().splitlines())
             p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
             rows.append(f"| {name} | `{path}` | {statistics.median(times):.1f} ms | {p90:.1f} ms | {plan} |")
             print(f"{name}: {statistics.median(times):.1f} ms ({plan})", flush=True)

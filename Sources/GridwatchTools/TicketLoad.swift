@@ -33,7 +33,7 @@ public enum TicketLoad {
                 trajectory: [TrajectoryPoint(x: 0.5, y: 0.5, t: Double(i))], gridID: "load-village",
                 category: categories[i % categories.count], severity: .medium,
                 title: "负载测试 Load test #\(i)", occurredAt: at, snapshotJPEG: evidence)
-            let ticket = try store.openTicket(alert, at: at)
+            let ticket = try store.raise(alert, at: at).ticket
             report(ticket.id!)
         }
         return Result(created: count, seconds: Date().timeIntervalSince(start))

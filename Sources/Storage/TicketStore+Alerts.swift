@@ -1,0 +1,209 @@
+import Foundation
+import GRDB
+import Tickets
+
+extension TicketStore {
+    // MARK: Alerts
+
+    /// Raise a ticket from an alert, or, while a ticket of the same camera, rule and zone
+    /// is still being handled, add the alert to it as another occurrence. Evidence first.
+    /// Returns the ticket and whether it is new.
+    public func raise(_ alert: Alert, at now: Date, actor: String = "gridwatchd") throws -> (ticket: TicketRecord, created: Bool) {
+        var snapshotPath: String?
+        if let jpeg = alert.snapshotJPEG {
+            snapshotPath = try writeEvidence(jpeg, at: now, kind: "snapshot", suffix: "jpg")
+        }
+        do {
+            let result = try insertAlert(alert, snapshotPath: snapshotPath, at: now, actor: actor)
+            if let id = result.ticket.id {
+                ledger.written(MergeKey(alert), ticketID: id, created: result.created, withPicture: snapshotPath != nil)
+            }
+            return result
+        } catch {
+            // No row names the file: remove it now rather than at the next start (it takes
+            // the space the disk is short of).
+            if let snapshotPath { try? FileManager.default.removeItem(at: directory.appendingPathComponent(snapshotPath)) }
+            throw error
+        }
+    }
+
+    func insertAlert(_ alert: Alert, snapshotPath: String?, at now: Date, actor: String) throws -> (ticket: TicketRecord, created: Bool) {
+        let trajectory = alert.trajectory.isEmpty ? nil : String(decoding: try JSONEncoder().encode(alert.trajectory), as: UTF8.self)
+        let policy = self.policy
+        let deadline = policy.deadlines.deadline(category: alert.category, severity: alert.severity)
+        return try writer.write { db in
+            if var open = try Self.mergeRequest(alert).fetchOne(db) {
+                var occurrence = OccurrenceRecord(
+                    id: nil, ticketId: open.id!, at: alert.occurredAt, trackId: alert.trackID.map(Int64.init),
+                    trajectory: trajectory, snapshotPath: snapshotPath, evidenceBytes: Int64(alert.snapshotJPEG?.count ?? 0))
+                try occurrence.insert(db)
+                open.occurrences += 1
+                open.evidenceBytes += occurrence.evidenceBytes
+                if open.snapshotPath == nil && !open.evidencePurged, let snapshotPath {
+                    // Raised without a picture (closed and raised again between a camera's
+                    // decision and this write): the first one that comes is the ticket's.
+                    open.snapshotPath = snapshotPath
+                }
+                open.lastSeenAt = max(open.lastSeenAt ?? open.occurredAt, alert.occurredAt)
+                open.updatedAt = max(open.updatedAt, now)
+                try open.update(db)
+                return (open, false)
+            }
+            var ticket = TicketRecord(
+                id: nil, cameraId: alert.cameraID, zoneId: alert.zoneID, tripwireId: alert.tripwireID, kind: alert.kind,
+                trackId: alert.trackID.map(Int64.init), trajectory: trajectory, gridId: alert.gridID,
+                category: alert.category, severity: alert.severity, state: .new, title: alert.title,
+                occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
+            ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
+            ticket.closeDueAt = now.addingTimeInterval(deadline.close)
+            ticket.lastSeenAt = alert.occurredAt
+            ticket.evidenceBytes = Int64(alert.snapshotJPEG?.count ?? 0)
+            var note: String?
+            if let earlier = try Self.repeated(alert, period: policy.repeatPeriod, at: now, db), let earlierID = earlier.id {
+                ticket.repeatOf = earlierID
+                note = "raised again after ticket \(earlierID) was handled: repeat ticket / 工单 \(earlierID) 处理后同一问题再次出现：重复工单"
+            }
+            try Self.insertNew(&ticket, actor: actor, note: note, at: now, db)
+            return (ticket, true)
+        }
+    }
+
+    /// The open ticket an alert of this camera, rule and zone merges into.
+    static func mergeRequest(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
+        sameRule(alert)
+            .filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
+            .order(Column("id").desc)
+    }
+
+    /// Tickets of the alert's camera, kind and rule.
+    static func sameRule(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
+        TicketRecord
+            .filter(Column("camera_id") == alert.cameraID && Column("kind") == alert.kind)
+            .filter(alert.zoneID.map { Column("zone_id") == $0 } ?? (Column("zone_id") == nil))
+            .filter(alert.tripwireID.map { Column("tripwire_id") == $0 } ?? (Column("tripwire_id") == nil))
+    }
+
+    /// The ticket whose problem an alert raises again (重复工单): the newest of its camera and
+    /// rule handled (resolved, verified or closed; not a false alarm) within the repeat period.
+    static func repeated(_ alert: Alert, period: Double, at now: Date, _ db: Database) throws -> TicketRecord? {
+        try sameRule(alert)
+            .filter(Workflow.handledStates.map(\.rawValue).contains(Column("state")))
+            .filter(SQL(sql: "COALESCE(closed_at, resolved_at, updated_at) >= ?", arguments: [now.addingTimeInterval(-period).timeIntervalSince1970]))
+            .order(Column("id").desc)
+            .fetchOne(db)
+    }
+
+    /// Insert a new ticket and its `created` event, in the caller's transaction.
+    static func insertNew(_ ticket: inout TicketRecord, actor: String, note: String? = nil, at now: Date, _ db: Database) throws {
+        try ticket.insert(db)
+        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: note, at: now, db)
+    }
+
+    static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, at now: Date, _ db: Database) throws {
+        var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note)
+        try event.insert(db)
+    }
+
+    /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
+    static func appendEvent(to ticket: inout TicketRecord, kind: String, note: String, at now: Date, _ db: Database) throws {
+        try record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: note, at: now, db)
+        ticket.updatedAt = max(ticket.updatedAt, now)
+        try ticket.update(db)
+    }
+
+    /// The newest open camera-offline ticket of a camera.
+    static func openOfflineRequest(_ cameraID: String) -> QueryInterfaceRequest<TicketRecord> {
+        TicketRecord
+            // Open tickets are never archived; saying so lets the camera index serve this.
+            .filter(Column("archived") == 0 && Column("camera_id") == cameraID && Column("category") == TicketCategory.cameraOffline.rawValue)
+            .filter(isOpen())
+            .order(Column("id").desc)
+    }
+
+    /// Raise the camera-offline ticket, or, if one is still open (the camera went
+    /// down again before anyone closed it), add an event to it instead.
+    /// Returns the ticket and whether it is new.
+    public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String? = nil, at now: Date) throws -> (TicketRecord, created: Bool) {
+        let deadline = policy.deadlines.deadline(category: .cameraOffline, severity: .medium)
+        return try writer.write { db in
+            let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
+            if var ticket = open {
+                ticket.occurrences += 1
+                ticket.lastSeenAt = since
+                let why = reason.map { " (\($0))" } ?? ""
+                try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线\(why)", at: now, db)
+                return (ticket, false)
+            }
+            var ticket = TicketRecord(
+                id: nil, cameraId: cameraID, zoneId: nil, tripwireId: nil, kind: "camera_offline", trackId: nil, trajectory: nil,
+                gridId: gridID, category: .cameraOffline, severity: .medium,
+                state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
+            ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
+            ticket.closeDueAt = now.addingTimeInterval(deadline.close)
+            ticket.lastSeenAt = since
+            try Self.insertNew(&ticket, actor: "gridwatchd", note: reason, at: now, db)
+            return (ticket, true)
+        }
+    }
+
+    /// Note on the camera's open offline ticket that it is back. The ticket is not
+    /// closed: an operator verifies. Returns the ticket, if one was open.
+    @discardableResult
+    public func reportCameraRecovered(cameraID: String, downFor: Double, at now: Date) throws -> TicketRecord? {
+        try writer.write { db in
+            guard var ticket = try Self.openOfflineRequest(cameraID).fetchOne(db) else { return nil }
+            let seconds = Int(downFor.rounded())
+            try Self.appendEvent(to: &ticket, kind: "recovered", note: "recovered after \(seconds) s / 离线 \(seconds) 秒后恢复", at: now, db)
+            return ticket
+        }
+    }
+
+    // MARK: Evidence
+
+    /// Write an evidence file durably; returns its path relative to the data directory.
+    /// Written to a temporary name, flushed, then renamed: a failed write (a full disk)
+    /// removes the temporary file, so nothing half-written or empty is left behind.
+    func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
+        let day = Self.dayFormatter.string(from: now)
+        let relative = "snapshots/\(day)/\(kind)-\(UUID().uuidString.lowercased()).\(suffix)"
+        let url = directory.appendingPathComponent(relative)
+        let tmp = url.path + ".tmp"
+        func failure(_ code: Int32, _ what: String) -> StoreError {
+            code == ENOSPC || code == EDQUOT ? .noSpace(relative) : .cannotWriteEvidence(relative, "\(what): \(String(cString: strerror(code)))")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw DiskFull.matches(error) ? StoreError.noSpace(relative) : StoreError.cannotWriteEvidence(relative, "\(error.localizedDescription)")
+        }
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(errno, "create") }
+        var written = 0
+        var code: Int32 = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                code = n < 0 ? errno : ENOSPC
+                break
+            }
+            written += n
+        }
+        if code == 0 && fsync(fd) != 0 { code = errno }
+        if close(fd) != 0 && code == 0 { code = errno }
+        if code == 0 && rename(tmp, url.path) != 0 { code = errno }
+        if code != 0 {
+            unlink(tmp)
+            throw failure(code, "write")
+        }
+        return relative
+    }
+
+    private static let dayFormatter: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy/MM/dd"
+        return f
+    }()
+}
