@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "TestSupport"]),
-        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     ],

@@ -112,13 +112,8 @@ public struct Daemon {
         let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger)
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
 
-        let router = Router(context: ControlContext.self)
-        let routeTable = RouteTable()
-        router.middlewares.add(ErrorMiddleware(logger: logger, routes: routeTable))
         let roles = RoleMap.resolve(config.daemon.roles, logger: logger)
         let roleHolder = RoleHolder(roles)
-        router.middlewares.add(AuthorizationMiddleware(roles: roleHolder, logger: logger))
-        router.middlewares.add(QueryValidationMiddleware<ControlContext>())
         let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)
         cameras.onStarted.withLock { $0 = { supervisor.camerasStarted() } }
         let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger)
@@ -129,8 +124,10 @@ public struct Daemon {
         }
         let socketGID = groupID
         let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics, startedAt: Date(), version: Gridwatch.version, logger: logger).add(to: router)
-        routeTable.load(router.routes)
+        let router = Self.controlRouter(
+            ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
+                          startedAt: Date(), version: Gridwatch.version, logger: logger),
+            roles: roleHolder, logger: logger)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
             responder: router.buildResponder(),
@@ -171,6 +168,22 @@ public struct Daemon {
             throw StartupError.socket("\(error)")
         }
         logger.notice("gridwatchd stopped")
+    }
+
+    /// The control API as served on the socket: errors rendered as JSON (404 and 405 told
+    /// apart), the caller identified and refused without a role, query strings checked, then
+    /// the routes, each checking its own permission. `identify` finds the caller (the socket's
+    /// peer credentials; the in-process tests pass one in).
+    static func controlRouter(_ routes: ControlRoutes, roles: RoleHolder, logger: Logger,
+                              identify: @escaping @Sendable (ControlContext) async throws -> CallerIdentity = { try await $0.identity() }) -> Router<ControlContext> {
+        let router = Router(context: ControlContext.self)
+        let routeTable = RouteTable()
+        router.middlewares.add(ErrorMiddleware(logger: logger, routes: routeTable))
+        router.middlewares.add(AuthorizationMiddleware(roles: roles, logger: logger, identify: identify))
+        router.middlewares.add(QueryValidationMiddleware<ControlContext>())
+        routes.add(to: router)
+        routeTable.load(router.routes)
+        return router
     }
 
     /// `GET /metrics` on a loopback TCP port, when `daemon.metrics_listen` asks for it: that

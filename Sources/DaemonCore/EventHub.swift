@@ -121,7 +121,7 @@ public final class EventHub: Service, Sendable {
 extension EventHub {
     func publishTicket(_ ticket: TicketRecord, change: String, actor: String, at: Date) {
         publish(category: ticket.category) { id in
-            LiveEvent(id: id, type: "ticket", at: at, change: change, actor: actor, ticket: ControlRoutes.summary(ticket))
+            LiveEvent(id: id, type: "ticket", at: at, change: change, actor: actor, ticket: TicketSummary(ticket))
         }
     }
 

@@ -1,0 +1,38 @@
+import ControlProtocol
+import Foundation
+import Storage
+import Tickets
+
+// The API's view of stored records: one mapping, used by the routes and by the live event
+// stream alike.
+
+extension TicketSummary {
+    init(_ t: TicketRecord) {
+        self.init(
+            id: t.id ?? 0, cameraId: t.cameraId, zoneId: t.zoneId, tripwireId: t.tripwireId, kind: t.kind, trackId: t.trackId,
+            gridId: t.gridId, category: t.category,
+            severity: t.severity, state: t.state, title: t.title, occurredAt: t.occurredAt,
+            createdAt: t.createdAt, updatedAt: t.updatedAt, hasSnapshot: t.snapshotPath != nil)
+        self.assignee = t.assignee
+        self.acknowledgedAt = t.acknowledgedAt
+        self.closedAt = t.closedAt
+        self.ackDueAt = t.ackDueAt
+        self.closeDueAt = t.closeDueAt
+        let missed = Overdue(rawValue: t.overdue)
+        self.overdue = [(Overdue.acknowledge, "acknowledge"), (Overdue.close, "close")].filter { missed.contains($0.0) }.map(\.1)
+        self.escalations = t.escalations
+        self.occurrences = t.occurrences
+        self.lastSeenAt = t.lastSeenAt
+        self.reopenCount = t.reopenCount
+        self.repeatProblem = t.repeatProblem
+        self.repeatOf = t.repeatOf
+        self.evidencePurged = t.evidencePurged
+        self.archived = t.archived
+    }
+}
+
+extension OccurrenceInfo {
+    init(_ o: OccurrenceRecord) {
+        self.init(id: o.id ?? 0, at: o.at, trackId: o.trackId, hasSnapshot: o.snapshotPath != nil)
+    }
+}

@@ -1,0 +1,73 @@
+import Analysis
+import ControlProtocol
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Storage
+import Synchronization
+import Tickets
+
+/// Routes of cameras: list, status, live picture, switch off and on.
+extension ControlRoutes {
+    func addCameras(to routes: ControlRouter) {
+        routes.get("/v1/cameras", .readCameras) { _, _ in
+            try JSONResponse.ok(CameraList(cameras: cameraStatuses()))
+        }
+        routes.get("/v1/cameras/:id", .readCameras) { _, context in
+            try JSONResponse.ok(Self.status(try camera(context)))
+        }
+        routes.get("/v1/cameras/:id/snapshot", .readCameras) { _, context in
+            let camera = try camera(context)
+            let id = camera.config.id
+            guard let worker = camera.worker else {
+                throw ControlError.unavailable("camera \(id) is \(camera.disabled != nil ? "disabled / 已停用" : "not running"): no current picture")
+            }
+            let state = worker.health.state
+            guard state == .streaming else {
+                throw ControlError.unavailable("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线")
+            }
+            // Encoding takes milliseconds: off the event loop and the concurrency pool.
+            let shot = try await Self.offPool { try worker.currentSnapshot() }
+            guard let shot else { throw ControlError.unavailable("camera \(id) has not analysed a frame yet; try again in a moment") }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/jpeg", .cacheControl: "no-store", .lastModified: HTTPDate.format(time_t(shot.at.timeIntervalSince1970))],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: shot.jpeg)))
+        }
+        routes.post("/v1/cameras/:id/:switch", .manage) { request, context in
+            let camera = try camera(context)
+            let id = camera.config.id
+            let verb = context.parameters.get("switch") ?? ""
+            guard verb == "enable" || verb == "disable" else {
+                throw ControlError.notFound("no such camera action '\(verb)' (one of: enable, disable)")
+            }
+            let caller = try context.who
+            let body: CameraActionRequest = try await Self.decodeJSON(
+                request, fields: ["reason"], shape: "body must be JSON like {\"reason\": \"...\"}", typeHint: "reason is text") ?? CameraActionRequest()
+            try PlainText.check(body.reason, field: "reason")
+            let changed: Bool
+            do {
+                if verb == "disable" {
+                    let record = CameraSwitchRecord(cameraId: id, disabledBy: caller.actor, disabledAt: Date(), reason: body.reason)
+                    // Stored first: if the store cannot say so, the camera stays as it is.
+                    if camera.disabled == nil { try store.setCameraDisabled(id, record) }
+                    changed = try cameras.disable(id, record: record)
+                } else {
+                    if camera.disabled != nil { try store.setCameraDisabled(id, nil) }
+                    changed = try cameras.enable(id, actor: caller.actor)
+                }
+            } catch let error as CameraManager.SwitchError {
+                switch error {
+                case .unknownCamera: throw ControlError.notFound("no such camera '\(id)'")
+                case .stopping: throw ControlError.unavailable("the daemon is stopping")
+                }
+            }
+            guard let now = cameras.camera(id) else { throw ControlError.notFound("no such camera '\(id)'") }
+            return try JSONResponse.ok(CameraActionResponse(camera: Self.status(now), changed: changed))
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Analysis
+import ControlProtocol
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Storage
+import Synchronization
+import Tickets
+
+/// Routes of tickets: lists, export, supervision, statistics, detail, evidence, actions.
+extension ControlRoutes {
+    func addTickets(to routes: ControlRouter) {
+        routes.get("/v1/tickets", .readTickets) { request, context in
+            var query = try query(request)
+            query.visibleCategories = try context.who.access.visibleCategories
+            let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+            switch format {
+            case "json":
+                let rows = try store.tickets(query)
+                let total = try store.ticketCount(matching: query)
+                return try JSONResponse.ok(TicketList(tickets: rows.map(TicketSummary.init), total: total))
+            case "csv":
+                // The whole filtered set (not one page), for the monthly report.
+                var all: [TicketRecord] = []
+                try store.eachTicket(matching: query, limit: Self.csvLimit) { all.append($0) }
+                if all.count == Self.csvLimit {
+                    throw ControlError.badRequest("more than \(Self.csvLimit) tickets match: narrow the export with since/until / 导出数量过多，请缩小时间范围")
+                }
+                return Self.csv(
+                    ["id", "occurred_at", "created_at", "state", "severity", "category", "kind", "grid_id", "camera_id", "zone_id", "tripwire_id",
+                     "title", "assignee", "acknowledged_at", "closed_at", "ack_due_at", "close_due_at", "overdue", "escalations", "occurrences",
+                     "reopen_count", "repeat_problem", "repeat_of"],
+                    all.map { t in
+                        [String(t.id ?? 0), Self.csvTime(t.occurredAt), Self.csvTime(t.createdAt), t.state.rawValue, t.severity.rawValue,
+                         t.category.rawValue, t.kind, t.gridId, t.cameraId, t.zoneId ?? "", t.tripwireId ?? "", t.title, t.assignee ?? "",
+                         Self.csvTime(t.acknowledgedAt), Self.csvTime(t.closedAt), Self.csvTime(t.ackDueAt), Self.csvTime(t.closeDueAt),
+                         String(t.overdue), String(t.escalations), String(t.occurrences), String(t.reopenCount), t.repeatProblem ? "1" : "0", t.repeatOf.map(String.init) ?? ""]
+                    })
+            default:
+                throw ControlError.badRequest("format must be json or csv, got '\(format)'")
+            }
+        }
+        routes.get("/v1/supervision", .readTickets) { _, context in
+            var query = TicketQuery.supervision(visibleCategories: try context.who.access.visibleCategories)
+            query.limit = 1000
+            let rows = try store.tickets(query)
+            return try JSONResponse.ok(TicketList(tickets: rows.map(TicketSummary.init), total: try store.ticketCount(matching: query)))
+        }
+        routes.get("/v1/stats", .readTickets) { request, context in
+            let params = request.uri.queryParameters
+            let byText = params["by"].map(String.init) ?? "category"
+            guard let by = StatsGrouping(rawValue: byText) else {
+                throw ControlError.badRequest("by must be one of: \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), got '\(byText)'")
+            }
+            let now = Date()
+            var until = now
+            var since: Date
+            switch params["period"].map(String.init) ?? "week" {
+            case "day": since = now.addingTimeInterval(-86_400)
+            case "week": since = now.addingTimeInterval(-7 * 86_400)
+            case "month": since = now.addingTimeInterval(-30 * 86_400)
+            case "year": since = now.addingTimeInterval(-365 * 86_400)
+            case let other: throw ControlError.badRequest("period must be day, week, month or year, got '\(other)'")
+            }
+            if let s = params["since"].map(String.init) { since = try Self.time(s, name: "since") }
+            if let u = params["until"].map(String.init) { until = try Self.time(u, name: "until") }
+            guard since < until else { throw ControlError.badRequest("since must be before until") }
+            let (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
+            if params["format"].map(String.init) == "csv" {
+                func n(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "" }
+                return Self.csv(
+                    [by.rawValue, "raised", "acknowledged", "acknowledged_on_time", "closed", "closed_on_time", "completion_rate", "false_alarms",
+                     "false_alarm_rate", "repeat_tickets", "overdue", "mean_ack_s", "p90_ack_s", "mean_close_s", "p90_close_s"],
+                    (groups + [total]).map { g in
+                        [g.key, String(g.raised), String(g.acknowledged), String(g.acknowledgedOnTime), String(g.closed), String(g.closedOnTime),
+                         String(format: "%.3f", g.completionRate), String(g.falseAlarms), String(format: "%.3f", g.falseAlarmRate),
+                         String(g.repeatTickets), String(g.overdue), n(g.meanAcknowledgeSeconds), n(g.p90AcknowledgeSeconds),
+                         n(g.meanCloseSeconds), n(g.p90CloseSeconds)]
+                    })
+            }
+            return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))
+        }
+        routes.get("/v1/tickets/:id", .readTickets) { _, context in
+            try JSONResponse.ok(try detail(try ticketID(context), try context.who))
+        }
+        routes.get("/v1/tickets/:id/snapshot", .readTickets) { _, context in
+            let id = try ticketID(context)
+            let ticket = try visibleTicket(id, try context.who)
+            guard let url = store.snapshotURL(of: ticket) else {
+                throw ControlError.notFound(ticket.evidencePurged ? "evidence of ticket \(id) was purged / 证据已按保存期限删除" : "ticket \(id) has no snapshot")
+            }
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw ControlError.notFound("snapshot of ticket \(id) is missing on disk")
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/jpeg"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        routes.get("/v1/tickets/:id/occurrences", .readTickets) { _, context in
+            let id = try ticketID(context)
+            _ = try visibleTicket(id, try context.who)
+            return try JSONResponse.ok(OccurrenceList(ticketId: id, occurrences: try store.occurrences(ticketID: id).map(OccurrenceInfo.init)))
+        }
+        routes.get("/v1/tickets/:id/occurrences/:occurrence/snapshot", .readTickets) { _, context in
+            let id = try ticketID(context)
+            let ticket = try visibleTicket(id, try context.who)
+            let text = context.parameters.get("occurrence") ?? ""
+            guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
+                throw ControlError.badRequest("occurrence id must be a positive whole number in plain digits, got '\(text)' / 告警记录编号必须是正整数")
+            }
+            guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
+                throw ControlError.notFound("ticket \(id) has no occurrence \(number) / 工单 \(id) 没有第 \(number) 条告警记录")
+            }
+            guard let path = occurrence.snapshotPath else {
+                throw ControlError.notFound(ticket.evidencePurged
+                    ? "evidence of ticket \(id) was purged / 证据已按保存期限删除"
+                    : "occurrence \(number) of ticket \(id) kept no snapshot (repeat alerts keep one only when they add something) / 该次告警未保留截图")
+            }
+            guard let data = FileManager.default.contents(atPath: store.evidenceURL(path).path) else {
+                throw ControlError.notFound("snapshot of occurrence \(number) of ticket \(id) is missing on disk / 截图文件缺失")
+            }
+            return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        routes.post("/v1/tickets/:id/notes", .actOnTickets) { request, context in
+            let id = try ticketID(context)
+            let caller = try context.who
+            try mayAct(on: try visibleTicket(id, caller), caller)
+            let body = try await Self.decodeBody(request)
+            do {
+                _ = try store.addNote(ticketID: id, actor: caller.actor, note: body.note ?? "", at: Date())
+            } catch let error as TicketActionError {
+                throw Self.refusal(error)
+            }
+            logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
+            if let ticket = try store.ticket(id: id) { events.publishTicket(ticket, change: "note", actor: caller.actor, at: Date()) }
+            return try JSONResponse.ok(try detail(id, caller), status: .created)
+        }
+        routes.post("/v1/tickets/:id/:action", .actOnTickets) { request, context in
+            let id = try ticketID(context)
+            let verb = context.parameters.get("action") ?? ""
+            guard let action = TicketAction(rawValue: verb) else {
+                throw ControlError.notFound("no such action '\(verb)' (one of: \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), notes)")
+            }
+            let caller = try context.who
+            try mayAct(on: try visibleTicket(id, caller), caller)
+            let body = try await Self.decodeBody(request)
+            let ticket: TicketRecord
+            do {
+                ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: body.note, assignee: body.assignee, at: Date())
+            } catch let error as TicketActionError {
+                logger.notice("ticket action refused", metadata: ["ticket.id": "\(id)", "action": "\(verb)", "actor": "\(caller.actor)", "reason": "\(error)"])
+                throw Self.refusal(error)
+            }
+            events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: Date())
+            logger.notice("ticket action", metadata: [
+                "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
+            ])
+            return try JSONResponse.ok(try detail(id, caller))
+        }
+    }
+}

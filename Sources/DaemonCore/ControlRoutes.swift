@@ -1,0 +1,266 @@
+import Analysis
+import ControlProtocol
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Storage
+import Synchronization
+import Tickets
+
+/// The routes of the control API (`/v1/...`), over whatever the application binds.
+public struct ControlRoutes: Sendable {
+    let store: TicketStore
+    let cameras: CameraManager
+    let tickets: TicketService
+    let events: EventHub
+    let reloader: ConfigReloader
+    let metrics: MetricsCollector
+    let startedAt: Date
+    let version: String
+    let logger: Logger
+
+    func cameraStatuses() -> [CameraStatus] {
+        cameras.list().map(Self.status)
+    }
+
+    static func status(_ camera: CameraManager.Camera) -> CameraStatus {
+        let c = camera.config
+        guard let worker = camera.worker else {
+            var s = CameraStatus(
+                id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource,
+                state: camera.state,
+                codec: nil, width: nil, height: nil, inputFps: 0, analysedFps: 0, framesDecoded: 0, framesAnalysed: 0, framesDropped: 0,
+                decodeErrors: 0, reconnects: 0, lastFrameAt: nil, offlineSince: nil, lastError: nil, record: nil)
+            s.enabled = camera.disabled == nil
+            s.disabledBy = camera.disabled?.disabledBy
+            s.disabledAt = camera.disabled?.disabledAt
+            s.disabledReason = camera.disabled?.reason
+            s.zones = c.zones.map(\.id)
+            s.tripwires = c.tripwires.map(\.id)
+            return s
+        }
+        let h = worker.health
+        let d = h.detect
+        let record = worker.record.map { runner in
+            let r = h.record ?? StreamStatus()
+            return RecordStatus(
+                source: runner.redactedURL, state: r.state.rawValue, codec: r.info?.codec, width: r.info?.width,
+                height: r.info?.height, packets: r.framesDecoded, reconnects: r.reconnects,
+                bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError)
+        }
+        var s = CameraStatus(
+            id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: h.state.rawValue,
+            codec: d.info?.codec, width: d.info?.width, height: d.info?.height,
+            inputFps: (h.inputFPS * 10).rounded() / 10, analysedFps: (h.analysedFPS * 10).rounded() / 10,
+            framesDecoded: d.framesDecoded, framesAnalysed: h.analysis.framesAnalysed, framesDropped: h.framesDropped,
+            decodeErrors: d.decodeErrors, reconnects: d.reconnects, lastFrameAt: d.lastFrameAt,
+            offlineSince: h.offlineSince, lastError: d.lastError, record: record)
+        s.zones = c.zones.map(\.id)
+        s.tripwires = c.tripwires.map(\.id)
+        return s
+    }
+
+    func camera(_ context: some RequestContext) throws -> CameraManager.Camera {
+        let id = context.parameters.get("id") ?? ""
+        guard let camera = cameras.camera(id) else {
+            throw ControlError.notFound("no such camera '\(id)' (known: \(cameras.list().map(\.config.id).joined(separator: ", "))) / 没有这个摄像头")
+        }
+        return camera
+    }
+
+
+    func ticketID(_ context: some RequestContext) throws -> Int64 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = PlainText.digits(text), id > 0, text.first != "0" else {
+            throw ControlError.badRequest("ticket id must be a positive whole number in plain digits (like 42), got '\(text)' / 工单编号必须是不带符号的正整数")
+        }
+        return id
+    }
+
+    /// A time parameter: ISO 8601 (2026-11-23T08:00:00Z) or a local date (2026-11-23).
+    static func time(_ text: String, name: String) throws -> Date {
+        if let d = try? Date(text, strategy: .iso8601) { return d }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd"
+        if let d = f.date(from: text) { return d }
+        throw ControlError.badRequest("\(name) must be an ISO 8601 time or a date (YYYY-MM-DD), got '\(text)'")
+    }
+
+    static func flag(_ text: String?, name: String) throws -> Bool {
+        switch text {
+        case nil, "0", "false", "no": return false
+        case "1", "true", "yes", "": return true
+        default: throw ControlError.badRequest("\(name) must be true or false, got '\(text!)'")
+        }
+    }
+
+    func query(_ request: Request) throws -> TicketQuery {
+        var params: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { params[String(k)] = String(v) }
+        return try Self.query(params)
+    }
+
+    /// A ticket filter from query parameters (also used by `gridwatchd explain-tickets`).
+    public static func query(_ params: [String: String]) throws -> TicketQuery {
+        var query = TicketQuery()
+        let known: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
+                                  "archived", "limit", "offset", "format"]
+        if let unknown = params.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ControlError.badRequest("unknown parameter '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        if let s = params["state"] {
+            guard let state = TicketState(rawValue: s) else {
+                throw ControlError.badRequest("unknown state '\(s)' (one of: \(TicketState.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            query.state = state
+        }
+        if let c = params["category"] {
+            guard let category = TicketCategory(rawValue: c) else {
+                throw ControlError.badRequest("unknown category '\(c)' (one of: \(TicketCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            query.category = category
+        }
+        query.openOnly = try Self.flag(params["open"], name: "open")
+        query.overdueOnly = try Self.flag(params["overdue"], name: "overdue")
+        query.repeatProblemOnly = try Self.flag(params["repeat"], name: "repeat")
+        query.includeArchived = try Self.flag(params["archived"], name: "archived")
+        query.cameraID = params["camera"]
+        query.zoneID = params["zone"]
+        query.gridID = params["grid"]
+        query.text = params["q"]
+        if let s = params["since"] { query.since = try Self.time(s, name: "since") }
+        if let u = params["until"] { query.until = try Self.time(u, name: "until") }
+        if let l = params["limit"] {
+            guard let limit = PlainText.digits(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
+            query.limit = Int(limit)
+        }
+        if let o = params["offset"] {
+            guard let offset = PlainText.digits(o) else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
+            query.offset = Int(offset)
+        }
+        return query
+    }
+
+    /// A ticket the caller may see; one they may not see does not exist for them.
+    func visibleTicket(_ id: Int64, _ caller: CallerIdentity) throws -> TicketRecord {
+        guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category) else {
+            throw ControlError.notFound("no ticket \(id) / 没有工单 \(id)")
+        }
+        return ticket
+    }
+
+
+    func detail(_ id: Int64, _ caller: CallerIdentity) throws -> TicketDetail {
+        let ticket = try visibleTicket(id, caller)
+        let events = try store.events(ticketID: id).map {
+            TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
+        }
+        let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
+        var detail = TicketDetail(ticket: TicketSummary(ticket), events: events, trajectory: trajectory)
+        detail.occurrences = try store.occurrences(ticketID: id).map(OccurrenceInfo.init)
+        detail.allowedActions = Workflow.allowedActions(from: ticket.state)
+        return detail
+    }
+
+    /// Request bodies are small: a note and an assignee.
+    static let maxBody = 64 * 1024
+
+    static func decodeBody(_ request: Request) async throws -> ActionRequest {
+        let body: ActionRequest = try await decodeJSON(
+            request, fields: ["note", "assignee"], shape: "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}",
+            typeHint: "note and assignee are text") ?? ActionRequest()
+        try PlainText.check(body.note, field: "note", allowingLines: true)
+        try PlainText.check(body.assignee, field: "assignee")
+        return body
+    }
+
+    /// A small JSON object body with only `fields`; nil for an empty body. A body in another
+    /// media type is a 415; one without a type is read as JSON.
+    static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, shape: String, typeHint: String) async throws -> T? {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBody)
+        } catch is NIOTooManyBytesError {
+            throw ControlError.tooLarge("body over \(maxBody / 1024) KiB / 请求内容过大")
+        }
+        // Any other error (the parser's, for a garbage chunk size) is the request's, not its size.
+        if buffer.readableBytes == 0 { return nil }
+        try JSONMediaType.check(request.headers[.contentType])
+        let data = Data(buffer.readableBytesView)
+        // Unknown fields are refused: a misspelt "asignee" must not silently do nothing.
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ControlError.badRequest("\(shape): not a JSON object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
+            throw ControlError.badRequest("\(shape): unknown field '\(unknown)'")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw ControlError.badRequest("\(shape): \(typeHint)")
+        }
+    }
+
+    static func refusal(_ error: TicketActionError) -> ControlError {
+        switch error {
+        case .noSuchTicket: .notFound(error.description)
+        case .workflow(.invalidTransition): .conflict(error.description)
+        case .workflow, .unknownAssignee, .emptyNote: .badRequest(error.description)
+        }
+    }
+
+    static func csv(_ header: [String], _ rows: [[String]]) -> Response {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        // A byte-order mark so spreadsheet programs read the Chinese titles as UTF-8.
+        let text = "\u{FEFF}" + ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Exports larger than this are refused with a hint to narrow them (a month of a busy town
+    /// is a few thousand tickets).
+    static let csvLimit = 200_000
+
+    static func csvTime(_ d: Date?) -> String { d.map { ControlAPI.formatDate($0) } ?? "" }
+
+    func add(to router: Router<ControlContext>) {
+        let routes = ControlRouter(router: router, logger: logger)
+        addAdmin(to: routes)
+        addCameras(to: routes)
+        addTickets(to: routes)
+        addEvents(to: routes)
+    }
+
+    /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.
+    static func metricsResponse(_ metrics: MetricsCollector) async throws -> Response {
+        let bytes = try await offPool { metrics.render() }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Run blocking work (file reads, store writes under a lock) on a Dispatch thread.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global().async { done.resume(with: Result { try work() }) }
+        }
+    }
+
+    func mayAct(on ticket: TicketRecord, _ caller: CallerIdentity) throws {
+        guard caller.access.mayAct(on: ticket.category) else {
+            logger.warning("control request refused", metadata: ["actor": "\(caller.actor)", "ticket.id": "\(ticket.id ?? 0)"])
+            throw ControlError.forbidden("\(caller.actor) may read but not act on \(ticket.category.rawValue) tickets / 无权处理此类工单")
+        }
+    }
+}
+

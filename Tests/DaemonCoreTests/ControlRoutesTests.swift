@@ -1,0 +1,123 @@
+import ControlProtocol
+@testable import DaemonCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Storage
+import Testing
+import TestSupport
+import Tickets
+
+/// The control API in process (Hummingbird's test client, no socket): the routes as the
+/// daemon builds them, with a caller chosen by the test.
+struct ControlHarness {
+    let dir: TemporaryDirectory
+    let store: TicketStore
+    let routes: ControlRoutes
+
+    init() throws {
+        dir = try TemporaryDirectory("gw-routes")
+        let yaml = """
+            grids:
+              - id: village
+                name: 东村
+                workers:
+                  - {id: li, name: 李娜}
+            cameras:
+              - id: c
+                grid: village
+                source: rtsp://127.0.0.1:9/none
+                zones:
+                  - id: z
+                    polygon: [[0, 0], [1, 0], [1, 1]]
+            """
+        let config = try GridwatchConfig.parse(text: yaml, file: dir.path("gw.yml"))
+        store = try TicketStore(directory: dir.url)
+        try store.syncTopology(config)
+        let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
+        let logger = Logger(label: "test")
+        let events = EventHub()
+        let cameras = CameraManager(config: config, commands: continuation, events: events, logger: logger)
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
+        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: RoleHolder(RoleMap(byGroup: [:])), logger: logger)
+        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
+        routes = ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
+                               startedAt: Date(), version: "test", logger: logger)
+    }
+
+    /// Groups 5001…5003 are viewers, operators and corrections officers; uid 0 is root.
+    func router(uid: UInt32, gid: UInt32) -> Router<ControlContext> {
+        let roles = RoleHolder(RoleMap(byGroup: [5001: .viewer, 5002: .operator, 5003: .corrections], daemonUID: 999_999))
+        return Daemon.controlRouter(routes, roles: roles, logger: Logger(label: "test")) { _ in
+            CallerIdentity(uid: uid, gid: gid, user: nil)
+        }
+    }
+
+    func status(_ uid: UInt32, _ gid: UInt32, _ method: HTTPRequest.Method, _ uri: String, body: String? = nil) async throws -> (Int, String, HTTPFields) {
+        let app = Application(router: router(uid: uid, gid: gid))
+        return try await app.test(.router) { client in
+            try await client.execute(uri: uri, method: method, headers: body == nil ? [:] : [.contentType: "application/json"],
+                                     body: body.map { ByteBuffer(string: $0) }) { response in
+                (Int(response.status.code), String(buffer: response.body), response.headers)
+            }
+        }
+    }
+}
+
+@Suite struct ControlRoutesTests {
+    @Test func everyRouteDeclaresItsPermission() throws {
+        let harness = try ControlHarness()
+        defer { harness.dir.remove() }
+        let router = harness.router(uid: 0, gid: 0)
+        let declared = ControlRouter.declared.withLock { $0 }
+        let served = router.routes.map { "\($0.method) \($0.path)".replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "") }
+        #expect(served.count >= 21)
+        for route in served { #expect(declared[route] != nil, "\(route) has no permission") }
+        #expect(declared["POST /v1/reload"] == .manage && declared["GET /v1/backup"] == .manage && declared["POST /v1/cameras/:id/:switch"] == .manage)
+        #expect(declared["POST /v1/tickets/:id/:action"] == .actOnTickets && declared["GET /v1/tickets"] == .readTickets)
+    }
+
+    @Test func eachRoleGetsWhatItsPermissionSays() async throws {
+        let h = try ControlHarness()
+        defer { h.dir.remove() }
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: "t",
+                          occurredAt: Date(), snapshotJPEG: nil)
+        let id = try h.store.raise(alert, at: Date()).ticket.id!
+        // No role at all: refused on any path, known or not.
+        #expect(try await h.status(1000, 100, .get, "/v1/health").0 == 403)
+        #expect(try await h.status(1000, 100, .get, "/v1/nothing").0 == 403)
+        // A viewer reads, may not act or manage.
+        #expect(try await h.status(1000, 5001, .get, "/v1/tickets").0 == 200)
+        #expect(try await h.status(1000, 5001, .get, "/v1/tickets/\(id)").0 == 200)
+        let refused = try await h.status(1000, 5001, .post, "/v1/tickets/\(id)/acknowledge")
+        #expect(refused.0 == 403 && refused.1.contains("may not POST"))
+        #expect(try await h.status(1000, 5001, .get, "/v1/config").0 == 403)
+        // An operator acts; a corrections officer does not see intrusion tickets at all.
+        let acted = try await h.status(1000, 5002, .post, "/v1/tickets/\(id)/acknowledge")
+        #expect(acted.0 == 200 && acted.1.contains("\"acknowledged\""))
+        #expect(try await h.status(1000, 5003, .get, "/v1/tickets/\(id)").0 == 404)
+        // Root manages.
+        #expect(try await h.status(0, 0, .get, "/v1/config").0 == 200)
+        // Unknown paths and wrong methods, for callers with a role.
+        #expect(try await h.status(1000, 5001, .get, "/v1/nothing").0 == 404)
+        let wrong = try await h.status(0, 0, .delete, "/v1/tickets/\(id)")
+        #expect(wrong.0 == 405 && wrong.2[.allow] == "GET, HEAD")
+    }
+
+    @Test func repeatTicketsAndOccurrencesThroughTheRoutes() async throws {
+        let h = try ControlHarness()
+        defer { h.dir.remove() }
+        let t0 = Date()
+        let alert = Alert(cameraID: "c", zoneID: "z", trackID: 3, gridID: "village", category: .hazard, severity: .high, title: "t",
+                          occurredAt: t0, snapshotJPEG: [0xFF, 0xD8, 0xFF, 0xD9])
+        let id = try h.store.raise(alert, at: t0).ticket.id!
+        var again = alert
+        again.snapshotJPEG = nil
+        again.trackID = 4
+        _ = try h.store.raise(again, at: t0.addingTimeInterval(2))
+        let list = try await h.status(0, 0, .get, "/v1/tickets/\(id)/occurrences")
+        #expect(list.0 == 200 && list.1.contains("\"ticket_id\":\(id)") && list.1.contains("\"has_snapshot\":false"))
+        #expect(try await h.status(0, 0, .get, "/v1/tickets/\(id)/snapshot").0 == 200)
+    }
+}
