@@ -7,9 +7,11 @@ DESTDIR ?=
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Build: FFmpeg 5.1 and SQLite headers. Tests and demo: the ffmpeg CLI, GStreamer's
-# RTSP server driven by the system python3, sqlite3, curl, systemd-analyze.
+# RTSP server driven by the system python3, sqlite3, curl, systemd-analyze; the API checks:
+# promtool (Debian's prometheus), socat, and a venv for schemathesis and
+# openapi-spec-validator from PyPI.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev \
-	ffmpeg sqlite3 curl python3 python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
+	ffmpeg sqlite3 curl python3 python3-venv prometheus socat python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
@@ -48,6 +50,7 @@ test: deps
 		echo "build took $$(( $$(date +%s) - start )) s"
 	$(MAKE) --no-print-directory check-units
 	Tests/Tools/check_install.sh "$$($(SWIFT) build --show-bin-path)"
+	Tests/Tools/check_api.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 
 # systemd-analyze exits 0 on warnings, so any output at all fails; the exposure score

@@ -37,6 +37,17 @@ enum PlainText {
             "\(field) contains a control character (\(hex(found.scalar)) at position \(found.offset)): \(allowed) / \(field) 含有控制字符（\(hex(found.scalar))），\(allowedZh)")
     }
 
+    /// Whether `text` has nothing but white space, as ECMA-262's `\\s` reads it (the API's
+    /// schema says "non-blank" with `\\S`, so the two agree on every character).
+    static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { s in
+            switch s.value {
+            case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+            default: false
+            }
+        }
+    }
+
     /// A number written in plain decimal digits only (no sign, no spaces, no radix prefix):
     /// Swift's `Int64("+5")` is 5, and `/v1/tickets/+5` must not be ticket 5. Nil past Int64.
     static func digits(_ text: String) -> Int64? {
@@ -173,5 +184,62 @@ final class RouteTable: Sendable {
         var methods = Set(matching.filter { $0.segments == best }.map(\.method))
         if methods.contains("GET") { methods.insert("HEAD") }
         return methods.sorted()
+    }
+}
+
+/// Times in query strings, as the API's schema says (`format: date` or `format: date-time`,
+/// RFC 3339 §5.6): every valid one is taken, nothing else. A date is local midnight.
+enum TimeText {
+    static func parse(_ text: String, timeZone: TimeZone = .current) -> Date? {
+        let b = Array(text.utf8)
+        func number(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var n = 0
+            for i in from..<(from + count) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                n = n * 10 + Int(b[i] - 48)
+            }
+            return n
+        }
+        guard b.count >= 10, let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2), b[7] == UInt8(ascii: "-"),
+              let day = number(8, 2), (1...12).contains(month) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let monthLength = calendar.range(of: .day, in: .month, for: calendar.date(from: DateComponents(year: year, month: month, day: 1))!)?.count ?? 31
+        guard (1...monthLength).contains(day) else { return nil }
+        if b.count == 10 {
+            return calendar.date(from: DateComponents(year: year, month: month, day: day))
+        }
+        guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+              let hour = number(11, 2), b[13] == UInt8(ascii: ":"), let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
+              let second = number(17, 2), hour <= 23, minute <= 59, second <= 60 else { return nil }
+        var i = 19
+        var fraction = 0.0
+        if b[i] == UInt8(ascii: ".") {
+            var scale = 0.1
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                fraction += Double(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+            guard i > start else { return nil }
+        }
+        guard i < b.count else { return nil }
+        let offset: Int
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            guard i + 1 == b.count else { return nil }
+            offset = 0
+        } else {
+            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, let oh = number(i + 1, 2), b[i + 3] == UInt8(ascii: ":"),
+                  let om = number(i + 4, 2), oh <= 23, om <= 59 else { return nil }
+            offset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
+        }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        // A leap second (…:60) is the next second's start.
+        guard let base = utc.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))) else { return nil }
+        return base.addingTimeInterval(Double(second == 60 ? 1 : 0) + fraction - Double(offset))
     }
 }

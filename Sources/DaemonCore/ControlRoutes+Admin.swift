@@ -81,7 +81,7 @@ extension ControlRoutes {
             return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
         }
         routes.get("/v1/people", .readCameras) { request, _ in
-            let grid = request.uri.queryParameters["grid"].map(String.init)
+            let grid = try Self.parameters(request, allowed: ["grid"])["grid"]
             let people = try store.people(gridID: grid).map { PersonInfo(id: $0.id, name: $0.name, gridId: $0.gridId, role: $0.role, phone: $0.phone) }
             return try JSONResponse.ok(PeopleList(people: people))
         }

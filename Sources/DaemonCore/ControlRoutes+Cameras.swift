@@ -24,15 +24,15 @@ extension ControlRoutes {
             let camera = try camera(context)
             let id = camera.config.id
             guard let worker = camera.worker else {
-                throw ControlError.unavailable("camera \(id) is \(camera.disabled != nil ? "disabled / 已停用" : "not running"): no current picture")
+                throw ControlError.conflict("camera \(id) is \(camera.disabled != nil ? "disabled / 已停用" : "not running"): no current picture / 无当前画面")
             }
             let state = worker.health.state
             guard state == .streaming else {
-                throw ControlError.unavailable("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线")
+                throw ControlError.conflict("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线，无当前画面")
             }
             // Encoding takes milliseconds: off the event loop and the concurrency pool.
             let shot = try await Self.offPool { try worker.currentSnapshot() }
-            guard let shot else { throw ControlError.unavailable("camera \(id) has not analysed a frame yet; try again in a moment") }
+            guard let shot else { throw ControlError.conflict("camera \(id) has not analysed a frame yet; try again in a moment / 尚无画面，请稍后再试") }
             return Response(
                 status: .ok,
                 headers: [.contentType: "image/jpeg", .cacheControl: "no-store", .lastModified: HTTPDate.format(time_t(shot.at.timeIntervalSince1970))],

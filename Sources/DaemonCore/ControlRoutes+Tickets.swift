@@ -44,33 +44,35 @@ extension ControlRoutes {
                 throw ControlError.badRequest("format must be json or csv, got '\(format)'")
             }
         }
-        routes.get("/v1/supervision", .readTickets) { _, context in
+        routes.get("/v1/supervision", .readTickets) { request, context in
+            _ = try Self.parameters(request, allowed: [])
             var query = TicketQuery.supervision(visibleCategories: try context.who.access.visibleCategories)
             query.limit = 1000
             let rows = try store.tickets(query)
             return try JSONResponse.ok(TicketList(tickets: rows.map(TicketSummary.init), total: try store.ticketCount(matching: query)))
         }
         routes.get("/v1/stats", .readTickets) { request, context in
-            let params = request.uri.queryParameters
-            let byText = params["by"].map(String.init) ?? "category"
+            let params = try Self.parameters(request, allowed: ["by", "period", "since", "until", "format"])
+            let byText = params["by"] ?? "category"
             guard let by = StatsGrouping(rawValue: byText) else {
                 throw ControlError.badRequest("by must be one of: \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), got '\(byText)'")
             }
-            let now = Date()
-            var until = now
-            var since: Date
-            switch params["period"].map(String.init) ?? "week" {
-            case "day": since = now.addingTimeInterval(-86_400)
-            case "week": since = now.addingTimeInterval(-7 * 86_400)
-            case "month": since = now.addingTimeInterval(-30 * 86_400)
-            case "year": since = now.addingTimeInterval(-365 * 86_400)
+            // The period ends at `until` (now by default); `since` overrides its start. A
+            // window that ends before it starts is empty, not an error.
+            let length: TimeInterval
+            switch params["period"] ?? "week" {
+            case "day": length = 86_400
+            case "week": length = 7 * 86_400
+            case "month": length = 30 * 86_400
+            case "year": length = 365 * 86_400
             case let other: throw ControlError.badRequest("period must be day, week, month or year, got '\(other)'")
             }
-            if let s = params["since"].map(String.init) { since = try Self.time(s, name: "since") }
-            if let u = params["until"].map(String.init) { until = try Self.time(u, name: "until") }
-            guard since < until else { throw ControlError.badRequest("since must be before until") }
+            let until = try Self.optionalTime(params["until"], name: "until") ?? Date()
+            let since = try Self.optionalTime(params["since"], name: "since") ?? until.addingTimeInterval(-length)
+            let format = params["format"] ?? "json"
+            guard format == "json" || format == "csv" else { throw ControlError.badRequest("format must be json or csv, got '\(format)'") }
             let (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
-            if params["format"].map(String.init) == "csv" {
+            if format == "csv" {
                 func n(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "" }
                 return Self.csv(
                     [by.rawValue, "raised", "acknowledged", "acknowledged_on_time", "closed", "closed_on_time", "completion_rate", "false_alarms",
@@ -130,7 +132,7 @@ extension ControlRoutes {
             let id = try ticketID(context)
             let caller = try context.who
             try mayAct(on: try visibleTicket(id, caller), caller)
-            let body = try await Self.decodeBody(request)
+            let body = try await Self.decodeBody(request, for: nil)
             do {
                 _ = try store.addNote(ticketID: id, actor: caller.actor, note: body.note ?? "", at: Date())
             } catch let error as TicketActionError {
@@ -140,27 +142,28 @@ extension ControlRoutes {
             if let ticket = try store.ticket(id: id) { events.publishTicket(ticket, change: "note", actor: caller.actor, at: Date()) }
             return try JSONResponse.ok(try detail(id, caller), status: .created)
         }
-        routes.post("/v1/tickets/:id/:action", .actOnTickets) { request, context in
-            let id = try ticketID(context)
-            let verb = context.parameters.get("action") ?? ""
-            guard let action = TicketAction(rawValue: verb) else {
-                throw ControlError.notFound("no such action '\(verb)' (one of: \(TicketAction.allCases.map(\.rawValue).joined(separator: ", ")), notes)")
+        // One path per action, so each says what it needs (OpenAPI: a note, an assignee).
+        for action in TicketAction.allCases {
+            routes.post("/v1/tickets/:id/\(action.rawValue)", .actOnTickets) { request, context in
+                let id = try ticketID(context)
+                let caller = try context.who
+                try mayAct(on: try visibleTicket(id, caller), caller)
+                let body = try await Self.decodeBody(request, for: action)
+                let ticket: TicketRecord
+                do {
+                    ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: body.note, assignee: body.assignee, at: Date())
+                } catch let error as TicketActionError {
+                    logger.notice("ticket action refused", metadata: [
+                        "ticket.id": "\(id)", "action": "\(action.rawValue)", "actor": "\(caller.actor)", "reason": "\(error)",
+                    ])
+                    throw Self.refusal(error)
+                }
+                events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: Date())
+                logger.notice("ticket action", metadata: [
+                    "ticket.id": "\(id)", "action": "\(action.rawValue)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
+                ])
+                return try JSONResponse.ok(try detail(id, caller))
             }
-            let caller = try context.who
-            try mayAct(on: try visibleTicket(id, caller), caller)
-            let body = try await Self.decodeBody(request)
-            let ticket: TicketRecord
-            do {
-                ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: body.note, assignee: body.assignee, at: Date())
-            } catch let error as TicketActionError {
-                logger.notice("ticket action refused", metadata: ["ticket.id": "\(id)", "action": "\(verb)", "actor": "\(caller.actor)", "reason": "\(error)"])
-                throw Self.refusal(error)
-            }
-            events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: Date())
-            logger.notice("ticket action", metadata: [
-                "ticket.id": "\(id)", "action": "\(verb)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
-            ])
-            return try JSONResponse.ok(try detail(id, caller))
         }
     }
 }

@@ -81,14 +81,31 @@ public struct ControlRoutes: Sendable {
         return id
     }
 
+    /// The query parameters, refusing any the endpoint does not take (a misspelt filter must
+    /// not silently return everything).
+    static func parameters(_ request: Request, allowed: Set<String>) throws -> [String: String] {
+        var params: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { params[String(k)] = String(v) }
+        if let unknown = params.keys.sorted().first(where: { !allowed.contains($0) }) {
+            let known = allowed.isEmpty ? "this endpoint takes none" : "known: \(allowed.sorted().joined(separator: ", "))"
+            throw ControlError.badRequest("unknown parameter '\(unknown)' (\(known)) / 未知参数 '\(unknown)'")
+        }
+        return params
+    }
+
+    /// A time parameter: ISO 8601 (2026-11-23T08:00:00Z) or a local date (2026-11-23); an
+    /// empty value is no value.
+    static func optionalTime(_ text: String?, name: String) throws -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        return try time(text, name: name)
+    }
+
     /// A time parameter: ISO 8601 (2026-11-23T08:00:00Z) or a local date (2026-11-23).
     static func time(_ text: String, name: String) throws -> Date {
-        if let d = try? Date(text, strategy: .iso8601) { return d }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "yyyy-MM-dd"
-        if let d = f.date(from: text) { return d }
-        throw ControlError.badRequest("\(name) must be an ISO 8601 time or a date (YYYY-MM-DD), got '\(text)'")
+        guard let date = TimeText.parse(text) else {
+            throw ControlError.badRequest("\(name) must be an RFC 3339 time (2026-11-23T08:00:00+08:00) or a date (YYYY-MM-DD), got '\(text)' / 时间格式应为 2026-11-23 或 2026-11-23T08:00:00+08:00")
+        }
+        return date
     }
 
     static func flag(_ text: String?, name: String) throws -> Bool {
@@ -100,10 +117,11 @@ public struct ControlRoutes: Sendable {
     }
 
     func query(_ request: Request) throws -> TicketQuery {
-        var params: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters { params[String(k)] = String(v) }
-        return try Self.query(params)
+        try Self.query(try Self.parameters(request, allowed: Self.ticketParameters))
     }
+
+    static let ticketParameters: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
+                                                "archived", "limit", "offset", "format"]
 
     /// A ticket filter from query parameters (also used by `gridwatchd explain-tickets`).
     public static func query(_ params: [String: String]) throws -> TicketQuery {
@@ -133,8 +151,11 @@ public struct ControlRoutes: Sendable {
         query.zoneID = params["zone"]
         query.gridID = params["grid"]
         query.text = params["q"]
-        if let s = params["since"] { query.since = try Self.time(s, name: "since") }
-        if let u = params["until"] { query.until = try Self.time(u, name: "until") }
+        query.since = try Self.optionalTime(params["since"], name: "since")
+        query.until = try Self.optionalTime(params["until"], name: "until")
+        if let f = params["format"], f != "json", f != "csv" {
+            throw ControlError.badRequest("format must be json or csv, got '\(f)'")
+        }
         if let l = params["limit"] {
             guard let limit = PlainText.digits(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
             query.limit = Int(limit)
@@ -179,6 +200,21 @@ public struct ControlRoutes: Sendable {
         return body
     }
 
+    /// The body an action takes: a non-blank note for those that need a reason (resolve,
+    /// false alarm, reopen, a plain note), an assignee for dispatch; 400 naming what is missing.
+    static func decodeBody(_ request: Request, for action: TicketAction?) async throws -> ActionRequest {
+        let body = try await decodeBody(request)
+        let needsNote = action == nil || [.resolve, .falseAlarm, .reopen].contains(action!)
+        if needsNote && PlainText.isBlank(body.note ?? "") {
+            let what = action.map { "\($0.rawValue) needs a reason" } ?? "a note needs some text"
+            throw ControlError.badRequest("\(what): give a non-blank \"note\" / \(action?.chinese ?? "备注")需要填写内容")
+        }
+        if action == .dispatch && PlainText.isBlank(body.assignee ?? "") {
+            throw ControlError.badRequest("dispatch needs an \"assignee\": a leader or worker of the ticket's grid / 派单需要指定网格员")
+        }
+        return body
+    }
+
     /// A small JSON object body with only `fields`; nil for an empty body. A body in another
     /// media type is a 415; one without a type is read as JSON.
     static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, shape: String, typeHint: String) async throws -> T? {
@@ -199,6 +235,9 @@ public struct ControlRoutes: Sendable {
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             throw ControlError.badRequest("\(shape): unknown field '\(unknown)'")
         }
+        if let null = object.keys.sorted().first(where: { object[$0] is NSNull }) {
+            throw ControlError.badRequest("\(shape): \(null) must be text, not null (leave it out instead) / \(null) 不能为 null")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
@@ -206,11 +245,13 @@ public struct ControlRoutes: Sendable {
         }
     }
 
+    /// A refused action: the ticket's state (or its grid's people and levels) does not allow
+    /// it, 409; a request that leaves out what the action needs, 400.
     static func refusal(_ error: TicketActionError) -> ControlError {
         switch error {
         case .noSuchTicket: .notFound(error.description)
-        case .workflow(.invalidTransition): .conflict(error.description)
-        case .workflow, .unknownAssignee, .emptyNote: .badRequest(error.description)
+        case .workflow(.invalidTransition), .workflow(.noHigherLevel), .workflow(.unknownAssignee), .unknownAssignee: .conflict(error.description)
+        case .workflow, .emptyNote: .badRequest(error.description)
         }
     }
 

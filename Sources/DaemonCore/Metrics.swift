@@ -65,7 +65,45 @@ final class MetricsCollector: Sendable {
         refreshTickets()
         var buffer: [UInt8] = []
         GridwatchMetrics.registry.emit(into: &buffer)
-        return buffer
+        return Array(Self.withHelp(String(decoding: buffer, as: UTF8.self)).utf8)
+    }
+
+    /// What each family means, as `# HELP` (swift-metrics carries no help text, and
+    /// swift-prometheus refuses a family registered with two different ones).
+    static let help: [String: String] = [
+        "gridwatch_camera_state": "1 for the state each camera is in (streaming, connecting, stalled, offline, disabled, ...), 0 for the others.",
+        "gridwatch_frames_decoded_total": "Frames decoded from the camera's analysed stream.",
+        "gridwatch_frames_analysed_total": "Frames analysed (the analysis rate samples the decoded frames).",
+        "gridwatch_frames_dropped_total": "Frames the analysis had no time for (replaced by a newer one).",
+        "gridwatch_decode_errors_total": "Corrupt or undecodable data in the camera's stream.",
+        "gridwatch_reconnects_total": "Times the camera's stream was opened again after it failed.",
+        "gridwatch_input_fps": "Frames a second decoded from the camera, over the last seconds.",
+        "gridwatch_analysed_fps": "Frames a second analysed, over the last seconds.",
+        "gridwatch_decode_cpu_seconds": "CPU time of the decode thread per frame (demux, decode, scale), without network waits.",
+        "gridwatch_analysis_seconds": "Time to analyse one frame (background, detections, tracker, rules).",
+        "gridwatch_store_write_seconds": "Time of one ticket write, failures included.",
+        "gridwatch_store_pending_alerts": "Alerts the store could not write yet, kept and retried.",
+        "gridwatch_store_ok": "1 while ticket writes succeed, 0 while they fail.",
+        "gridwatch_tickets_open": "Open tickets by category and state.",
+        "gridwatch_tickets_overdue": "Open tickets past a deadline (the supervision list).",
+    ]
+
+    /// The exposition with a `# HELP` line before each family's `# TYPE` line.
+    static func withHelp(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 2048)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# HELP ") { continue }
+            if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                let base = name.hasSuffix("_total") && help[name] == nil ? String(name.dropLast(6)) : name
+                if let text = help[name] ?? help[base] { out += "# HELP \(name) \(text)\n" }
+            }
+            out += line
+            out += "\n"
+        }
+        if out.hasSuffix("\n\n") { out.removeLast() }
+        return out
     }
 
     private func refreshCameras() {
@@ -129,7 +167,6 @@ final class MetricsCollector: Sendable {
         guard let counts = try? store.openTicketCounts(), let overdue = try? store.ticketCount(matching: .supervision(visibleCategories: nil)) else { return }
         Gauge(label: "gridwatch_tickets_overdue").record(overdue)
         let keys = Set(counts.keys.map { [$0.category, $0.state] })
-        Gauge(label: "gridwatch_tickets_open_total").record(counts.values.reduce(0, +))
         let stale = ticketKeys.withLock { known -> Set<[String]> in
             defer { known.formUnion(keys) }
             return known.subtracting(keys)

@@ -75,7 +75,8 @@ struct ControlHarness {
         #expect(served.count >= 21)
         for route in served { #expect(declared[route] != nil, "\(route) has no permission") }
         #expect(declared["POST /v1/reload"] == .manage && declared["GET /v1/backup"] == .manage && declared["POST /v1/cameras/:id/:switch"] == .manage)
-        #expect(declared["POST /v1/tickets/:id/:action"] == .actOnTickets && declared["GET /v1/tickets"] == .readTickets)
+        #expect(TicketAction.allCases.allSatisfy { declared["POST /v1/tickets/:id/\($0.rawValue)"] == .actOnTickets })
+        #expect(declared["POST /v1/tickets/:id/notes"] == .actOnTickets && declared["GET /v1/tickets"] == .readTickets)
     }
 
     @Test func eachRoleGetsWhatItsPermissionSays() async throws {
@@ -119,5 +120,54 @@ struct ControlHarness {
         let list = try await h.status(0, 0, .get, "/v1/tickets/\(id)/occurrences")
         #expect(list.0 == 200 && list.1.contains("\"ticket_id\":\(id)") && list.1.contains("\"has_snapshot\":false"))
         #expect(try await h.status(0, 0, .get, "/v1/tickets/\(id)/snapshot").0 == 200)
+    }
+}
+
+@Suite struct ControlParametersTests {
+    @Test(arguments: [
+        ("2026-11-30", true), ("2026-02-29", false), ("2024-02-29", true), ("2026-13-01", false), ("2026-00-10", false),
+        ("2026-11-30T08:00:00Z", true), ("2026-11-30t08:00:00z", true), ("2026-11-30T08:00:00.125+08:00", true),
+        ("2026-11-30T23:59:60Z", true), ("2026-11-30T24:00:00Z", false), ("2026-11-30T08:00:00", false),
+        ("2026-11-30T08:00:00+8:00", false), ("yesterday", false), ("2026-11-30 08:00:00-05:30", false), ("2026-11-30T08:00:00-05:30", true), ("２０２６-11-30", false),
+    ])
+    func rfc3339TimesAndDates(text: String, valid: Bool) {
+        #expect((TimeText.parse(text) != nil) == valid, "\(text)")
+    }
+
+    @Test func offsetsAndDatesMeanWhatTheySay() throws {
+        let utc = try #require(TimeText.parse("2026-11-30T00:00:00Z"))
+        #expect(TimeText.parse("2026-11-30T08:00:00+08:00") == utc)
+        #expect(TimeText.parse("2026-11-30T08:00:00.5+08:00") == utc.addingTimeInterval(0.5))
+        let shanghai = try #require(TimeZone(identifier: "Asia/Shanghai"))
+        #expect(TimeText.parse("2026-11-30", timeZone: shanghai) == utc.addingTimeInterval(-8 * 3600))
+    }
+
+    @Test func parametersAndBodiesAreCheckedAsTheSchemaSays() async throws {
+        let h = try ControlHarness()
+        defer { h.dir.remove() }
+        // Empty bounds are no bounds; a window that ends before it starts is empty, not an error.
+        #expect(try await h.status(0, 0, .get, "/v1/tickets?since=&until=&camera=").0 == 200)
+        #expect(try await h.status(0, 0, .get, "/v1/stats?since=&format=json").0 == 200)
+        #expect(try await h.status(0, 0, .get, "/v1/stats?until=2000-01-01").0 == 200)
+        // Unknown parameters and formats are refused, naming them.
+        let xml = try await h.status(0, 0, .get, "/v1/stats?format=xml")
+        #expect(xml.0 == 400 && xml.1.contains("format"))
+        for path in ["/v1/stats?bogus=1", "/v1/people?grid=village&x=1", "/v1/supervision?limit=5", "/v1/tickets?colour=red"] {
+            let r = try await h.status(0, 0, .get, path)
+            #expect(r.0 == 400 && r.1.contains("unknown parameter"), "\(path): \(r.1)")
+        }
+        // A camera that is not streaming has no current picture: the camera's state, a 409.
+        #expect(try await h.status(0, 0, .get, "/v1/cameras/c/snapshot").0 == 409)
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: "t",
+                          occurredAt: Date(), snapshotJPEG: nil)
+        let id = try h.store.raise(alert, at: Date()).ticket.id!
+        // null is not text; a blank reason is no reason; an unknown person is the grid's answer.
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/acknowledge", body: "{\"note\": null}").0 == 400)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/false_alarm", body: "{\"note\": \" \\t\"}").0 == 400)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/notes", body: "{\"note\": \"\"}").0 == 400)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/dispatch", body: "{\"assignee\": \"nobody\"}").0 == 409)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/escalate").0 == 409)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/dispatch", body: "{\"assignee\": \"li\"}").0 == 200)
+        #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/bogus").0 == 404)
     }
 }

@@ -27,7 +27,10 @@ import TestSupport
             ("POST", "/v1/tickets/\(id)/acknowledge", Array("[1, 2]".utf8), 400),
             ("POST", "/v1/tickets/\(id)/acknowledge", Array("{\"note\": 5}".utf8), 400),
             ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"asignee\": \"li\"}".utf8), 400),
-            ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"assignee\": \"nobody-here\"}".utf8), 400),
+            // Well formed, but nobody of that name in the ticket's grid: the ticket cannot take it.
+            ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"assignee\": \"nobody-here\"}".utf8), 409),
+            ("POST", "/v1/tickets/\(id)/dispatch", Array("{\"assignee\": null}".utf8), 400),
+            ("POST", "/v1/tickets/\(id)/false_alarm", Array("{\"note\": \" \u{3000}\"}".utf8), 400),
             ("POST", "/v1/tickets/99999999/acknowledge", nil, 404),
             ("POST", "/v1/tickets/-3/acknowledge", nil, 400),
             ("GET", "/v1/tickets/\(id)/../../../etc/passwd", nil, 404),
