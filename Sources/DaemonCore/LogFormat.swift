@@ -47,8 +47,10 @@ public struct DaemonLogHandler: LogHandler {
 
     public static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, journal: Bool, time: Date = Date()) -> String {
         let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        // One record per line: a newline inside a message would start a new journal entry.
-        let text = (message + (fields.isEmpty ? "" : " " + fields)).replacingOccurrences(of: "\n", with: "\\n")
+        // One record per line, and nothing that acts on a terminal: every control character
+        // (a newline would start a new journal entry; ESC, CR, NUL, DEL and the C1 range could
+        // rewrite what an administrator sees) is written as an escape.
+        let text = escape(message + (fields.isEmpty ? "" : " " + fields))
         if journal { return "<\(priority(level))>\(text)\n" }
         var seconds = time_t(time.timeIntervalSince1970)
         var parts = tm()
@@ -57,6 +59,25 @@ public struct DaemonLogHandler: LogHandler {
         let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
         let stamp = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return "\(stamp) \(level) \(text)\n"
+    }
+
+    /// `text` with each control character (U+0000–U+001F, U+007F–U+009F) and the backslash
+    /// written as an escape: `\n`, `\r`, `\t`, `\\`, else `\u{1B}`.
+    public static func escape(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\\" }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     public func log(event: LogEvent) {
