@@ -12,12 +12,19 @@ public enum ClientError: Error, CustomStringConvertible {
     case refused(status: Int, reason: String)
     /// The answer could not be read.
     case badResponse(String)
+    /// The socket is there but this user may not open it (its mode and group).
+    case permissionDenied(path: String)
+    /// Something on this machine could not be written (the backup's destination); the
+    /// daemon is not at fault.
+    case localWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreachable(path, reason): "cannot reach gridwatchd at \(path): \(reason)"
         case let .refused(status, reason): "\(status): \(reason)"
         case let .badResponse(why): "unreadable answer from gridwatchd: \(why)"
+        case let .permissionDenied(path): "permission denied on \(path): this user may not open the control socket"
+        case let .localWrite(path, reason): "cannot write \(path): \(reason)"
         }
     }
 }
@@ -139,7 +146,7 @@ public struct ControlClient: Sendable {
         guard let length = headers["content-length"].flatMap(Int.init) else { throw .badResponse("no Content-Length") }
         let partial = destination + ".partial"
         guard FileManager.default.createFile(atPath: partial, contents: nil), let out = FileHandle(forWritingAtPath: partial) else {
-            throw .badResponse("cannot write \(partial): \(String(cString: strerror(errno)))")
+            throw .localWrite(path: partial, reason: String(cString: strerror(errno)))
         }
         var written = 0
         do {
@@ -161,14 +168,14 @@ public struct ControlClient: Sendable {
             throw error
         } catch {
             unlink(partial)
-            throw .badResponse("cannot write \(partial): \(error.localizedDescription)")
+            throw .localWrite(path: partial, reason: error.localizedDescription)
         }
         guard written == length else {
             unlink(partial)
             throw .badResponse("the answer ended after \(written) of \(length) bytes")
         }
         guard rename(partial, destination) == 0 else {
-            throw .badResponse("cannot rename \(partial) to \(destination): \(String(cString: strerror(errno)))")
+            throw .localWrite(path: destination, reason: "cannot rename \(partial): \(String(cString: strerror(errno)))")
         }
         return written
     }
@@ -211,8 +218,10 @@ public struct ControlClient: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if rc != 0 {
-            let reason = String(cString: strerror(errno))
+            let code = errno
+            let reason = String(cString: strerror(code))
             close(fd)
+            if code == EACCES || code == EPERM { throw .permissionDenied(path: socketPath) }
             throw .unreachable(path: socketPath, reason: reason)
         }
         return fd

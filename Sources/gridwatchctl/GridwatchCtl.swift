@@ -35,6 +35,13 @@ struct Connection: ParsableArguments {
             case let .badResponse(why):
                 printError(L("应答无法读取：\(why)", "unreadable answer: \(why)"))
                 throw Exit.refused
+            case let .permissionDenied(path):
+                printError(L("没有权限打开控制套接字 \(path)：请管理员把当前用户加入套接字所属的组（daemon.socket_group），或用 sudo 运行",
+                             "permission denied on the control socket \(path): ask an administrator to add this user to the socket's group (daemon.socket_group), or run with sudo"))
+                throw Exit.refused
+            case let .localWrite(path, reason):
+                printError(L("无法写入本机文件 \(path)：\(reason)", "cannot write \(path) on this machine: \(reason)"))
+                throw Exit.refused
             }
         }
     }
@@ -106,7 +113,7 @@ struct GridwatchCtl: ParsableCommand {
     /// code) instead of 64.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(connectionOptionsAfterCommand(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
@@ -116,6 +123,26 @@ struct GridwatchCtl: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// `gridwatchctl --socket P health` as well as `gridwatchctl health --socket P`: the
+/// connection options (`--socket`, `--json`) given before the command move after it, where
+/// the command's own parser takes them.
+func connectionOptionsAfterCommand(_ args: [String]) -> [String] {
+    var moved: [String] = [], rest = args[...]
+    while let first = rest.first, first.hasPrefix("--") {
+        if first == "--socket", rest.count >= 2 {
+            moved += rest.prefix(2)
+            rest = rest.dropFirst(2)
+        } else if first.hasPrefix("--socket=") || first == "--json" {
+            moved.append(first)
+            rest = rest.dropFirst()
+        } else {
+            break
+        }
+    }
+    guard !moved.isEmpty, let command = rest.first, !command.hasPrefix("-") else { return args }
+    return [command] + moved + rest.dropFirst()
 }
 
 struct Health: ParsableCommand {
@@ -263,12 +290,25 @@ struct Supervision: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("导出工单为 CSV（UTF-8），用于报表。", "Tickets as CSV (UTF-8), for reports."))
+    static let configuration = CommandConfiguration(abstract: L("导出工单为 CSV（UTF-8），用于报表；加 --json 导出为 JSON。", "Tickets as CSV (UTF-8), for reports; --json for JSON."))
     @OptionGroup var connection: Connection
     @OptionGroup var filters: TicketFilters
     @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
 
     func run() throws {
+        if connection.json {
+            // The whole filtered set as a JSON array, a page of 1000 at a time.
+            var all: [TicketSummary] = []
+            while true {
+                let p = path("/v1/tickets", filters.items + [URLQueryItem(name: "limit", value: "1000"), URLQueryItem(name: "offset", value: "\(all.count)")])
+                let page = try connection.call { c throws(ClientError) in try c.get(p, as: TicketList.self) }
+                all += page.tickets
+                if page.tickets.isEmpty || all.count >= page.total { break }
+            }
+            let encoder = ControlAPI.encoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return try writeOut(Array(try encoder.encode(all)) + [10], to: output)
+        }
         let p = path("/v1/tickets", filters.items + [URLQueryItem(name: "format", value: "csv")])
         let bytes = try connection.call { c throws(ClientError) in try c.getBytes(p) }
         try writeOut(bytes, to: output)
@@ -559,6 +599,9 @@ struct Watch: ParsableCommand {
                 case .refused(let status, let reason):
                     printError(L("请求被拒绝（\(status)）：\(reason)", "refused (\(status)): \(reason)"))
                     throw Exit.refused
+                case .permissionDenied, .localWrite:
+                    // Not going to change by waiting: said once, as every command says it.
+                    _ = try connection.call { _ throws(ClientError) in throw error }
                 case .unreachable, .badResponse:
                     if !announcedDown {
                         printError(L("无法连接 gridwatchd：\(error)；每 2 秒重试", "cannot reach gridwatchd: \(error); retrying every 2 s"))

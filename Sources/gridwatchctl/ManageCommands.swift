@@ -189,6 +189,17 @@ struct Backup: ParsableCommand {
     @Argument(help: "Where to write the copy (written as FILE.partial, then renamed).") var file: String
 
     func run() throws {
+        // A destination this machine cannot write is said before the daemon does any work.
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            printError(L("无法写入 \(file)：目录 \(folder) 不存在", "cannot write \(file): no folder \(folder)"))
+            throw Exit.refused
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            printError(L("无法写入 \(file)：没有目录 \(folder) 的写权限", "cannot write \(file): no permission to write in \(folder)"))
+            throw Exit.refused
+        }
         let bytes = try connection.call { c throws(ClientError) in try c.download("/v1/backup", to: file) }
         if connection.json { return try connection.printJSON(["file": file, "bytes": "\(bytes)"]) }
         print(L("已备份到 \(file)（\(bytes / 1024) KiB）", "backed up to \(file) (\(bytes / 1024) KiB)"))

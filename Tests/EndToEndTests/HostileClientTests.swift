@@ -103,3 +103,35 @@ import TestSupport
         #expect(try status(["health", "--socket", "/nonexistent/control.sock"]) == 3)
     }
 }
+
+/// gridwatchctl says whose fault a failure is, and takes its connection options anywhere.
+@Suite(.serialized) struct CtlMessagesTests {
+    func ctl(_ args: [String], as user: String? = nil) throws -> (status: Int32, output: String) {
+        let exe = Paths.executable("gridwatchctl").path
+        if let user { return try runProcess("/usr/sbin/runuser", ["-u", user, "--", exe] + args) }
+        return try runProcess(exe, args)
+    }
+
+    @Test func socketBeforeTheCommandJSONExportLocalWritesAndPermissions() throws {
+        let dir = try TemporaryDirectory("gw-ctl")
+        defer { dir.remove() }
+        let daemon = try DaemonHarness(dir: dir, body: "grids:\n  - id: g\ncameras: []\n")
+        defer { daemon.stop() }
+        let sock = dir.path("control.sock")
+        // The connection options work before the command as after it.
+        let before = try ctl(["--socket", sock, "--json", "health"])
+        #expect(before.status == 0 && before.output.contains("\"status\""), "\(before.output)")
+        #expect(try ctl(["--socket=\(sock)", "health"]).status == 0)
+        #expect(try ctl(["health", "--socket", sock]).status == 0)
+        // export --json is JSON (an array of tickets), not CSV.
+        let exported = try ctl(["export", "--json", "--socket", sock])
+        #expect(exported.status == 0 && exported.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+                || exported.output.hasPrefix("["), "\(exported.output)")
+        // A backup this machine cannot write is this machine's problem, said before the daemon works.
+        let backup = try ctl(["backup", "/nonexistent/x.sqlite", "--socket", sock])
+        #expect(backup.status == 1 && backup.output.contains("/nonexistent") && !backup.output.contains("reach"), "\(backup.output)")
+        // A user the socket does not admit is told so, not asked whether the daemon runs.
+        let denied = try ctl(["health", "--socket", sock], as: "nobody")
+        #expect(denied.status == 1 && denied.output.contains("permission denied") && !denied.output.contains("running"), "\(denied.output)")
+    }
+}
