@@ -58,12 +58,7 @@ public struct Daemon {
         // SIGHUP means "reload" (handled by ReloadOnHangup once the services run); ignored
         // until then rather than ending the process, as its default action would.
         signal(SIGHUP, SIG_IGN)
-        FFmpegLog.install(maxLevel: .error) { level, line in
-            switch level {
-            case .error: logger.warning("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
-            default: logger.debug("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
-            }
-        }
+        FFmpegLines.install(logger: logger)
 
         // Before anything in the data folder is touched: one daemon per folder.
         let lock: DataDirLock

@@ -207,6 +207,8 @@ final class StreamRunner: Sendable {
 
     func start(name: String, session: @escaping @Sendable (StreamRunner) throws -> Void) {
         let thread = Thread { [self] in
+            // Marks FFmpeg's log lines from this thread as this stream's (FFmpegLines).
+            Thread.current.threadDictionary[FFmpegLines.streamKey] = name
             self.loop(session)
             self.finished.signal()
         }
@@ -282,13 +284,15 @@ final class StreamRunner: Sendable {
             }
             // One line per change of state or error; the same failure again is counted and
             // summarised once a minute's worth of retries has passed.
+            // FFmpeg's own words for it, if it said any (not logged separately: see FFmpegLines).
+            let detail = FFmpegLines.take(thread: FFmpegLines.currentStream)
             if lastLogged?.state != decision.state || lastLogged?.error != message || repeats >= 30 {
-                logger.log(
-                    level: decision.state == .authFailed ? .error : .warning, "stream down; reconnecting",
-                    metadata: [
-                        "source": "\(redactedURL)", "state": "\(decision.state.rawValue)", "error": "\(message)",
-                        "delay.s": "\(String(format: "%.1f", decision.delay))", "repeats": "\(repeats)",
-                    ])
+                var metadata: Logger.Metadata = [
+                    "source": "\(redactedURL)", "state": "\(decision.state.rawValue)", "error": "\(message)",
+                    "delay.s": "\(String(format: "%.1f", decision.delay))", "repeats": "\(repeats)",
+                ]
+                if let detail, !message.contains(detail) { metadata["ffmpeg"] = "\(FFmpegLines.normalised(detail))" }
+                logger.log(level: decision.state == .authFailed ? .error : .warning, "stream down; reconnecting", metadata: metadata)
                 lastLogged = (decision.state, message)
                 repeats = 0
             } else {
