@@ -29,6 +29,11 @@ public struct RuleOptions: Sendable, Equatable {
     public var minSize: Double = 0
     /// Seconds after an event during which the same rule raises no other of the same type.
     public var cooldown: Double = 0
+    /// The configuration's default: on a busy road a monitoring room wants one alert per
+    /// burst of activity at a rule, not one per passer-by; the ticket they merge into keeps
+    /// counting episodes at least this far apart. Replay with a geometry file uses 0 (every
+    /// event, for scoring).
+    public static let defaultCooldown: Double = 10
     public var schedule: Schedule = .always
     /// Size classes the rule reacts to (`objects: [person]`); empty: any. An object whose
     /// class is not known yet (the perspective is still being learnt) passes.

@@ -652,7 +652,7 @@ extension GridwatchConfig {
         }
         return RuleOptions(
             minSize: try node["min_size"].double(default: 0, range: 0...1),
-            cooldown: try node["cooldown"].double(default: 0, range: 0...86_400),
+            cooldown: try node["cooldown"].double(default: RuleOptions.defaultCooldown, range: 0...86_400),
             schedule: Schedule(schedule),
             objects: objects)
     }

@@ -71,17 +71,27 @@ extension ControlRoutes {
             let since = try Self.optionalTime(params["since"], name: "since") ?? until.addingTimeInterval(-length)
             let format = params["format"] ?? "json"
             guard format == "json" || format == "csv" else { throw ControlError.badRequest("format must be json or csv, got '\(format)'") }
-            let (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
+            var (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
+            if by == .rule {
+                // camera/rule/kind → the rule's cooldown now, to read beside its false-alarm rate.
+                let configs = Dictionary(cameras.list().map { ($0.config.id, $0.config) }, uniquingKeysWith: { a, _ in a })
+                for i in groups.indices {
+                    let parts = groups[i].key.split(separator: "/", maxSplits: 2).map(String.init)
+                    guard parts.count == 3, let camera = configs[parts[0]] else { continue }
+                    groups[i].cooldownSeconds = camera.zones.first { $0.id == parts[1] }?.options.cooldown
+                        ?? camera.tripwires.first { $0.id == parts[1] }?.options.cooldown
+                }
+            }
             if format == "csv" {
                 func n(_ d: Double?) -> String { d.map { String(format: "%.1f", $0) } ?? "" }
                 return Self.csv(
                     [by.rawValue, "raised", "acknowledged", "acknowledged_on_time", "closed", "closed_on_time", "completion_rate", "false_alarms",
-                     "false_alarm_rate", "repeat_tickets", "overdue", "mean_ack_s", "p90_ack_s", "mean_close_s", "p90_close_s"],
+                     "false_alarm_rate", "repeat_tickets", "overdue", "mean_ack_s", "p90_ack_s", "mean_close_s", "p90_close_s", "cooldown_s"],
                     (groups + [total]).map { g in
                         [g.key, String(g.raised), String(g.acknowledged), String(g.acknowledgedOnTime), String(g.closed), String(g.closedOnTime),
                          String(format: "%.3f", g.completionRate), String(g.falseAlarms), String(format: "%.3f", g.falseAlarmRate),
                          String(g.repeatTickets), String(g.overdue), n(g.meanAcknowledgeSeconds), n(g.p90AcknowledgeSeconds),
-                         n(g.meanCloseSeconds), n(g.p90CloseSeconds)]
+                         n(g.meanCloseSeconds), n(g.p90CloseSeconds), n(g.cooldownSeconds)]
                     })
             }
             return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))

@@ -27,6 +27,9 @@ public struct TicketStats: Sendable, Codable, Equatable {
     public var completionRate = 0.0
     /// False alarms over raised (误报率), reported beside the completion rate.
     public var falseAlarmRate = 0.0
+    /// By rule only: the rule's cooldown in the running configuration (nil for a rule no
+    /// longer configured).
+    public var cooldownSeconds: Double?
     public var meanAcknowledgeSeconds: Double?
     public var p90AcknowledgeSeconds: Double?
     public var meanCloseSeconds: Double?

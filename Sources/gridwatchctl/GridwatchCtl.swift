@@ -357,17 +357,18 @@ struct Stats: ParsableCommand {
             guard let s else { return "-" }
             return s < 120 ? String(format: "%.0fs", s) : s < 7200 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
         }
+        let byRule = stats.by == .rule
         var table = Table(headers: [
             L(term(stats.by.rawValue), stats.by.rawValue.uppercased()), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
             L("误报率", "FALSE"), L("重复", "REPEAT"), L("超时", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
-        ])
+        ] + (byRule ? [L("冷却", "COOLDOWN")] : []))
         for g in stats.groups + [stats.total] {
             table.rows.append([
                 g.key == "total" ? L("合计", "total") : g.key, "\(g.raised)", "\(g.acknowledgedOnTime) (\(pct(g.acknowledgedOnTime, g.raised)))",
-                "\(g.closedOnTime) (\(pct(g.closedOnTime, g.raised)))", String(format: "%.0f%%", g.completionRate * 100),
+                "\(g.closedOnTime) (\(pct(g.closedOnTime, g.raised - g.falseAlarms)))", String(format: "%.0f%%", g.completionRate * 100),
                 String(format: "%.0f%%", g.falseAlarmRate * 100), "\(g.repeatTickets)", "\(g.overdue)",
                 "\(dur(g.meanAcknowledgeSeconds))/\(dur(g.p90AcknowledgeSeconds))", "\(dur(g.meanCloseSeconds))/\(dur(g.p90CloseSeconds))",
-            ])
+            ] + (byRule ? [g.key == "total" ? "" : dur(g.cooldownSeconds)] : []))
         }
         print(table.render())
     }

@@ -403,6 +403,8 @@ import Testing
         #expect(rules.alerting(event(.zoneExit, "bank")) == nil)
         #expect(rules.alerting(event(.zoneEnter, "gone")) == nil)
         #expect(rules.analysisZones.map(\.id) == ["bank"] && rules.analysisTripwires.map(\.line.id) == ["road"])
+        // Rules without a cooldown get the default: one alert per burst on a busy road.
+        #expect(rules.zones[0].options.cooldown == 10 && rules.tripwires[0].options.cooldown == 10)
     }
 
     @Test func aReloadThatChangesOnlyRulesKeepsTheStream() throws {

@@ -43,6 +43,8 @@ func walkerCamera(id: String, name: String, clip: String) -> String {
             purpose: hazard
             polygon: [[0.3, 0.5], [0.9, 0.5], [0.9, 0.95], [0.3, 0.95]]
             alert_on: [enter, exit]
+            # Every walk-in an alert (the default cooldown, 10 s, would merge several loops).
+            cooldown: 0
     """
 }
 
