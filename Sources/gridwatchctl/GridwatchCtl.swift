@@ -581,17 +581,32 @@ struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: L("实时查看工单和摄像头的变化，每条一行。", "Follow ticket and camera changes as they happen, one line each."))
     @OptionGroup var connection: Connection
     @Option(help: "Resume after this event id (as printed with --json).") var after: String?
+    @Flag(help: "A line for every repeat alert (default: the first, then a count at most once a minute per ticket).") var eachRepeat = false
 
     func run() throws {
         var last = after
         var announcedDown = false
+        var digest = RepeatDigest()
         while true {
             do {
                 try connection.client.follow("/v1/events", lastEventID: last) { event in
                     if let id = event.id { last = id }
                     announcedDown = false
+                    var lines: [String] = []
+                    if connection.json || eachRepeat || event.event == "reset" {
+                        lines = [Self.line(event, json: connection.json)]
+                    } else if let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) {
+                        lines = digest.take(live, now: Date()).map { output in
+                            switch output {
+                            case .event(let e): Self.line(e)
+                            case .repeats(let c): Self.line(c)
+                            }
+                        }
+                    } else {
+                        lines = [event.data]
+                    }
                     // Straight to the descriptor: a watcher piped into another program sees each line at once.
-                    FileHandle.standardOutput.write(Data((Self.line(event, json: connection.json) + "\n").utf8))
+                    for line in lines { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
                     return true
                 }
                 printError(L("事件流已结束，重新连接", "the stream ended; reconnecting"))
@@ -618,6 +633,19 @@ struct Watch: ParsableCommand {
         if json { return event.data }
         if event.event == "reset" { return L("-- 有变化未能送达，请刷新列表", "-- changes were missed: reload the lists") }
         guard let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) else { return event.data }
+        return line(live)
+    }
+
+    /// "ticket #5 repeated 12 times (23 in all), last 10:02:11".
+    static func line(_ c: RepeatDigest.Count) -> String {
+        let t = c.ticket
+        let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
+        let all = t.occurrences ?? 1
+        return "\(shortTime(c.last))  " + L("工单 #\(t.id)  再次告警 \(c.repeats) 次（共 \(all) 次）  \(place)  \(t.title)",
+                                             "ticket #\(t.id)  \(c.repeats) more repeat alerts (\(all) in all)  \(place)  \(t.title)")
+    }
+
+    static func line(_ live: LiveEvent) -> String {
         let time = shortTime(live.at)
         if live.type == "camera" {
             return "\(time)  " + L("摄像头", "camera") + " \(live.cameraId ?? "-"): \(term(live.previousState ?? "-")) → \(term(live.state ?? "-"))"
