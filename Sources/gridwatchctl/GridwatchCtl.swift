@@ -252,6 +252,11 @@ func printTicketTable(_ list: TicketList) {
         "ID", L("时间", "TIME"), L("状态", "STATE"), L("级别", "SEV"), L("类别", "CATEGORY"), L("摄像头", "CAMERA"), L("区域/线", "ZONE/LINE"),
         L("网格", "GRID"), L("次数", "N"), L("督办", "DUE"), L("处理人", "ASSIGNEE"), L("标题", "TITLE"),
     ])
+    // At 80 columns the time and the title stay whole enough to read: grid, category, the
+    // repeat count, severity, deadlines, assignee and the rule go first, in that order.
+    table.dropFirst = [7, 4, 8, 3, 9, 10, 6]
+    table.neverCut = [0, 1]
+    table.minimum = [11: 24]
     for t in list.tickets {
         let due = (t.overdue ?? []).isEmpty ? "-" : L("超时 ", "overdue ") + (t.overdue ?? []).joined(separator: "+")
         table.rows.append([

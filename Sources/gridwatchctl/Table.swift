@@ -22,6 +22,12 @@ func L(_ zh: String, _ en: String) -> String { Language.chinese ? zh : en }
 struct Table {
     var headers: [String]
     var rows: [[String]] = []
+    /// Columns to leave out, in this order, when the table is too wide for the terminal
+    /// (before any column is cut).
+    var dropFirst: [Int] = []
+    /// Columns never cut (a time must stay readable), and the least a cut column keeps.
+    var neverCut: Set<Int> = []
+    var minimum: [Int: Int] = [:]
 
     static func isWide(_ v: UInt32) -> Bool {
         (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
@@ -60,6 +66,23 @@ struct Table {
     }
 
     func render(maxWidth: Int? = Table.terminalWidth) -> String {
+        if let maxWidth, !dropFirst.isEmpty {
+            // Leave out the least useful columns first, as long as the rest does not fit.
+            func width(_ columns: [Int]) -> Int {
+                columns.map { i in ([headers] + rows).map { i < $0.count ? Self.displayWidth($0[i]) : 0 }.max() ?? 0 }.reduce(0, +)
+                    + 2 * max(0, columns.count - 1)
+            }
+            var kept = Array(headers.indices)
+            for column in dropFirst where width(kept) > maxWidth {
+                kept.removeAll { $0 == column }
+            }
+            if kept.count < headers.count {
+                var narrower = Table(headers: kept.map { headers[$0] }, rows: rows.map { row in kept.map { $0 < row.count ? row[$0] : "" } })
+                narrower.neverCut = Set(kept.indices.filter { neverCut.contains(kept[$0]) })
+                narrower.minimum = Dictionary(uniqueKeysWithValues: kept.indices.compactMap { i in minimum[kept[i]].map { (i, $0) } })
+                return narrower.render(maxWidth: maxWidth)
+            }
+        }
         var widths = headers.map(Self.displayWidth)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count {
@@ -69,7 +92,7 @@ struct Table {
         if let maxWidth {
             // Two spaces between columns; no column cut below 8 cells (or its own width).
             var excess = widths.reduce(0, +) + 2 * (widths.count - 1) - maxWidth
-            let floor = widths.map { min($0, 8) }
+            let floor = widths.indices.map { i in neverCut.contains(i) ? widths[i] : min(widths[i], minimum[i] ?? 8) }
             while excess > 0 {
                 // Cut the last column first (titles, sources, notes), then the widest.
                 let candidates = widths.indices.filter { widths[$0] > floor[$0] }

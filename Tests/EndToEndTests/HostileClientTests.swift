@@ -135,3 +135,29 @@ import TestSupport
         #expect(denied.status == 1 && denied.output.contains("permission denied") && !denied.output.contains("running"), "\(denied.output)")
     }
 }
+
+@Suite struct CtlTableWidthTests {
+    /// Display cells of `s` (two for a wide character), as a terminal counts them.
+    static func cells(_ s: String) -> Int {
+        s.unicodeScalars.reduce(0) { $0 + ((0x2E80...0xA4CF).contains($1.value) || (0xFF00...0xFF60).contains($1.value) ? 2 : 1) }
+    }
+
+    @Test func ticketsFitEightyColumnsWithTheTimeWholeInBothLanguages() throws {
+        let dir = try TemporaryDirectory("gw-table")
+        defer { dir.remove() }
+        _ = try runCommand(Paths.executable("gridwatch-tools").path, ["load-tickets", "--data-dir", dir.path("data"), "--count", "3"])
+        let daemon = try DaemonHarness(dir: dir, body: "grids:\n  - id: load-village\n    name: 村\ncameras: []\n")
+        defer { daemon.stop() }
+        for lang in ["C", "zh_CN.UTF-8"] {
+            // A terminal 80 columns wide (script gives it a pty; COLUMNS gives the width).
+            let out = try runCommand("/usr/bin/script", ["-qc", "\(Paths.executable("gridwatchctl").path) tickets --socket \(dir.path("control.sock"))", "/dev/null"],
+                                     environment: ["LANG": lang, "COLUMNS": "80", "PATH": "/usr/bin:/bin"])
+            let lines = out.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+            #expect(lines.count >= 4, "\(out)")
+            for line in lines { #expect(Self.cells(line) <= 80, "\(lang): \(line)") }
+            let rows = lines.dropFirst().dropLast()
+            #expect(rows.allSatisfy { $0.contains(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/) }, "\(lang): \(out)")
+            #expect(rows.allSatisfy { $0.contains("Load test #") }, "\(lang): \(out)")
+        }
+    }
+}
