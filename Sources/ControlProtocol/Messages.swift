@@ -33,6 +33,14 @@ public enum ControlAPI {
         return d
     }
 
+    /// RFC 3339 in `zone`, with its offset: `2026-11-30T08:00:00+08:00` (for CSV, which
+    /// people open in spreadsheets).
+    public static func formatLocal(_ date: Date, zone: TimeZone = .current) -> String {
+        var style = Date.ISO8601FormatStyle(timeZone: zone)
+        style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
+        return date.formatted(style)
+    }
+
     public static func formatDate(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
@@ -60,6 +68,9 @@ public struct HealthResponse: Codable, Sendable, Equatable {
     public var storePending: Int? = nil
     /// Cameras an administrator switched off (counted in the total, never as down).
     public var camerasDisabled: Int? = nil
+    /// The daemon's time zone (IANA name): tables show times in it, and dates typed in
+    /// filters mean its local midnight.
+    public var timezone: String? = nil
 
     public init(status: String, version: String, startedAt: Date, camerasTotal: Int, camerasStreaming: Int, ticketsTotal: Int) {
         self.status = status

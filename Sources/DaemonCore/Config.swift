@@ -27,6 +27,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var roles: [String: Role] = [:]
     /// Loopback address and port for `GET /metrics` over TCP (besides the control socket).
     public var metricsListen: HostPort?
+    /// The time zone of every human-facing time (IANA name such as `Asia/Shanghai`); nil:
+    /// the machine's.
+    public var timezone: String?
 }
 
 public struct HostPort: Sendable, Equatable {
@@ -377,7 +380,7 @@ extension GridwatchConfig {
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "timezone"])
         var roles: [String: Role] = [:]
         for (group, value) in try node["roles"].entries() {
             roles[group] = try value.choice()
@@ -406,6 +409,13 @@ extension GridwatchConfig {
                 throw node["metrics_listen"].error("metrics are served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
             }
             d.metricsListen = HostPort(host: host, port: port)
+        }
+        if !node["timezone"].isMissing {
+            let name = try node["timezone"].string()
+            guard TimeZone(identifier: name) != nil, name.contains("/") || name == "UTC" else {
+                throw node["timezone"].error("'\(name)' is not a time zone name such as Asia/Shanghai or UTC")
+            }
+            d.timezone = name
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(d.logLevel) {

@@ -32,6 +32,7 @@ extension ControlRoutes {
             health.store = storeHealth.ok ? "ok" : "failing"
             health.storeError = storeHealth.lastError
             health.storePending = storeHealth.pending
+            health.timezone = TimeZone.current.identifier
             return try JSONResponse.ok(health)
         }
         routes.get("/v1/backup", .manage) { _, context in

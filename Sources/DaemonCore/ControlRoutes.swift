@@ -271,7 +271,9 @@ public struct ControlRoutes: Sendable {
     /// is a few thousand tickets).
     static let csvLimit = 200_000
 
-    static func csvTime(_ d: Date?) -> String { d.map { ControlAPI.formatDate($0) } ?? "" }
+    /// Local time with its offset (`2026-11-30T08:00:00+08:00`): what the table showed,
+    /// and unambiguous.
+    static func csvTime(_ d: Date?) -> String { d.map { ControlAPI.formatLocal($0) } ?? "" }
 
     func add(to router: Router<ControlContext>) {
         let routes = ControlRouter(router: router, logger: logger)

@@ -59,6 +59,13 @@ public struct Daemon {
         // until then rather than ending the process, as its default action would.
         signal(SIGHUP, SIG_IGN)
         FFmpegLines.install(logger: logger)
+        // Every human-facing time in one zone: logs, statistics cut at local midnight (SQLite's
+        // 'localtime'), dates in filters, CSV exports.
+        if let zone = config.daemon.timezone {
+            setenv("TZ", zone, 1)
+            tzset()
+            NSTimeZone.resetSystemTimeZone()
+        }
 
         // Before anything in the data folder is touched: one daemon per folder.
         let lock: DataDirLock

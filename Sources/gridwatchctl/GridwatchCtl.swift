@@ -23,7 +23,10 @@ struct Connection: ParsableArguments {
     /// Run `body`, turning client errors into a message and the documented exit code.
     func call<T>(_ body: (ControlClient) throws(ClientError) -> T) throws -> T {
         do {
-            return try body(client)
+            let answer = try body(client)
+            // Tables show the daemon's local time.
+            if !json { DisplayZone.learn(from: client) }
+            return answer
         } catch let error {
             switch error {
             case let .unreachable(path, reason):
@@ -88,12 +91,42 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("gridwatchctl: \(message)\n".utf8))
 }
 
+/// The zone human-facing times are shown and read in: the daemon's (`daemon.timezone`, or
+/// its machine's), asked once per run; this machine's if the daemon does not say.
+enum DisplayZone {
+    nonisolated(unsafe) static var zone: TimeZone?
+    static var current: TimeZone { zone ?? .current }
+
+    static func learn(from client: ControlClient) {
+        guard zone == nil else { return }
+        zone = (try? client.get("/v1/health", as: HealthResponse.self))?.timezone.flatMap(TimeZone.init(identifier:)) ?? .current
+    }
+
+    static func formatter(_ format: String) -> DateFormatter {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = current
+        f.dateFormat = format
+        return f
+    }
+
+    /// A time as typed, in the forms tables show (`2026-11-24 01:25:36`, `2026-11-24 01:25`)
+    /// or a date (`2026-11-24`, sent as is: the daemon's local midnight), as the API takes it:
+    /// RFC 3339 with this zone's offset. Anything else goes as typed, for the daemon to judge.
+    static func parameter(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for format in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm"] {
+            let f = formatter(format)
+            f.isLenient = false
+            if let date = f.date(from: trimmed) { return ControlAPI.formatLocal(date, zone: current) }
+        }
+        return trimmed
+    }
+}
+
 func shortTime(_ date: Date?) -> String {
     guard let date else { return "-" }
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    return f.string(from: date)
+    return DisplayZone.formatter("yyyy-MM-dd HH:mm:ss").string(from: date)
 }
 
 @main
@@ -215,8 +248,8 @@ struct TicketFilters: ParsableArguments {
     @Option(help: "Only this category (intrusion, corrections, hazard, camera_offline).") var category: String?
     @Flag(help: "Only tickets past a deadline.") var overdue = false
     @Flag(name: .customLong("repeat"), help: "Only tickets flagged as repeat problems.") var repeatProblem = false
-    @Option(help: "Occurred at or after (YYYY-MM-DD or ISO 8601).") var since: String?
-    @Option(help: "Occurred before (YYYY-MM-DD or ISO 8601).") var until: String?
+    @Option(help: "Occurred at or after: a date or a time as tables show them (2026-11-24, 2026-11-24 08:30), local to the daemon; or RFC 3339.") var since: String?
+    @Option(help: "Occurred before: as --since.") var until: String?
     @Option(name: .customLong("text"), help: "Words in the title.") var text: String?
     @Flag(help: "Include archived tickets.") var archived = false
 
@@ -228,8 +261,8 @@ struct TicketFilters: ParsableArguments {
         add("zone", zone)
         add("grid", grid)
         add("category", category)
-        add("since", since)
-        add("until", until)
+        add("since", since.map(DisplayZone.parameter))
+        add("until", until.map(DisplayZone.parameter))
         add("q", text)
         if open { add("open", "1") }
         if overdue { add("overdue", "1") }
@@ -276,6 +309,7 @@ struct Tickets: ParsableCommand {
     @Option(help: "Skip this many (for the next page).") var offset = 0
 
     func run() throws {
+        if filters.since != nil || filters.until != nil { DisplayZone.learn(from: connection.client) }
         let p = path("/v1/tickets", filters.items + [URLQueryItem(name: "limit", value: "\(limit)"), URLQueryItem(name: "offset", value: "\(offset)")])
         let list = try connection.call { c throws(ClientError) in try c.get(p, as: TicketList.self) }
         if connection.json { return try connection.printJSON(list) }
@@ -301,6 +335,7 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
 
     func run() throws {
+        if filters.since != nil || filters.until != nil { DisplayZone.learn(from: connection.client) }
         if connection.json {
             // The whole filtered set as a JSON array, a page of 1000 at a time.
             var all: [TicketSummary] = []
@@ -339,15 +374,16 @@ struct Stats: ParsableCommand {
     @OptionGroup var connection: Connection
     @Option(help: "day, week, month or year, ending now.") var period = "week"
     @Option(help: "Group by grid, camera, category, rule, hour, day, week or month.") var by = "category"
-    @Option(help: "From (YYYY-MM-DD or ISO 8601), instead of the period.") var since: String?
-    @Option(help: "Until (YYYY-MM-DD or ISO 8601).") var until: String?
+    @Option(help: "From (a date or a time as tables show them, local to the daemon; or RFC 3339), instead of the period.") var since: String?
+    @Option(help: "Until (as --since); the period ends here.") var until: String?
     @Flag(help: "CSV instead of a table.") var csv = false
     @Option(name: .shortAndLong, help: "With --csv: write here.") var output: String?
 
     func run() throws {
+        if since != nil || until != nil { DisplayZone.learn(from: connection.client) }
         var items = [URLQueryItem(name: "period", value: period), URLQueryItem(name: "by", value: by)]
-        if let since { items.append(URLQueryItem(name: "since", value: since)) }
-        if let until { items.append(URLQueryItem(name: "until", value: until)) }
+        if let since { items.append(URLQueryItem(name: "since", value: DisplayZone.parameter(since))) }
+        if let until { items.append(URLQueryItem(name: "until", value: DisplayZone.parameter(until))) }
         if csv {
             let p = path("/v1/stats", items + [URLQueryItem(name: "format", value: "csv")])
             let bytes = try connection.call { c throws(ClientError) in try c.getBytes(p) }

@@ -161,3 +161,45 @@ import TestSupport
         }
     }
 }
+
+@Suite struct LocalTimeTests {
+    /// A daemon in Beijing time on a machine in UTC: tables, filters and CSV all in +08:00.
+    @Test func timesAreShownAndReadInTheDaemonsZone() throws {
+        let dir = try TemporaryDirectory("gw-tz")
+        defer { dir.remove() }
+        _ = try runCommand(Paths.executable("gridwatch-tools").path, ["load-tickets", "--data-dir", dir.path("data"), "--count", "4", "--spread-days", "2"])
+        let daemon = try DaemonHarness(dir: dir, body: "grids:\n  - id: load-village\n    name: 村\ncameras: []\n",
+                                       daemonSection: "  timezone: Asia/Shanghai\n", environment: ["TZ": "UTC", "PATH": "/usr/bin:/bin"])
+        defer { daemon.stop() }
+        let ctl = Paths.executable("gridwatchctl").path
+        let sock = dir.path("control.sock")
+        let health = try daemon.client.get("/v1/health", as: HealthResponse.self)
+        #expect(health.timezone == "Asia/Shanghai")
+        let tickets = daemon.tickets("limit=10").tickets
+        let oldest = try #require(tickets.last)
+        // The table shows Beijing time.
+        let shown = DateFormatter()
+        shown.locale = Locale(identifier: "en_US_POSIX")
+        shown.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        shown.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let text = shown.string(from: oldest.occurredAt)
+        let table = try runCommand(ctl, ["tickets", "--socket", sock], environment: ["TZ": "UTC"])
+        #expect(table.contains(text), "\(text) not in\n\(table)")
+        // Typing back the time the table showed finds that ticket and the newer ones.
+        let since = try runCommand(ctl, ["tickets", "--socket", sock, "--since", text, "--json"], environment: ["TZ": "UTC"])
+        let list = try ControlAPI.decoder().decode(TicketList.self, from: Data(since.utf8))
+        #expect(list.total == tickets.count, "\(since)")
+        // CSV carries the offset.
+        let csv = try runCommand(ctl, ["export", "--socket", sock], environment: ["TZ": "UTC"])
+        #expect(csv.contains("+08:00") && !csv.contains("Z,"), "\(csv.prefix(400))")
+    }
+
+    @Test func anUnknownZoneIsAConfigErrorNamingTheLine() throws {
+        let yaml = "daemon:\n  timezone: Mars/Olympus\ngrids:\n  - id: g\ncameras: []\n"
+        let dir = try TemporaryDirectory("gw-tz-bad")
+        defer { dir.remove() }
+        try yaml.write(toFile: dir.path("gw.yml"), atomically: true, encoding: .utf8)
+        let (status, output) = try runProcess(Paths.executable("gridwatchd").path, ["check-config", dir.path("gw.yml")])
+        #expect(status == 78 && output.contains("gw.yml:2") && output.contains("daemon.timezone") && output.contains("Mars/Olympus"), "\(output)")
+    }
+}
