@@ -6,11 +6,12 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Build: FFmpeg 5.1 and SQLite headers. Tests and demo: the ffmpeg CLI, GStreamer's
+# Build: FFmpeg 5.1, SQLite and FreeType headers; run: a font with Chinese for the text on
+# snapshots (WenQuanYi Micro Hei). Tests and demo: the ffmpeg CLI, GStreamer's
 # RTSP server driven by the system python3, sqlite3, curl, systemd-analyze; the API checks:
 # promtool (Debian's prometheus), socat, and a venv for schemathesis and
 # openapi-spec-validator from PyPI.
-APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev \
+APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev libfreetype-dev fonts-wqy-microhei \
 	ffmpeg sqlite3 curl python3 python3-venv prometheus socat python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 

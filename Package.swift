@@ -23,8 +23,10 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat"),
         // av_log callbacks are variadic; this C target turns them into plain lines.
         .target(name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
+        // FreeType from Debian, for the text stamped on evidence snapshots.
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2"),
         // The only importer of CFFmpeg.
-        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog"]),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog", "CFreeType"]),
         // Pure analysis: standard library only.
         .target(name: "Analysis"),
         // Pure ticket domain.

@@ -128,13 +128,28 @@ final class CameraWorker: Sendable {
     /// The last analysed frame as JPEG, privacy masks blacked out; nil before the first.
     func currentSnapshot() throws(FFmpegError) -> (jpeg: [UInt8], at: Date)? {
         guard let last = latest.withLock({ $0 }) else { return nil }
-        return (try Self.jpeg(last.frame, encoder: JPEGEncoder(), privacyMasks: config.privacyMasks), last.at)
+        let c = config
+        return (try Self.jpeg(last.frame, encoder: JPEGEncoder(), privacyMasks: c.privacyMasks, stamp: Self.stamp(c, at: last.at)), last.at)
     }
 
     /// Every picture that leaves the daemon goes through here: privacy masks painted black,
     /// then the overlays drawn.
-    static func jpeg(_ frame: VideoFrame, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay] = []) throws(FFmpegError) -> [UInt8] {
-        try encoder.encode(frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays)
+    static func jpeg(_ frame: VideoFrame, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay] = [], stamp: String? = nil) throws(FFmpegError) -> [UInt8] {
+        try encoder.encode(frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays, stamp: stamp)
+    }
+
+    /// What a snapshot says of itself: the camera's name and id and the frame's local time
+    /// with its offset ("东门 gate  2026-11-30 08:00:03 +08:00").
+    static func stamp(_ config: CameraConfig, at time: Date) -> String {
+        var seconds = time_t(time.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 40)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S %z", &parts)
+        var when = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if when.count >= 5 { when.insert(":", at: when.index(when.endIndex, offsetBy: -2)) }
+        let name = config.name == config.id ? config.id : "\(config.name) \(config.id)"
+        return "\(name)  \(when)"
     }
 
     var health: CameraHealth {
@@ -226,6 +241,10 @@ final class CameraWorker: Sendable {
             logger.critical("cannot create the JPEG encoder", metadata: ["error": "\(error)"])
             return
         }
+        if encoder.textStamp == nil {
+            logger.warning("no font with Chinese for the snapshot stamp: snapshots carry no camera name or time; install fonts-wqy-microhei / 缺少中文字体，截图不带摄像头名称和时间",
+                           metadata: ["fonts": "\(TextStamp.defaultFonts.joined(separator: ", "))"])
+        }
         let start = config
         var analyzer = CameraAnalyzer(
             motion: start.analysis.motion, tracker: start.analysis.tracker,
@@ -307,7 +326,7 @@ final class CameraWorker: Sendable {
     /// (logged) if encoding fails.
     private func encodeSnapshot(_ item: AnalysisItem, encoder: JPEGEncoder, privacyMasks: [Polygon], overlays: [Overlay]) -> [UInt8]? {
         do {
-            return try Self.jpeg(item.frame, encoder: encoder, privacyMasks: privacyMasks, overlays: overlays)
+            return try Self.jpeg(item.frame, encoder: encoder, privacyMasks: privacyMasks, overlays: overlays, stamp: Self.stamp(config, at: item.wallTime))
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])
             return nil

@@ -11,9 +11,12 @@ public final class JPEGEncoder {
     private var nextPTS: Int64 = 0
     /// mjpeg's quantiser scale: 2 (best) to 31 (worst).
     public let quality: Int
+    /// Writes `encode(stamp:)` into the picture; nil when no font with Chinese could be opened.
+    public let textStamp: TextStamp?
 
-    public init(quality: Int = 4) throws(FFmpegError) {
+    public init(quality: Int = 4, fonts: [String] = TextStamp.defaultFonts) throws(FFmpegError) {
         self.quality = min(31, max(2, quality))
+        textStamp = TextStamp(fontPaths: fonts)
         scaler = try Scaler()
         packet = try Packet()
     }
@@ -45,12 +48,13 @@ public final class JPEGEncoder {
     /// The JPEG bytes of `frame` at its full resolution, with every polygon in `blackout`
     /// (normalized [x, y] points: privacy masks) painted black first, then the `overlays`
     /// (rules, trajectories, boxes) drawn on top.
-    public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = [], overlays: [Overlay] = []) throws(FFmpegError) -> [UInt8] {
+    public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = [], overlays: [Overlay] = [], stamp: String? = nil) throws(FFmpegError) -> [UInt8] {
         let source = frame.frame
         try prepare(width: source.width, height: source.height)
         let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
         for polygon in blackout { Self.fill(yuv, polygon: polygon) }
         for overlay in overlays { Self.draw(yuv, overlay) }
+        if let stamp, let text = textStamp { text.draw(stamp, on: yuv) }
         yuv.pointer.pointee.pts = nextPTS
         nextPTS += 1
         yuv.pointer.pointee.quality = context!.pointee.global_quality

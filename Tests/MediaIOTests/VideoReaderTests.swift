@@ -346,3 +346,34 @@ final class SilentListener {
         #expect(keys == [0, 10, 20])
     }
 }
+
+@Suite struct TextStampTests {
+    /// The stamp is really in the picture: decoded back, its corner is a dark band with light
+    /// glyphs in it, where the same frame without a stamp is the clip's flat gray.
+    @Test func snapshotsCarryTheCameraAndTheTimeInChinese() throws {
+        let dir = try TemporaryDirectory("gw-stamp")
+        defer { dir.remove() }
+        try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x808080:s=640x360:r=10:d=1", "-pix_fmt", "yuv420p", dir.path("clip.mp4")])
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: .init(), interrupt: InterruptState())
+        let frame = try #require(try reader.nextFrame())
+        let encoder = try JPEGEncoder()
+        #expect(encoder.textStamp != nil, "no CJK font: install fonts-wqy-microhei")
+        let stamped = try encoder.encode(frame, stamp: "东门 gate  2026-11-30 08:00:03 +08:00")
+        let plain = try encoder.encode(frame)
+        try Data(stamped).write(to: URL(fileURLWithPath: dir.path("stamped.jpg")))
+        try Data(plain).write(to: URL(fileURLWithPath: dir.path("plain.jpg")))
+        // The top-left 300×24 pixels as gray, decoded by ffmpeg.
+        func corner(_ file: String) throws -> [UInt8] {
+            let raw = dir.path(file + ".gray")
+            try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-i", dir.path(file), "-vf", "crop=300:24:0:0", "-f", "rawvideo", "-pix_fmt", "gray", raw])
+            return Array(try Data(contentsOf: URL(fileURLWithPath: raw)))
+        }
+        let with = try corner("stamped.jpg"), without = try corner("plain.jpg")
+        #expect(without.allSatisfy { (120...136).contains($0) })
+        #expect(with.filter { $0 < 60 }.count > with.count / 3, "no dark band")
+        #expect(with.filter { $0 > 200 }.count > 100, "no light glyphs")
+        if let keep = ProcessInfo.processInfo.environment["GRIDWATCH_KEEP_STAMP"] {
+            try Data(stamped).write(to: URL(fileURLWithPath: keep))
+        }
+    }
+}
