@@ -8,12 +8,15 @@ SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Build: FFmpeg 5.1, SQLite and FreeType headers; run: a font with Chinese for the text on
 # snapshots (WenQuanYi Micro Hei). Tests and demo: the ffmpeg CLI, GStreamer's
-# RTSP server driven by the system python3, sqlite3, curl, systemd-analyze; the API checks:
-# promtool (Debian's prometheus), socat, and a venv for schemathesis and
-# openapi-spec-validator from PyPI.
+# RTSP server driven by the system python3, sqlite3, curl, systemd-analyze.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev libfreetype-dev fonts-wqy-microhei \
-	ffmpeg sqlite3 curl python3 python3-venv prometheus socat python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
+	ffmpeg sqlite3 curl python3 python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+
+# make test only (never on a field box: Debian's prometheus starts a server): the API
+# checks run promtool (from prometheus), socat, and a venv for schemathesis and
+# openapi-spec-validator from PyPI.
+TEST_PACKAGES := prometheus socat python3-venv
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv
@@ -47,6 +50,11 @@ release: deps
 	$(SWIFT) build -c release
 
 test: deps
+	@missing=$$(for p in $(TEST_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 	@start=$$(date +%s); $(SWIFT) build --build-tests && \
 		echo "build took $$(( $$(date +%s) - start )) s"
 	$(MAKE) --no-print-directory check-units

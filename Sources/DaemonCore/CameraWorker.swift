@@ -138,6 +138,9 @@ final class CameraWorker: Sendable {
         try encoder.encode(frame, blackout: privacyMasks.map { $0.vertices.map { (x: $0.x, y: $0.y) } }, overlays: overlays, stamp: stamp)
     }
 
+    /// The missing-font warning is said once a run, not once a camera.
+    static let fontWarned = Atomic<Bool>(false)
+
     /// What a snapshot says of itself: the camera's name and id and the frame's local time
     /// with its offset ("东门 gate  2026-11-30 08:00:03 +08:00").
     static func stamp(_ config: CameraConfig, at time: Date) -> String {
@@ -241,7 +244,7 @@ final class CameraWorker: Sendable {
             logger.critical("cannot create the JPEG encoder", metadata: ["error": "\(error)"])
             return
         }
-        if encoder.textStamp == nil {
+        if encoder.textStamp == nil, Self.fontWarned.exchange(true, ordering: .relaxed) == false {
             logger.warning("no font with Chinese for the snapshot stamp: snapshots carry no camera name or time; install fonts-wqy-microhei / 缺少中文字体，截图不带摄像头名称和时间",
                            metadata: ["fonts": "\(TextStamp.defaultFonts.joined(separator: ", "))"])
         }

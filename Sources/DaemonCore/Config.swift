@@ -415,6 +415,10 @@ extension GridwatchConfig {
             guard TimeZone(identifier: name) != nil, name.contains("/") || name == "UTC" else {
                 throw node["timezone"].error("'\(name)' is not a time zone name such as Asia/Shanghai or UTC")
             }
+            // The C library reads zones from tzdata: without the file it would quietly use UTC.
+            guard FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/" + name) else {
+                throw node["timezone"].error("no /usr/share/zoneinfo/\(name) on this machine (install tzdata)")
+            }
             d.timezone = name
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

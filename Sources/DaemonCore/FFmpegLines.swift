@@ -19,8 +19,12 @@ enum FFmpegLines {
         var since = 0
     }
 
-    private static let lastByStream = Mutex<[String: String]>([:])
+    private static let lastByStream = Mutex<[String: (line: String, at: Date)]>([:])
     private static let seen = Mutex<[String: Seen]>([:])
+    /// Distinct lines remembered at most (the oldest said is forgotten first).
+    static let maxRemembered = 256
+    /// A stream's line older than this is not its latest failure's detail.
+    static let detailFor: TimeInterval = 60
 
     /// Install as FFmpeg's log handler (errors only reach it: `maxLevel: .error`).
     static func install(logger: Logger) {
@@ -31,7 +35,7 @@ enum FFmpegLines {
 
     static func handle(level: FFmpegLog.Level, line: String, thread: String, logger: Logger, now: Date = Date()) {
         if thread.hasPrefix("cam-") || thread.hasPrefix("rec-") {
-            lastByStream.withLock { $0[thread] = line }
+            lastByStream.withLock { $0[thread] = (line, now) }
             logger.debug("ffmpeg", metadata: ["ffmpeg.message": "\(line)", "thread": "\(thread)"])
             return
         }
@@ -39,9 +43,12 @@ enum FFmpegLines {
             logger.debug("ffmpeg", metadata: ["ffmpeg.message": "\(line)"])
             return
         }
-        let key = normalised(line)
+        let key = kind(line)
         let say = seen.withLock { seen -> Int? in
             guard var entry = seen[key] else {
+                if seen.count >= maxRemembered, let oldest = seen.min(by: { $0.value.lastLogged < $1.value.lastLogged })?.key {
+                    seen[oldest] = nil
+                }
                 seen[key] = Seen(lastLogged: now)
                 return 0
             }
@@ -67,12 +74,19 @@ enum FFmpegLines {
     static let streamKey = "gridwatch.stream"
 
     /// FFmpeg's last line from `thread` since the last call, for the stream's own log line.
-    static func take(thread: String) -> String? {
-        lastByStream.withLock { $0.removeValue(forKey: thread) }
+    static func take(thread: String, now: Date = Date()) -> String? {
+        guard let entry = lastByStream.withLock({ $0.removeValue(forKey: thread) }), now.timeIntervalSince(entry.at) < detailFor else { return nil }
+        return entry.line
     }
 
     /// The line without the object addresses FFmpeg prefixes (`[tcp @ 0x7f…]`).
     static func normalised(_ line: String) -> String {
         line.replacing(/\s@\s0x[0-9a-fA-F]+/, with: "")
+    }
+
+    /// The line as a kind of message: addresses gone and every number one `#`, so
+    /// "error while decoding MB 12 34" is one line however often the numbers change.
+    static func kind(_ line: String) -> String {
+        normalised(line).replacing(/[0-9]+/, with: "#")
     }
 }

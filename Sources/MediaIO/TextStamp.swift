@@ -43,6 +43,7 @@ public final class TextStamp {
     func draw(_ text: String, on frame: Frame) {
         guard let face else { return }
         let width = Int(frame.width), height = Int(frame.height)
+        guard width >= 16, height >= 16 else { return }
         let size = UInt32(max(12, min(64, height / 28)))
         if size != pixelSize {
             FT_Set_Pixel_Sizes(face, 0, size)
@@ -61,10 +62,11 @@ public final class TextStamp {
         }
         let bandX1 = min(width, margin + advance + margin), bandY1 = min(height, y0 + lineHeight + margin / 2)
         // A dark band, colour neutral, so white text reads on any picture.
+        guard bandY1 > max(0, y0 - margin / 2), bandX1 > 0 else { return }
         for y in max(0, y0 - margin / 2)..<bandY1 {
             for x in 0..<bandX1 { luma[y * stride + x] = UInt8(Int(luma[y * stride + x]) / 4) }
         }
-        for cy in max(0, (y0 - margin / 2) / 2)..<min(height / 2, (bandY1 + 1) / 2) {
+        for cy in max(0, (y0 - margin / 2) / 2)..<max(max(0, (y0 - margin / 2) / 2), min(height / 2, (bandY1 + 1) / 2)) {
             for cx in 0..<min(width / 2, (bandX1 + 1) / 2) {
                 cb[cy * cstride + cx] = 128
                 cr[cy * cstride + cx] = 128
@@ -76,7 +78,7 @@ public final class TextStamp {
             let glyph = face.pointee.glyph.pointee
             let bitmap = glyph.bitmap
             let left = penX + Int(glyph.bitmap_left), top = y0 + ascent - Int(glyph.bitmap_top)
-            if let buffer = bitmap.buffer {
+            if let buffer = bitmap.buffer, bitmap.pitch > 0 {
                 for row in 0..<Int(bitmap.rows) {
                     let y = top + row
                     guard y >= 0 && y < height else { continue }

@@ -129,9 +129,9 @@ enum Migrations {
                 -- Only tickets not yet escalated for a deadline: the supervision check reads
                 -- these and nothing else, however many tickets the store holds.
                 CREATE INDEX tickets_ack_watch ON tickets(ack_due_at)
-                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN \(TicketSQL.finished);
+                    WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN ('closed', 'false_alarm');
                 CREATE INDEX tickets_close_watch ON tickets(close_due_at)
-                    WHERE overdue & 2 = 0 AND state NOT IN \(TicketSQL.finished);
+                    WHERE overdue & 2 = 0 AND state NOT IN ('closed', 'false_alarm');
                 CREATE INDEX tickets_by_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL;
                 CREATE INDEX tickets_with_evidence ON tickets(created_at) WHERE evidence_purged = 0 AND evidence_bytes > 0;
                 CREATE TABLE ticket_occurrences (

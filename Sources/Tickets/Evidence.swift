@@ -24,8 +24,10 @@ public struct MergeKey: Hashable, Sendable {
 /// into the open ticket keeps one only when it adds something: another track than the last
 /// picture's, after a quiet gap (nothing for `quietGap`) or once `refreshAfter` has passed
 /// since the last picture, and never more than `perHour` in any hour or `perTicket` in all.
-/// Every repeat keeps its time, track and trajectory. Documented in Docs/ref/api.md
-/// ("Occurrences") and the operator guide.
+/// Every repeat keeps its time, track and trajectory. The caps count the pictures this run
+/// has kept (the ledger is in memory; after a restart an open ticket's count starts again).
+/// Documented in Docs/ref/control-api.md (`GET /v1/tickets/{id}/occurrences`) and the
+/// operator guide.
 public struct EvidencePolicy: Sendable, Equatable {
     public var quietGap: TimeInterval = 30
     public var refreshAfter: TimeInterval = 600

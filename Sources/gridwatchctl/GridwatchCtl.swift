@@ -339,8 +339,12 @@ struct Export: ParsableCommand {
         if connection.json {
             // The whole filtered set as a JSON array, a page of 1000 at a time.
             var all: [TicketSummary] = []
+            // Tickets raised while the export runs would shift the pages: the set is the one
+            // that existed when it started.
+            var items = filters.items
+            if filters.until == nil { items.append(URLQueryItem(name: "until", value: ControlAPI.formatLocal(Date()))) }
             while true {
-                let p = path("/v1/tickets", filters.items + [URLQueryItem(name: "limit", value: "1000"), URLQueryItem(name: "offset", value: "\(all.count)")])
+                let p = path("/v1/tickets", items + [URLQueryItem(name: "limit", value: "1000"), URLQueryItem(name: "offset", value: "\(all.count)")])
                 let page = try connection.call { c throws(ClientError) in try c.get(p, as: TicketList.self) }
                 all += page.tickets
                 if page.tickets.isEmpty || all.count >= page.total { break }
@@ -628,6 +632,7 @@ struct Watch: ParsableCommand {
         var last = after
         var announcedDown = false
         var digest = RepeatDigest()
+        if !connection.json { DisplayZone.learn(from: connection.client) }
         while true {
             do {
                 try connection.client.follow("/v1/events", lastEventID: last) { event in

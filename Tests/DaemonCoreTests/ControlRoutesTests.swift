@@ -74,7 +74,9 @@ struct ControlHarness {
         let served = router.routes.map { "\($0.method) \($0.path)".replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "") }
         #expect(served.count >= 21)
         for route in served { #expect(declared[route] != nil, "\(route) has no permission") }
-        #expect(declared["POST /v1/reload"] == .manage && declared["GET /v1/backup"] == .manage && declared["POST /v1/cameras/:id/:switch"] == .manage)
+        for route in ["POST /v1/reload", "GET /v1/backup", "POST /v1/cameras/:id/:switch", "GET /v1/config", "POST /v1/config/check"] {
+            #expect(declared[route] == .manage, "\(route)")
+        }
         #expect(TicketAction.allCases.allSatisfy { declared["POST /v1/tickets/:id/\($0.rawValue)"] == .actOnTickets })
         #expect(declared["POST /v1/tickets/:id/notes"] == .actOnTickets && declared["GET /v1/tickets"] == .readTickets)
     }

@@ -87,6 +87,7 @@ import Yams
         health.storeError = "e"
         health.storePending = 0
         health.camerasDisabled = 0
+        health.timezone = "Asia/Shanghai"
         #expect(try Self.keys(health) == Self.schemaProperties("Health"))
 
         let report = ConfigReport(file: "f", valid: true, applied: false, errors: [], changes: ConfigChanges(), loadedAt: Date(), loadedBy: "start", cameras: 0, grids: 1)

@@ -125,8 +125,7 @@ import TestSupport
         #expect(try ctl(["health", "--socket", sock]).status == 0)
         // export --json is JSON (an array of tickets), not CSV.
         let exported = try ctl(["export", "--json", "--socket", sock])
-        #expect(exported.status == 0 && exported.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
-                || exported.output.hasPrefix("["), "\(exported.output)")
+        #expect(exported.status == 0 && exported.output.hasPrefix("["), "\(exported.output)")
         // A backup this machine cannot write is this machine's problem, said before the daemon works.
         let backup = try ctl(["backup", "/nonexistent/x.sqlite", "--socket", sock])
         #expect(backup.status == 1 && backup.output.contains("/nonexistent") && !backup.output.contains("reach"), "\(backup.output)")

@@ -97,7 +97,7 @@ def main():
         rate = float(dict(kv.split("=") for kv in out)["per_second"])
         rows.append(f"| 3000 | {evidence // 1000} KB | {rate:.0f} |")
         print(f"create with {evidence} B evidence: {rate:.0f}/s", flush=True)
-    lines += ["### Ticket creation (`gridwatchd load-tickets`)\n"] + rows + [""]
+    lines += ["### Ticket creation (`gridwatch-tools load-tickets`)\n"] + rows + [""]
 
     # One million tickets: schema and topology by the store, rows in bulk by SQL.
     d = os.path.join(cache, "tickets-1m")
