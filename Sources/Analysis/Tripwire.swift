@@ -24,6 +24,24 @@ public struct Tripwire: Sendable, Equatable {
         self.direction = direction
     }
 
+    /// Which way a crossing in `direction` goes on screen, as people say it: the larger part
+    /// of the move from one side to the other (left to right, right to left, top to bottom,
+    /// bottom to top). `both` has none.
+    public enum ScreenWay: String, Sendable, Equatable { case leftToRight, rightToLeft, topToBottom, bottomToTop }
+
+    public func screenWay(_ crossing: Direction) -> ScreenWay? {
+        // Side B lies along (−dy, dx) (y down): a crossing from A to B moves that way.
+        let dx = b.x - a.x, dy = b.y - a.y
+        var mx = -dy, my = dx
+        switch crossing {
+        case .aToB: break
+        case .bToA: mx = -mx; my = -my
+        case .both: return nil
+        }
+        if abs(mx) >= abs(my) { return mx > 0 ? .leftToRight : .rightToLeft }
+        return my > 0 ? .topToBottom : .bottomToTop
+    }
+
     public var length: Double {
         let dx = b.x - a.x, dy = b.y - a.y
         return (dx * dx + dy * dy).squareRoot()

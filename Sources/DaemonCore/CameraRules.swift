@@ -58,7 +58,7 @@ public struct CameraRules: Sendable, Equatable {
             guard let line = tripwires.first(where: { $0.id == event.ruleID }) else { return nil }
             return Alerting(
                 zoneID: nil, tripwireID: line.id, grid: line.grid ?? grid, purpose: line.purpose, severity: line.severity,
-                title: TicketTitle.crossing(lineName: line.name, direction: event.direction?.rawValue ?? "", cameraName: cameraName),
+                title: TicketTitle.crossing(lineName: line.name, way: event.direction.flatMap { line.rule.line.screenWay($0) }, cameraName: cameraName),
                 shape: [(line.a.x, line.a.y), (line.b.x, line.b.y)], closed: false)
         }
         guard let zone = zones.first(where: { $0.id == event.ruleID }) else { return nil }

@@ -121,9 +121,16 @@ public enum TicketTitle {
         "离开区域 Zone exit: \(zoneName) @ \(cameraName)"
     }
 
-    public static func crossing(lineName: String, direction: String, cameraName: String) -> String {
-        let arrow = direction == "a_to_b" ? "A→B" : "B→A"
-        return "越线 Line crossed \(arrow): \(lineName) @ \(cameraName)"
+    /// "越线（由左向右）Line crossed left to right: 路口线 @ 东门".
+    public static func crossing(lineName: String, way: Tripwire.ScreenWay?, cameraName: String) -> String {
+        let (zh, en): (String, String) = switch way {
+        case .leftToRight?: ("（由左向右）", " left to right")
+        case .rightToLeft?: ("（由右向左）", " right to left")
+        case .topToBottom?: ("（由上向下）", " top to bottom")
+        case .bottomToTop?: ("（由下向上）", " bottom to top")
+        case nil: ("", "")
+        }
+        return "越线\(zh) Line crossed\(en): \(lineName) @ \(cameraName)"
     }
 
     public static func loitering(zoneName: String, seconds: Int, cameraName: String) -> String {

@@ -17,7 +17,7 @@ public enum TicketAction: String, Sendable, CaseIterable, Codable {
         case .verify: "核查"
         case .close: "结案"
         case .falseAlarm: "误报"
-        case .reopen: "重新打开"
+        case .reopen: "退回重办"
         }
     }
 }

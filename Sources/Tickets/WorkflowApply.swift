@@ -164,8 +164,8 @@ extension Supervision {
         t.escalations += 1
         t.updatedAt = max(t.updatedAt, now)
         var what: [String] = []
-        if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超时未签收") }
-        if missed.contains(.close) { what.append("not closed in time / 超时未办结") }
+        if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超期未签收") }
+        if missed.contains(.close) { what.append("not closed in time / 超期未办结") }
         let note = "\(what.joined(separator: "; ")); severity \(ticket.severity.rawValue) → \(t.severity.rawValue) / 督办"
         return WorkflowChange(ticket: t, events: [WorkflowEvent(kind: "escalation", actor: "gridwatchd", note: note)])
     }

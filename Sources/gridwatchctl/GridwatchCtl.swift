@@ -74,14 +74,14 @@ let chineseTerms = [
     "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
     "stopped": "已停止", "disabled": "已停用",
     // Ticket states
-    "new": "新建", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中", "resolved": "已处置", "verified": "已核查",
-    "closed": "已结案", "false_alarm": "误报", "reopened": "重新打开",
+    "new": "待签收", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中", "resolved": "已处置", "verified": "已核查",
+    "closed": "已结案", "false_alarm": "误报", "reopened": "退回重办",
     // Severities and categories
     "low": "低", "medium": "中", "high": "高", "critical": "紧急",
     "intrusion": "闯入", "corrections": "社区矫正", "hazard": "隐患", "camera_offline": "摄像头离线",
     // History events and live changes
     "created": "上报", "occurrence": "再次告警", "acknowledge": "签收", "dispatch": "派单", "escalate": "上报上级", "start": "开始处置",
-    "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "重新打开", "note": "备注", "escalation": "超时升级",
+    "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "退回重办", "note": "备注", "escalation": "超期升级",
     "offline_again": "再次离线", "recovered": "已恢复", "evidence_purged": "证据已删除", "repeat_problem": "重复问题",
     // Statistics groupings
     "grid": "网格", "camera": "摄像头", "category": "类别", "rule": "规则", "hour": "小时", "day": "日", "week": "周", "month": "月",
@@ -191,7 +191,7 @@ struct Health: ParsableCommand {
             (L("启动", "started"), shortTime(health.startedAt)),
             (L("摄像头", "cameras"), L("\(health.camerasStreaming)/\(health.camerasTotal) 在线", "\(health.camerasStreaming)/\(health.camerasTotal) streaming")
                 + ((health.camerasDisabled ?? 0) > 0 ? L("，\(health.camerasDisabled!) 已停用", ", \(health.camerasDisabled!) disabled") : "")),
-            (L("工单", "tickets"), "\(health.ticketsTotal)" + (health.ticketsOverdue.map { L("，\($0) 超时督办", ", \($0) overdue") } ?? "")),
+            (L("工单", "tickets"), L("\(health.ticketsTotal) 张", "\(health.ticketsTotal)") + (health.ticketsOverdue.map { L("，超期 \($0) 张", ", \($0) overdue") } ?? "")),
         ]
         if let store = health.store {
             lines.append((L("存储", "store"), (store == "ok" ? L("正常", "ok") : L("写入失败", store)) + (health.storeError.map { L("（\($0)；\(health.storePending ?? 0) 条待写入）", " (\($0); \(health.storePending ?? 0) pending)") } ?? "")))
@@ -291,7 +291,7 @@ func printTicketTable(_ list: TicketList) {
     table.neverCut = [0, 1]
     table.minimum = [11: 24]
     for t in list.tickets {
-        let due = (t.overdue ?? []).isEmpty ? "-" : L("超时 ", "overdue ") + (t.overdue ?? []).joined(separator: "+")
+        let due = (t.overdue ?? []).isEmpty ? "-" : L("超期 ", "overdue ") + (t.overdue ?? []).map { L($0 == "acknowledge" ? "签收" : "办结", $0) }.joined(separator: "+")
         table.rows.append([
             "\(t.id)", shortTime(t.occurredAt), term(t.state.rawValue), term(t.severity.rawValue), term(t.category.rawValue), t.cameraId,
             t.zoneId ?? t.tripwireId ?? "-", t.gridId, "\(t.occurrences ?? 1)", due, t.assignee ?? "-", t.title,
@@ -318,7 +318,7 @@ struct Tickets: ParsableCommand {
 }
 
 struct Supervision: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("超时督办清单：超过时限的未结工单。", "Open tickets past a deadline (the supervision list)."))
+    static let configuration = CommandConfiguration(abstract: L("超期督办清单：超过时限的未结工单。", "Open tickets past a deadline (the supervision list)."))
     @OptionGroup var connection: Connection
 
     func run() throws {
@@ -405,7 +405,7 @@ struct Stats: ParsableCommand {
         let byRule = stats.by == .rule
         var table = Table(headers: [
             L(term(stats.by.rawValue), stats.by.rawValue.uppercased()), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
-            L("误报率", "FALSE"), L("重复", "REPEAT"), L("超时", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
+            L("误报率", "FALSE"), L("重复", "REPEAT"), L("超期", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
         ] + (byRule ? [L("冷却", "COOLDOWN")] : []))
         for g in stats.groups + [stats.total] {
             table.rows.append([
@@ -533,7 +533,7 @@ struct FalseAlarm: TicketVerb {
 }
 
 struct Reopen: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("重新打开已处置、已核查或已结案的工单（需填写原因）。", "Reopen a resolved, verified or closed ticket, with the reason."))
+    static let configuration = CommandConfiguration(abstract: L("退回重办：重新打开已处置、已核查或已结案的工单（需填写原因）。", "Reopen a resolved, verified or closed ticket, with the reason."))
     static let action = "reopen"
     @OptionGroup var connection: Connection
     @Argument(help: "Ticket id.") var id: Int64
@@ -574,7 +574,7 @@ struct ShowTicket: ParsableCommand {
             (L("区域", "zone"), t.zoneId ?? "-"),
         ]
         if let line = t.tripwireId { fields.append((L("警戒线", "tripwire"), line)) }
-        fields.append((L("事件", "event"), t.kind + (t.trackId.map { L("（轨迹 \($0)）", " (track \($0))") } ?? "")))
+        fields.append((L("事件", "event"), t.kind + (t.trackId.map { L("（轨迹编号 \($0)）", " (track \($0))") } ?? "")))
         if !detail.trajectory.isEmpty {
             let path = detail.trajectory.suffix(6).map { String(format: "(%.2f,%.2f)", $0.x, $0.y) }.joined(separator: " → ")
             fields.append((L("轨迹", "trajectory"), L("\(detail.trajectory.count) 个点，最后：\(path)", "\(detail.trajectory.count) points, last: \(path)")))
@@ -585,9 +585,9 @@ struct ShowTicket: ParsableCommand {
             + (n > 1 ? L("，共 \(n) 次，最近 \(shortTime(t.lastSeenAt))", ", \(n) occurrences, last \(shortTime(t.lastSeenAt))") : "")))
         let overdue = t.overdue ?? []
         fields.append((L("时限", "deadlines"), L("签收 \(shortTime(t.ackDueAt)) 前，办结 \(shortTime(t.closeDueAt)) 前", "acknowledge by \(shortTime(t.ackDueAt)), close by \(shortTime(t.closeDueAt))")
-            + (overdue.isEmpty ? "" : L("  超时督办：", "  OVERDUE: ") + overdue.joined(separator: ", "))))
+            + (overdue.isEmpty ? "" : L("  超期督办：", "  OVERDUE: ") + overdue.map { L($0 == "acknowledge" ? "签收" : "办结", $0) }.joined(separator: "、"))))
         if t.repeatProblem == true {
-            fields.append((L("重复问题", "REPEAT PROBLEM"), L("已重新打开 \(t.reopenCount ?? 0) 次", "reopened \(t.reopenCount ?? 0) times")))
+            fields.append((L("重复问题", "REPEAT PROBLEM"), L("已退回重办 \(t.reopenCount ?? 0) 次", "reopened \(t.reopenCount ?? 0) times")))
         }
         if t.evidencePurged == true { fields.append((L("证据", "evidence"), L("已按保存期限删除", "purged by retention"))) }
         if let next = detail.allowedActions { fields.append((L("可执行", "next"), next.isEmpty ? "-" : next.map(\.rawValue).joined(separator: ", "))) }

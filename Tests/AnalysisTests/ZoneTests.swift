@@ -93,3 +93,31 @@ import Testing
         #expect(taken)
     }
 }
+
+@Suite struct TripwireWayTests {
+    @Test(arguments: [
+        // a, b, crossing, way on screen
+        (Point(x: 0.3, y: 0.54), Point(x: 0.3, y: 0.31), Tripwire.Direction.aToB, Tripwire.ScreenWay.leftToRight),
+        (Point(x: 0.3, y: 0.54), Point(x: 0.3, y: 0.31), .bToA, .rightToLeft),
+        (Point(x: 0.3, y: 0.2), Point(x: 0.3, y: 0.8), .aToB, .rightToLeft),
+        (Point(x: 0.1, y: 0.5), Point(x: 0.9, y: 0.5), .aToB, .topToBottom),
+        (Point(x: 0.1, y: 0.5), Point(x: 0.9, y: 0.5), .bToA, .bottomToTop),
+        (Point(x: 0.1, y: 0.45), Point(x: 0.9, y: 0.55), .aToB, .topToBottom),
+    ])
+    func crossingsAreSaidAsTheyLookOnScreen(a: Point, b: Point, crossing: Tripwire.Direction, way: Tripwire.ScreenWay) {
+        let line = Tripwire(id: "l", a: a, b: b)
+        #expect(line.screenWay(crossing) == way)
+        // And it agrees with the sides: a point moved that way from side A lands on side B.
+        let mid = Point(x: (a.x + b.x) / 2, y: (a.y + b.y) / 2)
+        let step = 0.05
+        let (dx, dy): (Double, Double) = switch way {
+        case .leftToRight: (step, 0)
+        case .rightToLeft: (-step, 0)
+        case .topToBottom: (0, step)
+        case .bottomToTop: (0, -step)
+        }
+        let after = line.signedDistance(Point(x: mid.x + dx, y: mid.y + dy))
+        #expect(crossing == .aToB ? after > 0 : after < 0)
+        #expect(line.screenWay(.both) == nil)
+    }
+}

@@ -135,7 +135,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         supervision.overdueOnly = true
         #expect(try reopened.ticketCount(matching: supervision) == 2)
         let notes = try reopened.events(ticketID: late).filter { $0.kind == "escalation" }.compactMap(\.note)
-        #expect(notes.count == 2 && notes[0].contains("超时未签收") && notes[1].contains("超时未办结"))
+        #expect(notes.count == 2 && notes[0].contains("超期未签收") && notes[1].contains("超期未办结"))
     }
 
     @Test func aTicketReopenedTooOftenIsARepeatProblem() throws {

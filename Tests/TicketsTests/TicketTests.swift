@@ -18,3 +18,12 @@ import Tickets
         #expect(title.contains("区域闯入") && title.contains("Zone entry") && title.contains("河堤") && title.contains("东门"))
     }
 }
+
+@Suite struct CrossingTitleTests {
+    @Test func saysTheWayInWordsNotArrows() {
+        let title = TicketTitle.crossing(lineName: "路口线", way: .leftToRight, cameraName: "东门")
+        #expect(title == "越线（由左向右） Line crossed left to right: 路口线 @ 东门")
+        #expect(!TicketTitle.crossing(lineName: "l", way: .bottomToTop, cameraName: "c").contains("→"))
+        #expect(TicketTitle.crossing(lineName: "l", way: nil, cameraName: "c") == "越线 Line crossed: l @ c")
+    }
+}
