@@ -21,20 +21,9 @@ import Yams
 
     /// "METHOD /path/{param}" for every route the daemon registers.
     static func servedRoutes() throws -> Set<String> {
-        let dir = try TemporaryDirectory("gw-openapi")
-        defer { dir.remove() }
-        let config = try GridwatchConfig.parse(text: "grids:\n  - id: g\ncameras: []\n", file: dir.path("gw.yml"))
-        let store = try TicketStore(directory: dir.url)
-        let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
-        let logger = Logger(label: "test")
-        let events = EventHub()
-        let cameras = CameraManager(config: config, commands: continuation, events: events, logger: logger)
-        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger)
-        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: RoleHolder(RoleMap(byGroup: [:])), logger: logger)
-        let router = Router(context: ControlContext.self)
-        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
-        ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics, startedAt: Date(), version: "test", logger: logger)
-            .add(to: router)
+        let harness = try ControlHarness()
+        defer { harness.dir.remove() }
+        let router = harness.router(uid: 0, gid: 0)
         return Set(router.routes.map { route in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             return "\(route.method) /\(path)"
