@@ -39,10 +39,12 @@ extension TicketStore {
                 try occurrence.insert(db)
                 open.occurrences += 1
                 open.evidenceBytes += occurrence.evidenceBytes
-                if open.snapshotPath == nil && !open.evidencePurged, let snapshotPath {
+                if open.snapshotPath == nil, let snapshotPath {
                     // Raised without a picture (closed and raised again between a camera's
-                    // decision and this write): the first one that comes is the ticket's.
+                    // decision and this write), or reopened after retention took its evidence:
+                    // the first one that comes is the ticket's, and retention counts it again.
                     open.snapshotPath = snapshotPath
+                    open.evidencePurged = false
                 }
                 open.lastSeenAt = max(open.lastSeenAt ?? open.occurredAt, alert.occurredAt)
                 open.updatedAt = max(open.updatedAt, now)

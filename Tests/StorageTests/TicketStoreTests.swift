@@ -155,3 +155,30 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(plan.contains("tickets_ack_watch"), "\(plan)")
     }
 }
+
+@Suite struct ReopenedEvidenceTests {
+    /// A ticket whose evidence retention took, reopened and alerting again, holds new evidence
+    /// that retention sees (counted and purged in its turn), not a file nobody will delete.
+    @Test func newEvidenceOnAPurgedTicketIsCountedAgain() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let id = try store.raise(alert(at: t0), at: t0).ticket.id!
+        _ = try store.perform(.falseAlarm, ticketID: id, actor: "op", note: "wind", at: t0.addingTimeInterval(10))
+        #expect(try store.purgeEvidence(olderThan: t0.addingTimeInterval(100), maxBytes: 1 << 30, at: t0.addingTimeInterval(200)) == 1)
+        #expect(try store.ticket(id: id)?.evidencePurged == true)
+        #expect(try store.ticket(id: id)?.snapshotPath == nil)
+        // A false alarm cannot be reopened; a closed one can: a second ticket round the loop.
+        let second = try store.raise(alert(zone: nil, at: t0), at: t0).ticket.id!
+        _ = try store.perform(.acknowledge, ticketID: second, actor: "op", at: t0.addingTimeInterval(21))
+        _ = try store.perform(.start, ticketID: second, actor: "op", at: t0.addingTimeInterval(22))
+        _ = try store.perform(.resolve, ticketID: second, actor: "op", note: "done", at: t0.addingTimeInterval(23))
+        _ = try store.perform(.verify, ticketID: second, actor: "op", at: t0.addingTimeInterval(24))
+        _ = try store.perform(.close, ticketID: second, actor: "op", at: t0.addingTimeInterval(25))
+        #expect(try store.purgeEvidence(olderThan: t0.addingTimeInterval(100), maxBytes: 1 << 30, at: t0.addingTimeInterval(200)) == 1)
+        _ = try store.perform(.reopen, ticketID: second, actor: "op", note: "back", at: t0.addingTimeInterval(300))
+        let merged = try store.raise(alert(zone: nil, snapshot: [0xFF, 0xD8, 0x02, 0xFF, 0xD9], at: t0.addingTimeInterval(301)), at: t0.addingTimeInterval(301))
+        #expect(!merged.created && merged.ticket.id == second)
+        #expect(merged.ticket.evidencePurged == false && store.snapshotURL(of: merged.ticket) != nil)
+    }
+}
