@@ -265,9 +265,10 @@ import TestSupport
                 record_seconds: 3
             """)
         defer { daemon.stop(); sub.stop(); main.stop() }
-        #expect(daemon.waitForCamera("cam", timeout: 30) { ($0.record?.packets ?? 0) > 60 }, "\(daemon.log)")
+        // Both streams up at once: the sub stream decoded at its size, the main one kept.
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.width == 320 && ($0.record?.packets ?? 0) > 60 }, "\(daemon.log)")
         let camera = try #require(daemon.camera("cam"))
-        #expect(camera.width == 320)
+        #expect(camera.width == 320, "\(daemon.log)")
         let record = try #require(camera.record)
         #expect(record.state == "streaming" && record.width == 1280 && record.codec == "h264")
         // Bounded: at most the configured seconds plus one group of pictures (1 s).
