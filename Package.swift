@@ -29,17 +29,19 @@ let package = Package(
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog", "CFreeType"]),
         // Pure analysis: standard library only.
         .target(name: "Analysis"),
+        // The message catalogue: every operator-facing text, one table per language.
+        .target(name: "Catalog"),
         // Pure ticket domain.
-        .target(name: "Tickets", dependencies: ["Analysis"]),
+        .target(name: "Tickets", dependencies: ["Analysis", "Catalog"]),
         .target(name: "Storage", dependencies: [
-            "Tickets",
+            "Tickets", "Catalog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis"]),
+        .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis", "Catalog"]),
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
-        .target(name: "ControlClient", dependencies: ["ControlProtocol"]),
+        .target(name: "ControlClient", dependencies: ["ControlProtocol", "Catalog"]),
         .target(name: "DaemonCore", dependencies: [
-            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol",
+            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -61,14 +63,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gridwatchctl", dependencies: [
-            "ControlProtocol", "ControlClient",
+            "ControlProtocol", "ControlClient", "Catalog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helpers shared by the tests that need real clips, servers and processes.
         .target(name: "TestSupport", dependencies: ["ControlClient", "ControlProtocol"], path: "Tests/TestSupport"),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "AnalysisQualityTests", dependencies: ["DaemonCore", "Analysis", "TestSupport"]),
-        .testTarget(name: "TicketsTests", dependencies: ["Tickets"]),
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "Catalog"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "TestSupport"]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),

@@ -1,0 +1,153 @@
+import Foundation
+
+// The message ids of the daemon: what the API refuses with, the titles and history notes it
+// writes on tickets, and what it says about a camera's stream. Each case is one entry of
+// the catalogue; its Chinese text is in `zh.swift`, its English text in `en.swift`, and a
+// language missing an entry does not compile. Values in a message (ids, names, paths) are
+// its associated values; nothing at a call site is prose.
+
+/// Why the control API refused a request: the `reason` of an error answer, in the language
+/// the client's `Accept-Language` asks for, and its `code` (the case name, stable).
+public enum APIMessage: Localized, Equatable {
+    case noSuchEndpoint(method: String, path: String)
+    case methodNotAllowed(method: String, path: String, allow: String)
+    case malformedRequest(detail: String)
+    case internalError
+    case diskFull(directory: String?)
+    case daemonStopping
+    case noSuchCamera(id: String, known: [String])
+    case noSuchCameraAction(verb: String)
+    case badTicketID(text: String)
+    case badOccurrenceID(text: String)
+    case badEventID(text: String)
+    case unknownParameter(name: String, known: [String])
+    case badTime(parameter: String, text: String)
+    case badFlag(parameter: String, text: String)
+    case unknownState(text: String, known: [String])
+    case unknownCategory(text: String, known: [String])
+    case unknownGrouping(text: String, known: [String])
+    case unknownPeriod(text: String, known: [String])
+    case badFormat(text: String)
+    case badLimit(text: String)
+    case badOffset(text: String)
+    case exportTooLarge(limit: Int)
+    case noSuchTicket(id: Int64)
+    case noSuchOccurrence(ticket: Int64, occurrence: Int64)
+    case evidencePurged(ticket: Int64)
+    case noSnapshot(ticket: Int64)
+    case snapshotMissing(ticket: Int64)
+    case occurrenceWithoutSnapshot(ticket: Int64, occurrence: Int64)
+    case occurrenceSnapshotMissing(ticket: Int64, occurrence: Int64)
+    /// `action` is the API's verb, or nil for a plain note.
+    case noteRequired(action: String?)
+    case dispatchNeedsAssignee
+    case bodyTooLarge(kib: Int)
+    case bodyNotObject(example: String)
+    case unknownField(example: String, field: String)
+    case nullField(field: String)
+    case fieldsAreText(example: String, fields: [String])
+    case controlCharacter(field: String, scalar: String, offset: Int, linesAllowed: Bool)
+    case notJSON(contentType: String)
+    case notUTF8(charset: String)
+    case malformedQuery(parameter: String)
+    case callerUnknown(detail: String?)
+    case noRole(actor: String)
+    case notPermitted(actor: String, roles: [String], method: String, path: String)
+    case mayNotActOnCategory(actor: String, category: String)
+    case cameraDisabledNoPicture(camera: String)
+    case cameraNotRunningNoPicture(camera: String)
+    case cameraNotStreamingNoPicture(camera: String, state: String)
+    case noFrameYet(camera: String)
+    case backupFailed(detail: String)
+    case backupVanished
+    /// The closed loop's refusals (`WorkflowError`, `TicketActionError`).
+    case invalidTransition(action: String, state: String, allowed: [String])
+    case reasonRequired(action: String)
+    case unknownAssignee(person: String, grid: String)
+    case noHigherLevel(grid: String)
+    case emptyNote
+
+    /// The case name: a stable code for programs (`no_such_ticket`), whatever the language.
+    public var code: String {
+        let name = Mirror(reflecting: self).children.first?.label ?? String(describing: self)
+        var out = ""
+        for c in name {
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+}
+
+/// What a ticket's title and the daemon's own history notes say, kept with the ticket (as
+/// JSON) so each reader gets them in their language. Stored: cases and their fields are
+/// renamed only with a migration.
+public enum TicketText: Localized, Equatable, Codable {
+    /// Which way a line was crossed, on screen.
+    public enum Way: String, Sendable, Codable {
+        case leftToRight, rightToLeft, topToBottom, bottomToTop
+    }
+
+    // Titles
+    case cameraOffline(camera: String)
+    case cameraAuthFailed(camera: String)
+    case zoneEntry(zone: String, camera: String)
+    case zoneExit(zone: String, camera: String)
+    case crossing(line: String, way: Way?, camera: String)
+    case loitering(zone: String, seconds: Int, camera: String)
+    case crowding(zone: String, count: Int, camera: String)
+    /// A title the daemon did not write (a load test's, an old ticket's).
+    case plain(String)
+
+    // History notes
+    case repeatOf(ticket: Int64)
+    /// The camera-offline ticket's first note: why the stream is down.
+    case streamFault(StreamText)
+    case offlineAgain(since: String, fault: StreamText?)
+    case recovered(seconds: Int)
+    case evidenceExpired
+    case evidenceOverBudget
+    case archived
+    case dispatchedTo(name: String, id: String)
+    case escalatedTo(fromGrid: String, toGrid: String, toName: String)
+    case repeatProblem(reopens: Int, days: Int)
+    case overdue(acknowledge: Bool, close: Bool, from: String, to: String)
+}
+
+/// Why a camera's stream is not delivering, as the camera list shows it. The English text
+/// is FFmpeg's own (redacted); the Chinese says what it means and keeps FFmpeg's code.
+public enum StreamText: Localized, Equatable, Codable {
+    case refused(detail: String)
+    case reset(detail: String)
+    case unreachable(detail: String)
+    case timedOut(detail: String)
+    case stalled(detail: String)
+    case ended
+    case authFailed(detail: String)
+    case notFound(detail: String)
+    case forbidden(detail: String)
+    case badData(detail: String)
+    case noSuchFile(detail: String)
+    case unusable(detail: String)
+    case other(code: Int32, detail: String)
+}
+
+/// The daemon's own lines that a person acts on (logs read on call).
+public enum LogText: Localized, Equatable {
+    case dataDirInUse(pid: Int32?, directory: String)
+    case spoolUnavailable
+    case spoolFound
+    case spoolKept
+    case spoolLost(count: Int)
+    case spoolReplayed
+    case storeRecovered
+    case storeFailing
+    case storeStillFailing
+    case noStampFont
+}
+
+/// A code of the API (a state, category, severity, history event, grouping, action) in words.
+/// English shows the code itself: it is what commands and filters take.
+public struct Term: Localized, Equatable {
+    public let code: String
+    public init(_ code: String) { self.code = code }
+}
