@@ -57,7 +57,7 @@ let package = Package(
         ]),
         // Bench and test tools (load generator, analysis timing, query plans): a target of
         // their own, never linked into the daemon.
-        .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets"]),
+        .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets", "Catalog"]),
         .executableTarget(name: "gridwatch-tools", dependencies: [
             "GridwatchTools", "DaemonCore", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "Catalog"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "Catalog", "TestSupport"]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),

@@ -25,6 +25,8 @@ static inline int cff_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int cff_averror_http_unauthorized(void) { return AVERROR_HTTP_UNAUTHORIZED; }
 /// AVERROR_HTTP_FORBIDDEN (RTSP 403 too), same reason.
 static inline int cff_averror_http_forbidden(void) { return AVERROR_HTTP_FORBIDDEN; }
+/* RTSP 404: no such stream path on the camera. */
+static inline int cff_averror_http_not_found(void) { return AVERROR_HTTP_NOT_FOUND; }
 /// AV_NOPTS_VALUE is a cast expression Swift does not import.
 static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// av_err2str uses a compound literal; this writes into the caller's buffer.

@@ -51,6 +51,10 @@ public enum Language: String, Sendable, CaseIterable, Codable {
         return best?.language ?? .bilingual
     }
 
+    /// The daemon's own log lines and startup errors: the language of its locale (a systemd
+    /// unit inherits the machine's `LANG`), both when the locale names none.
+    public static let log = fromEnvironment(fallback: .bilingual)
+
     /// The `Content-Language` of an answer in this language.
     public var contentLanguage: String {
         switch self {

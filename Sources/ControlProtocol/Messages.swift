@@ -430,15 +430,18 @@ public struct PeopleList: Codable, Sendable, Equatable {
     public init(people: [PersonInfo]) { self.people = people }
 }
 
-/// Every error answer: `{"error": {"status": 404, "reason": "..."}}`.
+/// Every error answer: `{"error": {"status": 404, "reason": "...", "code": "no_such_ticket"}}`.
+/// `reason` is in the language the request's `Accept-Language` asked for; `code` names the
+/// reason whatever the language.
 public struct ErrorResponse: Codable, Sendable, Equatable {
     public struct Body: Codable, Sendable, Equatable {
         public var status: Int
         public var reason: String
+        public var code: String?
     }
     public var error: Body
-    public init(status: Int, reason: String) {
-        error = Body(status: status, reason: reason)
+    public init(status: Int, reason: String, code: String? = nil) {
+        error = Body(status: status, reason: reason, code: code)
     }
 }
 

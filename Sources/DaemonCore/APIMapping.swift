@@ -1,3 +1,4 @@
+import Catalog
 import ControlProtocol
 import Foundation
 import Storage
@@ -7,11 +8,12 @@ import Tickets
 // stream alike.
 
 extension TicketSummary {
-    init(_ t: TicketRecord) {
+    /// The API's view of a ticket, its title in `language`.
+    init(_ t: TicketRecord, _ language: Language = .bilingual) {
         self.init(
             id: t.id ?? 0, cameraId: t.cameraId, zoneId: t.zoneId, tripwireId: t.tripwireId, kind: t.kind, trackId: t.trackId,
             gridId: t.gridId, category: t.category,
-            severity: t.severity, state: t.state, title: t.title, occurredAt: t.occurredAt,
+            severity: t.severity, state: t.state, title: t.title(in: language), occurredAt: t.occurredAt,
             createdAt: t.createdAt, updatedAt: t.updatedAt, hasSnapshot: t.snapshotPath != nil)
         self.assignee = t.assignee
         self.acknowledgedAt = t.acknowledgedAt

@@ -1,3 +1,4 @@
+import Catalog
 import ControlProtocol
 import Foundation
 import Synchronization
@@ -280,13 +281,10 @@ public final class CameraManager: Service, Sendable {
                 let detect = worker.detect.snapshot
                 let authFailed = detect.state == .authFailed
                 logger.error(authFailed ? "camera refuses its credentials" : "camera offline", metadata: ["camera.id": "\(id)", "since": "\(since)"])
+                let title = authFailed ? TicketTitle.cameraAuthFailed(cameraName: camera.config.name) : TicketTitle.cameraOffline(cameraName: camera.config.name)
                 commands.yield(.cameraOffline(
-                    cameraID: id, gridID: camera.config.grid,
-                    title: authFailed
-                        ? TicketTitle.cameraAuthFailed(cameraName: camera.config.name)
-                        : TicketTitle.cameraOffline(cameraName: camera.config.name),
-                    since: since,
-                    reason: authFailed ? "认证失败 / authentication failed: \(detect.lastError ?? "-")" : detect.lastError))
+                    cameraID: id, gridID: camera.config.grid, title: title.text(.bilingual), since: since,
+                    reason: detect.lastError?.text(.bilingual), titleText: title, fault: detect.lastError))
             case .recovered(let downFor)?:
                 worker.setOffline(nil)
                 commands.yield(.cameraRecovered(cameraID: id, downFor: downFor))

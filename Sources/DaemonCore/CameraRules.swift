@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import MediaIO
 import Tickets
@@ -39,7 +40,7 @@ public struct CameraRules: Sendable, Equatable {
         public var grid: String
         public var purpose: RulePurpose
         public var severity: Severity
-        public var title: String
+        public var title: TicketText
         /// The rule drawn on the snapshot: the zone (yellow) or the line (red).
         public var shape: [(Double, Double)]
         public var closed: Bool

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import Foundation
 import Logging
@@ -245,7 +246,7 @@ final class CameraWorker: Sendable {
             return
         }
         if encoder.textStamp == nil, Self.fontWarned.exchange(true, ordering: .relaxed) == false {
-            logger.warning("no font with Chinese for the snapshot stamp: snapshots carry no camera name or time; install fonts-wqy-microhei / 缺少中文字体，截图不带摄像头名称和时间",
+            logger.warning("\(LogText.noStampFont.text(.log))",
                            metadata: ["fonts": "\(TextStamp.defaultFonts.joined(separator: ", "))"])
         }
         let start = config

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -115,7 +116,7 @@ struct ControlContext: RequestContext {
     /// The caller, as the middleware established it.
     var who: CallerIdentity {
         get throws {
-            guard let caller else { throw ControlError.forbidden("caller identity unavailable / 无法识别调用者") }
+            guard let caller else { throw ControlError.forbidden(.callerUnknown(detail: nil)) }
             return caller
         }
     }
@@ -123,14 +124,14 @@ struct ControlContext: RequestContext {
     /// The caller, or a 403 when the socket cannot say (no identity, no access).
     func identity() async throws -> CallerIdentity {
         guard let provider = channel as? SocketOptionProvider else {
-            throw ControlError.forbidden("caller identity unavailable: not a Unix socket peer / 无法识别调用者")
+            throw ControlError.forbidden(.callerUnknown(detail: "not a Unix socket peer"))
         }
         do {
             let cred: PeerCredentials = try await provider.unsafeGetSocketOption(
                 level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)).get()
             return CallerIdentity(uid: cred.uid, gid: cred.gid, user: CallerIdentity.userName(cred.uid))
         } catch {
-            throw ControlError.forbidden("caller identity unavailable: \(error) / 无法识别调用者")
+            throw ControlError.forbidden(.callerUnknown(detail: "\(error)"))
         }
     }
 }
@@ -154,7 +155,7 @@ struct AuthorizationMiddleware: RouterMiddleware {
             logger.warning("control request refused", metadata: [
                 "actor": "\(caller.actor)", "method": "\(request.method)", "path": "\(request.uri.path)",
             ])
-            throw ControlError.forbidden("\(caller.actor) has no role here: ask the administrator to add you to a group configured under daemon.roles / 没有访问权限")
+            throw ControlError.forbidden(.noRole(actor: caller.actor))
         }
         context.caller = caller
         return try await next(request, context)
@@ -187,8 +188,8 @@ struct ControlRouter {
                 logger.warning("control request refused", metadata: [
                     "actor": "\(caller.actor)", "method": "\(request.method)", "path": "\(request.uri.path)",
                 ])
-                throw ControlError.forbidden(
-                    "\(caller.actor) (\(caller.access.roles.map(\.rawValue).sorted().joined(separator: ", "))) may not \(request.method) \(request.uri.path) / 权限不足")
+                throw ControlError.forbidden(.notPermitted(
+                    actor: caller.actor, roles: caller.access.roles.map(\.rawValue).sorted(), method: request.method.rawValue, path: request.uri.path))
             }
             return try await handler(request, context)
         }

@@ -1,4 +1,5 @@
 import Analysis
+import Catalog
 import ControlProtocol
 import Foundation
 import Hummingbird
@@ -17,20 +18,21 @@ struct SendableFileHandle: @unchecked Sendable {
     init(_ file: FileHandle) { self.file = file }
 }
 
-/// An error at the API's edge, with its HTTP status and a reason for the caller.
+/// An error at the API's edge, with its HTTP status and a reason for the caller: a catalogue
+/// entry, rendered in the language the request's `Accept-Language` asks for.
 public enum ControlError: Error, Equatable {
-    case notFound(String)
-    case badRequest(String)
+    case notFound(APIMessage)
+    case badRequest(APIMessage)
     /// The request is valid but the ticket's state does not allow it.
-    case conflict(String)
-    case forbidden(String)
-    case tooLarge(String)
+    case conflict(APIMessage)
+    case forbidden(APIMessage)
+    case tooLarge(APIMessage)
     /// A request body in a media type other than JSON.
-    case unsupportedMediaType(String)
+    case unsupportedMediaType(APIMessage)
     /// A known path asked with a method it does not serve; `allow` lists those it does.
-    case methodNotAllowed(String, allow: String)
+    case methodNotAllowed(APIMessage, allow: String)
     /// The thing exists but cannot answer now (a camera not streaming).
-    case unavailable(String)
+    case unavailable(APIMessage)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -45,7 +47,7 @@ public enum ControlError: Error, Equatable {
         }
     }
 
-    var reason: String {
+    var reason: APIMessage {
         switch self {
         case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r), let .unsupportedMediaType(r),
              let .methodNotAllowed(r, _), let .unavailable(r): r
@@ -82,22 +84,24 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPParserError {
             throw error
         } catch let error as ControlError {
-            return JSONResponse.error(error.status, error.reason, headers: error.headers)
+            return JSONResponse.error(error.status, error.reason, for: request, headers: error.headers)
         } catch let error as HTTPError {
             if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
                 let allow = allowed.joined(separator: ", ")
-                let refusal = ControlError.methodNotAllowed(
-                    "\(request.uri.path) does not take \(request.method); it takes \(allow) / 不支持此请求方法，可用：\(allow)", allow: allow)
-                return JSONResponse.error(refusal.status, refusal.reason, headers: refusal.headers)
+                let refusal = ControlError.methodNotAllowed(.methodNotAllowed(method: request.method.rawValue, path: request.uri.path, allow: allow), allow: allow)
+                return JSONResponse.error(refusal.status, refusal.reason, for: request, headers: refusal.headers)
             }
-            let reason = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
-            return JSONResponse.error(error.status, reason)
+            if error.status == .notFound {
+                return JSONResponse.error(error.status, .noSuchEndpoint(method: request.method.rawValue, path: request.uri.path), for: request)
+            }
+            logger.warning("request failed", metadata: ["path": "\(request.uri.path)", "status": "\(error.status.code)", "error": "\(error.body ?? "")"])
+            return JSONResponse.error(error.status, .malformedRequest(detail: error.body ?? error.status.reasonPhrase), for: request)
         } catch let error where DiskFull.matches(error) {
             logger.warning("request failed: disk full", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return JSONResponse.error(.init(code: 507, reasonPhrase: "Insufficient Storage"), DiskFull.reason())
+            return JSONResponse.error(.init(code: 507, reasonPhrase: "Insufficient Storage"), .diskFull(directory: nil), for: request)
         } catch {
             logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return JSONResponse.error(.internalServerError, "internal error")
+            return JSONResponse.error(.internalServerError, .internalError, for: request)
         }
     }
 }
@@ -105,17 +109,31 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 enum JSONResponse {
     static let encoder = ControlAPI.encoder()
 
-    static func ok<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// `language`: the answer holds text in that language (titles, notes, why a stream is
+    /// down), so it says which and that it varies with `Accept-Language`.
+    static func ok<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, language: Language? = nil) throws -> Response {
         let data = try encoder.encode(value)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let language {
+            headers[.contentLanguage] = language.contentLanguage
+            headers[.vary] = "Accept-Language"
+        }
         return Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ reason: String, headers extra: HTTPFields = [:]) -> Response {
-        let data = (try? encoder.encode(ErrorResponse(status: Int(status.code), reason: reason))) ?? Data()
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+    /// An error answer in the language the request asks for (`Accept-Language`; without one,
+    /// Chinese then English), with the message's stable `code`.
+    static func error(_ status: HTTPResponse.Status, _ reason: APIMessage, for request: Request, headers extra: HTTPFields = [:]) -> Response {
+        error(status, reason, language: Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]), headers: extra)
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ reason: APIMessage, language: Language, headers extra: HTTPFields = [:]) -> Response {
+        let body = ErrorResponse(status: Int(status.code), reason: reason.text(language), code: reason.code)
+        let data = (try? encoder.encode(body)) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .contentLanguage: language.contentLanguage, .vary: "Accept-Language"]
         headers.append(contentsOf: extra)
         return Response(
             status: status,

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -51,7 +52,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
                     // The request broke off while a route read its body (a garbage chunk
                     // size): a 400 with the reason, and the connection ends (the parser
                     // takes nothing more from it).
-                    response = JSONResponse.error(.badRequest, "malformed request: \(error) / 请求格式错误")
+                    response = JSONResponse.error(.badRequest, .malformedRequest(detail: "\(error)"), for: request)
                     response.headers[.connection] = "close"
                 } catch {
                     response = Response(status: .internalServerError, body: .init())

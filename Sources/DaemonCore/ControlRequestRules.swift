@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -31,10 +32,7 @@ enum PlainText {
     /// allowed where `allowingLines`).
     static func check(_ text: String?, field: String, allowingLines: Bool = false) throws {
         guard let text, let found = firstControl(in: text, allowingLines: allowingLines) else { return }
-        let allowed = allowingLines ? "only line feeds and tabs are allowed" : "line breaks, tabs and other control characters are not allowed"
-        let allowedZh = allowingLines ? "只允许换行和制表符" : "不允许换行、制表符等控制字符"
-        throw ControlError.badRequest(
-            "\(field) contains a control character (\(hex(found.scalar)) at position \(found.offset)): \(allowed) / \(field) 含有控制字符（\(hex(found.scalar))），\(allowedZh)")
+        throw ControlError.badRequest(.controlCharacter(field: field, scalar: hex(found.scalar), offset: found.offset, linesAllowed: allowingLines))
     }
 
     /// Whether `text` has nothing but white space, as ECMA-262's `\\s` reads it (the API's
@@ -64,16 +62,14 @@ enum JSONMediaType {
         let parts = contentType.split(separator: ";", omittingEmptySubsequences: false)
         let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
         guard type == "application/json" else {
-            throw ControlError.unsupportedMediaType(
-                "request body must be application/json, got '\(contentType)' / 请求内容必须是 JSON (application/json)")
+            throw ControlError.unsupportedMediaType(.notJSON(contentType: contentType))
         }
         for parameter in parts.dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, pair[0].lowercased() == "charset" else { continue }
             let charset = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
             guard charset == "utf-8" || charset == "utf8" else {
-                throw ControlError.unsupportedMediaType(
-                    "request body must be application/json in UTF-8, got charset '\(pair[1])' / 请求内容必须是 UTF-8 编码的 JSON (application/json)")
+                throw ControlError.unsupportedMediaType(.notUTF8(charset: pair[1]))
             }
         }
     }
@@ -131,13 +127,13 @@ struct QueryValidationMiddleware<Context: RequestContext>: RouterMiddleware {
             let value = pair.dropFirst(name.count + 1)
             for part in [name, value] {
                 guard case let .failure(problem) = decode(part) else { continue }
-                let what: String
-                switch problem {
-                case let .badEscape(escape): what = "'\(escape)' is not a percent-encoded byte (% and two hex digits)"
-                case .notUTF8: what = "its escapes do not decode to UTF-8 text"
-                case let .control(scalar): what = "it contains a control character (\(PlainText.hex(scalar)))"
+                let parameter = String(name)
+                let message: APIMessage = switch problem {
+                case let .badEscape(escape): .queryBadEscape(parameter: parameter, escape: escape)
+                case .notUTF8: .queryNotUTF8(parameter: parameter)
+                case let .control(scalar): .queryControlCharacter(parameter: parameter, scalar: PlainText.hex(scalar))
                 }
-                throw ControlError.badRequest("query parameter '\(name)' is malformed: \(what) / 查询参数 '\(name)' 编码无效或含有控制字符")
+                throw ControlError.badRequest(message)
             }
         }
     }

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -45,9 +46,9 @@ extension ControlRoutes {
                 try? FileManager.default.removeItem(atPath: path)
                 logger.error("backup failed", metadata: ["actor": "\(actor)", "error": "\(error)"])
                 if DiskFull.matches(error) { throw error } // 507, said by ErrorMiddleware
-                throw ControlError.unavailable("backup failed: \(error)")
+                throw ControlError.unavailable(.backupFailed(detail: "\(error)"))
             }
-            guard let file = FileHandle(forReadingAtPath: path) else { throw ControlError.unavailable("backup file vanished") }
+            guard let file = FileHandle(forReadingAtPath: path) else { throw ControlError.unavailable(.backupVanished) }
             // Unlinked now: the open handle keeps it readable, and nothing is left behind if
             // the client goes away half way.
             unlink(path)

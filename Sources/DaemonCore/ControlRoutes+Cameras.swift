@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -14,25 +15,25 @@ import Tickets
 /// Routes of cameras: list, status, live picture, switch off and on.
 extension ControlRoutes {
     func addCameras(to routes: ControlRouter) {
-        routes.get("/v1/cameras", .readCameras) { _, _ in
-            try JSONResponse.ok(CameraList(cameras: cameraStatuses()))
+        routes.get("/v1/cameras", .readCameras) { request, _ in
+            try JSONResponse.ok(CameraList(cameras: cameraStatuses(request.language)), language: request.language)
         }
-        routes.get("/v1/cameras/:id", .readCameras) { _, context in
-            try JSONResponse.ok(Self.status(try camera(context)))
+        routes.get("/v1/cameras/:id", .readCameras) { request, context in
+            try JSONResponse.ok(Self.status(try camera(context), request.language), language: request.language)
         }
         routes.get("/v1/cameras/:id/snapshot", .readCameras) { _, context in
             let camera = try camera(context)
             let id = camera.config.id
             guard let worker = camera.worker else {
-                throw ControlError.conflict("camera \(id) is \(camera.disabled != nil ? "disabled / 已停用" : "not running"): no current picture / 无当前画面")
+                throw ControlError.conflict(camera.disabled != nil ? .cameraDisabledNoPicture(camera: id) : .cameraNotRunningNoPicture(camera: id))
             }
             let state = worker.health.state
             guard state == .streaming else {
-                throw ControlError.conflict("camera \(id) is \(state.rawValue): no current picture / 摄像头未在线，无当前画面")
+                throw ControlError.conflict(.cameraNotStreamingNoPicture(camera: id, state: state.rawValue))
             }
             // Encoding takes milliseconds: off the event loop and the concurrency pool.
             let shot = try await Self.offPool { try worker.currentSnapshot() }
-            guard let shot else { throw ControlError.conflict("camera \(id) has not analysed a frame yet; try again in a moment / 尚无画面，请稍后再试") }
+            guard let shot else { throw ControlError.conflict(.noFrameYet(camera: id)) }
             return Response(
                 status: .ok,
                 headers: [.contentType: "image/jpeg", .cacheControl: "no-store", .lastModified: HTTPDate.format(time_t(shot.at.timeIntervalSince1970))],
@@ -43,11 +44,11 @@ extension ControlRoutes {
             let id = camera.config.id
             let verb = context.parameters.get("switch") ?? ""
             guard verb == "enable" || verb == "disable" else {
-                throw ControlError.notFound("no such camera action '\(verb)' (one of: enable, disable)")
+                throw ControlError.notFound(.noSuchCameraAction(verb: verb))
             }
             let caller = try context.who
             let body: CameraActionRequest = try await Self.decodeJSON(
-                request, fields: ["reason"], shape: "body must be JSON like {\"reason\": \"...\"}", typeHint: "reason is text") ?? CameraActionRequest()
+                request, fields: ["reason"], example: "{\"reason\": \"...\"}") ?? CameraActionRequest()
             try PlainText.check(body.reason, field: "reason")
             let changed: Bool
             do {
@@ -62,12 +63,12 @@ extension ControlRoutes {
                 }
             } catch let error as CameraManager.SwitchError {
                 switch error {
-                case .unknownCamera: throw ControlError.notFound("no such camera '\(id)'")
-                case .stopping: throw ControlError.unavailable("the daemon is stopping")
+                case .unknownCamera: throw ControlError.notFound(.noSuchCamera(id: id, known: cameras.list().map(\.config.id)))
+                case .stopping: throw ControlError.unavailable(.daemonStopping)
                 }
             }
-            guard let now = cameras.camera(id) else { throw ControlError.notFound("no such camera '\(id)'") }
-            return try JSONResponse.ok(CameraActionResponse(camera: Self.status(now), changed: changed))
+            guard let now = cameras.camera(id) else { throw ControlError.notFound(.noSuchCamera(id: id, known: cameras.list().map(\.config.id))) }
+            return try JSONResponse.ok(CameraActionResponse(camera: Self.status(now, request.language), changed: changed), language: request.language)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -21,19 +22,20 @@ extension ControlRoutes {
             var lastID: Int64?
             if let text {
                 guard let id = PlainText.digits(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ControlError.badRequest("Last-Event-ID must be a whole number in plain digits, got '\(text)'")
+                    throw ControlError.badRequest(.badEventID(text: text))
                 }
                 lastID = id
             }
             let hub = events
             let after = lastID
+            let language = request.language
             // Subscribed when the body is written: an answer whose body is never written (to
             // HEAD) holds no subscription.
             let body = ResponseBody { writer in
                 let subscription = hub.subscribe(after: after)
                 func send(_ entry: EventHub.Entry) async throws {
                     guard entry.category.map(access.sees) ?? true else { return }
-                    let data = try JSONResponse.encoder.encode(entry.event)
+                    let data = try JSONResponse.encoder.encode(entry.event(in: language))
                     var text = "id: \(entry.event.id)\nevent: \(entry.event.type)\ndata: "
                     text += String(decoding: data, as: UTF8.self) + "\n\n"
                     try await writer.write(ByteBuffer(string: text))
@@ -61,7 +63,8 @@ extension ControlRoutes {
             }
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
+                headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .contentLanguage: language.contentLanguage,
+                          .vary: "Accept-Language"],
                 body: body)
         }
     }

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -22,13 +23,13 @@ extension ControlRoutes {
             case "json":
                 let rows = try store.tickets(query)
                 let total = try store.ticketCount(matching: query)
-                return try JSONResponse.ok(TicketList(tickets: rows.map(TicketSummary.init), total: total))
+                return try JSONResponse.ok(TicketList(tickets: rows.map { TicketSummary($0, request.language) }, total: total), language: request.language)
             case "csv":
                 // The whole filtered set (not one page), for the monthly report.
                 var all: [TicketRecord] = []
                 try store.eachTicket(matching: query, limit: Self.csvLimit) { all.append($0) }
                 if all.count == Self.csvLimit {
-                    throw ControlError.badRequest("more than \(Self.csvLimit) tickets match: narrow the export with since/until / 导出数量过多，请缩小时间范围")
+                    throw ControlError.badRequest(.exportTooLarge(limit: Self.csvLimit))
                 }
                 return Self.csv(
                     ["id", "occurred_at", "created_at", "state", "severity", "category", "kind", "grid_id", "camera_id", "zone_id", "tripwire_id",
@@ -36,12 +37,12 @@ extension ControlRoutes {
                      "reopen_count", "repeat_problem", "repeat_of"],
                     all.map { t in
                         [String(t.id ?? 0), Self.csvTime(t.occurredAt), Self.csvTime(t.createdAt), t.state.rawValue, t.severity.rawValue,
-                         t.category.rawValue, t.kind, t.gridId, t.cameraId, t.zoneId ?? "", t.tripwireId ?? "", t.title, t.assignee ?? "",
+                         t.category.rawValue, t.kind, t.gridId, t.cameraId, t.zoneId ?? "", t.tripwireId ?? "", t.title(in: request.language), t.assignee ?? "",
                          Self.csvTime(t.acknowledgedAt), Self.csvTime(t.closedAt), Self.csvTime(t.ackDueAt), Self.csvTime(t.closeDueAt),
                          String(t.overdue), String(t.escalations), String(t.occurrences), String(t.reopenCount), t.repeatProblem ? "1" : "0", t.repeatOf.map(String.init) ?? ""]
                     })
             default:
-                throw ControlError.badRequest("format must be json or csv, got '\(format)'")
+                throw ControlError.badRequest(.badFormat(text: format))
             }
         }
         routes.get("/v1/supervision", .readTickets) { request, context in
@@ -49,13 +50,14 @@ extension ControlRoutes {
             var query = TicketQuery.supervision(visibleCategories: try context.who.access.visibleCategories)
             query.limit = 1000
             let rows = try store.tickets(query)
-            return try JSONResponse.ok(TicketList(tickets: rows.map(TicketSummary.init), total: try store.ticketCount(matching: query)))
+            return try JSONResponse.ok(TicketList(tickets: rows.map { TicketSummary($0, request.language) }, total: try store.ticketCount(matching: query)),
+                                       language: request.language)
         }
         routes.get("/v1/stats", .readTickets) { request, context in
             let params = try Self.parameters(request, allowed: ["by", "period", "since", "until", "format"])
             let byText = params["by"] ?? "category"
             guard let by = StatsGrouping(rawValue: byText) else {
-                throw ControlError.badRequest("by must be one of: \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), got '\(byText)'")
+                throw ControlError.badRequest(.unknownGrouping(text: byText, known: StatsGrouping.allCases.map(\.rawValue)))
             }
             // The period ends at `until` (now by default); `since` overrides its start. A
             // window that ends before it starts is empty, not an error.
@@ -65,12 +67,12 @@ extension ControlRoutes {
             case "week": length = 7 * 86_400
             case "month": length = 30 * 86_400
             case "year": length = 365 * 86_400
-            case let other: throw ControlError.badRequest("period must be day, week, month or year, got '\(other)'")
+            case let other: throw ControlError.badRequest(.unknownPeriod(text: other, known: ["day", "week", "month", "year"]))
             }
             let until = try Self.optionalTime(params["until"], name: "until") ?? Date()
             let since = try Self.optionalTime(params["since"], name: "since") ?? until.addingTimeInterval(-length)
             let format = params["format"] ?? "json"
-            guard format == "json" || format == "csv" else { throw ControlError.badRequest("format must be json or csv, got '\(format)'") }
+            guard format == "json" || format == "csv" else { throw ControlError.badRequest(.badFormat(text: format)) }
             var (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
             if by == .rule {
                 // camera/rule/kind → the rule's cooldown now, to read beside its false-alarm rate.
@@ -96,17 +98,17 @@ extension ControlRoutes {
             }
             return try JSONResponse.ok(StatsResponse(since: since, until: until, by: by, groups: groups, total: total))
         }
-        routes.get("/v1/tickets/:id", .readTickets) { _, context in
-            try JSONResponse.ok(try detail(try ticketID(context), try context.who))
+        routes.get("/v1/tickets/:id", .readTickets) { request, context in
+            try JSONResponse.ok(try detail(try ticketID(context), try context.who, request.language), language: request.language)
         }
         routes.get("/v1/tickets/:id/snapshot", .readTickets) { _, context in
             let id = try ticketID(context)
             let ticket = try visibleTicket(id, try context.who)
             guard let url = store.snapshotURL(of: ticket) else {
-                throw ControlError.notFound(ticket.evidencePurged ? "evidence of ticket \(id) was purged / 证据已按保存期限删除" : "ticket \(id) has no snapshot")
+                throw ControlError.notFound(ticket.evidencePurged ? .evidencePurged(ticket: id) : .noSnapshot(ticket: id))
             }
             guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw ControlError.notFound("snapshot of ticket \(id) is missing on disk")
+                throw ControlError.notFound(.snapshotMissing(ticket: id))
             }
             return Response(
                 status: .ok,
@@ -123,18 +125,16 @@ extension ControlRoutes {
             let ticket = try visibleTicket(id, try context.who)
             let text = context.parameters.get("occurrence") ?? ""
             guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
-                throw ControlError.badRequest("occurrence id must be a positive whole number in plain digits, got '\(text)' / 告警记录编号必须是正整数")
+                throw ControlError.badRequest(.badOccurrenceID(text: text))
             }
             guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
-                throw ControlError.notFound("ticket \(id) has no occurrence \(number) / 工单 \(id) 没有第 \(number) 条告警记录")
+                throw ControlError.notFound(.noSuchOccurrence(ticket: id, occurrence: number))
             }
             guard let path = occurrence.snapshotPath else {
-                throw ControlError.notFound(ticket.evidencePurged
-                    ? "evidence of ticket \(id) was purged / 证据已按保存期限删除"
-                    : "occurrence \(number) of ticket \(id) kept no snapshot (repeat alerts keep one only when they add something) / 该次告警未保留截图")
+                throw ControlError.notFound(ticket.evidencePurged ? .evidencePurged(ticket: id) : .occurrenceWithoutSnapshot(ticket: id, occurrence: number))
             }
             guard let data = FileManager.default.contents(atPath: store.evidenceURL(path).path) else {
-                throw ControlError.notFound("snapshot of occurrence \(number) of ticket \(id) is missing on disk / 截图文件缺失")
+                throw ControlError.notFound(.occurrenceSnapshotMissing(ticket: id, occurrence: number))
             }
             return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
@@ -150,7 +150,7 @@ extension ControlRoutes {
             }
             logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
             if let ticket = try store.ticket(id: id) { events.publishTicket(ticket, change: "note", actor: caller.actor, at: Date()) }
-            return try JSONResponse.ok(try detail(id, caller), status: .created)
+            return try JSONResponse.ok(try detail(id, caller, request.language), status: .created, language: request.language)
         }
         // One path per action, so each says what it needs (OpenAPI: a note, an assignee).
         for action in TicketAction.allCases {
@@ -172,7 +172,7 @@ extension ControlRoutes {
                 logger.notice("ticket action", metadata: [
                     "ticket.id": "\(id)", "action": "\(action.rawValue)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
                 ])
-                return try JSONResponse.ok(try detail(id, caller))
+                return try JSONResponse.ok(try detail(id, caller, request.language), language: request.language)
             }
         }
     }

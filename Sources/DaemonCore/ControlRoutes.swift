@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import ControlProtocol
 import Foundation
@@ -23,11 +24,12 @@ public struct ControlRoutes: Sendable {
     let version: String
     let logger: Logger
 
-    func cameraStatuses() -> [CameraStatus] {
-        cameras.list().map(Self.status)
+    func cameraStatuses(_ language: Language = .bilingual) -> [CameraStatus] {
+        cameras.list().map { Self.status($0, language) }
     }
 
-    static func status(_ camera: CameraManager.Camera) -> CameraStatus {
+    /// A camera's state for the API; why its stream is down in `language`.
+    static func status(_ camera: CameraManager.Camera, _ language: Language = .bilingual) -> CameraStatus {
         let c = camera.config
         guard let worker = camera.worker else {
             var s = CameraStatus(
@@ -50,7 +52,7 @@ public struct ControlRoutes: Sendable {
             return RecordStatus(
                 source: runner.redactedURL, state: r.state.rawValue, codec: r.info?.codec, width: r.info?.width,
                 height: r.info?.height, packets: r.framesDecoded, reconnects: r.reconnects,
-                bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError)
+                bufferedSeconds: (h.recordSeconds * 10).rounded() / 10, bufferedBytes: h.recordBytes, lastError: r.lastError?.text(language))
         }
         var s = CameraStatus(
             id: c.id, name: c.name, gridId: c.grid, source: c.redactedSource, state: h.state.rawValue,
@@ -58,7 +60,7 @@ public struct ControlRoutes: Sendable {
             inputFps: (h.inputFPS * 10).rounded() / 10, analysedFps: (h.analysedFPS * 10).rounded() / 10,
             framesDecoded: d.framesDecoded, framesAnalysed: h.analysis.framesAnalysed, framesDropped: h.framesDropped,
             decodeErrors: d.decodeErrors, reconnects: d.reconnects, lastFrameAt: d.lastFrameAt,
-            offlineSince: h.offlineSince, lastError: d.lastError, record: record)
+            offlineSince: h.offlineSince, lastError: d.lastError?.text(language), record: record)
         s.zones = c.zones.map(\.id)
         s.tripwires = c.tripwires.map(\.id)
         return s
@@ -67,7 +69,7 @@ public struct ControlRoutes: Sendable {
     func camera(_ context: some RequestContext) throws -> CameraManager.Camera {
         let id = context.parameters.get("id") ?? ""
         guard let camera = cameras.camera(id) else {
-            throw ControlError.notFound("no such camera '\(id)' (known: \(cameras.list().map(\.config.id).joined(separator: ", "))) / 没有这个摄像头")
+            throw ControlError.notFound(.noSuchCamera(id: id, known: cameras.list().map(\.config.id)))
         }
         return camera
     }
@@ -76,7 +78,7 @@ public struct ControlRoutes: Sendable {
     func ticketID(_ context: some RequestContext) throws -> Int64 {
         let text = context.parameters.get("id") ?? ""
         guard let id = PlainText.digits(text), id > 0, text.first != "0" else {
-            throw ControlError.badRequest("ticket id must be a positive whole number in plain digits (like 42), got '\(text)' / 工单编号必须是不带符号的正整数")
+            throw ControlError.badRequest(.badTicketID(text: text))
         }
         return id
     }
@@ -87,8 +89,7 @@ public struct ControlRoutes: Sendable {
         var params: [String: String] = [:]
         for (k, v) in request.uri.queryParameters { params[String(k)] = String(v) }
         if let unknown = params.keys.sorted().first(where: { !allowed.contains($0) }) {
-            let known = allowed.isEmpty ? "this endpoint takes none" : "known: \(allowed.sorted().joined(separator: ", "))"
-            throw ControlError.badRequest("unknown parameter '\(unknown)' (\(known)) / 未知参数 '\(unknown)'")
+            throw ControlError.badRequest(.unknownParameter(name: unknown, known: allowed.sorted()))
         }
         return params
     }
@@ -103,7 +104,7 @@ public struct ControlRoutes: Sendable {
     /// A time parameter: ISO 8601 (2026-11-23T08:00:00Z) or a local date (2026-11-23).
     static func time(_ text: String, name: String) throws -> Date {
         guard let date = TimeText.parse(text) else {
-            throw ControlError.badRequest("\(name) must be an RFC 3339 time (2026-11-23T08:00:00+08:00) or a date (YYYY-MM-DD), got '\(text)' / 时间格式应为 2026-11-23 或 2026-11-23T08:00:00+08:00")
+            throw ControlError.badRequest(.badTime(parameter: name, text: text))
         }
         return date
     }
@@ -112,7 +113,7 @@ public struct ControlRoutes: Sendable {
         switch text {
         case nil, "0", "false", "no": return false
         case "1", "true", "yes", "": return true
-        default: throw ControlError.badRequest("\(name) must be true or false, got '\(text!)'")
+        default: throw ControlError.badRequest(.badFlag(parameter: name, text: text!))
         }
     }
 
@@ -129,17 +130,17 @@ public struct ControlRoutes: Sendable {
         let known: Set<String> = ["state", "open", "camera", "zone", "grid", "category", "overdue", "repeat", "since", "until", "q",
                                   "archived", "limit", "offset", "format"]
         if let unknown = params.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ControlError.badRequest("unknown parameter '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+            throw ControlError.badRequest(.unknownParameter(name: unknown, known: known.sorted()))
         }
         if let s = params["state"] {
             guard let state = TicketState(rawValue: s) else {
-                throw ControlError.badRequest("unknown state '\(s)' (one of: \(TicketState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ControlError.badRequest(.unknownState(text: s, known: TicketState.allCases.map(\.rawValue)))
             }
             query.state = state
         }
         if let c = params["category"] {
             guard let category = TicketCategory(rawValue: c) else {
-                throw ControlError.badRequest("unknown category '\(c)' (one of: \(TicketCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ControlError.badRequest(.unknownCategory(text: c, known: TicketCategory.allCases.map(\.rawValue)))
             }
             query.category = category
         }
@@ -154,14 +155,14 @@ public struct ControlRoutes: Sendable {
         query.since = try Self.optionalTime(params["since"], name: "since")
         query.until = try Self.optionalTime(params["until"], name: "until")
         if let f = params["format"], f != "json", f != "csv" {
-            throw ControlError.badRequest("format must be json or csv, got '\(f)'")
+            throw ControlError.badRequest(.badFormat(text: f))
         }
         if let l = params["limit"] {
-            guard let limit = PlainText.digits(l), (1...1000).contains(limit) else { throw ControlError.badRequest("limit must be 1...1000, got '\(l)'") }
+            guard let limit = PlainText.digits(l), (1...1000).contains(limit) else { throw ControlError.badRequest(.badLimit(text: l)) }
             query.limit = Int(limit)
         }
         if let o = params["offset"] {
-            guard let offset = PlainText.digits(o) else { throw ControlError.badRequest("offset must be 0 or more, got '\(o)'") }
+            guard let offset = PlainText.digits(o) else { throw ControlError.badRequest(.badOffset(text: o)) }
             query.offset = Int(offset)
         }
         return query
@@ -170,19 +171,21 @@ public struct ControlRoutes: Sendable {
     /// A ticket the caller may see; one they may not see does not exist for them.
     func visibleTicket(_ id: Int64, _ caller: CallerIdentity) throws -> TicketRecord {
         guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category) else {
-            throw ControlError.notFound("no ticket \(id) / 没有工单 \(id)")
+            throw ControlError.notFound(.noSuchTicket(id: id))
         }
         return ticket
     }
 
 
-    func detail(_ id: Int64, _ caller: CallerIdentity) throws -> TicketDetail {
+    /// A ticket with its history; the title and the daemon's notes in `language`.
+    func detail(_ id: Int64, _ caller: CallerIdentity, _ language: Language = .bilingual) throws -> TicketDetail {
         let ticket = try visibleTicket(id, caller)
         let events = try store.events(ticketID: id).map {
-            TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState, note: $0.note)
+            TicketEventInfo(id: $0.id ?? 0, at: $0.at, actor: $0.actor, kind: $0.kind, fromState: $0.fromState, toState: $0.toState,
+                            note: $0.note(in: language))
         }
         let trajectory = ticket.trajectory.flatMap { try? JSONDecoder().decode([TrajectoryPoint].self, from: Data($0.utf8)) } ?? []
-        var detail = TicketDetail(ticket: TicketSummary(ticket), events: events, trajectory: trajectory)
+        var detail = TicketDetail(ticket: TicketSummary(ticket, language), events: events, trajectory: trajectory)
         detail.occurrences = try store.occurrences(ticketID: id).map(OccurrenceInfo.init)
         detail.allowedActions = Workflow.allowedActions(from: ticket.state)
         return detail
@@ -193,8 +196,7 @@ public struct ControlRoutes: Sendable {
 
     static func decodeBody(_ request: Request) async throws -> ActionRequest {
         let body: ActionRequest = try await decodeJSON(
-            request, fields: ["note", "assignee"], shape: "body must be JSON like {\"note\": \"...\", \"assignee\": \"...\"}",
-            typeHint: "note and assignee are text") ?? ActionRequest()
+            request, fields: ["note", "assignee"], example: "{\"note\": \"...\", \"assignee\": \"...\"}") ?? ActionRequest()
         try PlainText.check(body.note, field: "note", allowingLines: true)
         try PlainText.check(body.assignee, field: "assignee")
         return body
@@ -206,23 +208,22 @@ public struct ControlRoutes: Sendable {
         let body = try await decodeBody(request)
         let needsNote = action == nil || [.resolve, .falseAlarm, .reopen].contains(action!)
         if needsNote && PlainText.isBlank(body.note ?? "") {
-            let what = action.map { "\($0.rawValue) needs a reason" } ?? "a note needs some text"
-            throw ControlError.badRequest("\(what): give a non-blank \"note\" / \(action?.chinese ?? "备注")需要填写内容")
+            throw ControlError.badRequest(.noteRequired(action: action?.rawValue))
         }
         if action == .dispatch && PlainText.isBlank(body.assignee ?? "") {
-            throw ControlError.badRequest("dispatch needs an \"assignee\": a leader or worker of the ticket's grid / 派单需要指定网格员")
+            throw ControlError.badRequest(.dispatchNeedsAssignee)
         }
         return body
     }
 
     /// A small JSON object body with only `fields`; nil for an empty body. A body in another
     /// media type is a 415; one without a type is read as JSON.
-    static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, shape: String, typeHint: String) async throws -> T? {
+    static func decodeJSON<T: Decodable>(_ request: Request, fields: Set<String>, example: String) async throws -> T? {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBody)
         } catch is NIOTooManyBytesError {
-            throw ControlError.tooLarge("body over \(maxBody / 1024) KiB / 请求内容过大")
+            throw ControlError.tooLarge(.bodyTooLarge(kib: maxBody / 1024))
         }
         // Any other error (the parser's, for a garbage chunk size) is the request's, not its size.
         if buffer.readableBytes == 0 { return nil }
@@ -230,18 +231,18 @@ public struct ControlRoutes: Sendable {
         let data = Data(buffer.readableBytesView)
         // Unknown fields are refused: a misspelt "asignee" must not silently do nothing.
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ControlError.badRequest("\(shape): not a JSON object")
+            throw ControlError.badRequest(.bodyNotObject(example: example))
         }
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
-            throw ControlError.badRequest("\(shape): unknown field '\(unknown)'")
+            throw ControlError.badRequest(.unknownField(example: example, field: unknown))
         }
         if let null = object.keys.sorted().first(where: { object[$0] is NSNull }) {
-            throw ControlError.badRequest("\(shape): \(null) must be text, not null (leave it out instead) / \(null) 不能为 null")
+            throw ControlError.badRequest(.nullField(field: null))
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            throw ControlError.badRequest("\(shape): \(typeHint)")
+            throw ControlError.badRequest(.fieldsAreText(example: example, fields: fields.sorted()))
         }
     }
 
@@ -249,9 +250,9 @@ public struct ControlRoutes: Sendable {
     /// it, 409; a request that leaves out what the action needs, 400.
     static func refusal(_ error: TicketActionError) -> ControlError {
         switch error {
-        case .noSuchTicket: .notFound(error.description)
-        case .workflow(.invalidTransition), .workflow(.noHigherLevel), .workflow(.unknownAssignee), .unknownAssignee: .conflict(error.description)
-        case .workflow, .emptyNote: .badRequest(error.description)
+        case .noSuchTicket: .notFound(error.message)
+        case .workflow(.invalidTransition), .workflow(.noHigherLevel), .workflow(.unknownAssignee), .unknownAssignee: .conflict(error.message)
+        case .workflow, .emptyNote: .badRequest(error.message)
         }
     }
 
@@ -302,8 +303,12 @@ public struct ControlRoutes: Sendable {
     func mayAct(on ticket: TicketRecord, _ caller: CallerIdentity) throws {
         guard caller.access.mayAct(on: ticket.category) else {
             logger.warning("control request refused", metadata: ["actor": "\(caller.actor)", "ticket.id": "\(ticket.id ?? 0)"])
-            throw ControlError.forbidden("\(caller.actor) may read but not act on \(ticket.category.rawValue) tickets / 无权处理此类工单")
+            throw ControlError.forbidden(.mayNotActOnCategory(actor: caller.actor, category: ticket.category.rawValue))
         }
     }
 }
 
+extension Request {
+    /// The language the caller asked for (`Accept-Language`); bilingual when it did not say.
+    var language: Language { Language.negotiate(acceptLanguage: headers[.acceptLanguage]) }
+}

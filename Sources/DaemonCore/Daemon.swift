@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import Foundation
 import Hummingbird
@@ -25,8 +26,7 @@ public enum StartupError: Error, CustomStringConvertible {
         case let .store(why): "cannot open the store: \(why)"
         case let .socket(why): "cannot listen on the control socket: \(why)"
         case let .dataDirInUse(directory, lockFile, pid):
-            "另一个 gridwatchd（PID \(pid.map(String.init) ?? "未知")）正在使用数据目录 \(directory)，请先停止它 / "
-                + "another gridwatchd (PID \(pid.map(String.init) ?? "unknown")) is using the data folder \(directory) (it holds \(lockFile)); stop it first"
+            LogText.dataDirInUse(pid: pid, directory: directory).text(.log) + " (\(lockFile))"
         }
     }
 
@@ -106,7 +106,7 @@ public struct Daemon {
             spool = try AlertSpool(path: spoolPath)
         } catch {
             spool = nil
-            logger.error("alert spool unavailable: alerts the store cannot take are kept in memory only / 告警暂存文件不可用", metadata: ["error": "\(error)"])
+            logger.error("\(LogText.spoolUnavailable.text(.log))", metadata: ["error": "\(error)"])
         }
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)

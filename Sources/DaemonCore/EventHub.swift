@@ -1,3 +1,4 @@
+import Catalog
 import ControlProtocol
 import Storage
 import Foundation
@@ -15,6 +16,16 @@ public final class EventHub: Service, Sendable {
         public var event: LiveEvent
         /// For visibility: a corrections ticket's change only reaches those who see them.
         public var category: TicketCategory?
+        /// The ticket's title as a catalogue entry: each client reads it in its language.
+        public var title: TicketText?
+
+        /// The event with its ticket's title in `language`.
+        public func event(in language: Language) -> LiveEvent {
+            guard let title, event.ticket != nil else { return event }
+            var localized = event
+            localized.ticket?.title = title.text(language)
+            return localized
+        }
     }
 
     public enum Item: Sendable {
@@ -56,9 +67,9 @@ public final class EventHub: Service, Sendable {
     }
 
     /// Record a change and send it to every subscriber.
-    public func publish(category: TicketCategory?, _ make: (Int64) -> LiveEvent) {
+    public func publish(category: TicketCategory?, title: TicketText? = nil, _ make: (Int64) -> LiveEvent) {
         state.withLock { s in
-            let entry = Entry(event: make(s.nextID), category: category)
+            let entry = Entry(event: make(s.nextID), category: category, title: title)
             s.nextID += 1
             s.ring.append(entry)
             if s.ring.count > capacity { s.ring.removeFirst(s.ring.count - capacity) }
@@ -120,7 +131,7 @@ public final class EventHub: Service, Sendable {
 
 extension EventHub {
     func publishTicket(_ ticket: TicketRecord, change: String, actor: String, at: Date) {
-        publish(category: ticket.category) { id in
+        publish(category: ticket.category, title: ticket.titleEntry) { id in
             LiveEvent(id: id, type: "ticket", at: at, change: change, actor: actor, ticket: TicketSummary(ticket))
         }
     }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Logging
 import MediaIO
@@ -155,7 +156,8 @@ struct StreamStatus: Sendable {
     var state: StreamState = .connecting
     var info: StreamInfo?
     var reconnects = 0
-    var lastError: String?
+    /// Why the stream last went down, in the catalogue's words (English: FFmpeg's, redacted).
+    var lastError: StreamText?
     var lastFrameAt: Date?
     /// When the current session started delivering, nil while not streaming.
     var streamingSince: Date?
@@ -258,28 +260,30 @@ final class StreamRunner: Sendable {
             let delivered = (status.lastFrameAt ?? .distantPast) >= attemptStarted
             let streamedFor = delivered ? status.streamingSince.map { Date().timeIntervalSince($0) } ?? 0 : 0
             let end: SessionEnd
-            let message: String
+            let fault: StreamText
             if let failure {
                 if failure.isAuthenticationFailure {
                     end = .authFailed
-                    message = "authentication failed (\(Redaction.redact(failure.message)))"
+                    fault = .authFailed(detail: Redaction.redact(failure.message))
                 } else if failure.reason == .stalled {
                     end = .stalled
-                    message = Redaction.redact(failure.message)
+                    fault = .stalled(detail: Redaction.redact(failure.message))
                 } else {
                     end = failure.isUnanswered ? .unanswered : .failed
-                    message = Redaction.redact(failure.description)
+                    fault = Self.fault(failure)
                 }
             } else {
                 // A camera's stream does not end by itself: count it as the camera going away.
                 // A file that ends (and does not loop) is not retried quickly.
                 end = ended && streamedFor > 0 && endpoint != nil ? .unanswered : .failed
-                message = "stream ended"
+                fault = .ended
             }
+            // Logs keep FFmpeg's own words (English), as searched for.
+            let message = fault.en
             let decision = reconnect.ended(end, at: MonotonicClock.seconds(), streamedFor: streamedFor, random: Double.random(in: 0..<1))
             update {
                 $0.state = decision.state
-                $0.lastError = message
+                $0.lastError = fault
                 $0.streamingSince = nil
             }
             // One line per change of state or error; the same failure again is counted and
@@ -359,5 +363,26 @@ final class FrameMailbox<Item: Sendable>: Sendable {
     func close() {
         slot.withLock { $0.closed = true }
         signal.signal()
+    }
+}
+
+extension StreamRunner {
+    /// An FFmpeg failure in the catalogue's words; the English keeps FFmpeg's text, redacted.
+    static func fault(_ failure: FFmpegError) -> StreamText {
+        let detail = Redaction.redact(failure.description)
+        return switch failure.kind {
+        case .refused: .refused(detail: detail)
+        case .reset: .reset(detail: detail)
+        case .unreachable: .unreachable(detail: detail)
+        case .timedOut: .timedOut(detail: detail)
+        case .stalled: .stalled(detail: detail)
+        case .authFailed: .authFailed(detail: Redaction.redact(failure.message))
+        case .notFound: .notFound(detail: detail)
+        case .forbidden: .forbidden(detail: detail)
+        case .badData: .badData(detail: detail)
+        case .noSuchFile: .noSuchFile(detail: detail)
+        case .unusable: .unusable(detail: detail)
+        case .other: .other(code: failure.code, detail: detail)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Logging
 import Metrics
@@ -108,7 +109,7 @@ public final class TicketService: Service, Sendable {
             s.pending = found + s.pending
             s.health.pending = s.pending.count
         }
-        logger.notice("alerts found in the spool / 发现上次未写入的告警", metadata: ["alerts": "\(found.count)", "spool": "\(spool.path)"])
+        logger.notice("\(LogText.spoolFound.text(.log))", metadata: ["alerts": "\(found.count)", "spool": "\(spool.path)"])
         retryPending()
     }
 
@@ -123,9 +124,9 @@ public final class TicketService: Service, Sendable {
             "lost": "\(lost)", "spool": "\(spool?.path ?? "none")",
         ]
         if lost == 0 {
-            logger.error("tickets not written at shutdown: kept in the spool, written at the next start / 未写入的工单已存入暂存文件，下次启动时写入", metadata: metadata)
+            logger.error("\(LogText.spoolKept.text(.log))", metadata: metadata)
         } else {
-            logger.critical("tickets not written at shutdown: \(lost) alerts lost / 停止时有 \(lost) 条告警未能保存，已丢失", metadata: metadata)
+            logger.critical("\(LogText.spoolLost(count: lost).text(.log))", metadata: metadata)
         }
     }
 
@@ -200,10 +201,10 @@ public final class TicketService: Service, Sendable {
             return (since, failures)
         }
         if replayed > 0 {
-            logger.notice("alerts replayed from the spool / 暂存告警已写入", metadata: ["replayed": "\(replayed)", "spool": "\(spool?.path ?? "none")"])
+            logger.notice("\(LogText.spoolReplayed.text(.log))", metadata: ["replayed": "\(replayed)", "spool": "\(spool?.path ?? "none")"])
         }
         if let recovered {
-            logger.notice("ticket writes recovered / 工单写入已恢复", metadata: [
+            logger.notice("\(LogText.storeRecovered.text(.log))", metadata: [
                 "written": "\(written)", "failed_attempts": "\(recovered.failures)",
                 "failing_for.s": "\(Int(Date().timeIntervalSince(recovered.since)))",
             ])
@@ -244,11 +245,11 @@ public final class TicketService: Service, Sendable {
         }
         switch say {
         case .started:
-            logger.error("ticket writes failing: alerts kept and retried / 工单写入失败，告警暂存并重试", metadata: [
+            logger.error("\(LogText.storeFailing.text(.log))", metadata: [
                 "error": "\(why)", "spool": "\(spool?.path ?? "none")",
             ])
         case let .still(n):
-            logger.error("ticket writes still failing / 工单仍无法写入", metadata: [
+            logger.error("\(LogText.storeStillFailing.text(.log))", metadata: [
                 "failed_attempts": "\(n)", "pending": "\(health.pending)", "error": "\(why)",
             ])
         case nil:
@@ -302,8 +303,11 @@ public final class TicketService: Service, Sendable {
                     "zone.id": "\(alert.zoneID ?? alert.tripwireID ?? "-")", "category": "\(alert.category.rawValue)",
                     "occurrences": "\(ticket.occurrences)",
                 ])
-            case let .cameraOffline(cameraID, gridID, title, since, reason):
-                let (ticket, created) = try store.reportCameraOffline(cameraID: cameraID, gridID: gridID, title: title, since: since, reason: reason, at: now)
+            case let .cameraOffline(cameraID, gridID, title, since, reason, titleText, fault):
+                // A spool from before the catalogue has only the bilingual texts.
+                let (ticket, created) = try store.reportCameraOffline(
+                    cameraID: cameraID, gridID: gridID, title: titleText ?? .plain(title), since: since,
+                    fault: fault ?? reason.map { .other(code: 0, detail: $0) }, at: now)
                 events.publishTicket(ticket, change: created ? "created" : "offline_again", actor: "gridwatchd", at: now)
                 logger.notice(created ? "ticket raised" : "camera offline again", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "camera.id": "\(cameraID)", "category": "camera_offline",

@@ -1,3 +1,4 @@
+import Catalog
 import Analysis
 import Foundation
 import Storage
@@ -32,7 +33,7 @@ public enum TicketLoad {
                 cameraID: "load-cam\(i % 8)", zoneID: nil, kind: "load-\(i)", trackID: i,
                 trajectory: [TrajectoryPoint(x: 0.5, y: 0.5, t: Double(i))], gridID: "load-village",
                 category: categories[i % categories.count], severity: .medium,
-                title: "负载测试 Load test #\(i)", occurredAt: at, snapshotJPEG: evidence)
+                title: .plain("负载测试 Load test #\(i)"), occurredAt: at, snapshotJPEG: evidence)
             let ticket = try store.raise(alert, at: at).ticket
             report(ticket.id!)
         }

@@ -47,6 +47,33 @@ public struct FFmpegError: Error, CustomStringConvertible, Sendable, Equatable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// What kind of failure this is, for a person: the catalogue says each in their language
+    /// (FFmpeg's own text is English only).
+    public enum Kind: Sendable, Equatable {
+        case refused, reset, unreachable, timedOut, stalled, authFailed, notFound, forbidden, badData, noSuchFile, unusable, other
+    }
+
+    public var kind: Kind {
+        switch reason {
+        case .timedOut: return .timedOut
+        case .stalled: return .stalled
+        case .unusable, .stopped: return .unusable
+        case .ffmpeg: break
+        }
+        switch code {
+        case cff_averror_http_unauthorized(): return .authFailed
+        case cff_averror_http_forbidden(): return .forbidden
+        case cff_averror_http_not_found(): return .notFound
+        case cff_averror(ECONNREFUSED): return .refused
+        case cff_averror(ECONNRESET), cff_averror(ECONNABORTED), cff_averror(EPIPE), cff_averror_eof(): return .reset
+        case cff_averror(EHOSTUNREACH), cff_averror(EHOSTDOWN), cff_averror(ENETUNREACH), cff_averror(ENETDOWN): return .unreachable
+        case cff_averror(ETIMEDOUT): return .timedOut
+        case cff_averror(ENOENT): return .noSuchFile
+        case cff_averror_invaliddata(): return .badData
+        default: return .other
+        }
+    }
+
     /// The camera refused our credentials (RTSP 401 or 403).
     public var isAuthenticationFailure: Bool {
         code == cff_averror_http_unauthorized() || code == cff_averror_http_forbidden()

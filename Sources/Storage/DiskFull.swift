@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import GRDB
 
@@ -23,10 +24,9 @@ public enum DiskFull {
         }
     }
 
-    /// What operators read, Chinese then English; names the data folder when given.
+    /// What operators read (the catalogue's words, Chinese then English); names the data
+    /// folder when given.
     public static func reason(directory: String? = nil) -> String {
-        let zh = directory.map { "数据目录 \($0) " } ?? "数据目录"
-        let en = directory.map { "the data folder \($0)" } ?? "the data folder"
-        return "磁盘已满：\(zh)没有剩余空间，暂时无法写入，请清理磁盘 / disk full: no space left in \(en); nothing can be written until space is freed"
+        APIMessage.diskFull(directory: directory).text(.bilingual)
     }
 }

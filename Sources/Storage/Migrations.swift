@@ -171,6 +171,12 @@ enum Migrations {
             // was handled within the repeat period; names that ticket.
             try db.execute(sql: "ALTER TABLE tickets ADD COLUMN repeat_of INTEGER")
         }
+        migrator.registerMigration("v5-catalogue-texts") { db in
+            // Titles and the daemon's history notes as catalogue entries (JSON), rendered in
+            // each reader's language; rows from before keep their bilingual text.
+            try db.execute(sql: "ALTER TABLE tickets ADD COLUMN title_text TEXT")
+            try db.execute(sql: "ALTER TABLE ticket_events ADD COLUMN note_text TEXT")
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import GRDB
 import Tickets
@@ -145,9 +146,25 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     /// A repeat ticket (重复工单): the earlier ticket of the same camera and rule, handled
     /// within the repeat period, whose problem this one raises again.
     public var repeatOf: Int64? = nil
+    /// The title as a catalogue entry (JSON of `TicketText`), so each reader gets it in their
+    /// language; nil for tickets written before titles were catalogued (`title` then).
+    public var titleText: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
+    }
+}
+
+extension TicketRecord {
+    /// The title's catalogue entry; a title written before the catalogue reads as it was.
+    public var titleEntry: TicketText {
+        titleText.flatMap { try? JSONDecoder().decode(TicketText.self, from: Data($0.utf8)) } ?? .plain(title)
+    }
+
+    public func title(in language: Language) -> String { titleEntry.text(language) }
+
+    static func encode(_ text: TicketText?) -> String? {
+        text.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -225,10 +242,21 @@ public struct TicketEventRecord: GridwatchRecord, MutablePersistableRecord, Equa
     public var kind: String
     public var fromState: TicketState?
     public var toState: TicketState?
+    /// What the person wrote (for events before the catalogue, also what the daemon said).
     public var note: String?
+    /// What the daemon said (JSON of `TicketText`): who it was dispatched to, why evidence
+    /// went, a missed deadline.
+    public var noteText: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
+    }
+
+    /// The daemon's words in `language`, then the person's note.
+    public func note(in language: Language) -> String? {
+        let said = noteText.flatMap { try? JSONDecoder().decode(TicketText.self, from: Data($0.utf8)) }?.text(language)
+        let parts = [said, note].compactMap { $0 }.filter { !$0.isEmpty }
+        return parts.isEmpty ? nil : parts.joined(separator: language == .zh ? "：" : ": ")
     }
 }
 

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import GRDB
 import Tickets
@@ -56,16 +57,17 @@ extension TicketStore {
                 trackId: alert.trackID.map(Int64.init), trajectory: trajectory, gridId: alert.gridID,
                 category: alert.category, severity: alert.severity, state: .new, title: alert.title,
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
+            ticket.titleText = TicketRecord.encode(alert.titleText)
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = alert.occurredAt
             ticket.evidenceBytes = Int64(alert.snapshotJPEG?.count ?? 0)
-            var note: String?
+            var said: TicketText?
             if let earlier = try Self.repeated(alert, period: policy.repeatPeriod, at: now, db), let earlierID = earlier.id {
                 ticket.repeatOf = earlierID
-                note = "raised again after ticket \(earlierID) was handled: repeat ticket / 工单 \(earlierID) 处理后同一问题再次出现：重复工单"
+                said = .repeatOf(ticket: earlierID)
             }
-            try Self.insertNew(&ticket, actor: actor, note: note, at: now, db)
+            try Self.insertNew(&ticket, actor: actor, text: said, at: now, db)
             return (ticket, true)
         }
     }
@@ -96,19 +98,22 @@ extension TicketStore {
     }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
-    static func insertNew(_ ticket: inout TicketRecord, actor: String, note: String? = nil, at now: Date, _ db: Database) throws {
+    static func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: Database) throws {
         try ticket.insert(db)
-        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: note, at: now, db)
+        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, at: now, db)
     }
 
-    static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, at now: Date, _ db: Database) throws {
-        var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note)
+    /// A history line: `note` is what a person wrote, `text` what the daemon says.
+    static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, text: TicketText? = nil,
+                       at now: Date, _ db: Database) throws {
+        var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note,
+                                      noteText: TicketRecord.encode(text))
         try event.insert(db)
     }
 
     /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
-    static func appendEvent(to ticket: inout TicketRecord, kind: String, note: String, at now: Date, _ db: Database) throws {
-        try record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: note, at: now, db)
+    static func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: Database) throws {
+        try record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, at: now, db)
         ticket.updatedAt = max(ticket.updatedAt, now)
         try ticket.update(db)
     }
@@ -125,25 +130,30 @@ extension TicketStore {
     /// Raise the camera-offline ticket, or, if one is still open (the camera went
     /// down again before anyone closed it), add an event to it instead.
     /// Returns the ticket and whether it is new.
-    public func reportCameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String? = nil, at now: Date) throws -> (TicketRecord, created: Bool) {
+    public func reportCameraOffline(cameraID: String, gridID: String, title: TicketText, since: Date, fault: StreamText? = nil,
+                                    at now: Date) throws -> (TicketRecord, created: Bool) {
         let deadline = policy.deadlines.deadline(category: .cameraOffline, severity: .medium)
         return try writer.write { db in
             let open = try Self.openOfflineRequest(cameraID).fetchOne(db)
             if var ticket = open {
                 ticket.occurrences += 1
                 ticket.lastSeenAt = since
-                let why = reason.map { " (\($0))" } ?? ""
-                try Self.appendEvent(to: &ticket, kind: "offline_again", note: "offline again since \(since.formatted(.iso8601)) / 再次离线\(why)", at: now, db)
+                // In the daemon's zone (daemon.timezone), as people read it.
+                let local = since.formatted(Date.VerbatimFormatStyle(
+                    format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
+                    timeZone: .current, calendar: Calendar(identifier: .gregorian)))
+                try Self.appendEvent(to: &ticket, kind: "offline_again", text: .offlineAgain(since: local, fault: fault), at: now, db)
                 return (ticket, false)
             }
             var ticket = TicketRecord(
                 id: nil, cameraId: cameraID, zoneId: nil, tripwireId: nil, kind: "camera_offline", trackId: nil, trajectory: nil,
                 gridId: gridID, category: .cameraOffline, severity: .medium,
-                state: .new, title: title, occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
+                state: .new, title: title.text(.bilingual), occurredAt: since, createdAt: now, updatedAt: now, snapshotPath: nil)
+            ticket.titleText = TicketRecord.encode(title)
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = since
-            try Self.insertNew(&ticket, actor: "gridwatchd", note: reason, at: now, db)
+            try Self.insertNew(&ticket, actor: "gridwatchd", text: fault.map(TicketText.streamFault), at: now, db)
             return (ticket, true)
         }
     }
@@ -155,7 +165,7 @@ extension TicketStore {
         try writer.write { db in
             guard var ticket = try Self.openOfflineRequest(cameraID).fetchOne(db) else { return nil }
             let seconds = Int(downFor.rounded())
-            try Self.appendEvent(to: &ticket, kind: "recovered", note: "recovered after \(seconds) s / 离线 \(seconds) 秒后恢复", at: now, db)
+            try Self.appendEvent(to: &ticket, kind: "recovered", text: .recovered(seconds: seconds), at: now, db)
             return ticket
         }
     }

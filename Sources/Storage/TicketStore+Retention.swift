@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import GRDB
 import Tickets
@@ -13,7 +14,7 @@ extension TicketStore {
     @discardableResult
     public func purgeEvidence(olderThan: Date, maxBytes: Int64, at now: Date) throws -> Int {
         var purged = 0
-        purged += try purgeBatch(at: now, note: "evidence older than the retention period deleted / 证据超过保存期限已删除") { db in
+        purged += try purgeBatch(at: now, text: .evidenceExpired) { db in
             try TicketRecord.fetchAll(db, sql: """
                 SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0 AND created_at < ?
                   AND state IN \(TicketSQL.finished) ORDER BY created_at LIMIT 500
@@ -25,7 +26,7 @@ extension TicketStore {
                 try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(evidence_bytes), 0) FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0") ?? 0
             }
             if total <= maxBytes { break }
-            let n = try purgeBatch(at: now, note: "evidence deleted to stay within the disk budget / 超出存储预算，证据已删除") { db in
+            let n = try purgeBatch(at: now, text: .evidenceOverBudget) { db in
                 try TicketRecord.fetchAll(db, sql: """
                     SELECT * FROM tickets WHERE evidence_purged = 0 AND evidence_bytes > 0
                       AND state IN \(TicketSQL.finished) ORDER BY created_at LIMIT 50
@@ -37,7 +38,7 @@ extension TicketStore {
         return purged
     }
 
-    func purgeBatch(at now: Date, note: String, select: (Database) throws -> [TicketRecord]) throws -> Int {
+    func purgeBatch(at now: Date, text: TicketText, select: (Database) throws -> [TicketRecord]) throws -> Int {
         var count = 0
         while true {
             let files: [String] = try writer.write { db in
@@ -48,7 +49,7 @@ extension TicketStore {
                     try db.execute(sql: "UPDATE ticket_occurrences SET snapshot_path = NULL WHERE ticket_id = ?", arguments: [ticket.id!])
                     ticket.snapshotPath = nil
                     ticket.evidencePurged = true
-                    try Self.appendEvent(to: &ticket, kind: "evidence_purged", note: note, at: now, db)
+                    try Self.appendEvent(to: &ticket, kind: "evidence_purged", text: text, at: now, db)
                     count += 1
                 }
                 return files
@@ -68,7 +69,7 @@ extension TicketStore {
                 """, arguments: [before.timeIntervalSince1970])
             for id in ids {
                 try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = MAX(updated_at, ?) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
-                try Self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: "archived / 已归档", at: now, db)
+                try Self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: nil, text: .archived, at: now, db)
             }
             return ids.count
         }

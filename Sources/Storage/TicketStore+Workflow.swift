@@ -56,7 +56,7 @@ extension TicketStore {
         ticket.flow = change.ticket
         try ticket.update(db)
         for e in change.events {
-            try record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, at: now, db)
+            try record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, text: e.text, at: now, db)
         }
     }
 

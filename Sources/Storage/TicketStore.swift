@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import GRDB
 import Synchronization
@@ -69,14 +70,17 @@ public enum TicketActionError: Error, Equatable, CustomStringConvertible {
     case unknownAssignee(String, grid: String)
     case emptyNote
 
-    public var description: String {
+    /// The refusal as a catalogue entry.
+    public var message: APIMessage {
         switch self {
-        case let .noSuchTicket(id): "no ticket \(id) / 没有工单 \(id)"
-        case let .workflow(error): error.description
-        case let .unknownAssignee(who, grid): "'\(who)' is not a leader or worker of grid '\(grid)' / 不是该网格的人员"
-        case .emptyNote: "a note needs some text / 备注不能为空"
+        case let .noSuchTicket(id): .noSuchTicket(id: id)
+        case let .workflow(error): error.message
+        case let .unknownAssignee(who, grid): .unknownAssignee(person: who, grid: grid)
+        case .emptyNote: .emptyNote
         }
     }
+
+    public var description: String { message.en }
 }
 
 /// The ticket store: one SQLite database in WAL mode plus an evidence folder, both

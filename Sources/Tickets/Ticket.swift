@@ -1,4 +1,5 @@
 import Analysis
+import Catalog
 import Foundation
 
 /// What a ticket is about. Raw values are stored and shown in the API.
@@ -41,9 +42,11 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
 public enum TicketCommand: Sendable, Codable {
     /// The analysis saw something: a new ticket.
     case alert(Alert)
-    /// A camera has been down past its offline threshold since `since`; `reason` says why
-    /// when it is known (refused credentials), for the ticket's history.
-    case cameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String?)
+    /// A camera has been down past its offline threshold since `since`; `fault` says why
+    /// when it is known (refused credentials, no answer), for the ticket's history. `title`
+    /// and `reason` are the bilingual texts of `titleText` and `fault` (spools written before
+    /// the catalogue have only those).
+    case cameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String?, titleText: TicketText? = nil, fault: StreamText? = nil)
     /// A camera that was reported offline streams again.
     case cameraRecovered(cameraID: String, downFor: Double)
 
@@ -76,17 +79,21 @@ public struct Alert: Sendable, Codable {
     public var gridID: String
     public var category: TicketCategory
     public var severity: Severity
+    /// The title in both languages (search, old readers) ...
     public var title: String
+    /// ... and as a catalogue entry, for each reader's language. Nil in spools written
+    /// before titles were catalogued.
+    public var titleText: TicketText?
     /// Wall-clock time of the frame that raised it.
     public var occurredAt: Date
     /// Full-resolution JPEG of that frame. Not encoded: kept beside the encoding where needed.
     public var snapshotJPEG: [UInt8]?
 
     private enum CodingKeys: String, CodingKey {
-        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, occurredAt
+        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, titleText, occurredAt
     }
 
-    public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: String, occurredAt: Date, snapshotJPEG: [UInt8]?) {
+    public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: TicketText, occurredAt: Date, snapshotJPEG: [UInt8]?) {
         self.cameraID = cameraID
         self.zoneID = zoneID
         self.tripwireID = tripwireID
@@ -96,48 +103,42 @@ public struct Alert: Sendable, Codable {
         self.gridID = gridID
         self.category = category
         self.severity = severity
-        self.title = title
+        self.title = title.text(.bilingual)
+        self.titleText = title
         self.occurredAt = occurredAt
         self.snapshotJPEG = snapshotJPEG
     }
 }
 
-/// Operator-facing titles, Chinese first, then English.
+/// Operator-facing titles: catalogue entries (`Catalog.TicketText`), each reader gets its
+/// language; the stored `title` is the bilingual text, for search and old readers.
 public enum TicketTitle {
-    public static func cameraOffline(cameraName: String) -> String {
-        "摄像头离线 Camera offline: \(cameraName)"
-    }
+    public static func cameraOffline(cameraName: String) -> TicketText { .cameraOffline(camera: cameraName) }
 
     /// A camera that answers but refuses the configured user name or password.
-    public static func cameraAuthFailed(cameraName: String) -> String {
-        "摄像头认证失败 Camera authentication failed: \(cameraName)"
-    }
+    public static func cameraAuthFailed(cameraName: String) -> TicketText { .cameraAuthFailed(camera: cameraName) }
 
-    public static func zoneEntry(zoneName: String, cameraName: String) -> String {
-        "区域闯入 Zone entry: \(zoneName) @ \(cameraName)"
-    }
+    public static func zoneEntry(zoneName: String, cameraName: String) -> TicketText { .zoneEntry(zone: zoneName, camera: cameraName) }
 
-    public static func zoneExit(zoneName: String, cameraName: String) -> String {
-        "离开区域 Zone exit: \(zoneName) @ \(cameraName)"
-    }
+    public static func zoneExit(zoneName: String, cameraName: String) -> TicketText { .zoneExit(zone: zoneName, camera: cameraName) }
 
-    /// "越线（由左向右）Line crossed left to right: 路口线 @ 东门".
-    public static func crossing(lineName: String, way: Tripwire.ScreenWay?, cameraName: String) -> String {
-        let (zh, en): (String, String) = switch way {
-        case .leftToRight?: ("（由左向右）", " left to right")
-        case .rightToLeft?: ("（由右向左）", " right to left")
-        case .topToBottom?: ("（由上向下）", " top to bottom")
-        case .bottomToTop?: ("（由下向上）", " bottom to top")
-        case nil: ("", "")
+    /// "越线（由左向右）：路口线 @ 东门".
+    public static func crossing(lineName: String, way: Tripwire.ScreenWay?, cameraName: String) -> TicketText {
+        let way: TicketText.Way? = switch way {
+        case .leftToRight?: .leftToRight
+        case .rightToLeft?: .rightToLeft
+        case .topToBottom?: .topToBottom
+        case .bottomToTop?: .bottomToTop
+        case nil: nil
         }
-        return "越线\(zh) Line crossed\(en): \(lineName) @ \(cameraName)"
+        return .crossing(line: lineName, way: way, camera: cameraName)
     }
 
-    public static func loitering(zoneName: String, seconds: Int, cameraName: String) -> String {
-        "徘徊 Loitering \(seconds) s: \(zoneName) @ \(cameraName)"
+    public static func loitering(zoneName: String, seconds: Int, cameraName: String) -> TicketText {
+        .loitering(zone: zoneName, seconds: seconds, camera: cameraName)
     }
 
-    public static func crowding(zoneName: String, count: Int, cameraName: String) -> String {
-        "人员聚集 Crowding (\(count)): \(zoneName) @ \(cameraName)"
+    public static func crowding(zoneName: String, count: Int, cameraName: String) -> TicketText {
+        .crowding(zone: zoneName, count: count, camera: cameraName)
     }
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// What a person can do to a ticket. Raw values are the API's and the CLI's verbs.
@@ -5,21 +6,6 @@ public enum TicketAction: String, Sendable, CaseIterable, Codable {
     case acknowledge, dispatch, escalate, start, resolve, verify, close
     case falseAlarm = "false_alarm"
     case reopen
-
-    /// Chinese name for operator-facing messages.
-    public var chinese: String {
-        switch self {
-        case .acknowledge: "签收"
-        case .dispatch: "派单"
-        case .escalate: "上报上级"
-        case .start: "开始处置"
-        case .resolve: "处置完成"
-        case .verify: "核查"
-        case .close: "结案"
-        case .falseAlarm: "误报"
-        case .reopen: "退回重办"
-        }
-    }
 }
 
 /// Why an action was refused.
@@ -30,22 +16,19 @@ public enum WorkflowError: Error, Equatable, CustomStringConvertible, Sendable {
     case unknownAssignee(String, grid: String)
     case noHigherLevel(grid: String)
 
-    public var description: String {
+    /// The refusal as a catalogue entry (Chinese and English).
+    public var message: APIMessage {
         switch self {
         case let .invalidTransition(from, action):
-            let allowed = Workflow.allowedActions(from: from).map(\.rawValue)
-            return "cannot \(action.rawValue) a ticket that is \(from.rawValue) / 当前状态不能\(action.chinese)"
-                + " (allowed: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))"
-        case let .reasonRequired(action):
-            return "\(action.rawValue) needs a reason (note) / \(action.chinese)需要填写原因"
-        case .assigneeRequired:
-            return "dispatch needs an assignee: a grid worker of the ticket's grid / 派单需要指定网格员"
-        case let .unknownAssignee(who, grid):
-            return "'\(who)' is not a leader or worker of grid '\(grid)' / 不是该网格的人员"
-        case let .noHigherLevel(grid):
-            return "grid '\(grid)' has no higher level to escalate to / 网格 \(grid) 没有上级"
+            .invalidTransition(action: action.rawValue, state: from.rawValue, allowed: Workflow.allowedActions(from: from).map(\.rawValue))
+        case let .reasonRequired(action): .reasonRequired(action: action.rawValue)
+        case .assigneeRequired: .dispatchNeedsAssignee
+        case let .unknownAssignee(who, grid): .unknownAssignee(person: who, grid: grid)
+        case let .noHigherLevel(grid): .noHigherLevel(grid: grid)
         }
     }
+
+    public var description: String { message.en }
 }
 
 /// The closed loop as a state machine: report (`new`) → `acknowledged` → `dispatched` (to a

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// The fields of a ticket the closed loop reads and changes; the store maps its row to this
@@ -76,14 +77,19 @@ public struct WorkflowEvent: Sendable, Equatable {
     public var actor: String
     public var from: TicketState?
     public var to: TicketState?
+    /// What the person wrote.
     public var note: String?
+    /// What the daemon says about it (the assignee, the grid it went to, a missed deadline),
+    /// shown before the person's note in the reader's language.
+    public var text: TicketText?
 
-    public init(kind: String, actor: String, from: TicketState? = nil, to: TicketState? = nil, note: String? = nil) {
+    public init(kind: String, actor: String, from: TicketState? = nil, to: TicketState? = nil, note: String? = nil, text: TicketText? = nil) {
         self.kind = kind
         self.actor = actor
         self.from = from
         self.to = to
         self.note = note
+        self.text = text
     }
 }
 
@@ -105,16 +111,16 @@ extension Workflow {
         let from = ticket.state
         let to = try next(from: from, action: action, note: note)
         var t = ticket
-        var detail = note
+        var said: TicketText?
         switch action {
         case .dispatch:
             guard let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw .assigneeRequired }
             guard let person = facts.assignee, person.id == who else { throw .unknownAssignee(who, grid: ticket.gridId) }
             t.assignee = person.id
-            detail = ["to \(person.name) (\(person.id)) / 派给 \(person.name)", note].compactMap { $0 }.joined(separator: ": ")
+            said = .dispatchedTo(name: person.name, id: person.id)
         case .escalate:
             guard let parent = facts.parentGrid else { throw .noHigherLevel(grid: ticket.gridId) }
-            detail = ["from grid \(ticket.gridId) to \(parent.id) / 上报至 \(parent.name)", note].compactMap { $0 }.joined(separator: ": ")
+            said = .escalatedTo(fromGrid: ticket.gridId, toGrid: parent.id, toName: parent.name)
             t.gridId = parent.id
             t.assignee = nil
         case .reopen:
@@ -137,14 +143,13 @@ extension Workflow {
         }
         t.state = to
         t.updatedAt = max(t.updatedAt, now)
-        var events = [WorkflowEvent(kind: action.rawValue, actor: actor, from: from, to: to, note: detail)]
+        var events = [WorkflowEvent(kind: action.rawValue, actor: actor, from: from, to: to, note: note, text: said)]
         if action == .reopen && !ticket.repeatProblem {
             let reopens = facts.earlierReopens + 1
             if reopens > facts.policy.repeatReopens {
                 t.repeatProblem = true
                 let days = Int(facts.policy.repeatPeriod / 86_400)
-                events.append(WorkflowEvent(kind: "repeat_problem", actor: "gridwatchd",
-                                            note: "reopened \(reopens) times in \(days) days: repeat problem / \(days) 天内重开 \(reopens) 次：重复问题"))
+                events.append(WorkflowEvent(kind: "repeat_problem", actor: "gridwatchd", text: .repeatProblem(reopens: reopens, days: days)))
             }
         }
         return WorkflowChange(ticket: t, events: events)
@@ -163,11 +168,9 @@ extension Supervision {
         t.severity = ticket.severity.raised
         t.escalations += 1
         t.updatedAt = max(t.updatedAt, now)
-        var what: [String] = []
-        if missed.contains(.acknowledge) { what.append("not acknowledged in time / 超期未签收") }
-        if missed.contains(.close) { what.append("not closed in time / 超期未办结") }
-        let note = "\(what.joined(separator: "; ")); severity \(ticket.severity.rawValue) → \(t.severity.rawValue) / 督办"
-        return WorkflowChange(ticket: t, events: [WorkflowEvent(kind: "escalation", actor: "gridwatchd", note: note)])
+        let text = TicketText.overdue(acknowledge: missed.contains(.acknowledge), close: missed.contains(.close),
+                                      from: ticket.severity.rawValue, to: t.severity.rawValue)
+        return WorkflowChange(ticket: t, events: [WorkflowEvent(kind: "escalation", actor: "gridwatchd", text: text)])
     }
 }
 

@@ -396,7 +396,7 @@ import Testing
         let rules = camera.rules
         let entry = try #require(rules.alerting(event(.zoneEnter, "bank")))
         #expect(entry.zoneID == "bank" && entry.tripwireID == nil && entry.grid == "river" && entry.purpose == .hazard && entry.severity == .high)
-        #expect(entry.title.contains("河堤") && entry.title.contains("东门") && entry.closed)
+        #expect(entry.title == .zoneEntry(zone: "河堤", camera: "东门") && entry.closed)
         let crossing = try #require(rules.alerting(event(.crossing, "road")))
         #expect(crossing.tripwireID == "road" && crossing.grid == "village" && crossing.purpose == .intrusion && !crossing.closed)
         // Exits of a zone that alerts on entries only, and rules a reload removed: no ticket.

@@ -43,8 +43,7 @@ import Testing
         for text in ["请到道路查看 check the road", "café", "emoji 🚧", "\u{A0}nbsp", ""] {
             #expect(PlainText.firstControl(in: text) == nil, "\(text)")
         }
-        #expect(throws: ControlError.badRequest(
-            "note contains a control character (U+001B at position 1): line breaks, tabs and other control characters are not allowed / note 含有控制字符（U+001B），不允许换行、制表符等控制字符")) {
+        #expect(throws: ControlError.badRequest(.controlCharacter(field: "note", scalar: "U+001B", offset: 1, linesAllowed: false))) {
             try PlainText.check("a\u{1B}", field: "note")
         }
     }

@@ -54,10 +54,13 @@ struct ControlHarness {
         }
     }
 
-    func status(_ uid: UInt32, _ gid: UInt32, _ method: HTTPRequest.Method, _ uri: String, body: String? = nil) async throws -> (Int, String, HTTPFields) {
+    func status(_ uid: UInt32, _ gid: UInt32, _ method: HTTPRequest.Method, _ uri: String, body: String? = nil,
+                language: String? = nil) async throws -> (Int, String, HTTPFields) {
         let app = Application(router: router(uid: uid, gid: gid))
-        return try await app.test(.router) { client in
-            try await client.execute(uri: uri, method: method, headers: body == nil ? [:] : [.contentType: "application/json"],
+        var headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
+        if let language { headers[.acceptLanguage] = language }
+        return try await app.test(.router) { [headers] client in
+            try await client.execute(uri: uri, method: method, headers: headers,
                                      body: body.map { ByteBuffer(string: $0) }) { response in
                 (Int(response.status.code), String(buffer: response.body), response.headers)
             }
@@ -84,7 +87,7 @@ struct ControlHarness {
     @Test func eachRoleGetsWhatItsPermissionSays() async throws {
         let h = try ControlHarness()
         defer { h.dir.remove() }
-        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: "t",
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: .plain("t"),
                           occurredAt: Date(), snapshotJPEG: nil)
         let id = try h.store.raise(alert, at: Date()).ticket.id!
         // No role at all: refused on any path, known or not.
@@ -108,11 +111,41 @@ struct ControlHarness {
         #expect(wrong.0 == 405 && wrong.2[.allow] == "GET, HEAD")
     }
 
+    /// Refusals, titles and the daemon's notes come in the language the caller asks for, with
+    /// a code that does not change; a caller that does not say gets both, Chinese first.
+    @Test func answersInTheLanguageAskedFor() async throws {
+        let h = try ControlHarness()
+        defer { h.dir.remove() }
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium,
+                          title: .zoneEntry(zone: "河堤", camera: "东门"), occurredAt: Date(), snapshotJPEG: nil)
+        let id = try h.store.raise(alert, at: Date()).ticket.id!
+        func error(_ body: String) throws -> ErrorResponse.Body { try JSONDecoder().decode(ErrorResponse.self, from: Data(body.utf8)).error }
+
+        let zh = try await h.status(0, 0, .post, "/v1/tickets/\(id)/close", language: "zh-CN,zh;q=0.9,en;q=0.8")
+        #expect(zh.0 == 409 && zh.2[.contentLanguage] == "zh-CN" && zh.2[.vary] == "Accept-Language")
+        let zhReason = try error(zh.1).reason
+        #expect(zhReason == "待签收的工单不能结案（可执行：签收、派单、上报上级、误报）")
+        #expect(try error(zh.1).code == "invalid_transition")
+        let en = try await h.status(0, 0, .post, "/v1/tickets/\(id)/close", language: "en-US")
+        #expect(try error(en.1).reason.hasPrefix("cannot close a ticket that is new") && en.2[.contentLanguage] == "en")
+        let both = try await h.status(0, 0, .get, "/v1/tickets/99")
+        #expect(try error(both.1) == ErrorResponse(status: 404, reason: "没有工单 99 / no ticket 99", code: "no_such_ticket").error)
+
+        _ = try await h.status(0, 0, .post, "/v1/tickets/\(id)/dispatch", body: #"{"assignee": "li", "note": "去看看"}"#)
+        let detailZH = try ControlAPI.decoder().decode(TicketDetail.self, from: Data(try await h.status(0, 0, .get, "/v1/tickets/\(id)", language: "zh").1.utf8))
+        #expect(detailZH.ticket.title == "区域闯入：河堤 @ 东门")
+        #expect(detailZH.events.last?.note == "派给 李娜（li）：去看看")
+        let detailEN = try ControlAPI.decoder().decode(TicketDetail.self, from: Data(try await h.status(0, 0, .get, "/v1/tickets/\(id)", language: "en").1.utf8))
+        #expect(detailEN.ticket.title == "Zone entry: 河堤 @ 东门" && detailEN.events.last?.note == "to 李娜 (li): 去看看")
+        let csv = try await h.status(0, 0, .get, "/v1/tickets?format=csv", language: "zh")
+        #expect(csv.1.contains("区域闯入：河堤 @ 东门") && !csv.1.contains("Zone entry"))
+    }
+
     @Test func repeatTicketsAndOccurrencesThroughTheRoutes() async throws {
         let h = try ControlHarness()
         defer { h.dir.remove() }
         let t0 = Date()
-        let alert = Alert(cameraID: "c", zoneID: "z", trackID: 3, gridID: "village", category: .hazard, severity: .high, title: "t",
+        let alert = Alert(cameraID: "c", zoneID: "z", trackID: 3, gridID: "village", category: .hazard, severity: .high, title: .plain("t"),
                           occurredAt: t0, snapshotJPEG: [0xFF, 0xD8, 0xFF, 0xD9])
         let id = try h.store.raise(alert, at: t0).ticket.id!
         var again = alert
@@ -160,7 +193,7 @@ struct ControlHarness {
         }
         // A camera that is not streaming has no current picture: the camera's state, a 409.
         #expect(try await h.status(0, 0, .get, "/v1/cameras/c/snapshot").0 == 409)
-        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: "t",
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: .intrusion, severity: .medium, title: .plain("t"),
                           occurredAt: Date(), snapshotJPEG: nil)
         let id = try h.store.raise(alert, at: Date()).ticket.id!
         // null is not text; a blank reason is no reason; an unknown person is the grid's answer.

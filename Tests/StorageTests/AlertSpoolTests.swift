@@ -9,7 +9,7 @@ import Tickets
     static func alert(_ n: Int, picture: Int = 0) -> TicketCommand {
         .alert(Alert(
             cameraID: "cam", zoneID: "z\(n)", kind: "zone_enter", trackID: n, trajectory: [TrajectoryPoint(x: 0.5, y: 0.25, t: Double(n))],
-            gridID: "g", category: .hazard, severity: .high, title: "河堤 \(n)", occurredAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(n)),
+            gridID: "g", category: .hazard, severity: .high, title: .plain("河堤 \(n)"), occurredAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(n)),
             snapshotJPEG: picture > 0 ? [UInt8](repeating: UInt8(n & 0xFF), count: picture) : nil))
     }
 

@@ -1,4 +1,5 @@
 import Analysis
+import Catalog
 import Foundation
 import Storage
 import Testing
@@ -24,7 +25,7 @@ let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
 func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9]) -> Alert {
     Alert(cameraID: "cam1", zoneID: zone, kind: kind, trackID: 7, trajectory: [TrajectoryPoint(x: 0.2, y: 0.8, t: 3)], gridID: "village",
-          category: .hazard, severity: .medium, title: "区域闯入 Zone entry: 河堤 @ 东门", occurredAt: at, snapshotJPEG: snapshot)
+          category: .hazard, severity: .medium, title: .zoneEntry(zone: "河堤", camera: "东门"), occurredAt: at, snapshotJPEG: snapshot)
 }
 
 @Suite struct ClosedLoopTests {
@@ -46,7 +47,9 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(events.map(\.kind) == ["created", "acknowledge", "dispatch", "start", "resolve", "verify", "close"])
         #expect(events.map(\.actor) == ["gridwatchd", "op1", "op1", "li", "li", "op2", "op2"])
         #expect(events[2].fromState == .acknowledged && events[2].toState == .dispatched)
-        #expect(events[2].note?.contains("李娜") == true && events[2].note?.contains("please check") == true)
+        // The daemon's words in the reader's language, then what the person wrote.
+        #expect(events[2].note(in: .zh)?.hasPrefix("派给 李娜（li）") == true && events[2].note(in: .zh)?.hasSuffix("please check") == true)
+        #expect(events[2].note(in: .en)?.hasPrefix("to 李娜 (li)") == true && events[2].note == "please check")
         #expect(events[4].note == "children sent home from the river bank")
     }
 
@@ -134,7 +137,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         supervision.openOnly = true
         supervision.overdueOnly = true
         #expect(try reopened.ticketCount(matching: supervision) == 2)
-        let notes = try reopened.events(ticketID: late).filter { $0.kind == "escalation" }.compactMap(\.note)
+        let notes = try reopened.events(ticketID: late).filter { $0.kind == "escalation" }.compactMap { $0.note(in: .zh) }
         #expect(notes.count == 2 && notes[0].contains("超期未签收") && notes[1].contains("超期未办结"))
     }
 
@@ -178,7 +181,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         // Ticket 4: the closed ticket 1's problem again: a repeat ticket (重复工单).
         let again = try store.raise(hazard(zone: "z1", at: t0 + 1200), at: t0 + 1200)
         #expect(again.created && again.ticket.repeatOf == a)
-        #expect(try store.events(ticketID: again.ticket.id!).first?.note?.contains("重复工单") == true)
+        #expect(try store.events(ticketID: again.ticket.id!).first?.note(in: .zh)?.contains("重复工单") == true)
         let (groups, total) = try store.statistics(since: t0 - 1, until: t0 + 86_400, grouping: .rule)
         #expect(total.raised == 4 && total.acknowledged == 2 && total.acknowledgedOnTime == 1)
         #expect(total.closed == 1 && total.closedOnTime == 1 && total.falseAlarms == 1 && total.repeatTickets == 1)

@@ -10,7 +10,7 @@ import Tickets
 @Suite(.serialized, .enabled(if: TmpfsMount.permitted, "needs root and mount(2): the store is on a small tmpfs filled up"))
 struct DiskFullStoreTests {
     static func alert(_ n: Int) -> Alert {
-        Alert(cameraID: "cam", zoneID: "z1", gridID: "g", category: .hazard, severity: .high, title: "河堤",
+        Alert(cameraID: "cam", zoneID: "z1", gridID: "g", category: .hazard, severity: .high, title: .plain("河堤"),
               occurredAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(n)), snapshotJPEG: [UInt8](repeating: 0xD8, count: 30_000))
     }
 

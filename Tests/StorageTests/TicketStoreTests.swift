@@ -18,7 +18,7 @@ func makeStore() throws -> (TicketStore, TemporaryDirectory) {
 
 func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], at date: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> Alert {
     Alert(cameraID: "cam1", zoneID: zone, trackID: 3, trajectory: [TrajectoryPoint(x: 0.1, y: 0.9, t: 1.5)], gridID: "village", category: .intrusion, severity: .medium,
-          title: "区域闯入 Zone entry", occurredAt: date, snapshotJPEG: snapshot)
+          title: .zoneEntry(zone: "河堤", camera: "东门"), occurredAt: date, snapshotJPEG: snapshot)
 }
 
 @Suite struct TicketStoreTests {

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Testing
 import Tickets
@@ -49,7 +50,7 @@ import Tickets
     @Test func dispatchAssignsAndNamesThePerson() throws {
         let change = try Workflow.apply(.dispatch, to: Self.ticket(.new), by: "op", note: "去看看", assignee: "li", facts: WorkflowFacts(assignee: Self.li), at: Self.t0 + 60)
         #expect(change.ticket.assignee == "li" && change.ticket.acknowledgedAt == Self.t0 + 60 && change.ticket.updatedAt == Self.t0 + 60)
-        #expect(change.events == [WorkflowEvent(kind: "dispatch", actor: "op", from: .new, to: .dispatched, note: "to 李娜 (li) / 派给 李娜: 去看看")])
+        #expect(change.events == [WorkflowEvent(kind: "dispatch", actor: "op", from: .new, to: .dispatched, note: "去看看", text: .dispatchedTo(name: "李娜", id: "li"))])
     }
 
     @Test func escalationMovesToTheParentGridUnassigned() throws {
@@ -74,7 +75,7 @@ import Tickets
         // The third reopening in the period (policy: more than 2) is a repeat problem.
         let third = try Workflow.apply(.reopen, to: t, by: "op", note: "again", facts: WorkflowFacts(earlierReopens: 2, policy: policy), at: now)
         #expect(third.ticket.repeatProblem && third.events.map(\.kind) == ["reopen", "repeat_problem"])
-        #expect(third.events[1].actor == "gridwatchd" && third.events[1].note?.contains("重复问题") == true)
+        #expect(third.events[1].actor == "gridwatchd" && third.events[1].text?.zh.contains("重复问题") == true)
     }
 
     @Test func reopeningIsNotAcknowledging() throws {
@@ -106,7 +107,7 @@ import Tickets
             #expect(change == nil)
         } else {
             #expect(change?.ticket.overdue == overdue && change?.ticket.severity == severity && change?.ticket.escalations == 1)
-            #expect(change?.events.first?.kind == "escalation" && change?.events.first?.note?.contains("督办") == true)
+            #expect(change?.events.first?.kind == "escalation" && change?.events.first?.text?.zh.contains("督办") == true)
         }
     }
 }
