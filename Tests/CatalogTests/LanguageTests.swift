@@ -1,4 +1,5 @@
 import Catalog
+import Foundation
 import Testing
 
 @Suite struct LanguageTests {
