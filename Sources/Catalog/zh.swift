@@ -172,3 +172,293 @@ extension Term {
 }
 
 // MARK: - gridwatchctl
+
+extension CtlText {
+    public var zh: String {
+        switch self {
+        // Commands
+        case .rootAbstract: "通过控制套接字操作 gridwatchd（网格视频巡查）。"
+        case .healthAbstract: "守护进程状态。"
+        case .camerasAbstract: "摄像头及其状态。"
+        case .showCameraAbstract: "查看一个摄像头及其状态。"
+        case .cameraSnapshotAbstract: "保存摄像头当前画面（JPEG，隐私遮挡区域为黑色）。"
+        case .enableAbstract: "启用摄像头（管理员）。"
+        case .disableAbstract: "停用摄像头（管理员）：不再拉流、不再分析，不产生离线工单；重启后仍保持停用。"
+        case .showConfigAbstract: "当前运行的配置：文件、加载时间、加载者（管理员）。"
+        case .checkConfigAbstract: "检查守护进程的配置文件，说明重新加载会改变什么（管理员）。"
+        case .reloadAbstract: "重新加载配置文件（管理员）；有误则不加载。"
+        case .backupAbstract: "在运行中备份工单库（SQLite 在线备份，管理员）到文件。快照图片是普通文件，另行复制。"
+        case .ticketsAbstract: "列出工单（最新的在前）。"
+        case .showTicketAbstract: "查看工单及其处理记录。"
+        case .snapshotAbstract: "保存工单快照（JPEG）。"
+        case .acknowledgeAbstract: "签收新工单。"
+        case .dispatchAbstract: "派单给本网格的网格长或网格员。"
+        case .escalateAbstract: "上报上级网格。"
+        case .startAbstract: "开始处置。"
+        case .resolveAbstract: "处置完成（需填写处理情况）。"
+        case .verifyAbstract: "核查处置结果。"
+        case .closeAbstract: "结案（已核查的工单）。"
+        case .falseAlarmAbstract: "标记误报（需填写原因）。"
+        case .reopenAbstract: "退回重办：重新打开已处置、已核查或已结案的工单（需填写原因）。"
+        case .noteAbstract: "在工单记录中添加备注。"
+        case .supervisionAbstract: "超期督办清单：超过时限的未结工单。"
+        case .statsAbstract: "工单统计（乡镇上报口径）。"
+        case .exportAbstract: "导出工单为 CSV（UTF-8），用于报表；加 --json 导出为 JSON。"
+        case .peopleAbstract: "网格长与网格员（派单对象）。"
+        case .watchAbstract: "实时查看工单和摄像头的变化，每条一行。"
+
+        // Options, flags and arguments
+        case .socketHelp: "gridwatchd 的控制套接字（默认：$GRIDWATCH_SOCKET 或 /run/gridwatch/control.sock）。"
+        case .jsonHelp: "输出守护进程的 JSON 应答，而不是表格。"
+        case let .stateFilterHelp(states): "只列出此状态的工单（\(Self.codesWithWords(states))）。"
+        case .openFilterHelp: "只列出未结的工单（未结案、不是误报）。"
+        case .cameraFilterHelp: "只列出此摄像头的工单。"
+        case .zoneFilterHelp: "只列出此区域的工单。"
+        case .gridFilterHelp: "只列出此网格的工单。"
+        case let .categoryFilterHelp(categories): "只列出此类别的工单（\(Self.codesWithWords(categories))）。"
+        case .overdueFilterHelp: "只列出超期的工单。"
+        case .repeatFilterHelp: "只列出标记为重复问题的工单。"
+        case .sinceFilterHelp: "发生时间不早于：日期或表格中显示的时间（2026-11-24、2026-11-24 08:30），按守护进程所在时区；也可用 RFC 3339 格式。"
+        case .untilFilterHelp: "发生时间早于：格式同 --since。"
+        case .textFilterHelp: "标题中包含的文字。"
+        case .archivedFilterHelp: "包括已归档的工单。"
+        case .limitHelp: "最多列出多少张（1 到 1000）。"
+        case .offsetHelp: "跳过多少张（用于翻页）。"
+        case .exportOutputHelp: "写入此文件，而不是标准输出。"
+        case let .periodHelp(periods): "统计截至现在的一段时间：\(Self.codesWithWords(periods))。"
+        case let .byHelp(groupings): "分组方式：\(Self.codesWithWords(groupings))。"
+        case .statsSinceHelp: "起始时间（日期或表格中显示的时间，按守护进程所在时区；也可用 RFC 3339 格式），代替统计周期。"
+        case .statsUntilHelp: "截止时间（格式同 --since）；统计周期到此为止。"
+        case .csvHelp: "输出 CSV，而不是表格。"
+        case .statsOutputHelp: "与 --csv 一起使用：写入此文件。"
+        case .peopleGridHelp: "只列出此网格的人员。"
+        case .ticketIDHelp: "工单编号。"
+        case .noteHelp: "写入处理记录的备注。"
+        case .dispatchToHelp: "本网格网格长或网格员的编号（查看：gridwatchctl people）。"
+        case .escalateNoteHelp: "上报原因。"
+        case .resolveNoteHelp: "处理情况（必填）。"
+        case .falseAlarmNoteHelp: "误报的原因（必填）。"
+        case .reopenNoteHelp: "退回重办的原因（必填）。"
+        case .noteTextHelp: "备注内容。"
+        case .occurrenceHelp: "保存这条再次告警记录的截图，而不是工单本身的截图；编号见 gridwatchctl ticket 的输出。"
+        case .jpegOutputHelp: "JPEG 图片保存到的文件。"
+        case .afterHelp: "从这个事件编号之后继续（编号见 --json 的输出）。"
+        case .eachRepeatHelp: "每次再次告警都输出一行（默认：只输出第一次，之后每张工单每分钟最多汇总一次次数）。"
+        case .cameraIDHelp: "摄像头编号。"
+        case .disableReasonHelp: "停用原因（与摄像头状态一起显示）。"
+        case .backupFileHelp: "备份保存到的文件（先写入“文件名.partial”，完成后再改名）。"
+
+        // Failures
+        case let .unreachable(path, reason): "无法连接 gridwatchd（\(path)）：\(reason)。守护进程是否在运行？"
+        case let .refused(status, reason): "请求被拒绝（\(status)）：\(reason)"
+        case let .unreadableAnswer(detail): "应答无法读取：\(detail)"
+        case let .permissionDenied(path): "没有权限打开控制套接字 \(path)：请管理员把当前用户加入套接字所属的组（daemon.socket_group），或用 sudo 运行"
+        case let .cannotWriteLocal(path, reason): "无法写入本机文件 \(path)：\(reason)"
+        case let .cannotWrite(path, reason): "无法写入 \(path)：\(reason)"
+        case let .noFolder(file, folder): "无法写入 \(file)：目录 \(folder) 不存在"
+        case let .noWritePermission(file, folder): "无法写入 \(file)：没有目录 \(folder) 的写权限"
+        case let .streamUnreachable(path, reason): "无法连接 gridwatchd（\(path)）：\(reason)；每 2 秒重试"
+        case let .streamUnreadable(detail): "gridwatchd 的应答无法读取：\(detail)；每 2 秒重试"
+        case .streamEnded: "事件流已结束，重新连接"
+
+        // Field lists
+        case let .fieldLabel(label): "\(label)："
+        case .fieldStatus: "状态"
+        case .fieldVersion: "版本"
+        case .fieldStarted: "启动"
+        case .fieldCameras: "摄像头"
+        case .fieldTickets: "工单"
+        case .fieldStore: "存储"
+        case .fieldName: "名称"
+        case .fieldGrid: "网格"
+        case .fieldState: "状态"
+        case .fieldSource: "来源"
+        case .fieldDisabled: "停用"
+        case .fieldSize: "分辨率"
+        case .fieldCodec: "编码"
+        case .fieldFPS: "帧率"
+        case .fieldFrames: "帧数"
+        case .fieldErrors: "错误"
+        case .fieldLastFrame: "最近一帧"
+        case .fieldOffline: "离线"
+        case .fieldLastError: "最近错误"
+        case .fieldZones: "区域"
+        case .fieldTripwires: "警戒线"
+        case .fieldSeverity: "级别"
+        case .fieldCategory: "类别"
+        case .fieldCamera: "摄像头"
+        case .fieldZone: "区域"
+        case .fieldTripwire: "警戒线"
+        case .fieldEvent: "事件"
+        case .fieldTrajectory: "轨迹"
+        case .fieldOccurred: "发生"
+        case .fieldDeadlines: "时限"
+        case .fieldRepeatProblem: "重复问题"
+        case .fieldEvidence: "证据"
+        case .fieldNext: "可执行"
+        case .fieldSnapshot: "快照"
+        case .fieldRepeatSnapshots: "再次告警截图"
+        case .fieldFile: "配置文件"
+        case .fieldRunning: "当前配置"
+        case let .fieldAdded(applied): applied ? "已新增" : "将新增"
+        case let .fieldRemoved(applied): applied ? "已移除" : "将移除"
+        case let .fieldReconnected(applied): applied ? "已重连" : "将重连"
+        case let .fieldRulesUpdated(applied): applied ? "规则已更新" : "规则将更新"
+        case .fieldUnchanged: "不变"
+        case .fieldSections: "其他部分"
+        case .fieldNeedRestart: "需重启生效"
+
+        // Table headers
+        case .columnName: "名称"
+        case .columnGrid: "网格"
+        case .columnState: "状态"
+        case .columnSize: "分辨率"
+        case .columnCodec: "编码"
+        case .columnInputFPS: "输入帧率"
+        case .columnAnalysedFPS: "分析帧率"
+        case .columnDecoded: "已解码"
+        case .columnAnalysed: "已分析"
+        case .columnDropped: "丢帧"
+        case .columnErrors: "错误"
+        case .columnReconnects: "重连"
+        case .columnLastFrame: "最近一帧"
+        case .columnSource: "来源"
+        case .columnTime: "时间"
+        case .columnSeverity: "级别"
+        case .columnCategory: "类别"
+        case .columnCamera: "摄像头"
+        case .columnZoneOrLine: "区域/线"
+        case .columnCount: "次数"
+        case .columnDue: "督办"
+        case .columnAssignee: "处理人"
+        case .columnTitle: "标题"
+        case .columnActor: "操作人"
+        case .columnEvent: "事件"
+        case .columnFrom: "从"
+        case .columnTo: "到"
+        case .columnNote: "备注"
+        case .columnPersonName: "姓名"
+        case .columnRole: "角色"
+        case .columnPhone: "电话"
+        case let .columnGroup(by): Term(by).zh
+        case .columnRaised: "上报"
+        case .columnAcknowledgedOnTime: "按时签收"
+        case .columnClosedOnTime: "按时办结"
+        case .columnDone: "办结率"
+        case .columnFalseAlarms: "误报率"
+        case .columnRepeat: "重复"
+        case .columnOverdue: "超期"
+        case .columnAcknowledgeTimes: "签收 均值/p90"
+        case .columnCloseTimes: "办结 均值/p90"
+        case .columnCooldown: "冷却"
+
+        // Values
+        case .healthOK: "正常"
+        case .healthDegraded: "降级"
+        case let .camerasStreaming(streaming, total, disabled): "\(streaming)/\(total) 在线" + (disabled > 0 ? "，\(disabled) 已停用" : "")
+        case let .ticketCount(total, overdue): "\(total) 张" + (overdue.map { "，超期 \($0) 张" } ?? "")
+        case let .storeState(state, error, pending): (state == "ok" ? "正常" : "写入失败") + (error.map { "（\($0)；\(pending) 条待写入）" } ?? "")
+        case let .recordStream(camera, state, codec, size, seconds, kib, source, lastError):
+            "\(camera) 录像流：\(Term(state).zh) \(codec) \(size)，已缓存 \(seconds) 秒（\(kib) KiB），\(source)" + (lastError.map { "，最近错误：\($0)" } ?? "")
+        case let .cameraOfflineSince(camera, since): "\(camera) 自 \(since) 起离线"
+        case let .cameraDisabledBy(camera, by, at, reason): "\(camera) 已停用：\(by)，\(at)\(reason.map { "，原因：\($0)" } ?? "")"
+        case let .cameraLastError(camera, error): "\(camera) 最近错误：\(error)"
+        case let .disabledDetail(by, at, reason): "\(by)，\(at)\(reason.map { "，原因：\($0)" } ?? "")"
+        case let .framesPerSecond(input, analysed): "输入 \(input)，分析 \(analysed)"
+        case let .frameCounts(decoded, analysed, dropped): "已解码 \(decoded)，已分析 \(analysed)，丢弃 \(dropped)"
+        case let .errorCounts(decodeErrors, reconnects): "解码错误 \(decodeErrors)，重连 \(reconnects) 次"
+        case let .since(time): "自 \(time) 起"
+        case let .cameraHeading(id): "摄像头 \(id)"
+        case let .cameraSwitched(id, state): "摄像头 \(id) 现为\(Term(state).zh)"
+        case let .cameraUnchanged(id, state, _): "摄像头 \(id) 本来就是\(Term(state).zh)，未改变"
+        case let .overdueColumn(overdue): overdue.map(Self.overdueWord).joined(separator: "、")
+        case let .ticketsShown(shown, total): "\(shown) / \(total) 张工单"
+        case let .ticketNow(id, state, assignee, grid): "工单 #\(id) 现为\(Term(state).zh)\(assignee.map { "，处理人 \($0)" } ?? "")（网格 \(grid)）"
+        case let .noteAdded(id): "工单 #\(id)：已添加备注"
+        case let .ticketHeading(id, title): "工单 #\(id)  \(title)"
+        case let .eventKind(kind, track): Term(kind).zh + (track.map { "（轨迹编号 \($0)）" } ?? "")
+        case let .trajectory(points, last): "\(points) 个点，最后依次经过 \(last.joined(separator: "、"))"
+        case let .gridAndAssignee(grid, assignee): grid + (assignee.map { "，处理人 \($0)" } ?? "")
+        case let .occurred(at, occurrences, last): at + (occurrences > 1 ? "，共 \(occurrences) 次，最近 \(last)" : "")
+        case let .deadlines(acknowledgeBy, closeBy, overdue):
+            "签收 \(acknowledgeBy) 前，办结 \(closeBy) 前" + (overdue.isEmpty ? "" : "  督办：" + overdue.map(Self.overdueWord).joined(separator: "、"))
+        case let .reopenedTimes(count): "已退回重办 \(count) 次"
+        case .evidencePurged: "已按保存期限删除"
+        case let .nextActions(actions, commands):
+            actions.isEmpty ? "-" : zip(actions, commands).map { "\(Term($0).zh) (\($1))" }.joined(separator: "、")
+        case let .snapshotAvailable(ticket): "有（gridwatchctl snapshot \(ticket) -o 文件）"
+        case .noSnapshot: "无"
+        case let .repeatSnapshots(count, list, ticket):
+            "\(count) 张：\(list.joined(separator: ", "))（gridwatchctl snapshot \(ticket) --occurrence 编号 -o 文件）"
+        case .historyHeading: "处理记录："
+        case let .loaded(at, by, cameras, grids): "\(at) 由 \(by) 加载，\(cameras) 个摄像头，\(grids) 个网格"
+        case .configReloaded: "配置已重新加载。"
+        case .configValid: "配置文件有效。"
+        case .configHasErrors: "配置文件有误："
+        case .configNotLoaded: "配置文件有误，未加载，仍使用当前配置："
+        case let .backedUp(file, kib): "已备份到 \(file)（\(kib) KiB）"
+        case let .statsHeading(since, until, by): "统计 \(since) — \(until)，按\(Term(by).zh)"
+        case .totalRow: "合计"
+        case let .durationSeconds(n): "\(n)秒"
+        case let .durationMinutes(n): "\(n)分钟"
+        case let .durationHours(n): "\(n)小时"
+        case .missedChanges: "-- 有变化未能送达，请刷新列表"
+        case let .repeatDigest(ticket, repeats, all, place, title): "工单 #\(ticket)  再次告警 \(repeats) 次（共 \(all) 次）  \(place)  \(title)"
+        case let .cameraChange(camera, from, to): "摄像头 \(camera)：由\(Term(from).zh)变为\(Term(to).zh)"
+        case let .ticketChange(ticket, change, state, severity, place, title, actor):
+            "工单 #\(ticket)  \(Term(change).zh)  \(Term(state).zh)  \(Term(severity).zh)  \(place)  \(title)  （\(actor)）"
+
+        // ArgumentParser's words
+        case let .apOverview(text): "概述：\(text)"
+        case let .apUsage(text): "用法：\(text)"
+        case let .apErrorUsage(text): "用法：\(text)"
+        case .apArgumentsHeader: "参数："
+        case .apOptionsHeader: "选项："
+        case .apSubcommandsHeader: "子命令："
+        case .apShowHelp: "显示帮助信息。"
+        case .apShowVersion: "显示版本号。"
+        case .apShowSubcommandHelp: "显示子命令的帮助信息。"
+        case let .apDefault(value): "（默认：\(value)）"
+        case .apOptionsPlaceholder: "<选项>"
+        case .apSubcommandPlaceholder: "<子命令>"
+        case .apSubcommandsPlaceholder: "<子命令>"
+        case let .apSeeDetailedHelp(command): "各子命令的详细帮助：\(command) <子命令>"
+        case let .apSeeMoreInformation(command): "详细说明：\(command)"
+        case let .apError(message): "错误：\(message)"
+        case let .apHelpLine(text): "说明：\(text)"
+        case let .apMissingArgument(name): "缺少参数 '\(name)'"
+        case let .apMissingOneOf(names): "缺少以下参数之一：\(names)"
+        case let .apMissingValue(option): "选项 '\(option)' 缺少值"
+        case let .apUnknownOption(option): "没有选项 '\(option)'"
+        case let .apUnknownOptionSuggestion(option, suggestion): "没有选项 '\(option)'，是否要用 '\(suggestion)'？"
+        case let .apUnexpectedArgument(argument): "多余的参数 '\(argument)'"
+        case let .apUnexpectedArguments(count, list): "多余的参数 \(count) 个：\(list)"
+        case let .apInvalidValue(value, name, detail): "'\(name)' 的值 '\(value)' 无效" + Self.argumentParserDetail(detail)
+        case let .apOptionTakesNoValue(option, value): "选项 '\(option)' 不带值，但给了 '\(value)'"
+        case .apMissingSubcommand: "缺少子命令"
+        case let .apInvalidOption(option): "无效的选项：\(option)"
+        }
+    }
+
+    /// Codes to type with their words: "new 待签收、acknowledged 已签收".
+    private static func codesWithWords(_ codes: [String]) -> String {
+        codes.map { "\($0) \(Term($0).zh)" }.joined(separator: "、")
+    }
+
+    /// What is overdue, in words: 超期签收, 超期办结.
+    private static func overdueWord(_ code: String) -> String {
+        switch code {
+        case "acknowledge": "超期签收"
+        case "close": "超期办结"
+        default: "超期\(Term(code).zh)"
+        }
+    }
+
+    /// What ArgumentParser appended to an invalid value (": why", ". Please provide one of
+    /// 'a' and 'b'."), which stays in its English.
+    private static func argumentParserDetail(_ detail: String) -> String {
+        var rest = Substring(detail)
+        while let first = rest.first, first == ":" || first == "." || first == " " { rest = rest.dropFirst() }
+        return rest.isEmpty ? "" : "（\(rest)）"
+    }
+}

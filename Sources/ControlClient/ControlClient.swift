@@ -1,3 +1,4 @@
+import Catalog
 import ControlProtocol
 import Foundation
 #if canImport(Glibc)
@@ -40,22 +41,45 @@ public struct HTTPAnswer: Sendable {
 public struct ControlClient: Sendable {
     public let socketPath: String
     public var timeout: Double
+    /// The language the daemon is asked to answer in (the reasons of its refusals), sent as
+    /// `Accept-Language` with every request: `zh-CN` for Chinese, `en` for English. Nil (or
+    /// bilingual) sends no header, and the daemon answers in both languages.
+    public var language: Language?
 
-    public init(socketPath: String, timeout: Double = 30) {
+    public init(socketPath: String, timeout: Double = 30, language: Language? = nil) {
         self.socketPath = socketPath
         self.timeout = timeout
+        self.language = language
+    }
+
+    /// The `Accept-Language` value for `language`; nil for none.
+    var acceptLanguage: String? {
+        switch language {
+        case .zh: "zh-CN"
+        case .en: "en"
+        case .bilingual, nil: nil
+        }
+    }
+
+    /// A request's head, ending in the empty line: the request line, the headers every
+    /// request carries (`Accept-Language` among them, unless `headers` has its own) and
+    /// then `headers`, in order.
+    func requestHead(_ method: String, _ path: String, connectionClose: Bool = true, headers: [(String, String)] = []) -> String {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
+        if connectionClose { head += "Connection: close\r\n" }
+        head += "User-Agent: gridwatchctl\r\n"
+        if let acceptLanguage, !headers.contains(where: { $0.0.lowercased() == "accept-language" }) {
+            head += "Accept-Language: \(acceptLanguage)\r\n"
+        }
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        return head + "\r\n"
     }
 
     /// Send a request and return the raw answer, whatever its status.
     public func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String: String] = [:]) throws(ClientError) -> HTTPAnswer {
         let fd = try connectSocket()
         defer { close(fd) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: gridwatchctl\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if let body {
-            head += "Content-Length: \(body.count)\r\n"
-        }
-        head += "\r\n"
+        let head = requestHead(method, path, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + (body.map { [("Content-Length", "\($0.count)")] } ?? []))
         try writeAll(fd, Array(head.utf8) + (body ?? []))
         let raw = try readAll(fd)
         return try Self.parse(raw)
@@ -114,7 +138,7 @@ public struct ControlClient: Sendable {
     public func download(_ path: String, to destination: String) throws(ClientError) -> Int {
         let fd = try connectSocket()
         defer { close(fd) }
-        try writeAll(fd, Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: gridwatchctl\r\n\r\n".utf8))
+        try writeAll(fd, Array(requestHead("GET", path).utf8))
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         func receive() throws(ClientError) -> Int {

@@ -96,9 +96,8 @@ extension ControlClient {
     public func follow(_ path: String, lastEventID: String? = nil, onEvent: (ServerSentEvent) -> Bool) throws(ClientError) {
         let fd = try connectForStream()
         defer { close(fd) }
-        var head = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nUser-Agent: gridwatchctl\r\n"
-        if let lastEventID { head += "Last-Event-ID: \(lastEventID)\r\n" }
-        head += "\r\n"
+        let head = requestHead("GET", path, connectionClose: false,
+                        headers: [("Accept", "text/event-stream")] + (lastEventID.map { [("Last-Event-ID", $0)] } ?? []))
         try sendAll(fd, Array(head.utf8))
         var received: [UInt8] = []
         var parser: EventStreamParser?

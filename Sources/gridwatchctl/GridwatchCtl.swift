@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import ControlClient
 import ControlProtocol
 import Foundation
@@ -9,15 +10,25 @@ enum Exit {
     static let unreachable = ExitCode(3)
 }
 
+/// The language of messages: Chinese when the locale says so (`LANG=zh_CN.UTF-8`, or
+/// `LC_ALL` / `LC_MESSAGES`, which take precedence as in gettext), English otherwise (and
+/// for the C and POSIX locales). Never bilingual.
+let language = Language.fromEnvironment(fallback: .en)
+
+/// A message of the catalogue in the user's language.
+func t(_ message: some Localized) -> String { message.text(language) }
+
 struct Connection: ParsableArguments {
-    @Option(name: .long, help: "Control socket of gridwatchd (default: $GRIDWATCH_SOCKET or /run/gridwatch/control.sock).")
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.socketHelp)))
     var socket: String?
 
-    @Flag(name: .long, help: "Print the daemon's JSON answer instead of a table.")
+    @Flag(name: .long, help: ArgumentHelp(t(CtlText.jsonHelp)))
     var json = false
 
+    /// The daemon answers (its refusals) in the user's language.
     var client: ControlClient {
-        ControlClient(socketPath: socket ?? ProcessInfo.processInfo.environment["GRIDWATCH_SOCKET"] ?? ControlAPI.defaultSocketPath)
+        ControlClient(socketPath: socket ?? ProcessInfo.processInfo.environment["GRIDWATCH_SOCKET"] ?? ControlAPI.defaultSocketPath,
+                      language: language)
     }
 
     /// Run `body`, turning client errors into a message and the documented exit code.
@@ -30,20 +41,19 @@ struct Connection: ParsableArguments {
         } catch let error {
             switch error {
             case let .unreachable(path, reason):
-                printError(L("无法连接 gridwatchd（\(path)）：\(reason)。守护进程是否在运行？", "cannot reach gridwatchd at \(path): \(reason). Is the daemon running?"))
+                printError(t(CtlText.unreachable(path: path, reason: reason)))
                 throw Exit.unreachable
             case let .refused(status, reason):
-                printError(L("请求被拒绝（\(status)）：\(reason)", "refused (\(status)): \(reason)"))
+                printError(t(CtlText.refused(status: status, reason: reason)))
                 throw Exit.refused
             case let .badResponse(why):
-                printError(L("应答无法读取：\(why)", "unreadable answer: \(why)"))
+                printError(t(CtlText.unreadableAnswer(detail: why)))
                 throw Exit.refused
             case let .permissionDenied(path):
-                printError(L("没有权限打开控制套接字 \(path)：请管理员把当前用户加入套接字所属的组（daemon.socket_group），或用 sudo 运行",
-                             "permission denied on the control socket \(path): ask an administrator to add this user to the socket's group (daemon.socket_group), or run with sudo"))
+                printError(t(CtlText.permissionDenied(path: path)))
                 throw Exit.refused
             case let .localWrite(path, reason):
-                printError(L("无法写入本机文件 \(path)：\(reason)", "cannot write \(path) on this machine: \(reason)"))
+                printError(t(CtlText.cannotWriteLocal(path: path, reason: reason)))
                 throw Exit.refused
             }
         }
@@ -57,35 +67,11 @@ struct Connection: ParsableArguments {
 }
 
 /// "label:  value" lines with the values lined up.
-func printFields(_ fields: [(String, String)], indent: String = "") {
-    let width = fields.map { Table.displayWidth($0.0) }.max() ?? 0
-    for (label, value) in fields { print(indent + Table.pad(label + L("：", ":"), to: width + 2) + " " + value) }
+func printFields(_ fields: [(CtlText, String)], indent: String = "") {
+    let names = fields.map { t($0.0) }
+    let width = names.map(Table.displayWidth).max() ?? 0
+    for (name, (_, value)) in zip(names, fields) { print(indent + Table.pad(t(CtlText.fieldLabel(name)), to: width + 2) + " " + value) }
 }
-
-/// A state, severity, category, history event or grouping in the user's language. Filters
-/// and commands take the English codes, which `--json` and English output show.
-func term(_ code: String) -> String {
-    guard Language.chinese else { return code }
-    return chineseTerms[code] ?? code
-}
-
-let chineseTerms = [
-    // Camera states
-    "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
-    "stopped": "已停止", "disabled": "已停用",
-    // Ticket states
-    "new": "待签收", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中", "resolved": "已处置", "verified": "已核查",
-    "closed": "已结案", "false_alarm": "误报", "reopened": "退回重办",
-    // Severities and categories
-    "low": "低", "medium": "中", "high": "高", "critical": "紧急",
-    "intrusion": "闯入", "corrections": "社区矫正", "hazard": "隐患", "camera_offline": "摄像头离线",
-    // History events and live changes
-    "created": "上报", "occurrence": "再次告警", "acknowledge": "签收", "dispatch": "派单", "escalate": "上报上级", "start": "开始处置",
-    "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "退回重办", "note": "备注", "escalation": "超期升级",
-    "offline_again": "再次离线", "recovered": "已恢复", "evidence_purged": "证据已删除", "repeat_problem": "重复问题",
-    // Statistics groupings
-    "grid": "网格", "camera": "摄像头", "category": "类别", "rule": "规则", "hour": "小时", "day": "日", "week": "周", "month": "月",
-]
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("gridwatchctl: \(message)\n".utf8))
@@ -133,7 +119,7 @@ func shortTime(_ date: Date?) -> String {
 struct GridwatchCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gridwatchctl",
-        abstract: L("通过控制套接字操作 gridwatchd（网格视频巡查）。", "Talk to gridwatchd over its control socket."),
+        abstract: t(CtlText.rootAbstract),
         version: "0.1.0",
         subcommands: [
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
@@ -143,18 +129,39 @@ struct GridwatchCtl: ParsableCommand {
         ])
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2 (the documented
-    /// code) instead of 64.
+    /// code) instead of 64, and that under a Chinese locale its help screens and usage errors
+    /// are in Chinese (`CtlText.rewriteArgumentParser`), wrapped for the terminal.
     static func main() {
         do {
             var command = try parseAsRoot(connectionOptionsAfterCommand(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+            let code = exitCode(for: error)
+            let text: String
+            if language == .zh {
+                // Unwrapped by ArgumentParser (it counts characters, not terminal cells), then
+                // rewritten and wrapped here. What is not a help screen or a usage error (the
+                // version, a completion script) is left as it is.
+                let english = fullMessage(for: error, columns: 100_000)
+                let chinese = CtlText.rewriteArgumentParser(english, language: language)
+                text = chinese == english ? english : CtlText.wrapForTerminal(chinese, width: helpColumns)
+            } else {
+                text = fullMessage(for: error)
             }
-            exit(withError: error)
+            if code == .success {
+                // Help and the version, to standard output.
+                if !text.isEmpty { print(text) }
+                Foundation.exit(0)
+            }
+            if !text.isEmpty { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
+    }
+
+    /// The width help is wrapped to, as ArgumentParser finds it: `COLUMNS`, then the
+    /// terminal on standard output, then 80.
+    static var helpColumns: Int {
+        ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? Table.terminalWidth ?? 80
     }
 }
 
@@ -179,43 +186,42 @@ func connectionOptionsAfterCommand(_ args: [String]) -> [String] {
 }
 
 struct Health: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("守护进程状态。", "Daemon health."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.healthAbstract))
     @OptionGroup var connection: Connection
 
     func run() throws {
         let health = try connection.call { c throws(ClientError) in try c.get("/v1/health", as: HealthResponse.self) }
         if connection.json { return try connection.printJSON(health) }
-        var lines: [(String, String)] = [
-            (L("状态", "status"), health.status == "ok" ? L("正常", "ok") : L("降级", "degraded")),
-            (L("版本", "version"), health.version),
-            (L("启动", "started"), shortTime(health.startedAt)),
-            (L("摄像头", "cameras"), L("\(health.camerasStreaming)/\(health.camerasTotal) 在线", "\(health.camerasStreaming)/\(health.camerasTotal) streaming")
-                + ((health.camerasDisabled ?? 0) > 0 ? L("，\(health.camerasDisabled!) 已停用", ", \(health.camerasDisabled!) disabled") : "")),
-            (L("工单", "tickets"), L("\(health.ticketsTotal) 张", "\(health.ticketsTotal)") + (health.ticketsOverdue.map { L("，超期 \($0) 张", ", \($0) overdue") } ?? "")),
+        var lines: [(CtlText, String)] = [
+            (.fieldStatus, t(health.status == "ok" ? CtlText.healthOK : .healthDegraded)),
+            (.fieldVersion, health.version),
+            (.fieldStarted, shortTime(health.startedAt)),
+            (.fieldCameras, t(CtlText.camerasStreaming(streaming: health.camerasStreaming, total: health.camerasTotal, disabled: health.camerasDisabled ?? 0))),
+            (.fieldTickets, t(CtlText.ticketCount(total: health.ticketsTotal, overdue: health.ticketsOverdue))),
         ]
         if let store = health.store {
-            lines.append((L("存储", "store"), (store == "ok" ? L("正常", "ok") : L("写入失败", store)) + (health.storeError.map { L("（\($0)；\(health.storePending ?? 0) 条待写入）", " (\($0); \(health.storePending ?? 0) pending)") } ?? "")))
+            lines.append((.fieldStore, t(CtlText.storeState(state: store, error: health.storeError, pending: health.storePending ?? 0))))
         }
         printFields(lines)
     }
 }
 
 struct Cameras: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("摄像头及其状态。", "Cameras and their state."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.camerasAbstract))
     @OptionGroup var connection: Connection
 
     func run() throws {
         let list = try connection.call { c throws(ClientError) in try c.get("/v1/cameras", as: CameraList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: [
-            "ID", L("名称", "NAME"), L("网格", "GRID"), L("状态", "STATE"), L("分辨率", "SIZE"), L("编码", "CODEC"), L("输入帧率", "IN FPS"),
-            L("分析帧率", "ANA FPS"), L("已解码", "DECODED"), L("已分析", "ANALYSED"), L("丢帧", "DROPPED"), L("错误", "ERRORS"),
-            L("重连", "RECONN"), L("最近一帧", "LAST FRAME"), L("来源", "SOURCE"),
-        ])
+        let headers: [CtlText] = [
+            .columnName, .columnGrid, .columnState, .columnSize, .columnCodec, .columnInputFPS, .columnAnalysedFPS, .columnDecoded,
+            .columnAnalysed, .columnDropped, .columnErrors, .columnReconnects, .columnLastFrame, .columnSource,
+        ]
+        var table = Table(headers: ["ID"] + headers.map(t))
         for c in list.cameras {
             let size = c.width.map { "\($0)x\(c.height ?? 0)" } ?? "-"
             table.rows.append([
-                c.id, c.name, c.gridId, term(c.state), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
+                c.id, c.name, c.gridId, t(Term(c.state)), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
                 "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.framesDropped)", "\(c.decodeErrors)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source,
             ])
         }
@@ -223,35 +229,34 @@ struct Cameras: ParsableCommand {
         for c in list.cameras {
             if let r = c.record {
                 let size = r.width.map { "\($0)x\(r.height ?? 0)" } ?? "-"
-                let seconds = String(format: "%.1f", r.bufferedSeconds)
-                print(L("\(c.id) 录像流：\(term(r.state)) \(r.codec ?? "-") \(size)，已缓存 \(seconds) 秒（\(r.bufferedBytes / 1024) KiB），\(r.source)",
-                        "\(c.id) record stream: \(r.state) \(r.codec ?? "-") \(size), \(seconds) s buffered (\(r.bufferedBytes / 1024) KiB), \(r.source)")
-                      + (r.lastError.map { L("，最近错误：\($0)", ", last error: \($0)") } ?? ""))
+                print(t(CtlText.recordStream(camera: c.id, state: r.state, codec: r.codec ?? "-", size: size, seconds: String(format: "%.1f", r.bufferedSeconds),
+                                             kib: r.bufferedBytes / 1024, source: r.source, lastError: r.lastError)))
             }
-            if let since = c.offlineSince { print(L("\(c.id) 自 \(shortTime(since)) 起离线", "\(c.id) offline since \(shortTime(since))")) }
+            if let since = c.offlineSince { print(t(CtlText.cameraOfflineSince(camera: c.id, since: shortTime(since)))) }
             if !c.enabled {
-                print(L("\(c.id) 已停用：\(c.disabledBy ?? "-")，\(shortTime(c.disabledAt))\(c.disabledReason.map { "，原因：\($0)" } ?? "")",
-                        "\(c.id) disabled by \(c.disabledBy ?? "-") at \(shortTime(c.disabledAt))\(c.disabledReason.map { ": \($0)" } ?? "")"))
+                print(t(CtlText.cameraDisabledBy(camera: c.id, by: c.disabledBy ?? "-", at: shortTime(c.disabledAt), reason: c.disabledReason)))
             }
-            if let e = c.lastError { print(L("\(c.id) 最近错误：\(e)", "\(c.id) last error: \(e)")) }
+            if let e = c.lastError { print(t(CtlText.cameraLastError(camera: c.id, error: e))) }
         }
     }
 }
 
 /// Filters shared by `tickets` and `export`.
 struct TicketFilters: ParsableArguments {
-    @Option(help: "Only tickets in this state (new, acknowledged, dispatched, in_progress, resolved, verified, closed, false_alarm, reopened).") var state: String?
-    @Flag(help: "Only open tickets (not closed, not false alarms).") var open = false
-    @Option(help: "Only tickets of this camera.") var camera: String?
-    @Option(help: "Only tickets of this zone.") var zone: String?
-    @Option(help: "Only tickets of this grid.") var grid: String?
-    @Option(help: "Only this category (intrusion, corrections, hazard, camera_offline).") var category: String?
-    @Flag(help: "Only tickets past a deadline.") var overdue = false
-    @Flag(name: .customLong("repeat"), help: "Only tickets flagged as repeat problems.") var repeatProblem = false
-    @Option(help: "Occurred at or after: a date or a time as tables show them (2026-11-24, 2026-11-24 08:30), local to the daemon; or RFC 3339.") var since: String?
-    @Option(help: "Occurred before: as --since.") var until: String?
-    @Option(name: .customLong("text"), help: "Words in the title.") var text: String?
-    @Flag(help: "Include archived tickets.") var archived = false
+    @Option(help: ArgumentHelp(t(CtlText.stateFilterHelp(states: [
+        "new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm", "reopened",
+    ])))) var state: String?
+    @Flag(help: ArgumentHelp(t(CtlText.openFilterHelp))) var open = false
+    @Option(help: ArgumentHelp(t(CtlText.cameraFilterHelp))) var camera: String?
+    @Option(help: ArgumentHelp(t(CtlText.zoneFilterHelp))) var zone: String?
+    @Option(help: ArgumentHelp(t(CtlText.gridFilterHelp))) var grid: String?
+    @Option(help: ArgumentHelp(t(CtlText.categoryFilterHelp(categories: ["intrusion", "corrections", "hazard", "camera_offline"])))) var category: String?
+    @Flag(help: ArgumentHelp(t(CtlText.overdueFilterHelp))) var overdue = false
+    @Flag(name: .customLong("repeat"), help: ArgumentHelp(t(CtlText.repeatFilterHelp))) var repeatProblem = false
+    @Option(help: ArgumentHelp(t(CtlText.sinceFilterHelp))) var since: String?
+    @Option(help: ArgumentHelp(t(CtlText.untilFilterHelp))) var until: String?
+    @Option(name: .customLong("text"), help: ArgumentHelp(t(CtlText.textFilterHelp))) var text: String?
+    @Flag(help: ArgumentHelp(t(CtlText.archivedFilterHelp))) var archived = false
 
     var items: [URLQueryItem] {
         var items: [URLQueryItem] = []
@@ -281,32 +286,34 @@ func path(_ base: String, _ items: [URLQueryItem]) -> String {
 }
 
 func printTicketTable(_ list: TicketList) {
-    var table = Table(headers: [
-        "ID", L("时间", "TIME"), L("状态", "STATE"), L("级别", "SEV"), L("类别", "CATEGORY"), L("摄像头", "CAMERA"), L("区域/线", "ZONE/LINE"),
-        L("网格", "GRID"), L("次数", "N"), L("督办", "DUE"), L("处理人", "ASSIGNEE"), L("标题", "TITLE"),
-    ])
+    let headers: [CtlText] = [
+        .columnTime, .columnState, .columnSeverity, .columnCategory, .columnCamera, .columnZoneOrLine,
+        .columnGrid, .columnCount, .columnDue, .columnAssignee, .columnTitle,
+    ]
+    var table = Table(headers: ["ID"] + headers.map(t))
     // At 80 columns the time and the title stay whole enough to read: grid, category, the
     // repeat count, severity, deadlines, assignee and the rule go first, in that order.
     table.dropFirst = [7, 4, 8, 3, 9, 10, 6]
     table.neverCut = [0, 1]
     table.minimum = [11: 24]
-    for t in list.tickets {
-        let due = (t.overdue ?? []).isEmpty ? "-" : L("超期 ", "overdue ") + (t.overdue ?? []).map { L($0 == "acknowledge" ? "签收" : "办结", $0) }.joined(separator: "+")
+    for ticket in list.tickets {
+        let overdue = ticket.overdue ?? []
         table.rows.append([
-            "\(t.id)", shortTime(t.occurredAt), term(t.state.rawValue), term(t.severity.rawValue), term(t.category.rawValue), t.cameraId,
-            t.zoneId ?? t.tripwireId ?? "-", t.gridId, "\(t.occurrences ?? 1)", due, t.assignee ?? "-", t.title,
+            "\(ticket.id)", shortTime(ticket.occurredAt), t(Term(ticket.state.rawValue)), t(Term(ticket.severity.rawValue)), t(Term(ticket.category.rawValue)),
+            ticket.cameraId, ticket.zoneId ?? ticket.tripwireId ?? "-", ticket.gridId, "\(ticket.occurrences ?? 1)",
+            overdue.isEmpty ? "-" : t(CtlText.overdueColumn(overdue: overdue)), ticket.assignee ?? "-", ticket.title,
         ])
     }
     print(table.render())
-    print(L("\(list.tickets.count) / \(list.total) 张工单", "\(list.tickets.count) of \(list.total) tickets"))
+    print(t(CtlText.ticketsShown(shown: list.tickets.count, total: list.total)))
 }
 
 struct Tickets: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("列出工单（最新的在前）。", "List tickets, newest first."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.ticketsAbstract))
     @OptionGroup var connection: Connection
     @OptionGroup var filters: TicketFilters
-    @Option(help: "At most this many (1-1000).") var limit = 50
-    @Option(help: "Skip this many (for the next page).") var offset = 0
+    @Option(help: ArgumentHelp(t(CtlText.limitHelp))) var limit = 50
+    @Option(help: ArgumentHelp(t(CtlText.offsetHelp))) var offset = 0
 
     func run() throws {
         if filters.since != nil || filters.until != nil { DisplayZone.learn(from: connection.client) }
@@ -318,7 +325,7 @@ struct Tickets: ParsableCommand {
 }
 
 struct Supervision: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("超期督办清单：超过时限的未结工单。", "Open tickets past a deadline (the supervision list)."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.supervisionAbstract))
     @OptionGroup var connection: Connection
 
     func run() throws {
@@ -329,10 +336,10 @@ struct Supervision: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("导出工单为 CSV（UTF-8），用于报表；加 --json 导出为 JSON。", "Tickets as CSV (UTF-8), for reports; --json for JSON."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.exportAbstract))
     @OptionGroup var connection: Connection
     @OptionGroup var filters: TicketFilters
-    @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.exportOutputHelp))) var output: String?
 
     func run() throws {
         if filters.since != nil || filters.until != nil { DisplayZone.learn(from: connection.client) }
@@ -367,21 +374,21 @@ func writeOut(_ bytes: [UInt8], to output: String?) throws {
     do {
         try Data(bytes).write(to: URL(fileURLWithPath: output))
     } catch {
-        printError(L("无法写入 \(output)：\(error.localizedDescription)", "cannot write \(output): \(error.localizedDescription)"))
+        printError(t(CtlText.cannotWrite(path: output, reason: error.localizedDescription)))
         throw Exit.refused
     }
     print(output)
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("工单统计（乡镇上报口径）。", "Ticket statistics the towns report."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.statsAbstract))
     @OptionGroup var connection: Connection
-    @Option(help: "day, week, month or year, ending now.") var period = "week"
-    @Option(help: "Group by grid, camera, category, rule, hour, day, week or month.") var by = "category"
-    @Option(help: "From (a date or a time as tables show them, local to the daemon; or RFC 3339), instead of the period.") var since: String?
-    @Option(help: "Until (as --since); the period ends here.") var until: String?
-    @Flag(help: "CSV instead of a table.") var csv = false
-    @Option(name: .shortAndLong, help: "With --csv: write here.") var output: String?
+    @Option(help: ArgumentHelp(t(CtlText.periodHelp(periods: ["day", "week", "month", "year"])))) var period = "week"
+    @Option(help: ArgumentHelp(t(CtlText.byHelp(groupings: ["grid", "camera", "category", "rule", "hour", "day", "week", "month"])))) var by = "category"
+    @Option(help: ArgumentHelp(t(CtlText.statsSinceHelp))) var since: String?
+    @Option(help: ArgumentHelp(t(CtlText.statsUntilHelp))) var until: String?
+    @Flag(help: ArgumentHelp(t(CtlText.csvHelp))) var csv = false
+    @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.statsOutputHelp))) var output: String?
 
     func run() throws {
         if since != nil || until != nil { DisplayZone.learn(from: connection.client) }
@@ -396,20 +403,23 @@ struct Stats: ParsableCommand {
         let p = path("/v1/stats", items)
         let stats = try connection.call { c throws(ClientError) in try c.get(p, as: StatsResponse.self) }
         if connection.json { return try connection.printJSON(stats) }
-        print(L("统计 \(shortTime(stats.since)) — \(shortTime(stats.until))，按\(term(stats.by.rawValue))", "Statistics \(shortTime(stats.since)) — \(shortTime(stats.until)), by \(stats.by.rawValue)"))
+        print(t(CtlText.statsHeading(since: shortTime(stats.since), until: shortTime(stats.until), by: stats.by.rawValue)))
         func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "-" : String(format: "%.0f%%", 100 * Double(n) / Double(of)) }
         func dur(_ s: Double?) -> String {
             guard let s else { return "-" }
-            return s < 120 ? String(format: "%.0fs", s) : s < 7200 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
+            return s < 120 ? t(CtlText.durationSeconds(String(format: "%.0f", s)))
+                : s < 7200 ? t(CtlText.durationMinutes(String(format: "%.0f", s / 60)))
+                : t(CtlText.durationHours(String(format: "%.1f", s / 3600)))
         }
         let byRule = stats.by == .rule
-        var table = Table(headers: [
-            L(term(stats.by.rawValue), stats.by.rawValue.uppercased()), L("上报", "RAISED"), L("按时签收", "ACK ON TIME"), L("按时办结", "CLOSED ON TIME"), L("办结率", "DONE"),
-            L("误报率", "FALSE"), L("重复", "REPEAT"), L("超期", "OVERDUE"), L("签收 均值/p90", "ACK mean/p90"), L("办结 均值/p90", "CLOSE mean/p90"),
-        ] + (byRule ? [L("冷却", "COOLDOWN")] : []))
+        let headers: [CtlText] = [
+            .columnGroup(by: stats.by.rawValue), .columnRaised, .columnAcknowledgedOnTime, .columnClosedOnTime, .columnDone,
+            .columnFalseAlarms, .columnRepeat, .columnOverdue, .columnAcknowledgeTimes, .columnCloseTimes,
+        ] + (byRule ? [.columnCooldown] : [])
+        var table = Table(headers: headers.map(t))
         for g in stats.groups + [stats.total] {
             table.rows.append([
-                g.key == "total" ? L("合计", "total") : g.key, "\(g.raised)", "\(g.acknowledgedOnTime) (\(pct(g.acknowledgedOnTime, g.raised)))",
+                g.key == "total" ? t(CtlText.totalRow) : g.key, "\(g.raised)", "\(g.acknowledgedOnTime) (\(pct(g.acknowledgedOnTime, g.raised)))",
                 "\(g.closedOnTime) (\(pct(g.closedOnTime, g.raised - g.falseAlarms)))", String(format: "%.0f%%", g.completionRate * 100),
                 String(format: "%.0f%%", g.falseAlarmRate * 100), "\(g.repeatTickets)", "\(g.overdue)",
                 "\(dur(g.meanAcknowledgeSeconds))/\(dur(g.p90AcknowledgeSeconds))", "\(dur(g.meanCloseSeconds))/\(dur(g.p90CloseSeconds))",
@@ -420,17 +430,18 @@ struct Stats: ParsableCommand {
 }
 
 struct People: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("网格长与网格员（派单对象）。", "Grid leaders and workers, who tickets go to."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.peopleAbstract))
     @OptionGroup var connection: Connection
-    @Option(help: "Only this grid.") var grid: String?
+    @Option(help: ArgumentHelp(t(CtlText.peopleGridHelp))) var grid: String?
 
     func run() throws {
         let p = path("/v1/people", grid.map { [URLQueryItem(name: "grid", value: $0)] } ?? [])
         let list = try connection.call { c throws(ClientError) in try c.get(p, as: PeopleList.self) }
         if connection.json { return try connection.printJSON(list) }
-        var table = Table(headers: ["ID", L("姓名", "NAME"), L("网格", "GRID"), L("角色", "ROLE"), L("电话", "PHONE")])
+        let headers: [CtlText] = [.columnPersonName, .columnGrid, .columnRole, .columnPhone]
+        var table = Table(headers: ["ID"] + headers.map(t))
         for person in list.people {
-            table.rows.append([person.id, person.name, person.gridId, person.role == "leader" ? L("网格长", "leader") : L("网格员", "worker"), person.phone ?? "-"])
+            table.rows.append([person.id, person.name, person.gridId, t(Term(person.role)), person.phone ?? "-"])
         }
         print(table.render())
     }
@@ -444,6 +455,16 @@ protocol TicketVerb: ParsableCommand {
     var note: String? { get }
 }
 
+/// The commands of the workflow actions, to say which command does an action the daemon
+/// lists as allowed (`acknowledge` is `ack`).
+let ticketVerbs: [any TicketVerb.Type] = [
+    Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self, FalseAlarm.self, Reopen.self,
+]
+
+func command(forAction action: String) -> String {
+    ticketVerbs.first { $0.action == action }?._commandName ?? action
+}
+
 extension TicketVerb {
     var assignee: String? { nil }
 
@@ -453,167 +474,167 @@ extension TicketVerb {
             try c.post("/v1/tickets/\(id)/\(Self.action)", body: body, as: TicketDetail.self)
         }
         if connection.json { return try connection.printJSON(detail) }
-        let t = detail.ticket
-        print(L("工单 #\(t.id) → \(term(t.state.rawValue))\(t.assignee.map { "，处理人 \($0)" } ?? "")（网格 \(t.gridId)）",
-                "ticket #\(t.id) → \(t.state.rawValue)\(t.assignee.map { ", assignee \($0)" } ?? "") (grid \(t.gridId))"))
+        let ticket = detail.ticket
+        print(t(CtlText.ticketNow(id: ticket.id, state: ticket.state.rawValue, assignee: ticket.assignee, grid: ticket.gridId)))
     }
 }
 
 struct Acknowledge: TicketVerb {
-    static let configuration = CommandConfiguration(commandName: "ack", abstract: L("签收新工单。", "Acknowledge a new ticket."))
+    static let configuration = CommandConfiguration(commandName: "ack", abstract: t(CtlText.acknowledgeAbstract))
     static let action = "acknowledge"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "A note for the history.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.noteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Dispatch: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("派单给本网格的网格长或网格员。", "Dispatch to a leader or worker of the ticket's grid."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.dispatchAbstract))
     static let action = "dispatch"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(name: .customLong("to"), help: "Id of a leader or worker of the ticket's grid (see: gridwatchctl people).") var to: String
-    @Option(help: "A note for the history.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(name: .customLong("to"), help: ArgumentHelp(t(CtlText.dispatchToHelp))) var to: String
+    @Option(help: ArgumentHelp(t(CtlText.noteHelp))) var note: String?
     func run() throws { try perform(assignee: to) }
 }
 
 struct Escalate: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("上报上级网格。", "Hand the ticket to the grid one level up."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.escalateAbstract))
     static let action = "escalate"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "Why.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.escalateNoteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Start: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("开始处置。", "Handling has started."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.startAbstract))
     static let action = "start"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "A note for the history.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.noteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Resolve: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("处置完成（需填写处理情况）。", "Handled, with what was done (a note is required)."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.resolveAbstract))
     static let action = "resolve"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "What was done (required).") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.resolveNoteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Verify: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("核查处置结果。", "Checked that it was handled."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.verifyAbstract))
     static let action = "verify"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "A note for the history.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.noteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Close: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("结案（已核查的工单）。", "Close a verified ticket."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.closeAbstract))
     static let action = "close"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "A note for the history.") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.noteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct FalseAlarm: TicketVerb {
-    static let configuration = CommandConfiguration(commandName: "false-alarm", abstract: L("标记误报（需填写原因）。", "Mark a new or acknowledged ticket a false alarm, with the reason."))
+    static let configuration = CommandConfiguration(commandName: "false-alarm", abstract: t(CtlText.falseAlarmAbstract))
     static let action = "false_alarm"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "Why it is a false alarm (required).") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.falseAlarmNoteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Reopen: TicketVerb {
-    static let configuration = CommandConfiguration(abstract: L("退回重办：重新打开已处置、已核查或已结案的工单（需填写原因）。", "Reopen a resolved, verified or closed ticket, with the reason."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.reopenAbstract))
     static let action = "reopen"
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "Why (required).") var note: String?
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.reopenNoteHelp))) var note: String?
     func run() throws { try perform() }
 }
 
 struct Note: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("在工单记录中添加备注。", "Add a note to a ticket's history."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.noteAbstract))
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Argument(help: "The note.") var text: String
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Argument(help: ArgumentHelp(t(CtlText.noteTextHelp))) var text: String
 
     func run() throws {
         let detail = try connection.call { c throws(ClientError) in
             try c.post("/v1/tickets/\(id)/notes", body: ActionRequest(note: text), as: TicketDetail.self)
         }
         if connection.json { return try connection.printJSON(detail) }
-        print(L("工单 #\(id)：已添加备注", "ticket #\(id): note added"))
+        print(t(CtlText.noteAdded(id: id)))
     }
 }
 
 struct ShowTicket: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ticket", abstract: L("查看工单及其处理记录。", "One ticket with its history."))
+    static let configuration = CommandConfiguration(commandName: "ticket", abstract: t(CtlText.showTicketAbstract))
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
 
     func run() throws {
         let detail = try connection.call { c throws(ClientError) in try c.get("/v1/tickets/\(id)", as: TicketDetail.self) }
         if connection.json { return try connection.printJSON(detail) }
-        let t = detail.ticket
-        print(L("工单 #\(t.id)  \(t.title)", "Ticket #\(t.id)  \(t.title)"))
-        var fields: [(String, String)] = [
-            (L("状态", "state"), term(t.state.rawValue)),
-            (L("级别", "severity"), term(t.severity.rawValue)),
-            (L("类别", "category"), term(t.category.rawValue)),
-            (L("摄像头", "camera"), t.cameraId),
-            (L("区域", "zone"), t.zoneId ?? "-"),
+        let ticket = detail.ticket
+        print(t(CtlText.ticketHeading(id: ticket.id, title: ticket.title)))
+        var fields: [(CtlText, String)] = [
+            (.fieldState, t(Term(ticket.state.rawValue))),
+            (.fieldSeverity, t(Term(ticket.severity.rawValue))),
+            (.fieldCategory, t(Term(ticket.category.rawValue))),
+            (.fieldCamera, ticket.cameraId),
+            (.fieldZone, ticket.zoneId ?? "-"),
         ]
-        if let line = t.tripwireId { fields.append((L("警戒线", "tripwire"), line)) }
-        fields.append((L("事件", "event"), t.kind + (t.trackId.map { L("（轨迹编号 \($0)）", " (track \($0))") } ?? "")))
+        if let line = ticket.tripwireId { fields.append((.fieldTripwire, line)) }
+        fields.append((.fieldEvent, t(CtlText.eventKind(kind: ticket.kind, track: ticket.trackId))))
         if !detail.trajectory.isEmpty {
-            let path = detail.trajectory.suffix(6).map { String(format: "(%.2f,%.2f)", $0.x, $0.y) }.joined(separator: " → ")
-            fields.append((L("轨迹", "trajectory"), L("\(detail.trajectory.count) 个点，最后：\(path)", "\(detail.trajectory.count) points, last: \(path)")))
+            let last = detail.trajectory.suffix(6).map { String(format: "(%.2f,%.2f)", $0.x, $0.y) }
+            fields.append((.fieldTrajectory, t(CtlText.trajectory(points: detail.trajectory.count, last: last))))
         }
-        fields.append((L("网格", "grid"), t.gridId + (t.assignee.map { L("，处理人 \($0)", ", assignee \($0)") } ?? "")))
-        let n = t.occurrences ?? 1
-        fields.append((L("发生", "occurred"), shortTime(t.occurredAt)
-            + (n > 1 ? L("，共 \(n) 次，最近 \(shortTime(t.lastSeenAt))", ", \(n) occurrences, last \(shortTime(t.lastSeenAt))") : "")))
-        let overdue = t.overdue ?? []
-        fields.append((L("时限", "deadlines"), L("签收 \(shortTime(t.ackDueAt)) 前，办结 \(shortTime(t.closeDueAt)) 前", "acknowledge by \(shortTime(t.ackDueAt)), close by \(shortTime(t.closeDueAt))")
-            + (overdue.isEmpty ? "" : L("  超期督办：", "  OVERDUE: ") + overdue.map { L($0 == "acknowledge" ? "签收" : "办结", $0) }.joined(separator: "、"))))
-        if t.repeatProblem == true {
-            fields.append((L("重复问题", "REPEAT PROBLEM"), L("已退回重办 \(t.reopenCount ?? 0) 次", "reopened \(t.reopenCount ?? 0) times")))
+        fields.append((.fieldGrid, t(CtlText.gridAndAssignee(grid: ticket.gridId, assignee: ticket.assignee))))
+        fields.append((.fieldOccurred, t(CtlText.occurred(at: shortTime(ticket.occurredAt), occurrences: ticket.occurrences ?? 1, last: shortTime(ticket.lastSeenAt)))))
+        fields.append((.fieldDeadlines, t(CtlText.deadlines(acknowledgeBy: shortTime(ticket.ackDueAt), closeBy: shortTime(ticket.closeDueAt), overdue: ticket.overdue ?? []))))
+        if ticket.repeatProblem == true {
+            fields.append((.fieldRepeatProblem, t(CtlText.reopenedTimes(ticket.reopenCount ?? 0))))
         }
-        if t.evidencePurged == true { fields.append((L("证据", "evidence"), L("已按保存期限删除", "purged by retention"))) }
-        if let next = detail.allowedActions { fields.append((L("可执行", "next"), next.isEmpty ? "-" : next.map(\.rawValue).joined(separator: ", "))) }
-        fields.append((L("快照", "snapshot"), t.hasSnapshot ? L("有（gridwatchctl snapshot \(t.id) -o 文件）", "yes (gridwatchctl snapshot \(t.id) -o FILE)") : L("无", "no")))
+        if ticket.evidencePurged == true { fields.append((.fieldEvidence, t(CtlText.evidencePurged))) }
+        if let next = detail.allowedActions {
+            let actions = next.map(\.rawValue)
+            fields.append((.fieldNext, t(CtlText.nextActions(actions: actions, commands: actions.map(command(forAction:))))))
+        }
+        fields.append((.fieldSnapshot, t(ticket.hasSnapshot ? CtlText.snapshotAvailable(ticket: ticket.id) : .noSnapshot)))
         let pictured = (detail.occurrences ?? []).filter(\.hasSnapshot)
         if !pictured.isEmpty {
-            let list = pictured.suffix(8).map { "#\($0.id) \(shortTime($0.at))" }.joined(separator: ", ")
-            fields.append((L("再次告警截图", "repeat snapshots"), L("\(pictured.count) 张：\(list)（gridwatchctl snapshot \(t.id) --occurrence 编号 -o 文件）",
-                                                        "\(pictured.count): \(list) (gridwatchctl snapshot \(t.id) --occurrence ID -o FILE)")))
+            let list = pictured.suffix(8).map { "#\($0.id) \(shortTime($0.at))" }
+            fields.append((.fieldRepeatSnapshots, t(CtlText.repeatSnapshots(count: pictured.count, list: list, ticket: ticket.id))))
         }
         printFields(fields, indent: "  ")
-        print(L("  处理记录：", "  history:"))
-        var table = Table(headers: ["    " + L("时间", "TIME"), L("操作人", "ACTOR"), L("事件", "EVENT"), L("从", "FROM"), L("到", "TO"), L("备注", "NOTE")])
+        print("  " + t(CtlText.historyHeading))
+        let headers: [CtlText] = [.columnActor, .columnEvent, .columnFrom, .columnTo, .columnNote]
+        var table = Table(headers: ["    " + t(CtlText.columnTime)] + headers.map(t))
         for e in detail.events {
-            table.rows.append(["    " + shortTime(e.at), e.actor, term(e.kind), e.fromState.map { term($0.rawValue) } ?? "-", e.toState.map { term($0.rawValue) } ?? "-", e.note ?? ""])
+            table.rows.append([
+                "    " + shortTime(e.at), e.actor, t(Term(e.kind)), e.fromState.map { t(Term($0.rawValue)) } ?? "-", e.toState.map { t(Term($0.rawValue)) } ?? "-", e.note ?? "",
+            ])
         }
         print(table.render())
     }
 }
 
 struct Snapshot: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("保存工单快照（JPEG）。", "Save a ticket's snapshot (JPEG)."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.snapshotAbstract))
     @OptionGroup var connection: Connection
-    @Argument(help: "Ticket id.") var id: Int64
-    @Option(help: "The snapshot of this occurrence (repeat alert) instead of the ticket's own; ids as `show` lists them.") var occurrence: Int64?
-    @Option(name: .shortAndLong, help: "Where to write the JPEG.") var output: String
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.occurrenceHelp))) var occurrence: Int64?
+    @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.jpegOutputHelp))) var output: String
 
     func run() throws {
         let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/snapshot" } ?? "/v1/tickets/\(id)/snapshot"
@@ -623,10 +644,10 @@ struct Snapshot: ParsableCommand {
 }
 
 struct Watch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: L("实时查看工单和摄像头的变化，每条一行。", "Follow ticket and camera changes as they happen, one line each."))
+    static let configuration = CommandConfiguration(abstract: t(CtlText.watchAbstract))
     @OptionGroup var connection: Connection
-    @Option(help: "Resume after this event id (as printed with --json).") var after: String?
-    @Flag(help: "A line for every repeat alert (default: the first, then a count at most once a minute per ticket).") var eachRepeat = false
+    @Option(help: ArgumentHelp(t(CtlText.afterHelp))) var after: String?
+    @Flag(help: ArgumentHelp(t(CtlText.eachRepeatHelp))) var eachRepeat = false
 
     func run() throws {
         var last = after
@@ -655,18 +676,23 @@ struct Watch: ParsableCommand {
                     for line in lines { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
                     return true
                 }
-                printError(L("事件流已结束，重新连接", "the stream ended; reconnecting"))
+                printError(t(CtlText.streamEnded))
             } catch {
                 switch error {
                 case .refused(let status, let reason):
-                    printError(L("请求被拒绝（\(status)）：\(reason)", "refused (\(status)): \(reason)"))
+                    printError(t(CtlText.refused(status: status, reason: reason)))
                     throw Exit.refused
                 case .permissionDenied, .localWrite:
                     // Not going to change by waiting: said once, as every command says it.
                     _ = try connection.call { _ throws(ClientError) in throw error }
-                case .unreachable, .badResponse:
+                case let .unreachable(path, reason):
                     if !announcedDown {
-                        printError(L("无法连接 gridwatchd：\(error)；每 2 秒重试", "cannot reach gridwatchd: \(error); retrying every 2 s"))
+                        printError(t(CtlText.streamUnreachable(path: path, reason: reason)))
+                        announcedDown = true
+                    }
+                case let .badResponse(why):
+                    if !announcedDown {
+                        printError(t(CtlText.streamUnreadable(detail: why)))
                         announcedDown = true
                     }
                 }
@@ -677,27 +703,27 @@ struct Watch: ParsableCommand {
 
     static func line(_ event: ServerSentEvent, json: Bool) -> String {
         if json { return event.data }
-        if event.event == "reset" { return L("-- 有变化未能送达，请刷新列表", "-- changes were missed: reload the lists") }
+        if event.event == "reset" { return t(CtlText.missedChanges) }
         guard let live = try? ControlAPI.decoder().decode(LiveEvent.self, from: Data(event.data.utf8)) else { return event.data }
         return line(live)
     }
 
-    /// "ticket #5 repeated 12 times (23 in all), last 10:02:11".
+    /// "ticket #5  12 more repeat alerts (23 in all)", with the last one's time.
     static func line(_ c: RepeatDigest.Count) -> String {
-        let t = c.ticket
-        let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
-        let all = t.occurrences ?? 1
-        return "\(shortTime(c.last))  " + L("工单 #\(t.id)  再次告警 \(c.repeats) 次（共 \(all) 次）  \(place)  \(t.title)",
-                                             "ticket #\(t.id)  \(c.repeats) more repeat alerts (\(all) in all)  \(place)  \(t.title)")
+        let ticket = c.ticket
+        let place = [ticket.cameraId, ticket.zoneId ?? ticket.tripwireId].compactMap { $0 }.joined(separator: "/")
+        return "\(shortTime(c.last))  "
+            + t(CtlText.repeatDigest(ticket: ticket.id, repeats: c.repeats, all: ticket.occurrences ?? 1, place: place, title: ticket.title))
     }
 
     static func line(_ live: LiveEvent) -> String {
         let time = shortTime(live.at)
         if live.type == "camera" {
-            return "\(time)  " + L("摄像头", "camera") + " \(live.cameraId ?? "-"): \(term(live.previousState ?? "-")) → \(term(live.state ?? "-"))"
+            return "\(time)  " + t(CtlText.cameraChange(camera: live.cameraId ?? "-", from: live.previousState ?? "-", to: live.state ?? "-"))
         }
-        guard let t = live.ticket else { return "\(time)  \(live.type) \(live.change ?? "")" }
-        let place = [t.cameraId, t.zoneId ?? t.tripwireId].compactMap { $0 }.joined(separator: "/")
-        return "\(time)  " + L("工单", "ticket") + " #\(t.id)  \(term(live.change ?? "-"))  \(term(t.state.rawValue))  \(term(t.severity.rawValue))  \(place)  \(t.title)  (\(live.actor ?? "-"))"
+        guard let ticket = live.ticket else { return "\(time)  \(live.type) \(live.change ?? "")" }
+        let place = [ticket.cameraId, ticket.zoneId ?? ticket.tripwireId].compactMap { $0 }.joined(separator: "/")
+        return "\(time)  " + t(CtlText.ticketChange(ticket: ticket.id, change: live.change ?? "-", state: ticket.state.rawValue, severity: ticket.severity.rawValue,
+                                                      place: place, title: ticket.title, actor: live.actor ?? "-"))
     }
 }

@@ -3,19 +3,6 @@ import Foundation
 import Glibc
 #endif
 
-/// The language of messages: Chinese when the locale says so (`LANG=zh_CN.UTF-8`, or
-/// `LC_ALL` / `LC_MESSAGES`, which take precedence as in gettext), English otherwise.
-enum Language {
-    static let chinese: Bool = {
-        let env = ProcessInfo.processInfo.environment
-        let locale = [env["LC_ALL"], env["LC_MESSAGES"], env["LANG"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""
-        return locale.lowercased().hasPrefix("zh")
-    }()
-}
-
-/// A message in the user's language.
-func L(_ zh: String, _ en: String) -> String { Language.chinese ? zh : en }
-
 /// Plain text tables whose columns line up with Chinese text (two cells per wide character),
 /// fitted to the terminal: when a row would wrap, the widest columns are cut (with "…"),
 /// the last one first. Output to a pipe or a file is never cut.
