@@ -88,6 +88,9 @@ public enum CtlText: Localized, Equatable {
 
     // MARK: Failures
     case unreachable(path: String, reason: String)
+    /// Why the control socket could not be reached: `code` is the errno (the C library's
+    /// English `reason` is what English shows).
+    case socketError(code: Int32, reason: String)
     case refused(status: Int, reason: String)
     case unreadableAnswer(detail: String)
     case permissionDenied(path: String)

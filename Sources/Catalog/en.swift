@@ -224,6 +224,7 @@ extension CtlText {
 
         // Failures
         case let .unreachable(path, reason): "cannot reach gridwatchd at \(path): \(reason). Is the daemon running?"
+        case let .socketError(_, reason): reason
         case let .refused(status, reason): "refused (\(status)): \(reason)"
         case let .unreadableAnswer(detail): "unreadable answer: \(detail)"
         case let .permissionDenied(path):

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 // The Chinese catalogue: every message of Gridwatch in Simplified Chinese, worded as a town's
 // office words it (待签收, 超期, 退回重办, 轨迹编号, 工单 3 张).
 
@@ -250,6 +253,16 @@ extension CtlText {
 
         // Failures
         case let .unreachable(path, reason): "无法连接 gridwatchd（\(path)）：\(reason)。守护进程是否在运行？"
+        case let .socketError(code, _):
+            switch code {
+            case ENOENT: "套接字文件不存在"
+            case ECONNREFUSED: "没有进程在此套接字上监听"
+            case ENOTSOCK: "这不是一个套接字"
+            case ENAMETOOLONG: "套接字路径太长"
+            case ETIMEDOUT, EAGAIN: "连接超时"
+            case ENOTDIR: "路径中有一段不是目录"
+            default: "系统错误码 \(code)"
+            }
         case let .refused(status, reason): "请求被拒绝（\(status)）：\(reason)"
         case let .unreadableAnswer(detail): "应答无法读取：\(detail)"
         case let .permissionDenied(path): "没有权限打开控制套接字 \(path)：请管理员把当前用户加入套接字所属的组（daemon.socket_group），或用 sudo 运行"

@@ -8,7 +8,9 @@ import Glibc
 /// Why a call to the daemon failed.
 public enum ClientError: Error, CustomStringConvertible {
     /// Nothing is listening on the socket (daemon not running, wrong path, no permission).
-    case unreachable(path: String, reason: String)
+    /// `code`: the `errno` of the failed call (0 when none), for a message in the user's
+    /// language; `reason` is the C library's English for it.
+    case unreachable(path: String, reason: String, code: Int32)
     /// The daemon answered with an error status.
     case refused(status: Int, reason: String)
     /// The answer could not be read.
@@ -21,7 +23,7 @@ public enum ClientError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreachable(path, reason): "cannot reach gridwatchd at \(path): \(reason)"
+        case let .unreachable(path, reason, _): "cannot reach gridwatchd at \(path): \(reason)"
         case let .refused(status, reason): "\(status): \(reason)"
         case let .badResponse(why): "unreadable answer from gridwatchd: \(why)"
         case let .permissionDenied(path): "permission denied on \(path): this user may not open the control socket"
@@ -223,7 +225,7 @@ public struct ControlClient: Sendable {
 
     private func connectSocket(receiveTimeout: Bool = true) throws(ClientError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .unreachable(path: socketPath, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .unreachable(path: socketPath, reason: String(cString: strerror(errno)), code: errno) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         if receiveTimeout { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -232,7 +234,7 @@ public struct ControlClient: Sendable {
         let pathBytes = Array(socketPath.utf8)
         guard pathBytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
             close(fd)
-            throw .unreachable(path: socketPath, reason: "path too long")
+            throw .unreachable(path: socketPath, reason: "path too long", code: ENAMETOOLONG)
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
@@ -246,7 +248,7 @@ public struct ControlClient: Sendable {
             let reason = String(cString: strerror(code))
             close(fd)
             if code == EACCES || code == EPERM { throw .permissionDenied(path: socketPath) }
-            throw .unreachable(path: socketPath, reason: reason)
+            throw .unreachable(path: socketPath, reason: reason, code: code)
         }
         return fd
     }

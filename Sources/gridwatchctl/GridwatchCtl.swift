@@ -40,8 +40,8 @@ struct Connection: ParsableArguments {
             return answer
         } catch let error {
             switch error {
-            case let .unreachable(path, reason):
-                printError(t(CtlText.unreachable(path: path, reason: reason)))
+            case let .unreachable(path, reason, code):
+                printError(t(CtlText.unreachable(path: path, reason: t(CtlText.socketError(code: code, reason: reason)))))
                 throw Exit.unreachable
             case let .refused(status, reason):
                 printError(t(CtlText.refused(status: status, reason: reason)))
@@ -685,9 +685,9 @@ struct Watch: ParsableCommand {
                 case .permissionDenied, .localWrite:
                     // Not going to change by waiting: said once, as every command says it.
                     _ = try connection.call { _ throws(ClientError) in throw error }
-                case let .unreachable(path, reason):
+                case let .unreachable(path, reason, code):
                     if !announcedDown {
-                        printError(t(CtlText.streamUnreachable(path: path, reason: reason)))
+                        printError(t(CtlText.streamUnreachable(path: path, reason: t(CtlText.socketError(code: code, reason: reason)))))
                         announcedDown = true
                     }
                 case let .badResponse(why):

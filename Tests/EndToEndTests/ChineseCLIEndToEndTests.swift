@@ -29,18 +29,23 @@ import TestSupport
     ]
 
     /// Words of `text` in Latin letters that are neither allowed nor part of an option
-    /// (`--state`), a placeholder (`<id>`) or a path.
+    /// (`--state`), a placeholder (`<id>`), a path, an identifier with digits (`z1`,
+    /// `2026-W48`) or a value the user typed, quoted back ('nonsense').
     static func untranslated(_ text: String) -> [String] {
         var found: [String] = []
-        for line in text.split(whereSeparator: \.isNewline) {
-            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-                var t = String(token)
-                if t.hasPrefix("-") || t.contains("/") || t.hasPrefix("<") || t.hasPrefix("[<") || t.hasPrefix("[-") { continue }
-                t = t.trimmingCharacters(in: CharacterSet.letters.union(CharacterSet(charactersIn: "_-")).inverted)
-                for word in t.components(separatedBy: CharacterSet.letters.union(CharacterSet(charactersIn: "_")).inverted)
-                where word.unicodeScalars.contains(where: { $0.isASCII && CharacterSet.letters.contains($0) }) {
-                    let ascii = String(String.UnicodeScalarView(word.unicodeScalars.filter(\.isASCII)))
-                    if !ascii.isEmpty && !allowed.contains(ascii.lowercased()) { found.append(ascii) }
+        // What the user typed, quoted back in a refusal.
+        let unquoted = text.replacingOccurrences(of: #"'[^'\n]*'"#, with: " ", options: .regularExpression)
+        let opening = CharacterSet(charactersIn: "\"（(：:，、[")
+        for line in unquoted.split(whereSeparator: \.isNewline) {
+            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "：" }) {
+                let t = String(String.UnicodeScalarView(token.unicodeScalars.drop(while: { opening.contains($0) })))
+                if t.hasPrefix("-") || t.contains("/") || t.hasPrefix("<") || t.hasPrefix("$") { continue }
+                let wordCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_"))
+                for word in t.components(separatedBy: wordCharacters.inverted) {
+                    let ascii = String(String.UnicodeScalarView(word.unicodeScalars.filter { $0.isASCII }))
+                    guard ascii.unicodeScalars.contains(where: { CharacterSet.letters.contains($0) }),
+                          !ascii.unicodeScalars.contains(where: { CharacterSet.decimalDigits.contains($0) }) else { continue }
+                    if !allowed.contains(ascii.lowercased()) { found.append(ascii) }
                 }
             }
         }
@@ -149,9 +154,12 @@ import TestSupport
         // watch: the first change it prints, in Chinese.
         let watcher = try ChildProcess(ctl, ["watch"], environment: env, logPath: dir.path("watch.log"))
         defer { watcher.stop() }
-        _ = try daemon.client.post("/v1/tickets/\(b)/notes", body: ActionRequest(note: "看一下"), as: TicketDetail.self)
+        // Noted until the watcher shows it (it may not be subscribed yet the first time).
         var watched: [String] = []
-        while watched.last?.contains("备注") != true, watched.count < 50, let line = watcher.readLine(timeout: 15) { watched.append(line) }
+        for _ in 0..<20 where watched.last?.contains("备注") != true {
+            _ = try daemon.client.post("/v1/tickets/\(b)/notes", body: ActionRequest(note: "看一下"), as: TicketDetail.self)
+            while watched.last?.contains("备注") != true, let line = watcher.readLine(timeout: 1) { watched.append(line) }
+        }
         #expect(watched.last?.contains("工单") == true && watched.last?.contains("备注") == true, "\(watched)")
         for line in watched { #expect(Self.untranslated(line).isEmpty, "watch: \(Self.untranslated(line)) in \(line)") }
 
@@ -164,5 +172,6 @@ import TestSupport
         #expect(Self.untranslated("超时 acknowledge due") == ["due"])
         #expect(Self.untranslated("  --state <state>  只看此状态（待签收 new）") == [])
         #expect(Self.untranslated("错误：Connection refused") == ["Connection", "refused"])
+        #expect(Self.untranslated("没有状态 'nonsense'（可用：待签收 new）  z1  2026-W48") == [])
     }
 }
