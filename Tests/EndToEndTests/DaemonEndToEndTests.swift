@@ -117,9 +117,12 @@ import TestSupport
         #expect(!everything.contains("hunter2") && !everything.contains("s3cret"))
         #expect(everything.contains("rtsp://***@127.0.0.1"))
 
-        // gridwatchctl shows the ticket.
-        let table = try runCommand(Paths.executable("gridwatchctl").path, ["tickets", "--zone", "z1", "--socket", dir.path("control.sock")])
-        #expect(table.contains("z1") && table.contains("区域闯入"))
+        // gridwatchctl shows the ticket, its title in the user's language.
+        let ctl = Paths.executable("gridwatchctl").path
+        let table = try runCommand(ctl, ["tickets", "--zone", "z1", "--socket", dir.path("control.sock")], environment: ["LANG": "zh_CN.UTF-8"])
+        #expect(table.contains("z1") && table.contains("区域闯入") && !table.contains("Zone entry"), "\(table)")
+        let english = try runCommand(ctl, ["tickets", "--zone", "z1", "--socket", dir.path("control.sock")], environment: ["LANG": "C.UTF-8"])
+        #expect(english.contains("Zone entry") && !english.contains("区域闯入"), "\(english)")
 
         // SIGTERM stops it cleanly and removes the socket.
         daemon.signal(SIGTERM)

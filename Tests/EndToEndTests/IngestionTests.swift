@@ -110,8 +110,9 @@ import TestSupport
         #expect(recovered, "\(daemon.log)")
         let detail = try daemon.client.get("/v1/tickets/\(ticket.id)", as: TicketDetail.self)
         let note = try #require(detail.events.first { $0.kind == "recovered" }?.note)
-        let seconds = Int(note.split(separator: " ")[2]) ?? 0
-        #expect(note.hasPrefix("recovered after ") && seconds >= 8 && seconds < 40, "\(note)")
+        // Without Accept-Language the daemon's words come in both languages.
+        let seconds = note.firstMatch(of: /recovered after (\d+) s/).flatMap { Int($0.1) } ?? 0
+        #expect(note.hasPrefix("离线 ") && seconds >= 8 && seconds < 40, "\(note)")
         #expect(detail.ticket.state == .new)
         #expect(daemon.tickets().total == 1)
         #expect(daemon.camera("cam")?.state == "streaming" && daemon.camera("cam")?.offlineSince == nil)
