@@ -5,6 +5,10 @@ public struct AnalysisResult: Sendable {
     public var detections: [Detection] = []
     public var tracks: [Track]
     public var events: [AnalysisEvent]
+    /// Tamper and scene-mode changes decided on this frame.
+    public var integrity: [IntegrityEvent] = []
+    /// Rule events held back because the camera is tampered or its scene mode just changed.
+    public var withheld = 0
 }
 
 /// One camera's analysis: background model, blobs, tracker, rules. Frames and times in,
@@ -14,10 +18,16 @@ public struct CameraAnalyzer: Sendable {
     private var detector: MotionDetector
     private var tracker: Tracker
     private var rules: RuleEngine
+    /// The camera-integrity checks; nil when switched off.
+    public private(set) var integrity: IntegrityMonitor?
+    /// Stream time until which rule events are held back (a scene-mode switch).
+    private var quietUntil = -Double.infinity
     /// The camera's perspective, learnt from the people it follows.
     public private(set) var scale = PersonScale()
 
-    public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = []) {
+    public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
+                integrity: IntegritySettings? = nil) {
+        self.integrity = integrity.map { IntegrityMonitor(settings: $0) }
         detector = MotionDetector(settings: motion)
         detector.motionMask = motionMask
         self.tracker = Tracker(settings: tracker)
@@ -30,7 +40,15 @@ public struct CameraAnalyzer: Sendable {
         tracker.reset()
         rules.reset()
         scale = PersonScale()
+        integrity?.reset()
+        quietUntil = -Double.infinity
     }
+
+    /// The reasons this camera is tampered for now (empty when its picture is sound).
+    public var tampered: Set<TamperReason> { integrity?.active ?? [] }
+
+    /// The camera's day/night mode as the integrity checks see it.
+    public var sceneMode: SceneMode { integrity?.mode ?? .day }
 
     /// The foreground mask of the last frame (for drawing).
     public var foreground: [UInt8] { detector.foreground }
@@ -51,12 +69,30 @@ public struct CameraAnalyzer: Sendable {
 
     /// Analyse one frame taken at stream time `time` (seconds).
     public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil) -> AnalysisResult {
+        let changes = integrity?.observe(frame, time: time) ?? []
+        for change in changes {
+            switch change {
+            case .sceneMode:
+                // Colour to infrared or back: a new scene. The background is learnt again at
+                // once and nothing is raised while it settles.
+                detector.reset()
+                tracker.reset()
+                quietUntil = time + 3
+            case let .cleared(reason, _) where reason != .frozen:
+                // The lens uncovered, refocused or turned back: what the background holds is
+                // the tampered picture's.
+                detector.reset()
+                tracker.reset()
+            default:
+                break
+            }
+        }
         let wasReady = detector.isReady
         let blobs = detector.detect(frame)
         if !detector.isReady || !wasReady && detector.isReady {
             // Learning (or learning again after a light switch): nothing moves yet.
             if !tracker.tracks.isEmpty { tracker.reset() }
-            return AnalysisResult(blobs: [], tracks: [], events: [])
+            return AnalysisResult(blobs: [], tracks: [], events: [], integrity: changes)
         }
         let detections = DetectionBuilder.build(
             blobs: blobs, frame: frame, mask: detector.foreground, expected: tracker.expectations(at: time), scale: scale)
@@ -66,8 +102,15 @@ public struct CameraAnalyzer: Sendable {
         learnScale()
         tracker.classify(scale)
         let tracks = tracker.tracks
-        let events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay)
-        return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events)
+        var events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay)
+        var withheld = 0
+        if !tampered.isEmpty || time < quietUntil {
+            // A covered, blurred, turned or frozen picture (or one switching day and night)
+            // says nothing about who is where.
+            withheld = events.count
+            events = []
+        }
+        return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events, integrity: changes, withheld: withheld)
     }
 
     /// Tracks that have not moved for a while are checked for ghosts (the hole a person

@@ -69,6 +69,18 @@ public enum Replay {
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
+    /// A tamper, cleared or scene-mode change as a JSON line:
+    /// `{"type":"tamper","reason":"covered","frame":N,"time":T}`,
+    /// `{"type":"tamper_cleared",...}`, `{"type":"scene_mode","mode":"night",...}`.
+    public static func line(_ change: IntegrityEvent, frame: Int, time: Double) -> String {
+        let head: String = switch change {
+        case let .tamper(reason, _): "\"type\":\"tamper\",\"reason\":\"\(reason.rawValue)\""
+        case let .cleared(reason, _): "\"type\":\"tamper_cleared\",\"reason\":\"\(reason.rawValue)\""
+        case let .sceneMode(mode, _): "\"type\":\"scene_mode\",\"mode\":\"\(mode.rawValue)\""
+        }
+        return "{" + head + ",\"frame\":\(frame),\"time\":" + String(format: "%.3f", time) + "}"
+    }
+
     private static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
@@ -83,11 +95,14 @@ public enum Replay {
     /// Run the analysis over `input`, calling `emit` with each event's JSON line.
     /// With `draw`, every analysed frame is also written to that video file with what the
     /// analysis saw drawn on it (`ReplayDrawer`).
-    public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [], draw: String? = nil, trace: ((String) -> Void)? = nil, emit: (String) -> Void) throws -> Summary {
+    public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [],
+                           integrity: IntegritySettings? = IntegritySettings(), draw: String? = nil, trace: ((String) -> Void)? = nil,
+                           emit: (String) -> Void) throws -> Summary {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: analysis.width)
         var sampler = FrameSampler(fps: analysis.fps)
-        var analyzer = CameraAnalyzer(motion: analysis.motion, tracker: analysis.tracker, zones: zones, tripwires: tripwires, motionMask: motionMask)
+        var analyzer = CameraAnalyzer(motion: analysis.motion, tracker: analysis.tracker, zones: zones, tripwires: tripwires, motionMask: motionMask,
+                                      integrity: integrity)
         var summary = Summary()
         var first: Double?
         var size: (Int, Int)?
@@ -132,6 +147,13 @@ public enum Replay {
                                              fps: max(1, Int(analysis.fps.rounded())))
                 }
                 try writer?.write(picture)
+            }
+            for change in result.integrity {
+                let at: Double = switch change {
+                case let .tamper(_, t), let .cleared(_, t), let .sceneMode(_, t): t
+                }
+                emit(line(change, frame: index, time: at - (first ?? 0)))
+                summary.events += 1
             }
             for event in result.events {
                 emit(line(event, frame: index, time: event.time - (first ?? 0)))
