@@ -60,6 +60,7 @@ test: deps
 	$(MAKE) --no-print-directory check-units
 	Tests/Tools/check_install.sh "$$($(SWIFT) build --show-bin-path)"
 	Tests/Tools/check_api.sh "$$($(SWIFT) build --show-bin-path)"
+	bash -c '. Tests/Tools/footage.sh && fetch_vtest "$(CURDIR)/.cache/demo"'
 	$(SWIFT) test --skip-build
 
 # systemd-analyze exits 0 on warnings, so any output at all fails; the exposure score

@@ -45,8 +45,12 @@ public struct IntegritySettings: Sendable, Equatable {
     /// Moved: the edges of the picture correlate with the learnt scene's edges (normalised
     /// cross-correlation, −1…1) below this share of the usual correlation.
     public var movedRatio: Double = 0.55
-    /// Frozen: sampled pixels that may differ between two frames (0: exactly the same).
-    public var frozenTolerance: Int = 0
+    /// Frozen: two frames are "the same picture" when no sampled pixel differs by more than
+    /// `frozenLevels` gray levels and the mean difference is below `frozenMeanDifference`
+    /// (a hung encoder's picture re-encoded at each keyframe moves a few pixels by 1 or 2;
+    /// a live picture's noise moves the mean by about a level and 2 % of pixels by more than 3).
+    public var frozenLevels: Int = 3
+    public var frozenMeanDifference: Double = 0.05
     /// Night: colour planes whose mean distance from neutral gray is below this many levels.
     public var nightChroma: Double = 2.5
 
@@ -108,7 +112,7 @@ public struct IntegrityMonitor: Sendable {
         var events: [IntegrityEvent] = []
         // Frozen: every frame, a sparse sample compared with the previous frame's.
         let sample = Self.sample(frame)
-        let identical = sample.count == previousSample.count && zip(sample, previousSample).reduce(0) { $0 + ($1.0 == $1.1 ? 0 : 1) } <= settings.frozenTolerance
+        let identical = Self.same(sample, previousSample, levels: settings.frozenLevels, mean: settings.frozenMeanDifference)
         previousSample = sample
         // A flat picture (a black cover) shows no change whatever happens: that is covered's.
         step(.frozen, holds: identical && !lastFlat, time: time, into: &events)
@@ -238,6 +242,17 @@ public struct IntegrityMonitor: Sendable {
     }
 
     // MARK: Picture statistics
+
+    static func same(_ a: [UInt8], _ b: [UInt8], levels: Int, mean: Double) -> Bool {
+        guard a.count == b.count, !a.isEmpty else { return false }
+        var total = 0
+        for i in a.indices {
+            let d = abs(Int(a[i]) - Int(b[i]))
+            if d > levels { return false }
+            total += d
+        }
+        return Double(total) < mean * Double(a.count)
+    }
 
     /// Every 7th pixel: what "has anything changed at all" compares.
     static func sample(_ frame: LumaFrame) -> [UInt8] {

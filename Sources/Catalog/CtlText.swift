@@ -127,6 +127,11 @@ public enum CtlText: Localized, Equatable {
     case fieldLastError
     case fieldZones
     case fieldTripwires
+    case fieldSceneMode
+    case fieldPicture
+    /// The picture is sound (no tamper reason).
+    case pictureSound
+    case sceneDay
     case fieldSeverity
     case fieldCategory
     case fieldCamera

@@ -97,6 +97,8 @@ public enum TicketText: Localized, Equatable, Codable {
     case crossing(line: String, way: Way?, camera: String)
     case loitering(zone: String, seconds: Int, camera: String)
     case crowding(zone: String, count: Int, camera: String)
+    /// `reason`: covered, defocused, moved or frozen.
+    case tamper(reason: String, camera: String)
     /// A title the daemon did not write (a load test's, an old ticket's).
     case plain(String)
 
@@ -106,6 +108,8 @@ public enum TicketText: Localized, Equatable, Codable {
     case streamFault(StreamText)
     case offlineAgain(since: String, fault: StreamText?)
     case recovered(seconds: Int)
+    /// The tampered picture is normal again.
+    case tamperCleared
     case evidenceExpired
     case evidenceOverBudget
     case archived

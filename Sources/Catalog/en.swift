@@ -91,6 +91,15 @@ extension TicketText {
         case let .crossing(line, way, camera): "Line crossed\(way.map { " \($0.en)" } ?? ""): \(line) @ \(camera)"
         case let .loitering(zone, seconds, camera): "Loitering \(seconds) s: \(zone) @ \(camera)"
         case let .crowding(zone, count, camera): "Crowding (\(count)): \(zone) @ \(camera)"
+        case let .tamper(reason, camera):
+            switch reason {
+            case "covered": "Camera covered: \(camera)"
+            case "defocused": "Camera out of focus: \(camera)"
+            case "moved": "Camera turned away: \(camera)"
+            case "frozen": "Camera picture frozen: \(camera)"
+            default: "Camera picture unusable: \(camera)"
+            }
+        case .tamperCleared: "the picture is normal again"
         case let .plain(text): text
         case let .repeatOf(ticket): "raised again after ticket \(ticket) was handled: repeat ticket"
         case let .streamFault(fault): fault.en
@@ -260,6 +269,10 @@ extension CtlText {
         case .fieldLastError: "last error"
         case .fieldZones: "zones"
         case .fieldTripwires: "tripwires"
+        case .fieldSceneMode: "scene mode"
+        case .fieldPicture: "picture"
+        case .pictureSound: "sound"
+        case .sceneDay: "day (colour)"
         case .fieldSeverity: "severity"
         case .fieldCategory: "category"
         case .fieldCamera: "camera"

@@ -147,6 +147,12 @@ public struct CameraStatus: Codable, Sendable, Equatable {
     /// Zones and tripwires configured on the camera.
     public var zones: [String]? = nil
     public var tripwires: [String]? = nil
+    /// `day` (colour) or `night` (infrared), as the integrity checks see the picture; absent
+    /// when they are off or have not looked yet.
+    public var sceneMode: String? = nil
+    /// Why the picture cannot be trusted now (covered, defocused, moved, frozen); empty when
+    /// it is sound. Motion alerts are held back while it is not.
+    public var tampered: [String]? = nil
 
     public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, inputFps: Double, analysedFps: Double, framesDecoded: Int, framesAnalysed: Int, framesDropped: Int, decodeErrors: Int, reconnects: Int, lastFrameAt: Date?, offlineSince: Date?, lastError: String?, record: RecordStatus?) {
         self.id = id

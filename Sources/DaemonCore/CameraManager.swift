@@ -85,7 +85,7 @@ public final class CameraManager: Service, Sendable {
 
     private func makeWorker(_ config: CameraConfig) -> CameraWorker {
         let commands = self.commands
-        return CameraWorker(config: config, logger: logger, ledger: ledger, onAlert: { alert in commands.yield(.alert(alert)) })
+        return CameraWorker(config: config, logger: logger, ledger: ledger, onCommand: { command in commands.yield(command) })
     }
 
     public func run() async throws {

@@ -63,7 +63,11 @@ final class CameraWorker: Sendable {
     private let rulesGeneration = Atomic<Int>(0)
     private let latest = Mutex<LatestFrame?>(nil)
     var config: CameraConfig { live.withLock { $0 } }
-    private let onAlert: @Sendable (Alert) -> Void
+    /// Where alerts and "picture normal again" go: the ticket service's queue.
+    private let onCommand: @Sendable (TicketCommand) -> Void
+    /// The integrity checks' view: the reasons the picture is tampered for, and the scene
+    /// mode (day or night), for the API.
+    private let integrityState = Mutex<(tampered: Set<TamperReason>, mode: SceneMode?)>(([], nil))
     /// Whether a repeat alert's picture is worth encoding.
     private let ledger: EvidenceLedger
     private let logger: Logger
@@ -77,9 +81,9 @@ final class CameraWorker: Sendable {
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
 
-    init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), onAlert: @escaping @Sendable (Alert) -> Void) {
+    init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         live = Mutex(config)
-        self.onAlert = onAlert
+        self.onCommand = onCommand
         self.ledger = ledger
         var logger = logger
         logger[metadataKey: "camera.id"] = "\(config.id)"
@@ -155,6 +159,9 @@ final class CameraWorker: Sendable {
         let name = config.name == config.id ? config.id : "\(config.name) \(config.id)"
         return "\(name)  \(when)"
     }
+
+    /// Tampered reasons and the scene mode (nil until the integrity checks have looked).
+    var integrity: (tampered: Set<TamperReason>, mode: SceneMode?) { integrityState.withLock { $0 } }
 
     var health: CameraHealth {
         let now = MonotonicClock.seconds()
@@ -252,7 +259,8 @@ final class CameraWorker: Sendable {
         let start = config
         var analyzer = CameraAnalyzer(
             motion: start.analysis.motion, tracker: start.analysis.tracker,
-            zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask)
+            zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask,
+            integrity: start.analysis.integrity ? IntegritySettings() : nil)
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0
@@ -269,6 +277,7 @@ final class CameraWorker: Sendable {
             if item.session != session {
                 // A new connection: the scene may have changed while we were away.
                 analyzer.reset()
+                integrityState.withLock { $0 = ([], nil) }
                 session = item.session
             } else if let s = size, s != (item.frame.width, item.frame.height) {
                 // The camera was reconfigured: new framing, new scene to learn.
@@ -285,6 +294,12 @@ final class CameraWorker: Sendable {
             analysis.withLock { $0.framesAnalysed += 1 }
             rates.withLock { $0.analysed.record(mono) }
             latest.withLock { $0 = LatestFrame(frame: item.frame, at: item.wallTime) }
+            if !result.integrity.isEmpty {
+                integrityChanged(result.integrity, item: item, config: self.config, tampered: analyzer.tampered, mode: analyzer.sceneMode, encoder: encoder)
+            } else if analyzer.integrity?.hasBaseline == true, integrityState.withLock({ $0.mode == nil }) {
+                // Learnt: the API shows the mode from now on.
+                integrityState.withLock { $0.mode = analyzer.sceneMode }
+            }
             guard !result.events.isEmpty else { continue }
             let config = self.config
             let alerting = result.events.compactMap { event in config.rules.alerting(event).map { (event, $0) } }
@@ -346,10 +361,35 @@ final class CameraWorker: Sendable {
             "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",
             "stream.time": "\(String(format: "%.2f", event.time))",
         ])
-        onAlert(Alert(
+        onCommand(.alert(Alert(
             cameraID: config.id, zoneID: zoneID, tripwireID: tripwireID, kind: event.kind.rawValue, trackID: event.trackID,
             trajectory: event.trajectory, gridID: rule.grid, category: rule.purpose.category, severity: rule.severity, title: rule.title,
-            occurredAt: item.wallTime, snapshotJPEG: jpeg))
+            occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+    }
+
+    /// The tamper ticket's kind for a reason: one ticket per reason.
+    static func tamperKind(_ reason: TamperReason) -> String { "tamper_\(reason.rawValue)" }
+
+    /// A tamper found or cleared, or the scene mode changed: a ticket (with the picture that
+    /// shows it), a note on it, or the camera's health.
+    private func integrityChanged(_ changes: [IntegrityEvent], item: AnalysisItem, config: CameraConfig, tampered: Set<TamperReason>, mode: SceneMode,
+                                  encoder: JPEGEncoder) {
+        integrityState.withLock { $0 = (tampered, mode) }
+        for change in changes {
+            switch change {
+            case let .tamper(reason, time):
+                logger.warning("camera tampered", metadata: ["reason": "\(reason.rawValue)", "stream.time": "\(String(format: "%.2f", time))"])
+                let jpeg = encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks, overlays: [])
+                onCommand(.alert(Alert(
+                    cameraID: config.id, zoneID: nil, kind: Self.tamperKind(reason), gridID: config.grid, category: .cameraTamper,
+                    severity: .high, title: TicketTitle.tamper(reason, cameraName: config.name), occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+            case let .cleared(reason, _):
+                logger.notice("camera picture normal again", metadata: ["reason": "\(reason.rawValue)"])
+                onCommand(.tamperCleared(cameraID: config.id, kind: Self.tamperKind(reason), at: item.wallTime))
+            case let .sceneMode(mode, _):
+                logger.notice("scene mode changed; learning the scene again", metadata: ["mode": "\(mode.rawValue)"])
+            }
+        }
     }
 
     // MARK: Record stream (packets only)

@@ -47,6 +47,8 @@ public struct AnalysisSettings: Sendable, Equatable {
     public var tracker = TrackerSettings()
     /// Seconds an object may stay still before it becomes background.
     public var absorbAfter: Double = 60
+    /// The camera-integrity checks (covered, defocused, moved, frozen; day and night).
+    public var integrity = true
 
     public init() {
         motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
@@ -311,7 +313,7 @@ extension GridwatchConfig {
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
             "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
         ]
-        static let analysis: Set<String> = ["fps", "width", "motion", "tracker"]
+        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity"]
         static let motion: Set<String> = [
             "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
             "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
@@ -453,6 +455,7 @@ extension GridwatchConfig {
         try t.requireMapping(allowed: Keys.tracker)
         a.tracker.confirmHits = try t["confirm_hits"].int(default: a.tracker.confirmHits, range: 1...50)
         a.tracker.maxMisses = try t["max_misses"].int(default: a.tracker.maxMisses, range: 0...100)
+        a.integrity = try node["integrity"].bool(default: a.integrity)
         return a
     }
 

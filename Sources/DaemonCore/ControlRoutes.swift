@@ -63,6 +63,11 @@ public struct ControlRoutes: Sendable {
             offlineSince: h.offlineSince, lastError: d.lastError?.text(language), record: record)
         s.zones = c.zones.map(\.id)
         s.tripwires = c.tripwires.map(\.id)
+        let integrity = worker.integrity
+        if c.analysis.integrity {
+            s.sceneMode = integrity.mode?.rawValue
+            s.tampered = integrity.tampered.sorted().map(\.rawValue)
+        }
         return s
     }
 

@@ -312,6 +312,10 @@ public final class TicketService: Service, Sendable {
                 logger.notice(created ? "ticket raised" : "camera offline again", metadata: [
                     "ticket.id": "\(ticket.id ?? 0)", "camera.id": "\(cameraID)", "category": "camera_offline",
                 ])
+            case let .tamperCleared(cameraID, kind, at):
+                let ticket = try store.reportTamperCleared(cameraID: cameraID, kind: kind, at: at)
+                if let ticket { events.publishTicket(ticket, change: "cleared", actor: "gridwatchd", at: now) }
+                logger.notice("camera picture normal again", metadata: ["camera.id": "\(cameraID)", "kind": "\(kind)", "ticket.id": "\(ticket?.id ?? 0)"])
             case let .cameraRecovered(cameraID, downFor):
                 let ticket = try store.reportCameraRecovered(cameraID: cameraID, downFor: downFor, at: now)
                 if let ticket { events.publishTicket(ticket, change: "recovered", actor: "gridwatchd", at: now) }

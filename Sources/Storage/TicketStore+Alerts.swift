@@ -170,6 +170,22 @@ extension TicketStore {
         }
     }
 
+    /// Note on the camera's open tamper ticket of `kind` that its picture is normal again.
+    /// Not closed: an operator checks the camera. Returns the ticket, if one was open.
+    @discardableResult
+    public func reportTamperCleared(cameraID: String, kind: String, at now: Date) throws -> TicketRecord? {
+        try writer.write { db in
+            guard var ticket = try TicketRecord
+                .filter(Column("archived") == 0 && Column("camera_id") == cameraID && Column("kind") == kind)
+                .filter(Column("category") == TicketCategory.cameraTamper.rawValue)
+                .filter(Self.isOpen())
+                .order(Column("id").desc)
+                .fetchOne(db) else { return nil }
+            try Self.appendEvent(to: &ticket, kind: "cleared", text: .tamperCleared, at: now, db)
+            return ticket
+        }
+    }
+
     // MARK: Evidence
 
     /// Write an evidence file durably; returns its path relative to the data directory.

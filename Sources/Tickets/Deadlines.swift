@@ -26,6 +26,8 @@ public struct DeadlinePolicy: Sendable, Equatable {
         .intrusion: Deadline(acknowledge: 15 * 60, close: 24 * 3600),
         .corrections: Deadline(acknowledge: 15 * 60, close: 24 * 3600),
         .cameraOffline: Deadline(acknowledge: 4 * 3600, close: 72 * 3600),
+        // A camera that no longer sees is a gap in the watch: someone looks within the hour.
+        .cameraTamper: Deadline(acknowledge: 3600, close: 24 * 3600),
     ]
 
     public func deadline(category: TicketCategory, severity: Severity) -> Deadline {

@@ -12,6 +12,8 @@ public enum TicketCategory: String, Sendable, Codable, CaseIterable {
     case hazard
     /// A camera that stopped delivering pictures.
     case cameraOffline = "camera_offline"
+    /// A camera whose picture cannot be trusted: covered, out of focus, turned or frozen.
+    case cameraTamper = "camera_tamper"
 }
 
 /// How urgent a ticket is; escalation raises it one step.
@@ -49,6 +51,8 @@ public enum TicketCommand: Sendable, Codable {
     case cameraOffline(cameraID: String, gridID: String, title: String, since: Date, reason: String?, titleText: TicketText? = nil, fault: StreamText? = nil)
     /// A camera that was reported offline streams again.
     case cameraRecovered(cameraID: String, downFor: Double)
+    /// A camera's picture is sound again: `kind` is the tamper ticket's (`tamper_covered` …).
+    case tamperCleared(cameraID: String, kind: String, at: Date)
 
     /// The alert's JPEG, if any.
     public var picture: [UInt8]? {
@@ -140,5 +144,10 @@ public enum TicketTitle {
 
     public static func crowding(zoneName: String, count: Int, cameraName: String) -> TicketText {
         .crowding(zone: zoneName, count: count, camera: cameraName)
+    }
+
+    /// "摄像头被遮挡：东门": one title per tamper reason.
+    public static func tamper(_ reason: TamperReason, cameraName: String) -> TicketText {
+        .tamper(reason: reason.rawValue, camera: cameraName)
     }
 }

@@ -29,6 +29,10 @@ func printCamera(_ c: CameraStatus) {
         ]
         if let since = c.offlineSince { fields.append((.fieldOffline, t(CtlText.since(shortTime(since))))) }
         if let e = c.lastError { fields.append((.fieldLastError, e)) }
+        if let mode = c.sceneMode { fields.append((.fieldSceneMode, mode == "night" ? Term(mode).text(language) : t(CtlText.sceneDay))) }
+        if let tampered = c.tampered {
+            fields.append((.fieldPicture, tampered.isEmpty ? t(CtlText.pictureSound) : tampered.map { Term($0).text(language) }.joined(separator: "、")))
+        }
     }
     fields.append((.fieldZones, (c.zones ?? []).isEmpty ? "-" : c.zones!.joined(separator: ", ")))
     fields.append((.fieldTripwires, (c.tripwires ?? []).isEmpty ? "-" : c.tripwires!.joined(separator: ", ")))

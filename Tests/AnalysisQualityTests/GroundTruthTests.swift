@@ -165,7 +165,8 @@ func replay(_ scene: Scene, name: String, loiterAfter: Double? = nil) throws -> 
     _ = try Replay.run(
         input: clip, analysis: AnalysisSettings(),
         zones: [ZoneRule(id: "Z1", polygon: Truth.zone, loiterAfter: loiterAfter)],
-        tripwires: [TripwireRule(line: Truth.line)]) { lines.append($0) }
+        // Flat synthetic backgrounds would read as a covered lens: these scenes test motion.
+        tripwires: [TripwireRule(line: Truth.line)], integrity: nil) { lines.append($0) }
     return try lines.map { line in
         let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
         return Observed(

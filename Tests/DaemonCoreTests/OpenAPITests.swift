@@ -67,6 +67,8 @@ import Yams
         camera.disabledReason = "r"
         camera.zones = []
         camera.tripwires = []
+        camera.sceneMode = "day"
+        camera.tampered = []
         // The record stream is described in the reference, not in the schema.
         #expect(try Self.keys(camera) == Self.schemaProperties("Camera"))
 

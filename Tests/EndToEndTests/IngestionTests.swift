@@ -7,7 +7,9 @@ import TestSupport
 /// Cameras that drop off, stall, reboot, change resolution, send garbage or refuse
 /// credentials, against real RTSP servers on 127.0.0.1 and the real daemon.
 @Suite(.serialized) struct IngestionTests {
-    func grid() -> String { "grids:\n  - id: g\ncameras:\n" }
+    /// The clips here are flat gray: a covered lens to the integrity checks (which have tests
+    /// of their own, on real footage). These tests are about the stream.
+    func grid() -> String { "analysis:\n  integrity: false\ngrids:\n  - id: g\ncameras:\n" }
 
     @Test func aCameraThatRestartsStreamsAgain() throws {
         let dir = try TemporaryDirectory("gw-ingest")
@@ -345,8 +347,11 @@ import TestSupport
 /// what a refused password looks like: the reconnect policy against real RTSP servers, with
 /// the default reconnect settings a new user gets.
 @Suite(.serialized) struct ReconnectTests {
+    /// Flat gray clips (a covered lens to the integrity checks): these tests are about the stream.
     func config(_ url: String, extra: String = "") -> String {
         """
+        analysis:
+          integrity: false
         grids:
           - id: g
         cameras:

@@ -2,7 +2,8 @@
 # make eval: scores `gridwatchd replay` (default analysis settings) on real footage
 # against truth made by eye (Tests/Eval/*.truth.json, Docs/ref/eval.md).
 # Usage: eval.sh BIN_DIR [--json]
-# Exits 1 when a target is missed (crossing and zone-entry F1 >= 0.95, nothing on tree.avi).
+# Exits 1 when a target is missed (crossing and zone-entry F1 >= 0.95, nothing on tree.avi,
+# each integrity scene's event within its delay and nothing else: Tests/Tools/integrity_eval.py).
 # Clips come from Debian's opencv-doc package (vtest.avi, tree.avi) into .cache/eval/;
 # their SHA-256 must match the truth files. Nothing is committed.
 set -euo pipefail
@@ -42,4 +43,8 @@ for clip in vtest tree; do
     "$bin/gridwatchd" replay --input "$cache/$clip.avi" --geometry "$geometry" > "$cache/$clip.events.jsonl"
     pairs+=("$truth/$clip.truth.json=$cache/$clip.events.jsonl")
 done
-python3 "$root/Tests/Tools/eval.py" --check "$@" "${pairs[@]}"
+status=0
+python3 "$root/Tests/Tools/eval.py" --check "$@" "${pairs[@]}" || status=1
+# Camera integrity: tamper and day/night scenes made from the same footage (cached).
+python3 "$root/Tests/Tools/integrity_eval.py" "$bin" "$cache" "$@" || status=1
+exit $status
