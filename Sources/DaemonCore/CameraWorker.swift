@@ -355,7 +355,8 @@ final class CameraWorker: Sendable {
     /// Turn an analysis event into an alert for the ticket service.
     private func raise(_ event: AnalysisEvent, rule: CameraRules.Alerting, item: AnalysisItem, config: CameraConfig, snapshot: () -> [UInt8]?) {
         let zoneID = rule.zoneID, tripwireID = rule.tripwireID
-        let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: zoneID, tripwireID: tripwireID)
+        let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: zoneID, tripwireID: tripwireID,
+                           trackID: rule.purpose.category == .hazard ? event.trackID : nil)
         let jpeg = ledger.decide(key, track: event.trackID, at: item.wallTime) ? snapshot() : nil
         logger.info("event", metadata: [
             "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",

@@ -643,7 +643,9 @@ extension GridwatchConfig {
         guard let number = Int(port), (1...65535).contains(number) else { throw node.error("port \(port) is out of range 1...65535") }
     }
 
-    private static func parseOptions(_ node: ConfigNode) throws(ConfigError) -> RuleOptions {
+    /// A rule's filters; `purpose: hazard` has no cooldown by default (every person at the
+    /// water is someone to reach; one track's repeats merge into its own ticket).
+    private static func parseOptions(_ node: ConfigNode, purpose: RulePurpose) throws(ConfigError) -> RuleOptions {
         var schedule: [Schedule.Window] = []
         for w in try node["schedule"].items() {
             let text = try w.string()
@@ -669,13 +671,14 @@ extension GridwatchConfig {
         }
         return RuleOptions(
             minSize: try node["min_size"].double(default: 0, range: 0...1),
-            cooldown: try node["cooldown"].double(default: RuleOptions.defaultCooldown, range: 0...86_400),
+            cooldown: try node["cooldown"].double(default: purpose == .hazard ? 0 : RuleOptions.defaultCooldown, range: 0...86_400),
             schedule: Schedule(schedule),
             objects: objects)
     }
 
     private static func parseZone(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> ZoneConfig {
         try node.requireMapping(allowed: Keys.zone)
+        let purpose: RulePurpose = try node["purpose"].choice(default: .intrusion)
         let id = try identifier(node["id"])
         let grid = try node["grid"].optionalString()
         if let grid, !grids.contains(grid) { throw node["grid"].error("no grid with id '\(grid)'") }
@@ -696,18 +699,20 @@ extension GridwatchConfig {
             name: try node["name"].string(default: id),
             grid: grid,
             polygon: polygon,
-            purpose: try node["purpose"].choice(default: .intrusion),
-            severity: try node["severity"].choice(default: .medium),
+            purpose: purpose,
+            // Hazards (water, fire) are the most urgent thing a camera can see.
+            severity: try node["severity"].choice(default: purpose == .hazard ? .critical : .medium),
             enterFrames: try node["enter_frames"].int(default: 2, range: 1...100),
             exitFrames: try node["exit_frames"].int(default: 3, range: 1...1000),
             loiterAfter: loiter,
             crowdAbove: crowd,
             alertOn: alertOn,
-            options: try parseOptions(node))
+            options: try parseOptions(node, purpose: purpose))
     }
 
     private static func parseTripwire(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> TripwireConfig {
         try node.requireMapping(allowed: Keys.tripwire)
+        let purpose: RulePurpose = try node["purpose"].choice(default: .intrusion)
         let id = try identifier(node["id"])
         let grid = try node["grid"].optionalString()
         if let grid, !grids.contains(grid) { throw node["grid"].error("no grid with id '\(grid)'") }
@@ -716,9 +721,10 @@ extension GridwatchConfig {
         return TripwireConfig(
             id: id, name: try node["name"].string(default: id), grid: grid, a: a, b: b,
             direction: try node["direction"].choice(default: .both),
-            purpose: try node["purpose"].choice(default: .intrusion),
-            severity: try node["severity"].choice(default: .medium),
-            options: try parseOptions(node))
+            purpose: purpose,
+            // Hazards (water, fire) are the most urgent thing a camera can see.
+            severity: try node["severity"].choice(default: purpose == .hazard ? .critical : .medium),
+            options: try parseOptions(node, purpose: purpose))
     }
 
     private static func parsePoint(_ node: ConfigNode) throws(ConfigError) -> Point {

@@ -73,10 +73,11 @@ extension TicketStore {
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.
+    /// Hazard alerts merge only with their own track's ticket (`MergeKey.trackID`).
     static func mergeRequest(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
-        sameRule(alert)
-            .filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
-            .order(Column("id").desc)
+        var request = sameRule(alert).filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
+        if let track = MergeKey(alert).trackID { request = request.filter(Column("track_id") == Int64(track)) }
+        return request.order(Column("id").desc)
     }
 
     /// Tickets of the alert's camera, kind and rule.

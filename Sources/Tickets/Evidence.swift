@@ -7,16 +7,21 @@ public struct MergeKey: Hashable, Sendable {
     public var kind: String
     public var zoneID: String?
     public var tripwireID: String?
+    /// Hazard alerts (people at the water) are a ticket per track: each person is someone to
+    /// reach. Nil for every other category, whose tracks merge into one ticket per rule.
+    public var trackID: Int?
 
-    public init(cameraID: String, kind: String, zoneID: String?, tripwireID: String?) {
+    public init(cameraID: String, kind: String, zoneID: String?, tripwireID: String?, trackID: Int? = nil) {
         self.cameraID = cameraID
         self.kind = kind
         self.zoneID = zoneID
         self.tripwireID = tripwireID
+        self.trackID = trackID
     }
 
     public init(_ alert: Alert) {
-        self.init(cameraID: alert.cameraID, kind: alert.kind, zoneID: alert.zoneID, tripwireID: alert.tripwireID)
+        self.init(cameraID: alert.cameraID, kind: alert.kind, zoneID: alert.zoneID, tripwireID: alert.tripwireID,
+                  trackID: alert.category == .hazard ? alert.trackID : nil)
     }
 }
 

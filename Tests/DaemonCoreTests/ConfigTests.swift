@@ -403,8 +403,9 @@ import Testing
         #expect(rules.alerting(event(.zoneExit, "bank")) == nil)
         #expect(rules.alerting(event(.zoneEnter, "gone")) == nil)
         #expect(rules.analysisZones.map(\.id) == ["bank"] && rules.analysisTripwires.map(\.line.id) == ["road"])
-        // Rules without a cooldown get the default: one alert per burst on a busy road.
-        #expect(rules.zones[0].options.cooldown == 10 && rules.tripwires[0].options.cooldown == 10)
+        // Rules without a cooldown get the default: one alert per burst on a busy road; a
+        // hazard rule none (every person at the water is someone to reach).
+        #expect(rules.zones[0].options.cooldown == 0 && rules.tripwires[0].options.cooldown == 10)
     }
 
     @Test func aReloadThatChangesOnlyRulesKeepsTheStream() throws {

@@ -29,6 +29,32 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
 }
 
 @Suite struct ClosedLoopTests {
+    /// People at the water: a ticket for every person (track), one person's repeats merge;
+    /// other categories merge every track into the rule's open ticket.
+    @Test func hazardTicketsAreOnePerTrack() throws {
+        let (store, dir) = try makeLoopStore()
+        defer { dir.remove() }
+        var first = hazard(at: t0)
+        first.trackID = 1
+        var again = hazard(at: t0 + 2)
+        again.trackID = 1
+        var other = hazard(at: t0 + 3)
+        other.trackID = 2
+        let a = try store.raise(first, at: t0)
+        let b = try store.raise(again, at: t0 + 2)
+        let c = try store.raise(other, at: t0 + 3)
+        #expect(a.created && !b.created && b.ticket.id == a.ticket.id && b.ticket.occurrences == 2)
+        #expect(c.created && c.ticket.id != a.ticket.id && c.ticket.trackId == 2)
+        var road = hazard(at: t0)
+        road.category = .intrusion
+        road.kind = "zone_exit"
+        road.trackID = 1
+        var road2 = road
+        road2.trackID = 2
+        _ = try store.raise(road, at: t0)
+        #expect(!(try store.raise(road2, at: t0 + 1)).created)
+    }
+
     @Test func aTicketGoesRoundTheWholeLoopAndEveryStepIsInItsHistory() throws {
         let (store, dir) = try makeLoopStore()
         defer { dir.remove() }
