@@ -68,7 +68,9 @@ public struct CameraAnalyzer: Sendable {
     public var isReady: Bool { detector.isReady }
 
     /// Analyse one frame taken at stream time `time` (seconds).
-    public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil) -> AnalysisResult {
+    /// Schedules read `minuteOfDay` (local), `monthDay` (local, `month * 100 + day`) and the
+    /// scene mode.
+    public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil, monthDay: Int? = nil) -> AnalysisResult {
         let changes = integrity?.observe(frame, time: time) ?? []
         for change in changes {
             switch change {
@@ -102,7 +104,8 @@ public struct CameraAnalyzer: Sendable {
         learnScale()
         tracker.classify(scale)
         let tracks = tracker.tracks
-        var events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay)
+        var events = rules.evaluate(tracks: tracks, ended: tracker.ended, time: time, minuteOfDay: minuteOfDay,
+                                    monthDay: monthDay, mode: sceneMode)
         var withheld = 0
         if !tampered.isEmpty || time < quietUntil {
             // A covered, blurred, turned or frozen picture (or one switching day and night)

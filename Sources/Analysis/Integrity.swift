@@ -11,7 +11,7 @@ public enum TamperReason: String, Sendable, CaseIterable, Codable, Comparable {
 
 /// Colour or infrared: a camera's day/night switch. Baselines are learnt per mode, so a
 /// dark infrared night is not a covered lens.
-public enum SceneMode: String, Sendable, Codable {
+public enum SceneMode: String, Sendable, Codable, CaseIterable {
     case day, night
 }
 

@@ -12,12 +12,35 @@ public struct Schedule: Sendable, Equatable {
             start <= end ? (minute >= start && minute < end) : (minute >= start || minute < end)
         }
     }
+    /// A span of the year, month and day as `month * 100 + day` (601 is June 1st), both
+    /// ends included; it may wrap past the new year (1101…0228).
+    public struct DateRange: Sendable, Equatable {
+        public var start: Int
+        public var end: Int
+        public init(start: Int, end: Int) {
+            self.start = start
+            self.end = end
+        }
+        public func contains(_ monthDay: Int) -> Bool {
+            start <= end ? (monthDay >= start && monthDay <= end) : (monthDay >= start || monthDay <= end)
+        }
+    }
     public var windows: [Window]
-    public init(_ windows: [Window] = []) { self.windows = windows }
+    /// Dates the rule is active on (flood season: 601…930); none means every day.
+    public var dates: [DateRange] = []
+    /// Only by day (colour) or only at night (infrared), as the camera's scene mode says.
+    public var mode: SceneMode?
+    public init(_ windows: [Window] = [], dates: [DateRange] = [], mode: SceneMode? = nil) {
+        self.windows = windows
+        self.dates = dates
+        self.mode = mode
+    }
     public static let always = Schedule()
 
-    /// `minuteOfDay` nil (replaying a file with no wall clock) counts as active.
-    public func isActive(minuteOfDay: Int?) -> Bool {
+    /// `minuteOfDay` and `monthDay` nil (replaying a file with no wall clock) count as active.
+    public func isActive(minuteOfDay: Int?, monthDay: Int? = nil, mode current: SceneMode = .day) -> Bool {
+        if let mode, mode != current { return false }
+        if !dates.isEmpty, let d = monthDay, !dates.contains(where: { $0.contains(d) }) { return false }
         guard !windows.isEmpty, let m = minuteOfDay else { return true }
         return windows.contains { $0.contains(m) }
     }
@@ -233,12 +256,13 @@ public struct RuleEngine: Sendable {
     }
 
     /// Evaluate one frame: `tracks` alive now, `ended` those that died this frame.
-    public mutating func evaluate(tracks: [Track], ended: [Track], time: Double, minuteOfDay: Int?) -> [AnalysisEvent] {
+    public mutating func evaluate(tracks: [Track], ended: [Track], time: Double, minuteOfDay: Int?, monthDay: Int? = nil,
+                                  mode: SceneMode = .day) -> [AnalysisEvent] {
         var events: [AnalysisEvent] = []
         let candidates = tracks.filter { $0.confirmed }
 
         for zone in zones {
-            let active = zone.options.schedule.isActive(minuteOfDay: minuteOfDay)
+            let active = zone.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
             var states = zoneState[zone.id] ?? [:]
             var insideCount = 0
             for track in candidates {
@@ -338,7 +362,7 @@ public struct RuleEngine: Sendable {
         }
 
         for rule in tripwires {
-            let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay)
+            let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
             var states = lineState[rule.line.id] ?? [:]
             for track in tracks where track.observed {
                 // Tentative tracks are followed too, so a crossing made while a track was

@@ -288,7 +288,7 @@ final class CameraWorker: Sendable {
             let started = MonotonicClock.nanos()
             let result = analyzer.process(
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
-                time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime))
+                time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime), monthDay: Self.monthDay(item.wallTime))
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }
@@ -321,6 +321,14 @@ final class CameraWorker: Sendable {
     /// Local minute of the day, for rule schedules. `localtime_r` (the C library caches the
     /// time zone) costs about a microsecond; `Calendar.current.dateComponents` cost ~25 times
     /// that on every analysed frame.
+    /// Local `month * 100 + day`, for date-range schedules (the flood season).
+    static func monthDay(_ date: Date) -> Int {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return 0 }
+        return (Int(parts.tm_mon) + 1) * 100 + Int(parts.tm_mday)
+    }
+
     static func minuteOfDay(_ date: Date) -> Int {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()

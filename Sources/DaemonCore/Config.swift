@@ -322,9 +322,9 @@ extension GridwatchConfig {
         static let masks: Set<String> = ["motion", "privacy"]
         static let zone: Set<String> = [
             "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
-            "crowd_above", "alert_on", "min_size", "cooldown", "schedule", "objects",
+            "crowd_above", "alert_on", "min_size", "cooldown", "schedule", "when", "objects",
         ]
-        static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule", "objects"]
+        static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule", "when", "objects"]
     }
 
     private static func parsePerson(_ node: ConfigNode, role: PersonConfig.Role) throws(ConfigError) -> PersonConfig {
@@ -647,8 +647,24 @@ extension GridwatchConfig {
     /// water is someone to reach; one track's repeats merge into its own ticket).
     private static func parseOptions(_ node: ConfigNode, purpose: RulePurpose) throws(ConfigError) -> RuleOptions {
         var schedule: [Schedule.Window] = []
+        var dates: [Schedule.DateRange] = []
         for w in try node["schedule"].items() {
             let text = try w.string()
+            if text.contains("..") {
+                // A date range: "06-01..09-30" (month-day, both ends included).
+                let ends = text.components(separatedBy: "..").map { $0.trimmingCharacters(in: .whitespaces) }
+                func monthDay(_ s: String) -> Int? {
+                    let md = s.split(separator: "-")
+                    guard md.count == 2, md[0].count == 2, md[1].count == 2, let m = Int(md[0]), let d = Int(md[1]), (1...12).contains(m) else { return nil }
+                    let days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+                    return (1...days).contains(d) ? m * 100 + d : nil
+                }
+                guard ends.count == 2, let start = monthDay(ends[0]), let end = monthDay(ends[1]) else {
+                    throw w.error("expected a date range such as \"06-01..09-30\" (month-day, both included), got '\(text)'")
+                }
+                dates.append(Schedule.DateRange(start: start, end: end))
+                continue
+            }
             let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
             func minute(_ s: String) -> Int? {
                 let hm = s.split(separator: ":")
@@ -656,7 +672,7 @@ extension GridwatchConfig {
                 return h * 60 + m
             }
             guard parts.count == 2, let start = minute(parts[0]), let end = minute(parts[1]), start != end else {
-                throw w.error("expected a time window such as \"22:00-06:00\", got '\(text)'")
+                throw w.error("expected a time window such as \"22:00-06:00\" or a date range such as \"06-01..09-30\", got '\(text)'")
             }
             schedule.append(Schedule.Window(start: start % 1440, end: end % 1440 == 0 && end != 0 ? 1440 : end))
         }
@@ -672,7 +688,7 @@ extension GridwatchConfig {
         return RuleOptions(
             minSize: try node["min_size"].double(default: 0, range: 0...1),
             cooldown: try node["cooldown"].double(default: purpose == .hazard ? 0 : RuleOptions.defaultCooldown, range: 0...86_400),
-            schedule: Schedule(schedule),
+            schedule: Schedule(schedule, dates: dates, mode: node["when"].isMissing ? nil : try node["when"].choice()),
             objects: objects)
     }
 

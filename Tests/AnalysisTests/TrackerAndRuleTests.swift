@@ -218,3 +218,22 @@ func track(_ id: Int, foot: Point, size: Double = 0.05, observed: Bool = true) -
         #expect(blobs.count == 1 && blobs[0].box.minX >= 200)
     }
 }
+
+@Suite struct ScheduleTests {
+    @Test func dateRangesIncludeBothEndsAndWrapPastTheNewYear() {
+        let flood = Schedule(dates: [.init(start: 601, end: 930)])
+        #expect(flood.isActive(minuteOfDay: 600, monthDay: 601) && flood.isActive(minuteOfDay: 0, monthDay: 930))
+        #expect(!flood.isActive(minuteOfDay: 600, monthDay: 531) && !flood.isActive(minuteOfDay: 600, monthDay: 1001))
+        let winter = Schedule([.init(start: 22 * 60, end: 6 * 60)], dates: [.init(start: 1101, end: 228)])
+        #expect(winter.isActive(minuteOfDay: 23 * 60, monthDay: 115) && winter.isActive(minuteOfDay: 60, monthDay: 1201))
+        #expect(!winter.isActive(minuteOfDay: 12 * 60, monthDay: 115) && !winter.isActive(minuteOfDay: 23 * 60, monthDay: 701))
+        // A replay has no wall clock: dates and hours count as active.
+        #expect(flood.isActive(minuteOfDay: nil, monthDay: nil))
+    }
+
+    @Test func aRuleMayWatchByNightOnly() {
+        let night = Schedule(mode: .night)
+        #expect(night.isActive(minuteOfDay: nil, mode: .night) && !night.isActive(minuteOfDay: nil, mode: .day))
+        #expect(Schedule.always.isActive(minuteOfDay: nil, mode: .night))
+    }
+}

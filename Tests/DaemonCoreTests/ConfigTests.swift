@@ -408,6 +408,19 @@ import Testing
         #expect(rules.zones[0].options.cooldown == 0 && rules.tripwires[0].options.cooldown == 10)
     }
 
+    @Test func schedulesTakeHoursDatesAndTheSceneMode() throws {
+        let marker = "        alert_on: [enter]\n"
+        #expect(Self.yaml.contains(marker))
+        let yaml = Self.yaml.replacingOccurrences(
+            of: marker, with: marker + "        schedule: [\"06-01..09-30\", \"20:00-06:00\"]\n        when: night\n")
+        let zone = try GridwatchConfig.parse(text: yaml, file: "/etc/gridwatch/gridwatch.yml").cameras[0].zones[0]
+        #expect(zone.options.schedule == Schedule([.init(start: 20 * 60, end: 6 * 60)], dates: [.init(start: 601, end: 930)], mode: .night))
+        for bad in ["13-01..09-30", "06-31..09-30", "6-1..9-30", "06-01..", "25:00-06:00"] {
+            let text = Self.yaml.replacingOccurrences(of: marker, with: marker + "        schedule: [\"\(bad)\"]\n")
+            #expect(throws: ConfigError.self, "\(bad)") { try GridwatchConfig.parse(text: text, file: "/etc/gridwatch/gridwatch.yml") }
+        }
+    }
+
     @Test func aReloadThatChangesOnlyRulesKeepsTheStream() throws {
         let old = try GridwatchConfig.parse(text: Self.yaml, file: "/etc/gridwatch/gridwatch.yml").cameras[0]
         var renamed = old
