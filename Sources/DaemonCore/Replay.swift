@@ -20,6 +20,12 @@ public enum Replay {
     /// `{"tripwires":[{"id","a":[x,y],"b":[x,y],"direction"}],"zones":[{"id","polygon":[[x,y],...]}]}`.
     /// Unknown keys are ignored.
     public static func geometry(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule]) {
+        let g = try geometryWithPurposes(path: path)
+        return (g.zones, g.tripwires)
+    }
+
+    /// The same, with the ids of the rules whose `"purpose"` is `"hazard"`.
+    public static func geometryWithPurposes(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule], hazards: Set<String>) {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure.geometry("cannot read \(path)") }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw Failure.geometry("\(path) is not a JSON object")
@@ -31,20 +37,23 @@ public enum Replay {
             return Point(x: x, y: y)
         }
         var zones: [ZoneRule] = []
+        var hazards: Set<String> = []
         for (i, z) in ((root["zones"] as? [[String: Any]]) ?? []).enumerated() {
             let id = z["id"] as? String ?? "zone\(i + 1)"
             guard let raw = z["polygon"] as? [Any] else { throw Failure.geometry("zone \(id) has no polygon") }
             let points = try raw.enumerated().map { try point($1, "zone \(id) point \($0)") }
             guard points.count >= 3 else { throw Failure.geometry("zone \(id) needs at least 3 points") }
             zones.append(ZoneRule(id: id, polygon: Polygon(points), loiterAfter: (z["loiter_after"] as? NSNumber)?.doubleValue))
+            if z["purpose"] as? String == "hazard" { hazards.insert(id) }
         }
         var lines: [TripwireRule] = []
         for (i, t) in ((root["tripwires"] as? [[String: Any]]) ?? []).enumerated() {
             let id = t["id"] as? String ?? "line\(i + 1)"
             let direction = (t["direction"] as? String).flatMap(Tripwire.Direction.init(rawValue:)) ?? .both
             lines.append(TripwireRule(line: Tripwire(id: id, a: try point(t["a"], "tripwire \(id) a"), b: try point(t["b"], "tripwire \(id) b"), direction: direction)))
+            if t["purpose"] as? String == "hazard" { hazards.insert(id) }
         }
-        return (zones, lines)
+        return (zones, lines, hazards)
     }
 
     /// The file of the `n`th part of a drawing: `why.mp4`, then `why-2.mp4`, `why-3.mp4` ...
@@ -57,9 +66,11 @@ public enum Replay {
     }
 
     /// One event as a JSON line.
-    public static func line(_ event: AnalysisEvent, frame: Int, time: Double) -> String {
+    /// `hazard`: the rule's purpose is hazard (the line says so: `"purpose":"hazard"`).
+    public static func line(_ event: AnalysisEvent, frame: Int, time: Double, hazard: Bool = false) -> String {
         var fields: [(String, String)] = [("type", quoted(event.kind.rawValue))]
         fields.append((event.kind == .crossing ? "tripwire" : "zone", quoted(event.ruleID)))
+        if hazard { fields.append(("purpose", quoted("hazard"))) }
         if let d = event.direction { fields.append(("direction", quoted(d.rawValue))) }
         fields.append(("frame", "\(frame)"))
         fields.append(("time", String(format: "%.3f", time)))
@@ -96,7 +107,7 @@ public enum Replay {
     /// With `draw`, every analysed frame is also written to that video file with what the
     /// analysis saw drawn on it (`ReplayDrawer`).
     public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [],
-                           integrity: IntegritySettings? = IntegritySettings(), draw: String? = nil, trace: ((String) -> Void)? = nil,
+                           integrity: IntegritySettings? = IntegritySettings(), hazards: Set<String> = [], draw: String? = nil, trace: ((String) -> Void)? = nil,
                            emit: (String) -> Void) throws -> Summary {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: analysis.width)
@@ -156,7 +167,7 @@ public enum Replay {
                 summary.events += 1
             }
             for event in result.events {
-                emit(line(event, frame: index, time: event.time - (first ?? 0)))
+                emit(line(event, frame: index, time: event.time - (first ?? 0), hazard: hazards.contains(event.ruleID)))
                 summary.events += 1
             }
         }

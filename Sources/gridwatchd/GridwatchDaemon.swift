@@ -121,6 +121,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var analysis = AnalysisSettings()
         var zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], masks: [Polygon] = []
+        var hazards: Set<String> = []
         if let config, let camera {
             let loaded = try loadConfiguration(config)
             guard let cam = loaded.cameras.first(where: { $0.id == camera }) else {
@@ -131,9 +132,10 @@ struct ReplayCommand: ParsableCommand {
             zones = cam.rules.analysisZones
             tripwires = cam.rules.analysisTripwires
             masks = cam.rules.analysisMask
+            hazards = Set(cam.zones.filter { $0.purpose == .hazard }.map(\.id) + cam.tripwires.filter { $0.purpose == .hazard }.map(\.id))
         } else if let geometry {
             do {
-                (zones, tripwires) = try Replay.geometry(path: geometry)
+                (zones, tripwires, hazards) = try Replay.geometryWithPurposes(path: geometry)
             } catch {
                 FileHandle.standardError.write(Data("gridwatchd: \(error)\n".utf8))
                 throw ExitCode(1)
@@ -156,7 +158,8 @@ struct ReplayCommand: ParsableCommand {
             }
             defer { try? traceFile?.close() }
             let tracer: ((String) -> Void)? = traceFile.map { handle in { line in handle.write(Data((line + "\n").utf8)) } }
-            let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks, draw: draw, trace: tracer) { line in
+            let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks,
+                                        integrity: analysis.integrity ? IntegritySettings() : nil, hazards: hazards, draw: draw, trace: tracer) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
             if summary {
