@@ -285,10 +285,11 @@ final class CameraWorker: Sendable {
                 analyzer.reset()
             }
             size = (item.frame.width, item.frame.height)
+            let clock = Self.localClock(item.wallTime)
             let started = MonotonicClock.nanos()
             let result = analyzer.process(
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
-                time: item.frame.time, minuteOfDay: Self.minuteOfDay(item.wallTime), monthDay: Self.monthDay(item.wallTime))
+                time: item.frame.time, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }
@@ -318,23 +319,18 @@ final class CameraWorker: Sendable {
         }
     }
 
-    /// Local minute of the day, for rule schedules. `localtime_r` (the C library caches the
-    /// time zone) costs about a microsecond; `Calendar.current.dateComponents` cost ~25 times
-    /// that on every analysed frame.
-    /// Local `month * 100 + day`, for date-range schedules (the flood season).
-    static func monthDay(_ date: Date) -> Int {
+    /// Local minute of the day and `month * 100 + day`, for rule schedules (hours, and date
+    /// ranges such as the flood season). `localtime_r` (the C library caches the time zone)
+    /// costs about a microsecond; `Calendar.current.dateComponents` cost ~25 times that on
+    /// every analysed frame.
+    static func localClock(_ date: Date) -> (minuteOfDay: Int, monthDay: Int) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
-        guard localtime_r(&seconds, &parts) != nil else { return 0 }
-        return (Int(parts.tm_mon) + 1) * 100 + Int(parts.tm_mday)
+        guard localtime_r(&seconds, &parts) != nil else { return (0, 101) }
+        return (Int(parts.tm_hour) * 60 + Int(parts.tm_min), (Int(parts.tm_mon) + 1) * 100 + Int(parts.tm_mday))
     }
 
-    static func minuteOfDay(_ date: Date) -> Int {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        guard localtime_r(&seconds, &parts) != nil else { return 0 }
-        return Int(parts.tm_hour) * 60 + Int(parts.tm_min)
-    }
+    static func minuteOfDay(_ date: Date) -> Int { localClock(date).minuteOfDay }
 
     /// What a snapshot shows of an event: its zone (yellow) or line (red), the object's path
     /// (green) and its box (cyan).

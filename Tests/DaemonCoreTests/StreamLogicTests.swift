@@ -172,6 +172,16 @@ import Testing
             #expect(CameraWorker.minuteOfDay(date) == c.hour! * 60 + c.minute!)
         }
     }
+
+    /// Month and day, across a year, for date-range schedules.
+    @Test func monthDayMatchesTheCalendar() {
+        let start = Date(timeIntervalSince1970: 1_795_000_000)
+        for day in stride(from: 0, to: 366, by: 7) {
+            let date = start.addingTimeInterval(Double(day) * 86_400 + 3_600.5)
+            let c = Calendar.current.dateComponents([.month, .day], from: date)
+            #expect(CameraWorker.localClock(date).monthDay == c.month! * 100 + c.day!)
+        }
+    }
 }
 
 @Suite struct CameraChangeTests {
