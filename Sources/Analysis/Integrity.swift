@@ -32,7 +32,7 @@ public struct IntegritySettings: Sendable, Equatable {
     public var clearAfter: Double = 5
     /// Seconds of stream time between two checks of the picture's statistics (the frozen
     /// check runs on every analysed frame; it is a few thousand byte compares).
-    public var checkEvery: Double = 0.5
+    public var checkEvery: Double = 1
     /// Seconds of normal picture that make a baseline.
     public var learnFor: Double = 8
     /// Covered: the spread of brightness (standard deviation, gray levels) below this share
@@ -110,10 +110,9 @@ public struct IntegrityMonitor: Sendable {
     /// Look at one analysed frame.
     public mutating func observe(_ frame: LumaFrame, time: Double) -> [IntegrityEvent] {
         var events: [IntegrityEvent] = []
-        // Frozen: every frame, a sparse sample compared with the previous frame's.
-        let sample = Self.sample(frame)
-        let identical = Self.same(sample, previousSample, levels: settings.frozenLevels, mean: settings.frozenMeanDifference)
-        previousSample = sample
+        // Frozen: every frame, a sparse sample compared with the previous frame's (in place:
+        // no allocation on the analysis thread's every frame).
+        let identical = Self.compareAndKeep(frame, into: &previousSample, levels: settings.frozenLevels, mean: settings.frozenMeanDifference)
         // A flat picture (a black cover) shows no change whatever happens: that is covered's.
         step(.frozen, holds: identical && !lastFlat, time: time, into: &events)
 
@@ -243,27 +242,31 @@ public struct IntegrityMonitor: Sendable {
 
     // MARK: Picture statistics
 
-    static func same(_ a: [UInt8], _ b: [UInt8], levels: Int, mean: Double) -> Bool {
-        guard a.count == b.count, !a.isEmpty else { return false }
-        var total = 0
-        for i in a.indices {
-            let d = abs(Int(a[i]) - Int(b[i]))
-            if d > levels { return false }
-            total += d
+    /// Every 11th pixel of `frame` against `kept` (the previous frame's sample), which then
+    /// becomes this frame's: whether the two are the same picture.
+    static func compareAndKeep(_ frame: LumaFrame, into kept: inout [UInt8], levels: Int, mean: Double) -> Bool {
+        let step = 11
+        let count = (frame.pixels.count + step - 1) / step
+        guard kept.count == count else {
+            kept = stride(from: 0, to: frame.pixels.count, by: step).map { frame.pixels[$0] }
+            return false
         }
-        return Double(total) < mean * Double(a.count)
-    }
-
-    /// Every 7th pixel: what "has anything changed at all" compares.
-    static func sample(_ frame: LumaFrame) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(frame.pixels.count / 7 + 1)
-        var i = 0
-        while i < frame.pixels.count {
-            out.append(frame.pixels[i])
-            i += 7
+        var total = 0, moved = false
+        frame.pixels.withUnsafeBufferPointer { p in
+            kept.withUnsafeMutableBufferPointer { k in
+                var i = 0, n = 0
+                while i < p.count {
+                    let v = p[i]
+                    let d = abs(Int(v) - Int(k[n]))
+                    if d > levels { moved = true }
+                    total += d
+                    k[n] = v
+                    i += step
+                    n += 1
+                }
+            }
         }
-        return out
+        return !moved && Double(total) < mean * Double(count)
     }
 
     /// Spread of brightness, and edge energy between neighbouring 2×2-pixel blocks (the

@@ -14,7 +14,7 @@ public enum AnalysisBenchmark {
         public var p90Millis: Double
         public var scaleMedianMillis: Double
         /// The camera-integrity checks alone, averaged over every analysed frame (their
-        /// statistics run twice a second; the frozen compare on every frame).
+        /// statistics run once a second; the frozen compare on every frame).
         public var integrityMeanMillis: Double
     }
 
