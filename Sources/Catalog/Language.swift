@@ -27,8 +27,11 @@ public enum Language: String, Sendable, CaseIterable, Codable {
     /// or one naming only languages we lack gives `bilingual`. Ties keep the header's order.
     public static func negotiate(acceptLanguage header: String?) -> Language {
         guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else { return .bilingual }
-        var best: (language: Language, weight: Double)?
-        for item in header.split(separator: ",") {
+        // Each language's weight and place in the header; `*` speaks for the languages the
+        // header does not name (RFC 9110 §12.5.4), Chinese first.
+        var named: [Language: (weight: Double, place: Int)] = [:]
+        var star: (weight: Double, place: Int)?
+        for (place, item) in header.split(separator: ",").enumerated() {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let range = parts.first?.lowercased(), !range.isEmpty else { continue }
             var weight = 1.0
@@ -39,14 +42,23 @@ public enum Language: String, Sendable, CaseIterable, Codable {
                     weight = q
                 }
             }
-            guard weight > 0 else { continue }
+            guard weight >= 0 else { continue }
             let language: Language? =
-                range == "*" ? .zh
-                : range == "zh" || range.hasPrefix("zh-") ? .zh
+                range == "zh" || range.hasPrefix("zh-") ? .zh
                 : range == "en" || range.hasPrefix("en-") ? .en
                 : nil
-            guard let language else { continue }
-            if best == nil || weight > best!.weight { best = (language, weight) }
+            if range == "*" {
+                if star == nil { star = (weight, place) }
+            } else if let language, named[language] == nil {
+                named[language] = (weight, place)
+            }
+        }
+        var best: (language: Language, weight: Double, place: Int)?
+        for language in [Language.zh, .en] {
+            guard let w = named[language] ?? star, w.weight > 0 else { continue }
+            if best == nil || w.weight > best!.weight || (w.weight == best!.weight && w.place < best!.place) {
+                best = (language, w.weight, w.place)
+            }
         }
         return best?.language ?? .bilingual
     }

@@ -72,9 +72,13 @@ public enum APIMessage: Localized, Equatable {
     /// The case name: a stable code for programs (`no_such_ticket`), whatever the language.
     public var code: String {
         let name = Mirror(reflecting: self).children.first?.label ?? String(describing: self)
+        // camelCase to snake_case, an acronym one word: notUTF8 → not_utf8, badTicketID → bad_ticket_id.
         var out = ""
+        var previous: Character?
         for c in name {
-            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+            if c.isUppercase, let p = previous, p.isLowercase || p.isNumber { out += "_" }
+            out += c.lowercased()
+            previous = c
         }
         return out
     }

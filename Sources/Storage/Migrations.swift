@@ -177,7 +177,34 @@ enum Migrations {
             try db.execute(sql: "ALTER TABLE tickets ADD COLUMN title_text TEXT")
             try db.execute(sql: "ALTER TABLE ticket_events ADD COLUMN note_text TEXT")
         }
+        migrator.registerMigration("v6-categories") { db in
+            try widenCategories(db)
+        }
         return migrator
+    }
+}
+
+extension Migrations {
+    /// v1's CHECK lists the ticket categories of the day the database was made: a database
+    /// made before `camera_tamper` would refuse its tickets (and every alert queued behind
+    /// them). Rebuilt the way SQLite documents (new table, copy, drop, rename, indexes and
+    /// triggers again) with today's list; a database that already has it is left alone.
+    /// A category added later needs this migration registered again under a new name.
+    static func widenCategories(_ db: Database) throws {
+        guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'"),
+              let range = sql.range(of: #"category IN \([^)]*\)"#, options: .regularExpression) else { return }
+        let wanted = "category IN (\(quoted(TicketCategory.allCases)))"
+        if sql[range] == wanted { return }
+        guard let head = sql.range(of: "CREATE TABLE tickets") else { return }
+        let rebuilt = sql.replacingCharacters(in: range, with: wanted).replacingCharacters(in: head, with: "CREATE TABLE tickets_rebuilt")
+        let dependents = try String.fetchAll(db, sql: """
+            SELECT sql FROM sqlite_master WHERE tbl_name = 'tickets' AND type IN ('index', 'trigger') AND sql IS NOT NULL
+            """)
+        try db.execute(sql: rebuilt)
+        try db.execute(sql: "INSERT INTO tickets_rebuilt SELECT * FROM tickets")
+        try db.execute(sql: "DROP TABLE tickets")
+        try db.execute(sql: "ALTER TABLE tickets_rebuilt RENAME TO tickets")
+        for statement in dependents { try db.execute(sql: statement) }
     }
 }
 

@@ -63,7 +63,9 @@ extension TicketStore {
             ticket.lastSeenAt = alert.occurredAt
             ticket.evidenceBytes = Int64(alert.snapshotJPEG?.count ?? 0)
             var said: TicketText?
-            if let earlier = try Self.repeated(alert, period: policy.repeatPeriod, at: now, db), let earlierID = earlier.id {
+            // A hazard ticket is one person's: another person at the same water is not the
+            // problem raised again.
+            if MergeKey(alert).trackID == nil, let earlier = try Self.repeated(alert, period: policy.repeatPeriod, at: now, db), let earlierID = earlier.id {
                 ticket.repeatOf = earlierID
                 said = .repeatOf(ticket: earlierID)
             }
@@ -73,10 +75,15 @@ extension TicketStore {
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.
-    /// Hazard alerts merge only with their own track's ticket (`MergeKey.trackID`).
+    /// Hazard alerts merge only with their own track's ticket (`MergeKey.trackID`), seen in the
+    /// last 5 minutes: track ids start again at 1 when a camera reconnects or the daemon
+    /// restarts, and a new person's track 1 is not the old one's.
     static func mergeRequest(_ alert: Alert) -> QueryInterfaceRequest<TicketRecord> {
         var request = sameRule(alert).filter(Workflow.mergeStates.map(\.rawValue).contains(Column("state")))
-        if let track = MergeKey(alert).trackID { request = request.filter(Column("track_id") == Int64(track)) }
+        if let track = MergeKey(alert).trackID {
+            request = request.filter(Column("track_id") == Int64(track))
+                .filter(SQL(sql: "COALESCE(last_seen_at, occurred_at) >= ?", arguments: [alert.occurredAt.addingTimeInterval(-300).timeIntervalSince1970]))
+        }
         return request.order(Column("id").desc)
     }
 

@@ -7,6 +7,7 @@ import Testing
         (nil, Language.bilingual), ("", .bilingual), ("zh-CN", .zh), ("zh", .zh), ("zh-Hans-CN;q=0.9", .zh), ("en-US", .en),
         ("en-US,zh-CN;q=0.8", .en), ("zh-CN,zh;q=0.9,en;q=0.8", .zh), ("en;q=0.5, zh;q=0.6", .zh), ("fr-FR", .bilingual),
         ("fr, en;q=0.1", .en), ("*", .zh), ("en;q=0", .bilingual), ("zh;q=abc, en", .en), ("de, *;q=0.5", .zh),
+        ("zh;q=0, *", .en), ("en-US,zh-CN", .en), ("zh-CN,en-US", .zh), ("*;q=0.5, en", .en),
     ] as [(String?, Language)])
     func acceptLanguage(header: String?, expected: Language) {
         #expect(Language.negotiate(acceptLanguage: header) == expected)
@@ -28,6 +29,7 @@ import Testing
         #expect(m.text(.bilingual) == "没有工单 5 / no ticket 5")
         #expect(m.code == "no_such_ticket")
         #expect(APIMessage.internalError.code == "internal_error")
+        #expect(APIMessage.notUTF8(charset: "x").code == "not_utf8" && APIMessage.badTicketID(text: "x").code == "bad_ticket_id")
     }
 
     @Test func ticketTextRoundTripsThroughJSON() throws {

@@ -145,7 +145,7 @@ struct ControlHarness {
         let h = try ControlHarness()
         defer { h.dir.remove() }
         let t0 = Date()
-        let alert = Alert(cameraID: "c", zoneID: "z", trackID: 3, gridID: "village", category: .hazard, severity: .high, title: .plain("t"),
+        let alert = Alert(cameraID: "c", zoneID: "z", trackID: 3, gridID: "village", category: .intrusion, severity: .high, title: .plain("t"),
                           occurredAt: t0, snapshotJPEG: [0xFF, 0xD8, 0xFF, 0xD9])
         let id = try h.store.raise(alert, at: t0).ticket.id!
         var again = alert

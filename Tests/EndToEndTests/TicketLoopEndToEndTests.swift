@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// A file camera (looping, at real time) in which a box walks into a zone every loop.
-func loopingWalkerConfig(clip: String, extra: String = "") -> String {
+func loopingWalkerConfig(clip: String, extra: String = "", purpose: String = "hazard") -> String {
     """
     grids:
       - id: town
@@ -23,13 +23,13 @@ func loopingWalkerConfig(clip: String, extra: String = "") -> String {
       check_every: 1s
     \(extra)
     cameras:
-    \(walkerCamera(id: "walk", name: "东门", clip: clip))
+    \(walkerCamera(id: "walk", name: "东门", clip: clip, purpose: purpose))
     """
 }
 
 /// One entry of `cameras:`: a file camera in grid `village` looping `clip` at real time,
 /// with a hazard zone the box walks into (entries and exits alert).
-func walkerCamera(id: String, name: String, clip: String) -> String {
+func walkerCamera(id: String, name: String, clip: String, purpose: String = "hazard") -> String {
     """
       - id: \(id)
         name: \(name)
@@ -40,7 +40,7 @@ func walkerCamera(id: String, name: String, clip: String) -> String {
         zones:
           - id: z1
             name: 河堤
-            purpose: hazard
+            purpose: \(purpose)
             polygon: [[0.3, 0.5], [0.9, 0.5], [0.9, 0.95], [0.3, 0.95]]
             alert_on: [enter, exit]
             # Every walk-in an alert (the default cooldown, 10 s, would merge several loops).
@@ -133,7 +133,9 @@ func walkerCamera(id: String, name: String, clip: String) -> String {
         defer { dir.remove() }
         // A box walks in every 4 s: a busy rule, repeats merged into one open ticket.
         try Clips.walkingBox(dir.path("walk.mp4"), seconds: 4, start: 0)
-        let body = loopingWalkerConfig(clip: dir.path("walk.mp4"))
+        // An intrusion zone: its tracks merge into one ticket (a hazard zone's would each
+        // have their own).
+        let body = loopingWalkerConfig(clip: dir.path("walk.mp4"), purpose: "intrusion")
         func enterTicket(_ daemon: DaemonHarness) -> TicketSummary? {
             daemon.tickets("limit=100").tickets.first { $0.kind == "zone_enter" }
         }

@@ -45,6 +45,11 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         let c = try store.raise(other, at: t0 + 3)
         #expect(a.created && !b.created && b.ticket.id == a.ticket.id && b.ticket.occurrences == 2)
         #expect(c.created && c.ticket.id != a.ticket.id && c.ticket.trackId == 2)
+        // Track 1 an hour later is someone else (ids start again after a reconnect).
+        var later = hazard(at: t0 + 3600)
+        later.trackID = 1
+        let d = try store.raise(later, at: t0 + 3600)
+        #expect(d.created && d.ticket.id != a.ticket.id && d.ticket.repeatOf == nil)
         var road = hazard(at: t0)
         road.category = .intrusion
         road.kind = "zone_exit"
@@ -194,7 +199,14 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         defer { dir.remove() }
         // Ticket 1: acknowledged in 60 s, closed in 1100 s (on time). Ticket 2: a false alarm
         // after 600 s (late acknowledgement). Ticket 3: open, with a repeat occurrence.
-        let a = try store.raise(hazard(zone: "z1"), at: t0).ticket.id!
+        // Trackless (as crowding is): a hazard alert with a track is that person's ticket, and
+        // another person is not the problem raised again.
+        func trackless(_ alert: Alert) -> Alert {
+            var a = alert
+            a.trackID = nil
+            return a
+        }
+        let a = try store.raise(trackless(hazard(zone: "z1")), at: t0).ticket.id!
         _ = try store.perform(.dispatch, ticketID: a, actor: "op", assignee: "li", at: t0 + 60)
         _ = try store.perform(.resolve, ticketID: a, actor: "li", note: "ok", at: t0 + 900)
         _ = try store.perform(.verify, ticketID: a, actor: "op", at: t0 + 1000)
@@ -205,7 +217,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         // A merged repeat alert is an occurrence of the open ticket, not a repeat ticket.
         _ = try store.raise(hazard(kind: "loiter", at: t0 + 5), at: t0 + 5)
         // Ticket 4: the closed ticket 1's problem again: a repeat ticket (重复工单).
-        let again = try store.raise(hazard(zone: "z1", at: t0 + 1200), at: t0 + 1200)
+        let again = try store.raise(trackless(hazard(zone: "z1", at: t0 + 1200)), at: t0 + 1200)
         #expect(again.created && again.ticket.repeatOf == a)
         #expect(try store.events(ticketID: again.ticket.id!).first?.note(in: .zh)?.contains("重复工单") == true)
         let (groups, total) = try store.statistics(since: t0 - 1, until: t0 + 86_400, grouping: .rule)

@@ -182,3 +182,36 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(merged.ticket.evidencePurged == false && store.snapshotURL(of: merged.ticket) != nil)
     }
 }
+
+/// A database made before a category existed (v1's CHECK lists the categories of its day)
+/// takes the new category's tickets after the upgrade, and keeps what it held.
+@Suite struct CategoryUpgradeTests {
+    @Test func anOlderDatabaseTakesCameraTamperTicketsAfterTheUpgrade() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let kept = try store.raise(alert(), at: Date(timeIntervalSince1970: 1_800_000_000)).ticket.id!
+        let path = store.databasePath
+        // Make it the database an older release left: its CHECK without camera_tamper, and
+        // the widening migration not yet run.
+        try openRaw(path).execute("""
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = replace(sql, ", 'camera_tamper'", '') WHERE name = 'tickets';
+            PRAGMA writable_schema = OFF;
+            DELETE FROM grdb_migrations WHERE identifier = 'v6-categories';
+            """)
+        #expect(throws: CommandFailed.self) {
+            try openRaw(path).execute("""
+                INSERT INTO tickets (camera_id, kind, grid_id, category, severity, state, title, occurred_at, created_at, updated_at)
+                VALUES ('cam1', 'tamper_covered', 'village', 'camera_tamper', 'high', 'new', 't', 0, 0, 0);
+                """)
+        }
+        let upgraded = try TicketStore(directory: dir.url)
+        let tamper = Alert(cameraID: "cam1", zoneID: nil, kind: "tamper_covered", gridID: "village", category: .cameraTamper, severity: .high,
+                           title: .tamper(reason: "covered", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil)
+        let raised = try upgraded.raise(tamper, at: Date(timeIntervalSince1970: 1_800_000_100))
+        #expect(raised.created && raised.ticket.category == .cameraTamper)
+        #expect(try upgraded.ticket(id: kept)?.title(in: .zh) == "区域闯入：河堤 @ 东门")
+        #expect(try upgraded.events(ticketID: kept).map(\.kind) == ["created"])
+        #expect(try upgraded.integrityCheck() == "ok")
+    }
+}
