@@ -123,8 +123,10 @@ public struct IntegrityMonitor: Sendable {
         lastFlat = stats.std < settings.coveredFloor
         // A switch to infrared keeps the scene (its edges, most of its contrast); a cover,
         // a blur or a turn that also takes the colour away does not switch the mode.
+        // The layout's match with this mode's baseline: the mode switch and `moved` both read it.
+        var correlation = baselines[mode].flatMap { Self.correlation(edges, $0.edges) }
         let sameScene = baselines[mode].map { b in
-            stats.std >= 0.5 * b.std && (Self.correlation(edges, b.edges) ?? 0) >= settings.movedRatio * b.correlation
+            stats.std >= 0.5 * b.std && (correlation ?? 0) >= settings.movedRatio * b.correlation
         } ?? !lastFlat
         if let switched = detectMode(frame, sameScene: sameScene) {
             mode = switched
@@ -133,14 +135,15 @@ public struct IntegrityMonitor: Sendable {
             learning = []
             learningSince = nil
             for reason in [TamperReason.covered, .defocused, .moved] where !(states[reason]?.active ?? false) { states[reason]?.since = nil }
+            correlation = baselines[mode].flatMap { Self.correlation(edges, $0.edges) }
         }
         guard let baseline = baselines[mode] else {
             // Learning: only what no scene can look like counts (a black or flat picture).
-            step(.covered, holds: stats.std < settings.coveredFloor, time: time, into: &events)
-            if stats.std >= settings.coveredFloor { learn(stats, edges, time: time) }
+            step(.covered, holds: lastFlat, time: time, into: &events)
+            if !lastFlat { learn(stats, edges, time: time) }
             return events
         }
-        stats.correlation = Self.correlation(edges, baseline.edges)
+        stats.correlation = correlation
         let covered = stats.std < max(settings.coveredFloor, settings.coveredRatio * baseline.std)
         let defocused = !covered && stats.sharpness < settings.defocusedRatio * baseline.sharpness
         let moved = !covered && !defocused && (stats.correlation ?? 1) < settings.movedRatio * baseline.correlation
