@@ -7,6 +7,8 @@ public struct AnalysisResult: Sendable {
     public var events: [AnalysisEvent]
     /// Tamper and scene-mode changes decided on this frame.
     public var integrity: [IntegrityEvent] = []
+    /// Smoke and fire found on this frame.
+    public var fireSmoke: [FireSmokeEvent] = []
     /// Rule events held back because the camera is tampered or its scene mode just changed.
     public var withheld = 0
 }
@@ -20,14 +22,17 @@ public struct CameraAnalyzer: Sendable {
     private var rules: RuleEngine
     /// The camera-integrity checks; nil when switched off.
     public private(set) var integrity: IntegrityMonitor?
+    /// The smoke and fire checks; nil when no area asks for them.
+    public private(set) var fireSmoke: FireSmokeDetector?
     /// Stream time until which rule events are held back (a scene-mode switch).
     private var quietUntil = -Double.infinity
     /// The camera's perspective, learnt from the people it follows.
     public private(set) var scale = PersonScale()
 
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
-                integrity: IntegritySettings? = nil) {
+                integrity: IntegritySettings? = nil, fireSmoke: [FireSmokeArea] = [], fireSmokeSettings: FireSmokeSettings = FireSmokeSettings()) {
         self.integrity = integrity.map { IntegrityMonitor(settings: $0) }
+        self.fireSmoke = fireSmoke.isEmpty ? nil : FireSmokeDetector(settings: fireSmokeSettings, areas: fireSmoke)
         detector = MotionDetector(settings: motion)
         detector.motionMask = motionMask
         self.tracker = Tracker(settings: tracker)
@@ -41,6 +46,7 @@ public struct CameraAnalyzer: Sendable {
         rules.reset()
         scale = PersonScale()
         integrity?.reset()
+        fireSmoke?.reset()
         quietUntil = -Double.infinity
     }
 
@@ -58,6 +64,17 @@ public struct CameraAnalyzer: Sendable {
     /// New zones and tripwires (a reload) without forgetting the background.
     public mutating func setRules(zones: [ZoneRule], tripwires: [TripwireRule]) {
         rules.setRules(zones: zones, tripwires: tripwires)
+    }
+
+    /// New smoke and fire areas (a reload); none switches the checks off.
+    public mutating func setFireSmoke(_ areas: [FireSmokeArea]) {
+        if areas.isEmpty {
+            fireSmoke = nil
+        } else if fireSmoke == nil {
+            fireSmoke = FireSmokeDetector(areas: areas)
+        } else {
+            fireSmoke?.setAreas(areas)
+        }
     }
 
     /// New motion masks (a reload) without forgetting the background.
@@ -79,22 +96,28 @@ public struct CameraAnalyzer: Sendable {
                 // once and nothing is raised while it settles.
                 detector.reset()
                 tracker.reset()
+                fireSmoke?.reset()
                 quietUntil = time + 3
             case let .cleared(reason, _) where reason != .frozen:
                 // The lens uncovered, refocused or turned back: what the background holds is
                 // the tampered picture's.
                 detector.reset()
                 tracker.reset()
+                fireSmoke?.reset()
             default:
                 break
             }
         }
+        // Smoke and fire on a picture that can be trusted: a lens being covered or fogged, a
+        // camera turned, softens and changes the picture as smoke would. Not looked at then.
+        var fire: [FireSmokeEvent] = []
+        if integrity?.suspect != true && time >= quietUntil, let events = fireSmoke?.observe(frame, time: time) { fire = events }
         let wasReady = detector.isReady
         let blobs = detector.detect(frame)
         if !detector.isReady || !wasReady && detector.isReady {
             // Learning (or learning again after a light switch): nothing moves yet.
             if !tracker.tracks.isEmpty { tracker.reset() }
-            return AnalysisResult(blobs: [], tracks: [], events: [], integrity: changes)
+            return AnalysisResult(blobs: [], tracks: [], events: [], integrity: changes, fireSmoke: fire)
         }
         let detections = DetectionBuilder.build(
             blobs: blobs, frame: frame, mask: detector.foreground, expected: tracker.expectations(at: time), scale: scale)
@@ -113,7 +136,7 @@ public struct CameraAnalyzer: Sendable {
             withheld = events.count
             events = []
         }
-        return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events, integrity: changes, withheld: withheld)
+        return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events, integrity: changes, fireSmoke: fire, withheld: withheld)
     }
 
     /// Tracks that have not moved for a while are checked for ghosts (the hole a person

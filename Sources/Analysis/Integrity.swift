@@ -99,6 +99,10 @@ public struct IntegrityMonitor: Sendable {
     /// The reasons alerted and not yet cleared.
     public var active: Set<TamperReason> { Set(states.filter(\.value.active).map(\.key)) }
 
+    /// Whether the picture is in doubt: a reason alerted, or its condition holding and not yet
+    /// persisting long enough (a lens being covered, a camera just turned).
+    public var suspect: Bool { states.values.contains { $0.active || $0.since != nil } }
+
     /// Whether a baseline exists for the current scene mode.
     public var hasBaseline: Bool { baselines[mode] != nil }
 

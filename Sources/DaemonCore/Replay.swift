@@ -26,6 +26,21 @@ public enum Replay {
 
     /// The same, with the ids of the rules whose `"purpose"` is `"hazard"`.
     public static func geometryWithPurposes(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule], hazards: Set<String>) {
+        let g = try geometryFile(path: path)
+        return (g.zones, g.tripwires, g.hazards)
+    }
+
+    /// Everything a geometry file says: its rules, which of them are hazards, and where
+    /// smoke and fire are looked for (`"fire_smoke": true` at the top: the whole picture;
+    /// on a zone: that zone).
+    public struct GeometryFile: Sendable {
+        public var zones: [ZoneRule] = []
+        public var tripwires: [TripwireRule] = []
+        public var hazards: Set<String> = []
+        public var fireSmoke: [FireSmokeArea] = []
+    }
+
+    public static func geometryFile(path: String) throws -> GeometryFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure.geometry("cannot read \(path)") }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw Failure.geometry("\(path) is not a JSON object")
@@ -38,6 +53,7 @@ public enum Replay {
         }
         var zones: [ZoneRule] = []
         var hazards: Set<String> = []
+        var fireSmoke: [FireSmokeArea] = []
         for (i, z) in ((root["zones"] as? [[String: Any]]) ?? []).enumerated() {
             let id = z["id"] as? String ?? "zone\(i + 1)"
             guard let raw = z["polygon"] as? [Any] else { throw Failure.geometry("zone \(id) has no polygon") }
@@ -45,7 +61,9 @@ public enum Replay {
             guard points.count >= 3 else { throw Failure.geometry("zone \(id) needs at least 3 points") }
             zones.append(ZoneRule(id: id, polygon: Polygon(points), loiterAfter: (z["loiter_after"] as? NSNumber)?.doubleValue))
             if z["purpose"] as? String == "hazard" { hazards.insert(id) }
+            if z["fire_smoke"] as? Bool == true { fireSmoke.append(FireSmokeArea(id: id, polygon: Polygon(points))) }
         }
+        if root["fire_smoke"] as? Bool == true { fireSmoke.append(FireSmokeArea(id: nil, polygon: nil)) }
         var lines: [TripwireRule] = []
         for (i, t) in ((root["tripwires"] as? [[String: Any]]) ?? []).enumerated() {
             let id = t["id"] as? String ?? "line\(i + 1)"
@@ -53,7 +71,15 @@ public enum Replay {
             lines.append(TripwireRule(line: Tripwire(id: id, a: try point(t["a"], "tripwire \(id) a"), b: try point(t["b"], "tripwire \(id) b"), direction: direction)))
             if t["purpose"] as? String == "hazard" { hazards.insert(id) }
         }
-        return (zones, lines, hazards)
+        return GeometryFile(zones: zones, tripwires: lines, hazards: hazards, fireSmoke: fireSmoke)
+    }
+
+    /// Smoke or fire as a JSON line: `{"type":"fire","zone":"field"|null,"frame":N,"time":T,"box":[x0,y0,x1,y1]}`
+    /// (the box normalized: where in the picture it was found).
+    public static func line(_ event: FireSmokeEvent, frame: Int, time: Double) -> String {
+        "{\"type\":\"\(event.kind.rawValue)\",\"zone\":\(event.area.map(quoted) ?? "null"),\"frame\":\(frame),\"time\":"
+            + String(format: "%.3f", time)
+            + String(format: ",\"box\":[%.3f,%.3f,%.3f,%.3f]}", event.box.minX, event.box.minY, event.box.maxX, event.box.maxY)
     }
 
     /// The file of the `n`th part of a drawing: `why.mp4`, then `why-2.mp4`, `why-3.mp4` ...
@@ -107,13 +133,13 @@ public enum Replay {
     /// With `draw`, every analysed frame is also written to that video file with what the
     /// analysis saw drawn on it (`ReplayDrawer`).
     public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [],
-                           integrity: IntegritySettings? = IntegritySettings(), hazards: Set<String> = [], draw: String? = nil, trace: ((String) -> Void)? = nil,
+                           integrity: IntegritySettings? = IntegritySettings(), hazards: Set<String> = [], fireSmoke: [FireSmokeArea] = [], draw: String? = nil, trace: ((String) -> Void)? = nil,
                            emit: (String) -> Void) throws -> Summary {
         let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
         let scaler = try GrayScaler(width: analysis.width)
         var sampler = FrameSampler(fps: analysis.fps)
         var analyzer = CameraAnalyzer(motion: analysis.motion, tracker: analysis.tracker, zones: zones, tripwires: tripwires, motionMask: motionMask,
-                                      integrity: integrity)
+                                      integrity: integrity, fireSmoke: fireSmoke)
         var summary = Summary()
         var first: Double?
         var size: (Int, Int)?
@@ -164,6 +190,10 @@ public enum Replay {
                 case let .tamper(_, t), let .cleared(_, t), let .sceneMode(_, t): t
                 }
                 emit(line(change, frame: index, time: at - (first ?? 0)))
+                summary.events += 1
+            }
+            for event in result.fireSmoke {
+                emit(line(event, frame: index, time: event.time - (first ?? 0)))
                 summary.events += 1
             }
             for event in result.events {

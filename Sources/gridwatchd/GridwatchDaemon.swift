@@ -122,6 +122,7 @@ struct ReplayCommand: ParsableCommand {
         var analysis = AnalysisSettings()
         var zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], masks: [Polygon] = []
         var hazards: Set<String> = []
+        var fireSmoke: [FireSmokeArea] = []
         if let config, let camera {
             let loaded = try loadConfiguration(config)
             guard let cam = loaded.cameras.first(where: { $0.id == camera }) else {
@@ -135,7 +136,8 @@ struct ReplayCommand: ParsableCommand {
             hazards = Set(cam.zones.filter { $0.purpose == .hazard }.map(\.id) + cam.tripwires.filter { $0.purpose == .hazard }.map(\.id))
         } else if let geometry {
             do {
-                (zones, tripwires, hazards) = try Replay.geometryWithPurposes(path: geometry)
+                let g = try Replay.geometryFile(path: geometry)
+                (zones, tripwires, hazards, fireSmoke) = (g.zones, g.tripwires, g.hazards, g.fireSmoke)
             } catch {
                 FileHandle.standardError.write(Data("gridwatchd: \(error)\n".utf8))
                 throw ExitCode(1)
@@ -159,7 +161,7 @@ struct ReplayCommand: ParsableCommand {
             defer { try? traceFile?.close() }
             let tracer: ((String) -> Void)? = traceFile.map { handle in { line in handle.write(Data((line + "\n").utf8)) } }
             let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks,
-                                        integrity: analysis.integrity ? IntegritySettings() : nil, hazards: hazards, draw: draw, trace: tracer) { line in
+                                        integrity: analysis.integrity ? IntegritySettings() : nil, hazards: hazards, fireSmoke: fireSmoke, draw: draw, trace: tracer) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
             if summary {

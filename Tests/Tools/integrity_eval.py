@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Camera-integrity scenes for `make eval`: real footage (Debian opencv-doc's vtest.avi
-and tree.avi) changed with the ffmpeg CLI's filters at a known time, replayed with
-`gridwatchd replay`, and checked against what must be raised and when.
+"""Camera-integrity, smoke and fire scenes for `make eval`: real footage (Debian
+opencv-doc's vtest.avi and tree.avi) changed with the ffmpeg CLI's filters at a known
+time (a cover, a blur, a turn, a freeze, an infrared switch; a flame, a plume of smoke and
+their distractors drawn with `geq` and blended on with `overlay`), replayed with
+`gridwatchd replay` (smoke and fire on: Tests/Eval/fire.geometry.json), and checked
+against what must be raised and when.
 
-Each scene names the events it must raise ({type, reason or mode}) within a window after
-the change, and nothing else of the integrity kind (tamper, tamper_cleared, scene_mode).
-The untouched clips must raise nothing. Prints one line per scene with the detection delay
-(seconds from the change to the event) and exits 1 when a scene fails.
+Each scene names the events it must raise ({type, reason, mode or zone}) within a window
+after the change, and nothing else of these kinds (tamper, tamper_cleared, scene_mode,
+fire, smoke). The untouched clips and the distractors must raise nothing. Prints one line
+per scene with the detection delay (seconds from the change to the event) and exits 1
+when a scene fails.
 
 Usage: integrity_eval.py BIN_DIR CACHE_DIR [--json]
 """
@@ -52,6 +56,82 @@ SCENES = [
 ]
 
 
+# Drawn on the footage with geq (x, y in pixels of the drawing, t in seconds). In each
+# expression st(i, ...) keeps a value that ld(i) reads back.
+def flame(w=90, h=130):
+    """A flame: its height flickers (three sines of unrelated frequencies), its tongue
+    sways, yellow-white at the core and orange-red at the edge."""
+    pre = (f"st(0,{h * 0.72}+{h * 0.17}*sin(2*PI*3.1*T)+{h * 0.09}*sin(2*PI*7.3*T+1)+{h * 0.05}*sin(2*PI*11.7*T+2))"
+           f"+st(1,6*sin(2*PI*2.3*T+Y/15)+3*sin(2*PI*5.9*T+Y/7))+st(3,max(0,(Y-({h}-ld(0)))/ld(0)))"
+           f"+st(2,abs(X-{w / 2}-ld(1))/(2+{w * 0.36}*ld(3)))")
+    g = f"({pre})*0+clip(80+170*(1-ld(2))*ld(3),0,255)"
+    b = f"({pre})*0+clip(10+220*max(0,1-2*ld(2))*gt(ld(3),0.6),0,255)"
+    a = f"({pre})*0+255*gt(ld(3),0)*clip(1.5*(1-ld(2)),0,1)"
+    return f"color=black@0:s={w}x{h}:r=10,format=rgba,geq=r='255':g='{g}':b='{b}':a='{a}'"
+
+
+def plume(w=320, h=420, rise=16.0, grey=195):
+    """Smoke rising from a point at the bottom: its top climbs `rise` px/s, it widens
+    upward, drifts right and slowly churns."""
+    pre = (f"st(0,min({h},20+{rise}*T))+st(1,{h}-Y)+st(2,50+0.45*ld(1)+10*sin(ld(1)/25-1.5*T))"
+           f"+st(3,14+0.45*ld(1))")
+    a = (f"({pre})*0+clip(230*gt(ld(0),ld(1))*exp(-pow((X-ld(2))/ld(3),2))*min(1,(ld(0)-ld(1))/50)"
+         f"*(0.85+0.15*sin(X/23+Y/31-1.2*T)),0,255)")
+    return f"color=black@0:s={w}x{h}:r=10,format=rgba,geq=r='{grey}':g='{grey}':b='{grey - 6}':a='{a}'"
+
+
+def flag(w=110, h=70):
+    """A bright orange flag waving on its pole: folds travel along it."""
+    a = "255*lt(abs(Y-35-(X/110)*(6*sin(X/14-9*T)+4*sin(X/7-13*T))),26-X/10)"
+    return f"color=black@0:s={w}x{h}:r=10,format=rgba,geq=r='255':g='150+40*sin(X/14-9*T)':b='20':a='{a}'"
+
+
+def cloud_shadows(w=768, h=576):
+    """Two soft cloud shadows drifting right across the scene."""
+    a = ("90*exp(-pow((X-mod(40*T,1200)+200)/170,2)-pow((Y-300)/140,2))"
+         "+70*exp(-pow((X-mod(40*T+600,1200)+200)/130,2)-pow((Y-120)/90,2))")
+    return f"color=black@0:s={w}x{h}:r=10,format=rgba,geq=r='0':g='0':b='0':a='{a}'"
+
+
+def sky(w=768, h=160):
+    """A blue sky with white clouds drifting right."""
+    c = ("st(0,exp(-pow((X-mod(25*T,1100)+150)/120,2)-pow((Y-60)/35,2))"
+         "+exp(-pow((X-mod(25*T+500,1100)+150)/90,2)-pow((Y-100)/30,2))*(0.8+0.2*sin(X/17)))")
+    return (f"color=black:s={w}x{h}:r=10,format=rgb24,geq=r='({c})*0+110+140*min(1,ld(0))'"
+            f":g='({c})*0+160+90*min(1,ld(0))':b='({c})*0+230+20*min(1,ld(0))'")
+
+
+# name, drawings (lavfi inputs 1, 2, ...), filter graph over input 0 (vtest.avi), the events
+# that must come: (type, zone, change time, latest delay allowed).
+FIRE_SCENES = [
+    ("fire: a flame in the field at 30 s", [flame()],
+     f"[1]setpts=PTS+{T}/TB[f];[0][f]overlay=x=190:y=370:enable='gte(t,{T})'", [("fire", "field", T, 9)]),
+    ("smoke: a plume rising from the field at 30 s", [plume()],
+     f"[1]setpts=PTS+{T}/TB[f];[0][f]overlay=x=100:y=130:enable='gte(t,{T})'", [("smoke", "field", T, 20)]),
+    ("distractor: a red car drives in at 30 s, parks 20 s, drives off", ["color=0xC81414:s=130x60:r=10"],
+     f"[0][1]overlay=x='if(lt(t,{T}),-200,if(lt(t,{T + 4}),-130+90*(t-{T}),if(lt(t,{T + 24}),230,230+90*(t-{T + 24}))))':y=440", []),
+    ("distractor: a bright orange flag waving from 30 s", [flag(), "color=0x606060:s=6x160:r=10"],
+     f"[0][2]overlay=x=60:y=300[p];[p][1]overlay=x=66:y=300:enable='gte(t,{T})'", []),
+    ("distractor: clouds drifting in the sky and their shadows on the ground", [cloud_shadows(), sky()],
+     "[0][1]overlay=0:0[s];[2][s]vstack", []),
+    ("distractor: colours 2.5x (people in red, orange cones, brick)", [], "[0]eq=saturation=2.5", []),
+]
+
+
+def make_drawn(cache, index, drawings, graph):
+    path = os.path.join(cache, "scenes", f"fire{index}.mp4")
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    args = ["ffmpeg", "-v", "error", "-y", "-i", os.path.join(cache, "vtest.avi")]
+    for d in drawings:
+        args += ["-f", "lavfi", "-i", d]
+    # The drawings never end: the clip's length is vtest's.
+    subprocess.run(args + ["-filter_complex", graph, "-t", "80"] + ENCODE + [path + ".part.mp4"], check=True)
+    os.rename(path + ".part.mp4", path)
+    return path
+
+
 def make(cache, name, source, inputs, filters):
     path = os.path.join(cache, "scenes", f"scene{SCENES.index(next(s for s in SCENES if s[0] == name))}.mp4")
     if os.path.exists(path):
@@ -70,14 +150,14 @@ def integrity_events(bin_dir, clip, geometry):
     out = subprocess.run([os.path.join(bin_dir, "gridwatchd"), "replay", "--input", clip, "--geometry", geometry],
                          check=True, capture_output=True, text=True).stdout
     events = [json.loads(line) for line in out.splitlines() if line.strip()]
-    return [e for e in events if e["type"] in ("tamper", "tamper_cleared", "scene_mode")]
+    return [e for e in events if e["type"] in ("tamper", "tamper_cleared", "scene_mode", "fire", "smoke")]
 
 
 def check(expected, seen):
     """Matches each expected event to one seen; returns (ok, delays, problems)."""
     problems, delays, left = [], [], list(seen)
     for kind, what, at, within in expected:
-        key = "mode" if kind == "scene_mode" else "reason"
+        key = {"scene_mode": "mode", "fire": "zone", "smoke": "zone"}.get(kind, "reason")
         hit = next((e for e in left if e["type"] == kind and e.get(key) == what), None)
         if hit is None:
             problems.append(f"no {kind} {what}")
@@ -87,7 +167,7 @@ def check(expected, seen):
         delays.append((f"{kind} {what}", delay))
         if delay < 0 or delay > within:
             problems.append(f"{kind} {what} after {delay:.1f} s (allowed 0 to {within} s)")
-    problems += [f"unexpected {e['type']} {e.get('reason', e.get('mode'))} at {e['time']:.1f} s" for e in left]
+    problems += [f"unexpected {e['type']} {e.get('reason', e.get('mode', e.get('zone')))} at {e['time']:.1f} s" for e in left]
     return not problems, delays, problems
 
 
@@ -95,7 +175,7 @@ def main(argv):
     as_json = "--json" in argv
     args = [a for a in argv if a != "--json"]
     bin_dir, cache = args[0], args[1]
-    geometry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Eval", "vtest.geometry.json")
+    geometry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Eval", "fire.geometry.json")
     results, failed = [], 0
     for name, source, inputs, filters, expected in SCENES:
         clip = os.path.join(cache, source) if not filters and not inputs else make(cache, name, source, inputs, filters)
@@ -104,10 +184,14 @@ def main(argv):
         ok, delays, problems = check(expected, integrity_events(bin_dir, clip, geometry))
         failed += 0 if ok else 1
         results.append({"scene": name, "ok": ok, "delays": {k: round(v, 1) for k, v in delays}, "problems": problems})
+    for index, (name, drawings, graph, expected) in enumerate(FIRE_SCENES):
+        ok, delays, problems = check(expected, integrity_events(bin_dir, make_drawn(cache, index, drawings, graph), geometry))
+        failed += 0 if ok else 1
+        results.append({"scene": name, "ok": ok, "delays": {k: round(v, 1) for k, v in delays}, "problems": problems})
     if as_json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
     else:
-        print("Camera integrity (tamper at 30 s; delay = seconds from the change to the event)")
+        print("Camera integrity, smoke and fire (change at 30 s; delay = seconds from the change to the event)")
         for r in results:
             delays = ", ".join(f"{k} +{v:.1f} s" for k, v in r["delays"].items()) or "nothing raised"
             print(f"  {'ok  ' if r['ok'] else 'FAIL'} {r['scene']}: {delays}" + ("" if r["ok"] else f"  ({'; '.join(r['problems'])})"))

@@ -1,0 +1,165 @@
+import Analysis
+import Testing
+
+/// Smoke and fire checks on frames built here: a textured, colourful scene with sensor
+/// noise, then a flickering flame, a steady orange patch, a growing gray plume or a gray
+/// patch that appears at once and stays.
+@Suite struct FireSmokeTests {
+    static let width = 160, height = 120
+
+    /// A scene of 3-pixel blocks of random gray levels (texture for smoke to hide), greenish.
+    struct Scene {
+        var rng: UInt64 = 7
+        let base: [UInt8]
+
+        init() {
+            var r: UInt64 = 99
+            var pixels = [UInt8](repeating: 0, count: FireSmokeTests.width * FireSmokeTests.height)
+            let w = FireSmokeTests.width, h = FireSmokeTests.height
+            for y in stride(from: 0, to: h, by: 3) {
+                for x in stride(from: 0, to: w, by: 3) {
+                    r = r &* 6364136223846793005 &+ 1442695040888963407
+                    let level = UInt8(60 + (r >> 33) % 90)
+                    for dy in 0..<3 where y + dy < h { for dx in 0..<3 where x + dx < w { pixels[(y + dy) * w + x + dx] = level } }
+                }
+            }
+            base = pixels
+        }
+
+        mutating func noise() -> Int {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return Int((rng >> 33) % 5) - 2
+        }
+
+        /// The scene with noise; `paint` may change luma, Cb and Cr of each pixel (x, y in
+        /// luma pixels; chroma is sampled at even x and y).
+        mutating func frame(_ paint: (Int, Int, inout Int, inout Int, inout Int) -> Void = { _, _, _, _, _ in }) -> LumaFrame {
+            let w = FireSmokeTests.width, h = FireSmokeTests.height
+            var y = [UInt8](repeating: 0, count: w * h)
+            var u = [UInt8](repeating: 0, count: (w / 2) * (h / 2))
+            var v = u
+            for py in 0..<h {
+                for px in 0..<w {
+                    var l = Int(base[py * w + px]) + noise(), cb = 110, cr = 120
+                    paint(px, py, &l, &cb, &cr)
+                    y[py * w + px] = UInt8(max(0, min(255, l)))
+                    if px % 2 == 0 && py % 2 == 0 {
+                        u[(py / 2) * (w / 2) + px / 2] = UInt8(max(0, min(255, cb)))
+                        v[(py / 2) * (w / 2) + px / 2] = UInt8(max(0, min(255, cr)))
+                    }
+                }
+            }
+            return LumaFrame(width: w, height: h, pixels: y, u: u, v: v)
+        }
+    }
+
+    /// Runs `seconds` at 10 frames a second from `start`; returns the events with their times.
+    static func run(_ detector: inout FireSmokeDetector, _ scene: inout Scene, from start: Double, seconds: Double,
+                    paint: (Double, Int, Int, inout Int, inout Int, inout Int) -> Void) -> [FireSmokeEvent] {
+        var events: [FireSmokeEvent] = []
+        var t = start
+        while t < start + seconds {
+            let now = t
+            events += detector.observe(scene.frame { x, y, l, cb, cr in paint(now, x, y, &l, &cb, &cr) }, time: t)
+            t += 0.1
+        }
+        return events
+    }
+
+    static let whole = [FireSmokeArea(id: nil, polygon: nil)]
+
+    /// A flame-coloured patch at (60..<76, 80..<100).
+    static func inFlame(_ x: Int, _ y: Int) -> Bool { (60..<76).contains(x) && (80..<100).contains(y) }
+
+    @Test func aFlickeringFlameAlertsAfterItsPersistence() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        _ = Self.run(&detector, &scene, from: 0, seconds: 10) { _, _, _, _, _, _ in }
+        var k = 0
+        let events = Self.run(&detector, &scene, from: 10, seconds: 15) { t, x, y, l, cb, cr in
+            guard Self.inFlame(x, y) else { return }
+            // Brightness jumps from frame to frame; a yellow-white core at the bottom.
+            k = Int(t * 10) % 3
+            l = y > 94 ? 230 - 10 * k : 170 + 30 * k
+            cb = 70
+            cr = y > 94 ? 150 : 190
+        }
+        let fire = events.filter { $0.kind == .fire }
+        #expect(fire.count == 1)
+        if let first = fire.first {
+            // Presence builds up over about a second, then it must hold for 5 s.
+            #expect(first.time >= 15 && first.time <= 19)
+            #expect(first.area == nil)
+            #expect(first.box.minX <= 60.0 / 160 + 0.05 && first.box.maxX >= 76.0 / 160 - 0.05)
+        }
+        #expect(events.allSatisfy { $0.kind == .fire })
+    }
+
+    @Test func aSteadyOrangePatchIsNotFire() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        // A parked orange car, as bright as a flame, with a lit highlight, but still.
+        let events = Self.run(&detector, &scene, from: 0, seconds: 30) { t, x, y, l, cb, cr in
+            guard t >= 10, Self.inFlame(x, y) else { return }
+            l = y > 94 ? 225 : 185
+            cb = 70
+            cr = 190
+        }
+        #expect(events.isEmpty)
+    }
+
+    @Test func aFlameIsReportedInItsZone() {
+        var scene = Scene()
+        let field = Polygon([Point(x: 0.3, y: 0.5), Point(x: 0.6, y: 0.5), Point(x: 0.6, y: 1), Point(x: 0.3, y: 1)])
+        var detector = FireSmokeDetector(areas: [FireSmokeArea(id: nil, polygon: nil), FireSmokeArea(id: "field", polygon: field)])
+        let events = Self.run(&detector, &scene, from: 0, seconds: 25) { t, x, y, l, cb, cr in
+            guard t >= 10, Self.inFlame(x, y) else { return }
+            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
+            cb = 70
+            cr = y > 94 ? 150 : 190
+        }
+        #expect(events.map(\.area) == ["field"])
+    }
+
+    @Test func aGrowingGrayPlumeIsSmoke() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        _ = Self.run(&detector, &scene, from: 0, seconds: 15) { _, _, _, _, _, _ in }
+        // From a source at the bottom centre, a haze (70 % gray 190) climbing 4 px a second
+        // and widening as it climbs.
+        let events = Self.run(&detector, &scene, from: 15, seconds: 30) { t, x, y, l, cb, cr in
+            let height = 120 - y, top = 10 + 4 * (t - 15)
+            guard Double(height) < top, abs(x - 80) < 8 + height / 3 else { return }
+            l = Int(0.3 * Double(l) + 0.7 * 190)
+            cb = 126
+            cr = 129
+        }
+        let smoke = events.filter { $0.kind == .smoke }
+        #expect(smoke.count == 1)
+        if let first = smoke.first { #expect(first.time > 20 && first.time < 40) }
+    }
+
+    @Test func aGrayPatchThatAppearsAtOnceAndStaysIsNotSmoke() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        // A gray tarpaulin laid down at 15 s: soft and gray, but it does not grow.
+        let events = Self.run(&detector, &scene, from: 0, seconds: 45) { t, x, y, l, cb, cr in
+            guard t >= 15, (40..<120).contains(x), (60..<110).contains(y) else { return }
+            l = 170 + (x + y) % 3
+            cb = 127
+            cr = 128
+        }
+        #expect(events.isEmpty)
+    }
+
+    @Test func aPictureWithoutColourIsNotLookedAt() {
+        var detector = FireSmokeDetector(areas: Self.whole)
+        var t = 0.0
+        var events: [FireSmokeEvent] = []
+        while t < 20 {
+            events += detector.observe(LumaFrame(width: 160, height: 120, fill: UInt8(150 + Int(t * 10) % 3 * 40)), time: t)
+            t += 0.1
+        }
+        #expect(events.isEmpty)
+    }
+}
