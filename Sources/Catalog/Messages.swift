@@ -103,6 +103,8 @@ public enum TicketText: Localized, Equatable, Codable {
     case crowding(zone: String, count: Int, camera: String)
     /// `reason`: covered, defocused, moved or frozen.
     case tamper(reason: String, camera: String)
+    /// `kind`: fire or smoke; `zone` nil: the whole picture.
+    case fireSmoke(kind: String, zone: String?, camera: String)
     /// A title the daemon did not write (a load test's, an old ticket's).
     case plain(String)
 

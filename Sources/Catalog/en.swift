@@ -99,6 +99,8 @@ extension TicketText {
             case "frozen": "Camera picture frozen: \(camera)"
             default: "Camera picture unusable: \(camera)"
             }
+        case let .fireSmoke(kind, zone, camera):
+            "\(kind == "fire" ? "Fire" : "Smoke") seen: \(zone.map { "\($0) @ " } ?? "")\(camera)"
         case .tamperCleared: "the picture is normal again"
         case let .plain(text): text
         case let .repeatOf(ticket): "raised again after ticket \(ticket) was handled: repeat ticket"

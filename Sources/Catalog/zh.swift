@@ -100,6 +100,8 @@ extension TicketText {
             case "frozen": "摄像头画面冻结：\(camera)"
             default: "摄像头画面异常：\(camera)"
             }
+        case let .fireSmoke(kind, zone, camera):
+            "\(kind == "fire" ? "发现火情" : "发现烟雾")：\(zone.map { "\($0) @ " } ?? "")\(camera)"
         case .tamperCleared: "画面已恢复正常"
         case let .plain(text): text
         case let .repeatOf(ticket): "工单 \(ticket) 处理后同一问题再次出现：重复工单"
@@ -168,7 +170,7 @@ extension Term {
         "closed": "已结案", "false_alarm": "误报", "reopened": "退回重办",
         // Severities and categories
         "low": "低", "medium": "中", "high": "高", "critical": "紧急",
-        "intrusion": "闯入", "corrections": "社区矫正", "hazard": "隐患", "camera_offline": "摄像头离线", "camera_tamper": "摄像头异常",
+        "intrusion": "闯入", "corrections": "社区矫正", "hazard": "隐患", "camera_offline": "摄像头离线", "camera_tamper": "摄像头异常", "fire_smoke": "烟火",
         // Actions, history events and live changes
         "created": "上报", "occurrence": "再次告警", "acknowledge": "签收", "dispatch": "派单", "escalate": "上报上级", "start": "开始处置",
         "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "退回重办", "note": "备注", "escalation": "超期督办",
@@ -177,6 +179,7 @@ extension Term {
         // Ticket kinds (rule events)
         "zone_enter": "进入区域", "zone_exit": "离开区域", "loiter": "徘徊", "crowd": "人员聚集", "crossing": "越线",
         "covered": "遮挡", "defocused": "模糊", "moved": "移位", "frozen": "画面冻结", "night": "夜间（红外）",
+        "fire": "火情", "smoke": "烟雾",
         "tamper_covered": "遮挡", "tamper_defocused": "模糊", "tamper_moved": "移位", "tamper_frozen": "画面冻结", "cleared": "已恢复正常",
         // Statistics groupings and periods
         "grid": "网格", "camera": "摄像头", "category": "类别", "rule": "规则", "hour": "小时", "day": "日", "week": "周", "month": "月", "year": "年",

@@ -30,6 +30,13 @@ public struct CameraRules: Sendable, Equatable {
     /// The analysis's view: geometry and options only.
     public var analysisZones: [ZoneRule] { zones.map(\.rule) }
     public var analysisTripwires: [TripwireRule] { tripwires.map(\.rule) }
+    /// Where smoke and fire are looked for: the zones that ask, and the whole picture
+    /// (outside them) when `wholePicture`.
+    public func fireSmokeAreas(wholePicture: Bool) -> [FireSmokeArea] {
+        zones.filter(\.fireSmoke).map { FireSmokeArea(id: $0.id, polygon: $0.polygon) }
+            + (wholePicture ? [FireSmokeArea(id: nil, polygon: nil)] : [])
+    }
+
     /// Where nothing is analysed: the motion masks and the privacy masks.
     public var analysisMask: [Polygon] { motionMasks + privacyMasks }
 
@@ -79,5 +86,17 @@ public struct CameraRules: Sendable, Equatable {
         return Alerting(
             zoneID: zone.id, tripwireID: nil, grid: zone.grid ?? grid, purpose: zone.purpose, severity: zone.severity, title: title,
             shape: zone.polygon.vertices.map { ($0.x, $0.y) }, closed: true)
+    }
+
+    /// What a smoke or fire ticket needs: its zone's grid, name and outline, or the
+    /// camera's (the whole picture). Nil when the zone is gone or no longer asks (a reload).
+    /// Always the highest severity: smoke in the fields spreads in minutes.
+    public func alerting(_ event: FireSmokeEvent) -> (grid: String, title: TicketText, shape: [(Double, Double)])? {
+        guard let id = event.area else {
+            return (grid, TicketTitle.fireSmoke(event.kind, zoneName: nil, cameraName: cameraName), [])
+        }
+        guard let zone = zones.first(where: { $0.id == id && $0.fireSmoke }) else { return nil }
+        return (zone.grid ?? grid, TicketTitle.fireSmoke(event.kind, zoneName: zone.name, cameraName: cameraName),
+                zone.polygon.vertices.map { ($0.x, $0.y) })
     }
 }

@@ -260,7 +260,8 @@ final class CameraWorker: Sendable {
         var analyzer = CameraAnalyzer(
             motion: start.analysis.motion, tracker: start.analysis.tracker,
             zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask,
-            integrity: start.analysis.integrity ? IntegritySettings() : nil)
+            integrity: start.analysis.integrity ? IntegritySettings() : nil,
+            fireSmoke: start.rules.fireSmokeAreas(wholePicture: start.analysis.fireSmoke))
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0
@@ -271,6 +272,7 @@ final class CameraWorker: Sendable {
                 let rules = config.rules
                 analyzer.setRules(zones: rules.analysisZones, tripwires: rules.analysisTripwires)
                 analyzer.setMotionMask(rules.analysisMask)
+                analyzer.setFireSmoke(rules.fireSmokeAreas(wholePicture: start.analysis.fireSmoke))
                 rulesSeen = generation
                 logger.notice("rules reloaded", metadata: ["zones": "\(rules.zones.count)", "tripwires": "\(rules.tripwires.count)"])
             }
@@ -300,6 +302,9 @@ final class CameraWorker: Sendable {
             } else if analyzer.integrity?.hasBaseline == true, integrityState.withLock({ $0.mode == nil }) {
                 // Learnt: the API shows the mode from now on.
                 integrityState.withLock { $0.mode = analyzer.sceneMode }
+            }
+            for event in result.fireSmoke {
+                fireSmokeSeen(event, item: item, config: self.config, encoder: encoder)
             }
             guard !result.events.isEmpty else { continue }
             let config = self.config
@@ -370,6 +375,26 @@ final class CameraWorker: Sendable {
             cameraID: config.id, zoneID: zoneID, tripwireID: tripwireID, kind: event.kind.rawValue, trackID: event.trackID,
             trajectory: event.trajectory, gridID: rule.grid, category: rule.purpose.category, severity: rule.severity, title: rule.title,
             occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+    }
+
+    /// Smoke or fire: a ticket of its own per zone (or for the whole picture), with the
+    /// picture, the zone's outline and where it was seen drawn on it. Seen again after a
+    /// quiet spell (`FireSmokeSettings.rearmAfter`), it merges into the open ticket.
+    private func fireSmokeSeen(_ event: FireSmokeEvent, item: AnalysisItem, config: CameraConfig, encoder: JPEGEncoder) {
+        guard let rule = config.rules.alerting(event) else { return }
+        let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: event.area, tripwireID: nil)
+        var overlays: [Overlay] = []
+        if !rule.shape.isEmpty { overlays.append(Overlay(points: rule.shape, closed: true, colour: .yellow)) }
+        let b = event.box
+        overlays.append(Overlay(points: [(b.minX, b.minY), (b.maxX, b.minY), (b.maxX, b.maxY), (b.minX, b.maxY)], closed: true, colour: .red))
+        let jpeg = ledger.decide(key, track: nil, at: item.wallTime)
+            ? encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks, overlays: overlays) : nil
+        logger.warning("\(event.kind.rawValue) seen", metadata: [
+            "zone.id": "\(event.area ?? "-")", "stream.time": "\(String(format: "%.2f", event.time))",
+        ])
+        onCommand(.alert(Alert(
+            cameraID: config.id, zoneID: event.area, kind: event.kind.rawValue, gridID: rule.grid, category: .fireSmoke,
+            severity: .critical, title: rule.title, occurredAt: item.wallTime, snapshotJPEG: jpeg)))
     }
 
     /// The tamper ticket's kind for a reason: one ticket per reason.

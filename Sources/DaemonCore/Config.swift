@@ -49,6 +49,9 @@ public struct AnalysisSettings: Sendable, Equatable {
     public var absorbAfter: Double = 60
     /// The camera-integrity checks (covered, defocused, moved, frozen; day and night).
     public var integrity = true
+    /// Smoke and fire looked for in the whole picture (experimental; off by default).
+    /// Zones may ask for them on their own (`fire_smoke: true` on the zone).
+    public var fireSmoke = false
 
     public init() {
         motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
@@ -124,6 +127,8 @@ public struct ZoneConfig: Sendable, Equatable {
     public var crowdAbove: Int?
     public var alertOn: Set<ZoneAlert>
     public var options: RuleOptions
+    /// Smoke and fire looked for inside the zone (a field, a haystack yard).
+    public var fireSmoke = false
 
     public var rule: ZoneRule {
         ZoneRule(id: id, polygon: polygon, enterFrames: enterFrames, exitFrames: exitFrames, loiterAfter: loiterAfter, crowdAbove: crowdAbove, options: options)
@@ -313,7 +318,7 @@ extension GridwatchConfig {
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
             "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
         ]
-        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity"]
+        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke"]
         static let motion: Set<String> = [
             "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
             "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
@@ -322,7 +327,7 @@ extension GridwatchConfig {
         static let masks: Set<String> = ["motion", "privacy"]
         static let zone: Set<String> = [
             "id", "name", "grid", "polygon", "purpose", "severity", "enter_frames", "exit_frames", "loiter_after",
-            "crowd_above", "alert_on", "min_size", "cooldown", "schedule", "when", "objects",
+            "crowd_above", "alert_on", "min_size", "cooldown", "schedule", "when", "objects", "fire_smoke",
         ]
         static let tripwire: Set<String> = ["id", "name", "grid", "a", "b", "direction", "purpose", "severity", "min_size", "cooldown", "schedule", "when", "objects"]
     }
@@ -456,6 +461,7 @@ extension GridwatchConfig {
         a.tracker.confirmHits = try t["confirm_hits"].int(default: a.tracker.confirmHits, range: 1...50)
         a.tracker.maxMisses = try t["max_misses"].int(default: a.tracker.maxMisses, range: 0...100)
         a.integrity = try node["integrity"].bool(default: a.integrity)
+        a.fireSmoke = try node["fire_smoke"].bool(default: a.fireSmoke)
         return a
     }
 
@@ -723,7 +729,8 @@ extension GridwatchConfig {
             loiterAfter: loiter,
             crowdAbove: crowd,
             alertOn: alertOn,
-            options: try parseOptions(node, purpose: purpose))
+            options: try parseOptions(node, purpose: purpose),
+            fireSmoke: try node["fire_smoke"].bool(default: false))
     }
 
     private static func parseTripwire(_ node: ConfigNode, grids: Set<String>) throws(ConfigError) -> TripwireConfig {

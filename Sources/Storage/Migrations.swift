@@ -180,6 +180,9 @@ enum Migrations {
         migrator.registerMigration("v6-categories") { db in
             try widenCategories(db)
         }
+        migrator.registerMigration("v7-categories-fire-smoke") { db in
+            try widenCategories(db)
+        }
         return migrator
     }
 }

@@ -28,6 +28,8 @@ public struct DeadlinePolicy: Sendable, Equatable {
         .cameraOffline: Deadline(acknowledge: 4 * 3600, close: 72 * 3600),
         // A camera that no longer sees is a gap in the watch: someone looks within the hour.
         .cameraTamper: Deadline(acknowledge: 3600, close: 24 * 3600),
+        // Smoke in the fields spreads in minutes.
+        .fireSmoke: Deadline(acknowledge: 5 * 60, close: 4 * 3600),
     ]
 
     public func deadline(category: TicketCategory, severity: Severity) -> Deadline {

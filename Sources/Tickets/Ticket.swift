@@ -14,6 +14,8 @@ public enum TicketCategory: String, Sendable, Codable, CaseIterable {
     case cameraOffline = "camera_offline"
     /// A camera whose picture cannot be trusted: covered, out of focus, turned or frozen.
     case cameraTamper = "camera_tamper"
+    /// Smoke or fire seen by a camera (straw burning in the fields, a fire).
+    case fireSmoke = "fire_smoke"
 }
 
 /// How urgent a ticket is; escalation raises it one step.
@@ -144,6 +146,11 @@ public enum TicketTitle {
 
     public static func crowding(zoneName: String, count: Int, cameraName: String) -> TicketText {
         .crowding(zone: zoneName, count: count, camera: cameraName)
+    }
+
+    /// "火情：麦田 @ 东门" or "烟雾：东门" (the whole picture).
+    public static func fireSmoke(_ kind: FireSmokeKind, zoneName: String?, cameraName: String) -> TicketText {
+        .fireSmoke(kind: kind.rawValue, zone: zoneName, camera: cameraName)
     }
 
     /// "摄像头被遮挡：东门": one title per tamper reason.

@@ -134,6 +134,7 @@ struct ReplayCommand: ParsableCommand {
             tripwires = cam.rules.analysisTripwires
             masks = cam.rules.analysisMask
             hazards = Set(cam.zones.filter { $0.purpose == .hazard }.map(\.id) + cam.tripwires.filter { $0.purpose == .hazard }.map(\.id))
+            fireSmoke = cam.rules.fireSmokeAreas(wholePicture: cam.analysis.fireSmoke)
         } else if let geometry {
             do {
                 let g = try Replay.geometryFile(path: geometry)

@@ -74,4 +74,72 @@ import TestSupport
         #expect(chinese.contains("摄像头被遮挡：西门 covered") && chinese.contains("摄像头异常"), "\(chinese)")
         #expect(!daemon.log.contains("s3cret"))
     }
+
+    /// A flame and a plume of smoke drawn on vtest.avi from 12 s (the drawings of `make
+    /// eval`'s scenes, Tests/Tools/integrity_eval.py) in a field zone that asks for smoke
+    /// and fire: one fire and one smoke ticket, critical, with a picture; the same footage
+    /// untouched with smoke and fire on raises nothing.
+    @Test func fireAndSmokeRaiseTheirTickets() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.vtest), "make test fetches \(Self.vtest)")
+        let dir = try TemporaryDirectory("gw-fire")
+        defer { dir.remove() }
+        let tools = Paths.packageRoot.appendingPathComponent("Tests/Tools").path
+        let drawings = try runCommand("/usr/bin/python3", ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import integrity_eval as e; print(e.flame()); print(e.plume())", tools])
+            .split(separator: "\n").map(String.init)
+        try #require(drawings.count == 2)
+        try runCommand(Clips.ffmpeg, [
+            "-v", "error", "-y", "-t", "40", "-i", Self.vtest, "-f", "lavfi", "-i", drawings[0], "-f", "lavfi", "-i", drawings[1],
+            "-filter_complex", "[1]setpts=PTS+12/TB[f];[2]setpts=PTS+12/TB[s];[0][s]overlay=x=100:y=130:enable='gte(t,12)'[a];[a][f]overlay=x=190:y=370:enable='gte(t,12)'",
+            "-t", "40", "-an", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "10", "-pix_fmt", "yuv420p", dir.path("burning.mp4"),
+        ])
+        try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-t", "40", "-i", Self.vtest, "-an", "-c:v", "libx264", "-preset", "veryfast",
+                                      "-g", "10", "-pix_fmt", "yuv420p", dir.path("plain.mp4")])
+        var servers: [RTSPServer] = []
+        defer { servers.forEach { $0.stop() } }
+        var cameras = ""
+        for name in ["burning", "plain"] {
+            let server = try RTSPServer(file: dir.path("\(name).mp4"), path: "/\(name)", user: "admin", password: "s3cret")
+            servers.append(server)
+            cameras += """
+                  - id: \(name)
+                    name: 麦田 \(name)
+                    grid: village
+                    source: \(server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://admin:s3cret@"))
+                    analysis:
+                      fire_smoke: true
+                    zones:
+                      - id: field
+                        name: 南坡麦田
+                        fire_smoke: true
+                        alert_on: []
+                        polygon: [[0.0, 0.42], [0.45, 0.62], [0.75, 0.86], [0.80, 1.0], [0.0, 1.0]]
+
+                """
+        }
+        let daemon = try DaemonHarness(dir: dir, body: """
+            grids:
+              - id: village
+                name: 东村
+            cameras:
+            \(cameras)
+            """)
+        defer { daemon.stop() }
+        let seen = { daemon.tickets("category=fire_smoke").tickets }
+        #expect(waitUntil(timeout: 90) { Set(seen().map(\.kind)) == ["fire", "smoke"] }, "\(seen().map(\.kind)) \(daemon.log)")
+        let tickets = seen()
+        for kind in ["fire", "smoke"] {
+            let mine = tickets.filter { $0.kind == kind }
+            #expect(mine.count == 1, "\(kind): \(mine)")
+            guard let ticket = mine.first else { continue }
+            #expect(ticket.cameraId == "burning" && ticket.zoneId == "field" && ticket.severity == .critical && ticket.hasSnapshot, "\(ticket)")
+            #expect(ticket.title.contains(kind == "fire" ? "发现火情：南坡麦田 @ 麦田 burning" : "发现烟雾：南坡麦田 @ 麦田 burning"), "\(ticket.title)")
+            let picture = try daemon.client.request("GET", "/v1/tickets/\(ticket.id)/snapshot")
+            #expect(picture.status == 200 && picture.body.starts(with: [0xFF, 0xD8]))
+        }
+        // The field raised no intrusion (alert_on: []), and the untouched footage nothing.
+        let burning = daemon.tickets("camera=burning").tickets
+        #expect(burning.count == 2 && burning.allSatisfy { $0.category.rawValue == "fire_smoke" }, "\(burning)")
+        #expect(daemon.tickets("camera=plain").tickets.isEmpty)
+        #expect(!daemon.log.contains("s3cret"))
+    }
 }

@@ -214,4 +214,31 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try upgraded.events(ticketID: kept).map(\.kind) == ["created"])
         #expect(try upgraded.integrityCheck() == "ok")
     }
+
+    @Test func anOlderDatabaseTakesFireSmokeTicketsAfterTheUpgrade() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let kept = try store.raise(alert(), at: Date(timeIntervalSince1970: 1_800_000_000)).ticket.id!
+        let path = store.databasePath
+        try openRaw(path).execute("""
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = replace(sql, ", 'fire_smoke'", '') WHERE name = 'tickets';
+            PRAGMA writable_schema = OFF;
+            DELETE FROM grdb_migrations WHERE identifier = 'v7-categories-fire-smoke';
+            """)
+        #expect(throws: CommandFailed.self) {
+            try openRaw(path).execute("""
+                INSERT INTO tickets (camera_id, kind, grid_id, category, severity, state, title, occurred_at, created_at, updated_at)
+                VALUES ('cam1', 'smoke', 'village', 'fire_smoke', 'critical', 'new', 't', 0, 0, 0);
+                """)
+        }
+        let upgraded = try TicketStore(directory: dir.url)
+        let smoke = Alert(cameraID: "cam1", zoneID: "z1", kind: "smoke", gridID: "village", category: .fireSmoke, severity: .critical,
+                          title: .fireSmoke(kind: "smoke", zone: "麦田", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil)
+        let raised = try upgraded.raise(smoke, at: Date(timeIntervalSince1970: 1_800_000_100))
+        #expect(raised.created && raised.ticket.category == .fireSmoke)
+        #expect(raised.ticket.title(in: .zh) == "发现烟雾：麦田 @ 东门")
+        #expect(try upgraded.ticket(id: kept)?.title(in: .zh) == "区域闯入：河堤 @ 东门")
+        #expect(try upgraded.integrityCheck() == "ok")
+    }
 }

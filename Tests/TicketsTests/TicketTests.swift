@@ -11,7 +11,7 @@ import Tickets
     @Test func storedNamesAreStable() {
         // These strings are in databases and API clients: changing one is a migration.
         #expect(TicketState.allCases.map(\.rawValue) == ["new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm", "reopened"])
-        #expect(TicketCategory.allCases.map(\.rawValue) == ["intrusion", "corrections", "hazard", "camera_offline", "camera_tamper"])
+        #expect(TicketCategory.allCases.map(\.rawValue) == ["intrusion", "corrections", "hazard", "camera_offline", "camera_tamper", "fire_smoke"])
     }
 
     @Test func titlesReadInEachLanguage() {
