@@ -499,6 +499,18 @@ extension GridwatchConfig {
         let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         let rules = CameraRules(cameraName: try node["name"].string(default: id), grid: grid, zones: zones, tripwires: tripwires,
                                 motionMasks: motionMasks, privacyMasks: privacyMasks)
+        let analysis = try parseAnalysis(node["analysis"], defaults: defaults)
+        if !analysis.integrity {
+            // The scene mode comes from the integrity checks: without them a rule for the
+            // night would never run, and one for the day would run at night too.
+            let zoneNodes = try node["zones"].items(), lineNodes = try node["tripwires"].items()
+            for (i, z) in zones.enumerated() where z.options.schedule.mode != nil {
+                throw zoneNodes[i]["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
+            }
+            for (i, t) in tripwires.enumerated() where t.options.schedule.mode != nil {
+                throw lineNodes[i]["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
+            }
+        }
         return CameraConfig(
             id: id,
             rules: rules,
@@ -517,7 +529,7 @@ extension GridwatchConfig {
             skipFrames: try node["skip_frames"].bool(default: true),
             recordSeconds: try node["record_seconds"].double(default: 30, range: 1...600),
             recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
-            analysis: try parseAnalysis(node["analysis"], defaults: defaults))
+            analysis: analysis)
     }
 
     /// Credentials kept out of the URL: a user name and a password from a file or the environment.

@@ -28,8 +28,9 @@ struct AnalysisBench: ParsableCommand {
     func run() throws {
         let rules: (zones: [ZoneRule], tripwires: [TripwireRule]) = try geometry.map { try Replay.geometry(path: $0) } ?? ([], [])
         let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes, zones: rules.zones, tripwires: rules.tripwires)
-        print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f integrity_mean_ms=%.4f",
-                     r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis, r.integrityMeanMillis))
+        print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f integrity_mean_ms=%.4f fire_smoke_mean_ms=%.4f",
+                     r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis, r.integrityMeanMillis,
+                     r.fireSmokeMeanMillis))
     }
 }
 

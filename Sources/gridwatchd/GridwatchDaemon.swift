@@ -75,7 +75,9 @@ struct CheckConfig: ParsableCommand {
             print("  grid \(grid.id) (\(grid.name), \(grid.level.rawValue)): \(cameras.count) camera(s), \(zones) zone(s), \(lines) tripwire(s)")
             for camera in cameras {
                 print("    camera \(camera.id): \(camera.redactedSource)")
-                print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue))" }.joined(separator: ", "))")
+                let checks = [camera.analysis.integrity ? "integrity" : nil, camera.analysis.fireSmoke ? "fire_smoke" : nil].compactMap { $0 }
+                if !checks.isEmpty { print("      checks: \(checks.joined(separator: ", "))") }
+                print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue)\($0.fireSmoke ? ", fire_smoke" : ""))" }.joined(separator: ", "))")
                 print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
             }
         }

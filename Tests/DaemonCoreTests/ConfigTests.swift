@@ -85,6 +85,34 @@ import Testing
         #expect(e?.message == "no grid with id 'west'")
     }
 
+    @Test func aNightRuleWithoutTheIntegrityChecksIsRefused() {
+        let text = """
+            grids:
+              - id: g
+            cameras:
+              - id: c
+                grid: g
+                source: rtsp://u:topsecret@192.0.2.1/x
+                analysis:
+                  integrity: false
+                zones:
+                  - id: field
+                    fire_smoke: true
+                    polygon: [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9]]
+                  - id: bank
+                    when: night
+                    polygon: [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9]]
+            """
+        let e = error(text)
+        #expect(e?.key == "cameras[0].zones[1].when" && e?.line == 14, "\(String(describing: e))")
+        #expect(e?.message.contains("analysis.integrity") == true)
+        #expect(!"\(String(describing: e))".contains("topsecret"))
+        // With the checks on, it loads; the field asks for smoke and fire.
+        let config = try? parse(text.replacingOccurrences(of: "integrity: false", with: "integrity: true"))
+        #expect(config?.cameras.first?.zones.map(\.fireSmoke) == [true, false])
+        #expect(config?.cameras.first?.rules.fireSmokeAreas(wholePicture: false).map(\.id) == ["field"])
+    }
+
     @Test(arguments: [
         ("[[0.1, 0.5], [0.5, 0.5]]", "needs at least 3 points, has 2"),
         ("[[0.1, 0.5], [1.5, 0.5], [0.5, 0.9]]", "1.5 is out of range 0...1"),
