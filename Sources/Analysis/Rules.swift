@@ -259,7 +259,8 @@ public struct RuleEngine: Sendable {
     public mutating func evaluate(tracks: [Track], ended: [Track], time: Double, minuteOfDay: Int?, monthDay: Int? = nil,
                                   mode: SceneMode = .day) -> [AnalysisEvent] {
         var events: [AnalysisEvent] = []
-        let candidates = tracks.filter { $0.confirmed }
+        // Something at the lens (`Track.atLens`) is not in the scene.
+        let candidates = tracks.filter { $0.confirmed && !$0.atLens }
 
         for zone in zones {
             let active = zone.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
@@ -364,7 +365,7 @@ public struct RuleEngine: Sendable {
         for rule in tripwires {
             let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
             var states = lineState[rule.line.id] ?? [:]
-            for track in tracks where track.observed {
+            for track in tracks where track.observed && !track.atLens {
                 // Tentative tracks are followed too, so a crossing made while a track was
                 // being confirmed is reported once it is.
                 var s = states[track.id] ?? LineTrackState()

@@ -38,6 +38,10 @@ public struct Track: Sendable, Equatable {
     var travelled = 0.0
     /// The last frame's observation came from a cut blob or joined pieces.
     public internal(set) var split = false
+    /// Seen cut by the top edge of the picture while taller than a quarter of it: from a
+    /// camera that looks down on its scene, nobody in the scene is that tall that high up;
+    /// it is something at the lens (a hand, an insect, a branch). Never raises a rule event.
+    public internal(set) var atLens = false
 
     public var foot: Point { box.foot }
 
@@ -303,6 +307,7 @@ public struct Tracker: Sendable {
     mutating func classify(_ scale: PersonScale) {
         for i in tracks.indices where tracks[i].observed {
             tracks[i].objectClass = scale.classify(tracks[i].box)
+            if tracks[i].box.minY <= 0.02 && tracks[i].box.height >= 0.25 { tracks[i].atLens = true }
         }
     }
 }

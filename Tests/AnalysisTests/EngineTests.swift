@@ -173,6 +173,27 @@ import Testing
         #expect(dirs == [.bToA, .aToB])
     }
 
+    /// Something big sweeping across the picture at 10 frames a second, `top` its box's top.
+    func sweep(top: Double) -> [AnalysisEvent] {
+        var tracker = Tracker()
+        var engine = RuleEngine(tripwires: [TripwireRule(line: line)])
+        var events: [AnalysisEvent] = []
+        for i in 0..<12 {
+            let x = 0.85 - 0.05 * Double(i), t = Double(i) * 0.1
+            tracker.update(detections: [Detection(box: Box(minX: x - 0.15, minY: top, maxX: x + 0.15, maxY: top + 0.35))], time: t)
+            tracker.classify(PersonScale())
+            events += engine.evaluate(tracks: tracker.tracks, ended: tracker.ended, time: t, minuteOfDay: nil)
+        }
+        return events
+    }
+
+    @Test func somethingAtTheLensCutByTheTopEdgeRaisesNothing() {
+        // A hand over the lens (tree.avi's last seconds): cut by the top edge, a third of the picture tall.
+        #expect(sweep(top: 0).isEmpty)
+        // As tall but standing in the scene, clear of the top edge: someone close to the camera.
+        #expect(sweep(top: 0.3).map(\.direction) == [.aToB])
+    }
+
     @Test func rulesLimitedToPeopleIgnoreVehiclesButNotTheUnknown() {
         var options = RuleOptions()
         options.objects = [.person]
