@@ -108,8 +108,16 @@ import TestSupport
 @Suite(.serialized) struct CtlMessagesTests {
     func ctl(_ args: [String], as user: String? = nil) throws -> (status: Int32, output: String) {
         let exe = Paths.executable("gridwatchctl").path
-        if let user { return try runProcess("/usr/sbin/runuser", ["-u", user, "--", exe] + args) }
-        return try runProcess(exe, args)
+        guard let user else { return try runProcess(exe, args) }
+        // The checkout may sit in a directory only its owner can enter (`mktemp -d` makes
+        // them 0700): the other user runs a copy from a directory anyone may enter.
+        var template = Array("/tmp/gw-ctl-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        let dir = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        chmod(dir, 0o755)
+        try FileManager.default.copyItem(atPath: exe, toPath: dir + "/gridwatchctl")
+        return try runProcess("/usr/sbin/runuser", ["-u", user, "--", dir + "/gridwatchctl"] + args)
     }
 
     @Test func socketBeforeTheCommandJSONExportLocalWritesAndPermissions() throws {

@@ -186,59 +186,47 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
 /// A database made before a category existed (v1's CHECK lists the categories of its day)
 /// takes the new category's tickets after the upgrade, and keeps what it held.
 @Suite struct CategoryUpgradeTests {
-    @Test func anOlderDatabaseTakesCameraTamperTicketsAfterTheUpgrade() throws {
+    /// A database as a release before `category` left it (its CHECK without it, `migration`
+    /// not yet run), opened by this release: `alert` of that category is taken, and the
+    /// ticket it held is kept as it was.
+    func upgrade(dropping category: String, migration: String, alert new: Alert, zhTitle: String) throws {
         let (store, dir) = try makeStore()
         defer { dir.remove() }
         let kept = try store.raise(alert(), at: Date(timeIntervalSince1970: 1_800_000_000)).ticket.id!
         let path = store.databasePath
-        // Make it the database an older release left: its CHECK without camera_tamper, and
-        // the widening migration not yet run.
         try openRaw(path).execute("""
             PRAGMA writable_schema = ON;
-            UPDATE sqlite_master SET sql = replace(sql, ", 'camera_tamper'", '') WHERE name = 'tickets';
+            UPDATE sqlite_master SET sql = replace(sql, ", '\(category)'", '') WHERE name = 'tickets';
             PRAGMA writable_schema = OFF;
-            DELETE FROM grdb_migrations WHERE identifier = 'v6-categories';
+            DELETE FROM grdb_migrations WHERE identifier = '\(migration)';
             """)
         #expect(throws: CommandFailed.self) {
             try openRaw(path).execute("""
                 INSERT INTO tickets (camera_id, kind, grid_id, category, severity, state, title, occurred_at, created_at, updated_at)
-                VALUES ('cam1', 'tamper_covered', 'village', 'camera_tamper', 'high', 'new', 't', 0, 0, 0);
+                VALUES ('cam1', '\(new.kind)', 'village', '\(category)', 'high', 'new', 't', 0, 0, 0);
                 """)
         }
         let upgraded = try TicketStore(directory: dir.url)
-        let tamper = Alert(cameraID: "cam1", zoneID: nil, kind: "tamper_covered", gridID: "village", category: .cameraTamper, severity: .high,
-                           title: .tamper(reason: "covered", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil)
-        let raised = try upgraded.raise(tamper, at: Date(timeIntervalSince1970: 1_800_000_100))
-        #expect(raised.created && raised.ticket.category == .cameraTamper)
+        let raised = try upgraded.raise(new, at: new.occurredAt)
+        #expect(raised.created && raised.ticket.category.rawValue == category)
+        #expect(raised.ticket.title(in: .zh) == zhTitle)
         #expect(try upgraded.ticket(id: kept)?.title(in: .zh) == "区域闯入：河堤 @ 东门")
         #expect(try upgraded.events(ticketID: kept).map(\.kind) == ["created"])
         #expect(try upgraded.integrityCheck() == "ok")
     }
 
+    @Test func anOlderDatabaseTakesCameraTamperTicketsAfterTheUpgrade() throws {
+        try upgrade(dropping: "camera_tamper", migration: "v6-categories", alert: Alert(
+            cameraID: "cam1", zoneID: nil, kind: "tamper_covered", gridID: "village", category: .cameraTamper, severity: .high,
+            title: .tamper(reason: "covered", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil),
+            zhTitle: "摄像头被遮挡：东门")
+    }
+
     @Test func anOlderDatabaseTakesFireSmokeTicketsAfterTheUpgrade() throws {
-        let (store, dir) = try makeStore()
-        defer { dir.remove() }
-        let kept = try store.raise(alert(), at: Date(timeIntervalSince1970: 1_800_000_000)).ticket.id!
-        let path = store.databasePath
-        try openRaw(path).execute("""
-            PRAGMA writable_schema = ON;
-            UPDATE sqlite_master SET sql = replace(sql, ", 'fire_smoke'", '') WHERE name = 'tickets';
-            PRAGMA writable_schema = OFF;
-            DELETE FROM grdb_migrations WHERE identifier = 'v7-categories-fire-smoke';
-            """)
-        #expect(throws: CommandFailed.self) {
-            try openRaw(path).execute("""
-                INSERT INTO tickets (camera_id, kind, grid_id, category, severity, state, title, occurred_at, created_at, updated_at)
-                VALUES ('cam1', 'smoke', 'village', 'fire_smoke', 'critical', 'new', 't', 0, 0, 0);
-                """)
-        }
-        let upgraded = try TicketStore(directory: dir.url)
-        let smoke = Alert(cameraID: "cam1", zoneID: "z1", kind: "smoke", gridID: "village", category: .fireSmoke, severity: .critical,
-                          title: .fireSmoke(kind: "smoke", zone: "麦田", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil)
-        let raised = try upgraded.raise(smoke, at: Date(timeIntervalSince1970: 1_800_000_100))
-        #expect(raised.created && raised.ticket.category == .fireSmoke)
-        #expect(raised.ticket.title(in: .zh) == "发现烟雾：麦田 @ 东门")
-        #expect(try upgraded.ticket(id: kept)?.title(in: .zh) == "区域闯入：河堤 @ 东门")
-        #expect(try upgraded.integrityCheck() == "ok")
+        try upgrade(dropping: "fire_smoke", migration: "v7-categories-fire-smoke", alert: Alert(
+            cameraID: "cam1", zoneID: "z1", kind: "smoke", gridID: "village", category: .fireSmoke, severity: .critical,
+            title: .fireSmoke(kind: "smoke", zone: "麦田", camera: "东门"), occurredAt: Date(timeIntervalSince1970: 1_800_000_100), snapshotJPEG: nil),
+            zhTitle: "发现烟雾：麦田 @ 东门")
     }
 }
+
