@@ -40,12 +40,14 @@ public struct CameraAnalyzer: Sendable {
     }
 
     /// Start over: the background is learnt again, tracks and rule states are forgotten.
-    public mutating func reset() {
+    /// `sameCamera` (a reconnect at the same size): the integrity checks keep what they
+    /// learnt of the scene and what they alerted (`IntegrityMonitor.resume`).
+    public mutating func reset(sameCamera: Bool = false) {
         detector.reset()
         tracker.reset()
         rules.reset()
         scale = PersonScale()
-        integrity?.reset()
+        if sameCamera { integrity?.resume() } else { integrity?.reset() }
         fireSmoke?.reset()
         quietUntil = -Double.infinity
     }

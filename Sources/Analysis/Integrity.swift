@@ -106,9 +106,26 @@ public struct IntegrityMonitor: Sendable {
     /// Whether a baseline exists for the current scene mode.
     public var hasBaseline: Bool { baselines[mode] != nil }
 
-    /// Forget everything (a new stream, a new resolution).
+    /// Forget everything (a new resolution, a new camera).
     public mutating func reset() {
         self = IntegrityMonitor(settings: settings)
+    }
+
+    /// The same camera's stream again (a reconnect): what was learnt of its scene still
+    /// holds, and so does what was alerted. A lens covered before the drop is still covered
+    /// after it, and is cleared (with its `cleared` event) when the picture is normal again.
+    /// The new stream's first frame is not compared with the old stream's last, and
+    /// conditions not yet alerted start over.
+    public mutating func resume() {
+        previousSample = []
+        lastCheck = -Double.infinity
+        modeVotes = 0
+        learning = []
+        learningSince = nil
+        for reason in TamperReason.allCases {
+            states[reason]?.since = nil
+            states[reason]?.normalSince = nil
+        }
     }
 
     /// Look at one analysed frame.

@@ -277,9 +277,11 @@ final class CameraWorker: Sendable {
                 logger.notice("rules reloaded", metadata: ["zones": "\(rules.zones.count)", "tripwires": "\(rules.tripwires.count)"])
             }
             if item.session != session {
-                // A new connection: the scene may have changed while we were away.
-                analyzer.reset()
-                integrityState.withLock { $0 = ([], nil) }
+                // A new connection: people and the light may have changed while we were away;
+                // the camera's scene has not (at the same size), nor has a cover on its lens.
+                let same = size.map { $0 == (item.frame.width, item.frame.height) } ?? false
+                analyzer.reset(sameCamera: same)
+                if !same { integrityState.withLock { $0 = ([], nil) } }
                 session = item.session
             } else if let s = size, s != (item.frame.width, item.frame.height) {
                 // The camera was reconfigured: new framing, new scene to learn.

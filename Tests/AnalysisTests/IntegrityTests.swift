@@ -124,6 +124,27 @@ import Testing
         #expect(monitor.active.isEmpty)
     }
 
+    @Test func aReconnectKeepsTheSceneAndWhatWasAlerted() {
+        var scene = Scene()
+        var monitor = IntegrityMonitor()
+        _ = Self.run(&monitor, &scene, from: 0, seconds: 20) { $0.frame() }
+        let turned = Self.run(&monitor, &scene, from: 20, seconds: 23) { $0.frame(Self.turned, key: "turned") }
+        #expect(turned.count == 1 && monitor.active == [.moved], "\(turned)")
+        // The stream drops and comes back, its clock starting again at 0, still turned: no
+        // second alert, no relearning the turned picture as the scene.
+        monitor.resume()
+        #expect(Self.run(&monitor, &scene, from: 0, seconds: 30) { $0.frame(Self.turned, key: "turned") }.isEmpty)
+        #expect(monitor.active == [.moved] && monitor.hasBaseline)
+        // Turned back: cleared, with its event.
+        let back = Self.run(&monitor, &scene, from: 30, seconds: 8) { $0.frame() }
+        #expect(back.count == 1 && { if case .cleared(.moved, _) = back[0] { true } else { false } }(), "\(back)")
+        // With reset() instead (a new camera), the turned picture would be learnt as the scene.
+        var fresh = monitor
+        fresh.reset()
+        _ = Self.run(&fresh, &scene, from: 0, seconds: 10) { $0.frame(Self.turned, key: "turned") }
+        #expect(fresh.active.isEmpty)
+    }
+
     @Test func aTranslucentCoverIsCovered() {
         var scene = Scene()
         var monitor = IntegrityMonitor()
