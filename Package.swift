@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gridwatchctl", dependencies: [
-            "ControlProtocol", "ControlClient", "Catalog",
+            "ControlProtocol", "ControlClient", "Catalog", "Tickets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helpers shared by the tests that need real clips, servers and processes.

@@ -3,6 +3,7 @@ import Catalog
 import ControlClient
 import ControlProtocol
 import Foundation
+import Tickets
 
 /// Exit codes: 0 ok, 1 refused or invalid, 2 usage, 3 daemon unreachable.
 enum Exit {
@@ -250,7 +251,7 @@ struct TicketFilters: ParsableArguments {
     @Option(help: ArgumentHelp(t(CtlText.cameraFilterHelp))) var camera: String?
     @Option(help: ArgumentHelp(t(CtlText.zoneFilterHelp))) var zone: String?
     @Option(help: ArgumentHelp(t(CtlText.gridFilterHelp))) var grid: String?
-    @Option(help: ArgumentHelp(t(CtlText.categoryFilterHelp(categories: ["intrusion", "corrections", "hazard", "camera_offline"])))) var category: String?
+    @Option(help: ArgumentHelp(t(CtlText.categoryFilterHelp(categories: TicketCategory.allCases.map(\.rawValue))))) var category: String?
     @Flag(help: ArgumentHelp(t(CtlText.overdueFilterHelp))) var overdue = false
     @Flag(name: .customLong("repeat"), help: ArgumentHelp(t(CtlText.repeatFilterHelp))) var repeatProblem = false
     @Option(help: ArgumentHelp(t(CtlText.sinceFilterHelp))) var since: String?
