@@ -21,7 +21,7 @@ import TestSupport
         "help", "health", "cameras", "camera", "enable", "disable", "config", "check", "reload", "backup", "tickets", "ticket", "snapshot",
         "ack", "dispatch", "escalate", "start", "resolve", "verify", "close", "false", "alarm", "reopen", "note", "supervision", "stats",
         "export", "people", "watch", "new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm",
-        "reopened", "intrusion", "corrections", "hazard", "camera_offline", "grid", "category", "rule", "hour", "day", "week", "month", "year",
+        "reopened", "intrusion", "corrections", "hazard", "camera_offline", "camera_tamper", "fire_smoke", "grid", "category", "rule", "hour", "day", "week", "month", "year",
         "acknowledge", "subcommand", "occurrence",
         // This fixture's ids, names and files
         "walk", "walk2", "dead", "village", "town", "li", "wang", "zhou", "z1", "root", "uid", "gid", "walk.mp4", "tmp", "gw", "cli", "out", "jpg",
