@@ -125,13 +125,12 @@ public struct FireSmokeDetector: Sendable {
         self = FireSmokeDetector(settings: settings, areas: areas)
     }
 
-    /// New areas (a reload): learnt references are kept, alert states start over.
+    /// New areas (a reload): what was learnt of the picture is kept, alert states start over.
     public mutating func setAreas(_ areas: [FireSmokeArea]) {
         guard areas != self.areas else { return }
         self.areas = areas
         states = areas.map { _ in AreaState() }
-        gw = 0
-        cellArea = []
+        assignCells()
     }
 
     public mutating func observe(_ frame: LumaFrame, time: Double) -> [FireSmokeEvent] {
@@ -140,7 +139,8 @@ public struct FireSmokeDetector: Sendable {
         guard gw > 0, gh > 0 else { return [] }
         var events: [FireSmokeEvent] = []
         fire(frame, time: time, into: &events)
-        if time - lastSmoke >= settings.smokeEvery {
+        // (Stream time that went backwards, a file replayed twice, checks again at once.)
+        if time - lastSmoke >= settings.smokeEvery || time < lastSmoke {
             lastSmoke = time
             smoke(frame, time: time, into: &events)
         }
@@ -153,19 +153,7 @@ public struct FireSmokeDetector: Sendable {
         gw = frame.width / 8
         gh = frame.height / 8
         let n = gw * gh
-        cellArea = [Int16](repeating: -1, count: n)
-        let whole = areas.firstIndex { $0.polygon == nil }
-        for cy in 0..<gh {
-            for cx in 0..<gw {
-                let p = Point(x: (Double(cx) + 0.5) / Double(gw), y: (Double(cy) + 0.5) / Double(gh))
-                // A zone's own cells are its; the whole picture takes the rest.
-                if let z = areas.firstIndex(where: { $0.polygon?.contains(p) ?? false }) {
-                    cellArea[cy * gw + cx] = Int16(z)
-                } else if let whole {
-                    cellArea[cy * gw + cx] = Int16(whole)
-                }
-            }
-        }
+        assignCells()
         presence = [Float](repeating: 0, count: n)
         flicker = presence
         core = presence
@@ -173,6 +161,23 @@ public struct FireSmokeDetector: Sendable {
         refTexture = presence
         refSaturation = presence
         softChecks = [UInt8](repeating: 0, count: n)
+    }
+
+    /// Each cell to the first zone whose polygon holds its centre, else to the whole
+    /// picture if it is an area, else to none.
+    private mutating func assignCells() {
+        cellArea = [Int16](repeating: -1, count: gw * gh)
+        let whole = areas.firstIndex { $0.polygon == nil }
+        for cy in 0..<gh {
+            for cx in 0..<gw {
+                let p = Point(x: (Double(cx) + 0.5) / Double(gw), y: (Double(cy) + 0.5) / Double(gh))
+                if let z = areas.firstIndex(where: { $0.polygon?.contains(p) ?? false }) {
+                    cellArea[cy * gw + cx] = Int16(z)
+                } else if let whole {
+                    cellArea[cy * gw + cx] = Int16(whole)
+                }
+            }
+        }
     }
 
     // MARK: Fire
