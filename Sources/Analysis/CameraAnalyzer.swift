@@ -32,7 +32,7 @@ public struct CameraAnalyzer: Sendable {
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
                 integrity: IntegritySettings? = nil, fireSmoke: [FireSmokeArea] = [], fireSmokeSettings: FireSmokeSettings = FireSmokeSettings()) {
         self.integrity = integrity.map { IntegrityMonitor(settings: $0) }
-        self.fireSmoke = fireSmoke.isEmpty ? nil : FireSmokeDetector(settings: fireSmokeSettings, areas: fireSmoke)
+        self.fireSmoke = fireSmoke.isEmpty ? nil : FireSmokeDetector(settings: fireSmokeSettings, areas: fireSmoke, excluded: motionMask)
         detector = MotionDetector(settings: motion)
         detector.motionMask = motionMask
         self.tracker = Tracker(settings: tracker)
@@ -73,7 +73,7 @@ public struct CameraAnalyzer: Sendable {
         if areas.isEmpty {
             fireSmoke = nil
         } else if fireSmoke == nil {
-            fireSmoke = FireSmokeDetector(areas: areas)
+            fireSmoke = FireSmokeDetector(areas: areas, excluded: detector.motionMask)
         } else {
             fireSmoke?.setAreas(areas)
         }
@@ -82,6 +82,7 @@ public struct CameraAnalyzer: Sendable {
     /// New motion masks (a reload) without forgetting the background.
     public mutating func setMotionMask(_ mask: [Polygon]) {
         detector.motionMask = mask
+        fireSmoke?.setExcluded(mask)
     }
 
     public var isReady: Bool { detector.isReady }

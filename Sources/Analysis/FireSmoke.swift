@@ -78,6 +78,8 @@ public struct FireSmokeSettings: Sendable, Equatable {
 public struct FireSmokeDetector: Sendable {
     public let settings: FireSmokeSettings
     public private(set) var areas: [FireSmokeArea]
+    /// Never looked at: the camera's motion and privacy masks.
+    public private(set) var excluded: [Polygon]
 
     private var gw = 0, gh = 0
     /// Per cell: the area it belongs to (index into `areas`), or −1.
@@ -114,15 +116,23 @@ public struct FireSmokeDetector: Sendable {
     }
     private var states: [AreaState] = []
 
-    public init(settings: FireSmokeSettings = FireSmokeSettings(), areas: [FireSmokeArea]) {
+    public init(settings: FireSmokeSettings = FireSmokeSettings(), areas: [FireSmokeArea], excluded: [Polygon] = []) {
         self.settings = settings
         self.areas = areas
+        self.excluded = excluded
         states = areas.map { _ in AreaState() }
     }
 
     /// Forget everything learnt (a new stream, a scene-mode switch).
     public mutating func reset() {
-        self = FireSmokeDetector(settings: settings, areas: areas)
+        self = FireSmokeDetector(settings: settings, areas: areas, excluded: excluded)
+    }
+
+    /// New masks (a reload): their cells are no longer looked at, or are again.
+    public mutating func setExcluded(_ excluded: [Polygon]) {
+        guard excluded != self.excluded else { return }
+        self.excluded = excluded
+        assignCells()
     }
 
     /// New areas (a reload): what was learnt of the picture is kept, alert states start over.
@@ -148,8 +158,7 @@ public struct FireSmokeDetector: Sendable {
     }
 
     private mutating func layout(_ frame: LumaFrame) {
-        let keepAreas = areas
-        self = FireSmokeDetector(settings: settings, areas: keepAreas)
+        self = FireSmokeDetector(settings: settings, areas: areas, excluded: excluded)
         gw = frame.width / 8
         gh = frame.height / 8
         let n = gw * gh
@@ -164,13 +173,14 @@ public struct FireSmokeDetector: Sendable {
     }
 
     /// Each cell to the first zone whose polygon holds its centre, else to the whole
-    /// picture if it is an area, else to none.
+    /// picture if it is an area, else to none; masked cells to none.
     private mutating func assignCells() {
         cellArea = [Int16](repeating: -1, count: gw * gh)
         let whole = areas.firstIndex { $0.polygon == nil }
         for cy in 0..<gh {
             for cx in 0..<gw {
                 let p = Point(x: (Double(cx) + 0.5) / Double(gw), y: (Double(cy) + 0.5) / Double(gh))
+                if excluded.contains(where: { $0.contains(p) }) { continue }
                 if let z = areas.firstIndex(where: { $0.polygon?.contains(p) ?? false }) {
                     cellArea[cy * gw + cx] = Int16(z)
                 } else if let whole {

@@ -121,6 +121,23 @@ import Testing
         #expect(events.map(\.area) == ["field"])
     }
 
+    @Test func aMaskedFlameIsNotLookedAt() {
+        var scene = Scene()
+        // A privacy mask over the flame's place (a neighbour's window): never analysed.
+        let mask = Polygon([Point(x: 0.3, y: 0.6), Point(x: 0.55, y: 0.6), Point(x: 0.55, y: 0.9), Point(x: 0.3, y: 0.9)])
+        var detector = FireSmokeDetector(areas: Self.whole, excluded: [mask])
+        let flame: (Double, Int, Int, inout Int, inout Int, inout Int) -> Void = { t, x, y, l, cb, cr in
+            guard t >= 10, Self.inFlame(x, y) else { return }
+            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
+            cb = 70
+            cr = y > 94 ? 150 : 190
+        }
+        #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).isEmpty)
+        // The mask taken away by a reload: seen.
+        detector.setExcluded([])
+        #expect(Self.run(&detector, &scene, from: 25, seconds: 10, paint: flame).map(\.kind) == [.fire])
+    }
+
     @Test func aGrowingGrayPlumeIsSmoke() {
         var scene = Scene()
         var detector = FireSmokeDetector(areas: Self.whole)
