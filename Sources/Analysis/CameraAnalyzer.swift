@@ -114,7 +114,8 @@ public struct CameraAnalyzer: Sendable {
         // Smoke and fire on a picture that can be trusted: a lens being covered or fogged, a
         // camera turned, softens and changes the picture as smoke would. Not looked at then.
         var fire: [FireSmokeEvent] = []
-        if integrity?.suspect != true && time >= quietUntil, let events = fireSmoke?.observe(frame, time: time) { fire = events }
+        // Nor at night: an infrared picture has no flame colour, and its gray is not smoke's.
+        if integrity?.suspect != true && sceneMode != .night && time >= quietUntil, let events = fireSmoke?.observe(frame, time: time) { fire = events }
         let wasReady = detector.isReady
         let blobs = detector.detect(frame)
         if !detector.isReady || !wasReady && detector.isReady {

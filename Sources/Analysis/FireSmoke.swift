@@ -82,7 +82,8 @@ public struct FireSmokeDetector: Sendable {
     public private(set) var excluded: [Polygon]
 
     private var gw = 0, gh = 0
-    /// Per cell: the area it belongs to (index into `areas`), or −1.
+    /// Per cell: the area it belongs to (index into `areas`); −1 in no area (still
+    /// measured, so that a zone added by a reload has its references); −2 masked.
     private var cellArea: [Int16] = []
     // Fire, per cell.
     private var presence: [Float] = []
@@ -135,22 +136,31 @@ public struct FireSmokeDetector: Sendable {
         assignCells()
     }
 
-    /// New areas (a reload): what was learnt of the picture is kept, alert states start over.
+    /// New areas (a reload): what was learnt of the picture is kept, and so is the alert
+    /// state of every area that stays (a fire still burning in it does not alert again).
     public mutating func setAreas(_ areas: [FireSmokeArea]) {
         guard areas != self.areas else { return }
+        let old = Dictionary(zip(self.areas.map(\.id), states), uniquingKeysWith: { a, _ in a })
         self.areas = areas
-        states = areas.map { _ in AreaState() }
+        states = areas.map { old[$0.id] ?? AreaState() }
         assignCells()
     }
 
     public mutating func observe(_ frame: LumaFrame, time: Double) -> [FireSmokeEvent] {
         guard frame.hasColour, !areas.isEmpty else { return [] }
-        if gw != frame.width / 8 || gh != frame.height / 8 || cellArea.count != gw * gh { layout(frame) }
+        if gw != frame.width / 8 || gh != frame.height / 8 || cellArea.count != gw * gh
+            || previous.count != (frame.width / 2) * (frame.height / 2) { layout(frame) }
+        if let last = lastTime, time < last {
+            // Stream time went backwards (a file replayed again): what was learnt of the
+            // picture holds; the timings of what was seen start over.
+            states = areas.map { _ in AreaState() }
+            lastTime = nil
+            lastSmoke = -Double.infinity
+        }
         guard gw > 0, gh > 0 else { return [] }
         var events: [FireSmokeEvent] = []
         fire(frame, time: time, into: &events)
-        // (Stream time that went backwards, a file replayed twice, checks again at once.)
-        if time - lastSmoke >= settings.smokeEvery || time < lastSmoke {
+        if time - lastSmoke >= settings.smokeEvery {
             lastSmoke = time
             smoke(frame, time: time, into: &events)
         }
@@ -173,14 +183,19 @@ public struct FireSmokeDetector: Sendable {
     }
 
     /// Each cell to the first zone whose polygon holds its centre, else to the whole
-    /// picture if it is an area, else to none; masked cells to none.
+    /// picture if it is an area, else to none; cells a mask touches (at a corner or the
+    /// centre) are never looked at.
     private mutating func assignCells() {
         cellArea = [Int16](repeating: -1, count: gw * gh)
         let whole = areas.firstIndex { $0.polygon == nil }
         for cy in 0..<gh {
             for cx in 0..<gw {
                 let p = Point(x: (Double(cx) + 0.5) / Double(gw), y: (Double(cy) + 0.5) / Double(gh))
-                if excluded.contains(where: { $0.contains(p) }) { continue }
+                let corners = [(0.0, 0.0), (1, 0), (0, 1), (1, 1)].map { Point(x: (Double(cx) + $0.0) / Double(gw), y: (Double(cy) + $0.1) / Double(gh)) }
+                if excluded.contains(where: { mask in mask.contains(p) || corners.contains { mask.contains($0) } }) {
+                    cellArea[cy * gw + cx] = -2
+                    continue
+                }
                 if let z = areas.firstIndex(where: { $0.polygon?.contains(p) ?? false }) {
                     cellArea[cy * gw + cx] = Int16(z)
                 } else if let whole {
@@ -273,7 +288,8 @@ public struct FireSmokeDetector: Sendable {
                     for cy in 0..<gh {
                         for cx in 0..<gw {
                             let c = cy * gw + cx
-                            guard cellArea[c] >= 0 else { continue }
+                            // Every cell not masked: a zone added later has its references.
+                            guard cellArea[c] != -2 else { continue }
                             var g = 0, m = 0, sat = 0
                             for j in 0..<4 {
                                 let row = (cy * 8 + 2 * j) * w + cx * 8
@@ -311,11 +327,11 @@ public struct FireSmokeDetector: Sendable {
         }
         let s = settings
         var smoky = [Bool](repeating: false, count: n)
-        for c in 0..<n where cellArea[c] >= 0 {
+        for c in 0..<n where cellArea[c] != -2 {
             let soft = refTexture[c] >= Float(s.smokeTexture) && texture[c] <= Float(s.smokeSoftening) * refTexture[c]
                 && saturation[c] <= Float(s.smokeSaturation) && saturation[c] <= refSaturation[c] + 4
             softChecks[c] = soft ? min(250, softChecks[c] + 1) : 0
-            smoky[c] = softChecks[c] >= s.smokeChecks
+            smoky[c] = cellArea[c] >= 0 && softChecks[c] >= s.smokeChecks
             // Follow the slow changes of the scene: texture that comes (a person standing)
             // slowly, texture that goes faster, and where it looks hidden slowest of all, so
             // that something taken away for good stops looking like smoke in a few minutes.

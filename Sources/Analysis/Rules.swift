@@ -330,13 +330,14 @@ public struct RuleEngine: Sendable {
                 }
                 states[track.id] = s
             }
-            for track in ended {
+            for track in ended where !track.atLens {
                 if let s = states.removeValue(forKey: track.id), s.inside, active,
                    allowed("\(zone.id)/exit", time: time, options: zone.options) {
                     events.append(AnalysisEvent(kind: .zoneExit, ruleID: zone.id, time: time, trackID: track.id, box: track.box, trajectory: track.trajectory))
                 }
             }
-            let alive = Set(tracks.map(\.id))
+            // A track found to be at the lens leaves no state behind (it never exits either).
+            let alive = Set(tracks.filter { !$0.atLens }.map(\.id))
             states = states.filter { alive.contains($0.key) }
             zoneState[zone.id] = states
 

@@ -194,6 +194,23 @@ import Testing
         #expect(sweep(top: 0.3).map(\.direction) == [.aToB])
     }
 
+    @Test func somethingFoundAtTheLensInsideAZoneNeverLeavesIt() {
+        // A hand confirmed inside a zone before it grew tall enough to tell: its entry stands,
+        // but once it is known to be at the lens it leaves no exit behind.
+        let zone = ZoneRule(id: "Z", polygon: Polygon([Point(x: 0.2, y: 0), Point(x: 0.8, y: 0), Point(x: 0.8, y: 0.8), Point(x: 0.2, y: 0.8)]))
+        var engine = RuleEngine(zones: [zone])
+        var hand = Track(id: 1, box: Box(minX: 0.4, minY: 0, maxX: 0.6, maxY: 0.2), velocity: Point(x: 0, y: 0), hits: 5, misses: 0,
+                         confirmed: true, firstSeen: 0, lastSeen: 0, trajectory: [TrajectoryPoint(x: 0.5, y: 0.2, t: 0)], observed: true)
+        var kinds: [AnalysisEvent.Kind] = []
+        for i in 0..<5 { kinds += engine.evaluate(tracks: [hand], ended: [], time: Double(i) * 0.1, minuteOfDay: nil).map(\.kind) }
+        #expect(kinds == [.zoneEnter])
+        hand.box = Box(minX: 0.4, minY: 0, maxX: 0.6, maxY: 0.4)
+        hand.atLens = true
+        kinds += engine.evaluate(tracks: [hand], ended: [], time: 0.5, minuteOfDay: nil).map(\.kind)
+        kinds += engine.evaluate(tracks: [], ended: [hand], time: 0.6, minuteOfDay: nil).map(\.kind)
+        #expect(kinds == [.zoneEnter])
+    }
+
     @Test func rulesLimitedToPeopleIgnoreVehiclesButNotTheUnknown() {
         var options = RuleOptions()
         options.objects = [.person]

@@ -159,12 +159,15 @@ import Testing
 
     @Test func aReloadKeepsWhatWasLearntOfThePicture() {
         var scene = Scene()
-        var detector = FireSmokeDetector(areas: Self.whole)
+        // Only the upper half watched at first (a road); the lower half is measured all the same.
+        let upper = FireSmokeArea(id: "road", polygon: Polygon([Point(x: 0, y: 0), Point(x: 1, y: 0), Point(x: 1, y: 0.5), Point(x: 0, y: 0.5)]))
+        var detector = FireSmokeDetector(areas: [upper])
         _ = Self.run(&detector, &scene, from: 0, seconds: 15) { _, _, _, _, _, _ in }
-        // A zone added by a reload just as the plume starts: the plume is not learnt as
-        // the picture (it would be, were the learning started over), and it is the zone's.
+        // A field zone added by a reload just as the plume starts: the plume is not learnt as
+        // the picture (it would be, were the learning started over or the field's cells
+        // never measured), and it is the field's.
         let lower = Polygon([Point(x: 0, y: 0.5), Point(x: 1, y: 0.5), Point(x: 1, y: 1), Point(x: 0, y: 1)])
-        detector.setAreas(Self.whole + [FireSmokeArea(id: "field", polygon: lower)])
+        detector.setAreas([upper, FireSmokeArea(id: "field", polygon: lower)])
         // Fast: in 8 s it fills the picture's height.
         let events = Self.run(&detector, &scene, from: 15, seconds: 30) { t, x, y, l, cb, cr in
             let height = 120 - y, top = 10 + 12 * (t - 15)
@@ -174,6 +177,20 @@ import Testing
             cr = 129
         }
         #expect(events.map(\.kind) == [.smoke] && events.first?.area == "field", "\(events)")
+    }
+
+    @Test func aFileReplayedAgainSeesItsFireAgain() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        let flame: (Double, Int, Int, inout Int, inout Int, inout Int) -> Void = { t, x, y, l, cb, cr in
+            guard t >= 10, Self.inFlame(x, y) else { return }
+            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
+            cb = 70
+            cr = y > 94 ? 150 : 190
+        }
+        #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).count == 1)
+        // Stream time starts again at 0: the same fire is seen again, not waited out.
+        #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).map(\.kind) == [.fire])
     }
 
     @Test func aGrayPatchThatAppearsAtOnceAndStaysIsNotSmoke() {
