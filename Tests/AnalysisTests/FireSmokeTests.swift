@@ -71,19 +71,34 @@ import Testing
     /// A flame-coloured patch at (60..<76, 80..<100).
     static func inFlame(_ x: Int, _ y: Int) -> Bool { (60..<76).contains(x) && (80..<100).contains(y) }
 
-    @Test func aFlickeringFlameAlertsAfterItsPersistence() {
-        var scene = Scene()
-        var detector = FireSmokeDetector(areas: Self.whole)
-        _ = Self.run(&detector, &scene, from: 0, seconds: 10) { _, _, _, _, _, _ in }
-        var k = 0
-        let events = Self.run(&detector, &scene, from: 10, seconds: 15) { t, x, y, l, cb, cr in
-            guard Self.inFlame(x, y) else { return }
-            // Brightness jumps from frame to frame; a yellow-white core at the bottom.
-            k = Int(t * 10) % 3
+    /// A flame from `start` s: brightness jumping from frame to frame, a yellow-white core
+    /// at the bottom.
+    static func flame(from start: Double) -> (Double, Int, Int, inout Int, inout Int, inout Int) -> Void {
+        { t, x, y, l, cb, cr in
+            guard t >= start, inFlame(x, y) else { return }
+            let k = Int(t * 10) % 3
             l = y > 94 ? 230 - 10 * k : 170 + 30 * k
             cb = 70
             cr = y > 94 ? 150 : 190
         }
+    }
+
+    /// From 15 s, a haze (70 % gray 190) rising from the bottom centre at `speed` px a
+    /// second, widening as it climbs.
+    static func plume(speed: Double) -> (Double, Int, Int, inout Int, inout Int, inout Int) -> Void {
+        { t, x, y, l, cb, cr in
+            let height = 120 - y, top = 10 + speed * (t - 15)
+            guard t >= 15, Double(height) < top, abs(x - 80) < 8 + height / 3 else { return }
+            l = Int(0.3 * Double(l) + 0.7 * 190)
+            cb = 126
+            cr = 129
+        }
+    }
+
+    @Test func aFlickeringFlameAlertsAfterItsPersistence() {
+        var scene = Scene()
+        var detector = FireSmokeDetector(areas: Self.whole)
+        let events = Self.run(&detector, &scene, from: 0, seconds: 25, paint: Self.flame(from: 10))
         let fire = events.filter { $0.kind == .fire }
         #expect(fire.count == 1)
         if let first = fire.first {
@@ -112,12 +127,7 @@ import Testing
         var scene = Scene()
         let field = Polygon([Point(x: 0.3, y: 0.5), Point(x: 0.6, y: 0.5), Point(x: 0.6, y: 1), Point(x: 0.3, y: 1)])
         var detector = FireSmokeDetector(areas: [FireSmokeArea(id: nil, polygon: nil), FireSmokeArea(id: "field", polygon: field)])
-        let events = Self.run(&detector, &scene, from: 0, seconds: 25) { t, x, y, l, cb, cr in
-            guard t >= 10, Self.inFlame(x, y) else { return }
-            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
-            cb = 70
-            cr = y > 94 ? 150 : 190
-        }
+        let events = Self.run(&detector, &scene, from: 0, seconds: 25, paint: Self.flame(from: 10))
         #expect(events.map(\.area) == ["field"])
     }
 
@@ -126,12 +136,7 @@ import Testing
         // A privacy mask over the flame's place (a neighbour's window): never analysed.
         let mask = Polygon([Point(x: 0.3, y: 0.6), Point(x: 0.55, y: 0.6), Point(x: 0.55, y: 0.9), Point(x: 0.3, y: 0.9)])
         var detector = FireSmokeDetector(areas: Self.whole, excluded: [mask])
-        let flame: (Double, Int, Int, inout Int, inout Int, inout Int) -> Void = { t, x, y, l, cb, cr in
-            guard t >= 10, Self.inFlame(x, y) else { return }
-            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
-            cb = 70
-            cr = y > 94 ? 150 : 190
-        }
+        let flame = Self.flame(from: 10)
         #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).isEmpty)
         // The mask taken away by a reload: seen.
         detector.setExcluded([])
@@ -142,16 +147,7 @@ import Testing
         var scene = Scene()
         var detector = FireSmokeDetector(areas: Self.whole)
         _ = Self.run(&detector, &scene, from: 0, seconds: 15) { _, _, _, _, _, _ in }
-        // From a source at the bottom centre, a haze (70 % gray 190) climbing 4 px a second
-        // and widening as it climbs.
-        // Fast: in 8 s it fills the picture's height.
-        let events = Self.run(&detector, &scene, from: 15, seconds: 30) { t, x, y, l, cb, cr in
-            let height = 120 - y, top = 10 + 12 * (t - 15)
-            guard Double(height) < top, abs(x - 80) < 8 + height / 3 else { return }
-            l = Int(0.3 * Double(l) + 0.7 * 190)
-            cb = 126
-            cr = 129
-        }
+        let events = Self.run(&detector, &scene, from: 15, seconds: 30, paint: Self.plume(speed: 4))
         let smoke = events.filter { $0.kind == .smoke }
         #expect(smoke.count == 1)
         if let first = smoke.first { #expect(first.time > 20 && first.time < 40) }
@@ -169,25 +165,14 @@ import Testing
         let lower = Polygon([Point(x: 0, y: 0.5), Point(x: 1, y: 0.5), Point(x: 1, y: 1), Point(x: 0, y: 1)])
         detector.setAreas([upper, FireSmokeArea(id: "field", polygon: lower)])
         // Fast: in 8 s it fills the picture's height.
-        let events = Self.run(&detector, &scene, from: 15, seconds: 30) { t, x, y, l, cb, cr in
-            let height = 120 - y, top = 10 + 12 * (t - 15)
-            guard Double(height) < top, abs(x - 80) < 8 + height / 3 else { return }
-            l = Int(0.3 * Double(l) + 0.7 * 190)
-            cb = 126
-            cr = 129
-        }
+        let events = Self.run(&detector, &scene, from: 15, seconds: 30, paint: Self.plume(speed: 12))
         #expect(events.map(\.kind) == [.smoke] && events.first?.area == "field", "\(events)")
     }
 
     @Test func aFileReplayedAgainSeesItsFireAgain() {
         var scene = Scene()
         var detector = FireSmokeDetector(areas: Self.whole)
-        let flame: (Double, Int, Int, inout Int, inout Int, inout Int) -> Void = { t, x, y, l, cb, cr in
-            guard t >= 10, Self.inFlame(x, y) else { return }
-            l = y > 94 ? 230 - 10 * (Int(t * 10) % 3) : 170 + 30 * (Int(t * 10) % 3)
-            cb = 70
-            cr = y > 94 ? 150 : 190
-        }
+        let flame = Self.flame(from: 10)
         #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).count == 1)
         // Stream time starts again at 0: the same fire is seen again, not waited out.
         #expect(Self.run(&detector, &scene, from: 0, seconds: 25, paint: flame).map(\.kind) == [.fire])
