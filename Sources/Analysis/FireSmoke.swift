@@ -99,17 +99,38 @@ public struct FireSmokeDetector: Sendable {
     /// The first seconds' samples per cell (texture, colour), whose lower
     /// quartiles become the references: people walking through (texture they bring) do
     /// not count, even where they are more often than not.
-    private var learning: [[Float]] = [[], []]
+    private var learningTexture: [Float] = []
+    private var learningSaturation: [Float] = []
     private var learnt = false
     private var lastSmoke = -Double.infinity
 
+    /// One kind's alert in one area: it alerts once its condition has held for a while,
+    /// and re-arms after a while without it.
+    private struct Alert: Sendable {
+        var since: Double?
+        var active = false
+        var lastSeen = -Double.infinity
+
+        /// Whether it alerts now.
+        mutating func step(holds: Bool, after: Double, rearm: Double, time: Double) -> Bool {
+            if holds {
+                lastSeen = time
+                if since == nil { since = time }
+                if !active, let start = since, time - start >= after {
+                    active = true
+                    return true
+                }
+            } else {
+                since = nil
+                if active && time - lastSeen >= rearm { active = false }
+            }
+            return false
+        }
+    }
+
     private struct AreaState: Sendable {
-        var fireSince: Double?
-        var fireActive = false
-        var fireLastSeen = -Double.infinity
-        var smokeSince: Double?
-        var smokeActive = false
-        var smokeLastSeen = -Double.infinity
+        var fire = Alert()
+        var smoke = Alert()
         /// Smoky cell counts and the centroid row at each smoke check: (time, count, row).
         var smokeHistory: [(Double, Int, Double)] = []
         /// The cells of the patch last looked at.
@@ -267,11 +288,9 @@ public struct FireSmokeDetector: Sendable {
         for k in areas.indices {
             // A flame has a bright core somewhere; a lit orange surface does not.
             let holds = burning[k] >= s.fireCells && burningCore[k] >= 0.3
-            var st = states[k]
-            if Self.step(&st.fireSince, &st.fireActive, &st.fireLastSeen, holds: holds, after: s.fireFor, rearm: s.rearmAfter, time: time) {
+            if states[k].fire.step(holds: holds, after: s.fireFor, rearm: s.rearmAfter, time: time) {
                 events.append(FireSmokeEvent(kind: .fire, area: areas[k].id, time: time, box: normalized(boxes[k])))
             }
-            states[k] = st
         }
     }
 
@@ -280,7 +299,7 @@ public struct FireSmokeDetector: Sendable {
     private mutating func smoke(_ frame: LumaFrame, time: Double, into events: inout [FireSmokeEvent]) {
         let n = gw * gh
         var texture = [Float](repeating: 0, count: n)
-        var luma = texture, saturation = texture
+        var saturation = texture
         let w = frame.width, cw = frame.width / 2
         frame.pixels.withUnsafeBufferPointer { y in
             frame.u.withUnsafeBufferPointer { u in
@@ -302,8 +321,7 @@ public struct FireSmokeDetector: Sendable {
                                     sat += abs(Int(u[crow + i]) - 128) + abs(Int(v[crow + i]) - 128)
                                 }
                             }
-                            luma[c] = Float(m) / 16
-                            texture[c] = Float(g) / 32 / (luma[c] + 16)
+                            texture[c] = Float(g) / 32 / (Float(m) / 16 + 16)
                             saturation[c] = Float(sat) / 16
                         }
                     }
@@ -311,17 +329,18 @@ public struct FireSmokeDetector: Sendable {
             }
         }
         if !learnt {
-            learning[0] += texture
-            learning[1] += saturation
-            let samples = learning[0].count / n
+            learningTexture += texture
+            learningSaturation += saturation
+            let samples = learningTexture.count / n
             guard samples >= max(3, Int(settings.learnFor / settings.smokeEvery)) else { return }
             for c in 0..<n {
                 // The sample with the lower-quartile texture gives both.
-                let quiet = stride(from: c, to: learning[0].count, by: n).sorted { learning[0][$0] < learning[0][$1] }[samples / 4]
-                refTexture[c] = learning[0][quiet]
-                refSaturation[c] = learning[1][quiet]
+                let quiet = stride(from: c, to: learningTexture.count, by: n).sorted { learningTexture[$0] < learningTexture[$1] }[samples / 4]
+                refTexture[c] = learningTexture[quiet]
+                refSaturation[c] = learningSaturation[quiet]
             }
-            learning = [[], []]
+            learningTexture = []
+            learningSaturation = []
             learnt = true
             return
         }
@@ -399,35 +418,15 @@ public struct FireSmokeDetector: Sendable {
             }
             // One smoke at a time per camera: a plume drifting out of its field into the rest
             // of the picture is the same smoke.
-            let elsewhere = states.indices.contains { $0 != k && states[$0].smokeActive }
-            var st = states[k]
-            if Self.step(&st.smokeSince, &st.smokeActive, &st.smokeLastSeen, holds: holds && !elsewhere || st.smokeActive && count[k] >= s.smokeCells,
-                         after: 0, rearm: s.rearmAfter, time: time) {
+            let elsewhere = states.indices.contains { $0 != k && states[$0].smoke.active }
+            let goingOn = states[k].smoke.active && count[k] >= s.smokeCells
+            if states[k].smoke.step(holds: holds && !elsewhere || goingOn, after: 0, rearm: s.rearmAfter, time: time) {
                 events.append(FireSmokeEvent(kind: .smoke, area: areas[k].id, time: time, box: normalized(boxes[k])))
             }
-            states[k] = st
         }
     }
 
     // MARK: Helpers
-
-    /// An area's condition: alerts once it has held for `after` seconds, re-arms after
-    /// `rearmAfter` seconds without it.
-    /// Whether it alerts now.
-    private static func step(_ since: inout Double?, _ active: inout Bool, _ lastSeen: inout Double, holds: Bool, after: Double, rearm: Double, time: Double) -> Bool {
-        if holds {
-            lastSeen = time
-            if since == nil { since = time }
-            if !active, let start = since, time - start >= after {
-                active = true
-                return true
-            }
-        } else {
-            since = nil
-            if active && time - lastSeen >= rearm { active = false }
-        }
-        return false
-    }
 
     private static func grow(_ box: PixelBox?, _ cx: Int, _ cy: Int) -> PixelBox {
         guard let b = box else { return PixelBox(minX: cx, minY: cy, maxX: cx, maxY: cy) }
