@@ -346,10 +346,13 @@ final class CameraWorker: Sendable {
         if !event.trajectory.isEmpty {
             out.append(Overlay(points: event.trajectory.map { ($0.x, $0.y) }, closed: false, colour: .green))
         }
-        if let b = event.box {
-            out.append(Overlay(points: [(b.minX, b.minY), (b.maxX, b.minY), (b.maxX, b.maxY), (b.minX, b.maxY)], closed: true, colour: .cyan))
-        }
+        if let b = event.box { out.append(outline(b, colour: .cyan)) }
         return out
+    }
+
+    /// A box drawn on a snapshot.
+    static func outline(_ b: Box, colour: Overlay.Colour) -> Overlay {
+        Overlay(points: [(b.minX, b.minY), (b.maxX, b.minY), (b.maxX, b.maxY), (b.minX, b.maxY)], closed: true, colour: colour)
     }
 
     /// The frame as JPEG with the privacy masks painted black and the events drawn; nil
@@ -387,8 +390,7 @@ final class CameraWorker: Sendable {
         let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: event.area, tripwireID: nil)
         var overlays: [Overlay] = []
         if !rule.shape.isEmpty { overlays.append(Overlay(points: rule.shape, closed: true, colour: .yellow)) }
-        let b = event.box
-        overlays.append(Overlay(points: [(b.minX, b.minY), (b.maxX, b.minY), (b.maxX, b.maxY), (b.minX, b.maxY)], closed: true, colour: .red))
+        overlays.append(Self.outline(event.box, colour: .red))
         let jpeg = ledger.decide(key, track: nil, at: item.wallTime)
             ? encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks, overlays: overlays) : nil
         logger.warning("\(event.kind.rawValue) seen", metadata: [

@@ -479,10 +479,19 @@ extension GridwatchConfig {
         if reconnectMax < reconnectMin { throw node["reconnect_max"].error("must not be below reconnect_min (\(reconnectMin))") }
         let loop = try node["loop"].bool(default: false)
         if loop && !isFile { throw node["loop"].error("only file sources can loop") }
+        let analysis = try parseAnalysis(node["analysis"], defaults: defaults)
+        // The scene mode comes from the integrity checks: without them a rule for the night
+        // would never run, and one for the day would run at night too.
+        func needsIntegrity(_ rule: ConfigNode, _ options: RuleOptions) throws(ConfigError) {
+            if !analysis.integrity && options.schedule.mode != nil {
+                throw rule["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
+            }
+        }
         var zones: [ZoneConfig] = []
         for z in try node["zones"].items() {
             let zone = try parseZone(z, grids: grids)
             if zones.contains(where: { $0.id == zone.id }) { throw z["id"].error("duplicate zone id '\(zone.id)' on camera '\(id)'") }
+            try needsIntegrity(z, zone.options)
             zones.append(zone)
         }
         var tripwires: [TripwireConfig] = []
@@ -491,6 +500,7 @@ extension GridwatchConfig {
             if tripwires.contains(where: { $0.id == line.id }) || zones.contains(where: { $0.id == line.id }) {
                 throw t["id"].error("duplicate zone or tripwire id '\(line.id)' on camera '\(id)'")
             }
+            try needsIntegrity(t, line.options)
             tripwires.append(line)
         }
         let masks = node["masks"]
@@ -499,18 +509,6 @@ extension GridwatchConfig {
         let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         let rules = CameraRules(cameraName: try node["name"].string(default: id), grid: grid, zones: zones, tripwires: tripwires,
                                 motionMasks: motionMasks, privacyMasks: privacyMasks)
-        let analysis = try parseAnalysis(node["analysis"], defaults: defaults)
-        if !analysis.integrity {
-            // The scene mode comes from the integrity checks: without them a rule for the
-            // night would never run, and one for the day would run at night too.
-            let zoneNodes = try node["zones"].items(), lineNodes = try node["tripwires"].items()
-            for (i, z) in zones.enumerated() where z.options.schedule.mode != nil {
-                throw zoneNodes[i]["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
-            }
-            for (i, t) in tripwires.enumerated() where t.options.schedule.mode != nil {
-                throw lineNodes[i]["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
-            }
-        }
         return CameraConfig(
             id: id,
             rules: rules,

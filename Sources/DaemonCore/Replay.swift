@@ -20,14 +20,8 @@ public enum Replay {
     /// `{"tripwires":[{"id","a":[x,y],"b":[x,y],"direction"}],"zones":[{"id","polygon":[[x,y],...]}]}`.
     /// Unknown keys are ignored.
     public static func geometry(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule]) {
-        let g = try geometryWithPurposes(path: path)
-        return (g.zones, g.tripwires)
-    }
-
-    /// The same, with the ids of the rules whose `"purpose"` is `"hazard"`.
-    public static func geometryWithPurposes(path: String) throws -> (zones: [ZoneRule], tripwires: [TripwireRule], hazards: Set<String>) {
         let g = try geometryFile(path: path)
-        return (g.zones, g.tripwires, g.hazards)
+        return (g.zones, g.tripwires)
     }
 
     /// Everything a geometry file says: its rules, which of them are hazards, and where
