@@ -18,6 +18,39 @@ import TestSupport
         try runCommand(Clips.ffmpeg, args)
     }
 
+    /// Serves `dir/NAME.mp4` for each name over RTSP (user admin, password s3cret) and starts
+    /// a daemon watching one camera per clip, named `label NAME`, each with `extra` (YAML
+    /// lines under the camera, indented as its keys).
+    static func watch(_ names: [String], in dir: TemporaryDirectory, label: String, extra: String = "") throws -> (DaemonHarness, [RTSPServer]) {
+        var servers: [RTSPServer] = []
+        do {
+            var cameras = ""
+            for name in names {
+                let server = try RTSPServer(file: dir.path("\(name).mp4"), path: "/\(name)", user: "admin", password: "s3cret")
+                servers.append(server)
+                cameras += """
+                      - id: \(name)
+                        name: \(label) \(name)
+                        grid: village
+                        source: \(server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://admin:s3cret@"))
+                    \(extra)
+
+                    """
+            }
+            let daemon = try DaemonHarness(dir: dir, body: """
+                grids:
+                  - id: village
+                    name: 东村
+                cameras:
+                \(cameras)
+                """)
+            return (daemon, servers)
+        } catch {
+            servers.forEach { $0.stop() }
+            throw error
+        }
+    }
+
     @Test func eachTamperRaisesItsOwnTicketWithAPicture() throws {
         try #require(FileManager.default.fileExists(atPath: Self.vtest), "make test fetches \(Self.vtest)")
         let dir = try TemporaryDirectory("gw-tamper")
@@ -29,29 +62,14 @@ import TestSupport
             ("frozen", ["-filter_complex", "[0][1]freezeframes=first=120:last=400:replace=120"], true),
             ("plain", ["-vf", "null"], false),
         ]
-        var servers: [RTSPServer] = []
-        defer { servers.forEach { $0.stop() } }
-        var cameras = ""
         for (name, filter, two) in scenes {
             try Self.scene(dir.path("\(name).mp4"), filter: filter, twoInputs: two)
-            let server = try RTSPServer(file: dir.path("\(name).mp4"), path: "/\(name)", user: "admin", password: "s3cret")
-            servers.append(server)
-            cameras += """
-                  - id: \(name)
-                    name: 西门 \(name)
-                    grid: village
-                    source: \(server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://admin:s3cret@"))
-
-                """
         }
-        let daemon = try DaemonHarness(dir: dir, body: """
-            grids:
-              - id: village
-                name: 东村
-            cameras:
-            \(cameras)
-            """)
-        defer { daemon.stop() }
+        let (daemon, servers) = try Self.watch(scenes.map(\.0), in: dir, label: "西门")
+        defer {
+            daemon.stop()
+            servers.forEach { $0.stop() }
+        }
         let tampered = { daemon.tickets("category=camera_tamper").tickets }
         #expect(waitUntil(timeout: 90) { Set(tampered().map(\.kind)).isSuperset(of: ["tamper_covered", "tamper_defocused", "tamper_moved", "tamper_frozen"]) },
                 "\(tampered().map(\.kind)) \(daemon.log)")
@@ -94,36 +112,20 @@ import TestSupport
         ])
         try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-t", "40", "-i", Self.vtest, "-an", "-c:v", "libx264", "-preset", "veryfast",
                                       "-g", "10", "-pix_fmt", "yuv420p", dir.path("plain.mp4")])
-        var servers: [RTSPServer] = []
-        defer { servers.forEach { $0.stop() } }
-        var cameras = ""
-        for name in ["burning", "plain"] {
-            let server = try RTSPServer(file: dir.path("\(name).mp4"), path: "/\(name)", user: "admin", password: "s3cret")
-            servers.append(server)
-            cameras += """
-                  - id: \(name)
-                    name: 麦田 \(name)
-                    grid: village
-                    source: \(server.url.replacingOccurrences(of: "rtsp://", with: "rtsp://admin:s3cret@"))
-                    analysis:
-                      fire_smoke: true
-                    zones:
-                      - id: field
-                        name: 南坡麦田
-                        fire_smoke: true
-                        alert_on: []
-                        polygon: [[0.0, 0.42], [0.45, 0.62], [0.75, 0.86], [0.80, 1.0], [0.0, 1.0]]
-
-                """
-        }
-        let daemon = try DaemonHarness(dir: dir, body: """
-            grids:
-              - id: village
-                name: 东村
-            cameras:
-            \(cameras)
+        let (daemon, servers) = try Self.watch(["burning", "plain"], in: dir, label: "麦田", extra: """
+                analysis:
+                  fire_smoke: true
+                zones:
+                  - id: field
+                    name: 南坡麦田
+                    fire_smoke: true
+                    alert_on: []
+                    polygon: [[0.0, 0.42], [0.45, 0.62], [0.75, 0.86], [0.80, 1.0], [0.0, 1.0]]
             """)
-        defer { daemon.stop() }
+        defer {
+            daemon.stop()
+            servers.forEach { $0.stop() }
+        }
         let seen = { daemon.tickets("category=fire_smoke").tickets }
         #expect(waitUntil(timeout: 90) { Set(seen().map(\.kind)) == ["fire", "smoke"] }, "\(seen().map(\.kind)) \(daemon.log)")
         let tickets = seen()
