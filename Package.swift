@@ -25,10 +25,13 @@ let package = Package(
         .target(name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
         // FreeType from Debian, for the text stamped on evidence snapshots.
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2"),
+        // The per-pixel loops of the analysis and the downscale, in C: SSE2 on every
+        // x86-64, plain C elsewhere (Docs/design/motion-fixed-point.md).
+        .target(name: "PixelKernels"),
         // The only importer of CFFmpeg.
-        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog", "CFreeType"]),
-        // Pure analysis: standard library only.
-        .target(name: "Analysis"),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog", "CFreeType", "PixelKernels"]),
+        // Pure analysis: the standard library and the pixel kernels.
+        .target(name: "Analysis", dependencies: ["PixelKernels"]),
         // The message catalogue: every operator-facing text, one table per language.
         .target(name: "Catalog"),
         // Pure ticket domain.
@@ -68,7 +71,7 @@ let package = Package(
         ]),
         // Helpers shared by the tests that need real clips, servers and processes.
         .target(name: "TestSupport", dependencies: ["ControlClient", "ControlProtocol"], path: "Tests/TestSupport"),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "PixelKernels"]),
         .testTarget(name: "AnalysisQualityTests", dependencies: ["DaemonCore", "Analysis", "TestSupport"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "Catalog"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),

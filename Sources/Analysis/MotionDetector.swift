@@ -1,3 +1,5 @@
+import PixelKernels
+
 /// Settings of the motion detector; sizes are shares of the frame so they hold at any resolution.
 public struct MotionSettings: Sendable, Equatable {
     /// How fast the background follows the scene where nothing moves (share per frame).
@@ -145,16 +147,8 @@ public struct MotionDetector: Sendable {
             chromaBackground.withUnsafeMutableBufferPointer { cb in
             chromaBackgroundV.withUnsafeMutableBufferPointer { cv in
             chromaChanged.withUnsafeMutableBufferPointer { cc in
-                // Branch-free, 16-bit: vectorises like the gray pass.
-                for i in 0..<(cw * ch) {
-                    let du = (Int16(u[i]) &<< 7) &- cb[i], dv = (Int16(v[i]) &<< 7) &- cv[i]
-                    let d = (du < 0 ? 0 &- du : du) &+ (dv < 0 ? 0 &- dv : dv)
-                    let changed: Int16 = d > limit ? 1 : 0
-                    let rate = changed != 0 ? rateMoving : rateStill
-                    cb[i] = cb[i] &+ Self.mulHigh(du, rate)
-                    cv[i] = cv[i] &+ Self.mulHigh(dv, rate)
-                    cc[i] = UInt8(truncatingIfNeeded: changed)
-                }
+                gw_chroma_update(u.baseAddress!, v.baseAddress!, cb.baseAddress!, cv.baseAddress!, cc.baseAddress!,
+                                 cw * ch, limit, rateStill, rateMoving)
             }}}}}
         }
         let flickerLimit = Int16(min(32767, (settings.flickerShare * 32768).rounded()))
@@ -219,45 +213,33 @@ public struct MotionDetector: Sendable {
         }
     }
 
-    /// A rate (share per frame) as a 16-bit multiplier for `mulHigh`: (x * r) >> 16.
+    /// A rate (share per frame) as a 16-bit multiplier: (x * r) >> 16.
     /// Never inlined: otherwise the optimiser sinks the Double conversion into the pixel loop.
     @inline(never)
     private static func rate16(_ rate: Double) -> Int16 {
         Int16(min(32767, max(0, (rate * 65536).rounded())))
     }
 
-    /// (a * b) >> 16 in 16-bit lanes: the pattern LLVM lowers to `pmulhw`.
-    @inline(__always)
-    private static func mulHigh(_ a: Int16, _ b: Int16) -> Int16 {
-        Int16(truncatingIfNeeded: (Int32(a) &* Int32(b)) &>> 16)
-    }
-
-    /// (a * b) >> 16 for unsigned 16-bit lanes: `pmulhuw`.
-    @inline(__always)
-    private static func mulHighUnsigned(_ a: UInt16, _ b: UInt16) -> UInt16 {
-        UInt16(truncatingIfNeeded: (UInt32(a) &* UInt32(b)) &>> 16)
-    }
-
     /// Compare `pixels` with the background and mark changed pixels 255 in `mask`; keep
     /// each pixel's statistics. Returns how many pixels changed. Fixed point throughout
     /// (levels in 1/128, rates in 1/65536, flicker in 1/32768), every value in 16 bits,
-    /// in one branch-free loop the compiler vectorises.
+    /// eight pixels a vector (`gw_motion_subtract` in PixelKernels).
     private mutating func subtract(_ pixels: [UInt8]) -> Int {
-        let base = Int16(settings.threshold) << 7
-        // ad > noise * factor  <=>  ad / factor > noise: one unsigned high multiply.
-        let noiseOn: Int16 = settings.noiseFactor >= 1 ? 0 : 1
-        let inverseFactor = settings.noiseFactor >= 1 ? UInt16(min(65535, (65536 / settings.noiseFactor).rounded())) : 0
-        let rateStill = Self.rate16(settings.learningRate)
-        let rateMoving = Self.rate16(settings.foregroundLearningRate)
-        let flickerLimit = Int16(min(32767, (settings.flickerShare * 32768).rounded()))
-        let absorbOn: Int16 = settings.absorbAfterFrames > 0 ? 1 : 0
-        let absorb = Int16(min(32767, max(1, settings.absorbAfterFrames)))
-        let noiseRate = Self.rate16(0.02)
-        let flickerRate = Self.rate16(0.05)
+        var params = gw_subtract_params(
+            threshold: Int16(settings.threshold) << 7,
+            // ad > noise * factor  <=>  ad / factor > noise: one unsigned high multiply.
+            noise_off: settings.noiseFactor >= 1 ? 0 : 1,
+            inverse_factor: settings.noiseFactor >= 1 ? UInt16(min(65535, (65536 / settings.noiseFactor).rounded())) : 0,
+            rate_still: Self.rate16(settings.learningRate),
+            rate_moving: Self.rate16(settings.foregroundLearningRate),
+            flicker_limit: Int16(min(32767, (settings.flickerShare * 32768).rounded())),
+            absorb_on: settings.absorbAfterFrames > 0 ? 1 : 0,
+            absorb_after: Int16(min(32767, max(1, settings.absorbAfterFrames))),
+            noise_rate: Self.rate16(0.02),
+            flicker_rate: Self.rate16(0.05))
         let count = pixels.count
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
-        var total = 0
-        pixels.withUnsafeBufferPointer { p in
+        return pixels.withUnsafeBufferPointer { p in
         background.withUnsafeMutableBufferPointer { bg in
         noise.withUnsafeMutableBufferPointer { nz in
         flicker.withUnsafeMutableBufferPointer { fl in
@@ -265,49 +247,9 @@ public struct MotionDetector: Sendable {
         age.withUnsafeMutableBufferPointer { ag in
         allowed.withUnsafeBufferPointer { al in
         mask.withUnsafeMutableBufferPointer { m in
-            let p = p.baseAddress!, bg = bg.baseAddress!, nz = nz.baseAddress!, fl = fl.baseAddress!
-            let pv = pv.baseAddress!, ag = ag.baseAddress!, al = al.baseAddress!, m = m.baseAddress!
-            // Rows of at most 32767 pixels keep the 16-bit count exact.
-            var start = 0
-            while start < count {
-                let end = min(count, start + 32767)
-                var rowTotal: Int16 = 0
-                // Each array is read once and written once per pixel, all arithmetic is
-                // 16-bit and branch-free: this is what lets the loop vectorise 8 wide.
-                for i in start..<end {
-                    let level = Int16(p[i]) &<< 7
-                    let b0 = bg[i], n0 = nz[i], f0 = fl[i], a0 = ag[i]
-                    let was = Int16(pv[i])
-                    let d = level &- b0
-                    let ad = d < 0 ? 0 &- d : d
-                    let scaled = Int16(bitPattern: Self.mulHighUnsigned(UInt16(bitPattern: ad), inverseFactor))
-                    let aboveNoise: Int16 = (scaled > n0 ? 1 : 0) | noiseOn
-                    let changed: Int16 = (ad > base ? 1 : 0) & aboveNoise
-                    // Noise follows the still frames only.
-                    let n1 = changed != 0 ? n0 : n0 &+ Self.mulHigh(ad &- n0, noiseRate)
-                    // How often the pixel flips between changed and still.
-                    let flip: Int16 = changed != was ? 32767 : 0
-                    let f1 = f0 &+ Self.mulHigh(flip &- f0, flickerRate)
-                    // Changed for too long: a parked object becomes background.
-                    let a1 = changed != 0 ? (a0 == 32767 ? a0 : a0 &+ 1) : 0
-                    let absorbed: Int16 = (a1 >= absorb ? 1 : 0) & absorbOn
-                    let rate = changed != 0 ? rateMoving : rateStill
-                    let b1 = absorbed != 0 ? level : b0 &+ Self.mulHigh(d, rate)
-                    let calm: Int16 = f1 <= flickerLimit ? 1 : 0
-                    let report = changed & calm & Int16(al[i] & 1) & (1 &- absorbed)
-                    bg[i] = b1
-                    nz[i] = n1
-                    fl[i] = f1
-                    ag[i] = absorbed != 0 ? 0 : a1
-                    pv[i] = UInt8(truncatingIfNeeded: changed)
-                    m[i] = UInt8(truncatingIfNeeded: report &* 255)
-                    rowTotal &+= report
-                }
-                total += Int(rowTotal)
-                start = end
-            }
+            Int(gw_motion_subtract(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
+                                   ag.baseAddress!, al.baseAddress!, m.baseAddress!, count, &params))
         }}}}}}}}
-        return total
     }
 
     /// Whether the foreground in `box` (pixels of the last frame) is a ghost: something

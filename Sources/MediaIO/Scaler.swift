@@ -1,4 +1,5 @@
 import CFFmpeg
+import PixelKernels
 
 /// Owns a `SwsContext` converting decoded frames to one output size and format.
 /// Rebuilt automatically when the source size or format changes (a camera reconfigured).
@@ -136,6 +137,12 @@ public final class GrayScaler {
         let xs = chromaPlan!.xs, ys = chromaPlan!.ys
         let pu = cff_frame_plane(f, 1)!, su = Int(cff_frame_linesize(f, 1))
         let pv = interleaved ? pu : cff_frame_plane(f, 2)!, sv = interleaved ? su : Int(cff_frame_linesize(f, 2))
+        if !interleaved && srcW == 2 * cw && srcH == 2 * ch {
+            // Exactly half (640×360 4:2:0 → 160×90): the samples picked are (2x+1, 2y+1).
+            image.u = Self.uninitialised(cw * ch) { gw_pick_odd(pu, su, $0, cw, ch) }
+            image.v = Self.uninitialised(cw * ch) { gw_pick_odd(pv, sv, $0, cw, ch) }
+            return
+        }
         u.withUnsafeMutableBufferPointer { u in
         v.withUnsafeMutableBufferPointer { v in
         xs.withUnsafeBufferPointer { xs in
@@ -160,6 +167,14 @@ public final class GrayScaler {
         image.v = v
     }
 
+    /// An array of `count` bytes that `fill` writes in full (no zeroing first).
+    private static func uninitialised(_ count: Int, _ fill: (UnsafeMutablePointer<UInt8>) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
+            fill(buffer.baseAddress!)
+            initialised = count
+        }
+    }
+
     /// Average of 2×2 luma samples at the quarter points of each output pixel's footprint.
     private func lumaBox(_ frame: Frame, width: Int, height: Int) -> GrayImage {
         let sw = Int(frame.width), sh = Int(frame.height)
@@ -177,42 +192,18 @@ public final class GrayScaler {
         let xs = plan!.xs, ys = plan!.ys
         let stride = Int(cff_frame_linesize(frame.pointer, 0))
         let base = cff_frame_plane(frame.pointer, 0)!
-        var pixels = [UInt8](repeating: 0, count: width * height)
         if sw == 2 * width && sh == 2 * height {
-            // Exactly half size (640×360 → 320×180): a 2×2 box, four output pixels per step
-            // from eight bytes of each source row, in 16-bit lanes of a 64-bit word.
-            pixels.withUnsafeMutableBufferPointer { dst in
-                let low: UInt64 = 0x00FF_00FF_00FF_00FF
-                let half: UInt64 = 0x0002_0002_0002_0002
-                for y in 0..<height {
-                    let r0 = base + 2 * y * stride, r1 = r0 + stride
-                    let out = dst.baseAddress! + y * width
-                    var x = 0
-                    while x + 4 <= width {
-                        let a = UInt64(littleEndian: UnsafeRawPointer(r0 + 2 * x).loadUnaligned(as: UInt64.self))
-                        let b = UInt64(littleEndian: UnsafeRawPointer(r1 + 2 * x).loadUnaligned(as: UInt64.self))
-                        let sum = (a & low) &+ ((a &>> 8) & low) &+ (b & low) &+ ((b &>> 8) & low)
-                        let avg = ((sum &+ half) &>> 2) & low
-                        let pairs = (avg | (avg &>> 8)) & 0x0000_FFFF_0000_FFFF
-                        let packed = UInt32(truncatingIfNeeded: pairs | (pairs &>> 16))
-                        UnsafeMutableRawPointer(out + x).storeBytes(of: packed.littleEndian, as: UInt32.self)
-                        x += 4
-                    }
-                    while x < width {
-                        let sum = UInt16(r0[2 * x]) &+ UInt16(r0[2 * x + 1]) &+ UInt16(r1[2 * x]) &+ UInt16(r1[2 * x + 1])
-                        out[x] = UInt8(truncatingIfNeeded: (sum &+ 2) &>> 2)
-                        x += 1
-                    }
-                }
-            }
-            return GrayImage(width: width, height: height, pixels: pixels)
+            // Exactly half size (640×360 → 320×180): a 2×2 box, sixteen output pixels a step.
+            return GrayImage(width: width, height: height, pixels: Self.uninitialised(width * height) {
+                gw_half_plane(base, stride, $0, width, height)
+            })
         }
-        pixels.withUnsafeMutableBufferPointer { dst in
+        let pixels = Self.uninitialised(width * height) { dst in
             xs.withUnsafeBufferPointer { xs in
                 for y in 0..<height {
                     let r0 = base + Int(ys[2 * y]) * stride
                     let r1 = base + Int(ys[2 * y + 1]) * stride
-                    let out = dst.baseAddress! + y * width
+                    let out = dst + y * width
                     for x in 0..<width {
                         let a = Int(xs[2 * x]), b = Int(xs[2 * x + 1])
                         let sum = UInt16(r0[a]) &+ UInt16(r0[b]) &+ UInt16(r1[a]) &+ UInt16(r1[b])

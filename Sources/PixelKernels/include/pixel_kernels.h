@@ -1,0 +1,66 @@
+// The per-pixel loops of the analysis, written in C so that they run eight pixels a
+// vector on every x86-64 (SSE2, no target flags needed), with a plain C version of
+// each for other machines. Each SSE2 loop computes exactly what its plain version
+// computes (Tests/AnalysisTests/PixelKernelTests.swift compares them on random input).
+// See Docs/design/motion-fixed-point.md.
+#ifndef GRIDWATCH_PIXEL_KERNELS_H
+#define GRIDWATCH_PIXEL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The background model's settings in fixed point (levels in 1/128, rates in 1/65536,
+/// flicker in 1/32768).
+typedef struct {
+    int16_t threshold;          ///< |level - background| above this is change
+    int16_t noise_off;          ///< 1: no per-pixel noise threshold
+    uint16_t inverse_factor;    ///< 65536 / noise factor: |d| * this >> 16 against the noise
+    int16_t rate_still;         ///< learning rate where nothing changed
+    int16_t rate_moving;        ///< learning rate where something changed
+    int16_t flicker_limit;      ///< flip share above which a pixel is ignored
+    int16_t absorb_on;          ///< 1: changed pixels are absorbed after absorb_after frames
+    int16_t absorb_after;       ///< at least 1
+    int16_t noise_rate;         ///< how fast the noise follows the still frames
+    int16_t flicker_rate;       ///< how fast the flip share follows
+} gw_subtract_params;
+
+/// Compare `pixels` with the background, update each pixel's statistics, write 255 in
+/// `mask` where a pixel is reported as changed (0 elsewhere) and 1/0 in `previous`;
+/// returns the number of reported pixels. Every array holds `count` values.
+size_t gw_motion_subtract(const uint8_t *pixels, int16_t *background, int16_t *noise,
+                          int16_t *flicker, uint8_t *previous, int16_t *age,
+                          const uint8_t *allowed, uint8_t *mask, size_t count,
+                          const gw_subtract_params *params);
+
+/// The same without vectors (the reference; also what other machines run).
+size_t gw_motion_subtract_plain(const uint8_t *pixels, int16_t *background, int16_t *noise,
+                                int16_t *flicker, uint8_t *previous, int16_t *age,
+                                const uint8_t *allowed, uint8_t *mask, size_t count,
+                                const gw_subtract_params *params);
+
+/// Colour against its background (Cb, Cr in 1/128): `changed` gets 1 where
+/// |dCb| + |dCr| (saturated) exceeds `limit`, else 0; the background follows at
+/// `rate_moving` there and `rate_still` elsewhere. Returns nothing: the caller counts.
+void gw_chroma_update(const uint8_t *u, const uint8_t *v, int16_t *background_u,
+                      int16_t *background_v, uint8_t *changed, size_t count,
+                      int16_t limit, int16_t rate_still, int16_t rate_moving);
+void gw_chroma_update_plain(const uint8_t *u, const uint8_t *v, int16_t *background_u,
+                            int16_t *background_v, uint8_t *changed, size_t count,
+                            int16_t limit, int16_t rate_still, int16_t rate_moving);
+
+/// Halve a plane: each output sample is the rounded mean of a 2x2 block of the source
+/// ((a + b + c + d + 2) >> 2). `dst` is width x height, packed; `src` has at least
+/// 2 * width columns and 2 * height rows.
+void gw_half_plane(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                   size_t width, size_t height);
+void gw_half_plane_plain(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                         size_t width, size_t height);
+
+/// Every other sample of every other row, starting at (1, 1): src[2y+1][2x+1].
+/// `dst` is width x height, packed.
+void gw_pick_odd(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                 size_t width, size_t height);
+void gw_pick_odd_plain(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
+                       size_t width, size_t height);
+
+#endif

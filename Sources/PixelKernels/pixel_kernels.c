@@ -1,0 +1,233 @@
+#include "pixel_kernels.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// (a * b) >> 16 in 16 bits: pmulhw.
+static inline int16_t mul_high(int16_t a, int16_t b) {
+    return (int16_t)(((int32_t)a * (int32_t)b) >> 16);
+}
+
+static inline int16_t mul_high_unsigned(uint16_t a, uint16_t b) {
+    return (int16_t)(((uint32_t)a * (uint32_t)b) >> 16);
+}
+
+static inline int16_t add_saturated(int16_t a, int16_t b) {
+    int32_t s = (int32_t)a + (int32_t)b;
+    return (int16_t)(s > 32767 ? 32767 : s < -32768 ? -32768 : s);
+}
+
+// One pixel of the background model; returns 1 when it is reported as changed.
+static inline int subtract_one(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                               uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                               size_t i, const gw_subtract_params *P) {
+    int16_t level = (int16_t)(p[i] << 7);
+    int16_t b0 = bg[i], n0 = nz[i], f0 = fl[i], a0 = ag[i];
+    int16_t was = pv[i] ? 1 : 0;
+    int16_t d = (int16_t)(level - b0);
+    int16_t ad = d < 0 ? (int16_t)-d : d;
+    int16_t scaled = mul_high_unsigned((uint16_t)ad, P->inverse_factor);
+    int16_t above = (int16_t)((scaled > n0 ? 1 : 0) | P->noise_off);
+    int16_t changed = (int16_t)((ad > P->threshold ? 1 : 0) & above);
+    // The noise follows the still frames only.
+    int16_t n1 = changed ? n0 : (int16_t)(n0 + mul_high((int16_t)(ad - n0), P->noise_rate));
+    // How often the pixel flips between changed and still.
+    int16_t flip = changed != was ? 32767 : 0;
+    int16_t f1 = (int16_t)(f0 + mul_high((int16_t)(flip - f0), P->flicker_rate));
+    // Changed for too long: a parked object becomes background.
+    int16_t a1 = changed ? add_saturated(a0, 1) : 0;
+    int16_t absorbed = (int16_t)((a1 >= P->absorb_after ? 1 : 0) & P->absorb_on);
+    int16_t rate = changed ? P->rate_moving : P->rate_still;
+    int16_t b1 = absorbed ? level : (int16_t)(b0 + mul_high(d, rate));
+    int16_t calm = f1 <= P->flicker_limit ? 1 : 0;
+    int16_t report = (int16_t)(changed & calm & (al[i] ? 1 : 0) & (1 - absorbed));
+    bg[i] = b1;
+    nz[i] = n1;
+    fl[i] = f1;
+    ag[i] = absorbed ? 0 : a1;
+    pv[i] = (uint8_t)changed;
+    m[i] = report ? 255 : 0;
+    return report;
+}
+
+size_t gw_motion_subtract_plain(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                                uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                                size_t count, const gw_subtract_params *P) {
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P);
+    return total;
+}
+
+#if defined(__SSE2__)
+static inline __m128i load8(const uint8_t *p) {
+    return _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)p), _mm_setzero_si128());
+}
+static inline __m128i load16(const int16_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+static inline void store16(int16_t *p, __m128i v) { _mm_storeu_si128((__m128i *)p, v); }
+// mask ? a : b, lane by lane (mask lanes all ones or all zeros).
+static inline __m128i select16(__m128i mask, __m128i a, __m128i b) {
+    return _mm_or_si128(_mm_and_si128(mask, a), _mm_andnot_si128(mask, b));
+}
+static inline size_t sum16(__m128i counts) {
+    __m128i pairs = _mm_madd_epi16(counts, _mm_set1_epi16(1));
+    int32_t lanes[4];
+    _mm_storeu_si128((__m128i *)lanes, pairs);
+    return (size_t)lanes[0] + (size_t)lanes[1] + (size_t)lanes[2] + (size_t)lanes[3];
+}
+#endif
+
+size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                          uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                          size_t count, const gw_subtract_params *P) {
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi16(1);
+    const __m128i threshold = _mm_set1_epi16(P->threshold);
+    const __m128i noise_off = _mm_set1_epi16(P->noise_off ? -1 : 0);
+    const __m128i inverse = _mm_set1_epi16((int16_t)P->inverse_factor);
+    const __m128i still = _mm_set1_epi16(P->rate_still), moving = _mm_set1_epi16(P->rate_moving);
+    const __m128i flicker_limit = _mm_set1_epi16(P->flicker_limit);
+    const __m128i absorb_on = _mm_set1_epi16(P->absorb_on ? -1 : 0);
+    const __m128i absorb_below = _mm_set1_epi16((int16_t)(P->absorb_after - 1));
+    const __m128i noise_rate = _mm_set1_epi16(P->noise_rate), flicker_rate = _mm_set1_epi16(P->flicker_rate);
+    const __m128i flip_value = _mm_set1_epi16(32767);
+    size_t total = 0, i = 0;
+    while (i + 8 <= count) {
+        // Each lane counts at most one pixel a step: empty the counts before they can wrap.
+        __m128i counts = zero;
+        size_t stop = count - i > 8 * 4096 ? i + 8 * 4096 : count;
+        for (; i + 8 <= stop; i += 8) {
+            __m128i level = _mm_slli_epi16(load8(p + i), 7);
+            __m128i b0 = load16(bg + i), n0 = load16(nz + i), f0 = load16(fl + i), a0 = load16(ag + i);
+            __m128i was = _mm_cmpgt_epi16(load8(pv + i), zero);
+            __m128i d = _mm_sub_epi16(level, b0);
+            __m128i ad = _mm_max_epi16(d, _mm_sub_epi16(zero, d));
+            __m128i scaled = _mm_mulhi_epu16(ad, inverse);
+            __m128i above = _mm_or_si128(_mm_cmpgt_epi16(scaled, n0), noise_off);
+            __m128i changed = _mm_and_si128(_mm_cmpgt_epi16(ad, threshold), above);
+            __m128i n1 = select16(changed, n0, _mm_add_epi16(n0, _mm_mulhi_epi16(_mm_sub_epi16(ad, n0), noise_rate)));
+            __m128i flip = _mm_and_si128(_mm_xor_si128(changed, was), flip_value);
+            __m128i f1 = _mm_add_epi16(f0, _mm_mulhi_epi16(_mm_sub_epi16(flip, f0), flicker_rate));
+            __m128i a1 = _mm_and_si128(changed, _mm_adds_epi16(a0, one));
+            __m128i absorbed = _mm_and_si128(_mm_cmpgt_epi16(a1, absorb_below), absorb_on);
+            __m128i rate = select16(changed, moving, still);
+            __m128i b1 = select16(absorbed, level, _mm_add_epi16(b0, _mm_mulhi_epi16(d, rate)));
+            __m128i calm = _mm_cmpgt_epi16(f1, flicker_limit);  // not calm
+            __m128i allowed = _mm_cmpgt_epi16(load8(al + i), zero);
+            __m128i report = _mm_andnot_si128(_mm_or_si128(calm, absorbed), _mm_and_si128(changed, allowed));
+            store16(bg + i, b1);
+            store16(nz + i, n1);
+            store16(fl + i, f1);
+            store16(ag + i, _mm_andnot_si128(absorbed, a1));
+            _mm_storel_epi64((__m128i *)(pv + i), _mm_packus_epi16(_mm_and_si128(changed, one), zero));
+            _mm_storel_epi64((__m128i *)(m + i), _mm_packs_epi16(report, zero));
+            counts = _mm_sub_epi16(counts, report);
+        }
+        total += sum16(counts);
+    }
+    for (; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P);
+    return total;
+#else
+    return gw_motion_subtract_plain(p, bg, nz, fl, pv, ag, al, m, count, P);
+#endif
+}
+
+void gw_chroma_update_plain(const uint8_t *u, const uint8_t *v, int16_t *bu, int16_t *bv,
+                            uint8_t *changed, size_t count, int16_t limit,
+                            int16_t rate_still, int16_t rate_moving) {
+    for (size_t i = 0; i < count; i++) {
+        int16_t du = (int16_t)((u[i] << 7) - bu[i]), dv = (int16_t)((v[i] << 7) - bv[i]);
+        int16_t d = add_saturated(du < 0 ? (int16_t)-du : du, dv < 0 ? (int16_t)-dv : dv);
+        int16_t c = d > limit ? 1 : 0;
+        int16_t rate = c ? rate_moving : rate_still;
+        bu[i] = (int16_t)(bu[i] + mul_high(du, rate));
+        bv[i] = (int16_t)(bv[i] + mul_high(dv, rate));
+        changed[i] = (uint8_t)c;
+    }
+}
+
+void gw_chroma_update(const uint8_t *u, const uint8_t *v, int16_t *bu, int16_t *bv,
+                      uint8_t *changed, size_t count, int16_t limit,
+                      int16_t rate_still, int16_t rate_moving) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi16(1), lim = _mm_set1_epi16(limit);
+    const __m128i still = _mm_set1_epi16(rate_still), moving = _mm_set1_epi16(rate_moving);
+    for (; i + 8 <= count; i += 8) {
+        __m128i b0 = load16(bu + i), c0 = load16(bv + i);
+        __m128i du = _mm_sub_epi16(_mm_slli_epi16(load8(u + i), 7), b0);
+        __m128i dv = _mm_sub_epi16(_mm_slli_epi16(load8(v + i), 7), c0);
+        __m128i d = _mm_adds_epi16(_mm_max_epi16(du, _mm_sub_epi16(zero, du)), _mm_max_epi16(dv, _mm_sub_epi16(zero, dv)));
+        __m128i c = _mm_cmpgt_epi16(d, lim);
+        __m128i rate = select16(c, moving, still);
+        store16(bu + i, _mm_add_epi16(b0, _mm_mulhi_epi16(du, rate)));
+        store16(bv + i, _mm_add_epi16(c0, _mm_mulhi_epi16(dv, rate)));
+        _mm_storel_epi64((__m128i *)(changed + i), _mm_packus_epi16(_mm_and_si128(c, one), zero));
+    }
+#endif
+    gw_chroma_update_plain(u + i, v + i, bu + i, bv + i, changed + i, count - i, limit, rate_still, rate_moving);
+}
+
+static void half_rows_plain(const uint8_t *r0, const uint8_t *r1, uint8_t *out, size_t from, size_t width) {
+    for (size_t x = from; x < width; x++) {
+        unsigned sum = (unsigned)r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1];
+        out[x] = (uint8_t)((sum + 2) >> 2);
+    }
+}
+
+void gw_half_plane_plain(const uint8_t *src, ptrdiff_t stride, uint8_t *dst, size_t width, size_t height) {
+    for (size_t y = 0; y < height; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(2 * y) * stride;
+        half_rows_plain(r0, r0 + stride, dst + y * width, 0, width);
+    }
+}
+
+void gw_half_plane(const uint8_t *src, ptrdiff_t stride, uint8_t *dst, size_t width, size_t height) {
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi16(0x00FF), two = _mm_set1_epi16(2);
+    for (size_t y = 0; y < height; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(2 * y) * stride, *r1 = r0 + stride;
+        uint8_t *out = dst + y * width;
+        size_t x = 0;
+        for (; x + 16 <= width; x += 16) {
+            __m128i sums[2];
+            for (int k = 0; k < 2; k++) {
+                __m128i a = _mm_loadu_si128((const __m128i *)(r0 + 2 * x + 16 * k));
+                __m128i b = _mm_loadu_si128((const __m128i *)(r1 + 2 * x + 16 * k));
+                __m128i s = _mm_add_epi16(_mm_add_epi16(_mm_and_si128(a, low), _mm_srli_epi16(a, 8)),
+                                          _mm_add_epi16(_mm_and_si128(b, low), _mm_srli_epi16(b, 8)));
+                sums[k] = _mm_srli_epi16(_mm_add_epi16(s, two), 2);
+            }
+            _mm_storeu_si128((__m128i *)(out + x), _mm_packus_epi16(sums[0], sums[1]));
+        }
+        half_rows_plain(r0, r1, out, x, width);
+    }
+#else
+    gw_half_plane_plain(src, stride, dst, width, height);
+#endif
+}
+
+void gw_pick_odd_plain(const uint8_t *src, ptrdiff_t stride, uint8_t *dst, size_t width, size_t height) {
+    for (size_t y = 0; y < height; y++) {
+        const uint8_t *row = src + (ptrdiff_t)(2 * y + 1) * stride;
+        for (size_t x = 0; x < width; x++) dst[y * width + x] = row[2 * x + 1];
+    }
+}
+
+void gw_pick_odd(const uint8_t *src, ptrdiff_t stride, uint8_t *dst, size_t width, size_t height) {
+#if defined(__SSE2__)
+    for (size_t y = 0; y < height; y++) {
+        const uint8_t *row = src + (ptrdiff_t)(2 * y + 1) * stride;
+        uint8_t *out = dst + y * width;
+        size_t x = 0;
+        for (; x + 16 <= width; x += 16) {
+            __m128i a = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(row + 2 * x)), 8);
+            __m128i b = _mm_srli_epi16(_mm_loadu_si128((const __m128i *)(row + 2 * x + 16)), 8);
+            _mm_storeu_si128((__m128i *)(out + x), _mm_packus_epi16(a, b));
+        }
+        for (; x < width; x++) out[x] = row[2 * x + 1];
+    }
+#else
+    gw_pick_odd_plain(src, stride, dst, width, height);
+#endif
+}
