@@ -51,11 +51,14 @@ public struct MotionDetector: Sendable {
     private var flicker: [Int16] = []
     private var previous: [UInt8] = []
     private var age: [Int16] = []
-    /// 255 where analysis is allowed, 0 under a motion mask; empty for no mask.
+    /// 255 where analysis is allowed, 0 under a motion mask; empty without a mask
+    /// (then allowed everywhere).
     private var allowed: [UInt8] = []
     public var motionMask: [Polygon] = [] {
-        didSet { allowed = [] }
+        didSet { allowed = []; allowedSize = nil }
     }
+    /// The frame size `allowed` was rasterised for.
+    private var allowedSize: (width: Int, height: Int)?
     private var width = 0
     private var height = 0
     private var learnedFrames = 0
@@ -140,7 +143,6 @@ public struct MotionDetector: Sendable {
         let rateStill = Self.rate16(settings.learningRate), rateMoving = Self.rate16(settings.foregroundLearningRate)
         // level ÷ background in 1/256.
         let low = Int(((shadows?.lowerBound ?? 0) * 256).rounded()), high = Int(((shadows?.upperBound ?? 0) * 256).rounded())
-        var delta = 0
         if useColour {
             frame.u.withUnsafeBufferPointer { u in
             frame.v.withUnsafeBufferPointer { v in
@@ -153,57 +155,25 @@ public struct MotionDetector: Sendable {
         }
         let flickerLimit = Int16(min(32767, (settings.flickerShare * 32768).rounded()))
         let absorbLimit = Int16(min(32767, max(1, settings.absorbAfterFrames)))
-        let shadowsOn = shadows != nil
-        let w = width
-        frame.pixels.withUnsafeBufferPointer { p in
+        return frame.pixels.withUnsafeBufferPointer { p in
         background.withUnsafeBufferPointer { bg in
         flicker.withUnsafeBufferPointer { fl in
         age.withUnsafeBufferPointer { ag in
         allowed.withUnsafeBufferPointer { al in
         chromaChanged.withUnsafeBufferPointer { cc in
         mask.withUnsafeMutableBufferPointer { m in
-            for y in 0..<(ch * 2) {
-                let crow = (y / 2) * cw
-                let row = y * w
-                var x = 0
-                while x < cw * 2 {
-                    // Eight pixels (four colour samples) at a time: most of a frame is still.
-                    if x + 8 <= cw * 2 {
-                        let lumaWord = UnsafeRawPointer(m.baseAddress! + row + x).loadUnaligned(as: UInt64.self)
-                        let colourWord = useColour ? UnsafeRawPointer(cc.baseAddress! + crow + x >> 1).loadUnaligned(as: UInt32.self) : 0
-                        if lumaWord == 0 && colourWord == 0 {
-                            x += 8
-                            continue
-                        }
-                    }
-                    let end = min(cw * 2, x + 8)
-                    while x < end {
-                        let i = row + x
-                        let colourChanged = useColour && cc[crow + x >> 1] != 0
-                        if m[i] != 0 {
-                            if shadowsOn && !colourChanged {
-                                // level ÷ background within the shadow's share: level·256 against bg·low, bg·high.
-                                let bgLevel = Int(bg[i]) >> 7, level = Int(p[i]) << 8
-                                if level >= bgLevel * low && level <= bgLevel * high {
-                                    m[i] = 0
-                                    delta -= 1
-                                }
-                            }
-                        } else if colourChanged && fl[i] <= flickerLimit && al[i] != 0 && ag[i] < absorbLimit {
-                            m[i] = 255
-                            delta += 1
-                        }
-                        x += 1
-                    }
-                }
-            }
+            Int(gw_colour_and_shadows(p.baseAddress!, bg.baseAddress!, fl.baseAddress!, ag.baseAddress!,
+                                      al.isEmpty ? nil : al.baseAddress, useColour ? cc.baseAddress : nil, m.baseAddress!,
+                                      width, cw, ch, shadows != nil ? 1 : 0, Int32(low), Int32(high), flickerLimit, absorbLimit))
         }}}}}}}
-        return delta
     }
 
-    /// Rasterise the motion masks at the frame's size (once per size); all open without masks.
+    /// Rasterise the motion masks at the frame's size (once per size); none without masks.
     private mutating func prepareMask() {
-        guard allowed.count != width * height else { return }
+        guard allowedSize?.width != width || allowedSize?.height != height else { return }
+        allowedSize = (width, height)
+        allowed = []
+        guard !motionMask.isEmpty else { return }
         allowed = [UInt8](repeating: 255, count: width * height)
         for y in 0..<height {
             for x in 0..<width {
@@ -248,7 +218,7 @@ public struct MotionDetector: Sendable {
         allowed.withUnsafeBufferPointer { al in
         mask.withUnsafeMutableBufferPointer { m in
             Int(gw_motion_subtract(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
-                                   ag.baseAddress!, al.baseAddress!, m.baseAddress!, count, &params))
+                                   ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
         }}}}}}}}
     }
 

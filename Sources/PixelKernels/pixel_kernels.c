@@ -1,5 +1,7 @@
 #include "pixel_kernels.h"
 
+#include <string.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -41,7 +43,7 @@ static inline int subtract_one(const uint8_t *p, int16_t *bg, int16_t *nz, int16
     int16_t rate = changed ? P->rate_moving : P->rate_still;
     int16_t b1 = absorbed ? level : (int16_t)(b0 + mul_high(d, rate));
     int16_t calm = f1 <= P->flicker_limit ? 1 : 0;
-    int16_t report = (int16_t)(changed & calm & (al[i] ? 1 : 0) & (1 - absorbed));
+    int16_t report = (int16_t)(changed & calm & (!al || al[i] ? 1 : 0) & (1 - absorbed));
     bg[i] = b1;
     nz[i] = n1;
     fl[i] = f1;
@@ -113,7 +115,7 @@ size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *f
             __m128i rate = select16(changed, moving, still);
             __m128i b1 = select16(absorbed, level, _mm_add_epi16(b0, _mm_mulhi_epi16(d, rate)));
             __m128i calm = _mm_cmpgt_epi16(f1, flicker_limit);  // not calm
-            __m128i allowed = _mm_cmpgt_epi16(load8(al + i), zero);
+            __m128i allowed = al ? _mm_cmpgt_epi16(load8(al + i), zero) : _mm_cmpeq_epi16(zero, zero);
             __m128i report = _mm_andnot_si128(_mm_or_si128(calm, absorbed), _mm_and_si128(changed, allowed));
             store16(bg + i, b1);
             store16(nz + i, n1);
@@ -166,6 +168,95 @@ void gw_chroma_update(const uint8_t *u, const uint8_t *v, int16_t *bu, int16_t *
     }
 #endif
     gw_chroma_update_plain(u + i, v + i, bu + i, bv + i, changed + i, count - i, limit, rate_still, rate_moving);
+}
+
+// One pixel of colour and shadows; returns +1 (marked), -1 (cleared) or 0.
+static inline int colour_shadow_one(const uint8_t *p, const int16_t *bg, const int16_t *fl,
+                                    const int16_t *ag, const uint8_t *al, const uint8_t *cc,
+                                    uint8_t *m, size_t i, size_t c, int shadows, int32_t low,
+                                    int32_t high, int16_t flicker_limit, int16_t absorb_limit) {
+    int colour = cc && cc[c] != 0;
+    if (m[i] != 0) {
+        if (shadows && !colour) {
+            int32_t bg_level = bg[i] >> 7, level = (int32_t)p[i] << 8;
+            if (level >= bg_level * low && level <= bg_level * high) {
+                m[i] = 0;
+                return -1;
+            }
+        }
+    } else if (colour && fl[i] <= flicker_limit && (!al || al[i] != 0) && ag[i] < absorb_limit) {
+        m[i] = 255;
+        return 1;
+    }
+    return 0;
+}
+
+ptrdiff_t gw_colour_and_shadows_plain(const uint8_t *p, const int16_t *bg, const int16_t *fl,
+                                      const int16_t *ag, const uint8_t *al, const uint8_t *cc,
+                                      uint8_t *m, size_t width, size_t cw, size_t ch, int shadows,
+                                      int32_t low, int32_t high, int16_t flicker_limit,
+                                      int16_t absorb_limit) {
+    ptrdiff_t delta = 0;
+    for (size_t y = 0; y < 2 * ch; y++)
+        for (size_t x = 0; x < 2 * cw; x++)
+            delta += colour_shadow_one(p, bg, fl, ag, al, cc, m, y * width + x, (y / 2) * cw + x / 2,
+                                       shadows, low, high, flicker_limit, absorb_limit);
+    return delta;
+}
+
+ptrdiff_t gw_colour_and_shadows(const uint8_t *p, const int16_t *bg, const int16_t *fl,
+                                const int16_t *ag, const uint8_t *al, const uint8_t *cc,
+                                uint8_t *m, size_t width, size_t cw, size_t ch, int shadows,
+                                int32_t low, int32_t high, int16_t flicker_limit,
+                                int16_t absorb_limit) {
+#if defined(__SSE2__)
+    if (low < 0 || high > 256 || low > high)
+        return gw_colour_and_shadows_plain(p, bg, fl, ag, al, cc, m, width, cw, ch, shadows, low, high, flicker_limit, absorb_limit);
+    const __m128i zero = _mm_setzero_si128(), ones = _mm_cmpeq_epi16(zero, zero);
+    const __m128i sign = _mm_set1_epi16((int16_t)0x8000);
+    const __m128i low16 = _mm_set1_epi16((int16_t)low), high16 = _mm_set1_epi16((int16_t)high);
+    const __m128i flimit = _mm_set1_epi16(flicker_limit), alimit = _mm_set1_epi16(absorb_limit);
+    ptrdiff_t delta = 0;
+    for (size_t y = 0; y < 2 * ch; y++) {
+        size_t row = y * width, crow = (y / 2) * cw, x = 0;
+        for (; x + 8 <= 2 * cw; x += 8) {
+            size_t i = row + x;
+            uint64_t marked_word;
+            uint32_t colour_word = 0;
+            memcpy(&marked_word, m + i, 8);
+            if (cc) memcpy(&colour_word, cc + crow + x / 2, 4);
+            // Most of a frame is still: eight pixels (four colour samples) at a time.
+            if (marked_word == 0 && colour_word == 0) continue;
+            __m128i marked = _mm_cmpgt_epi16(load8(m + i), zero);
+            __m128i c4 = _mm_cvtsi32_si128((int)colour_word);
+            __m128i colour = _mm_cmpgt_epi16(_mm_unpacklo_epi8(_mm_unpacklo_epi8(c4, c4), zero), zero);
+            __m128i removed = zero;
+            if (shadows) {
+                // level * 256 against background level * low and * high, all within 16 bits
+                // unsigned (compared signed after flipping the sign bit).
+                __m128i bg_level = _mm_srai_epi16(load16(bg + i), 7);
+                __m128i level = _mm_xor_si128(_mm_slli_epi16(load8(p + i), 8), sign);
+                __m128i lo = _mm_xor_si128(_mm_mullo_epi16(bg_level, low16), sign);
+                __m128i hi = _mm_xor_si128(_mm_mullo_epi16(bg_level, high16), sign);
+                __m128i outside = _mm_or_si128(_mm_cmpgt_epi16(lo, level), _mm_cmpgt_epi16(level, hi));
+                removed = _mm_andnot_si128(_mm_or_si128(outside, colour), marked);
+            }
+            __m128i allowed = al ? _mm_cmpgt_epi16(load8(al + i), zero) : ones;
+            __m128i calm = _mm_andnot_si128(_mm_cmpgt_epi16(load16(fl + i), flimit), ones);
+            __m128i young = _mm_cmpgt_epi16(alimit, load16(ag + i));
+            __m128i added = _mm_andnot_si128(marked, _mm_and_si128(_mm_and_si128(colour, calm), _mm_and_si128(allowed, young)));
+            __m128i result = _mm_or_si128(_mm_andnot_si128(removed, marked), added);
+            _mm_storel_epi64((__m128i *)(m + i), _mm_packs_epi16(result, zero));
+            delta += __builtin_popcount((unsigned)_mm_movemask_epi8(_mm_packs_epi16(added, zero)))
+                   - __builtin_popcount((unsigned)_mm_movemask_epi8(_mm_packs_epi16(removed, zero)));
+        }
+        for (; x < 2 * cw; x++)
+            delta += colour_shadow_one(p, bg, fl, ag, al, cc, m, row + x, crow + x / 2, shadows, low, high, flicker_limit, absorb_limit);
+    }
+    return delta;
+#else
+    return gw_colour_and_shadows_plain(p, bg, fl, ag, al, cc, m, width, cw, ch, shadows, low, high, flicker_limit, absorb_limit);
+#endif
 }
 
 static void half_rows_plain(const uint8_t *r0, const uint8_t *r1, uint8_t *out, size_t from, size_t width) {

@@ -36,6 +36,7 @@ import Testing
         return (pixels, allowed, s)
     }
 
+    /// `allowed` empty: no motion mask (NULL).
     static func run(_ vector: Bool, _ pixels: [UInt8], _ allowed: [UInt8], _ state: ModelState, _ params: gw_subtract_params) -> (Int, ModelState) {
         var s = state, p = params
         let n = pixels.count
@@ -48,8 +49,8 @@ import Testing
                 s.age.withUnsafeMutableBufferPointer { ag in
                 s.mask.withUnsafeMutableBufferPointer { m in
                     vector
-                        ? gw_motion_subtract(px.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!, ag.baseAddress!, al.baseAddress!, m.baseAddress!, n, &p)
-                        : gw_motion_subtract_plain(px.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!, ag.baseAddress!, al.baseAddress!, m.baseAddress!, n, &p)
+                        ? gw_motion_subtract(px.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!, ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, n, &p)
+                        : gw_motion_subtract_plain(px.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!, ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, n, &p)
                 }}}}}}
             }
         }
@@ -71,8 +72,9 @@ import Testing
     @Test(arguments: [0, 1, 7, 8, 9, 57_600, 70_001])
     func subtractMatchesPlainLoop(count: Int) {
         var r = Random(state: UInt64(count) &+ 11)
-        for params in Self.settings {
+        for (k, params) in Self.settings.enumerated() {
             var (pixels, allowed, state) = Self.randomState(count, &r)
+            if k == 1 { allowed = [] }
             var stateVector = state
             // Three frames in a row, so the statistics written by one are read by the next.
             for _ in 0..<3 {
@@ -112,6 +114,46 @@ import Testing
         #expect(plain.2.allSatisfy { $0 <= 1 })
         // Blue on yellow is a change, never a wrapped-around "no change".
         if count > 0 { #expect(plain.2[0] == 1 || abs(Int(u[0]) * 128 - 32640) + abs(Int(v[0]) * 128) <= 14 << 7) }
+    }
+
+    @Test(arguments: [(2, 2), (17, 9), (320, 180), (331, 181)])
+    func colourAndShadowsMatchPlainLoop(width: Int, height: Int) {
+        var r = Random(state: UInt64(width * 7 + height))
+        let n = width * height, cw = width / 2, ch = height / 2
+        let (pixels, allowed, state) = Self.randomState(n, &r)
+        // A mask of runs (still stretches to skip, busy ones to look at), colour changed in patches.
+        var mask = [UInt8](repeating: 0, count: n)
+        var i = 0
+        while i < n {
+            let run = Int(r.next() % 40), on = r.next() % 3 == 0
+            for k in i..<min(n, i + run) { mask[k] = on ? 255 : 0 }
+            i += max(1, run)
+        }
+        let colour = (0..<(cw * ch)).map { _ in UInt8(r.next() % 4 == 0 ? 1 : 0) }
+        for (useColour, shadows, useMask, low, high) in [(true, true, true, 128, 225), (true, false, false, 0, 256), (false, true, true, 128, 225), (true, true, false, 64, 64)] {
+            func run(_ vector: Bool) -> (Int, [UInt8]) {
+                var m = mask
+                let delta = pixels.withUnsafeBufferPointer { p in
+                    state.background.withUnsafeBufferPointer { bg in
+                    state.flicker.withUnsafeBufferPointer { fl in
+                    state.age.withUnsafeBufferPointer { ag in
+                    allowed.withUnsafeBufferPointer { al in
+                    colour.withUnsafeBufferPointer { cc in
+                    m.withUnsafeMutableBufferPointer { mm in
+                        (vector ? gw_colour_and_shadows : gw_colour_and_shadows_plain)(
+                            p.baseAddress!, bg.baseAddress!, fl.baseAddress!, ag.baseAddress!, useMask ? al.baseAddress : nil,
+                            useColour ? cc.baseAddress : nil, mm.baseAddress!, width, cw, ch, shadows ? 1 : 0,
+                            Int32(low), Int32(high), 6554, 300)
+                    }}}}}}
+                }
+                return (Int(delta), m)
+            }
+            let plain = run(false), vector = run(true)
+            #expect(vector.0 == plain.0)
+            #expect(vector.1 == plain.1)
+            #expect(plain.0 == plain.1.filter { $0 != 0 }.count - mask.filter { $0 != 0 }.count)
+            if useColour && shadows && n > 100 { #expect(plain.1 != mask) }
+        }
     }
 
     @Test(arguments: [(1, 1), (7, 3), (16, 2), (17, 5), (320, 180), (331, 4)])

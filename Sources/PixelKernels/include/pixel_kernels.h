@@ -26,7 +26,8 @@ typedef struct {
 
 /// Compare `pixels` with the background, update each pixel's statistics, write 255 in
 /// `mask` where a pixel is reported as changed (0 elsewhere) and 1/0 in `previous`;
-/// returns the number of reported pixels. Every array holds `count` values.
+/// returns the number of reported pixels. Every array holds `count` values; `allowed`
+/// (non-zero where analysis is allowed) may be NULL: allowed everywhere.
 size_t gw_motion_subtract(const uint8_t *pixels, int16_t *background, int16_t *noise,
                           int16_t *flicker, uint8_t *previous, int16_t *age,
                           const uint8_t *allowed, uint8_t *mask, size_t count,
@@ -47,6 +48,27 @@ void gw_chroma_update(const uint8_t *u, const uint8_t *v, int16_t *background_u,
 void gw_chroma_update_plain(const uint8_t *u, const uint8_t *v, int16_t *background_u,
                             int16_t *background_v, uint8_t *changed, size_t count,
                             int16_t limit, int16_t rate_still, int16_t rate_moving);
+
+/// Colour and shadows on a mask the gray pass marked (255 or 0), `width` wide: a
+/// pixel whose colour changed (`colour_changed`, at half size, `chroma_width` a row,
+/// NULL for none) is marked when it is calm (`flicker` <= `flicker_limit`), allowed
+/// (`allowed` non-zero; NULL: everywhere) and younger than `absorb_limit`; with
+/// `shadows` on, a marked pixel whose colour did not change is cleared when
+/// level * 256 lies within [background level * low, background level * high]
+/// (0 <= low <= high <= 256). Looks at the first 2 * chroma_width columns and
+/// 2 * chroma_height rows. Returns marked pixels added minus removed.
+ptrdiff_t gw_colour_and_shadows(const uint8_t *pixels, const int16_t *background,
+                                const int16_t *flicker, const int16_t *age,
+                                const uint8_t *allowed, const uint8_t *colour_changed,
+                                uint8_t *mask, size_t width, size_t chroma_width,
+                                size_t chroma_height, int shadows, int32_t low, int32_t high,
+                                int16_t flicker_limit, int16_t absorb_limit);
+ptrdiff_t gw_colour_and_shadows_plain(const uint8_t *pixels, const int16_t *background,
+                                      const int16_t *flicker, const int16_t *age,
+                                      const uint8_t *allowed, const uint8_t *colour_changed,
+                                      uint8_t *mask, size_t width, size_t chroma_width,
+                                      size_t chroma_height, int shadows, int32_t low, int32_t high,
+                                      int16_t flicker_limit, int16_t absorb_limit);
 
 /// Halve a plane: each output sample is the rounded mean of a 2x2 block of the source
 /// ((a + b + c + d + 2) >> 2). `dst` is width x height, packed; `src` has at least
