@@ -1,3 +1,5 @@
+import PixelKernels
+
 /// A connected region of foreground pixels.
 public struct Blob: Sendable, Hashable {
     public var box: PixelBox
@@ -171,45 +173,7 @@ public enum Morphology {
 
     /// 5×5 dilation (the same as dilating twice with 3×3) in two passes instead of four.
     public static func dilate5(_ mask: inout [UInt8], scratch: inout [UInt8], width: Int, height: Int) {
-        precondition(mask.count == width * height)
-        guard width > 0, height > 0 else { return }
-        if scratch.count != mask.count { scratch = [UInt8](repeating: 0, count: mask.count) }
-        mask.withUnsafeMutableBufferPointer { m in
-            scratch.withUnsafeMutableBufferPointer { r in
-                let m = m.baseAddress!, r = r.baseAddress!
-                for y in 0..<height {
-                    let src = m + y * width, dst = r + y * width
-                    if width < 5 {
-                        for x in 0..<width {
-                            var v: UInt8 = 0
-                            for k in max(0, x - 2)...min(width - 1, x + 2) { v |= src[k] }
-                            dst[x] = v
-                        }
-                        continue
-                    }
-                    dst[0] = src[0] | src[1] | src[2]
-                    dst[1] = src[0] | src[1] | src[2] | src[3]
-                    for x in 2..<(width - 2) { dst[x] = src[x - 2] | src[x - 1] | src[x] | src[x + 1] | src[x + 2] }
-                    dst[width - 2] = src[width - 4] | src[width - 3] | src[width - 2] | src[width - 1]
-                    dst[width - 1] = src[width - 3] | src[width - 2] | src[width - 1]
-                }
-                for y in 0..<height {
-                    let dst = m + y * width
-                    let lo = max(0, y - 2), hi = min(height - 1, y + 2)
-                    if hi - lo == 4 {
-                        let a = r + lo * width, b = a + width, c = b + width, d = c + width, e = d + width
-                        for x in 0..<width { dst[x] = a[x] | b[x] | c[x] | d[x] | e[x] }
-                    } else {
-                        // Near the top and bottom edges: fewer rows.
-                        dst.update(from: r + lo * width, count: width)
-                        for k in (lo + 1)..<(hi + 1) {
-                            let row = r + k * width
-                            for x in 0..<width { dst[x] |= row[x] }
-                        }
-                    }
-                }
-            }
-        }
+        run(&mask, scratch: &scratch, width: width, height: height) { gw_dilate($0, $1, $2, $3, 2) }
     }
 
     /// Any non-zero byte becomes 255, so AND and OR work on whole bytes.
@@ -218,45 +182,17 @@ public enum Morphology {
     }
 
     private static func apply(_ mask: inout [UInt8], scratch: inout [UInt8], width: Int, height: Int, erode: Bool) {
+        run(&mask, scratch: &scratch, width: width, height: height) { erode ? gw_erode($0, $1, $2, $3, 1) : gw_dilate($0, $1, $2, $3, 1) }
+    }
+
+    /// Separable passes in C (`PixelKernels`): rows into `scratch`, columns back into `mask`.
+    private static func run(_ mask: inout [UInt8], scratch: inout [UInt8], width: Int, height: Int,
+                            _ kernel: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, Int, Int) -> Void) {
         precondition(mask.count == width * height)
         guard width > 0, height > 0 else { return }
         if scratch.count != mask.count { scratch = [UInt8](repeating: 0, count: mask.count) }
         mask.withUnsafeMutableBufferPointer { m in
-            scratch.withUnsafeMutableBufferPointer { r in
-                let m = m.baseAddress!, r = r.baseAddress!
-                let edge: UInt8 = erode ? 255 : 0
-                // Horizontal pass into `row`.
-                for y in 0..<height {
-                    let src = m + y * width, dst = r + y * width
-                    if width == 1 {
-                        dst[0] = src[0]
-                        continue
-                    }
-                    if erode {
-                        dst[0] = edge & src[0] & src[1]
-                        for x in 1..<(width - 1) { dst[x] = src[x - 1] & src[x] & src[x + 1] }
-                        dst[width - 1] = src[width - 2] & src[width - 1] & edge
-                    } else {
-                        dst[0] = edge | src[0] | src[1]
-                        for x in 1..<(width - 1) { dst[x] = src[x - 1] | src[x] | src[x + 1] }
-                        dst[width - 1] = src[width - 2] | src[width - 1] | edge
-                    }
-                }
-                // Vertical pass back into `mask`; outside rows are `edge`.
-                for y in 0..<height {
-                    let mid = r + y * width
-                    let dst = m + y * width
-                    let up = y > 0 ? r + (y - 1) * width : nil
-                    let down = y < height - 1 ? r + (y + 1) * width : nil
-                    switch (up, down, erode) {
-                    case let (u?, d?, true): for x in 0..<width { dst[x] = u[x] & mid[x] & d[x] }
-                    case let (u?, d?, false): for x in 0..<width { dst[x] = u[x] | mid[x] | d[x] }
-                    case let (u?, nil, true), let (nil, u?, true): for x in 0..<width { dst[x] = u[x] & mid[x] }
-                    case let (u?, nil, false), let (nil, u?, false): for x in 0..<width { dst[x] = u[x] | mid[x] }
-                    case (nil, nil, _): for x in 0..<width { dst[x] = mid[x] }
-                    }
-                }
-            }
+            scratch.withUnsafeMutableBufferPointer { r in kernel(m.baseAddress!, r.baseAddress!, width, height) }
         }
     }
 }

@@ -174,6 +174,42 @@ struct MaskGenerator {
         }
     }
 
+    /// Erosion and dilation against their definition: a pixel's neighbours within the
+    /// frame, all set (erosion) or any set (dilation).
+    @Test(arguments: [(1, 1), (1, 7), (7, 1), (3, 2), (17, 5), (40, 33), (320, 180)])
+    func erodeAndDilateMatchTheirDefinition(width: Int, height: Int) {
+        var generator = MaskGenerator(state: UInt64(width * 31 + height))
+        var scratch: [UInt8] = []
+        // Sparse masks for dilation, dense ones for erosion.
+        for density in [0, 1, 2, 8, 9, 10] as [UInt64] {
+            let mask = generator.mask(width: width, height: height, density: density)
+            func reference(_ radius: Int, erode: Bool) -> [UInt8] {
+                var out = mask
+                for y in 0..<height {
+                    for x in 0..<width {
+                        var all = true, any = false
+                        for dy in -radius...radius {
+                            for dx in -radius...radius {
+                                let nx = x + dx, ny = y + dy
+                                guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
+                                if mask[ny * width + nx] != 0 { any = true } else { all = false }
+                            }
+                        }
+                        out[y * width + x] = (erode ? all : any) ? 255 : 0
+                    }
+                }
+                return out
+            }
+            var eroded = mask, dilated = mask, dilated5 = mask
+            Morphology.erode(&eroded, scratch: &scratch, width: width, height: height)
+            Morphology.dilate(&dilated, scratch: &scratch, width: width, height: height)
+            Morphology.dilate5(&dilated5, scratch: &scratch, width: width, height: height)
+            #expect(eroded == reference(1, erode: true))
+            #expect(dilated == reference(1, erode: false))
+            #expect(dilated5 == reference(2, erode: false))
+        }
+    }
+
     @Test func openingRemovesSpecksAndKeepsSolidRegions() {
         let width = 12, height = 12
         var mask = [UInt8](repeating: 0, count: width * height)

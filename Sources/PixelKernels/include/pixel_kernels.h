@@ -70,6 +70,13 @@ ptrdiff_t gw_colour_and_shadows_plain(const uint8_t *pixels, const int16_t *back
                                       size_t chroma_height, int shadows, int32_t low, int32_t high,
                                       int16_t flicker_limit, int16_t absorb_limit);
 
+/// Morphology on masks of 0 and 255, `width` x `height`, in place; `scratch` holds as
+/// many bytes. Neighbours outside the frame are ignored: erosion keeps a pixel when
+/// every neighbour inside the frame is set, dilation sets it when any is.
+/// `radius` 1 is 3x3, 2 is 5x5.
+void gw_erode(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius);
+void gw_dilate(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius);
+
 /// Halve a plane: each output sample is the rounded mean of a 2x2 block of the source
 /// ((a + b + c + d + 2) >> 2). `dst` is width x height, packed; `src` has at least
 /// 2 * width columns and 2 * height rows.
