@@ -7,6 +7,8 @@ public final class PacketReader {
     private let packet: Packet
     public let interrupt: InterruptState
     public var info: StreamInfo { input.info }
+    /// The stream's codec parameters, for writing its packets into a clip.
+    public let parameters: StreamParameters
     private let timeBase: AVRational
     private let stallTimeout: Double
     private let keyframeCodec: Keyframes.Codec
@@ -16,6 +18,7 @@ public final class PacketReader {
         self.stallTimeout = stallTimeout
         input = try MediaInput(url: url, options: options.backingUp(stallTimeout), interrupt: interrupt)
         packet = try Packet()
+        parameters = try StreamParameters(copying: input.codecParameters)
         timeBase = input.timeBase
         keyframeCodec = Keyframes.codec(named: input.info.codec)
     }
