@@ -38,17 +38,6 @@ public final class PacketReader {
             throw FFmpegError(message: "stalled: no packet for \(Int(stallTimeout)) s", function: "av_read_frame", reason: .stalled)
         }
         guard got else { return nil }
-        let p = packet.pointer.pointee
-        let scale = Double(timeBase.num) / Double(timeBase.den)
-        let nopts = cff_nopts_value()
-        let data = Array(UnsafeBufferPointer(start: p.data, count: Int(p.size)))
-        // H.264/H.265: the NAL types decide (the RTSP demuxer flags every packet as key).
-        let isKey = keyframeCodec == .other ? p.flags & AV_PKT_FLAG_KEY != 0 : Keyframes.isRandomAccess(data, codec: keyframeCodec)
-        return RecordedPacket(
-            data: data,
-            pts: p.pts == nopts ? nil : Double(p.pts) * scale,
-            dts: p.dts == nopts ? nil : Double(p.dts) * scale,
-            duration: Double(p.duration) * scale,
-            isKeyframe: isKey)
+        return RecordedPacket(copying: packet, timeBase: timeBase, codec: keyframeCodec)
     }
 }

@@ -41,6 +41,13 @@ public final class VideoReader {
     public let interrupt: InterruptState
     public var info: StreamInfo { input.info }
     public private(set) var stats = ReaderStats()
+    /// The stream's codec parameters, for writing its packets into a clip.
+    public let parameters: StreamParameters
+    /// Called with a copy of every video packet read, before it is decoded (on the
+    /// reader's thread): a camera without a record stream keeps its evidence ring from
+    /// the detect stream. Times continue across the loops of a looping file.
+    public var packetTap: ((RecordedPacket) -> Void)?
+    private let keyframeCodec: Keyframes.Codec
 
     /// Skip non-reference frames from now on (or stop skipping them).
     public var skipNonReference: Bool {
@@ -66,6 +73,8 @@ public final class VideoReader {
         decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
         decoder.skipNonReference = options.skipNonReference
         packet = try Packet()
+        parameters = try StreamParameters(copying: input.codecParameters)
+        keyframeCodec = Keyframes.codec(named: input.info.codec)
         lastProgressNanos = MonotonicClock.nanos()
     }
 
@@ -104,6 +113,7 @@ public final class VideoReader {
                 continue
             }
             stats.packets += 1
+            if let packetTap { packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset)) }
             try sendToDecoder(packet)
         }
     }

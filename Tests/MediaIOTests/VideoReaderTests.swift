@@ -306,6 +306,47 @@ final class SilentListener {
         #expect(buffer.packets.first?.isKeyframe == true)
     }
 
+    /// Ten minutes of a 25 fps stream with groups of 1 to 4 s and packets of varying size:
+    /// the bytes never pass the bound, the buffer always starts at a keyframe, and once the
+    /// stream is older than the pre-roll the first keyframe reaches back at least that far.
+    @Test func keepsItsPreRollWithinItsByteBoundOverTenMinutes() {
+        let bound = 1_000_000
+        var buffer = RecordBuffer(maxSeconds: 6, maxBytes: bound, keepSeconds: 5)
+        var r: UInt64 = 5
+        var nextKey = 0.0
+        var shortOfPreRoll = 0
+        for i in 0..<(25 * 600) {
+            let t = Double(i) / 25
+            r = r &* 6364136223846793005 &+ 1442695040888963407
+            let key = t >= nextKey
+            if key { nextKey = t + Double(1 + (r >> 33) % 4) }
+            buffer.append(packet(t, key: key, size: key ? 20_000 : 500 + Int((r >> 40) % 2_000)))
+            #expect(buffer.bytes <= bound)
+            #expect(buffer.packets.first?.isKeyframe == true)
+            #expect(buffer.bytes == buffer.packets.reduce(0) { $0 + $1.data.count })
+            if t >= 10, let first = buffer.packets.first?.time, t - first < 5 { shortOfPreRoll += 1 }
+        }
+        #expect(shortOfPreRoll == 0)
+        // The time bound still trims: at most the pre-roll and one group (4 s) behind.
+        #expect(buffer.seconds <= 5 + 4)
+    }
+
+    @Test func byteBoundWinsOverThePreRoll() {
+        var buffer = RecordBuffer(maxSeconds: 100, maxBytes: 2_500, keepSeconds: 50)
+        for i in 0..<100 { buffer.append(packet(Double(i) / 10, key: i % 10 == 0)) }
+        #expect(buffer.bytes <= 2_500)
+        #expect(buffer.packets.first?.isKeyframe == true)
+    }
+
+    @Test func startsAgainWhenTimeGoesBack() {
+        var buffer = RecordBuffer(maxSeconds: 100, maxBytes: 1_000_000)
+        for i in 0..<30 { buffer.append(packet(100 + Double(i) / 10, key: i % 10 == 0)) }
+        buffer.append(packet(0, key: false))
+        #expect(buffer.packets.isEmpty)
+        buffer.append(packet(0.1, key: true))
+        #expect(buffer.packets.count == 1 && buffer.newestTime == 0.1)
+    }
+
     @Test func measuresTimeFromTheFirstStampedPacket() {
         var buffer = RecordBuffer(maxSeconds: 100, maxBytes: 1_000_000)
         buffer.append(packet(nil, key: true))
@@ -344,6 +385,39 @@ final class SilentListener {
         }
         #expect(i == 30)
         #expect(keys == [0, 10, 20])
+    }
+}
+
+@Suite struct PacketTapTests {
+    /// The detect stream's reader hands a copy of every packet to its tap before decoding:
+    /// the same packets the record stream's reader gives, and times that keep advancing
+    /// when a file loops.
+    @Test func seesEveryPacketAndKeepsTimeAdvancingAcrossLoops() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 2, size: "160x120", fps: 10)
+        var options = VideoReader.Options()
+        options.loop = true
+        let reader = try VideoReader(url: dir.path("clip.mp4"), options: options, interrupt: InterruptState())
+        #expect(reader.parameters.codec == "h264" && reader.parameters.width == 160)
+        final class Seen: @unchecked Sendable { var packets: [RecordedPacket] = [] }
+        let seen = Seen()
+        reader.packetTap = { seen.packets.append($0) }
+        var frames = 0
+        while frames < 50, try reader.nextFrame() != nil { frames += 1 }
+        #expect(seen.packets.count >= 50 && seen.packets.count == reader.stats.packets)
+        #expect(reader.stats.loops >= 2)
+        let keys = seen.packets.indices.filter { seen.packets[$0].isKeyframe }
+        #expect(Array(keys.prefix(4)) == [0, 10, 20, 30])
+        let times = seen.packets.compactMap(\.dts)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "\(times)")
+        let records = try PacketReader(url: dir.path("clip.mp4"), options: .init(), stallTimeout: 5, interrupt: InterruptState())
+        var i = 0
+        while let p = try records.next() {
+            #expect(p.data == seen.packets[i].data && p.isKeyframe == seen.packets[i].isKeyframe)
+            i += 1
+        }
+        #expect(i == 20)
     }
 }
 
