@@ -80,3 +80,123 @@ import TestSupport
         #expect(throws: FFmpegError.self) { try ClipWriter.write(packets, parameters: reader.parameters, to: dir.path("missing/clip.mp4")) }
     }
 }
+
+/// When clips start and end, on packets built here: 10 packets a second, a keyframe
+/// every `gop` seconds.
+@Suite struct ClipRecorderTests {
+    static func packet(_ i: Int, gop: Int = 2) -> RecordedPacket {
+        let t = Double(i) / 10
+        return RecordedPacket(data: [UInt8](repeating: 1, count: 100), pts: t, dts: t, duration: 0.1, isKeyframe: i % (10 * gop) == 0)
+    }
+
+    static func recorder() -> ClipRecorder {
+        ClipRecorder(ring: RecordBuffer(maxSeconds: 8, maxBytes: 10_000_000, keepSeconds: 5), maxActive: 2)
+    }
+
+    @Test func reachesBackToAKeyframeBeforeThePreRollAndStopsAfterThePostRoll() throws {
+        var r = Self.recorder()
+        for i in 0..<200 { let done = r.append(Self.packet(i)); #expect(done.isEmpty) }
+        // The event happened 0.3 s before the newest packet (19.9 s): at 19.6 s.
+        do { let ok = r.start(ClipRequest(name: "a.mp4", preRoll: 5, postRoll: 10), eventAge: 0.3); #expect(ok) }
+        var finished: [FinishedClip] = []
+        var i = 200
+        while finished.isEmpty && i < 600 { finished = r.append(Self.packet(i)); i += 1 }
+        let clip = try #require(finished.first)
+        #expect(clip.end == .complete)
+        #expect(abs(clip.eventTime - 19.6) < 1e-9)
+        // From the keyframe at 14 s (the last at or before 14.6 s) to just before 29.6 s.
+        #expect(clip.packets.first?.isKeyframe == true)
+        #expect(clip.packets.first?.time == 14)
+        #expect(abs((clip.packets.last?.time ?? 0) - 29.5) < 1e-9)
+        #expect(r.activeCount == 0)
+    }
+
+    @Test func runsOnWhileTheEventGoesOnUpToItsLongest() throws {
+        var r = Self.recorder()
+        for i in 0..<100 { _ = r.append(Self.packet(i)) }
+        do { let ok = r.start(ClipRequest(name: "long.mp4", preRoll: 5, postRoll: 10, maxClip: 60, key: "track 3"), eventAge: 0); #expect(ok) }
+        // The track stays until 30 s: the clip ends 10 s later.
+        var finished: [FinishedClip] = []
+        var i = 100
+        while finished.isEmpty && i < 1_000 {
+            if Double(i) / 10 <= 30 { r.extend(key: "track 3", at: Double(i) / 10) }
+            r.extend(key: "someone else", at: 1_000)
+            finished = r.append(Self.packet(i))
+            i += 1
+        }
+        let clip = try #require(finished.first)
+        #expect(clip.end == .complete)
+        #expect(abs((clip.packets.last?.time ?? 0) - 39.9) < 1e-9)
+
+        // Loitering for ever: capped at 20 s from its first picture.
+        var capped = Self.recorder()
+        for i in 0..<100 { _ = capped.append(Self.packet(i)) }
+        do { let ok = capped.start(ClipRequest(name: "capped.mp4", preRoll: 5, postRoll: 10, maxClip: 20, key: "k"), eventAge: 0); #expect(ok) }
+        finished = []
+        i = 100
+        while finished.isEmpty && i < 1_000 {
+            capped.extend(key: "k", at: Double(i) / 10)
+            finished = capped.append(Self.packet(i))
+            i += 1
+        }
+        let long = try #require(finished.first)
+        #expect(long.end == .capped)
+        let span = (long.packets.last?.time ?? 0) - (long.packets.first?.time ?? 0)
+        #expect(span >= 19.8 && span < 20)
+    }
+
+    @Test func endsAtAGapAtAStopAndWhenTimeGoesBack() {
+        var r = Self.recorder()
+        for i in 0..<100 { _ = r.append(Self.packet(i)) }
+        do { let ok = r.start(ClipRequest(name: "g.mp4"), eventAge: 0); #expect(ok) }
+        for i in 100..<130 { _ = r.append(Self.packet(i)) }
+        let gap = r.gap()
+        #expect(gap.count == 1 && gap[0].end == .gap && gap[0].packets.last?.time == 12.9)
+        #expect(r.ring.packets.isEmpty)
+        // Nothing to cut from until a keyframe arrives.
+        do { let ok = r.start(ClipRequest(name: "none.mp4")); #expect(!ok) }
+
+        for i in 0..<100 { _ = r.append(Self.packet(i)) }
+        do { let ok = r.start(ClipRequest(name: "s.mp4"), eventAge: 0); #expect(ok) }
+        let stopped = r.stop()
+        #expect(stopped.count == 1 && stopped[0].end == .stopped)
+
+        for i in 200..<300 { _ = r.append(Self.packet(i)) }
+        do { let ok = r.start(ClipRequest(name: "back.mp4"), eventAge: 0); #expect(ok) }
+        let back = r.append(Self.packet(0))
+        #expect(back.count == 1 && back[0].end == .gap)
+        #expect(r.ring.packets.count == 1)
+    }
+
+    @Test func refusesMoreThanItsActiveClips() {
+        var r = Self.recorder()
+        for i in 0..<100 { _ = r.append(Self.packet(i)) }
+        do { let ok = r.start(ClipRequest(name: "1.mp4")); #expect(ok) }
+        do { let ok = r.start(ClipRequest(name: "2.mp4")); #expect(ok) }
+        do { let ok = r.start(ClipRequest(name: "3.mp4")); #expect(!ok) }
+        #expect(r.activeCount == 2 && r.activeBytes > 0)
+    }
+
+    /// Real H.264 packets through the recorder and the writer: a 15 s clip (5 before, 10
+    /// after) of a stream with a keyframe a second lasts 15 to 16 s and starts at zero.
+    @Test func aClipOfRealPacketsLastsPreRollPlusPostRollWithinAGroup() throws {
+        let dir = try TemporaryDirectory("gw-clip")
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("source.mkv"), seconds: 30, size: "160x120", fps: 10)
+        let reader = try PacketReader(url: dir.path("source.mkv"), options: .init(), stallTimeout: 5, interrupt: InterruptState())
+        var r = ClipRecorder(ring: RecordBuffer(maxSeconds: 8, maxBytes: 10_000_000, keepSeconds: 5))
+        var finished: [FinishedClip] = []
+        var n = 0
+        while let p = try reader.next() {
+            finished += r.append(p)
+            n += 1
+            if n == 104 { let ok = r.start(ClipRequest(name: "x.mp4", preRoll: 5, postRoll: 10), eventAge: 0.25); #expect(ok) }
+        }
+        let clip = try #require(finished.first)
+        let summary = try ClipWriter.write(clip.packets, parameters: reader.parameters, to: dir.path("x.mp4"))
+        #expect(summary.duration >= 15 && summary.duration <= 16, "\(summary.duration)")
+        // The event sits pre-roll (and up to one group) after the clip's start.
+        let offset = clip.eventTime - summary.start
+        #expect(offset >= 5 && offset < 6, "\(offset)")
+    }
+}

@@ -1,0 +1,145 @@
+/// What to record around an event.
+public struct ClipRequest: Sendable, Equatable {
+    /// The clip's file name (unique per clip), also how the ticket finds it.
+    public var name: String
+    /// Seconds of picture before the event (reached back to a keyframe) and after it.
+    public var preRoll: Double
+    public var postRoll: Double
+    /// The longest clip, however long the event goes on.
+    public var maxClip: Double
+    /// What the event is (a track in a zone, say): `extend` with the same key while it
+    /// goes on keeps the clip running.
+    public var key: String?
+
+    public init(name: String, preRoll: Double = 5, postRoll: Double = 10, maxClip: Double = 60, key: String? = nil) {
+        self.name = name
+        self.preRoll = preRoll
+        self.postRoll = postRoll
+        self.maxClip = maxClip
+        self.key = key
+    }
+}
+
+/// A clip whose packets are all here, ready to be written.
+public struct FinishedClip: Sendable {
+    public enum End: String, Sendable, Equatable {
+        /// Post-roll reached.
+        case complete
+        /// The clip reached `maxClip` while the event went on.
+        case capped
+        /// The stream broke off (a reconnect): the clip ends at the gap.
+        case gap
+        /// The daemon stopped: the clip holds what had arrived.
+        case stopped
+    }
+    public var request: ClipRequest
+    /// From a keyframe on, in stream order.
+    public var packets: [RecordedPacket]
+    /// Stream time of the event, on the packets' clock.
+    public var eventTime: Double
+    public var end: End
+}
+
+/// Cuts clips out of a camera's packet stream: the ring of recent packets supplies the
+/// pre-roll, and each clip then collects the packets that follow until its post-roll has
+/// passed. Pure (no clock, no I/O): the camera's packet thread feeds it, the analysis thread
+/// starts and extends clips (under the camera's lock), and finished clips go to a writer.
+public struct ClipRecorder: Sendable {
+    public private(set) var ring: RecordBuffer
+    private struct Job: Sendable {
+        var request: ClipRequest
+        var packets: [RecordedPacket]
+        var eventTime: Double
+        var endTime: Double
+        var hardEnd: Double
+        /// The event wanted more than `maxClip`.
+        var capped = false
+    }
+    private var jobs: [Job] = []
+    /// At most this many clips collect at once; more are refused (and counted by the caller).
+    public let maxActive: Int
+
+    public init(ring: RecordBuffer, maxActive: Int = 8) {
+        self.ring = ring
+        self.maxActive = maxActive
+    }
+
+    public var activeCount: Int { jobs.count }
+    /// Bytes held by clips still collecting (beyond the ring's own).
+    public var activeBytes: Int { jobs.reduce(0) { $0 + $1.packets.reduce(0) { $0 + $1.data.count } } }
+
+    /// Start a clip for an event `eventAge` seconds before the newest packet (the analysis
+    /// runs a little behind the stream). False when there is nothing to cut from yet (no
+    /// keyframe in the ring) or `maxActive` clips are collecting already.
+    public mutating func start(_ request: ClipRequest, eventAge: Double = 0) -> Bool {
+        guard jobs.count < maxActive, let newest = ring.newestTime else { return false }
+        let event = newest - max(0, eventAge)
+        let from = event - request.preRoll
+        // The last keyframe at or before the pre-roll's start; the ring's first otherwise.
+        let packets = ring.packets
+        guard let firstKey = packets.firstIndex(where: \.isKeyframe) else { return false }
+        var start = firstKey
+        for i in packets.indices where packets[i].isKeyframe {
+            guard let t = packets[i].time, t <= from else { break }
+            start = i
+        }
+        let startTime = packets[start...].lazy.compactMap(\.time).first ?? event
+        let hardEnd = startTime + request.maxClip
+        jobs.append(Job(request: request, packets: Array(packets[start...]), eventTime: event,
+                        endTime: min(hardEnd, event + request.postRoll), hardEnd: hardEnd,
+                        capped: event + request.postRoll > hardEnd))
+        return true
+    }
+
+    /// The event `key` still goes on at stream time `time`: its clips run until `postRoll`
+    /// after it, within their `maxClip`.
+    public mutating func extend(key: String, at time: Double) {
+        for i in jobs.indices where jobs[i].request.key == key {
+            let wanted = time + jobs[i].request.postRoll
+            if wanted > jobs[i].hardEnd { jobs[i].capped = true }
+            jobs[i].endTime = min(jobs[i].hardEnd, max(jobs[i].endTime, wanted))
+        }
+    }
+
+    /// The stream time of the newest packet minus `age`: for `extend` from the analysis.
+    public func streamTime(age: Double) -> Double? { ring.newestTime.map { $0 - max(0, age) } }
+
+    /// A packet of the stream: kept in the ring and in every collecting clip. Returns the
+    /// clips it completes.
+    public mutating func append(_ packet: RecordedPacket) -> [FinishedClip] {
+        if let t = packet.time, let newest = ring.newestTime, t < newest - 1 {
+            // Time went back: a new stream that cannot follow the old one.
+            return finishAll(.gap, appendingAfter: packet)
+        }
+        ring.append(packet)
+        guard !jobs.isEmpty else { return [] }
+        var finished: [FinishedClip] = []
+        var kept: [Job] = []
+        for var job in jobs {
+            if let t = packet.time, t >= job.endTime {
+                finished.append(FinishedClip(request: job.request, packets: job.packets, eventTime: job.eventTime,
+                                             end: job.capped ? .capped : .complete))
+            } else {
+                job.packets.append(packet)
+                kept.append(job)
+            }
+        }
+        jobs = kept
+        return finished
+    }
+
+    /// The stream broke off (reconnect): every clip ends at the gap, and the ring starts
+    /// again with the next connection's packets.
+    public mutating func gap() -> [FinishedClip] { finishAll(.gap, appendingAfter: nil) }
+
+    /// The daemon stops: every clip is finished with what has arrived.
+    public mutating func stop() -> [FinishedClip] { finishAll(.stopped, appendingAfter: nil) }
+
+    private mutating func finishAll(_ end: FinishedClip.End, appendingAfter packet: RecordedPacket?) -> [FinishedClip] {
+        let finished = jobs.map { FinishedClip(request: $0.request, packets: $0.packets, eventTime: $0.eventTime, end: end) }
+        jobs = []
+        ring.removeAll()
+        if let packet { ring.append(packet) }
+        return finished
+    }
+}
