@@ -25,6 +25,10 @@ public enum CtlText: Localized, Equatable {
     case ticketsAbstract
     case showTicketAbstract
     case snapshotAbstract
+    case clipAbstract
+    case mp4OutputHelp
+    case fieldClip
+    case clipAvailable(ticket: Int64, seconds: Int, end: String)
     case acknowledgeAbstract
     case dispatchAbstract
     case escalateAbstract

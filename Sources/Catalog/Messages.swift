@@ -38,6 +38,10 @@ public enum APIMessage: Localized, Equatable {
     case snapshotMissing(ticket: Int64)
     case occurrenceWithoutSnapshot(ticket: Int64, occurrence: Int64)
     case occurrenceSnapshotMissing(ticket: Int64, occurrence: Int64)
+    case noClip(ticket: Int64)
+    case clipMissing(ticket: Int64)
+    case occurrenceWithoutClip(ticket: Int64, occurrence: Int64)
+    case rangeNotSatisfiable(range: String, size: Int)
     /// `action` is the API's verb, or nil for a plain note.
     case noteRequired(action: String?)
     case dispatchNeedsAssignee
@@ -118,6 +122,9 @@ public enum TicketText: Localized, Equatable, Codable {
     case tamperCleared
     case evidenceExpired
     case evidenceOverBudget
+    /// An evidence clip was kept: `seconds` long; `end` how it ended (`complete`, `capped`,
+    /// `gap`, `stopped`).
+    case clipKept(seconds: Int, end: String)
     case archived
     case dispatchedTo(name: String, id: String)
     case escalatedTo(fromGrid: String, toGrid: String, toName: String)

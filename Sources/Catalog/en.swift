@@ -36,6 +36,10 @@ extension APIMessage {
         case let .occurrenceWithoutSnapshot(ticket, occurrence):
             "occurrence \(occurrence) of ticket \(ticket) kept no snapshot (repeat alerts keep one only when they add something)"
         case let .occurrenceSnapshotMissing(ticket, occurrence): "snapshot of occurrence \(occurrence) of ticket \(ticket) is missing on disk"
+        case let .noClip(ticket): "ticket \(ticket) has no clip (a clip is written about ten seconds after the alert; none while a camera has just connected or with clips off)"
+        case let .clipMissing(ticket): "clip of ticket \(ticket) is missing on disk"
+        case let .occurrenceWithoutClip(ticket, occurrence): "occurrence \(occurrence) of ticket \(ticket) has no clip (a ticket keeps a few clips at most)"
+        case let .rangeNotSatisfiable(range, size): "byte range \(range) is beyond the file (\(size) bytes)"
         case let .noteRequired(action): "\(action.map { "\($0) needs a reason" } ?? "a note needs some text"): give a non-blank \"note\""
         case .dispatchNeedsAssignee: "dispatch needs an \"assignee\": a leader or worker of the ticket's grid"
         case let .bodyTooLarge(kib): "body over \(kib) KiB"
@@ -109,6 +113,13 @@ extension TicketText {
         case let .recovered(seconds): "recovered after \(seconds) s"
         case .evidenceExpired: "evidence older than the retention period deleted"
         case .evidenceOverBudget: "evidence deleted to stay within the disk budget"
+        case let .clipKept(seconds, end):
+            switch end {
+            case "gap": "\(seconds) s clip kept (the camera's stream broke off: the clip ends at the gap)"
+            case "stopped": "\(seconds) s clip kept (the daemon stopped: the clip ends early)"
+            case "capped": "\(seconds) s clip kept (the longest clip reached)"
+            default: "\(seconds) s clip kept"
+            }
         case .archived: "archived"
         case let .dispatchedTo(name, id): "to \(name) (\(id))"
         case let .escalatedTo(fromGrid, toGrid, toName): "from grid \(fromGrid) to \(toGrid) (\(toName))"
@@ -175,6 +186,12 @@ extension CtlText {
         case .ticketsAbstract: "List tickets, newest first."
         case .showTicketAbstract: "One ticket with its history."
         case .snapshotAbstract: "Save a ticket's snapshot (JPEG)."
+        case .clipAbstract: "Save a ticket's clip (MP4, the seconds before and after the alert)."
+        case .mp4OutputHelp: "Where to write the MP4."
+        case .fieldClip: "clip"
+        case let .clipAvailable(ticket, seconds, end):
+            "\(seconds) s" + (end == "gap" ? " (ends where the camera's stream broke off)" : end == "stopped" ? " (ended early: the daemon stopped)" : "")
+                + " (gridwatchctl clip \(ticket) -o FILE)"
         case .acknowledgeAbstract: "Acknowledge a new ticket."
         case .dispatchAbstract: "Dispatch to a leader or worker of the ticket's grid."
         case .escalateAbstract: "Hand the ticket to the grid one level up."

@@ -37,6 +37,10 @@ extension APIMessage {
         case let .snapshotMissing(ticket): "工单 \(ticket) 的截图文件缺失"
         case let .occurrenceWithoutSnapshot(ticket, occurrence): "工单 \(ticket) 第 \(occurrence) 条告警未保留截图（再次告警只在有新情况时保留截图）"
         case let .occurrenceSnapshotMissing(ticket, occurrence): "工单 \(ticket) 第 \(occurrence) 条告警的截图文件缺失"
+        case let .noClip(ticket): "工单 \(ticket) 没有录像（录像在告警后约十秒写完；摄像机刚连上或录像已关闭时没有）"
+        case let .clipMissing(ticket): "工单 \(ticket) 的录像文件缺失"
+        case let .occurrenceWithoutClip(ticket, occurrence): "工单 \(ticket) 第 \(occurrence) 条告警没有录像（每个工单最多保留若干段录像）"
+        case let .rangeNotSatisfiable(range, size): "请求的字节范围 \(range) 超出文件大小（\(size) 字节）"
         case let .noteRequired(action): "\(action.map { Term($0).zh } ?? "备注")需要填写内容（note）"
         case .dispatchNeedsAssignee: "派单需要指定本网格的网格长或网格员（assignee）"
         case let .bodyTooLarge(kib): "请求内容过大（超过 \(kib) KiB）"
@@ -110,6 +114,13 @@ extension TicketText {
         case let .recovered(seconds): "离线 \(seconds) 秒后恢复"
         case .evidenceExpired: "证据超过保存期限，已删除"
         case .evidenceOverBudget: "超出存储预算，证据已删除"
+        case let .clipKept(seconds, end):
+            switch end {
+            case "gap": "已保存 \(seconds) 秒录像（摄像机断线，录像在断点处结束）"
+            case "stopped": "已保存 \(seconds) 秒录像（服务停止，录像提前结束）"
+            case "capped": "已保存 \(seconds) 秒录像（已达最长时长）"
+            default: "已保存 \(seconds) 秒录像"
+            }
         case .archived: "已归档"
         case let .dispatchedTo(name, id): "派给 \(name)（\(id)）"
         case let .escalatedTo(fromGrid, toGrid, toName): "由网格 \(fromGrid) 上报至 \(toName)（\(toGrid)）"
@@ -208,6 +219,12 @@ extension CtlText {
         case .ticketsAbstract: "列出工单（最新的在前）。"
         case .showTicketAbstract: "查看工单及其处理记录。"
         case .snapshotAbstract: "保存工单快照（JPEG）。"
+        case .clipAbstract: "保存工单录像（MP4，告警前后各若干秒）。"
+        case .mp4OutputHelp: "MP4 录像保存到的文件。"
+        case .fieldClip: "录像"
+        case let .clipAvailable(ticket, seconds, end):
+            "\(seconds) 秒" + (end == "gap" ? "（摄像机断线，录像在断点处结束）" : end == "stopped" ? "（服务停止，提前结束）" : "")
+                + "（gridwatchctl clip \(ticket) -o 文件）"
         case .acknowledgeAbstract: "签收新工单。"
         case .dispatchAbstract: "派单给本网格的网格长或网格员。"
         case .escalateAbstract: "上报上级网格。"

@@ -297,6 +297,8 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var repeatOf: Int64? = nil
     public var evidencePurged: Bool? = nil
     public var archived: Bool? = nil
+    /// The evidence clip, once written (`GET /v1/tickets/{id}/clip`).
+    public var clip: ClipInfo? = nil
 
     public init(id: Int64, cameraId: String, zoneId: String?, tripwireId: String?, kind: String, trackId: Int64?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
         self.id = id
@@ -359,11 +361,28 @@ public struct OccurrenceList: Codable, Sendable, Equatable {
     }
 }
 
+/// An evidence clip: how long, how big, where the event is in it, how it ended
+/// (`complete`, `capped`, `gap`: the camera's stream broke off, `stopped`: the daemon stopped).
+public struct ClipInfo: Codable, Sendable, Equatable {
+    public var seconds: Double
+    public var bytes: Int64
+    public var eventOffset: Double
+    public var end: String
+    public init(seconds: Double, bytes: Int64, eventOffset: Double, end: String) {
+        self.seconds = seconds
+        self.bytes = bytes
+        self.eventOffset = eventOffset
+        self.end = end
+    }
+}
+
 public struct OccurrenceInfo: Codable, Sendable, Equatable {
     public var id: Int64
     public var at: Date
     public var trackId: Int64?
     public var hasSnapshot: Bool
+    /// Its evidence clip, once written.
+    public var clip: ClipInfo? = nil
     public init(id: Int64, at: Date, trackId: Int64?, hasSnapshot: Bool) {
         self.id = id
         self.at = at

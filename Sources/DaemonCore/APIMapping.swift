@@ -30,11 +30,17 @@ extension TicketSummary {
         self.repeatOf = t.repeatOf
         self.evidencePurged = t.evidencePurged
         self.archived = t.archived
+        if t.clipPath != nil, let seconds = t.clipSeconds {
+            self.clip = ClipInfo(seconds: seconds, bytes: t.clipBytes, eventOffset: t.clipEventOffset ?? 0, end: t.clipEnd ?? "complete")
+        }
     }
 }
 
 extension OccurrenceInfo {
     init(_ o: OccurrenceRecord) {
         self.init(id: o.id ?? 0, at: o.at, trackId: o.trackId, hasSnapshot: o.snapshotPath != nil)
+        if o.clipPath != nil, let seconds = o.clipSeconds {
+            clip = ClipInfo(seconds: seconds, bytes: o.clipBytes, eventOffset: o.clipEventOffset ?? 0, end: o.clipEnd ?? "complete")
+        }
     }
 }

@@ -64,6 +64,8 @@ public final class CameraManager: Service, Sendable {
     let events: EventHub
     /// Whether a repeat alert's picture is worth encoding (the store's knowledge of open tickets).
     let ledger: EvidenceLedger
+    /// Writes every camera's evidence clips, off the cameras' threads.
+    let clips: ClipQueue
 
     init(config: GridwatchConfig, disabled: [String: CameraSwitchRecord] = [:], commands: AsyncStream<TicketCommand>.Continuation,
          events: EventHub, logger: Logger, stopTimeout: Double = 1, ledger: EvidenceLedger = EvidenceLedger()) {
@@ -72,6 +74,8 @@ public final class CameraManager: Service, Sendable {
         self.events = events
         self.logger = logger
         self.stopTimeout = stopTimeout
+        let yield: @Sendable (TicketCommand) -> Void = { commands.yield($0) }
+        clips = ClipQueue(directory: URL(fileURLWithPath: config.daemon.dataDirectory), logger: logger, onCommand: yield)
         state = Mutex(State(cameras: config.cameras.map { Camera(config: $0, worker: nil, disabled: disabled[$0.id]) }))
     }
 
@@ -85,10 +89,11 @@ public final class CameraManager: Service, Sendable {
 
     private func makeWorker(_ config: CameraConfig) -> CameraWorker {
         let commands = self.commands
-        return CameraWorker(config: config, logger: logger, ledger: ledger, onCommand: { command in commands.yield(command) })
+        return CameraWorker(config: config, logger: logger, ledger: ledger, clips: clips, onCommand: { command in commands.yield(command) })
     }
 
     public func run() async throws {
+        clips.start()
         let started = state.withLock { s -> [CameraWorker] in
             s.running = true
             for i in s.cameras.indices where s.cameras[i].disabled == nil {
@@ -117,6 +122,13 @@ public final class CameraManager: Service, Sendable {
         try? await gracefulShutdown()
         stop.signal()
         await stopAll()
+        // The clips the cameras ended at the stop are written before the stream ends, so
+        // the ticket service attaches them.
+        let clips = self.clips
+        let written = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            DispatchQueue.global().async { done.resume(returning: clips.finish(timeout: 10)) }
+        }
+        if !written { logger.warning("clips still being written at stop; left unfinished") }
         // Every alert the cameras raised is now in the stream; the ticket service drains it.
         commands.finish()
     }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MediaIO
 import Metrics
+import Storage
 import Synchronization
 import Tickets
 
@@ -76,12 +77,23 @@ final class CameraWorker: Sendable {
     private let mailbox = FrameMailbox<AnalysisItem>()
     private let analysis = Mutex(AnalysisStatus())
     private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
-    private let recordBuffer: Mutex<RecordBuffer>
+    /// Evidence clips: the ring of recent packets (the record stream's, or the detect
+    /// stream's when there is none), the clips collecting, the codec parameters of the
+    /// stream they come from, and where each clip will go.
+    private struct ClipState: Sendable {
+        var recorder: ClipRecorder
+        var parameters: StreamParameters?
+        var pending: [String: (path: String, date: Date)] = [:]
+    }
+    private let clipState: Mutex<ClipState>
+    /// Where finished clips are written; nil when clips are off.
+    private let clipQueue: ClipQueue?
     private let offline = Mutex<Date?>(nil)
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
 
-    init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), onCommand: @escaping @Sendable (TicketCommand) -> Void) {
+    init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
+         onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         live = Mutex(config)
         self.onCommand = onCommand
         self.ledger = ledger
@@ -91,7 +103,9 @@ final class CameraWorker: Sendable {
         let policy = ReconnectPolicy.Settings(reconnectMin: config.reconnectMin, reconnectMax: config.reconnectMax, healthyAfter: config.healthyAfter)
         detect = StreamRunner(label: "detect", url: config.source, policy: policy, logger: logger)
         record = config.record.map { StreamRunner(label: "record", url: $0, policy: policy, logger: logger) }
-        recordBuffer = Mutex(RecordBuffer(maxSeconds: config.recordSeconds, maxBytes: config.recordMaxBytes))
+        let ring = RecordBuffer(maxSeconds: config.recordSeconds, maxBytes: config.recordMaxBytes, keepSeconds: config.clips.preRoll)
+        clipState = Mutex(ClipState(recorder: ClipRecorder(ring: ring)))
+        clipQueue = config.clips.enabled ? clips : nil
     }
 
     func start() {
@@ -117,7 +131,78 @@ final class CameraWorker: Sendable {
         var ok = detect.join(timeout: timeout)
         ok = analysisFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success && ok
         if let record { ok = record.join(timeout: deadline.timeIntervalSinceNow) && ok }
+        // The clips still collecting end with what has arrived.
+        let (stopped, parameters) = clipState.withLock { s in (s.recorder.stop(), s.parameters) }
+        writeClips(stopped, parameters: parameters)
         return ok
+    }
+
+    // MARK: Evidence clips
+
+    /// A new connection of the stream the ring is kept from: the clips collecting end at
+    /// the gap (written with the old connection's parameters), and the ring starts again.
+    private func ringSession(_ parameters: StreamParameters) {
+        let (finished, old) = clipState.withLock { s -> ([FinishedClip], StreamParameters?) in
+            let finished = s.recorder.gap()
+            let old = s.parameters
+            s.parameters = parameters
+            return (finished, old)
+        }
+        writeClips(finished, parameters: old)
+    }
+
+    /// The ring's stream broke off (or ended): the clips collecting end at the gap; or the
+    /// camera is stopping: they end with what has arrived.
+    private func ringGap(stopping: Bool) {
+        let (finished, parameters) = clipState.withLock { s in (stopping ? s.recorder.stop() : s.recorder.gap(), s.parameters) }
+        writeClips(finished, parameters: parameters)
+    }
+
+    /// One packet of the ring's stream (on that stream's thread).
+    private func ringPacket(_ packet: RecordedPacket) {
+        let (finished, parameters) = clipState.withLock { s in (s.recorder.append(packet), s.parameters) }
+        if !finished.isEmpty { writeClips(finished, parameters: parameters) }
+    }
+
+    private func writeClips(_ clips: [FinishedClip], parameters: StreamParameters?) {
+        guard !clips.isEmpty else { return }
+        let places = clipState.withLock { s in clips.map { s.pending.removeValue(forKey: $0.request.name) } }
+        guard let clipQueue, let parameters else { return }
+        for (clip, place) in zip(clips, places) {
+            guard let place else { continue }
+            clipQueue.enqueue(ClipQueue.Job(clip: clip, parameters: parameters, cameraID: config.id, eventDate: place.date, path: place.path))
+        }
+    }
+
+    /// Start the evidence clip of an alert about `eventTime` (stream time) seen in `item`;
+    /// its name, for the alert, or nil (clips off, nothing to cut from yet, too many
+    /// collecting). `key` names what goes on (a track) so the clip runs on while it does.
+    private func startClip(key: String?, item: AnalysisItem, eventTime: Double) -> String? {
+        guard clipQueue != nil else { return nil }
+        let c = config.clips
+        let name = "clip-\(UUID().uuidString.lowercased()).mp4"
+        let before = max(0, item.frame.time - eventTime)
+        let eventDate = item.wallTime.addingTimeInterval(-before)
+        // The ring's newest packet is about now: the event was this long before it.
+        let age = max(0, Date().timeIntervalSince(item.wallTime)) + before
+        let started = clipState.withLock { s -> Bool in
+            guard s.parameters != nil,
+                  s.recorder.start(ClipRequest(name: name, preRoll: c.preRoll, postRoll: c.postRoll, maxClip: c.maxClip, key: key), eventAge: age)
+            else { return false }
+            s.pending[name] = (TicketStore.clipPath(name: name, at: eventDate), eventDate)
+            return true
+        }
+        if !started { logger.info("no clip for this alert: nothing recorded yet or too many clips collecting") }
+        return started ? name : nil
+    }
+
+    /// The tracks still in the picture keep their clips running.
+    private func extendClips(_ tracks: [Track], item: AnalysisItem) {
+        let age = max(0, Date().timeIntervalSince(item.wallTime))
+        clipState.withLock { s in
+            guard s.recorder.activeCount > 0, let now = s.recorder.streamTime(age: age) else { return }
+            for t in tracks where t.observed { s.recorder.extend(key: "track \(t.id)", at: now) }
+        }
     }
 
     func setOffline(_ since: Date?) { offline.withLock { $0 = since } }
@@ -166,7 +251,7 @@ final class CameraWorker: Sendable {
     var health: CameraHealth {
         let now = MonotonicClock.seconds()
         let (inputFPS, analysedFPS) = rates.withLock { ($0.input.rate(now: now), $0.analysed.rate(now: now)) }
-        let buffer = recordBuffer.withLock { ($0.seconds, $0.bytes, $0.packets.count) }
+        let buffer = clipState.withLock { ($0.recorder.ring.seconds, $0.recorder.ring.bytes, $0.recorder.ring.packets.count) }
         return CameraHealth(
             detect: detect.snapshot, analysis: analysis.withLock { $0 }, framesDropped: mailbox.dropped,
             inputFPS: inputFPS, analysedFPS: analysedFPS, offlineSince: offline.withLock { $0 },
@@ -184,6 +269,14 @@ final class CameraWorker: Sendable {
         options.loop = config.loop
         options.realtime = config.isFile && config.realtime
         let reader = try VideoReader(url: config.source, options: options, interrupt: runner.interrupt)
+        let tapping = config.record == nil && clipQueue != nil
+        if tapping {
+            // No record stream: the evidence ring keeps the detect stream's packets.
+            ringSession(reader.parameters)
+            reader.packetTap = { [self] packet in self.ringPacket(packet) }
+        }
+        // The stream breaking off ends the clips collecting at the gap, now.
+        defer { if tapping { ringGap(stopping: runner.interrupt.isStopped) } }
         let scaler = try GrayScaler(width: config.analysis.width)
         var sampler = FrameSampler(fps: config.analysis.fps)
         let session = sessionCounter.add(1, ordering: .relaxed).newValue
@@ -308,6 +401,7 @@ final class CameraWorker: Sendable {
             for event in result.fireSmoke {
                 fireSmokeSeen(event, item: item, config: self.config, encoder: encoder)
             }
+            if clipQueue != nil { extendClips(result.tracks, item: item) }
             guard !result.events.isEmpty else { continue }
             let config = self.config
             let alerting = result.events.compactMap { event in config.rules.alerting(event).map { (event, $0) } }
@@ -372,14 +466,21 @@ final class CameraWorker: Sendable {
         let key = MergeKey(cameraID: config.id, kind: event.kind.rawValue, zoneID: zoneID, tripwireID: tripwireID,
                            trackID: rule.purpose.category == .hazard ? event.trackID : nil)
         let jpeg = ledger.decide(key, track: event.trackID, at: item.wallTime) ? snapshot() : nil
+        // A clip wherever a picture is kept: a repeat that adds nothing gets neither. Someone
+        // in a zone keeps the clip running while they are in the picture; a crossing is over
+        // when it happens.
+        let lasting = event.kind != .crossing
+        let clip = jpeg == nil ? nil : startClip(key: lasting ? event.trackID.map { "track \($0)" } : nil, item: item, eventTime: event.time)
         logger.info("event", metadata: [
             "kind": "\(event.kind.rawValue)", "rule.id": "\(event.ruleID)", "track.id": "\(event.trackID.map(String.init) ?? "-")",
             "stream.time": "\(String(format: "%.2f", event.time))",
         ])
-        onCommand(.alert(Alert(
+        var alert = Alert(
             cameraID: config.id, zoneID: zoneID, tripwireID: tripwireID, kind: event.kind.rawValue, trackID: event.trackID,
             trajectory: event.trajectory, gridID: rule.grid, category: rule.purpose.category, severity: rule.severity, title: rule.title,
-            occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+            occurredAt: item.wallTime, snapshotJPEG: jpeg)
+        alert.clipName = clip
+        onCommand(.alert(alert))
     }
 
     /// Smoke or fire: a ticket of its own per zone (or for the whole picture), with the
@@ -396,9 +497,11 @@ final class CameraWorker: Sendable {
         logger.warning("\(event.kind.rawValue) seen", metadata: [
             "zone.id": "\(event.area ?? "-")", "stream.time": "\(String(format: "%.2f", event.time))",
         ])
-        onCommand(.alert(Alert(
+        var alert = Alert(
             cameraID: config.id, zoneID: event.area, kind: event.kind.rawValue, gridID: rule.grid, category: .fireSmoke,
-            severity: .critical, title: rule.title, occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+            severity: .critical, title: rule.title, occurredAt: item.wallTime, snapshotJPEG: jpeg)
+        alert.clipName = jpeg == nil ? nil : startClip(key: nil, item: item, eventTime: event.time)
+        onCommand(.alert(alert))
     }
 
     /// The tamper ticket's kind for a reason: one ticket per reason.
@@ -414,9 +517,11 @@ final class CameraWorker: Sendable {
             case let .tamper(reason, time):
                 logger.warning("camera tampered", metadata: ["reason": "\(reason.rawValue)", "stream.time": "\(String(format: "%.2f", time))"])
                 let jpeg = encodeSnapshot(item, encoder: encoder, privacyMasks: config.privacyMasks, overlays: [])
-                onCommand(.alert(Alert(
+                var alert = Alert(
                     cameraID: config.id, zoneID: nil, kind: Self.tamperKind(reason), gridID: config.grid, category: .cameraTamper,
-                    severity: .high, title: TicketTitle.tamper(reason, cameraName: config.name), occurredAt: item.wallTime, snapshotJPEG: jpeg)))
+                    severity: .high, title: TicketTitle.tamper(reason, cameraName: config.name), occurredAt: item.wallTime, snapshotJPEG: jpeg)
+                alert.clipName = startClip(key: nil, item: item, eventTime: time)
+                onCommand(.alert(alert))
             case let .cleared(reason, _):
                 logger.notice("camera picture normal again", metadata: ["reason": "\(reason.rawValue)"])
                 onCommand(.tamperCleared(cameraID: config.id, kind: Self.tamperKind(reason), at: item.wallTime))
@@ -436,14 +541,15 @@ final class CameraWorker: Sendable {
         let reader = try PacketReader(url: url, options: options, stallTimeout: config.stallTimeout, interrupt: runner.interrupt)
         runner.markStreaming(reader.info)
         // A new connection's timestamps do not continue the old ones.
-        recordBuffer.withLock { $0.removeAll() }
+        ringSession(reader.parameters)
+        defer { ringGap(stopping: runner.interrupt.isStopped) }
         while let packet = try reader.next() {
             let now = Date()
             runner.update {
                 $0.framesDecoded += 1
                 $0.lastFrameAt = now
             }
-            recordBuffer.withLock { $0.append(packet) }
+            ringPacket(packet)
         }
     }
 }

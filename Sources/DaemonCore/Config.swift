@@ -151,6 +151,19 @@ public struct TripwireConfig: Sendable, Equatable {
     }
 }
 
+/// Evidence clips: the seconds before and after each alert, copied from the camera's own
+/// stream (`Docs/design/evidence-clips.md`).
+public struct ClipSettings: Sendable, Equatable {
+    public var enabled = true
+    /// Seconds before the event, reached back to a keyframe.
+    public var preRoll: Double = 5
+    /// Seconds after the event; the clip runs on while the event goes on.
+    public var postRoll: Double = 10
+    /// The longest clip.
+    public var maxClip: Double = 60
+    public init() {}
+}
+
 public struct CameraConfig: Sendable, Equatable {
     public var id: String
     /// Name, grid, zones, tripwires and masks: what a running camera takes up without
@@ -186,6 +199,7 @@ public struct CameraConfig: Sendable, Equatable {
     public var recordSeconds: Double
     public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
+    public var clips = ClipSettings()
     public var zones: [ZoneConfig] {
         get { rules.zones }
         set { rules.zones = newValue }
@@ -220,10 +234,12 @@ extension GridwatchConfig {
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
-        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets"])
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips"])
         let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
+        try root["clips"].requireMapping(allowed: Keys.clips.union(["per_ticket"]))
+        let clips = try parseClips(root["clips"], defaults: ClipSettings())
 
         // Sets and dictionaries, never a scan per item: a file may have 200 000 cameras.
         var grids: [GridConfig] = []
@@ -266,12 +282,15 @@ extension GridwatchConfig {
         var cameraIDs: Set<String> = []
         cameraIDs.reserveCapacity(cameraNodes.count)
         for node in cameraNodes {
-            let camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
+            var camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
+            try node["clips"].requireMapping(allowed: Keys.clips)
+            camera.clips = try parseClips(node["clips"], defaults: clips)
             if !cameraIDs.insert(camera.id).inserted { throw node["id"].error("duplicate camera id '\(camera.id)'") }
             cameras.append(camera)
         }
         var config = GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
         config.tickets = try parseTickets(root["tickets"])
+        config.tickets.policy.clipsPerTicket = try root["clips"]["per_ticket"].int(default: config.tickets.policy.clipsPerTicket, range: 0...100)
         return config
     }
 
@@ -316,9 +335,10 @@ extension GridwatchConfig {
         static let camera: Set<String> = [
             "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
-            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks",
+            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks", "clips",
         ]
         static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke"]
+        static let clips: Set<String> = ["enabled", "pre_roll", "post_roll", "max_clip"]
         static let motion: Set<String> = [
             "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
             "max_blob_area", "noise_factor", "flicker_share", "absorb_after",
@@ -342,6 +362,20 @@ extension GridwatchConfig {
         Deadline(
             acknowledge: try node["acknowledge"].duration(default: value.acknowledge, range: 60...(30 * 86_400)),
             close: try node["close"].duration(default: value.close, range: 60...(365 * 86_400)))
+    }
+
+    /// `clips:` at the top (every camera's defaults) or in a camera (its own).
+    private static func parseClips(_ node: ConfigNode, defaults: ClipSettings) throws(ConfigError) -> ClipSettings {
+        var c = defaults
+        c.enabled = try node["enabled"].bool(default: c.enabled)
+        c.preRoll = try node["pre_roll"].duration(default: c.preRoll, range: 0...60)
+        c.postRoll = try node["post_roll"].duration(default: c.postRoll, range: 1...300)
+        c.maxClip = try node["max_clip"].duration(default: c.maxClip, range: 5...600)
+        if c.maxClip <= c.preRoll {
+            throw node["max_clip"].isMissing ? node["pre_roll"].error("must be shorter than max_clip (\(Int(c.maxClip)) s)")
+                : node["max_clip"].error("must be longer than pre_roll (\(Int(c.preRoll)) s)")
+        }
+        return c
     }
 
     private static func parseTickets(_ node: ConfigNode) throws(ConfigError) -> TicketSettings {

@@ -33,6 +33,8 @@ public enum ControlError: Error, Equatable {
     case methodNotAllowed(APIMessage, allow: String)
     /// The thing exists but cannot answer now (a camera not streaming).
     case unavailable(APIMessage)
+    /// A byte range beyond a file of `size` bytes.
+    case rangeNotSatisfiable(APIMessage, size: Int)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -44,13 +46,14 @@ public enum ControlError: Error, Equatable {
         case .unsupportedMediaType: .unsupportedMediaType
         case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
         }
     }
 
     var reason: APIMessage {
         switch self {
         case let .notFound(r), let .badRequest(r), let .conflict(r), let .forbidden(r), let .tooLarge(r), let .unsupportedMediaType(r),
-             let .methodNotAllowed(r, _), let .unavailable(r): r
+             let .methodNotAllowed(r, _), let .unavailable(r), let .rangeNotSatisfiable(r, _): r
         }
     }
 
@@ -59,6 +62,7 @@ public enum ControlError: Error, Equatable {
         switch self {
         case let .methodNotAllowed(_, allow): [.allow: allow]
         case .unsupportedMediaType: [HTTPField.Name("Accept-Post")!: "application/json"]
+        case let .rangeNotSatisfiable(_, size): [.contentRange: "bytes */\(size)"]
         default: [:]
         }
     }

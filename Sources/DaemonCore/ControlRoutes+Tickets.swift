@@ -115,6 +115,29 @@ extension ControlRoutes {
                 headers: [.contentType: "image/jpeg"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
+        routes.get("/v1/tickets/:id/clip", .readTickets) { request, context in
+            let id = try ticketID(context)
+            let ticket = try visibleTicket(id, try context.who)
+            guard let path = ticket.clipPath else {
+                throw ControlError.notFound(ticket.evidencePurged && ticket.clipName != nil ? .evidencePurged(ticket: id) : .noClip(ticket: id))
+            }
+            return try Self.serveClip(store.evidenceURL(path), request: request, missing: .clipMissing(ticket: id))
+        }
+        routes.get("/v1/tickets/:id/occurrences/:occurrence/clip", .readTickets) { request, context in
+            let id = try ticketID(context)
+            let ticket = try visibleTicket(id, try context.who)
+            let text = context.parameters.get("occurrence") ?? ""
+            guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
+                throw ControlError.badRequest(.badOccurrenceID(text: text))
+            }
+            guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
+                throw ControlError.notFound(.noSuchOccurrence(ticket: id, occurrence: number))
+            }
+            guard let path = occurrence.clipPath else {
+                throw ControlError.notFound(ticket.evidencePurged && occurrence.clipName != nil ? .evidencePurged(ticket: id) : .occurrenceWithoutClip(ticket: id, occurrence: number))
+            }
+            return try Self.serveClip(store.evidenceURL(path), request: request, missing: .clipMissing(ticket: id))
+        }
         routes.get("/v1/tickets/:id/occurrences", .readTickets) { _, context in
             let id = try ticketID(context)
             _ = try visibleTicket(id, try context.who)
@@ -174,6 +197,64 @@ extension ControlRoutes {
                 ])
                 return try JSONResponse.ok(try detail(id, caller, request.language), language: request.language)
             }
+        }
+    }
+}
+
+/// One byte range of an HTTP `Range` header (RFC 9110 §14.1.2), resolved against a file's size.
+enum ByteRange: Equatable {
+    /// No usable range (none asked, another unit, several ranges, bad syntax): the whole file.
+    case whole
+    /// Bytes `lower...upper` (inclusive).
+    case part(lower: Int, upper: Int)
+    /// A range that starts beyond the end of the file.
+    case unsatisfiable
+
+    init(header: String?, size: Int) {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { self = .whole; return }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { self = .whole; return }
+        let first = PlainText.digits(String(parts[0])), last = PlainText.digits(String(parts[1]))
+        switch (parts[0].isEmpty, parts[1].isEmpty) {
+        case (true, false):
+            // The last n bytes.
+            guard let n = last else { self = .whole; return }
+            guard n > 0, size > 0 else { self = .unsatisfiable; return }
+            self = .part(lower: max(0, size - Int(clamping: n)), upper: size - 1)
+        case (false, _):
+            guard let a = first, parts[1].isEmpty || last != nil else { self = .whole; return }
+            if let b = last, b < a { self = .whole; return }
+            guard a < size else { self = .unsatisfiable; return }
+            self = .part(lower: Int(a), upper: min(size - 1, last.map { Int(clamping: $0) } ?? size - 1))
+        default:
+            self = .whole
+        }
+    }
+}
+
+extension ControlRoutes {
+    /// A clip as `video/mp4`, whole or the byte range asked (206 with `Content-Range`), so a
+    /// browser's player can seek; `Accept-Ranges: bytes` either way.
+    static func serveClip(_ url: URL, request: Request, missing: APIMessage) throws -> Response {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw ControlError.notFound(missing) }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        let header = request.headers[.range]
+        switch ByteRange(header: header, size: size) {
+        case .unsatisfiable:
+            throw ControlError.rangeNotSatisfiable(.rangeNotSatisfiable(range: String(header?.prefix(64) ?? ""), size: size), size: size)
+        case .whole:
+            try handle.seek(toOffset: 0)
+            let data = try handle.readToEnd() ?? Data()
+            return Response(status: .ok, headers: [.contentType: "video/mp4", .acceptRanges: "bytes"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        case let .part(lower, upper):
+            try handle.seek(toOffset: UInt64(lower))
+            let data = try handle.read(upToCount: upper - lower + 1) ?? Data()
+            return Response(status: .partialContent,
+                            headers: [.contentType: "video/mp4", .acceptRanges: "bytes", .contentRange: "bytes \(lower)-\(upper)/\(size)"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
 }

@@ -22,6 +22,8 @@ public enum GridwatchMetrics {
             "gridwatch_decode_cpu_seconds": fine,
             "gridwatch_analysis_seconds": fine,
             "gridwatch_store_write_seconds": fine + [.milliseconds(500), .seconds(1), .seconds(5)],
+            "gridwatch_clip_write_seconds": [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                             .milliseconds(500), .seconds(1), .seconds(5)],
         ]
         MetricsSystem.bootstrap(factory)
     }()
@@ -82,6 +84,10 @@ final class MetricsCollector: Sendable {
         "gridwatch_decode_cpu_seconds": "CPU time of the decode thread per frame (demux, decode, scale), without network waits.",
         "gridwatch_analysis_seconds": "Time to analyse one frame (background, detections, tracker, rules).",
         "gridwatch_store_write_seconds": "Time of one ticket write, failures included.",
+        "gridwatch_clips_written_total": "Evidence clips written (MP4, copied from the camera's stream).",
+        "gridwatch_clips_shed_total": "Evidence clips dropped because the clip writer was behind (a slow disk).",
+        "gridwatch_clips_failed_total": "Evidence clips that could not be written.",
+        "gridwatch_clip_write_seconds": "Time to write one evidence clip.",
         "gridwatch_store_pending_alerts": "Alerts the store could not write yet, kept and retried.",
         "gridwatch_store_ok": "1 while ticket writes succeed, 0 while they fail.",
         "gridwatch_tickets_open": "Open tickets by category and state.",

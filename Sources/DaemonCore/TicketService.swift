@@ -316,6 +316,12 @@ public final class TicketService: Service, Sendable {
                 let ticket = try store.reportTamperCleared(cameraID: cameraID, kind: kind, at: at)
                 if let ticket { events.publishTicket(ticket, change: "cleared", actor: "gridwatchd", at: now) }
                 logger.notice("camera picture normal again", metadata: ["camera.id": "\(cameraID)", "kind": "\(kind)", "ticket.id": "\(ticket?.id ?? 0)"])
+            case let .clipWritten(name, path, seconds, bytes, eventOffset, end):
+                let ticket = try store.attachClip(name: name, path: path, seconds: seconds, bytes: bytes, eventOffset: eventOffset, end: end, at: now)
+                if let ticket { events.publishTicket(ticket, change: "clip", actor: "gridwatchd", at: now) }
+                logger.info(ticket == nil ? "clip not kept: no ticket waits for it" : "clip kept", metadata: [
+                    "clip": "\(name)", "ticket.id": "\(ticket?.id ?? 0)", "seconds": "\(String(format: "%.1f", seconds))", "end": "\(end.rawValue)",
+                ])
             case let .cameraRecovered(cameraID, downFor):
                 let ticket = try store.reportCameraRecovered(cameraID: cameraID, downFor: downFor, at: now)
                 if let ticket { events.publishTicket(ticket, change: "recovered", actor: "gridwatchd", at: now) }

@@ -80,7 +80,9 @@ public struct ClipRecorder: Sendable {
         guard let firstKey = packets.firstIndex(where: \.isKeyframe) else { return false }
         var start = firstKey
         for i in packets.indices where packets[i].isKeyframe {
-            guard let t = packets[i].time, t <= from else { break }
+            // The first packets of a connection may carry no time: they neither start nor end the search.
+            guard let t = packets[i].time else { continue }
+            guard t <= from else { break }
             start = i
         }
         let startTime = packets[start...].lazy.compactMap(\.time).first ?? event

@@ -183,6 +183,22 @@ enum Migrations {
         migrator.registerMigration("v7-categories-fire-smoke") { db in
             try widenCategories(db)
         }
+        migrator.registerMigration("v8-clips") { db in
+            // Evidence clips: the name the camera gave the clip it is recording (set with
+            // the alert), then the file once written, its length, size and how it ended.
+            // A name without a path is a clip still recording, or one never written.
+            for table in ["tickets", "ticket_occurrences"] {
+                try db.execute(sql: """
+                    ALTER TABLE \(table) ADD COLUMN clip_name TEXT;
+                    ALTER TABLE \(table) ADD COLUMN clip_path TEXT;
+                    ALTER TABLE \(table) ADD COLUMN clip_seconds REAL;
+                    ALTER TABLE \(table) ADD COLUMN clip_bytes INTEGER NOT NULL DEFAULT 0 CHECK (clip_bytes >= 0);
+                    ALTER TABLE \(table) ADD COLUMN clip_event_offset REAL;
+                    ALTER TABLE \(table) ADD COLUMN clip_end TEXT;
+                    CREATE INDEX \(table)_clip_pending ON \(table)(clip_name) WHERE clip_name IS NOT NULL AND clip_path IS NULL;
+                    """)
+            }
+        }
         return migrator
     }
 }

@@ -149,6 +149,15 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     /// The title as a catalogue entry (JSON of `TicketText`), so each reader gets it in their
     /// language; nil for tickets written before titles were catalogued (`title` then).
     public var titleText: String? = nil
+    /// The evidence clip: the camera's name for it (set with the alert), the file once
+    /// written (relative to the data folder), its seconds, bytes, where the event is in it
+    /// and how it ended (`ClipEnd`).
+    public var clipName: String? = nil
+    public var clipPath: String? = nil
+    public var clipSeconds: Double? = nil
+    public var clipBytes: Int64 = 0
+    public var clipEventOffset: Double? = nil
+    public var clipEnd: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -206,6 +215,15 @@ public struct OccurrenceRecord: GridwatchRecord, MutablePersistableRecord, Equat
     public var trajectory: String?
     public var snapshotPath: String?
     public var evidenceBytes: Int64 = 0
+    /// The evidence clip: the camera's name for it (set with the alert), the file once
+    /// written (relative to the data folder), its seconds, bytes, where the event is in it
+    /// and how it ended (`ClipEnd`).
+    public var clipName: String? = nil
+    public var clipPath: String? = nil
+    public var clipSeconds: Double? = nil
+    public var clipBytes: Int64 = 0
+    public var clipEventOffset: Double? = nil
+    public var clipEnd: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

@@ -37,6 +37,13 @@ extension TicketStore {
                 var occurrence = OccurrenceRecord(
                     id: nil, ticketId: open.id!, at: alert.occurredAt, trackId: alert.trackID.map(Int64.init),
                     trajectory: trajectory, snapshotPath: snapshotPath, evidenceBytes: Int64(alert.snapshotJPEG?.count ?? 0))
+                if let clip = alert.clipName {
+                    // Within the ticket's clips: its own and its occurrences'.
+                    let clips = (open.clipName != nil ? 1 : 0) + (try Int.fetchOne(db, sql: """
+                        SELECT COUNT(*) FROM ticket_occurrences WHERE ticket_id = ? AND clip_name IS NOT NULL
+                        """, arguments: [open.id!]) ?? 0)
+                    if clips < policy.clipsPerTicket { occurrence.clipName = clip }
+                }
                 try occurrence.insert(db)
                 open.occurrences += 1
                 open.evidenceBytes += occurrence.evidenceBytes
@@ -58,6 +65,7 @@ extension TicketStore {
                 category: alert.category, severity: alert.severity, state: .new, title: alert.title,
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
             ticket.titleText = TicketRecord.encode(alert.titleText)
+            ticket.clipName = alert.clipName
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = alert.occurredAt
@@ -72,6 +80,54 @@ extension TicketStore {
             try Self.insertNew(&ticket, actor: actor, text: said, at: now, db)
             return (ticket, true)
         }
+    }
+
+    /// A clip the camera finished writing (`Alert.clipName`): the ticket or occurrence that
+    /// named it now points at the file, its history says so, and retention counts its bytes.
+    /// Nil when no row waits for it (over the ticket's clips, or its alert never written):
+    /// the file is deleted.
+    public func attachClip(name: String, path: String, seconds: Double, bytes: Int, eventOffset: Double, end: ClipEnd,
+                           at now: Date) throws -> TicketRecord? {
+        let ticket = try attachClipRow(name: name, path: path, seconds: seconds, bytes: bytes, eventOffset: eventOffset, end: end, at: now)
+        if ticket == nil { try? FileManager.default.removeItem(at: directory.appendingPathComponent(path)) }
+        return ticket
+    }
+
+    private func attachClipRow(name: String, path: String, seconds: Double, bytes: Int, eventOffset: Double, end: ClipEnd,
+                               at now: Date) throws -> TicketRecord? {
+        try writer.write { db in
+            let text = TicketText.clipKept(seconds: Int(seconds.rounded()), end: end.rawValue)
+            if var ticket = try TicketRecord.filter(Column("clip_name") == name && Column("clip_path") == nil).fetchOne(db) {
+                ticket.clipPath = path
+                ticket.clipSeconds = seconds
+                ticket.clipBytes = Int64(bytes)
+                ticket.clipEventOffset = eventOffset
+                ticket.clipEnd = end.rawValue
+                ticket.evidenceBytes += Int64(bytes)
+                ticket.evidencePurged = false
+                try Self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
+                return ticket
+            }
+            guard var occurrence = try OccurrenceRecord.filter(Column("clip_name") == name && Column("clip_path") == nil).fetchOne(db),
+                  var ticket = try TicketRecord.fetchOne(db, key: occurrence.ticketId) else { return nil }
+            occurrence.clipPath = path
+            occurrence.clipSeconds = seconds
+            occurrence.clipBytes = Int64(bytes)
+            occurrence.clipEventOffset = eventOffset
+            occurrence.clipEnd = end.rawValue
+            occurrence.evidenceBytes += Int64(bytes)
+            try occurrence.update(db)
+            ticket.evidenceBytes += Int64(bytes)
+            ticket.evidencePurged = false
+            try Self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
+            return ticket
+        }
+    }
+
+    /// Where a clip goes: `snapshots/<day>/<name>` under the data folder, beside the pictures
+    /// (retention and the orphan sweep treat both alike).
+    public static func clipPath(name: String, at time: Date) -> String {
+        "snapshots/\(Self.dayFormatter.string(from: time))/\(name)"
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.

@@ -45,9 +45,11 @@ extension TicketStore {
                 var files: [String] = []
                 for var ticket in try select(db) {
                     let occurrences = try OccurrenceRecord.filter(Column("ticket_id") == ticket.id!).fetchAll(db)
-                    files += [ticket.snapshotPath].compactMap { $0 } + occurrences.compactMap(\.snapshotPath)
-                    try db.execute(sql: "UPDATE ticket_occurrences SET snapshot_path = NULL WHERE ticket_id = ?", arguments: [ticket.id!])
+                    files += [ticket.snapshotPath, ticket.clipPath].compactMap { $0 }
+                        + occurrences.compactMap(\.snapshotPath) + occurrences.compactMap(\.clipPath)
+                    try db.execute(sql: "UPDATE ticket_occurrences SET snapshot_path = NULL, clip_path = NULL WHERE ticket_id = ?", arguments: [ticket.id!])
                     ticket.snapshotPath = nil
+                    ticket.clipPath = nil
                     ticket.evidencePurged = true
                     try Self.appendEvent(to: &ticket, kind: "evidence_purged", text: text, at: now, db)
                     count += 1
@@ -83,6 +85,8 @@ extension TicketStore {
             Set(try String.fetchAll(db, sql: """
                 SELECT snapshot_path FROM tickets WHERE snapshot_path IS NOT NULL
                 UNION ALL SELECT snapshot_path FROM ticket_occurrences WHERE snapshot_path IS NOT NULL
+                UNION ALL SELECT clip_path FROM tickets WHERE clip_path IS NOT NULL
+                UNION ALL SELECT clip_path FROM ticket_occurrences WHERE clip_path IS NOT NULL
                 """))
         }
         let root = directory.appendingPathComponent("snapshots")

@@ -70,5 +70,7 @@ public struct StorePolicy: Sendable, Equatable {
     /// repeat problem for the monthly review.
     public var repeatReopens = 2
     public var repeatPeriod: Double = 30 * 86_400
+    /// Evidence clips a ticket keeps: its own and its occurrences' (later ones have none).
+    public var clipsPerTicket = 5
     public init() {}
 }

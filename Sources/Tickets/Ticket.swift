@@ -40,6 +40,18 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
     case reopened
 }
 
+/// How an evidence clip ended.
+public enum ClipEnd: String, Sendable, Codable, CaseIterable {
+    /// Its post-roll passed.
+    case complete
+    /// It reached the longest clip while the event went on.
+    case capped
+    /// The camera's stream broke off (a reconnect): the clip stops at the gap.
+    case gap
+    /// The daemon stopped: the clip holds what had arrived.
+    case stopped
+}
+
 /// What the ticket service is asked to do.
 /// Codable for the spool that keeps unwritten commands across a stop; an alert's JPEG is
 /// not part of the encoding (the spool stores it beside, as raw bytes).
@@ -55,6 +67,10 @@ public enum TicketCommand: Sendable, Codable {
     case cameraRecovered(cameraID: String, downFor: Double)
     /// A camera's picture is sound again: `kind` is the tamper ticket's (`tamper_covered` …).
     case tamperCleared(cameraID: String, kind: String, at: Date)
+    /// An alert's evidence clip (`Alert.clipName`) is written at `path` (relative to the data
+    /// folder): `seconds` long, `bytes` big, the event `eventOffset` seconds in; `end` says
+    /// how it ended (`ClipEnd`).
+    case clipWritten(name: String, path: String, seconds: Double, bytes: Int, eventOffset: Double, end: ClipEnd)
 
     /// The alert's JPEG, if any.
     public var picture: [UInt8]? {
@@ -94,9 +110,12 @@ public struct Alert: Sendable, Codable {
     public var occurredAt: Date
     /// Full-resolution JPEG of that frame. Not encoded: kept beside the encoding where needed.
     public var snapshotJPEG: [UInt8]?
+    /// The evidence clip the camera is recording for it (a file name), attached to the
+    /// ticket when written (`TicketCommand.clipWritten`); nil for none.
+    public var clipName: String?
 
     private enum CodingKeys: String, CodingKey {
-        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, titleText, occurredAt
+        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, titleText, occurredAt, clipName
     }
 
     public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: TicketText, occurredAt: Date, snapshotJPEG: [UInt8]?) {

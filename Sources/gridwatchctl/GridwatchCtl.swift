@@ -124,7 +124,7 @@ struct GridwatchCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
-            ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self,
+            ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self, Clip.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
             FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
         ])
@@ -612,6 +612,9 @@ struct ShowTicket: ParsableCommand {
             fields.append((.fieldNext, t(CtlText.nextActions(actions: actions, commands: actions.map(command(forAction:))))))
         }
         fields.append((.fieldSnapshot, t(ticket.hasSnapshot ? CtlText.snapshotAvailable(ticket: ticket.id) : .noSnapshot)))
+        if let clip = ticket.clip {
+            fields.append((.fieldClip, t(CtlText.clipAvailable(ticket: ticket.id, seconds: Int(clip.seconds.rounded()), end: clip.end))))
+        }
         let pictured = (detail.occurrences ?? []).filter(\.hasSnapshot)
         if !pictured.isEmpty {
             let list = pictured.suffix(8).map { "#\($0.id) \(shortTime($0.at))" }
@@ -639,6 +642,20 @@ struct Snapshot: ParsableCommand {
 
     func run() throws {
         let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/snapshot" } ?? "/v1/tickets/\(id)/snapshot"
+        let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
+        try writeOut(bytes, to: output)
+    }
+}
+
+struct Clip: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t(CtlText.clipAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.ticketIDHelp))) var id: Int64
+    @Option(help: ArgumentHelp(t(CtlText.occurrenceHelp))) var occurrence: Int64?
+    @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.mp4OutputHelp))) var output: String
+
+    func run() throws {
+        let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/clip" } ?? "/v1/tickets/\(id)/clip"
         let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
         try writeOut(bytes, to: output)
     }

@@ -200,3 +200,18 @@ import TestSupport
         #expect(offset >= 5 && offset < 6, "\(offset)")
     }
 }
+
+extension ClipRecorderTests {
+    /// A connection's first packet has no time yet: the pre-roll still reaches back only
+    /// to the keyframe before it, not to the start of the ring.
+    @Test func aFirstPacketWithoutATimeDoesNotStretchThePreRoll() throws {
+        var r = Self.recorder()
+        _ = r.append(RecordedPacket(data: [1], pts: nil, dts: nil, duration: 0.1, isKeyframe: true))
+        for i in 1..<80 { _ = r.append(Self.packet(i, gop: 1)) }
+        do { let ok = r.start(ClipRequest(name: "n.mp4", preRoll: 3, postRoll: 1), eventAge: 0); #expect(ok) }
+        var finished: [FinishedClip] = []
+        var i = 80
+        while finished.isEmpty && i < 200 { finished = r.append(Self.packet(i, gop: 1)); i += 1 }
+        #expect(try #require(finished.first).packets.first?.time == 4)
+    }
+}

@@ -126,15 +126,19 @@ public enum Clips {
     /// A gray, slightly noisy scene in which a light box (40×80 at 640×360) walks from
     /// left to right between `start` and `start + 10` seconds, then the scene stays empty.
     /// Its foot point is at y = 300/360 ≈ 0.83; its centre crosses x = 0.5 at start + 4.3 s.
-    public static func walkingBox(_ path: String, seconds: Int = 20, start: Int = 2, fps: Int = 10) throws {
+    /// `fixedGOP`: a keyframe exactly every second (no scene-cut keyframes, which the noise
+    /// otherwise makes of nearly every frame).
+    public static func walkingBox(_ path: String, seconds: Int = 20, start: Int = 2, fps: Int = 10, codec: String = "libx264", fixedGOP: Bool = false) throws {
         let filter = "[0]noise=alls=6:allf=t[bg];[bg][1]overlay=x='if(between(t,\(start),\(start + 10)),40+(t-\(start))*60,-200)':y=220:eval=frame"
         try runCommand(ffmpeg, [
             "-v", "error", "-y",
             "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=\(fps):d=\(seconds)",
             "-f", "lavfi", "-i", "color=c=0xe0e0e0:s=40x80:r=\(fps):d=\(seconds)",
             "-filter_complex", filter,
-            "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "\(fps)", "-pix_fmt", "yuv420p", path,
-        ])
+        ] + (codec == "libx265"
+            ? ["-c:v", "libx265", "-preset", "veryfast", "-x265-params", "bframes=0:log-level=error" + (fixedGOP ? ":scenecut=0:min-keyint=\(fps)" : "")]
+            : ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0"] + (fixedGOP ? ["-sc_threshold", "0", "-keyint_min", "\(fps)"] : []))
+          + ["-g", "\(fps)", "-pix_fmt", "yuv420p", path])
     }
 }
 
