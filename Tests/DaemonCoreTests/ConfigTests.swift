@@ -44,6 +44,24 @@ import Testing
         }
     }
 
+    @Test func clipsHaveDefaultsAGlobalSectionAndPerCameraOverrides() throws {
+        let defaults = try parse(valid)
+        #expect(defaults.cameras[0].clips == ClipSettings())
+        #expect(defaults.cameras[0].clips.preRoll == 5 && defaults.cameras[0].clips.postRoll == 10 && defaults.cameras[0].clips.maxClip == 60)
+        #expect(defaults.tickets.policy.clipsPerTicket == 5)
+        let text = valid.replacingOccurrences(of: "cameras:\n", with: "clips:\n  pre_roll: 3\n  post_roll: 20s\n  per_ticket: 2\ncameras:\n")
+            .replacingOccurrences(of: "    loop: true", with: "    loop: true\n    clips:\n      enabled: false")
+        let config = try parse(text)
+        #expect(config.cameras[0].clips.preRoll == 3 && config.cameras[0].clips.postRoll == 20 && config.cameras[0].clips.enabled)
+        #expect(!config.cameras[1].clips.enabled && config.cameras[1].clips.preRoll == 3)
+        #expect(config.tickets.policy.clipsPerTicket == 2)
+        // Named by file, line and key.
+        let bad = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "clips:\n  pre_roll: 30\n  max_clip: 20\ncameras:\n")))
+        #expect(bad.key.hasSuffix("max_clip") && bad.line != nil, "\(bad)")
+        let unknown = try #require(error(valid.replacingOccurrences(of: "    loop: true", with: "    loop: true\n    clips:\n      per_ticket: 3")))
+        #expect(unknown.key.contains("per_ticket"), "\(unknown)")
+    }
+
     @Test func readsAValidConfiguration() throws {
         let config = try parse(valid)
         #expect(config.grids.map(\.id) == ["town", "east"])

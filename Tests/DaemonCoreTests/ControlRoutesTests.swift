@@ -206,3 +206,20 @@ struct ControlHarness {
         #expect(try await h.status(0, 0, .post, "/v1/tickets/\(id)/bogus").0 == 404)
     }
 }
+
+@Suite struct ByteRangeTests {
+    @Test func readsOneRangeAndAnswersTheWholeFileForAnythingElse() {
+        #expect(ByteRange(header: nil, size: 1_000) == .whole)
+        #expect(ByteRange(header: "bytes=0-99", size: 1_000) == .part(lower: 0, upper: 99))
+        #expect(ByteRange(header: "bytes=900-", size: 1_000) == .part(lower: 900, upper: 999))
+        #expect(ByteRange(header: "bytes=900-5000", size: 1_000) == .part(lower: 900, upper: 999))
+        #expect(ByteRange(header: "bytes=-100", size: 1_000) == .part(lower: 900, upper: 999))
+        #expect(ByteRange(header: "bytes=-5000", size: 1_000) == .part(lower: 0, upper: 999))
+        #expect(ByteRange(header: "bytes=1000-", size: 1_000) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=-0", size: 1_000) == .unsatisfiable)
+        // Not one range of bytes: ignored (RFC 9110 lets a server send the whole).
+        for header in ["bytes=5-1", "bytes=0-1,5-9", "items=0-1", "bytes=a-b", "bytes=-", "bytes=1-2-3", "bytes= 0x10-20", "bytes=99999999999999999999999-"] {
+            #expect(ByteRange(header: header, size: 1_000) == .whole, "\(header)")
+        }
+    }
+}

@@ -230,3 +230,73 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
     }
 }
 
+
+/// Evidence clips: named with the alert, attached when written, capped per ticket, purged
+/// with the pictures, swept when no row names them.
+@Suite struct ClipStoreTests {
+    static func clipFile(_ store: TicketStore, _ dir: TemporaryDirectory, _ name: String, at date: Date, bytes: Int = 1_000) throws -> String {
+        let path = TicketStore.clipPath(name: name, at: date)
+        let url = dir.url.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(repeating: 7, count: bytes).write(to: url)
+        return path
+    }
+
+    @Test func aClipIsAttachedToTheTicketOrOccurrenceThatNamedItWithinTheCap() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        // The ticket and seven repeats, each naming a clip: the ticket keeps 5 (its own and 4).
+        var ids: [Int64] = []
+        for i in 0..<8 {
+            var a = alert(at: t0.addingTimeInterval(Double(i)))
+            a.clipName = "clip-\(i).mp4"
+            ids.append(try #require(try store.raise(a, at: t0.addingTimeInterval(Double(i))).ticket.id))
+        }
+        #expect(Set(ids).count == 1)
+        let id = ids[0]
+        var paths: [String] = []
+        for i in 0..<8 {
+            let path = try Self.clipFile(store, dir, "clip-\(i).mp4", at: t0)
+            paths.append(path)
+            let ticket = try store.attachClip(name: "clip-\(i).mp4", path: path, seconds: 15.2, bytes: 1_000, eventOffset: 5.1,
+                                              end: i == 1 ? .gap : .complete, at: t0.addingTimeInterval(20))
+            #expect((ticket != nil) == (i < 5), "clip \(i)")
+            // A clip no row waits for is deleted at once.
+            #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent(path).path) == (i < 5))
+        }
+        let ticket = try #require(try store.ticket(id: id))
+        #expect(ticket.clipPath == paths[0] && ticket.clipSeconds == 15.2 && ticket.clipEnd == "complete" && ticket.clipEventOffset == 5.1)
+        #expect(ticket.evidenceBytes == 4 * 8 + 5 * 1_000)
+        let occurrences = try store.occurrences(ticketID: id)
+        #expect(occurrences.map { $0.clipPath != nil } == [true, true, true, true, false, false, false])
+        #expect(occurrences[0].clipEnd == "gap")
+        let history = try store.events(ticketID: id)
+        #expect(history.filter { $0.kind == "clip" }.count == 5)
+        // Written twice (a retry): the second finds nothing waiting.
+        #expect(try store.attachClip(name: "clip-0.mp4", path: paths[0], seconds: 1, bytes: 1, eventOffset: 0, end: .complete, at: t0) == nil)
+
+        // Finished and old: retention takes the clips with the pictures, and says so.
+        _ = try store.perform(.falseAlarm, ticketID: id, actor: "op", note: "wind", at: t0.addingTimeInterval(30))
+        #expect(try store.purgeEvidence(olderThan: t0.addingTimeInterval(3_600), maxBytes: 1 << 40, at: t0.addingTimeInterval(7_200)) == 1)
+        let purged = try #require(try store.ticket(id: id))
+        #expect(purged.clipPath == nil && purged.evidencePurged)
+        #expect(try store.occurrences(ticketID: id).allSatisfy { $0.clipPath == nil })
+        #expect(paths.allSatisfy { !FileManager.default.fileExists(atPath: dir.url.appendingPathComponent($0).path) })
+    }
+
+    @Test func theSweepKeepsClipsARowNamesAndRemovesTheRest() throws {
+        let (store, dir) = try makeStore()
+        defer { dir.remove() }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var a = alert(at: t0)
+        a.clipName = "kept.mp4"
+        _ = try store.raise(a, at: t0)
+        let kept = try Self.clipFile(store, dir, "kept.mp4", at: t0)
+        _ = try store.attachClip(name: "kept.mp4", path: kept, seconds: 10, bytes: 1_000, eventOffset: 5, end: .complete, at: t0)
+        let stray = try Self.clipFile(store, dir, "stray.mp4", at: t0)
+        #expect(try store.removeOrphanEvidence() == 1)
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent(kept).path))
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent(stray).path))
+    }
+}
