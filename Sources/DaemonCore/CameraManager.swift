@@ -68,14 +68,15 @@ public final class CameraManager: Service, Sendable {
     let clips: ClipQueue
 
     init(config: GridwatchConfig, disabled: [String: CameraSwitchRecord] = [:], commands: AsyncStream<TicketCommand>.Continuation,
-         events: EventHub, logger: Logger, stopTimeout: Double = 1, ledger: EvidenceLedger = EvidenceLedger()) {
+         events: EventHub, logger: Logger, stopTimeout: Double = 1, ledger: EvidenceLedger = EvidenceLedger(),
+         clipTicket: @escaping @Sendable (String) -> Int64? = { _ in nil }) {
         self.commands = commands
         self.ledger = ledger
         self.events = events
         self.logger = logger
         self.stopTimeout = stopTimeout
         let yield: @Sendable (TicketCommand) -> Void = { commands.yield($0) }
-        clips = ClipQueue(directory: URL(fileURLWithPath: config.daemon.dataDirectory), logger: logger, onCommand: yield)
+        clips = ClipQueue(directory: URL(fileURLWithPath: config.daemon.dataDirectory), logger: logger, ticketOf: clipTicket, onCommand: yield)
         state = Mutex(State(cameras: config.cameras.map { Camera(config: $0, worker: nil, disabled: disabled[$0.id]) }))
     }
 

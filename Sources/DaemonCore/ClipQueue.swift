@@ -33,13 +33,17 @@ final class ClipQueue: Sendable {
     private let directory: URL
     private let capacity: Int
     private let onCommand: @Sendable (TicketCommand) -> Void
+    /// The ticket a clip's name belongs to, for its metadata (nil if not stored yet).
+    private let ticketOf: @Sendable (String) -> Int64?
     private let logger: Logger
     static let written = Counter(label: "gridwatch_clips_written_total")
     static let shed = Counter(label: "gridwatch_clips_shed_total")
     static let failed = Counter(label: "gridwatch_clips_failed_total")
     static let writeTime = Metrics.Timer(label: "gridwatch_clip_write_seconds")
 
-    init(directory: URL, capacity: Int = 8, logger: Logger, onCommand: @escaping @Sendable (TicketCommand) -> Void) {
+    init(directory: URL, capacity: Int = 8, logger: Logger, ticketOf: @escaping @Sendable (String) -> Int64? = { _ in nil },
+         onCommand: @escaping @Sendable (TicketCommand) -> Void) {
+        self.ticketOf = ticketOf
         self.directory = directory
         self.capacity = capacity
         self.logger = logger
@@ -110,9 +114,11 @@ final class ClipQueue: Sendable {
         let started = MonotonicClock.nanos()
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let ticket = ticketOf(job.clip.request.name)
             let summary = try ClipWriter.write(job.clip.packets, parameters: job.parameters, to: url.path, metadata: [
-                ("title", "Gridwatch \(job.cameraID)"),
-                ("comment", "camera=\(job.cameraID) event=\(Self.iso(job.eventDate)) end=\(job.clip.end.rawValue)"),
+                ("title", ticket.map { "Gridwatch ticket \($0), camera \(job.cameraID)" } ?? "Gridwatch camera \(job.cameraID)"),
+                ("comment", "camera=\(job.cameraID)" + (ticket.map { " ticket=\($0)" } ?? "")
+                    + " event=\(Self.iso(job.eventDate)) end=\(job.clip.end.rawValue) clip=\(job.clip.request.name)"),
                 ("creation_time", Self.iso(job.eventDate)),
             ])
             Self.writeTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))

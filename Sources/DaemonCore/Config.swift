@@ -285,6 +285,10 @@ extension GridwatchConfig {
             var camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
             try node["clips"].requireMapping(allowed: Keys.clips)
             camera.clips = try parseClips(node["clips"], defaults: clips)
+            // A clip is the camera's picture as recorded: privacy masks cannot be painted on
+            // it. A camera with privacy masks records clips only when its own `clips.enabled`
+            // says so.
+            if !camera.privacyMasks.isEmpty && node["clips"]["enabled"].isMissing { camera.clips.enabled = false }
             if !cameraIDs.insert(camera.id).inserted { throw node["id"].error("duplicate camera id '\(camera.id)'") }
             cameras.append(camera)
         }
@@ -559,7 +563,7 @@ extension GridwatchConfig {
             reconnectMax: reconnectMax,
             healthyAfter: try node["healthy_after"].double(default: 60, range: 1...86_400),
             skipFrames: try node["skip_frames"].bool(default: true),
-            recordSeconds: try node["record_seconds"].double(default: 30, range: 1...600),
+            recordSeconds: try node["record_seconds"].double(default: 10, range: 1...600),
             recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
             analysis: analysis)
     }

@@ -111,7 +111,8 @@ public struct Daemon {
 
         let (commands, continuation) = AsyncStream.makeStream(of: TicketCommand.self)
         let events = EventHub()
-        let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger)
+        let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger,
+                                    clipTicket: { name in try? store.ticketID(clipName: name) })
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
 
         let roles = RoleMap.resolve(config.daemon.roles, logger: logger)

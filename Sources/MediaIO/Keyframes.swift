@@ -14,43 +14,59 @@ public enum Keyframes {
     }
 
     /// True when the packet (Annex B: start-code delimited, or 4-byte length prefixed)
-    /// holds an IDR picture (H.264) or an IRAP picture (H.265).
+    /// holds an IDR picture (H.264) or an IRAP picture (H.265). The first picture slice
+    /// decides: the scan stops there, so a large picture costs no more than a small one
+    /// (every packet of a stream is looked at for the evidence ring).
     public static func isRandomAccess(_ data: [UInt8], codec: Codec) -> Bool {
         guard codec != .other else { return false }
-        for header in nalHeaders(data) {
+        var answer = false
+        forEachNALHeader(data) { header in
             switch codec {
-            case .h264 where header & 0x1F == 5: return true
-            case .h265 where (16...21).contains((header >> 1) & 0x3F): return true
-            default: continue
+            case .h264:
+                let type = header & 0x1F
+                // 1...5: slices (VCL); 5 is an IDR picture's.
+                guard (1...5).contains(type) else { return true }
+                answer = type == 5
+                return false
+            case .h265:
+                let type = (header >> 1) & 0x3F
+                // 0...31: slices (VCL); 16...21 are random-access pictures'.
+                guard type <= 31 else { return true }
+                answer = (16...21).contains(type)
+                return false
+            case .other:
+                return false
             }
         }
-        return false
+        return answer
     }
 
-    /// The first byte of each NAL unit.
-    static func nalHeaders(_ data: [UInt8]) -> [UInt8] {
-        var headers: [UInt8] = []
-        let n = data.count
-        if n >= 4 && !(data[0] == 0 && data[1] == 0 && (data[2] == 1 || (data[2] == 0 && data[3] == 1))) {
-            // Length-prefixed (avcC / hvcC).
+    /// Calls `body` with the first byte of each NAL unit in order while it returns true.
+    static func forEachNALHeader(_ data: [UInt8], _ body: (UInt8) -> Bool) {
+        data.withUnsafeBufferPointer { d in
+            let n = d.count
+            if n >= 4 && !(d[0] == 0 && d[1] == 0 && (d[2] == 1 || (d[2] == 0 && d[3] == 1))) {
+                // Length-prefixed (avcC / hvcC).
+                var i = 0
+                while i + 4 < n {
+                    let length = Int(d[i]) << 24 | Int(d[i + 1]) << 16 | Int(d[i + 2]) << 8 | Int(d[i + 3])
+                    guard body(d[i + 4]), length > 0 else { return }
+                    i += 4 + length
+                }
+                return
+            }
             var i = 0
-            while i + 4 < n {
-                let length = Int(data[i]) << 24 | Int(data[i + 1]) << 16 | Int(data[i + 2]) << 8 | Int(data[i + 3])
-                headers.append(data[i + 4])
-                guard length > 0 else { break }
-                i += 4 + length
-            }
-            return headers
-        }
-        var i = 0
-        while i + 3 < n {
-            if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-                headers.append(data[i + 3])
-                i += 3
-            } else {
-                i += 1
+            while i + 3 < n {
+                if d[i + 2] > 1 {
+                    // No start code can end at i + 2: skip ahead three.
+                    i += 3
+                } else if d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1 {
+                    guard body(d[i + 3]) else { return }
+                    i += 3
+                } else {
+                    i += 1
+                }
             }
         }
-        return headers
     }
 }

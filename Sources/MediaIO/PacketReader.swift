@@ -37,6 +37,8 @@ public final class PacketReader {
         if interrupt.fired && !interrupt.isStopped {
             throw FFmpegError(message: "stalled: no packet for \(Int(stallTimeout)) s", function: "av_read_frame", reason: .stalled)
         }
+        // Stopped in the middle of a read: what came may be a fragment, and the stream ends here.
+        if interrupt.fired { return nil }
         guard got else { return nil }
         return RecordedPacket(copying: packet, timeBase: timeBase, codec: keyframeCodec)
     }

@@ -113,7 +113,10 @@ public final class VideoReader {
                 continue
             }
             stats.packets += 1
-            if let packetTap { packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset)) }
+            // A read cut short by a stop may be a fragment: it never goes into a clip.
+            if let packetTap, !interrupt.fired {
+                packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset))
+            }
             try sendToDecoder(packet)
         }
     }

@@ -124,6 +124,14 @@ extension TicketStore {
         }
     }
 
+    /// The ticket whose row (its own or an occurrence's) names clip `name`; nil if none.
+    public func ticketID(clipName name: String) throws -> Int64? {
+        try writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM tickets WHERE clip_name = ? AND clip_path IS NULL", arguments: [name])
+                ?? Int64.fetchOne(db, sql: "SELECT ticket_id FROM ticket_occurrences WHERE clip_name = ? AND clip_path IS NULL", arguments: [name])
+        }
+    }
+
     /// Where a clip goes: `snapshots/<day>/<name>` under the data folder, beside the pictures
     /// (retention and the orphan sweep treat both alike).
     public static func clipPath(name: String, at time: Date) -> String {

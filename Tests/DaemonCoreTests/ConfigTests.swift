@@ -60,6 +60,11 @@ import Testing
         #expect(bad.key.hasSuffix("max_clip") && bad.line != nil, "\(bad)")
         let unknown = try #require(error(valid.replacingOccurrences(of: "    loop: true", with: "    loop: true\n    clips:\n      per_ticket: 3")))
         #expect(unknown.key.contains("per_ticket"), "\(unknown)")
+        // Privacy masks cannot be painted on a copied stream: no clips unless the camera asks.
+        let masked = valid.replacingOccurrences(of: "    loop: true", with: "    loop: true\n    masks:\n      privacy:\n        - [[0, 0], [0.2, 0], [0.2, 0.2]]")
+        #expect(try !parse(masked).cameras[1].clips.enabled)
+        let askedFor = masked + "\n    clips:\n      enabled: true\n"
+        #expect(try parse(askedFor).cameras[1].clips.enabled)
     }
 
     @Test func readsAValidConfiguration() throws {

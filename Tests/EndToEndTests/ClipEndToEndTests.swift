@@ -97,9 +97,11 @@ import TestSupport
         #expect(Int64(bytes.count) == info.bytes)
         let file = camera.dir.path("clip.mp4")
         try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let probe = try runProcess(Clips.ffprobe, ["-v", "error", "-show_entries", "format=start_time,duration:stream=codec_name",
+        let probe = try runProcess(Clips.ffprobe, ["-v", "error", "-show_entries", "format=start_time,duration:stream=codec_name:format_tags=comment",
                                                    "-of", "default=noprint_wrappers=1", file])
         #expect(probe.status == 0)
+        #expect(probe.output.contains("camera=walk ticket=\(t.id) event=20"), "\(probe.output)")
+        #expect(probe.output.contains("end=complete"), "\(probe.output)")
         #expect(probe.output.contains("start_time=0.000000"), "\(probe.output)")
         #expect(probe.output.contains("codec_name=\(codec == "libx265" ? "hevc" : "h264")"), "\(probe.output)")
         let decode = try runProcess(Clips.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"])

@@ -365,6 +365,22 @@ final class SilentListener {
         #expect(Keyframes.isRandomAccess(avcc, codec: .h264))
     }
 
+    /// The first slice decides: what follows it is the picture's data, never read.
+    @Test func theFirstSliceDecides() {
+        let aud: [UInt8] = [0, 0, 0, 1, 0x09, 0xF0]
+        let idr = aud + [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x06, 5, 0, 0, 1, 0x65] + [UInt8](repeating: 0xAB, count: 100_000)
+        #expect(Keyframes.isRandomAccess(idr, codec: .h264))
+        // A P slice whose data happens to hold an IDR-looking start code further on.
+        let p = aud + [0, 0, 0, 1, 0x41, 9, 9, 0, 0, 1, 0x65, 1]
+        #expect(!Keyframes.isRandomAccess(p, codec: .h264))
+        // Start codes found after runs of other bytes (the scan skips three at a time).
+        for gap in 0..<6 {
+            let shifted = aud + [UInt8](repeating: 7, count: gap) + [0, 0, 1, 0x65, 1]
+            #expect(Keyframes.isRandomAccess(shifted, codec: .h264), "\(gap)")
+        }
+        #expect(!Keyframes.isRandomAccess([0, 0, 1, 0x67, 0, 0, 1, 0x68], codec: .h264), "parameter sets alone are no picture")
+    }
+
     @Test func findsH265IRAPPictures() {
         // NAL type 19 (IDR_W_RADL): header byte 19 << 1 = 0x26.
         #expect(Keyframes.isRandomAccess([0, 0, 1, 0x26, 1, 0xAA], codec: .h265))

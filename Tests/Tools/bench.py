@@ -73,9 +73,19 @@ class Server:
         stop(self.proc)
 
 
-def measure_together(cmds, warmup, seconds):
+def peak_rss_mb(pid):
+    """The process's peak resident memory (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_together(cmds, warmup, seconds, rss=None):
     """CPU seconds per wall second of each of `cmds` (name -> argv), all running at once and
-    measured over the same window after `warmup`."""
+    measured over the same window after `warmup`; `rss` (a dict), if given, gets each one's
+    peak resident memory in MB at the window's end."""
     procs = {name: subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, cmd in cmds.items()}
     try:
         time.sleep(warmup)
@@ -87,13 +97,16 @@ def measure_together(cmds, warmup, seconds):
         time.sleep(seconds)
         end = {name: cpu_seconds(proc.pid) for name, proc in procs.items()}
         t1 = time.monotonic()
+        if rss is not None:
+            for name, proc in procs.items():
+                rss[name] = peak_rss_mb(proc.pid)
         return {name: (end[name] - start[name]) / (t1 - t0) for name in procs}
     finally:
         for proc in procs.values():
             stop(proc)
 
 
-def gridwatch_config(cache, name, urls, zones=True, fps=None):
+def gridwatch_config(cache, name, urls, zones=True, fps=None, clips=True):
     """A daemon's configuration for `urls`; with `zones`, each camera gets a zone and a tripwire
     where the people of vtest walk (tickets raised, snapshots encoded); `fps` overrides the
     default analysis rate."""
@@ -105,6 +118,8 @@ def gridwatch_config(cache, name, urls, zones=True, fps=None):
     ]
     if fps:
         lines[0:0] = ["analysis:", f"  fps: {fps}"]
+    if not clips:
+        lines[0:0] = ["clips:", "  enabled: false"]
     for i, url in enumerate(urls):
         lines += [f"  - id: cam{i}", "    grid: g", f"    source: {url}"]
         if zones:
@@ -258,7 +273,9 @@ def main():
             # Floor, daemon (no rules), daemon with a busy zone and Motion side by side on the
             # shared stream, three windows; each figure is the mean over the windows.
             windows = []
+            memory = []
             for _ in range(3):
+                rss = {}
                 got = measure_together({
                     "floor": ["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
                               "-i", server.url, "-f", "null", "-"],
@@ -268,20 +285,27 @@ def main():
                            gridwatch_config(args.cache, f"zone-{name}", [server.url])],
                     "gz5": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
                             gridwatch_config(args.cache, f"zone5-{name}", [server.url], fps=5)],
+                    "gzn": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                            gridwatch_config(args.cache, f"zonenoclips-{name}", [server.url], clips=False)],
                     "motion": ["motion", "-n", "-c", motion_config(args.cache, server.url)],
-                }, 8, args.seconds)
+                }, 8, args.seconds, rss)
                 windows.append(got)
+                memory.append(rss)
                 print(f"  window: floor {got['floor']:.4f}, gridwatchd {got['gw']:.4f} ({got['gw'] / got['floor']:.2f}x), "
-                      f"+ zone and line {got['gz']:.4f} ({got['gz'] / got['floor']:.2f}x), the same at 5 fps {got['gz5']:.4f} ({got['gz5'] / got['floor']:.2f}x), motion {got['motion']:.4f} ({got['motion'] / got['floor']:.2f}x)", flush=True)
-            floor, gw, gz, gz5, mo = (sum(w[k] for w in windows) / len(windows) for k in ("floor", "gw", "gz", "gz5", "motion"))
+                      f"+ zone and line {got['gz']:.4f} ({got['gz'] / got['floor']:.2f}x), without clips {got['gzn']:.4f} ({got['gzn'] / got['floor']:.2f}x), the same at 5 fps {got['gz5']:.4f} ({got['gz5'] / got['floor']:.2f}x), motion {got['motion']:.4f} ({got['motion'] / got['floor']:.2f}x)", flush=True)
+            floor, gw, gz, gz5, gzn, mo = (sum(w[k] for w in windows) / len(windows) for k in ("floor", "gw", "gz", "gz5", "gzn", "motion"))
+            mem_clips, mem_none = (max(m[k] for m in memory) for k in ("gz", "gzn"))
             raised = sqlite_count(os.path.join(args.cache, f"data-zone-{name}", "gridwatch.sqlite"))
+            clip_files = sum(1 for root, _, files in os.walk(os.path.join(args.cache, f"data-zone-{name}")) for f in files if f.startswith("clip-") and f.endswith(".mp4"))
             print(f"  ffmpeg decode floor: {floor:.4f} CPU s per stream s", flush=True)
             print(f"  gridwatchd:          {gw:.4f} ({gw / floor:.2f}x floor), analysis at 10 fps, no rules", flush=True)
-            print(f"  + zone and line:     {gz:.4f} ({gz / floor:.2f}x floor), {raised} tickets with snapshots", flush=True)
+            print(f"  + zone and line:     {gz:.4f} ({gz / floor:.2f}x floor), {raised} tickets with snapshots, {clip_files} clips", flush=True)
+            print(f"  the same, no clips:  {gzn:.4f} ({gzn / floor:.2f}x floor): clips cost {100 * (gz / gzn - 1):+.1f} % CPU, "
+                  f"peak memory {mem_clips:.0f} MB against {mem_none:.0f} MB", flush=True)
             print(f"  the same at 5 fps:   {gz5:.4f} ({gz5 / floor:.2f}x floor)", flush=True)
             print(f"  motion 4.5:          {mo:.4f} ({mo / floor:.2f}x floor)", flush=True)
             ratios.append((name, [w["gz"] / w["floor"] for w in windows]))
-            rows.append((name, floor, gw, gz, gz5, raised, mo))
+            rows.append((name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none))
         finally:
             server.stop()
 
@@ -307,8 +331,12 @@ def main():
                 f"{costs['frames']} frames in {costs['replay_cpu_s']:.2f} CPU s = {costs['replay_frames_per_cpu_s']:.0f} frames per CPU-second.\n\n")
         f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd, 10 fps, no rules | / floor | + zone and tripwire | / floor | tickets raised | the same at 5 fps | / floor | Motion 4.5 | / floor |\n")
         f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-        for name, floor, gw, gz, gz5, raised, mo in rows:
+        for name, floor, gw, gz, gz5, raised, mo, *_ in rows:
             f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {gz:.4f} | {gz / floor:.2f} | {raised} | {gz5:.4f} | {gz5 / floor:.2f} | {mo:.4f} | {mo / floor:.2f} |\n")
+        f.write("\nEvidence clips (zone and tripwire, 10 fps, side by side in the same windows):\n\n")
+        f.write("| stream | with clips (CPU s / stream s) | without | clips cost | clips written | peak memory with | without |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+        for name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none in rows:
+            f.write(f"| {name} 10 fps | {gz:.4f} | {gzn:.4f} | {100 * (gz / gzn - 1):+.1f} % | {clip_files} | {mem_clips:.0f} MB | {mem_none:.0f} MB |\n")
         f.write("\nPer window, gridwatchd with zone and tripwire / floor: " + "; ".join(f"{n} " + ", ".join(f"{r:.2f}x" for r in rs) for n, rs in ratios) + ".\n")
         f.write("\n| streams (640x360, 10 fps) | daemon CPU | dropped analysis frames | min analysed fps | min decoded fps | sustained |\n")
         f.write("| --- | --- | --- | --- | --- | --- |\n")
