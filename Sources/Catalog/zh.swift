@@ -185,7 +185,7 @@ extension Term {
         // Actions, history events and live changes
         "created": "上报", "occurrence": "再次告警", "acknowledge": "签收", "dispatch": "派单", "escalate": "上报上级", "start": "开始处置",
         "resolve": "处置完成", "verify": "核查", "close": "结案", "reopen": "退回重办", "note": "备注", "escalation": "超期督办",
-        "offline_again": "再次离线", "recovered": "已恢复", "evidence_purged": "证据已删除", "repeat_problem": "重复问题", "archived": "已归档",
+        "offline_again": "再次离线", "recovered": "已恢复", "evidence_purged": "证据已删除", "repeat_problem": "重复问题", "archived": "已归档", "clip": "录像",
         "updated": "已更新",
         // Ticket kinds (rule events)
         "zone_enter": "进入区域", "zone_exit": "离开区域", "loiter": "徘徊", "crowd": "人员聚集", "crossing": "越线",

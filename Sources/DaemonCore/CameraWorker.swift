@@ -105,7 +105,9 @@ final class CameraWorker: Sendable {
         record = config.record.map { StreamRunner(label: "record", url: $0, policy: policy, logger: logger) }
         let ring = RecordBuffer(maxSeconds: config.recordSeconds, maxBytes: config.recordMaxBytes, keepSeconds: config.clips.preRoll)
         clipState = Mutex(ClipState(recorder: ClipRecorder(ring: ring)))
-        clipQueue = config.clips.enabled ? clips : nil
+        // Whether a clip is recorded is decided per alert (privacy masks come and go with a
+        // reload); only a camera that refuses clips keeps no ring from its detect stream.
+        clipQueue = config.clips.enabled == false ? nil : clips
     }
 
     func start() {
@@ -178,7 +180,8 @@ final class CameraWorker: Sendable {
     /// its name, for the alert, or nil (clips off, nothing to cut from yet, too many
     /// collecting). `key` names what goes on (a track) so the clip runs on while it does.
     private func startClip(key: String?, item: AnalysisItem, eventTime: Double) -> String? {
-        guard clipQueue != nil else { return nil }
+        let config = self.config
+        guard clipQueue != nil, config.recordsClips else { return nil }
         let c = config.clips
         let name = "clip-\(UUID().uuidString.lowercased()).mp4"
         let before = max(0, item.frame.time - eventTime)

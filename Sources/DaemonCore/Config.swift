@@ -154,7 +154,9 @@ public struct TripwireConfig: Sendable, Equatable {
 /// Evidence clips: the seconds before and after each alert, copied from the camera's own
 /// stream (`Docs/design/evidence-clips.md`).
 public struct ClipSettings: Sendable, Equatable {
-    public var enabled = true
+    /// Whether to record clips; nil: yes, unless the camera has privacy masks
+    /// (`CameraConfig.recordsClips`).
+    public var enabled: Bool?
     /// Seconds before the event, reached back to a keyframe.
     public var preRoll: Double = 5
     /// Seconds after the event; the clip runs on while the event goes on.
@@ -200,6 +202,9 @@ public struct CameraConfig: Sendable, Equatable {
     public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
     public var clips = ClipSettings()
+    /// Clips are recorded: asked for, or not refused and no privacy masks (a clip is copied
+    /// from the stream: the masks cannot be painted on it).
+    public var recordsClips: Bool { clips.enabled ?? privacyMasks.isEmpty }
     public var zones: [ZoneConfig] {
         get { rules.zones }
         set { rules.zones = newValue }
@@ -285,10 +290,6 @@ extension GridwatchConfig {
             var camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
             try node["clips"].requireMapping(allowed: Keys.clips)
             camera.clips = try parseClips(node["clips"], defaults: clips)
-            // A clip is the camera's picture as recorded: privacy masks cannot be painted on
-            // it. A camera with privacy masks records clips only when its own `clips.enabled`
-            // says so.
-            if !camera.privacyMasks.isEmpty && node["clips"]["enabled"].isMissing { camera.clips.enabled = false }
             if !cameraIDs.insert(camera.id).inserted { throw node["id"].error("duplicate camera id '\(camera.id)'") }
             cameras.append(camera)
         }
@@ -371,7 +372,7 @@ extension GridwatchConfig {
     /// `clips:` at the top (every camera's defaults) or in a camera (its own).
     private static func parseClips(_ node: ConfigNode, defaults: ClipSettings) throws(ConfigError) -> ClipSettings {
         var c = defaults
-        c.enabled = try node["enabled"].bool(default: c.enabled)
+        if !node["enabled"].isMissing { c.enabled = try node["enabled"].bool(default: true) }
         c.preRoll = try node["pre_roll"].duration(default: c.preRoll, range: 0...60)
         c.postRoll = try node["post_roll"].duration(default: c.postRoll, range: 1...300)
         c.maxClip = try node["max_clip"].duration(default: c.maxClip, range: 5...600)

@@ -124,15 +124,8 @@ extension ControlRoutes {
             return try Self.serveClip(store.evidenceURL(path), request: request, missing: .clipMissing(ticket: id))
         }
         routes.get("/v1/tickets/:id/occurrences/:occurrence/clip", .readTickets) { request, context in
-            let id = try ticketID(context)
-            let ticket = try visibleTicket(id, try context.who)
-            let text = context.parameters.get("occurrence") ?? ""
-            guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
-                throw ControlError.badRequest(.badOccurrenceID(text: text))
-            }
-            guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
-                throw ControlError.notFound(.noSuchOccurrence(ticket: id, occurrence: number))
-            }
+            let (ticket, occurrence, number) = try visibleOccurrence(context)
+            let id = ticket.id ?? 0
             guard let path = occurrence.clipPath else {
                 throw ControlError.notFound(ticket.evidencePurged && occurrence.clipName != nil ? .evidencePurged(ticket: id) : .occurrenceWithoutClip(ticket: id, occurrence: number))
             }
@@ -144,15 +137,8 @@ extension ControlRoutes {
             return try JSONResponse.ok(OccurrenceList(ticketId: id, occurrences: try store.occurrences(ticketID: id).map(OccurrenceInfo.init)))
         }
         routes.get("/v1/tickets/:id/occurrences/:occurrence/snapshot", .readTickets) { _, context in
-            let id = try ticketID(context)
-            let ticket = try visibleTicket(id, try context.who)
-            let text = context.parameters.get("occurrence") ?? ""
-            guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
-                throw ControlError.badRequest(.badOccurrenceID(text: text))
-            }
-            guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
-                throw ControlError.notFound(.noSuchOccurrence(ticket: id, occurrence: number))
-            }
+            let (ticket, occurrence, number) = try visibleOccurrence(context)
+            let id = ticket.id ?? 0
             guard let path = occurrence.snapshotPath else {
                 throw ControlError.notFound(ticket.evidencePurged ? .evidencePurged(ticket: id) : .occurrenceWithoutSnapshot(ticket: id, occurrence: number))
             }

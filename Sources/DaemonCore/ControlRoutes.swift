@@ -173,6 +173,21 @@ public struct ControlRoutes: Sendable {
         return query
     }
 
+    /// The ticket the caller may see and its occurrence named by the `occurrence` path
+    /// parameter (plain digits, as ticket ids).
+    func visibleOccurrence(_ context: ControlContext) throws -> (TicketRecord, OccurrenceRecord, number: Int64) {
+        let id = try ticketID(context)
+        let ticket = try visibleTicket(id, try context.who)
+        let text = context.parameters.get("occurrence") ?? ""
+        guard let number = PlainText.digits(text), number > 0, text.first != "0" else {
+            throw ControlError.badRequest(.badOccurrenceID(text: text))
+        }
+        guard let occurrence = try store.occurrences(ticketID: id).first(where: { $0.id == number }) else {
+            throw ControlError.notFound(.noSuchOccurrence(ticket: id, occurrence: number))
+        }
+        return (ticket, occurrence, number)
+    }
+
     /// A ticket the caller may see; one they may not see does not exist for them.
     func visibleTicket(_ id: Int64, _ caller: CallerIdentity) throws -> TicketRecord {
         guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category) else {

@@ -97,12 +97,12 @@ extension TicketStore {
                                at now: Date) throws -> TicketRecord? {
         try writer.write { db in
             let text = TicketText.clipKept(seconds: Int(seconds.rounded()), end: end.rawValue)
+            // The same five columns on a ticket and on an occurrence.
+            func fill(_ clipPath: inout String?, _ clipSeconds: inout Double?, _ clipBytes: inout Int64, _ clipOffset: inout Double?, _ clipEnd: inout String?) {
+                (clipPath, clipSeconds, clipBytes, clipOffset, clipEnd) = (path, seconds, Int64(bytes), eventOffset, end.rawValue)
+            }
             if var ticket = try TicketRecord.filter(Column("clip_name") == name && Column("clip_path") == nil).fetchOne(db) {
-                ticket.clipPath = path
-                ticket.clipSeconds = seconds
-                ticket.clipBytes = Int64(bytes)
-                ticket.clipEventOffset = eventOffset
-                ticket.clipEnd = end.rawValue
+                fill(&ticket.clipPath, &ticket.clipSeconds, &ticket.clipBytes, &ticket.clipEventOffset, &ticket.clipEnd)
                 ticket.evidenceBytes += Int64(bytes)
                 ticket.evidencePurged = false
                 try Self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
@@ -110,11 +110,7 @@ extension TicketStore {
             }
             guard var occurrence = try OccurrenceRecord.filter(Column("clip_name") == name && Column("clip_path") == nil).fetchOne(db),
                   var ticket = try TicketRecord.fetchOne(db, key: occurrence.ticketId) else { return nil }
-            occurrence.clipPath = path
-            occurrence.clipSeconds = seconds
-            occurrence.clipBytes = Int64(bytes)
-            occurrence.clipEventOffset = eventOffset
-            occurrence.clipEnd = end.rawValue
+            fill(&occurrence.clipPath, &occurrence.clipSeconds, &occurrence.clipBytes, &occurrence.clipEventOffset, &occurrence.clipEnd)
             occurrence.evidenceBytes += Int64(bytes)
             try occurrence.update(db)
             ticket.evidenceBytes += Int64(bytes)

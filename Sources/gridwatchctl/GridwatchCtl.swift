@@ -640,11 +640,14 @@ struct Snapshot: ParsableCommand {
     @Option(help: ArgumentHelp(t(CtlText.occurrenceHelp))) var occurrence: Int64?
     @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.jpegOutputHelp))) var output: String
 
-    func run() throws {
-        let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/snapshot" } ?? "/v1/tickets/\(id)/snapshot"
-        let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
-        try writeOut(bytes, to: output)
-    }
+    func run() throws { try saveEvidence("snapshot", ticket: id, occurrence: occurrence, connection: connection, to: output) }
+}
+
+/// A ticket's (or one of its repeat alerts') evidence file, `kind` `snapshot` or `clip`, saved to `output`.
+func saveEvidence(_ kind: String, ticket id: Int64, occurrence: Int64?, connection: Connection, to output: String) throws {
+    let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/\(kind)" } ?? "/v1/tickets/\(id)/\(kind)"
+    let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
+    try writeOut(bytes, to: output)
 }
 
 struct Clip: ParsableCommand {
@@ -654,11 +657,7 @@ struct Clip: ParsableCommand {
     @Option(help: ArgumentHelp(t(CtlText.occurrenceHelp))) var occurrence: Int64?
     @Option(name: .shortAndLong, help: ArgumentHelp(t(CtlText.mp4OutputHelp))) var output: String
 
-    func run() throws {
-        let path = occurrence.map { "/v1/tickets/\(id)/occurrences/\($0)/clip" } ?? "/v1/tickets/\(id)/clip"
-        let bytes = try connection.call { c throws(ClientError) in try c.getBytes(path) }
-        try writeOut(bytes, to: output)
-    }
+    func run() throws { try saveEvidence("clip", ticket: id, occurrence: occurrence, connection: connection, to: output) }
 }
 
 struct Watch: ParsableCommand {

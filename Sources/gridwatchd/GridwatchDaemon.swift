@@ -78,8 +78,8 @@ struct CheckConfig: ParsableCommand {
                 let checks = [camera.analysis.integrity ? "integrity" : nil, camera.analysis.fireSmoke ? "fire_smoke" : nil].compactMap { $0 }
                 if !checks.isEmpty { print("      checks: \(checks.joined(separator: ", "))") }
                 let c = camera.clips
-                print(c.enabled ? "      clips: \(Int(c.preRoll)) s before, \(Int(c.postRoll)) s after, at most \(Int(c.maxClip)) s, from the \(camera.record == nil ? "detect" : "record") stream"
-                      : "      clips: off" + (camera.privacyMasks.isEmpty ? "" : " (privacy masks)"))
+                print(camera.recordsClips ? "      clips: \(Int(c.preRoll)) s before, \(Int(c.postRoll)) s after, at most \(Int(c.maxClip)) s, from the \(camera.record == nil ? "detect" : "record") stream"
+                      : "      clips: off" + (c.enabled == nil ? " (privacy masks)" : ""))
                 print("      zones: \(camera.zones.map { "\($0.id) (\($0.purpose.rawValue)\($0.fireSmoke ? ", fire_smoke" : ""))" }.joined(separator: ", "))")
                 print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
             }

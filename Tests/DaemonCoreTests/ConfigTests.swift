@@ -52,8 +52,8 @@ import Testing
         let text = valid.replacingOccurrences(of: "cameras:\n", with: "clips:\n  pre_roll: 3\n  post_roll: 20s\n  per_ticket: 2\ncameras:\n")
             .replacingOccurrences(of: "    loop: true", with: "    loop: true\n    clips:\n      enabled: false")
         let config = try parse(text)
-        #expect(config.cameras[0].clips.preRoll == 3 && config.cameras[0].clips.postRoll == 20 && config.cameras[0].clips.enabled)
-        #expect(!config.cameras[1].clips.enabled && config.cameras[1].clips.preRoll == 3)
+        #expect(config.cameras[0].clips.preRoll == 3 && config.cameras[0].clips.postRoll == 20 && config.cameras[0].recordsClips)
+        #expect(!config.cameras[1].recordsClips && config.cameras[1].clips.preRoll == 3)
         #expect(config.tickets.policy.clipsPerTicket == 2)
         // Named by file, line and key.
         let bad = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "clips:\n  pre_roll: 30\n  max_clip: 20\ncameras:\n")))
@@ -62,9 +62,9 @@ import Testing
         #expect(unknown.key.contains("per_ticket"), "\(unknown)")
         // Privacy masks cannot be painted on a copied stream: no clips unless the camera asks.
         let masked = valid.replacingOccurrences(of: "    loop: true", with: "    loop: true\n    masks:\n      privacy:\n        - [[0, 0], [0.2, 0], [0.2, 0.2]]")
-        #expect(try !parse(masked).cameras[1].clips.enabled)
+        #expect(try !parse(masked).cameras[1].recordsClips)
         let askedFor = masked + "\n    clips:\n      enabled: true\n"
-        #expect(try parse(askedFor).cameras[1].clips.enabled)
+        #expect(try parse(askedFor).cameras[1].recordsClips)
     }
 
     @Test func readsAValidConfiguration() throws {

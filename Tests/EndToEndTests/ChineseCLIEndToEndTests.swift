@@ -18,7 +18,7 @@ import TestSupport
         // Configuration keys the text names
         "daemon", "socket_group", "roles", "gridwatch_socket", "run", "control", "sock",
         // What the user types: subcommands, API codes shown beside their Chinese
-        "help", "health", "cameras", "camera", "enable", "disable", "config", "check", "reload", "backup", "tickets", "ticket", "snapshot",
+        "help", "health", "cameras", "camera", "enable", "disable", "config", "check", "reload", "backup", "tickets", "ticket", "snapshot", "clip",
         "ack", "dispatch", "escalate", "start", "resolve", "verify", "close", "false", "alarm", "reopen", "note", "supervision", "stats",
         "export", "people", "watch", "new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm",
         "reopened", "intrusion", "corrections", "hazard", "camera_offline", "camera_tamper", "fire_smoke", "grid", "category", "rule", "hour", "day", "week", "month", "year",

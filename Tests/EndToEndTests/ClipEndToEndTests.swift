@@ -53,6 +53,27 @@ import TestSupport
         return Camera(dir: dir, server: server, daemon: daemon, client: client)
     }
 
+    /// The zone's ticket, once raised (its clip still collecting).
+    static func zoneTicket(_ camera: Camera) throws -> TicketSummary {
+        var ticket: TicketSummary?
+        let raised = waitUntil(timeout: 90, interval: 0.2) {
+            ticket = (try? camera.client.get("/v1/tickets?zone=z1", as: TicketList.self))?.tickets.first
+            return ticket != nil
+        }
+        #expect(raised, "\(camera.daemon.log)")
+        let found = try #require(ticket)
+        #expect(found.clip == nil)
+        return found
+    }
+
+    /// The clip decodes with no error at all.
+    static func expectDecodes(_ bytes: [UInt8], in camera: Camera, name: String) throws {
+        let file = camera.dir.path(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let decode = try runProcess(Clips.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.output.isEmpty, "\(decode.output)")
+    }
+
     /// How many luma pixels are brighter than the scene's gray (the box is near white on
     /// 0x70), and their mean column, at 320 px wide.
     static func bright(_ frame: VideoFrame) throws -> (count: Int, x: Double) {
@@ -104,8 +125,7 @@ import TestSupport
         #expect(probe.output.contains("end=complete"), "\(probe.output)")
         #expect(probe.output.contains("start_time=0.000000"), "\(probe.output)")
         #expect(probe.output.contains("codec_name=\(codec == "libx265" ? "hevc" : "h264")"), "\(probe.output)")
-        let decode = try runProcess(Clips.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"])
-        #expect(decode.status == 0 && decode.output.isEmpty, "\(decode.output)")
+        try Self.expectDecodes(bytes, in: camera, name: "decoded.mp4")
 
         // The picture at the event's offset shows the box on the line (x = 0.55: column 176
         // of 320); the first picture shows it about 3 s (90 columns) before, further left.
@@ -153,14 +173,7 @@ import TestSupport
         defer { camera.stop() }
         let client = camera.client
         // The ticket exists (the box entered) but its clip is still collecting (post-roll 5 s).
-        var ticket: TicketSummary?
-        let raised = waitUntil(timeout: 90, interval: 0.2) {
-            ticket = (try? client.get("/v1/tickets?zone=z1", as: TicketList.self))?.tickets.first
-            return ticket != nil
-        }
-        #expect(raised, "\(camera.daemon.log)")
-        let id = try #require(ticket).id
-        #expect(ticket?.clip == nil)
+        let id = try Self.zoneTicket(camera).id
         camera.daemon.signal(SIGTERM)
         #expect(camera.daemon.wait(timeout: 30) == 0, "\(camera.daemon.log)")
         // Started again on the same data: the clip is there, ended by the stop.
@@ -171,11 +184,7 @@ import TestSupport
         let clip = try #require(after.ticket.clip, "\(camera.daemon.log)")
         #expect(clip.end == "stopped")
         #expect(clip.seconds >= 3 && clip.seconds < 8.5, "\(clip)")
-        let bytes = try client.getBytes("/v1/tickets/\(id)/clip")
-        let file = camera.dir.path("stopped.mp4")
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let decode = try runProcess(Clips.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"])
-        #expect(decode.status == 0 && decode.output.isEmpty, "\(decode.output)")
+        try Self.expectDecodes(try client.getBytes("/v1/tickets/\(id)/clip"), in: camera, name: "stopped.mp4")
     }
 
     /// The camera's stream breaking off in the middle of a clip ends it at the gap: it is
@@ -184,14 +193,7 @@ import TestSupport
         let camera = try Self.start(codec: "libx264")
         defer { camera.stop() }
         let client = camera.client
-        var ticket: TicketSummary?
-        let raised = waitUntil(timeout: 90, interval: 0.2) {
-            ticket = (try? client.get("/v1/tickets?zone=z1", as: TicketList.self))?.tickets.first
-            return ticket != nil
-        }
-        #expect(raised, "\(camera.daemon.log)")
-        let id = try #require(ticket).id
-        #expect(ticket?.clip == nil)
+        let id = try Self.zoneTicket(camera).id
         camera.server.stop()
         var clip: ClipInfo?
         #expect(waitUntil(timeout: 60, interval: 0.5) {
@@ -204,10 +206,6 @@ import TestSupport
         #expect((clip?.seconds ?? 0) >= 3 && (clip?.seconds ?? 99) < 12, "\(String(describing: clip))")
         let detail = try client.get("/v1/tickets/\(id)", as: TicketDetail.self)
         #expect(detail.events.contains { $0.kind == "clip" })
-        let bytes = try client.getBytes("/v1/tickets/\(id)/clip")
-        let file = camera.dir.path("gap.mp4")
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let decode = try runProcess(Clips.ffmpeg, ["-v", "error", "-xerror", "-i", file, "-f", "null", "-"])
-        #expect(decode.status == 0 && decode.output.isEmpty, "\(decode.output)")
+        try Self.expectDecodes(try client.getBytes("/v1/tickets/\(id)/clip"), in: camera, name: "gap.mp4")
     }
 }

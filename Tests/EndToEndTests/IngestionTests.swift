@@ -266,6 +266,8 @@ import TestSupport
                 source: \(sub.url)
                 record: \(main.url)
                 record_seconds: 3
+                clips:
+                  pre_roll: 2
             """)
         defer { daemon.stop(); sub.stop(); main.stop() }
         // Both streams up at once: the sub stream decoded at its size, the main one kept.
@@ -274,7 +276,8 @@ import TestSupport
         #expect(camera.width == 320, "\(daemon.log)")
         let record = try #require(camera.record)
         #expect(record.state == "streaming" && record.width == 1280 && record.codec == "h264")
-        // Bounded: at most the configured seconds plus one group of pictures (1 s).
+        // Bounded: at most the configured seconds plus one group of pictures (1 s); the
+        // buffer reaches back at least the clips' pre-roll (2 s here) to a keyframe.
         #expect(record.bufferedSeconds >= 1.9 && record.bufferedSeconds <= 3.05, "\(record)")
     }
 
