@@ -36,15 +36,18 @@ let package = Package(
         .target(name: "Catalog"),
         // Pure ticket domain.
         .target(name: "Tickets", dependencies: ["Analysis", "Catalog"]),
+        // Pure notification rules: which destination wants a change, retries, Standard
+        // Webhooks and DingTalk signing (SHA-256 and HMAC of our own), messenger messages.
+        .target(name: "Notify", dependencies: ["Tickets", "Catalog"]),
         .target(name: "Storage", dependencies: [
-            "Tickets", "Catalog",
+            "Tickets", "Catalog", "Notify",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis", "Catalog"]),
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
         .target(name: "ControlClient", dependencies: ["ControlProtocol", "Catalog"]),
         .target(name: "DaemonCore", dependencies: [
-            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog",
+            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog", "Notify",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -74,11 +77,12 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "PixelKernels"]),
         .testTarget(name: "AnalysisQualityTests", dependencies: ["DaemonCore", "Analysis", "TestSupport"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "Catalog"]),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "Tickets", "Catalog"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "Catalog", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "Catalog", "Notify", "TestSupport"]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport", "MediaIO"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport", "MediaIO", "Notify"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
     ],
     swiftLanguageModes: [.v6]

@@ -26,8 +26,23 @@ public enum CtlText: Localized, Equatable {
     case showTicketAbstract
     case snapshotAbstract
     case clipAbstract
+    case notifyAbstract
+    case notifyListAbstract
+    case notifyRetryAbstract
+    case notifyDropAbstract
+    case notifyEnableAbstract
+    case destinationIDHelp
+    case deadLetterIDHelp
+    case notifyHeader
+    case notifyDisabledLine(destination: String, reason: String)
+    case notifyPausedLine(destination: String, until: String)
+    case notifyErrorLine(destination: String, at: String, error: String)
+    case deadLetterLine(destination: String, event: Int64, ticket: Int64, sequence: Int64, type: String, attempts: Int, error: String)
+    case notifyDone(verb: String, destination: String, count: Int)
+    case noDestinations
     case mp4OutputHelp
     case fieldClip
+    case fieldCase
     case clipAvailable(ticket: Int64, seconds: Int, end: String)
     case acknowledgeAbstract
     case dispatchAbstract

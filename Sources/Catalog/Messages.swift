@@ -72,6 +72,14 @@ public enum APIMessage: Localized, Equatable {
     case unknownAssignee(person: String, grid: String)
     case noHigherLevel(grid: String)
     case emptyNote
+    case noSuchDestination(id: String, known: [String])
+    case noDeadLetter(destination: String, event: Int64)
+    /// A platform's callback (`POST /hooks/{id}`) refused: `why` is missing_header,
+    /// bad_timestamp, outside_tolerance or bad_signature; `detail` the header or the seconds.
+    case callbackNotVerified(why: String, detail: String)
+    case callbackReplayed(messageID: String)
+    case unknownCallbackType(text: String, known: [String])
+    case callbackBodyInvalid(example: String)
 
     /// The case name: a stable code for programs (`no_such_ticket`), whatever the language.
     public var code: String {
@@ -127,6 +135,8 @@ public enum TicketText: Localized, Equatable, Codable {
     case clipKept(seconds: Int, end: String)
     case archived
     case dispatchedTo(name: String, id: String)
+    /// A platform took the ticket (its callback), under its own case number.
+    case dispatchedToPlatform(platform: String, caseNumber: String)
     case escalatedTo(fromGrid: String, toGrid: String, toName: String)
     case repeatProblem(reopens: Int, days: Int)
     case overdue(acknowledge: Bool, close: Bool, from: String, to: String)
@@ -162,6 +172,24 @@ public enum LogText: Localized, Equatable {
     case storeFailing
     case storeStillFailing
     case noStampFont
+}
+
+/// The messages sent to messenger groups (WeCom, DingTalk): a heading per kind of change,
+/// labelled lines, and how to act.
+public enum NotifyText: Localized, Equatable {
+    /// `type` is the notification's type (`ticket.created` …).
+    case heading(type: String, ticket: Int64)
+    case camera(String)
+    case grid(String)
+    case occurredAt(String)
+    case severity(String)
+    case state(String)
+    case deadline(String)
+    case assignee(name: String, phone: String?)
+    case actor(String)
+    case note(String)
+    case caseNumber(platform: String, number: String)
+    case howToAct(ticket: Int64, state: String)
 }
 
 /// A code of the API (a state, category, severity, history event, grouping, action) in words.

@@ -70,6 +70,18 @@ extension APIMessage {
         case let .unknownAssignee(person, grid): "'\(person)' is not a leader or worker of grid '\(grid)'"
         case let .noHigherLevel(grid): "grid '\(grid)' has no higher level to escalate to"
         case .emptyNote: "a note needs some text"
+        case let .noSuchDestination(id, known): "no notify destination '\(id)' (known: \(known.isEmpty ? "none; add them under notify: in the configuration" : known.joined(separator: ", ")))"
+        case let .noDeadLetter(destination, event): "destination \(destination) has no dead letter \(event)"
+        case let .callbackNotVerified(why, detail):
+            switch why {
+            case "missing_header": "the callback has no \(detail) header (sign it as Standard Webhooks says)"
+            case "bad_timestamp": "the callback's webhook-timestamp is not Unix seconds"
+            case "outside_tolerance": "the callback's timestamp is \(detail) s away from this machine's clock, more than the 300 s allowed (check both clocks, or this is an old message replayed)"
+            default: "the callback's signature is wrong (check that both sides have the same secret)"
+            }
+        case let .callbackReplayed(messageID): "callback \(messageID) was received and applied before; not applied again"
+        case let .unknownCallbackType(text, known): "unknown callback type '\(text)' (known: \(known.joined(separator: ", ")))"
+        case let .callbackBodyInvalid(example): "the callback's body should be JSON such as \(example)"
         }
     }
 }
@@ -121,6 +133,7 @@ extension TicketText {
             default: "\(seconds) s clip kept"
             }
         case .archived: "archived"
+        case let .dispatchedToPlatform(platform, caseNumber): "dispatched by platform \(platform)\(caseNumber.isEmpty ? "" : ", case \(caseNumber)")"
         case let .dispatchedTo(name, id): "to \(name) (\(id))"
         case let .escalatedTo(fromGrid, toGrid, toName): "from grid \(fromGrid) to \(toGrid) (\(toName))"
         case let .repeatProblem(reopens, days): "reopened \(reopens) times in \(days) days: repeat problem"
@@ -161,6 +174,52 @@ extension LogText {
     }
 }
 
+extension NotifyText {
+    public var en: String {
+        switch self {
+        case let .heading(type, ticket): "[\(Self.enHeading(type))] ticket #\(ticket)"
+        case let .camera(name): "Camera: \(name)"
+        case let .grid(name): "Grid: \(name)"
+        case let .occurredAt(time): "Occurred: \(time)"
+        case let .severity(level): "Severity: \(level)"
+        case let .state(state): "State: \(state)"
+        case let .deadline(time): "Deadline: \(time)"
+        case let .assignee(name, phone): "Dispatched to: \(name)\(phone.map { " (\($0))" } ?? "")"
+        case let .actor(who): "By: \(who)"
+        case let .note(text): "Note: \(text)"
+        case let .caseNumber(platform, number): "Platform case: \(number) (\(platform))"
+        case let .howToAct(ticket, state):
+            switch state {
+            case "new", "reopened": "Acknowledge it: gridwatchctl ack \(ticket)"
+            case "acknowledged", "dispatched": "Go and handle it, then: gridwatchctl resolve \(ticket) --note WHAT-WAS-DONE"
+            case "in_progress": "When handled: gridwatchctl resolve \(ticket) --note WHAT-WAS-DONE"
+            case "resolved": "Check the result: gridwatchctl verify \(ticket)"
+            case "verified": "Checked; close it: gridwatchctl close \(ticket)"
+            default: "Details: gridwatchctl ticket \(ticket)"
+            }
+        }
+    }
+
+    static func enHeading(_ type: String) -> String {
+        switch type {
+            case "ticket.created": "New ticket"
+            case "ticket.occurred": "Alert again"
+            case "ticket.acknowledged": "Ticket acknowledged"
+            case "ticket.dispatched": "Ticket dispatched"
+            case "ticket.escalated": "Ticket escalated"
+            case "ticket.started": "Ticket in progress"
+            case "ticket.resolved": "Ticket resolved"
+            case "ticket.verified": "Ticket verified"
+            case "ticket.closed": "Ticket closed"
+            case "ticket.false_alarm": "Ticket marked false alarm"
+            case "ticket.reopened": "Ticket reopened"
+            case "ticket.overdue": "Ticket overdue"
+            case "ticket.note": "Note on ticket"
+            default: "Ticket updated"
+            }
+    }
+}
+
 extension Term {
     public var en: String { code }
 }
@@ -187,8 +246,25 @@ extension CtlText {
         case .showTicketAbstract: "One ticket with its history."
         case .snapshotAbstract: "Save a ticket's snapshot (JPEG)."
         case .clipAbstract: "Save a ticket's clip (MP4, the seconds before and after the alert)."
+        case .notifyAbstract: "Notifications: each destination's queue (platform, WeCom/DingTalk group, script) and dead letters."
+        case .notifyListAbstract: "Each destination's pending count, last success, last error and dead letters."
+        case .notifyRetryAbstract: "Put dead letters back in the queue (all of them without an id)."
+        case .notifyDropAbstract: "Give dead letters up (all of them without an id)."
+        case .notifyEnableAbstract: "Switch on a destination its receiver switched off with 410."
+        case .destinationIDHelp: "the destination's id (notify: in the configuration)"
+        case .deadLetterIDHelp: "the dead letter's event_id (gridwatchctl notify lists them)"
+        case .notifyHeader: "DESTINATION\tTYPE\tTARGET\tPENDING\tDUE\tDELIVERED\tDEAD\tLAST SUCCESS\tOLDEST PENDING"
+        case let .notifyDisabledLine(destination, reason): "\(destination): switched off (\(reason)); once fixed: gridwatchctl notify enable \(destination)"
+        case let .notifyPausedLine(destination, until): "\(destination): the receiver asked us to wait until \(until)"
+        case let .notifyErrorLine(destination, at, error): "\(destination): last error (\(at)): \(error)"
+        case let .deadLetterLine(destination, event, ticket, sequence, type, attempts, error):
+            "\(destination) dead letter \(event): ticket #\(ticket) change \(sequence) \(type), \(attempts) attempts, \(error)"
+        case let .notifyDone(verb, destination, count):
+            "\(destination): \(verb == "retry" ? "\(count) dead letters queued again" : verb == "drop" ? "\(count) dead letters given up" : (count > 0 ? "switched on" : "was on already"))"
+        case .noDestinations: "no notify destinations configured (notify: in the configuration file)"
         case .mp4OutputHelp: "Where to write the MP4."
         case .fieldClip: "clip"
+        case .fieldCase: "platform case"
         case let .clipAvailable(ticket, seconds, end):
             "\(seconds) s" + (end == "gap" ? " (ends where the camera's stream broke off)" : end == "stopped" ? " (ended early: the daemon stopped)" : "")
                 + " (gridwatchctl clip \(ticket) -o FILE)"

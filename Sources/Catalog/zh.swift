@@ -71,6 +71,18 @@ extension APIMessage {
         case let .unknownAssignee(person, grid): "'\(person)' 不是网格 \(grid) 的网格长或网格员"
         case let .noHigherLevel(grid): "网格 \(grid) 没有上级网格"
         case .emptyNote: "备注不能为空"
+        case let .noSuchDestination(id, known): "没有通知目标 '\(id)'（现有：\(known.isEmpty ? "无，请在配置的 notify: 中添加" : known.joined(separator: "、"))）"
+        case let .noDeadLetter(destination, event): "通知目标 \(destination) 没有编号为 \(event) 的死信"
+        case let .callbackNotVerified(why, detail):
+            switch why {
+            case "missing_header": "回调缺少请求头 \(detail)（需按 Standard Webhooks 签名）"
+            case "bad_timestamp": "回调的 webhook-timestamp 不是 Unix 秒数"
+            case "outside_tolerance": "回调时间戳与本机时间相差 \(detail) 秒，超过允许的 300 秒（请检查双方时钟，或这是重放的旧消息）"
+            default: "回调签名不正确（请检查双方配置的密钥是否一致）"
+            }
+        case let .callbackReplayed(messageID): "回调 \(messageID) 已经收到并处理过，不再重复处理"
+        case let .unknownCallbackType(text, known): "不认识的回调类型 '\(text)'（可用：\(known.joined(separator: "、"))）"
+        case let .callbackBodyInvalid(example): "回调内容应为 JSON，例如 \(example)"
         }
     }
 }
@@ -122,6 +134,7 @@ extension TicketText {
             default: "已保存 \(seconds) 秒录像"
             }
         case .archived: "已归档"
+        case let .dispatchedToPlatform(platform, caseNumber): "已由平台 \(platform) 受理派遣\(caseNumber.isEmpty ? "" : "，案件号 \(caseNumber)")"
         case let .dispatchedTo(name, id): "派给 \(name)（\(id)）"
         case let .escalatedTo(fromGrid, toGrid, toName): "由网格 \(fromGrid) 上报至 \(toName)（\(toGrid)）"
         case let .repeatProblem(reopens, days): "\(days) 天内退回重办 \(reopens) 次：重复问题"
@@ -166,6 +179,52 @@ extension LogText {
         case .storeStillFailing: "工单仍无法写入"
         case .noStampFont: "缺少中文字体，截图不带摄像头名称和时间：请安装 fonts-wqy-microhei"
         }
+    }
+}
+
+extension NotifyText {
+    public var zh: String {
+        switch self {
+        case let .heading(type, ticket): "【\(Self.zhHeading(type))】工单 #\(ticket)"
+        case let .camera(name): "摄像头：\(name)"
+        case let .grid(name): "网格：\(name)"
+        case let .occurredAt(time): "发生时间：\(time)"
+        case let .severity(level): "紧急程度：\(Term(level).zh)"
+        case let .state(state): "状态：\(Term(state).zh)"
+        case let .deadline(time): "处置时限：\(time)"
+        case let .assignee(name, phone): "派单给：\(name)\(phone.map { "（\($0)）" } ?? "")"
+        case let .actor(who): "操作人：\(who)"
+        case let .note(text): "备注：\(text)"
+        case let .caseNumber(platform, number): "平台案件号：\(number)（\(platform)）"
+        case let .howToAct(ticket, state):
+            switch state {
+            case "new", "reopened": "请尽快签收：gridwatchctl ack \(ticket)"
+            case "acknowledged", "dispatched": "请前往现场处置，完成后：gridwatchctl resolve \(ticket) --note 处置情况"
+            case "in_progress": "处置完成后：gridwatchctl resolve \(ticket) --note 处置情况"
+            case "resolved": "请核查处置结果：gridwatchctl verify \(ticket)"
+            case "verified": "核查通过，可结案：gridwatchctl close \(ticket)"
+            default: "详情：gridwatchctl ticket \(ticket)"
+            }
+        }
+    }
+
+    static func zhHeading(_ type: String) -> String {
+        switch type {
+            case "ticket.created": "新工单"
+            case "ticket.occurred": "再次告警"
+            case "ticket.acknowledged": "工单已签收"
+            case "ticket.dispatched": "工单已派单"
+            case "ticket.escalated": "工单已上报上级"
+            case "ticket.started": "工单开始处置"
+            case "ticket.resolved": "工单已处置"
+            case "ticket.verified": "工单已核查"
+            case "ticket.closed": "工单已结案"
+            case "ticket.false_alarm": "工单判定为误报"
+            case "ticket.reopened": "工单退回重办"
+            case "ticket.overdue": "工单超期督办"
+            case "ticket.note": "工单新备注"
+            default: "工单更新"
+            }
     }
 }
 
@@ -220,8 +279,25 @@ extension CtlText {
         case .showTicketAbstract: "查看工单及其处理记录。"
         case .snapshotAbstract: "保存工单快照（JPEG）。"
         case .clipAbstract: "保存工单录像（MP4，告警前后各若干秒）。"
+        case .notifyAbstract: "通知：各推送目标（平台、企业微信/钉钉群、脚本）的队列与死信。"
+        case .notifyListAbstract: "列出各推送目标的待发数量、最近成功、最近错误与死信。"
+        case .notifyRetryAbstract: "把死信重新放回队列（不给编号则全部重发）。"
+        case .notifyDropAbstract: "放弃死信（不给编号则全部放弃）。"
+        case .notifyEnableAbstract: "重新启用被接收方以 410 停用的推送目标。"
+        case .destinationIDHelp: "推送目标编号（配置中 notify: 的 id）"
+        case .deadLetterIDHelp: "死信编号（event_id，见 gridwatchctl notify 列表）"
+        case .notifyHeader: "目标\t类型\t地址\t待发\t到期\t已送达\t死信\t最近成功\t最早待发"
+        case let .notifyDisabledLine(destination, reason): "\(destination)：已停用（\(reason)），修复后执行 gridwatchctl notify enable \(destination)"
+        case let .notifyPausedLine(destination, until): "\(destination)：接收方要求暂停发送，直到 \(until)"
+        case let .notifyErrorLine(destination, at, error): "\(destination)：最近错误（\(at)）：\(error)"
+        case let .deadLetterLine(destination, event, ticket, sequence, type, attempts, error):
+            "\(destination) 死信 \(event)：工单 #\(ticket) 第 \(sequence) 条 \(type)，已尝试 \(attempts) 次，\(error)"
+        case let .notifyDone(verb, destination, count):
+            "\(destination)：\(verb == "retry" ? "重新排队 \(count) 条死信" : verb == "drop" ? "放弃 \(count) 条死信" : (count > 0 ? "已重新启用" : "本来就在启用中"))"
+        case .noDestinations: "没有配置推送目标（配置文件的 notify:）"
         case .mp4OutputHelp: "MP4 录像保存到的文件。"
         case .fieldClip: "录像"
+        case .fieldCase: "平台案件号"
         case let .clipAvailable(ticket, seconds, end):
             "\(seconds) 秒" + (end == "gap" ? "（摄像机断线，录像在断点处结束）" : end == "stopped" ? "（服务停止，提前结束）" : "")
                 + "（gridwatchctl clip \(ticket) -o 文件）"

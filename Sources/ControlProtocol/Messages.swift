@@ -299,6 +299,9 @@ public struct TicketSummary: Codable, Sendable, Equatable {
     public var archived: Bool? = nil
     /// The evidence clip, once written (`GET /v1/tickets/{id}/clip`).
     public var clip: ClipInfo? = nil
+    /// The case number a platform gave it (its callback), and which platform.
+    public var caseNumber: String? = nil
+    public var casePlatform: String? = nil
 
     public init(id: Int64, cameraId: String, zoneId: String?, tripwireId: String?, kind: String, trackId: Int64?, gridId: String, category: TicketCategory, severity: Severity, state: TicketState, title: String, occurredAt: Date, createdAt: Date, updatedAt: Date, hasSnapshot: Bool) {
         self.id = id
@@ -497,5 +500,194 @@ public struct LiveEvent: Codable, Sendable, Equatable {
         self.cameraId = cameraId
         self.state = state
         self.previousState = previousState
+    }
+}
+
+// MARK: - Notifications
+
+/// The body of a webhook (`notify:` type `webhook`; an `exec` program gets it on standard
+/// input): `{type, timestamp, data}` as Standard Webhooks suggests.
+public struct WebhookMessage: Codable, Sendable, Equatable {
+    /// `ticket.created`, `ticket.dispatched` … (`Docs/ref/notify.md`).
+    public var type: String
+    /// When the change happened.
+    public var timestamp: Date
+    public var data: WebhookData
+
+    public init(type: String, timestamp: Date, data: WebhookData) {
+        self.type = type
+        self.timestamp = timestamp
+        self.data = data
+    }
+}
+
+public struct WebhookData: Codable, Sendable, Equatable {
+    /// The message's stable id, also in the `webhook-id` header: the same on every retry.
+    public var messageId: String
+    /// The ticket's own count of the changes sent out, from 1: retries can reorder
+    /// deliveries, so a receiver keeps the highest it has seen.
+    public var sequence: Int64
+    /// The ticket as `GET /v1/tickets/{id}` shows it, right after the change.
+    public var ticket: TicketSummary
+    /// The change, as the ticket's history has it.
+    public var change: WebhookChange
+    /// The ticket's snapshot: where to fetch it, or the picture itself (`attach: snapshot`).
+    public var snapshot: WebhookSnapshot?
+
+    public init(messageId: String, sequence: Int64, ticket: TicketSummary, change: WebhookChange, snapshot: WebhookSnapshot? = nil) {
+        self.messageId = messageId
+        self.sequence = sequence
+        self.ticket = ticket
+        self.change = change
+        self.snapshot = snapshot
+    }
+}
+
+public struct WebhookChange: Codable, Sendable, Equatable {
+    public var at: Date
+    public var actor: String
+    /// The history's kind: created, occurrence, an action's name, note, escalation …
+    public var kind: String
+    public var fromState: TicketState?
+    public var toState: TicketState?
+    /// What a person wrote.
+    public var note: String?
+    /// What the daemon said, in Chinese and English.
+    public var text: String?
+
+    public init(at: Date, actor: String, kind: String, fromState: TicketState? = nil, toState: TicketState? = nil, note: String? = nil, text: String? = nil) {
+        self.at = at
+        self.actor = actor
+        self.kind = kind
+        self.fromState = fromState
+        self.toState = toState
+        self.note = note
+        self.text = text
+    }
+}
+
+public struct WebhookSnapshot: Codable, Sendable, Equatable {
+    /// The control API's path of the picture (no host: the receiver knows where it reaches us).
+    public var ref: String
+    public var bytes: Int64
+    public var contentType: String
+    /// The JPEG in base64, when asked for and within the destination's cap.
+    public var base64: String?
+
+    public init(ref: String, bytes: Int64, contentType: String = "image/jpeg", base64: String? = nil) {
+        self.ref = ref
+        self.bytes = bytes
+        self.contentType = contentType
+        self.base64 = base64
+    }
+}
+
+/// What a platform posts to `POST /hooks/{destination}`, signed as Standard Webhooks says.
+public struct PlatformCallback: Codable, Sendable, Equatable {
+    /// `case.dispatched`, `case.resolved` or `case.closed`.
+    public var type: String
+    public var data: PlatformCallbackData
+
+    public init(type: String, data: PlatformCallbackData) {
+        self.type = type
+        self.data = data
+    }
+}
+
+public struct PlatformCallbackData: Codable, Sendable, Equatable {
+    public var ticketId: Int64
+    /// The platform's own number for the case.
+    public var caseNumber: String?
+    public var note: String?
+
+    public init(ticketId: Int64, caseNumber: String? = nil, note: String? = nil) {
+        self.ticketId = ticketId
+        self.caseNumber = caseNumber
+        self.note = note
+    }
+}
+
+/// `GET /v1/notify`: each destination's queue.
+public struct NotifyStatusList: Codable, Sendable, Equatable {
+    public var destinations: [NotifyDestinationStatus]
+    public init(destinations: [NotifyDestinationStatus]) {
+        self.destinations = destinations
+    }
+}
+
+public struct NotifyDestinationStatus: Codable, Sendable, Equatable {
+    public var id: String
+    /// webhook, wecom, dingtalk or exec.
+    public var type: String
+    /// Where it posts (keys hidden), or the program it runs.
+    public var target: String
+    /// Changes waiting to go (due now or waiting for a retry).
+    public var pending: Int
+    public var due: Int
+    public var delivered: Int
+    public var deadLetters: Int
+    public var oldestPendingAt: Date?
+    public var lastSuccessAt: Date?
+    public var lastError: String?
+    public var lastErrorAt: Date?
+    /// Switched off by the receiver (410) until `POST /v1/notify/{id}/enable`.
+    public var disabled: Bool
+    public var disabledReason: String?
+    /// The receiver asked us to wait (`Retry-After`) until then.
+    public var pausedUntil: Date?
+    /// The oldest dead letters (at most 20).
+    public var dead: [DeadLetterInfo]
+
+    public init(id: String, type: String, target: String, pending: Int, due: Int, delivered: Int, deadLetters: Int, disabled: Bool, dead: [DeadLetterInfo]) {
+        self.id = id
+        self.type = type
+        self.target = target
+        self.pending = pending
+        self.due = due
+        self.delivered = delivered
+        self.deadLetters = deadLetters
+        self.disabled = disabled
+        self.dead = dead
+    }
+}
+
+public struct DeadLetterInfo: Codable, Sendable, Equatable {
+    public var eventId: Int64
+    public var messageId: String
+    public var ticketId: Int64
+    public var sequence: Int64
+    public var type: String
+    public var at: Date
+    public var attempts: Int
+    public var lastError: String?
+
+    public init(eventId: Int64, messageId: String, ticketId: Int64, sequence: Int64, type: String, at: Date, attempts: Int, lastError: String?) {
+        self.eventId = eventId
+        self.messageId = messageId
+        self.ticketId = ticketId
+        self.sequence = sequence
+        self.type = type
+        self.at = at
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+}
+
+/// Body of `POST /v1/notify/{id}/retry` and `/drop`: one dead letter, or all of them.
+public struct DeadLetterRequest: Codable, Sendable, Equatable {
+    public var eventId: Int64?
+    enum CodingKeys: String, CodingKey { case eventId = "event_id" }
+    public init(eventId: Int64? = nil) {
+        self.eventId = eventId
+    }
+}
+
+/// Answer of `retry`, `drop` and `enable`.
+public struct NotifyActionResult: Codable, Sendable, Equatable {
+    public var destination: String
+    public var count: Int
+    public init(destination: String, count: Int) {
+        self.destination = destination
+        self.count = count
     }
 }

@@ -33,6 +33,8 @@ extension TicketSummary {
         if t.clipPath != nil, let seconds = t.clipSeconds {
             self.clip = ClipInfo(seconds: seconds, bytes: t.clipBytes, eventOffset: t.clipEventOffset ?? 0, end: t.clipEnd ?? "complete")
         }
+        self.caseNumber = t.caseNumber
+        self.casePlatform = t.casePlatform
     }
 }
 

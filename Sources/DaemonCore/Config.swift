@@ -11,6 +11,8 @@ public struct GridwatchConfig: Sendable {
     public var grids: [GridConfig]
     public var cameras: [CameraConfig]
     public var tickets = TicketSettings()
+    /// Where tickets are sent (`notify:`).
+    public var notify: [NotifyDestination] = []
 
     public func grid(_ id: String) -> GridConfig? { grids.first { $0.id == id } }
 }
@@ -27,6 +29,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var roles: [String: Role] = [:]
     /// Loopback address and port for `GET /metrics` over TCP (besides the control socket).
     public var metricsListen: HostPort?
+    /// Loopback address and port for platforms' callbacks (`POST /hooks/{destination}`).
+    public var hooksListen: HostPort?
     /// The time zone of every human-facing time (IANA name such as `Asia/Shanghai`); nil:
     /// the machine's.
     public var timezone: String?
@@ -239,7 +243,7 @@ extension GridwatchConfig {
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
-        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips"])
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips", "notify"])
         let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
@@ -296,6 +300,10 @@ extension GridwatchConfig {
         var config = GridwatchConfig(file: file, daemon: daemon, analysis: analysis, grids: grids, cameras: cameras)
         config.tickets = try parseTickets(root["tickets"])
         config.tickets.policy.clipsPerTicket = try root["clips"]["per_ticket"].int(default: config.tickets.policy.clipsPerTicket, range: 0...100)
+        config.notify = try parseNotify(root["notify"], grids: gridIDs, baseDirectory: baseDirectory)
+        if config.daemon.hooksListen != nil && !config.notify.contains(where: { $0.kind == .webhook && $0.inbound }) {
+            throw root["daemon"]["hooks_listen"].error("no notify destination of type webhook takes callbacks (inbound: true)")
+        }
         return config
     }
 
@@ -421,12 +429,12 @@ extension GridwatchConfig {
     }
 
     /// Relative paths in the configuration are relative to the configuration file's folder.
-    private static func resolve(_ path: String, against base: URL) -> String {
+    static func resolve(_ path: String, against base: URL) -> String {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "timezone"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "hooks_listen", "timezone"])
         var roles: [String: Role] = [:]
         for (group, value) in try node["roles"].entries() {
             roles[group] = try value.choice()
@@ -444,17 +452,19 @@ extension GridwatchConfig {
         d.logLevel = try node["log_level"].string(default: d.logLevel)
         d.socketGroup = try node["socket_group"].optionalString()
         d.roles = roles
-        if !node["metrics_listen"].isMissing {
-            let text = try node["metrics_listen"].string()
+        // Metrics have no caller identity: only this machine may read them. Callbacks are
+        // signed, but travel in the clear: on this machine only, or behind a TLS proxy on it.
+        for (key, example, what) in [("metrics_listen", "127.0.0.1:9464", "metrics are"), ("hooks_listen", "127.0.0.1:8610", "callbacks are")]
+        where !node[key].isMissing {
+            let text = try node[key].string()
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
-                throw node["metrics_listen"].error("expected HOST:PORT on the loopback interface, such as \"127.0.0.1:9464\", got '\(text)'")
+                throw node[key].error("expected HOST:PORT on the loopback interface, such as \"\(example)\", got '\(text)'")
             }
             let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            // Metrics have no caller identity: only this machine may read them.
             guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
-                throw node["metrics_listen"].error("metrics are served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
+                throw node[key].error("\(what) served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
             }
-            d.metricsListen = HostPort(host: host, port: port)
+            if key == "metrics_listen" { d.metricsListen = HostPort(host: host, port: port) } else { d.hooksListen = HostPort(host: host, port: port) }
         }
         if !node["timezone"].isMissing {
             let name = try node["timezone"].string()

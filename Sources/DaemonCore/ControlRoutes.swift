@@ -23,6 +23,7 @@ public struct ControlRoutes: Sendable {
     let startedAt: Date
     let version: String
     let logger: Logger
+    var notify: NotifyService? = nil
 
     func cameraStatuses(_ language: Language = .bilingual) -> [CameraStatus] {
         cameras.list().map { Self.status($0, language) }
@@ -299,6 +300,7 @@ public struct ControlRoutes: Sendable {
     func add(to router: Router<ControlContext>) {
         let routes = ControlRouter(router: router, logger: logger)
         addAdmin(to: routes)
+        addNotify(to: routes)
         addCameras(to: routes)
         addTickets(to: routes)
         addEvents(to: routes)

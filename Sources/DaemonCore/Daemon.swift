@@ -114,22 +114,23 @@ public struct Daemon {
         let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger,
                                     clipTicket: { name in try? store.ticketID(clipName: name) })
         let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
+        let notify = NotifyService(store: store, destinations: config.notify, logger: logger)
 
         let roles = RoleMap.resolve(config.daemon.roles, logger: logger)
         let roleHolder = RoleHolder(roles)
         let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)
         cameras.onStarted.withLock { $0 = { supervisor.camerasStarted() } }
-        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger)
+        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger, notify: notify)
         var groupID: gid_t?
         if let name = config.daemon.socketGroup {
             guard let group = getgrnam(name) else { throw StartupError.socket("daemon.socket_group: no such group '\(name)'") }
             groupID = group.pointee.gr_gid
         }
         let socketGID = groupID
-        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets)
+        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets, notify: notify)
         let router = Self.controlRouter(
             ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
-                          startedAt: Date(), version: Gridwatch.version, logger: logger),
+                          startedAt: Date(), version: Gridwatch.version, logger: logger, notify: notify),
             roles: roleHolder, logger: logger)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
@@ -151,6 +152,9 @@ public struct Daemon {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: tickets, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                // After the tickets, so it stops before them: what they write at the end waits
+                // in the outbox for the next start.
+                .init(service: notify, successTerminationBehavior: .ignore),
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore),
@@ -158,7 +162,8 @@ public struct Daemon {
                 .init(service: events, successTerminationBehavior: .ignore),
                 // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
                 .init(service: supervisor, successTerminationBehavior: .ignore),
-            ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger),
+            ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger)
+              + HookServer.service(config.daemon.hooksListen, notify: notify, store: store, events: events, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [

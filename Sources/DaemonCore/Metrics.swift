@@ -22,6 +22,8 @@ public enum GridwatchMetrics {
             "gridwatch_decode_cpu_seconds": fine,
             "gridwatch_analysis_seconds": fine,
             "gridwatch_store_write_seconds": fine + [.milliseconds(500), .seconds(1), .seconds(5)],
+            "gridwatch_notify_delivery_seconds": [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                                  .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(15), .seconds(30)],
             "gridwatch_clip_write_seconds": [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                                              .milliseconds(500), .seconds(1), .seconds(5)],
         ]
@@ -55,8 +57,12 @@ final class MetricsCollector: Sendable {
     /// (category, state) pairs reported before: set to 0 when they empty, not left stale.
     private let ticketKeys = Mutex<Set<[String]>>([])
 
-    init(store: TicketStore, cameras: CameraManager, tickets: TicketService) {
+    private let notify: NotifyService?
+    private let notifyKnown = Mutex<Set<String>>([])
+
+    init(store: TicketStore, cameras: CameraManager, tickets: TicketService, notify: NotifyService? = nil) {
         GridwatchMetrics.bootstrap()
+        self.notify = notify
         self.store = store
         self.cameras = cameras
         self.tickets = tickets
@@ -65,6 +71,7 @@ final class MetricsCollector: Sendable {
     func render() -> [UInt8] {
         refreshCameras()
         refreshTickets()
+        refreshNotify()
         var buffer: [UInt8] = []
         GridwatchMetrics.registry.emit(into: &buffer)
         return Array(Self.withHelp(String(decoding: buffer, as: UTF8.self)).utf8)
@@ -92,6 +99,15 @@ final class MetricsCollector: Sendable {
         "gridwatch_store_ok": "1 while ticket writes succeed, 0 while they fail.",
         "gridwatch_tickets_open": "Open tickets by category and state.",
         "gridwatch_tickets_overdue": "Open tickets past a deadline (the supervision list).",
+        "gridwatch_notify_delivered_total": "Notifications the destination accepted (2xx, a robot's errcode 0, a program's exit 0).",
+        "gridwatch_notify_failures_total": "Failed delivery attempts (tried again on the schedule, or given up as dead letters).",
+        "gridwatch_notify_delivery_seconds": "Time of one delivery attempt, failures included.",
+        "gridwatch_notify_pending": "Notifications waiting to go to the destination (due now or waiting for a retry).",
+        "gridwatch_notify_dead_letters": "Notifications given up after the retry schedule ran out (retry or drop them by hand).",
+        "gridwatch_notify_oldest_pending_seconds": "Age of the oldest notification waiting for the destination (0 when none).",
+        "gridwatch_notify_last_success_timestamp_seconds": "When the destination last accepted a notification (Unix time; 0 never).",
+        "gridwatch_notify_disabled": "1 while the destination is switched off (its receiver answered 410 Gone).",
+        "gridwatch_notify_callbacks_total": "Callbacks from platforms (POST /hooks/...), by result: applied, refused.",
     ]
 
     /// The exposition with a `# HELP` line before each family's `# TYPE` line.
@@ -164,6 +180,36 @@ final class MetricsCollector: Sendable {
         Gauge(label: "gridwatch_analysed_fps", dimensions: dims).destroy()
         Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: dims).destroy()
         Metrics.Timer(label: "gridwatch_analysis_seconds", dimensions: dims).destroy()
+    }
+
+    static let notifyGauges = ["gridwatch_notify_pending", "gridwatch_notify_dead_letters", "gridwatch_notify_oldest_pending_seconds",
+                               "gridwatch_notify_last_success_timestamp_seconds", "gridwatch_notify_disabled"]
+
+    private func refreshNotify() {
+        guard let notify else { return }
+        let now = Date()
+        let list = notify.destinations
+        guard let stats = try? store.destinationStatus(list.map(\.id), at: now) else { return }
+        let current = Set(list.map(\.id))
+        let gone = notifyKnown.withLock { known -> Set<String> in
+            defer { known = current }
+            return known.subtracting(current)
+        }
+        for id in gone {
+            for name in Self.notifyGauges { Gauge(label: name, dimensions: [("destination", id)]).destroy() }
+            for name in ["gridwatch_notify_delivered_total", "gridwatch_notify_failures_total"] { Counter(label: name, dimensions: [("destination", id)]).destroy() }
+        }
+        for s in stats {
+            let dims = [("destination", s.id)]
+            Gauge(label: "gridwatch_notify_pending", dimensions: dims).record(s.pending)
+            Gauge(label: "gridwatch_notify_dead_letters", dimensions: dims).record(s.dead)
+            Gauge(label: "gridwatch_notify_oldest_pending_seconds", dimensions: dims).record(s.oldestPendingAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+            Gauge(label: "gridwatch_notify_last_success_timestamp_seconds", dimensions: dims).record(s.lastSuccessAt?.timeIntervalSince1970 ?? 0)
+            Gauge(label: "gridwatch_notify_disabled", dimensions: dims).record(s.disabledAt == nil ? 0 : 1)
+            // Series from the first scrape, before anything was sent.
+            Counter(label: "gridwatch_notify_delivered_total", dimensions: dims).increment(by: 0)
+            Counter(label: "gridwatch_notify_failures_total", dimensions: dims).increment(by: 0)
+        }
     }
 
     private func refreshTickets() {

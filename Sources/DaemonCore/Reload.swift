@@ -27,8 +27,12 @@ final class ConfigReloader: Sendable {
     private let tickets: TicketService
     private let roles: RoleHolder
     private let logger: Logger
+    /// Told of the new destinations on a reload.
+    let notify: NotifyService?
 
-    init(config: GridwatchConfig, store: TicketStore, cameras: CameraManager, tickets: TicketService, roles: RoleHolder, logger: Logger) {
+    init(config: GridwatchConfig, store: TicketStore, cameras: CameraManager, tickets: TicketService, roles: RoleHolder, logger: Logger,
+         notify: NotifyService? = nil) {
+        self.notify = notify
         file = URL(fileURLWithPath: config.file).standardizedFileURL.path
         loaded = Mutex(Loaded(config: config, at: Date(), by: "start"))
         self.store = store
@@ -86,6 +90,7 @@ final class ConfigReloader: Sendable {
                     store.policy = new.tickets.policy
                     tickets.settings = new.tickets
                 }
+                if new.notify != config.notify { notify?.update(new.notify) }
                 // Under the same lock as the plan in `changes`: nothing else replaces cameras.
                 cameras.apply(new.cameras, disabled: disabled)
                 loaded.withLock { $0 = Loaded(config: applied, at: Date(), by: actor) }
@@ -132,12 +137,13 @@ final class ConfigReloader: Sendable {
         if new.grids != old.grids { changes.sections.append("grids") }
         if new.daemon.roles != old.daemon.roles { changes.sections.append("roles") }
         if new.tickets != old.tickets { changes.sections.append("tickets") }
+        if new.notify != old.notify { changes.sections.append("notify") }
         let d = (old.daemon, new.daemon)
         for (key, differs) in [
             ("daemon.data_dir", d.0.dataDirectory != d.1.dataDirectory), ("daemon.socket", d.0.socketPath != d.1.socketPath),
             ("daemon.socket_mode", d.0.socketMode != d.1.socketMode), ("daemon.socket_group", d.0.socketGroup != d.1.socketGroup),
             ("daemon.log_level", d.0.logLevel != d.1.logLevel), ("daemon.metrics_listen", d.0.metricsListen != d.1.metricsListen),
-            ("daemon.timezone", d.0.timezone != d.1.timezone),
+            ("daemon.timezone", d.0.timezone != d.1.timezone), ("daemon.hooks_listen", d.0.hooksListen != d.1.hooksListen),
         ] where differs {
             changes.restartRequired.append(key)
         }

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Logging
+import Notify
 import Metrics
 import ServiceLifecycle
 import Storage
@@ -157,6 +158,9 @@ public final class TicketService: Service, Sendable {
             if purged > 0 { logger.notice("evidence purged", metadata: ["tickets": "\(purged)"]) }
             let archived = try store.archiveClosed(before: now.addingTimeInterval(-settings.archiveAfterDays * 86_400), at: now)
             if archived > 0 { logger.notice("tickets archived", metadata: ["tickets": "\(archived)"]) }
+            // Delivered notifications are kept a week (to answer "did it go?"); callback ids
+            // twice the replay window.
+            try store.pruneOutbox(olderThan: now.addingTimeInterval(-7 * 86_400), inboundBefore: now.addingTimeInterval(-2 * StandardWebhooks.tolerance))
         } catch {
             // The same failure (a full disk) is said again at most once a minute.
             let why = DiskFull.matches(error) ? DiskFull.reason(directory: store.directory.path) : "\(error)"

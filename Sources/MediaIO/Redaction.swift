@@ -9,7 +9,44 @@ public enum Redaction {
     /// last `@` of the token (which ends at whitespace or a quote) is removed, so
     /// `rtsp://cam:Mn/Op9@host/cam` becomes `rtsp://***@host/cam`. An `@` later in a path
     /// hides a little more than needed, never less.
+    ///
+    /// Keys in a URL's query (`?key=…` of a WeCom robot, `access_token=…` of a DingTalk
+    /// robot, `sign=`, `token=`, `secret=`, `password=` …) become `***` too.
     public static func redact(_ text: String) -> String {
+        redactQuery(redactCredentials(text))
+    }
+
+    /// Query parameters whose values are secrets, lower-case.
+    static let secretParameters: Set<String> = [
+        "key", "access_token", "token", "sign", "signature", "secret", "password", "pass", "pwd", "auth", "apikey", "api_key", "access_key", "sig",
+    ]
+
+    static func redactQuery(_ text: String) -> String {
+        guard text.contains("=") else { return text }
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            let c = scalars[i]
+            out.append(c)
+            i += 1
+            guard c == "?" || c == "&" else { continue }
+            // A parameter's name, then '='.
+            var j = i
+            while j < scalars.count, scalars[j] != "=", scalars[j] != "&", !endsToken(scalars[j]), scalars[j] != "#" { j += 1 }
+            guard j < scalars.count, scalars[j] == "=" else { continue }
+            let name = String(String.UnicodeScalarView(scalars[i..<j])).lowercased()
+            guard secretParameters.contains(name) else { continue }
+            out.append(contentsOf: scalars[i...j])
+            out.append(contentsOf: "***".unicodeScalars)
+            var k = j + 1
+            while k < scalars.count, scalars[k] != "&", scalars[k] != "#", !endsToken(scalars[k]) { k += 1 }
+            i = k
+        }
+        return String(out)
+    }
+
+    static func redactCredentials(_ text: String) -> String {
         guard text.contains("://") else { return text }
         // Unicode scalars, not characters: no grapheme breaking on every log line.
         let scalars = text.unicodeScalars

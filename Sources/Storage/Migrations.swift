@@ -199,6 +199,62 @@ enum Migrations {
                     """)
             }
         }
+        migrator.registerMigration("v9-notify") { db in
+            // The outbox (Docs/design/notify-outbox.md): each change to a ticket that some
+            // destination wants is one `notify_events` row (its stable id, the ticket's
+            // sequence number, the ticket as it was after the change) and one delivery row per
+            // destination that wants it, written in the change's own transaction.
+            try db.execute(sql: """
+                ALTER TABLE tickets ADD COLUMN notify_sequence INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE tickets ADD COLUMN case_number TEXT;
+                ALTER TABLE tickets ADD COLUMN case_platform TEXT;
+                CREATE TABLE notify_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL UNIQUE CHECK (length(message_id) > 0),
+                    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+                    sequence INTEGER NOT NULL CHECK (sequence > 0),
+                    type TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    from_state TEXT,
+                    to_state TEXT,
+                    note TEXT,
+                    note_text TEXT,
+                    ticket TEXT NOT NULL,
+                    UNIQUE (ticket_id, sequence)
+                );
+                CREATE TABLE notify_deliveries (
+                    event_id INTEGER NOT NULL REFERENCES notify_events(id) ON DELETE CASCADE,
+                    destination TEXT NOT NULL CHECK (length(destination) > 0),
+                    ticket_id INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead', 'dropped')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    first_attempt_at REAL,
+                    next_at REAL NOT NULL,
+                    last_error TEXT,
+                    done_at REAL,
+                    PRIMARY KEY (destination, event_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX notify_due ON notify_deliveries(destination, next_at) WHERE state = 'pending';
+                CREATE INDEX notify_ticket_order ON notify_deliveries(destination, ticket_id, event_id) WHERE state = 'pending';
+                CREATE INDEX notify_done ON notify_deliveries(done_at) WHERE state IN ('delivered', 'dropped');
+                CREATE TABLE notify_destinations (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+                    disabled_at REAL,
+                    disabled_reason TEXT,
+                    paused_until REAL,
+                    last_success_at REAL,
+                    last_error TEXT,
+                    last_error_at REAL
+                );
+                CREATE TABLE inbound_messages (
+                    destination TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    PRIMARY KEY (destination, message_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

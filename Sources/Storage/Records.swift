@@ -158,6 +158,10 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     public var clipBytes: Int64 = 0
     public var clipEventOffset: Double? = nil
     public var clipEnd: String? = nil
+    /// The case number a platform gave the ticket when it took it (`POST /hooks/…`), and
+    /// which platform (the notify destination's id).
+    public var caseNumber: String? = nil
+    public var casePlatform: String? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

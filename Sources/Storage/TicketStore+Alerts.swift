@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import GRDB
+import Notify
 import Tickets
 
 extension TicketStore {
@@ -57,6 +58,8 @@ extension TicketStore {
                 open.lastSeenAt = max(open.lastSeenAt ?? open.occurredAt, alert.occurredAt)
                 open.updatedAt = max(open.updatedAt, now)
                 try open.update(db)
+                try self.enqueueNotification(open.id!, type: .occurred, historyKind: "occurrence", actor: actor, from: nil, to: nil,
+                                             note: nil, noteText: nil, at: now, db)
                 return (open, false)
             }
             var ticket = TicketRecord(
@@ -77,7 +80,7 @@ extension TicketStore {
                 ticket.repeatOf = earlierID
                 said = .repeatOf(ticket: earlierID)
             }
-            try Self.insertNew(&ticket, actor: actor, text: said, at: now, db)
+            try self.insertNew(&ticket, actor: actor, text: said, at: now, db)
             return (ticket, true)
         }
     }
@@ -105,7 +108,7 @@ extension TicketStore {
                 fill(&ticket.clipPath, &ticket.clipSeconds, &ticket.clipBytes, &ticket.clipEventOffset, &ticket.clipEnd)
                 ticket.evidenceBytes += Int64(bytes)
                 ticket.evidencePurged = false
-                try Self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
+                try self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
                 return ticket
             }
             guard var occurrence = try OccurrenceRecord.filter(Column("clip_name") == name && Column("clip_path") == nil).fetchOne(db),
@@ -115,7 +118,7 @@ extension TicketStore {
             try occurrence.update(db)
             ticket.evidenceBytes += Int64(bytes)
             ticket.evidencePurged = false
-            try Self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
+            try self.appendEvent(to: &ticket, kind: "clip", text: text, at: now, db)
             return ticket
         }
     }
@@ -166,24 +169,27 @@ extension TicketStore {
     }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
-    static func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: Database) throws {
+    func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: Database) throws {
         try ticket.insert(db)
-        try record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, at: now, db)
+        try self.record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, at: now, db)
     }
 
     /// A history line: `note` is what a person wrote, `text` what the daemon says.
-    static func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, text: TicketText? = nil,
+    func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, text: TicketText? = nil,
                        at now: Date, _ db: Database) throws {
         var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note,
                                       noteText: TicketRecord.encode(text))
         try event.insert(db)
+        try self.enqueueNotification(ticketID, type: NotifyEventType.forHistory(kind: kind), historyKind: kind, actor: actor, from: from, to: to,
+                                note: note, noteText: event.noteText, at: now, db)
     }
 
     /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
-    static func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: Database) throws {
-        try record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, at: now, db)
+    /// The row first: the outbox takes the ticket as it is after the change.
+    func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: Database) throws {
         ticket.updatedAt = max(ticket.updatedAt, now)
         try ticket.update(db)
+        try self.record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, at: now, db)
     }
 
     /// The newest open camera-offline ticket of a camera.
@@ -210,7 +216,7 @@ extension TicketStore {
                 let local = since.formatted(Date.VerbatimFormatStyle(
                     format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
                     timeZone: .current, calendar: Calendar(identifier: .gregorian)))
-                try Self.appendEvent(to: &ticket, kind: "offline_again", text: .offlineAgain(since: local, fault: fault), at: now, db)
+                try self.appendEvent(to: &ticket, kind: "offline_again", text: .offlineAgain(since: local, fault: fault), at: now, db)
                 return (ticket, false)
             }
             var ticket = TicketRecord(
@@ -221,7 +227,7 @@ extension TicketStore {
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = since
-            try Self.insertNew(&ticket, actor: "gridwatchd", text: fault.map(TicketText.streamFault), at: now, db)
+            try self.insertNew(&ticket, actor: "gridwatchd", text: fault.map(TicketText.streamFault), at: now, db)
             return (ticket, true)
         }
     }
@@ -233,7 +239,7 @@ extension TicketStore {
         try writer.write { db in
             guard var ticket = try Self.openOfflineRequest(cameraID).fetchOne(db) else { return nil }
             let seconds = Int(downFor.rounded())
-            try Self.appendEvent(to: &ticket, kind: "recovered", text: .recovered(seconds: seconds), at: now, db)
+            try self.appendEvent(to: &ticket, kind: "recovered", text: .recovered(seconds: seconds), at: now, db)
             return ticket
         }
     }
@@ -249,7 +255,7 @@ extension TicketStore {
                 .filter(Self.isOpen())
                 .order(Column("id").desc)
                 .fetchOne(db) else { return nil }
-            try Self.appendEvent(to: &ticket, kind: "cleared", text: .tamperCleared, at: now, db)
+            try self.appendEvent(to: &ticket, kind: "cleared", text: .tamperCleared, at: now, db)
             return ticket
         }
     }

@@ -51,7 +51,7 @@ extension TicketStore {
                     ticket.snapshotPath = nil
                     ticket.clipPath = nil
                     ticket.evidencePurged = true
-                    try Self.appendEvent(to: &ticket, kind: "evidence_purged", text: text, at: now, db)
+                    try self.appendEvent(to: &ticket, kind: "evidence_purged", text: text, at: now, db)
                     count += 1
                 }
                 return files
@@ -71,7 +71,7 @@ extension TicketStore {
                 """, arguments: [before.timeIntervalSince1970])
             for id in ids {
                 try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = MAX(updated_at, ?) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
-                try Self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: nil, text: .archived, at: now, db)
+                try self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: nil, text: .archived, at: now, db)
             }
             return ids.count
         }

@@ -19,7 +19,7 @@ extension TicketStore {
                 if case let .unknownAssignee(who, grid) = error { throw TicketActionError.unknownAssignee(who, grid: grid) }
                 throw TicketActionError.workflow(error)
             }
-            try Self.persist(change, to: &ticket, at: now, db)
+            try self.persist(change, to: &ticket, at: now, db)
             if !Workflow.mergeStates.contains(ticket.state) { ledger.closed(ticketID: ticketID) }
             return ticket
         }
@@ -52,11 +52,11 @@ extension TicketStore {
 
     /// Write what the workflow decided: the ticket's row and its history lines, in the
     /// caller's transaction.
-    static func persist(_ change: WorkflowChange, to ticket: inout TicketRecord, at now: Date, _ db: Database) throws {
+    func persist(_ change: WorkflowChange, to ticket: inout TicketRecord, at now: Date, _ db: Database) throws {
         ticket.flow = change.ticket
         try ticket.update(db)
         for e in change.events {
-            try record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, text: e.text, at: now, db)
+            try self.record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, text: e.text, at: now, db)
         }
     }
 
@@ -65,9 +65,9 @@ extension TicketStore {
         guard let text = note.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty else { throw TicketActionError.emptyNote }
         return try writer.write { db in
             guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw TicketActionError.noSuchTicket(ticketID) }
-            try Self.record(ticketID, kind: "note", actor: actor, from: nil, to: nil, note: text, at: now, db)
             ticket.updatedAt = max(ticket.updatedAt, now)
             try ticket.update(db)
+            try self.record(ticketID, kind: "note", actor: actor, from: nil, to: nil, note: text, at: now, db)
             return ticket
         }
     }
@@ -94,7 +94,7 @@ extension TicketStore {
             var escalated: [TicketRecord] = []
             for var ticket in candidates {
                 guard let change = Supervision.escalate(ticket.flow, at: now) else { continue }
-                try Self.persist(change, to: &ticket, at: now, db)
+                try self.persist(change, to: &ticket, at: now, db)
                 escalated.append(ticket)
             }
             return escalated

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import GRDB
+import Notify
 import Synchronization
 import Tickets
 
@@ -99,6 +100,16 @@ public final class TicketStore: Sendable {
         get { currentPolicy.withLock { $0 } }
         set { currentPolicy.withLock { $0 = newValue } }
     }
+    private let currentRoutes = Mutex<[NotifyRoute]>([])
+    /// Which notify destinations want which changes (`notify:` in the configuration);
+    /// replaced by a reload. Empty: nothing is written to the outbox.
+    public var notifyRoutes: [NotifyRoute] {
+        get { currentRoutes.withLock { $0 } }
+        set { currentRoutes.withLock { $0 = newValue } }
+    }
+    /// Called after a transaction that put something in the outbox has committed (the
+    /// delivery service's wake-up).
+    public let outboxWritten = Mutex<(@Sendable () -> Void)?>(nil)
     let writer: DatabasePool
     /// Told of every ticket raised or merged into and of every ticket that stops taking
     /// alerts, so cameras can decide whether a repeat alert's picture is worth encoding.

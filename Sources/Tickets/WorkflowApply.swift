@@ -52,6 +52,9 @@ public struct WorkflowFacts: Sendable, Equatable {
     /// Reopen: how often the ticket was reopened within the repeat period before this time.
     public var earlierReopens = 0
     public var policy = StorePolicy()
+    /// Set when a platform acts (its callback): it dispatches to itself, under its case
+    /// number (`name`), rather than to a grid worker.
+    public var platform: Person?
 
     /// An id with the name people know it by (a person, a grid).
     public struct Person: Sendable, Equatable {
@@ -113,6 +116,10 @@ extension Workflow {
         var t = ticket
         var said: TicketText?
         switch action {
+        case .dispatch where facts.platform != nil:
+            let platform = facts.platform!
+            t.assignee = nil
+            said = .dispatchedToPlatform(platform: platform.id, caseNumber: platform.name)
         case .dispatch:
             guard let who = assignee?.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw .assigneeRequired }
             guard let person = facts.assignee, person.id == who else { throw .unknownAssignee(who, grid: ticket.gridId) }
@@ -153,6 +160,43 @@ extension Workflow {
             }
         }
         return WorkflowChange(ticket: t, events: events)
+    }
+}
+
+extension Workflow {
+    /// The actions that take a ticket from `state` to what a platform reports (`dispatched`,
+    /// `resolved` or `closed`): the platform is the authority on its cases, so closing a
+    /// ticket it was sent resolves, verifies and closes it. Empty when the ticket is there
+    /// already (a callback repeated); refused when the loop has no way there (a false alarm
+    /// cannot be resolved) or the status is none of the three.
+    public static func platformSteps(from state: TicketState, to status: TicketState) throws(WorkflowError) -> [TicketAction] {
+        func rank(_ s: TicketState) -> Int {
+            switch s {
+            case .new, .acknowledged, .reopened, .falseAlarm: 0
+            case .dispatched: 1
+            case .inProgress: 2
+            case .resolved: 3
+            case .verified: 4
+            case .closed: 5
+            }
+        }
+        guard [.dispatched, .resolved, .closed].contains(status) else { throw .invalidTransition(from: state, action: .dispatch) }
+        if state != .falseAlarm && rank(state) >= rank(status) { return [] }
+        var steps: [TicketAction] = []
+        var s = state
+        while s != status {
+            let action: TicketAction
+            switch s {
+            case .new, .acknowledged, .reopened: action = .dispatch
+            case .dispatched, .inProgress: action = .resolve
+            case .resolved: action = .verify
+            case .verified: action = .close
+            case .closed, .falseAlarm: throw .invalidTransition(from: s, action: status == .dispatched ? .dispatch : .resolve)
+            }
+            s = try next(from: s, action: action, note: "platform")
+            steps.append(action)
+        }
+        return steps
     }
 }
 

@@ -126,7 +126,7 @@ struct GridwatchCtl: ParsableCommand {
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
             ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self, Clip.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
-            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self,
+            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self, NotifyCommand.self,
         ])
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2 (the documented
@@ -615,6 +615,7 @@ struct ShowTicket: ParsableCommand {
         if let clip = ticket.clip {
             fields.append((.fieldClip, t(CtlText.clipAvailable(ticket: ticket.id, seconds: Int(clip.seconds.rounded()), end: clip.end))))
         }
+        if let number = ticket.caseNumber { fields.append((.fieldCase, "\(number) (\(ticket.casePlatform ?? "-"))")) }
         let pictured = (detail.occurrences ?? []).filter(\.hasSnapshot)
         if !pictured.isEmpty {
             let list = pictured.suffix(8).map { "#\($0.id) \(shortTime($0.at))" }

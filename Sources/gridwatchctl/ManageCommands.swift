@@ -199,3 +199,83 @@ struct Backup: ParsableCommand {
         print(t(CtlText.backedUp(file: file, kib: bytes / 1024)))
     }
 }
+
+// MARK: - Notifications
+
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify", abstract: t(CtlText.notifyAbstract),
+        subcommands: [NotifyList.self, NotifyRetry.self, NotifyDrop.self, NotifyEnable.self], defaultSubcommand: NotifyList.self)
+}
+
+struct NotifyList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: t(CtlText.notifyListAbstract))
+    @OptionGroup var connection: Connection
+
+    func run() throws {
+        let list = try connection.call { c throws(ClientError) in try c.get("/v1/notify", as: NotifyStatusList.self) }
+        if connection.json { return try connection.printJSON(list) }
+        if list.destinations.isEmpty { return print(t(CtlText.noDestinations)) }
+        var table = Table(headers: t(CtlText.notifyHeader).components(separatedBy: "\t"))
+        table.neverCut = [7, 8]
+        for d in list.destinations {
+            table.rows.append([d.id, d.type, d.target, "\(d.pending)", "\(d.due)", "\(d.delivered)", "\(d.deadLetters)",
+                               shortTime(d.lastSuccessAt), shortTime(d.oldestPendingAt)])
+        }
+        print(table.render())
+        for d in list.destinations {
+            if d.disabled { print(t(CtlText.notifyDisabledLine(destination: d.id, reason: d.disabledReason ?? "-"))) }
+            if let until = d.pausedUntil { print(t(CtlText.notifyPausedLine(destination: d.id, until: shortTime(until)))) }
+            if let e = d.lastError, (d.lastErrorAt ?? .distantPast) > (d.lastSuccessAt ?? .distantPast) {
+                print(t(CtlText.notifyErrorLine(destination: d.id, at: shortTime(d.lastErrorAt), error: e)))
+            }
+            for l in d.dead {
+                print(t(CtlText.deadLetterLine(destination: d.id, event: l.eventId, ticket: l.ticketId, sequence: l.sequence, type: l.type,
+                                               attempts: l.attempts, error: l.lastError ?? "-")))
+            }
+        }
+    }
+}
+
+/// retry, drop, enable: one destination, optionally one dead letter.
+protocol NotifyAction: ParsableCommand {
+    static var verb: String { get }
+    var connection: Connection { get }
+    var id: String { get }
+    var event: Int64? { get }
+}
+
+extension NotifyAction {
+    func run() throws {
+        let path = "/v1/notify/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + "/\(Self.verb)"
+        let answer = try connection.call { c throws(ClientError) in
+            try c.post(path, body: DeadLetterRequest(eventId: event), as: NotifyActionResult.self)
+        }
+        if connection.json { return try connection.printJSON(answer) }
+        print(t(CtlText.notifyDone(verb: Self.verb, destination: answer.destination, count: answer.count)))
+    }
+}
+
+struct NotifyRetry: NotifyAction {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: t(CtlText.notifyRetryAbstract))
+    static let verb = "retry"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.destinationIDHelp))) var id: String
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.deadLetterIDHelp))) var event: Int64?
+}
+
+struct NotifyDrop: NotifyAction {
+    static let configuration = CommandConfiguration(commandName: "drop", abstract: t(CtlText.notifyDropAbstract))
+    static let verb = "drop"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.destinationIDHelp))) var id: String
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.deadLetterIDHelp))) var event: Int64?
+}
+
+struct NotifyEnable: NotifyAction {
+    static let configuration = CommandConfiguration(commandName: "enable", abstract: t(CtlText.notifyEnableAbstract))
+    static let verb = "enable"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.destinationIDHelp))) var id: String
+    var event: Int64? { nil }
+}

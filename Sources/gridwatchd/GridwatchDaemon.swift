@@ -84,6 +84,18 @@ struct CheckConfig: ParsableCommand {
                 print("      tripwires: \(camera.tripwires.map { "\($0.id) (\($0.purpose.rawValue), \($0.direction.rawValue))" }.joined(separator: ", "))")
             }
         }
+        for d in config.notify {
+            // Keys and secrets never: the URL redacted, the secret named by where it comes from.
+            let target = d.kind == .exec ? d.command.joined(separator: " ") : (d.redactedURL ?? "")
+            let events = d.route.events.map { $0.map(\.rawValue).sorted().joined(separator: ", ") } ?? "all events"
+            var filters: [String] = []
+            if let g = d.route.grids { filters.append("grids " + g.sorted().joined(separator: ", ")) }
+            if let c = d.route.categories { filters.append("categories " + c.map(\.rawValue).sorted().joined(separator: ", ")) }
+            if let m = d.route.minSeverity { filters.append("severity \(m.rawValue) and up") }
+            print("  notify \(d.id) (\(d.kind.rawValue)): \(target)")
+            print("      events: \(events)\(filters.isEmpty ? "" : "; " + filters.joined(separator: "; "))")
+        }
+        if let hooks = config.daemon.hooksListen { print("  callbacks: POST http://\(hooks.host):\(hooks.port)/hooks/{destination}") }
     }
 }
 

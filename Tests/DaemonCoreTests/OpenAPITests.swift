@@ -83,5 +83,16 @@ import Yams
 
         let report = ConfigReport(file: "f", valid: true, applied: false, errors: [], changes: ConfigChanges(), loadedAt: Date(), loadedBy: "start", cameras: 0, grids: 1)
         #expect(try Self.keys(report) == Self.schemaProperties("ConfigReport"))
+
+        let dead = DeadLetterInfo(eventId: 1, messageId: "m", ticketId: 1, sequence: 1, type: "ticket.created", at: Date(), attempts: 3, lastError: "e")
+        #expect(try Self.keys(dead) == Self.schemaProperties("DeadLetter"))
+        var destination = NotifyDestinationStatus(id: "d", type: "webhook", target: "t", pending: 0, due: 0, delivered: 0, deadLetters: 0, disabled: false, dead: [dead])
+        destination.oldestPendingAt = Date()
+        destination.lastSuccessAt = Date()
+        destination.lastError = "e"
+        destination.lastErrorAt = Date()
+        destination.disabledReason = "r"
+        destination.pausedUntil = Date()
+        #expect(try Self.keys(destination) == Self.schemaProperties("NotifyDestination"))
     }
 }

@@ -274,6 +274,21 @@ final class SilentListener {
         #expect(Redaction.redact(input) == expected)
         #expect(!Redaction.redact(input).contains("Secret"))
     }
+
+    /// Messenger robots carry their key in the query: those values go, other parameters stay.
+    @Test(arguments: [
+        ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-Secret", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"),
+        ("POST https://oapi.dingtalk.com/robot/send?access_token=abcSecret&timestamp=1&sign=xSecret%3D failed",
+         "POST https://oapi.dingtalk.com/robot/send?access_token=***&timestamp=1&sign=*** failed"),
+        ("http://h/x?page=2&Token=Secret#frag", "http://h/x?page=2&Token=***#frag"),
+        ("\"url\":\"https://h/hook?secret=Secret\"", "\"url\":\"https://h/hook?secret=***\""),
+        ("https://u:Secret@h/hook?key=Secret&v=1", "https://***@h/hook?key=***&v=1"),
+        ("a=b&c=d keyboard=1", "a=b&c=d keyboard=1"),
+    ])
+    func removesKeysFromQueries(input: String, expected: String) {
+        #expect(Redaction.redact(input) == expected)
+        #expect(!Redaction.redact(input).contains("Secret"))
+    }
 }
 
 @Suite struct FFmpegErrorTests {
