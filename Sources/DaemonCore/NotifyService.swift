@@ -271,7 +271,7 @@ final class DestinationSender: Sendable {
             case let .retry(reason, after):
                 let first = d.firstAttemptAt ?? now
                 let next = schedule.next(afterFailures: d.attempts + 1, firstAttempt: first, now: now, retryAfter: after, random: Double.random(in: 0...1))
-                if let after { try store.pauseDestination(id, until: now.addingTimeInterval(min(after, schedule.thereafter))) }
+                if let after { try store.pauseDestination(id, until: now.addingTimeInterval(min(after, RetrySchedule.longestRetryAfter))) }
                 try store.markFailed(destination: id, eventID: d.eventID, error: reason, retryAt: next, at: now)
                 Counter(label: "gridwatch_notify_failures_total", dimensions: [("destination", id)]).increment()
                 if next == nil {

@@ -9,6 +9,8 @@ public struct RetrySchedule: Sendable, Equatable {
     public var thereafter: TimeInterval = 5 * 3600
     public var giveUpAfter: TimeInterval = 3 * 86_400
     public var jitter = 0.2
+    /// The longest a receiver's `Retry-After` is honoured for.
+    public static let longestRetryAfter: TimeInterval = 6 * 3600
 
     public init() {}
 
@@ -20,10 +22,11 @@ public struct RetrySchedule: Sendable, Equatable {
 
     /// When to try again after `failures` failed attempts, the first made at `firstAttempt`;
     /// nil when the delivery should now be given up. A receiver's `Retry-After` replaces our
-    /// wait when it asks for longer (never shorter: a receiver cannot make us hammer it).
+    /// wait when it asks for longer (never shorter: a receiver cannot make us hammer it), up
+    /// to six hours.
     public func next(afterFailures failures: Int, firstAttempt: Date, now: Date, retryAfter: TimeInterval? = nil, random: Double) -> Date? {
         var wait = self.wait(afterFailures: failures, random: random)
-        if let retryAfter { wait = max(wait, min(retryAfter, thereafter)) }
+        if let retryAfter { wait = max(wait, min(retryAfter, Self.longestRetryAfter)) }
         let at = now.addingTimeInterval(wait)
         return at.timeIntervalSince(firstAttempt) > giveUpAfter ? nil : at
     }

@@ -110,6 +110,74 @@ import TestSupport
         print("notify kill -9: \(received.count) accepted deliveries of \(byID.count) changes (\(duplicates) duplicates under their id), 3 × 500 and 1 hang injected, \(tickets.count) tickets")
     }
 
+    /// 429 pauses the destination, 410 switches it off until an administrator switches it on,
+    /// a delivery past its schedule becomes a dead letter that `gridwatchctl notify retry`
+    /// sends again; robot keys and secrets appear in no output on the way.
+    @Test func aReceiverThatSaysWaitOrGoneAndADeadLetterRetriedByHand() throws {
+        let dir = try TemporaryDirectory("gw-notify-410")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 8, start: 1)
+        try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
+        let receiver = try WebhookReceiver(dir: dir, script: ["429:1", "410", "500"])
+        defer { receiver.stop() }
+        let robots = try WebhookReceiver(dir: dir)
+        defer { robots.stop() }
+        let notify = """
+              - id: city
+                type: webhook
+                url: \(receiver.url)/hook?token=TokenSecret1
+                secret_file: whsec
+                concurrency: 1
+                events: [created]
+                retry: {waits: [0.2s], then: 0.2s, give_up_after: 1s}
+              - id: group
+                type: dingtalk
+                url: \(robots.url)/ding/robot?access_token=RobotSecret2
+                secret_env: GW_DING_SECRET
+                per_minute: 600
+            """
+        let daemon = try DaemonHarness(dir: dir, body: config(clip: dir.path("walk.mp4"), notify: notify), environment: ["GW_DING_SECRET": "SECDingSecret3"])
+        defer { daemon.stop() }
+        let client = daemon.client
+        func city() -> NotifyDestinationStatus? {
+            (try? client.get("/v1/notify", as: NotifyStatusList.self))?.destinations.first { $0.id == "city" }
+        }
+        let ctl = Paths.executable("gridwatchctl").path
+        let socket = ["--socket", daemon.dir.path("control.sock")]
+        #expect(waitUntil(timeout: 60) { city()?.disabled == true }, "\(daemon.log)")
+        var status = try #require(city())
+        #expect(status.disabledReason == "HTTP 410 Gone" && status.pending >= 1 && status.delivered == 0)
+        #expect(receiver.entries().filter { $0.path == "/hook" }.map(\.answer).prefix(2) == ["429:1", "410"])
+        let listed = try runCommand(ctl, ["notify"] + socket, environment: ["LANG": "zh_CN.UTF-8"])
+        #expect(listed.contains("city：已停用（HTTP 410 Gone），修复后执行 gridwatchctl notify enable city"), "\(listed)")
+        #expect(try runCommand(ctl, ["notify", "enable", "city"] + socket, environment: ["LANG": "en_US.UTF-8"]).contains("city: switched on"))
+        // The next attempt fails past the schedule: a dead letter, listed with its ticket.
+        #expect(waitUntil(timeout: 30) { (city()?.deadLetters ?? 0) >= 1 }, "\(receiver.entries().map { "\($0.n) \($0.answer) \($0.body.prefix(120))" }) \(daemon.log)")
+        status = try #require(city())
+        let dead = try #require(status.dead.first)
+        #expect(dead.attempts == 3 && dead.lastError == "HTTP 500" && dead.type == "ticket.created")
+        #expect(try runCommand(ctl, ["notify"] + socket, environment: ["LANG": "en_US.UTF-8"]).contains("city dead letter \(dead.eventId): ticket #\(dead.ticketId) change 1 ticket.created, 3 attempts, HTTP 500"))
+        #expect(try runCommand(ctl, ["notify", "retry", "city", "--event", "\(dead.eventId)"] + socket, environment: ["LANG": "en_US.UTF-8"]).contains("city: 1 dead letters queued again"))
+        #expect(waitUntil(timeout: 30) {
+            (try? verified(receiver.entries()).ok.contains { $0.ticket == dead.ticketId && $0.sequence == 1 }) ?? false
+        })
+        #expect(waitUntil(timeout: 30) { robots.entries().contains { $0.path == "/ding/robot" } })
+        // The robot got its signed URL; nothing shows a key or a secret.
+        let ding = try #require(robots.entries().first { $0.path == "/ding/robot" })
+        #expect(ding.query.hasPrefix("access_token=RobotSecret2&timestamp=") && ding.query.contains("&sign="))
+        let outputs = [
+            daemon.log, try runCommand(ctl, ["notify", "--json"] + socket), try runCommand(ctl, ["notify"] + socket),
+            String(decoding: try client.getBytes("/v1/config"), as: UTF8.self), String(decoding: try client.getBytes("/metrics"), as: UTF8.self),
+            try runCommand(Paths.executable("gridwatchd").path, ["check-config", daemon.configPath], environment: ["GW_DING_SECRET": "SECDingSecret3"]),
+        ]
+        for text in outputs {
+            for secret in ["TokenSecret1", "RobotSecret2", "DingSecret3", String(Self.secret.dropFirst(6).prefix(12))] {
+                #expect(!text.contains(secret), "\(secret) in \(text.prefix(300))")
+            }
+        }
+        #expect(outputs[2].contains("access_token=***"))
+    }
+
     @Test func aProgramThatHangsIsKilledAtItsTimeoutAndOneThatWorksGetsTheEvent() throws {
         let dir = try TemporaryDirectory("gw-notify-exec")
         defer { dir.remove() }

@@ -54,7 +54,11 @@ import Tickets
         // A longer Retry-After is honoured, a shorter one is not, a huge one is capped.
         #expect(s.next(afterFailures: 1, firstAttempt: now, now: now, retryAfter: 60, random: 0.5) == now.addingTimeInterval(60))
         #expect(s.next(afterFailures: 1, firstAttempt: now, now: now, retryAfter: 1, random: 0.5) == now.addingTimeInterval(5))
-        #expect(s.next(afterFailures: 1, firstAttempt: now, now: now, retryAfter: 1e9, random: 0.5) == now.addingTimeInterval(18_000))
+        #expect(s.next(afterFailures: 1, firstAttempt: now, now: now, retryAfter: 1e9, random: 0.5) == now.addingTimeInterval(21_600))
+        // Whatever our own schedule's longest wait.
+        var short = RetrySchedule()
+        short.thereafter = 1
+        #expect(short.next(afterFailures: 9, firstAttempt: now, now: now, retryAfter: 60, random: 0.5) == now.addingTimeInterval(60))
     }
 
     @Test func onlyTwoHundredsDeliverAndGoneDisables() {
