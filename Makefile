@@ -10,13 +10,13 @@ SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # snapshots (WenQuanYi Micro Hei). Tests and demo: the ffmpeg CLI, GStreamer's
 # RTSP server driven by the system python3, sqlite3, curl, systemd-analyze.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libsqlite3-dev libfreetype-dev fonts-wqy-microhei \
-	ffmpeg sqlite3 curl python3 python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
+	ffmpeg sqlite3 curl libcurl4 ca-certificates python3 python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 
 # make test only (never on a field box: Debian's prometheus starts a server): the API
 # checks run promtool (from prometheus), socat, and a venv for schemathesis and
 # openapi-spec-validator from PyPI.
-TEST_PACKAGES := prometheus socat python3-venv
+TEST_PACKAGES := prometheus socat python3-venv procps
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv

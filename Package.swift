@@ -63,7 +63,7 @@ let package = Package(
         ]),
         // Bench and test tools (load generator, analysis timing, query plans): a target of
         // their own, never linked into the daemon.
-        .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets", "Catalog"]),
+        .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets", "Catalog", "Notify"]),
         .executableTarget(name: "gridwatch-tools", dependencies: [
             "GridwatchTools", "DaemonCore", "Analysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

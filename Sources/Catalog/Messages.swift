@@ -184,12 +184,17 @@ public enum NotifyText: Localized, Equatable {
     case occurredAt(String)
     case severity(String)
     case state(String)
+    /// Acknowledge by this time (not yet acknowledged).
+    case acknowledgeBy(String)
+    /// Handle (close) by this time.
     case deadline(String)
     case assignee(name: String, phone: String?)
     case actor(String)
     case note(String)
     case caseNumber(platform: String, number: String)
     case howToAct(ticket: Int64, state: String)
+    /// A platform took the case: it reports back when it is handled.
+    case platformHandles(platform: String, ticket: Int64)
 }
 
 /// A code of the API (a state, category, severity, history event, grouping, action) in words.

@@ -183,6 +183,7 @@ extension NotifyText {
         case let .occurredAt(time): "Occurred: \(time)"
         case let .severity(level): "Severity: \(level)"
         case let .state(state): "State: \(state)"
+        case let .acknowledgeBy(time): "Acknowledge by: \(time)"
         case let .deadline(time): "Deadline: \(time)"
         case let .assignee(name, phone): "Dispatched to: \(name)\(phone.map { " (\($0))" } ?? "")"
         case let .actor(who): "By: \(who)"
@@ -197,6 +198,7 @@ extension NotifyText {
             case "verified": "Checked; close it: gridwatchctl close \(ticket)"
             default: "Details: gridwatchctl ticket \(ticket)"
             }
+        case let .platformHandles(platform, ticket): "Taken by platform \(platform), which reports back when handled; details: gridwatchctl ticket \(ticket)"
         }
     }
 

@@ -191,6 +191,7 @@ extension NotifyText {
         case let .occurredAt(time): "发生时间：\(time)"
         case let .severity(level): "紧急程度：\(Term(level).zh)"
         case let .state(state): "状态：\(Term(state).zh)"
+        case let .acknowledgeBy(time): "签收时限：\(time)"
         case let .deadline(time): "处置时限：\(time)"
         case let .assignee(name, phone): "派单给：\(name)\(phone.map { "（\($0)）" } ?? "")"
         case let .actor(who): "操作人：\(who)"
@@ -205,6 +206,7 @@ extension NotifyText {
             case "verified": "核查通过，可结案：gridwatchctl close \(ticket)"
             default: "详情：gridwatchctl ticket \(ticket)"
             }
+        case let .platformHandles(platform, ticket): "已由平台 \(platform) 受理，办结后平台回告；详情：gridwatchctl ticket \(ticket)"
         }
     }
 

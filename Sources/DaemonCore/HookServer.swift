@@ -47,13 +47,13 @@ enum HookServer {
             return JSONResponse.error(status, message, language: language)
         }
         guard let destination = known.first(where: { $0.id == id }), let key = destination.secret else {
-            return refuse(.notFound, .noSuchDestination(id: id, known: known.map(\.id)))
+            return refuse(.notFound, .noSuchDestination(id: id, known: known.map(\.id)), log: "unknown destination")
         }
         let body: [UInt8]
         do {
             body = Array(try await request.body.collect(upTo: 64 * 1024).readableBytesView)
         } catch {
-            return refuse(.contentTooLarge, .bodyTooLarge(kib: 64))
+            return refuse(.contentTooLarge, .bodyTooLarge(kib: 64), log: "too large")
         }
         let messageID = request.headers[HTTPField.Name(StandardWebhooks.idHeader)!]
         switch StandardWebhooks.verify(id: messageID, timestamp: request.headers[HTTPField.Name(StandardWebhooks.timestampHeader)!],
@@ -92,7 +92,7 @@ enum HookServer {
         } catch let error as PlatformUpdateError {
             switch error {
             case let .replayed(messageID): return refuse(.conflict, .callbackReplayed(messageID: messageID), log: "replayed")
-            case let .noSuchTicket(ticket): return refuse(.notFound, .noSuchTicket(id: ticket))
+            case let .noSuchTicket(ticket): return refuse(.notFound, .noSuchTicket(id: ticket), log: "no such ticket")
             case let .notApplicable(state, status):
                 return refuse(.conflict, .invalidTransition(action: status, state: state.rawValue, allowed: []), log: "not applicable")
             }

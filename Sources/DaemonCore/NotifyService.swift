@@ -192,13 +192,13 @@ final class DestinationSender: Sendable {
             let now = Date()
             var waitFor = 60.0
             do {
-                let status = try store.destinationStatus([id], at: now).first
-                if status?.disabledAt != nil {
+                let control = try store.destinationControl(id)
+                if control.disabled {
                     // Switched off by the receiver (410): only `enable` brings it back.
                     await wake.wait(seconds: 3600)
                     continue
                 }
-                if let paused = status?.pausedUntil, paused > now {
+                if let paused = control.pausedUntil, paused > now {
                     await wake.wait(seconds: paused.timeIntervalSince(now))
                     continue
                 }
@@ -371,6 +371,7 @@ final class DestinationSender: Sendable {
         var n = TicketNotice(type: d.type, ticketID: d.ticketID, title: t.title(in: destination.language), camera: names.camera, grid: names.grid,
                              severity: t.severity.rawValue, state: t.state.rawValue, occurredAt: Self.local(t.occurredAt))
         if Workflow.isOpen(t.state) {
+            n.deadlineIsAcknowledge = t.acknowledgedAt == nil
             n.deadline = (t.acknowledgedAt == nil ? t.ackDueAt : t.closeDueAt).map(Self.local)
         }
         n.assigneeName = names.person?.name

@@ -1,6 +1,7 @@
 import Catalog
 import Analysis
 import Foundation
+import Notify
 import Storage
 import Tickets
 
@@ -14,8 +15,12 @@ public enum TicketLoad {
     }
 
     /// `report` is called with each ticket's id once the store has it.
-    public static func run(directory: URL, count: Int, evidenceBytes: Int, spreadDays: Double = 0, report: (Int64) -> Void) throws -> Result {
+    /// `notify`: destinations whose outbox each ticket goes into (every change, as a
+    /// destination without filters takes them).
+    public static func run(directory: URL, count: Int, evidenceBytes: Int, spreadDays: Double = 0, notify: [String] = [],
+                           report: (Int64) -> Void) throws -> Result {
         let store = try TicketStore(directory: directory)
+        store.notifyRoutes = notify.map { NotifyRoute(destination: $0) }
         try store.syncTopology(
             grids: [GridRecord(id: "load-town", name: "负载镇 Load town", parentId: nil, level: "town"),
                     GridRecord(id: "load-village", name: "负载村 Load village", parentId: "load-town", level: "village")],

@@ -21,7 +21,7 @@ public enum NotifyEventType: String, Sendable, CaseIterable, Codable {
     case overdue = "ticket.overdue"
     case note = "ticket.note"
     /// Anything else the daemon writes to a ticket's history: its clip, a camera that came
-    /// back, a repeat problem, evidence purged, archived.
+    /// back, a repeat problem. (Housekeeping, evidence purged and archived, is never sent.)
     case updated = "ticket.updated"
 
     /// The type of a history line of `kind` (the store's `ticket_events.kind`).

@@ -14,6 +14,8 @@ public struct TicketNotice: Sendable, Equatable {
     /// Local times, already formatted.
     public var occurredAt: String
     public var deadline: String?
+    /// The deadline is for acknowledging (the ticket is not acknowledged yet), not for handling.
+    public var deadlineIsAcknowledge = false
     public var assigneeName: String?
     public var assigneePhone: String?
     public var actor: String?
@@ -34,6 +36,7 @@ public struct TicketNotice: Sendable, Equatable {
     public static func == (a: TicketNotice, b: TicketNotice) -> Bool {
         a.type == b.type && a.ticketID == b.ticketID && a.title == b.title && a.camera == b.camera && a.grid == b.grid
             && a.severity == b.severity && a.state == b.state && a.occurredAt == b.occurredAt && a.deadline == b.deadline
+            && a.deadlineIsAcknowledge == b.deadlineIsAcknowledge
             && a.assigneeName == b.assigneeName && a.assigneePhone == b.assigneePhone && a.actor == b.actor && a.note == b.note
             && a.caseNumber?.platform == b.caseNumber?.platform && a.caseNumber?.number == b.caseNumber?.number
     }
@@ -51,12 +54,18 @@ public struct TicketNotice: Sendable, Equatable {
         lines.append(NotifyText.occurredAt(occurredAt).text(language))
         lines.append(NotifyText.severity(severity).text(language))
         lines.append(NotifyText.state(state).text(language))
-        if let deadline { lines.append(NotifyText.deadline(deadline).text(language)) }
+        if let deadline {
+            lines.append((deadlineIsAcknowledge ? NotifyText.acknowledgeBy(deadline) : NotifyText.deadline(deadline)).text(language))
+        }
         if let assigneeName { lines.append(NotifyText.assignee(name: assigneeName, phone: assigneePhone).text(language)) }
         if let caseNumber { lines.append(NotifyText.caseNumber(platform: caseNumber.platform, number: caseNumber.number).text(language)) }
         if let actor, actor != "gridwatchd" { lines.append(NotifyText.actor(actor).text(language)) }
         if let note, !note.isEmpty { lines.append(NotifyText.note(note).text(language)) }
-        lines.append(NotifyText.howToAct(ticket: ticketID, state: state).text(language))
+        if let caseNumber, ["dispatched", "in_progress"].contains(state) {
+            lines.append(NotifyText.platformHandles(platform: caseNumber.platform, ticket: ticketID).text(language))
+        } else {
+            lines.append(NotifyText.howToAct(ticket: ticketID, state: state).text(language))
+        }
         return lines
     }
 }

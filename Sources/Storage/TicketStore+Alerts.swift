@@ -59,7 +59,7 @@ extension TicketStore {
                 open.updatedAt = max(open.updatedAt, now)
                 try open.update(db)
                 try self.enqueueNotification(open.id!, type: .occurred, historyKind: "occurrence", actor: actor, from: nil, to: nil,
-                                             note: nil, noteText: nil, at: now, db)
+                                             note: nil, noteText: nil, ticket: open, at: now, db)
                 return (open, false)
             }
             var ticket = TicketRecord(
@@ -171,17 +171,18 @@ extension TicketStore {
     /// Insert a new ticket and its `created` event, in the caller's transaction.
     func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: Database) throws {
         try ticket.insert(db)
-        try self.record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, at: now, db)
+        try self.record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, ticket: ticket, at: now, db)
     }
 
     /// A history line: `note` is what a person wrote, `text` what the daemon says.
+    /// `ticket`: the row as written, when the caller has it (saves reading it back for the outbox).
     func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, text: TicketText? = nil,
-                       at now: Date, _ db: Database) throws {
+                ticket: TicketRecord? = nil, at now: Date, _ db: Database) throws {
         var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note,
                                       noteText: TicketRecord.encode(text))
         try event.insert(db)
         try self.enqueueNotification(ticketID, type: NotifyEventType.forHistory(kind: kind), historyKind: kind, actor: actor, from: from, to: to,
-                                note: note, noteText: event.noteText, at: now, db)
+                                     note: note, noteText: event.noteText, ticket: ticket, at: now, db)
     }
 
     /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
@@ -189,7 +190,7 @@ extension TicketStore {
     func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: Database) throws {
         ticket.updatedAt = max(ticket.updatedAt, now)
         try ticket.update(db)
-        try self.record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, at: now, db)
+        try self.record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, ticket: ticket, at: now, db)
     }
 
     /// The newest open camera-offline ticket of a camera.

@@ -75,6 +75,8 @@ public enum PlatformUpdateError: Error, Equatable, CustomStringConvertible {
 extension TicketStore {
     // MARK: Writing the outbox (in the change's transaction)
 
+    static let outboxEncoder = JSONEncoder()
+
     /// History kinds that are housekeeping, not news: never sent.
     static let quietKinds: Set<String> = ["archived", "evidence_purged"]
 
@@ -83,10 +85,10 @@ extension TicketStore {
     /// together). The ticket's row must already hold the change. Writes nothing (and costs
     /// one lock) when no destination is configured.
     func enqueueNotification(_ ticketID: Int64, type: NotifyEventType, historyKind: String, actor: String, from: TicketState?, to: TicketState?,
-                             note: String?, noteText: String?, at now: Date, _ db: Database) throws {
+                             note: String?, noteText: String?, ticket given: TicketRecord? = nil, at now: Date, _ db: Database) throws {
         let routes = notifyRoutes
         guard !routes.isEmpty, !Self.quietKinds.contains(historyKind) else { return }
-        guard let ticket = try TicketRecord.fetchOne(db, key: ticketID) else { return }
+        guard let ticket = try given ?? TicketRecord.fetchOne(db, key: ticketID) else { return }
         let chain = routes.contains(where: { $0.grids != nil }) ? try gridChain(ticket.gridId, db) : [ticket.gridId]
         // A platform's own change is not echoed back to it.
         let wanting = routes.filter {
@@ -96,7 +98,7 @@ extension TicketStore {
         guard let sequence = try Int64.fetchOne(db, sql: "UPDATE tickets SET notify_sequence = notify_sequence + 1 WHERE id = ? RETURNING notify_sequence",
                                                 arguments: [ticketID]) else { return }
         let messageID = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let json = String(decoding: try JSONEncoder().encode(ticket), as: UTF8.self)
+        let json = String(decoding: try Self.outboxEncoder.encode(ticket), as: UTF8.self)
         try db.execute(sql: """
             INSERT INTO notify_events (message_id, ticket_id, sequence, type, at, actor, from_state, to_state, note, note_text, ticket)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -209,16 +211,19 @@ extension TicketStore {
     }
 
     /// Switch a destination back on (after 410); its pending deliveries are due at once.
+    /// False (and nothing changed) when it was not off.
     @discardableResult
     public func enableDestination(_ destination: String, at now: Date) throws -> Bool {
         try writer.write { db in
             try ensureDestination(destination, db)
-            try db.execute(sql: "UPDATE notify_destinations SET disabled_at = NULL, disabled_reason = NULL, paused_until = NULL WHERE id = ?",
-                           arguments: [destination])
-            let changed = db.changesCount > 0
+            try db.execute(sql: """
+                UPDATE notify_destinations SET disabled_at = NULL, disabled_reason = NULL, paused_until = NULL
+                WHERE id = ? AND disabled_at IS NOT NULL
+                """, arguments: [destination])
+            guard db.changesCount > 0 else { return false }
             try db.execute(sql: "UPDATE notify_deliveries SET next_at = ? WHERE destination = ? AND state = 'pending'",
                            arguments: [now.timeIntervalSince1970, destination])
-            return changed
+            return true
         }
     }
 
@@ -232,6 +237,17 @@ extension TicketStore {
 
     func ensureDestination(_ destination: String, _ db: Database) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO notify_destinations (id) VALUES (?)", arguments: [destination])
+    }
+
+    /// Whether a destination is switched off, and until when it is paused: what its sender
+    /// checks before each claim (one row, unlike `destinationStatus`).
+    public func destinationControl(_ destination: String) throws -> (disabled: Bool, pausedUntil: Date?) {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT disabled_at, paused_until FROM notify_destinations WHERE id = ?", arguments: [destination]) else {
+                return (false, nil)
+            }
+            return ((row["disabled_at"] as Double?) != nil, (row["paused_until"] as Double?).map { Date(timeIntervalSince1970: $0) })
+        }
     }
 
     /// Each named destination's queue, last success and error, dead letters.
@@ -351,10 +367,12 @@ extension TicketStore {
             } catch {
                 throw PlatformUpdateError.notApplicable(state: ticket.state, status: status.rawValue)
             }
-            for action in steps {
+            for (i, action) in steps.enumerated() {
                 var facts = WorkflowFacts(policy: policy)
                 facts.platform = .init(id: platform, name: caseNumber ?? ticket.caseNumber ?? "")
-                let text = note ?? (caseNumber ?? ticket.caseNumber).map { "\(platform) #\($0)" } ?? platform
+                // The platform's note goes with the step it reports; resolving needs one.
+                var text = i == steps.count - 1 ? note : nil
+                if action == .resolve && text == nil { text = (caseNumber ?? ticket.caseNumber).map { "\(platform) #\($0)" } ?? platform }
                 let change: WorkflowChange
                 do throws(WorkflowError) {
                     change = try Workflow.apply(action, to: ticket.flow, by: actor, note: text, facts: facts, at: now)

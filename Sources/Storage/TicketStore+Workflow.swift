@@ -56,7 +56,7 @@ extension TicketStore {
         ticket.flow = change.ticket
         try ticket.update(db)
         for e in change.events {
-            try self.record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, text: e.text, at: now, db)
+            try self.record(ticket.id!, kind: e.kind, actor: e.actor, from: e.from, to: e.to, note: e.note, text: e.text, ticket: ticket, at: now, db)
         }
     }
 
@@ -67,7 +67,7 @@ extension TicketStore {
             guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw TicketActionError.noSuchTicket(ticketID) }
             ticket.updatedAt = max(ticket.updatedAt, now)
             try ticket.update(db)
-            try self.record(ticketID, kind: "note", actor: actor, from: nil, to: nil, note: text, at: now, db)
+            try self.record(ticketID, kind: "note", actor: actor, from: nil, to: nil, note: text, ticket: ticket, at: now, db)
             return ticket
         }
     }

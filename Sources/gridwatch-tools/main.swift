@@ -45,10 +45,11 @@ struct LoadTickets: ParsableCommand {
     @Option(help: "Bytes of evidence per ticket.") var evidenceBytes = 0
     @Option(help: "Spread the tickets' times over this many past days.") var spreadDays = 0.0
     @Flag(help: "Print 'created ID' after each ticket is committed.") var report = false
+    @Option(help: "A notify destination whose outbox each ticket also goes into (repeatable).") var notify: [String] = []
 
     func run() throws {
         let result = try TicketLoad.run(
-            directory: URL(fileURLWithPath: dataDir), count: count, evidenceBytes: evidenceBytes, spreadDays: spreadDays
+            directory: URL(fileURLWithPath: dataDir), count: count, evidenceBytes: evidenceBytes, spreadDays: spreadDays, notify: notify
         ) { id in
             // Written straight to the descriptor: once it is out, the ticket is on disk.
             if report { FileHandle.standardOutput.write(Data("created \(id)\n".utf8)) }

@@ -8,6 +8,7 @@ import Testing
         var n = TicketNotice(type: type, ticketID: 42, title: "进入区域：河堤 @ 村口东", camera: "村口东", grid: "东村网格",
                              severity: "high", state: type == .dispatched ? "dispatched" : "new", occurredAt: "2026-12-01 08:30:05")
         n.deadline = "2026-12-01 10:30"
+        n.deadlineIsAcknowledge = type != .dispatched
         if type == .dispatched {
             n.assigneeName = "王五"
             n.assigneePhone = phone
@@ -26,7 +27,7 @@ import Testing
         #expect(created["msgtype"] as? String == "markdown")
         let content = try #require((created["markdown"] as? [String: Any])?["content"] as? String)
         #expect(content.hasPrefix("**【新工单】工单 #42**\n> 进入区域：河堤 @ 村口东\n> 摄像头：村口东"))
-        #expect(content.contains("> 处置时限：2026-12-01 10:30"))
+        #expect(content.contains("> 签收时限：2026-12-01 10:30"))
         #expect(content.contains("gridwatchctl ack 42"))
         #expect(created.count == 2)
 
@@ -63,6 +64,14 @@ import Testing
         #expect(md.contains(##"备注：see \[this\]\(http://evil.example\) # now and \*\*bold\*\*"##))
         #expect(md.contains("操作人：operator:li"))
         #expect(!md.contains("\nand"))
+    }
+
+    @Test func aTicketAPlatformTookSaysSoInsteadOfAskingForACommand() throws {
+        var n = notice(.dispatched, phone: nil)
+        n.caseNumber = ("city", "12345-0001")
+        let md = try #require((try object(RobotMessage.wecom(n))["markdown"] as? [String: Any])?["content"] as? String)
+        #expect(md.contains("> 平台案件号：12345-0001（city）") && md.contains("> 处置时限：2026-12-01 10:30"))
+        #expect(md.hasSuffix("> 已由平台 city 受理，办结后平台回告；详情：gridwatchctl ticket 42"))
     }
 
     @Test func englishWhenAsked() throws {

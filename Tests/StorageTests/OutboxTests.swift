@@ -100,6 +100,8 @@ import Tickets
         try store.disableDestination("p", reason: "HTTP 410 Gone", at: t0 + 7)
         #expect(try store.destinationStatus(["p"], at: t0 + 7).first?.disabledAt == t0 + 7)
         #expect(try store.enableDestination("p", at: t0 + 8))
+        // Not off: nothing to do.
+        #expect(try store.enableDestination("p", at: t0 + 9) == false)
         #expect(try store.destinationStatus(["p"], at: t0 + 8).first?.disabledAt == nil)
         // Kept a week once done, then pruned with the changes nobody needs.
         #expect(try store.pruneOutbox(olderThan: t0 + 100, inboundBefore: t0) >= 1)
