@@ -16,7 +16,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 # make test only (never on a field box: Debian's prometheus starts a server): the API
 # checks run promtool (from prometheus), socat, and a venv for schemathesis and
 # openapi-spec-validator from PyPI.
-TEST_PACKAGES := prometheus socat python3-venv procps
+TEST_PACKAGES := prometheus socat python3-venv procps openssl
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv

@@ -53,6 +53,9 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
+            // TLS for the callback listener off loopback (NIOSSL's BoringSSL is built for
+            // HummingbirdTesting in make test anyway).
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

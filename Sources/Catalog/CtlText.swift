@@ -292,6 +292,8 @@ public enum CtlText: Localized, Equatable {
     case apShowVersion
     case apShowSubcommandHelp
     case apDefault(String)
+    /// The mark of a command's default subcommand in its list.
+    case apDefaultSubcommand
     case apOptionsPlaceholder
     case apSubcommandPlaceholder
     case apSubcommandsPlaceholder
@@ -364,6 +366,12 @@ extension CtlText {
         // ArgumentParser appends to a description.
         for english in builtInDescriptions.keys where line.hasSuffix("  " + english) {
             return String(line.dropLast(english.count)) + say(builtIn(english)!)
+        }
+        if let m = line.wholeMatch(of: /(\s+\S+) \(default\)(\s+)(.*)/) {
+            // "  list (default)   …" keeps its column: the mark's width in terminal cells.
+            let mark = say(.apDefaultSubcommand)
+            let cells = mark.unicodeScalars.reduce(0) { $0 + ($1.value > 0x2E80 ? 2 : 1) }
+            return String(m.1) + mark + String(repeating: " ", count: max(1, m.2.count + 10 - cells)) + String(m.3)
         }
         if let m = line.wholeMatch(of: /(.*\S) \(default: ([^()]*)\)/) {
             // "…。 (default: 50)" becomes "…。（默认：50）": the full-width bracket brings its own space.

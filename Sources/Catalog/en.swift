@@ -503,6 +503,7 @@ extension CtlText {
         case .apShowHelp: "Show help information."
         case .apShowVersion: "Show the version."
         case .apShowSubcommandHelp: "Show subcommand help information."
+        case .apDefaultSubcommand: " (default)"
         case let .apDefault(value): "(default: \(value))"
         case .apOptionsPlaceholder: "<options>"
         case .apSubcommandPlaceholder: "<subcommand>"

@@ -544,6 +544,7 @@ extension CtlText {
         case .apShowHelp: "显示帮助信息。"
         case .apShowVersion: "显示版本号。"
         case .apShowSubcommandHelp: "显示子命令的帮助信息。"
+        case .apDefaultSubcommand: "（默认）"
         case let .apDefault(value): "（默认：\(value)）"
         case .apOptionsPlaceholder: "<选项>"
         case .apSubcommandPlaceholder: "<子命令>"

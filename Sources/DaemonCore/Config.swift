@@ -29,11 +29,20 @@ public struct DaemonSettings: Sendable, Equatable {
     public var roles: [String: Role] = [:]
     /// Loopback address and port for `GET /metrics` over TCP (besides the control socket).
     public var metricsListen: HostPort?
-    /// Loopback address and port for platforms' callbacks (`POST /hooks/{destination}`).
+    /// Address and port for platforms' callbacks (`POST /hooks/{destination}`): loopback,
+    /// or any address with `hooksTLS`.
     public var hooksListen: HostPort?
+    /// Certificate chain and private key (PEM files) for the callback listener.
+    public var hooksTLS: TLSFiles?
     /// The time zone of every human-facing time (IANA name such as `Asia/Shanghai`); nil:
     /// the machine's.
     public var timezone: String?
+}
+
+/// A certificate chain and its private key, PEM files (checked when the file is read).
+public struct TLSFiles: Sendable, Equatable {
+    public var certificate: String
+    public var key: String
 }
 
 public struct HostPort: Sendable, Equatable {
@@ -434,7 +443,7 @@ extension GridwatchConfig {
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "hooks_listen", "timezone"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "hooks_listen", "hooks_tls_cert", "hooks_tls_key", "timezone"])
         var roles: [String: Role] = [:]
         for (group, value) in try node["roles"].entries() {
             roles[group] = try value.choice()
@@ -453,7 +462,17 @@ extension GridwatchConfig {
         d.socketGroup = try node["socket_group"].optionalString()
         d.roles = roles
         // Metrics have no caller identity: only this machine may read them. Callbacks are
-        // signed, but travel in the clear: on this machine only, or behind a TLS proxy on it.
+        // signed, but would travel in the clear: off this machine only with TLS.
+        let certNode = node["hooks_tls_cert"], keyNode = node["hooks_tls_key"]
+        if certNode.isMissing != keyNode.isMissing {
+            throw (certNode.isMissing ? certNode : keyNode).error("is required with \(certNode.isMissing ? "hooks_tls_key" : "hooks_tls_cert")")
+        }
+        if !certNode.isMissing {
+            if node["hooks_listen"].isMissing { throw certNode.error("is for hooks_listen, which is not set") }
+            let tls = TLSFiles(certificate: resolve(try certNode.string(), against: baseDirectory), key: resolve(try keyNode.string(), against: baseDirectory))
+            try TLSFiles.check(tls, certNode: certNode, keyNode: keyNode)
+            d.hooksTLS = tls
+        }
         for (key, example, what) in [("metrics_listen", "127.0.0.1:9464", "metrics are"), ("hooks_listen", "127.0.0.1:8610", "callbacks are")]
         where !node[key].isMissing {
             let text = try node[key].string()
@@ -461,10 +480,18 @@ extension GridwatchConfig {
                 throw node[key].error("expected HOST:PORT on the loopback interface, such as \"\(example)\", got '\(text)'")
             }
             let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
-                throw node[key].error("\(what) served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
+            let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            if key == "metrics_listen" {
+                guard loopback else {
+                    throw node[key].error("\(what) served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")
+                }
+                d.metricsListen = HostPort(host: host, port: port)
+            } else {
+                guard loopback || d.hooksTLS != nil else {
+                    throw node[key].error("\(what) served on the loopback interface only (127.0.0.1, ::1 or localhost) unless hooks_tls_cert and hooks_tls_key are given, got '\(host)'")
+                }
+                d.hooksListen = HostPort(host: host, port: port)
             }
-            if key == "metrics_listen" { d.metricsListen = HostPort(host: host, port: port) } else { d.hooksListen = HostPort(host: host, port: port) }
         }
         if !node["timezone"].isMissing {
             let name = try node["timezone"].string()

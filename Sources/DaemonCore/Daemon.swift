@@ -147,6 +147,12 @@ public struct Daemon {
             },
             logger: Logger(label: "gridwatchd.http", factory: { _ in SwiftLogNoOpLogHandler() }))
 
+        let hooks: [ServiceGroupConfiguration.ServiceConfiguration]
+        do {
+            hooks = try HookServer.service(config.daemon.hooksListen, tls: config.daemon.hooksTLS, notify: notify, store: store, events: events, logger: logger)
+        } catch {
+            throw StartupError.socket("daemon.hooks_tls_cert/hooks_tls_key: \(error)")
+        }
         // Started in this order, stopped in reverse: live event streams end, the socket
         // closes, then the cameras stop, then the ticket service writes what they raised and ends.
         let group = ServiceGroup(configuration: .init(
@@ -163,7 +169,7 @@ public struct Daemon {
                 // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
                 .init(service: supervisor, successTerminationBehavior: .ignore),
             ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger)
-              + HookServer.service(config.daemon.hooksListen, notify: notify, store: store, events: events, logger: logger),
+              + hooks,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [

@@ -2,7 +2,11 @@ import Catalog
 import ControlProtocol
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOCore
 import HTTPTypes
+import NIOSSL
 import Logging
 import Metrics
 import Notify
@@ -18,18 +22,22 @@ enum HookServer {
     static let types: [String: TicketState] = ["case.dispatched": .dispatched, "case.resolved": .resolved, "case.closed": .closed]
     static let example = #"{"type": "case.dispatched", "data": {"ticket_id": 42, "case_number": "12345-2026-000123", "note": "..."}}"#
 
-    static func service(_ listen: HostPort?, notify: NotifyService, store: TicketStore, events: EventHub, logger: Logger)
-        -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    static func service(_ listen: HostPort?, tls: TLSFiles?, notify: NotifyService, store: TicketStore, events: EventHub, logger: Logger)
+        throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard let listen else { return [] }
+        var builder = HTTPServerBuilder.controlHTTP1(idleTimeout: .seconds(30))
+        if let tls { builder = try .tls(builder, tlsConfiguration: try tls.serverConfiguration()) }
         let router = Router()
         router.post("/hooks/:id") { request, context in
             await handle(request, destination: context.parameters.get("id") ?? "", notify: notify, store: store, events: events, logger: logger)
         }
         let server = ControlHTTPService(
             responder: router.buildResponder(),
-            server: .controlHTTP1(idleTimeout: .seconds(30)),
+            server: builder,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gridwatchd/\(Gridwatch.version)"),
-            onServerRunning: { _ in logger.notice("callbacks listening", metadata: ["address": "\(listen.host):\(listen.port)"]) },
+            onServerRunning: { _ in
+                logger.notice("callbacks listening", metadata: ["address": "\(listen.host):\(listen.port)", "tls": "\(tls != nil)"])
+            },
             logger: Logger(label: "gridwatchd.hooks", factory: { _ in SwiftLogNoOpLogHandler() }))
         return [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
     }
@@ -102,6 +110,34 @@ enum HookServer {
             logger.error("callback failed", metadata: ["destination": "\(id)", "error": "\(error)"])
             if DiskFull.matches(error) { return refuse(.init(code: 507, reasonPhrase: "Insufficient Storage"), .diskFull(directory: nil)) }
             return refuse(.internalServerError, .internalError)
+        }
+    }
+}
+
+extension TLSFiles {
+    /// A server configuration from the PEM files: the chain (leaf first) and its key.
+    func serverConfiguration() throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: self.key, format: .pem)
+        var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        c.minimumTLSVersion = .tlsv12
+        return c
+    }
+
+    /// Both files readable and what they should be; errors name the key and the path, never
+    /// the contents.
+    static func check(_ files: TLSFiles, certNode: ConfigNode, keyNode: ConfigNode) throws(ConfigError) {
+        do {
+            if try NIOSSLCertificate.fromPEMFile(files.certificate).isEmpty { throw certNode.error("\(files.certificate) holds no PEM certificate") }
+        } catch let e as ConfigError {
+            throw e
+        } catch {
+            throw certNode.error("\(files.certificate) is not a readable PEM certificate chain")
+        }
+        do {
+            _ = try NIOSSLPrivateKey(file: files.key, format: .pem)
+        } catch {
+            throw keyNode.error("\(files.key) is not a readable PEM private key (unencrypted)")
         }
     }
 }

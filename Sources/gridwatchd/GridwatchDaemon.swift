@@ -95,7 +95,9 @@ struct CheckConfig: ParsableCommand {
             print("  notify \(d.id) (\(d.kind.rawValue)): \(target)")
             print("      events: \(events)\(filters.isEmpty ? "" : "; " + filters.joined(separator: "; "))")
         }
-        if let hooks = config.daemon.hooksListen { print("  callbacks: POST http://\(hooks.host):\(hooks.port)/hooks/{destination}") }
+        if let hooks = config.daemon.hooksListen {
+            print("  callbacks: POST \(config.daemon.hooksTLS == nil ? "http" : "https")://\(hooks.host):\(hooks.port)/hooks/{destination}")
+        }
     }
 }
 

@@ -105,9 +105,19 @@ import Testing
         }
     }
 
-    @Test func callbacksListenOnLoopbackOnlyAndNeedADestinationThatTakesThem() {
+    @Test func callbacksListenOnLoopbackOnlyWithoutTLSAndNeedADestinationThatTakesThem() {
         let wecom = "  - {id: a, type: wecom, url: 'https://h/x?key=k'}"
+        let webhook = "  - {id: a, type: webhook, url: 'https://h/x', secret_env: GW_TEST_WHSEC}"
+        setenv("GW_TEST_WHSEC", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1)
         #expect(error(wecom, daemon: "  hooks_listen: 0.0.0.0:8610")?.key == "daemon.hooks_listen")
+        #expect(error(webhook, daemon: "  hooks_listen: 0.0.0.0:8610")?.message.contains("unless hooks_tls_cert and hooks_tls_key are given") == true)
+        #expect(error(webhook, daemon: "  hooks_listen: 0.0.0.0:8610\n  hooks_tls_cert: /etc/ssl/x.pem")?.key == "daemon.hooks_tls_key")
+        // A key file that is not one: named by path, its contents never quoted.
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("gw-tls-\(UUID().uuidString.prefix(6)).pem").path
+        _ = FileManager.default.createFile(atPath: bad, contents: Data("-----BEGIN PRIVATE KEY-----\nTopSecretKeyMaterial\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let e = error(webhook, daemon: "  hooks_listen: 0.0.0.0:8610\n  hooks_tls_cert: \(bad)\n  hooks_tls_key: \(bad)")
+        #expect(e?.key == "daemon.hooks_tls_cert" && e?.message.contains(bad) == true && !(e?.description.contains("TopSecret") ?? true))
         #expect(error(wecom, daemon: "  hooks_listen: 127.0.0.1:8610")?.message == "no notify destination of type webhook takes callbacks (inbound: true)")
     }
 }

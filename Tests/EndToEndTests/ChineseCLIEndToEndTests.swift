@@ -22,7 +22,7 @@ import TestSupport
         "ack", "dispatch", "escalate", "start", "resolve", "verify", "close", "false", "alarm", "reopen", "note", "supervision", "stats",
         "export", "people", "watch", "new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm",
         "reopened", "intrusion", "corrections", "hazard", "camera_offline", "camera_tamper", "fire_smoke", "grid", "category", "rule", "hour", "day", "week", "month", "year",
-        "acknowledge", "subcommand", "occurrence",
+        "acknowledge", "subcommand", "occurrence", "notify", "list", "retry", "drop", "event_id", "notify_", "webhook", "wecom", "dingtalk", "exec",
         // This fixture's ids, names and files
         "walk", "walk2", "dead", "village", "town", "li", "wang", "zhou", "z1", "root", "uid", "gid", "walk.mp4", "tmp", "gw", "cli", "out", "jpg",
         "backup.db", "db", "partial",
@@ -95,10 +95,14 @@ import TestSupport
         #expect(top.contains("用法") && top.contains("子命令"), "\(top)")
         let commands = ["health", "cameras", "camera", "camera-snapshot", "enable", "disable", "config", "check-config", "reload", "backup",
                         "tickets", "ticket", "snapshot", "ack", "dispatch", "escalate", "start", "resolve", "verify", "close", "false-alarm",
-                        "reopen", "note", "supervision", "stats", "export", "people", "watch"]
+                        "reopen", "note", "supervision", "stats", "export", "people", "watch", "notify"]
         for command in commands {
             _ = try run([command, "--help"])
         }
+        for sub in ["list", "retry", "drop", "enable"] {
+            _ = try run(["notify", sub, "--help"])
+        }
+        #expect(try run(["notify"]).contains("没有配置推送目标"))
         _ = try run(["help", "tickets"])
 
         // The closed loop, each step in Chinese.

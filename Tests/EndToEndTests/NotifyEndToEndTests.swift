@@ -267,6 +267,50 @@ import TestSupport
     }
 }
 
+extension NotifyEndToEndTests {
+    /// Off loopback the callback listener speaks TLS only: a signed callback over HTTPS (curl
+    /// checking the certificate) is applied; plain HTTP on that port gets nothing.
+    @Test func callbacksFromAnotherMachineComeOverTLS() throws {
+        let dir = try TemporaryDirectory("gw-notify-tls")
+        defer { dir.remove() }
+        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 8, start: 1)
+        try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
+        _ = try runCommand("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=gridwatch-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", dir.path("hooks.key"), "-out", dir.path("hooks.crt"),
+        ])
+        let receiver = try WebhookReceiver(dir: dir)
+        defer { receiver.stop() }
+        let port = freePort()
+        let notify = """
+              - id: city
+                type: webhook
+                url: \(receiver.url)/hook
+                secret_file: whsec
+            """
+        let daemon = try DaemonHarness(dir: dir, body: config(clip: dir.path("walk.mp4"), notify: notify),
+                                       daemonSection: "  hooks_listen: 0.0.0.0:\(port)\n  hooks_tls_cert: hooks.crt\n  hooks_tls_key: hooks.key\n")
+        defer { daemon.stop() }
+        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "\(daemon.log)")
+        let ticket = try #require(daemon.tickets().tickets.last?.id)
+        let key = try #require(StandardWebhooks.key(fromSecret: Self.secret))
+        let body = #"{"type": "case.dispatched", "data": {"ticket_id": \#(ticket), "case_number": "TLS-1"}}"#
+        let ts = Int64(Date().timeIntervalSince1970)
+        let signature = StandardWebhooks.signature(id: "cb_tls", timestamp: ts, body: Array(body.utf8), key: key)
+        let answer = try runCommand("/usr/bin/curl", [
+            "-sS", "--cacert", dir.path("hooks.crt"), "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+            "-H", "content-type: application/json", "-H", "webhook-id: cb_tls", "-H", "webhook-timestamp: \(ts)",
+            "-H", "webhook-signature: \(signature)", "--data-binary", body, "https://127.0.0.1:\(port)/hooks/city",
+        ])
+        #expect(answer == "200", "\(answer) \(daemon.log)")
+        #expect(try daemon.client.get("/v1/tickets/\(ticket)", as: TicketDetail.self).ticket.caseNumber == "TLS-1")
+        // Plain HTTP to the TLS port: no HTTP answer at all.
+        let plain = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "-X", "POST", "http://127.0.0.1:\(port)/hooks/city"])
+        #expect(plain.output.trimmingCharacters(in: .whitespacesAndNewlines) == "000")
+    }
+}
+
 /// What the store says each ticket's changes were, read back through a daemon started on
 /// the same folder (every history line but housekeeping, and every merged alert).
 enum DaemonHarnessSnapshot {

@@ -30,7 +30,11 @@ cleanup() {
 trap cleanup EXIT
 
 # Real tickets first (the store's own load generator), then the daemon on the same data.
-"$bin/gridwatch-tools" load-tickets --data-dir "$work/data" --count 60 --evidence-bytes 2000 --spread-days 3 >/dev/null
+# The tickets are also in the outbox of a platform that never answers (port 9: refused), so
+# the notification series and the queue are live; robot keys and the webhook secret carry
+# "s3cret", checked below like the camera password.
+"$bin/gridwatch-tools" load-tickets --data-dir "$work/data" --count 60 --evidence-bytes 2000 --spread-days 3 --notify city >/dev/null
+echo "whsec_czNjcmV0czNjcmV0czNjcmV0czNjcmV0czNjcmV0" > "$work/city.whsec"
 cat > "$work/gw.yml" <<YAML
 daemon:
   data_dir: $work/data
@@ -53,6 +57,14 @@ cameras:
       - id: bank
         name: 河堤
         polygon: [[0.1, 0.5], [0.9, 0.5], [0.9, 0.95]]
+notify:
+  - id: city
+    type: webhook
+    url: http://127.0.0.1:9/hook?token=s3cretToken
+    secret_file: $work/city.whsec
+  - id: group
+    type: wecom
+    url: http://127.0.0.1:9/cgi-bin/webhook/send?key=s3cretKey
 YAML
 "$bin/gridwatchd" run --config "$work/gw.yml" 2>"$work/daemon.log" &
 daemon=$!
@@ -60,6 +72,10 @@ for _ in $(seq 100); do [ -S "$work/control.sock" ] && break; sleep 0.1; done
 [ -S "$work/control.sock" ] || { cat "$work/daemon.log" >&2; echo "check_api: the daemon did not start" >&2; exit 1; }
 
 echo "== promtool check metrics (GET /metrics)"
+# The platform's first attempts have failed (connection refused), so its series have values.
+for _ in $(seq 100); do
+    curl -sf --unix-socket "$work/control.sock" http://localhost/v1/notify | grep -q '"last_error"' && break; sleep 0.1
+done
 curl -sf --unix-socket "$work/control.sock" http://localhost/metrics > "$work/metrics.txt"
 if ! promtool check metrics < "$work/metrics.txt"; then
     echo "check_api: promtool found problems in /metrics" >&2
@@ -80,8 +96,11 @@ echo "== schemathesis: all checks, seed 1, $examples examples an operation"
 cp "$work/schemathesis.txt" "$root/.cache/schemathesis-last.txt"
 tail -40 "$work/schemathesis.txt"
 status=$st
-if grep -q "s3cret" "$work/schemathesis.txt" "$work/daemon.log" "$work/metrics.txt"; then
-    echo "check_api: the camera password appeared in an answer or the log" >&2
+curl -sf --unix-socket "$work/control.sock" http://localhost/v1/notify > "$work/notify.json"
+curl -sf --unix-socket "$work/control.sock" http://localhost/v1/config > "$work/config.json"
+grep -q 'key=\*\*\*' "$work/notify.json" || { echo "check_api: GET /v1/notify lacks the redacted robot URL" >&2; exit 1; }
+if grep -q -e "s3cret" -e "czNjcmV0" "$work/schemathesis.txt" "$work/daemon.log" "$work/metrics.txt" "$work/notify.json" "$work/config.json"; then
+    echo "check_api: a camera password, robot key or webhook secret appeared in an answer or the log" >&2
     exit 1
 fi
 exit "$status"
