@@ -55,7 +55,8 @@ enum HookServer {
             return JSONResponse.error(status, message, language: language)
         }
         guard let destination = known.first(where: { $0.id == id }), let key = destination.secret else {
-            return refuse(.notFound, .noSuchDestination(id: id, known: known.map(\.id)), log: "unknown destination")
+            // Not the list of ids: the caller has proved nothing yet.
+            return refuse(.notFound, .noSuchDestination(id: id, known: []), log: "unknown destination")
         }
         let body: [UInt8]
         do {
@@ -101,6 +102,7 @@ enum HookServer {
             switch error {
             case let .replayed(messageID): return refuse(.conflict, .callbackReplayed(messageID: messageID), log: "replayed")
             case let .noSuchTicket(ticket): return refuse(.notFound, .noSuchTicket(id: ticket), log: "no such ticket")
+            case let .notTheirs(ticket): return refuse(.notFound, .noSuchTicket(id: ticket), log: "ticket never sent to this platform")
             case let .notApplicable(state, status):
                 return refuse(.conflict, .invalidTransition(action: status, state: state.rawValue, allowed: []), log: "not applicable")
             }

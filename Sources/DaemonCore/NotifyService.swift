@@ -2,6 +2,7 @@ import Catalog
 import ControlProtocol
 import Foundation
 import Logging
+import MediaIO
 import Metrics
 import Notify
 import ServiceLifecycle
@@ -57,9 +58,15 @@ final class Wakeup: Sendable {
 public final class NotifyService: Service, Sendable {
     let store: TicketStore
     let logger: Logger
-    private let senders = Mutex<[String: DestinationSender]>([:])
+    private struct Senders {
+        var running: [String: DestinationSender] = [:]
+        /// Destinations whose old sender is still stopping: the new one starts after it, so
+        /// two senders never hold the same deliveries.
+        var replacing: Set<String> = []
+        var stopping = false
+    }
+    private let senders = Mutex(Senders())
     private let configured = Mutex<[NotifyDestination]>([])
-    private let stopping = Atomic<Bool>(false)
 
     init(store: TicketStore, destinations: [NotifyDestination], logger: Logger) {
         self.store = store
@@ -74,18 +81,18 @@ public final class NotifyService: Service, Sendable {
     public var destinations: [NotifyDestination] { configured.withLock { $0 } }
 
     func wakeAll() {
-        for sender in senders.withLock({ Array($0.values) }) { sender.wake.signal() }
+        for sender in senders.withLock({ Array($0.running.values) }) { sender.wake.signal() }
     }
 
-    func sender(_ id: String) -> DestinationSender? { senders.withLock { $0[id] } }
+    func sender(_ id: String) -> DestinationSender? { senders.withLock { $0.running[id] } }
 
     public func run() async {
         update(destinations)
         try? await gracefulShutdown()
-        stopping.store(true, ordering: .releasing)
         let all = senders.withLock { s -> [DestinationSender] in
-            defer { s = [:] }
-            return Array(s.values)
+            s.stopping = true
+            defer { s.running = [:] }
+            return Array(s.running.values)
         }
         // In-flight deliveries get a few seconds; what is cut off stays pending and goes
         // again at the next start, under the same message id.
@@ -95,26 +102,46 @@ public final class NotifyService: Service, Sendable {
     }
 
     /// Start, replace or stop senders to match `new` (at start and on reload). A sender
-    /// whose destination did not change keeps running.
+    /// whose destination did not change keeps running; one that changed is stopped first
+    /// and its replacement started once it has (its in-flight deliveries finished or cut off).
     func update(_ new: [NotifyDestination]) {
         configured.withLock { $0 = new }
         store.notifyRoutes = new.map(\.route)
-        guard !stopping.load(ordering: .acquiring) else { return }
         var stopped: [DestinationSender] = []
         var started: [DestinationSender] = []
         senders.withLock { s in
-            for (id, sender) in s where !new.contains(where: { $0 == sender.destination }) {
+            guard !s.stopping else { return }
+            for (id, sender) in s.running where !new.contains(where: { $0 == sender.destination }) {
                 stopped.append(sender)
-                s[id] = nil
+                s.running[id] = nil
+                if new.contains(where: { $0.id == id }) { s.replacing.insert(id) }
             }
-            for d in new where s[d.id] == nil {
+            for d in new where s.running[d.id] == nil && !s.replacing.contains(d.id) {
                 let sender = DestinationSender(destination: d, store: store, logger: logger)
-                s[d.id] = sender
+                s.running[d.id] = sender
                 started.append(sender)
             }
         }
-        for sender in stopped { Task { await sender.stop(grace: 5) } }
         for sender in started { sender.start() }
+        for sender in stopped {
+            Task {
+                await sender.stop(grace: 5)
+                self.replaced(sender.destination.id)
+            }
+        }
+    }
+
+    /// The old sender of `id` has stopped: start the one the configuration now has.
+    private func replaced(_ id: String) {
+        let current = configured.withLock { $0.first { $0.id == id } }
+        let started = senders.withLock { s -> DestinationSender? in
+            s.replacing.remove(id)
+            guard !s.stopping, let d = current, s.running[id] == nil else { return nil }
+            let sender = DestinationSender(destination: d, store: store, logger: logger)
+            s.running[id] = sender
+            return sender
+        }
+        started?.start()
     }
 
     // MARK: The API's view
@@ -124,7 +151,7 @@ public final class NotifyService: Service, Sendable {
         let stats = try store.destinationStatus(list.map(\.id), at: now)
         return try zip(list, stats).map { d, s in
             var out = NotifyDestinationStatus(
-                id: d.id, type: d.kind.rawValue, target: d.kind == .exec ? d.command.joined(separator: " ") : (d.redactedURL ?? ""),
+                id: d.id, type: d.kind.rawValue, target: d.kind == .exec ? d.command[0] : (d.redactedURL ?? ""),
                 pending: s.pending, due: s.due, delivered: s.delivered, deadLetters: s.dead, disabled: s.disabledAt != nil,
                 dead: try store.deadLetters(destination: d.id, limit: 20).map {
                     DeadLetterInfo(eventId: $0.eventID, messageId: $0.messageID, ticketId: $0.ticketID, sequence: $0.sequence, type: $0.type,
@@ -152,7 +179,11 @@ final class DestinationSender: Sendable {
     private struct State {
         var inFlight: [Int64: Task<Void, Never>] = [:]
         var loop: Task<Void, Never>?
-        var lastSend: Date = .distantPast
+        /// When the last message went (monotonic: a wall-clock step neither stalls nor floods).
+        var lastSend: ContinuousClock.Instant?
+        /// Tickets whose last outcome could not be recorded (the store failing): not tried
+        /// again before this, so a full disk does not turn into a flood of duplicates.
+        var holdUntil: [Int64: ContinuousClock.Instant] = [:]
     }
     private let state = Mutex(State())
     private var schedule: RetrySchedule { destination.retry }
@@ -177,7 +208,7 @@ final class DestinationSender: Sendable {
         loop?.cancel()
         await loop?.value
         let deadline = Date().addingTimeInterval(grace)
-        while Date() < deadline {
+        while Date() < deadline && !Task.isCancelled {
             let left = state.withLock { $0.inFlight.count }
             if left == 0 { break }
             await wake.wait(seconds: max(0.01, deadline.timeIntervalSinceNow))
@@ -202,32 +233,38 @@ final class DestinationSender: Sendable {
                     await wake.wait(seconds: paused.timeIntervalSince(now))
                     continue
                 }
-                let busy = state.withLock { Set($0.inFlight.keys) }
-                let free = destination.concurrency - busy.count
+                let busy = state.withLock { st -> Set<Int64> in
+                    let clock = ContinuousClock.now
+                    st.holdUntil = st.holdUntil.filter { $0.value > clock }
+                    return Set(st.inFlight.keys).union(st.holdUntil.keys)
+                }
+                let free = destination.concurrency - state.withLock { $0.inFlight.count }
                 var claimed = 0
+                var rateLimited = false
                 if free > 0 {
                     for delivery in try store.dueDeliveries(destination: id, at: now, limit: free, busyTickets: busy) {
-                        if let perMinute = destination.perMinute {
+                        if let perMinute = destination.perMinute, let last = state.withLock({ $0.lastSend }) {
                             // Robots refuse more than their rate: space the messages out.
-                            let gap = 60 / perMinute
-                            let last = state.withLock { $0.lastSend }
-                            let wait = last.addingTimeInterval(gap).timeIntervalSinceNow
-                            if wait > 0 {
-                                waitFor = wait
+                            let ready = last + .milliseconds(Int64(60_000 / perMinute))
+                            if ready > ContinuousClock.now {
+                                waitFor = max(0.01, Double((ready - ContinuousClock.now).components.seconds)
+                                              + Double((ready - ContinuousClock.now).components.attoseconds) / 1e18)
+                                rateLimited = true
                                 break
                             }
                         }
                         claimed += 1
                         state.withLock { s in
-                            s.lastSend = Date()
+                            s.lastSend = ContinuousClock.now
                             s.inFlight[delivery.ticketID] = Task { await self.deliver(delivery) }
                         }
                     }
                 }
-                if claimed > 0 && waitFor == 60 { continue }
-                // Full: a finished delivery wakes the loop. Otherwise the next retry that can go
-                // (a ticket's first pending change, not one in flight) sets the alarm.
-                if free > 0, let next = try store.nextDue(destination: id, excluding: state.withLock { Set($0.inFlight.keys) }) {
+                if claimed > 0 && !rateLimited { continue }
+                // Full: a finished delivery wakes the loop. Rate-limited: the wait is known.
+                // Otherwise the next retry that can go (a ticket's first pending change, not
+                // one in flight or held) sets the alarm.
+                if free > 0 && !rateLimited, let next = try store.nextDue(destination: id, excluding: busy) {
                     waitFor = min(waitFor, max(0.01, next.timeIntervalSinceNow))
                 }
             } catch {
@@ -293,8 +330,12 @@ final class DestinationSender: Sendable {
                 ])
             }
         } catch {
-            // Not recorded: the delivery stays pending as it was and goes again (at least once).
-            logger.error("notify: cannot record a delivery's outcome", metadata: ["message_id": "\(d.messageID)", "error": "\(error)"])
+            // Not recorded: the delivery stays pending as it was and goes again (at least
+            // once), but not at once: the ticket waits a minute.
+            state.withLock { $0.holdUntil[d.ticketID] = ContinuousClock.now + .seconds(60) }
+            logger.error("notify: cannot record a delivery's outcome; the ticket's notifications wait a minute", metadata: [
+                "message_id": "\(d.messageID)", "error": "\(error)",
+            ])
         }
     }
 
@@ -321,7 +362,7 @@ final class DestinationSender: Sendable {
                 }
             }
             let answer = try await poster!.post(url, body: body, headers: [])
-            return DeliveryVerdict.from(status: answer.status, retryAfter: answer.retryAfter, robotError: RobotMessage.robotError(answer.body), now: Date())
+            return DeliveryVerdict.from(status: answer.status, retryAfter: answer.retryAfter, robotError: RobotMessage.robotError(answer.body).map { ($0.code, Redaction.redact($0.message)) }, now: Date())
         case .exec:
             return try await runProgram(d)
         }

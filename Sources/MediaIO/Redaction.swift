@@ -21,6 +21,13 @@ public enum Redaction {
         "key", "access_token", "token", "sign", "signature", "secret", "password", "pass", "pwd", "auth", "apikey", "api_key", "access_key", "sig",
     ]
 
+    /// A name above, or one that ends like a secret's (`client_secret`, `appkey`, `accessToken`,
+    /// `x-signature`): hiding an innocent value costs less than showing a key.
+    static func isSecretParameter(_ name: String) -> Bool {
+        if secretParameters.contains(name) { return true }
+        return ["token", "secret", "key", "sign", "signature", "password", "passwd"].contains { name.hasSuffix($0) }
+    }
+
     static func redactQuery(_ text: String) -> String {
         guard text.contains("=") else { return text }
         let scalars = Array(text.unicodeScalars)
@@ -36,7 +43,7 @@ public enum Redaction {
             while j < scalars.count, scalars[j] != "=", scalars[j] != "&", !endsToken(scalars[j]), scalars[j] != "#" { j += 1 }
             guard j < scalars.count, scalars[j] == "=" else { continue }
             let name = String(String.UnicodeScalarView(scalars[i..<j])).lowercased()
-            guard secretParameters.contains(name) else { continue }
+            guard isSecretParameter(name) else { continue }
             out.append(contentsOf: scalars[i...j])
             out.append(contentsOf: "***".unicodeScalars)
             var k = j + 1

@@ -45,7 +45,9 @@ public enum StandardWebhooks {
         guard let id, !id.isEmpty else { return .failure(.missingHeader(idHeader)) }
         guard let timestamp, !timestamp.isEmpty else { return .failure(.missingHeader(timestampHeader)) }
         guard let signature, !signature.isEmpty else { return .failure(.missingHeader(signatureHeader)) }
-        guard let seconds = Int64(timestamp) else { return .failure(.badTimestamp) }
+        // Unix seconds between 1970 and 5138: anything else is not a time (and would
+        // overflow the difference below).
+        guard let seconds = Int64(timestamp), (0...100_000_000_000).contains(seconds) else { return .failure(.badTimestamp) }
         let skew = Int64(now.timeIntervalSince1970.rounded()) - seconds
         if abs(skew) > Int64(tolerance) { return .failure(.outsideTolerance(seconds: skew)) }
         let expected = Array(Self.signature(id: id, timestamp: seconds, body: body, key: key).utf8)

@@ -238,6 +238,7 @@ enum Migrations {
                 CREATE INDEX notify_due ON notify_deliveries(destination, next_at) WHERE state = 'pending';
                 CREATE INDEX notify_ticket_order ON notify_deliveries(destination, ticket_id, event_id) WHERE state = 'pending';
                 CREATE INDEX notify_done ON notify_deliveries(done_at) WHERE state IN ('delivered', 'dropped');
+                CREATE INDEX notify_deliveries_event ON notify_deliveries(event_id);
                 CREATE TABLE notify_destinations (
                     id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
                     disabled_at REAL,

@@ -62,12 +62,16 @@ public enum PlatformUpdateError: Error, Equatable, CustomStringConvertible {
     case notApplicable(state: TicketState, status: String)
     /// The message id was seen before: not applied again.
     case replayed(String)
+    /// The platform was never sent this ticket (its route does not take it), nor has it
+    /// taken it: it may not change it.
+    case notTheirs(Int64)
 
     public var description: String {
         switch self {
         case let .noSuchTicket(id): "no ticket \(id)"
         case let .notApplicable(state, status): "a ticket in state \(state.rawValue) cannot become \(status)"
         case let .replayed(id): "message \(id) was applied before"
+        case let .notTheirs(id): "ticket \(id) was never sent to this platform"
         }
     }
 }
@@ -129,6 +133,16 @@ extension TicketStore {
     /// ticket and only a ticket's earliest pending one (so a ticket's changes arrive in order
     /// even while one of them waits for a retry), leaving out `busyTickets` (in flight).
     public func dueDeliveries(destination: String, at now: Date, limit: Int, busyTickets: Set<Int64> = []) throws -> [PendingDelivery] {
+        let (due, broken) = try claimable(destination: destination, at: now, limit: limit, busyTickets: busyTickets)
+        // A change whose stored ticket no longer reads (a field added since, without a
+        // default the decoder knows) would block its ticket for ever: a dead letter instead.
+        for (eventID, why) in broken {
+            try markFailed(destination: destination, eventID: eventID, error: "cannot read the stored change: \(why)", retryAt: nil, at: now)
+        }
+        return due
+    }
+
+    private func claimable(destination: String, at now: Date, limit: Int, busyTickets: Set<Int64>) throws -> ([PendingDelivery], [(Int64, String)]) {
         try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT e.id, e.message_id, e.ticket_id, e.sequence, e.type, e.at, e.actor, e.from_state, e.to_state, e.note, e.note_text,
@@ -141,10 +155,17 @@ extension TicketStore {
                 LIMIT ?
                 """, arguments: [destination, now.timeIntervalSince1970, limit + busyTickets.count])
             var out: [PendingDelivery] = []
+            var broken: [(Int64, String)] = []
             for row in rows {
                 let ticketID: Int64 = row["ticket_id"]
                 if busyTickets.contains(ticketID) { continue }
-                guard let ticket = try? JSONDecoder().decode(TicketRecord.self, from: Data((row["ticket"] as String).utf8)) else { continue }
+                let ticket: TicketRecord
+                do {
+                    ticket = try JSONDecoder().decode(TicketRecord.self, from: Data((row["ticket"] as String).utf8))
+                } catch {
+                    broken.append((row["id"], "\(error)".prefix(200).description))
+                    continue
+                }
                 out.append(PendingDelivery(
                     eventID: row["id"], messageID: row["message_id"], ticketID: ticketID, sequence: row["sequence"],
                     type: NotifyEventType(rawValue: row["type"]) ?? .updated, at: row["at"], actor: row["actor"],
@@ -153,7 +174,7 @@ extension TicketStore {
                     firstAttemptAt: (row["first_attempt_at"] as Double?).map { Date(timeIntervalSince1970: $0) }))
                 if out.count == limit { break }
             }
-            return out
+            return (out, broken)
         }
     }
 
@@ -298,12 +319,12 @@ extension TicketStore {
     }
 
     /// Dead letters of `destination` (one, or all when `eventID` is nil) back in the queue,
-    /// due now, their schedule started again. Returns how many.
+    /// due now, their schedule started again from the first wait. Returns how many.
     @discardableResult
     public func retryDeadLetters(destination: String, eventID: Int64? = nil, at now: Date) throws -> Int {
         try writer.write { db in
             try db.execute(sql: """
-                UPDATE notify_deliveries SET state = 'pending', next_at = ?, first_attempt_at = NULL, done_at = NULL
+                UPDATE notify_deliveries SET state = 'pending', next_at = ?, first_attempt_at = NULL, done_at = NULL, attempts = 0
                 WHERE destination = ? AND state = 'dead' AND (? IS NULL OR event_id = ?)
                 """, arguments: [now.timeIntervalSince1970, destination, eventID, eventID])
             return db.changesCount
@@ -355,6 +376,11 @@ extension TicketStore {
                            arguments: [platform, messageID, now.timeIntervalSince1970])
             if db.changesCount == 0 { throw PlatformUpdateError.replayed(messageID) }
             guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw PlatformUpdateError.noSuchTicket(ticketID) }
+            // Only a ticket the platform was sent (a delivery, kept a week once done) or has
+            // taken (its case): one platform's secret does not open every ticket.
+            let sent = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM notify_deliveries WHERE destination = ? AND ticket_id = ?)",
+                                         arguments: [platform, ticketID]) ?? false
+            guard sent || ticket.casePlatform == platform else { throw PlatformUpdateError.notTheirs(ticketID) }
             let actor = "platform:\(platform)"
             if let caseNumber, ticket.caseNumber != caseNumber || ticket.casePlatform != platform {
                 ticket.caseNumber = caseNumber

@@ -86,7 +86,8 @@ struct CheckConfig: ParsableCommand {
         }
         for d in config.notify {
             // Keys and secrets never: the URL redacted, the secret named by where it comes from.
-            let target = d.kind == .exec ? d.command.joined(separator: " ") : (d.redactedURL ?? "")
+            // A program's arguments may hold a token: its path only, and how many there are.
+            let target = d.kind == .exec ? d.command[0] + (d.command.count > 1 ? " (+\(d.command.count - 1) arguments)" : "") : (d.redactedURL ?? "")
             let events = d.route.events.map { $0.map(\.rawValue).sorted().joined(separator: ", ") } ?? "all events"
             var filters: [String] = []
             if let g = d.route.grids { filters.append("grids " + g.sorted().joined(separator: ", ")) }

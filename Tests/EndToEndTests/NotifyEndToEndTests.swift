@@ -189,7 +189,17 @@ import TestSupport
         let hang = dir.path("hang.sh")
         try "#!/bin/sh\nsleep 47.25 &\nwait\n".write(toFile: hang, atomically: true, encoding: .utf8)
         chmod(hang, 0o755)
+        // A program that leaves a child behind and exits at once: delivered by its exit, the
+        // child ended with its group.
+        let leaves = dir.path("leaves.sh")
+        try "#!/bin/sh\nsleep 38.75 &\nexit 0\n".write(toFile: leaves, atomically: true, encoding: .utf8)
+        chmod(leaves, 0o755)
         let notify = """
+              - id: leaves
+                type: exec
+                command: [\(leaves)]
+                timeout: 20s
+                events: [created]
               - id: script
                 type: exec
                 command: [\(hook)]
@@ -215,19 +225,23 @@ import TestSupport
         let gone = waitUntil(timeout: 5) { ((try? runProcess("/usr/bin/pgrep", ["-f", "sleep 47.25"]))?.status ?? 0) == 1 }
         #expect(gone)
         #expect(waitUntil(timeout: 30) { (status("script")?.delivered ?? 0) >= 1 })
+        // Well before its 20 s timeout, and its child gone.
+        #expect(waitUntil(timeout: 10) { (status("leaves")?.delivered ?? 0) >= 1 }, "\(String(describing: status("leaves")))")
+        #expect(status("leaves")?.lastError == nil)
+        let orphanGone = waitUntil(timeout: 5) { ((try? runProcess("/usr/bin/pgrep", ["-f", "sleep 38.75"]))?.status ?? 0) == 1 }
+        #expect(orphanGone)
         let got = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("got-") }
         let first = try #require(got.first)
         let message = try ControlAPI.decoder().decode(WebhookMessage.self, from: Data(contentsOf: dir.url.appendingPathComponent(first)))
         #expect(message.type == "ticket.created" && message.data.sequence == 1 && first == "got-\(message.data.ticket.id)-1.json")
     }
 
-    @Test func aSignedCallbackDispatchesTheTicketAndForgeriesOldAndReplayedOnesAreRefused() throws {
-        let dir = try TemporaryDirectory("gw-notify-in")
-        defer { dir.remove() }
+    /// A daemon whose walker camera raises tickets, with a `city` webhook to a receiver that
+    /// accepts everything, its callbacks on `hooks` (the `daemon:` lines), and its first ticket.
+    func callbackDaemon(_ dir: TemporaryDirectory, hooks: (Int) -> String) throws -> (daemon: DaemonHarness, receiver: WebhookReceiver, port: Int, ticket: Int64) {
         try Clips.walkingBox(dir.path("walk.mp4"), seconds: 8, start: 1)
         try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
         let receiver = try WebhookReceiver(dir: dir)
-        defer { receiver.stop() }
         let port = freePort()
         let notify = """
               - id: city
@@ -235,11 +249,17 @@ import TestSupport
                 url: \(receiver.url)/hook
                 secret_file: whsec
             """
-        let daemon = try DaemonHarness(dir: dir, body: config(clip: dir.path("walk.mp4"), notify: notify),
-                                       daemonSection: "  hooks_listen: 127.0.0.1:\(port)\n")
-        defer { daemon.stop() }
+        let daemon = try DaemonHarness(dir: dir, body: config(clip: dir.path("walk.mp4"), notify: notify), daemonSection: hooks(port))
         #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "\(daemon.log)")
         let ticket = try #require(daemon.tickets().tickets.last?.id)
+        return (daemon, receiver, port, ticket)
+    }
+
+    @Test func aSignedCallbackDispatchesTheTicketAndForgeriesOldAndReplayedOnesAreRefused() throws {
+        let dir = try TemporaryDirectory("gw-notify-in")
+        defer { dir.remove() }
+        let (daemon, receiver, port, ticket) = try callbackDaemon(dir) { "  hooks_listen: 127.0.0.1:\($0)\n" }
+        defer { daemon.stop(); receiver.stop() }
         let key = try #require(StandardWebhooks.key(fromSecret: Self.secret))
         func post(_ json: String, id: String, age: Double = 0, key: [UInt8]? = nil) -> (status: Int, body: String)? {
             let body = Array(json.utf8)
@@ -273,27 +293,13 @@ extension NotifyEndToEndTests {
     @Test func callbacksFromAnotherMachineComeOverTLS() throws {
         let dir = try TemporaryDirectory("gw-notify-tls")
         defer { dir.remove() }
-        try Clips.walkingBox(dir.path("walk.mp4"), seconds: 8, start: 1)
-        try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
         _ = try runCommand("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=gridwatch-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
             "-keyout", dir.path("hooks.key"), "-out", dir.path("hooks.crt"),
         ])
-        let receiver = try WebhookReceiver(dir: dir)
-        defer { receiver.stop() }
-        let port = freePort()
-        let notify = """
-              - id: city
-                type: webhook
-                url: \(receiver.url)/hook
-                secret_file: whsec
-            """
-        let daemon = try DaemonHarness(dir: dir, body: config(clip: dir.path("walk.mp4"), notify: notify),
-                                       daemonSection: "  hooks_listen: 0.0.0.0:\(port)\n  hooks_tls_cert: hooks.crt\n  hooks_tls_key: hooks.key\n")
-        defer { daemon.stop() }
-        #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "\(daemon.log)")
-        let ticket = try #require(daemon.tickets().tickets.last?.id)
+        let (daemon, receiver, port, ticket) = try callbackDaemon(dir) { "  hooks_listen: 0.0.0.0:\($0)\n  hooks_tls_cert: hooks.crt\n  hooks_tls_key: hooks.key\n" }
+        defer { daemon.stop(); receiver.stop() }
         let key = try #require(StandardWebhooks.key(fromSecret: Self.secret))
         let body = #"{"type": "case.dispatched", "data": {"ticket_id": \#(ticket), "case_number": "TLS-1"}}"#
         let ts = Int64(Date().timeIntervalSince1970)

@@ -284,6 +284,7 @@ final class SilentListener {
         ("\"url\":\"https://h/hook?secret=Secret\"", "\"url\":\"https://h/hook?secret=***\""),
         ("https://u:Secret@h/hook?key=Secret&v=1", "https://***@h/hook?key=***&v=1"),
         ("a=b&c=d keyboard=1", "a=b&c=d keyboard=1"),
+        ("https://h/x?client_secret=Secret&appKey=Secret2&accessToken=Secret3&page=1", "https://h/x?client_secret=***&appKey=***&accessToken=***&page=1"),
     ])
     func removesKeysFromQueries(input: String, expected: String) {
         #expect(Redaction.redact(input) == expected)

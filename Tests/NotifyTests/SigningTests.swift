@@ -80,6 +80,10 @@ import Testing
         #expect(check(ts: nil) == .missingHeader("webhook-timestamp"))
         #expect(check(sig: "") == .missingHeader("webhook-signature"))
         #expect(check(ts: "yesterday") == .badTimestamp)
+        // Values that would overflow the difference with our clock.
+        #expect(check(ts: "-9223372036854775808") == .badTimestamp)
+        #expect(check(ts: "9223372036854775807") == .badTimestamp)
+        #expect(check(ts: "-1") == .badTimestamp)
     }
 
     @Test func dingTalkSignsAsItsDocumentationSays() {

@@ -91,8 +91,9 @@ import Tickets
         #expect(dead.count == 1 && dead[0].sequence == 1 && dead[0].attempts == 1 && dead[0].lastError == "HTTP 400")
         #expect(try store.retryDeadLetters(destination: "p", at: t0 + 4) == 1)
         #expect(try store.deadLetters(destination: "p").isEmpty)
-        // Back at the head of its ticket's line.
-        #expect(try store.dueDeliveries(destination: "p", at: t0 + 4, limit: 10).map(\.sequence) == [1])
+        // Back at the head of its ticket's line, its schedule from the start.
+        let again = try store.dueDeliveries(destination: "p", at: t0 + 4, limit: 10)
+        #expect(again.map(\.sequence) == [1] && again[0].attempts == 0 && again[0].firstAttemptAt == nil)
         try store.markFailed(destination: "p", eventID: due[0].eventID, error: "again", retryAt: nil, at: t0 + 5)
         dead = try store.deadLetters(destination: "p")
         #expect(try store.dropDeadLetters(destination: "p", eventID: dead[0].eventID, at: t0 + 6) == 1)
@@ -129,6 +130,13 @@ import Tickets
             _ = try store.applyPlatformUpdate(ticketID: 999, platform: "city", messageID: "m4", status: .closed, caseNumber: nil, note: nil, at: t0 + 21)
         }
         let other = try store.raise(hazard(zone: "z2"), at: t0 + 30).ticket.id!
+        // A ticket another destination was sent, not this platform: not its to change.
+        store.notifyRoutes = [NotifyRoute(destination: "group")]
+        let elsewhere = try store.raise(hazard(zone: "z1", kind: "zone_exit"), at: t0 + 30).ticket.id!
+        store.notifyRoutes = [NotifyRoute(destination: "city"), NotifyRoute(destination: "group")]
+        #expect(throws: PlatformUpdateError.notTheirs(elsewhere)) {
+            _ = try store.applyPlatformUpdate(ticketID: elsewhere, platform: "city", messageID: "m6", status: .dispatched, caseNumber: "x", note: nil, at: t0 + 31)
+        }
         _ = try store.perform(.falseAlarm, ticketID: other, actor: "op", note: "a dog", at: t0 + 31)
         #expect(throws: PlatformUpdateError.notApplicable(state: .falseAlarm, status: "resolved")) {
             _ = try store.applyPlatformUpdate(ticketID: other, platform: "city", messageID: "m5", status: .resolved, caseNumber: nil, note: nil, at: t0 + 32)
@@ -138,6 +146,22 @@ import Tickets
         #expect(city.map(\.type) == [.created])
         let group = try drain(store, "group", at: t0 + 60).filter { $0.ticketID == id }
         #expect(group.map(\.type) == [.created, .dispatched, .resolved, .verified, .closed])
+    }
+
+    /// A change whose stored ticket no longer reads becomes a dead letter, not a ticket blocked
+    /// for ever: the ticket's next change goes.
+    @Test func aChangeThatNoLongerReadsIsADeadLetter() throws {
+        let (store, dir) = try makeLoopStore()
+        defer { dir.remove() }
+        store.notifyRoutes = [NotifyRoute(destination: "p")]
+        let id = try store.raise(hazard(), at: t0).ticket.id!
+        _ = try store.perform(.acknowledge, ticketID: id, actor: "op", at: t0 + 1)
+        try openRaw(store.databasePath).execute("UPDATE notify_events SET ticket = '{\"id\": 1}' WHERE sequence = 1")
+        let due = try store.dueDeliveries(destination: "p", at: t0 + 2, limit: 10)
+        #expect(due.isEmpty)
+        let dead = try store.deadLetters(destination: "p")
+        #expect(dead.count == 1 && dead[0].sequence == 1 && dead[0].lastError?.hasPrefix("cannot read the stored change") == true)
+        #expect(try store.dueDeliveries(destination: "p", at: t0 + 2, limit: 10).map(\.sequence) == [2])
     }
 
     /// Every due delivery of `destination`, in the order a sender would take them, marked delivered.
