@@ -309,6 +309,13 @@ import TestSupport
         #expect(took < 2.5, "took \(took) s")
     }
 
+}
+
+/// Fifty restarts of one camera: a suite of its own, so this long test runs beside the other
+/// ingestion tests rather than after them (`make test`'s wall time).
+@Suite(.serialized) struct RestartLeakTests {
+    func grid() -> String { "analysis:\n  integrity: false\ngrids:\n  - id: g\ncameras:\n" }
+
     @Test func fiftyCameraRestartsLeaveDescriptorsAndThreadsWhereTheyWere() throws {
         let dir = try TemporaryDirectory("gw-ingest")
         defer { dir.remove() }
