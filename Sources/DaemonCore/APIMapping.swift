@@ -46,3 +46,26 @@ extension OccurrenceInfo {
         }
     }
 }
+
+extension NotifyDestinationStatus {
+    /// A destination as `GET /v1/notify` shows it: its configuration's id, kind and target
+    /// (keys hidden; a program's path, not its arguments), its queue from the store.
+    init(_ d: NotifyDestination, _ s: DestinationStatus, dead: [DeadLetter]) {
+        self.init(id: d.id, type: d.kind.rawValue, target: d.kind == .exec ? d.command[0] : (d.redactedURL ?? ""),
+                  pending: s.pending, due: s.due, delivered: s.delivered, deadLetters: s.dead, disabled: s.disabledAt != nil,
+                  dead: dead.map(DeadLetterInfo.init))
+        oldestPendingAt = s.oldestPendingAt
+        lastSuccessAt = s.lastSuccessAt
+        lastError = s.lastError
+        lastErrorAt = s.lastErrorAt
+        disabledReason = s.disabledReason
+        pausedUntil = s.pausedUntil
+    }
+}
+
+extension DeadLetterInfo {
+    init(_ l: DeadLetter) {
+        self.init(eventId: l.eventID, messageId: l.messageID, ticketId: l.ticketID, sequence: l.sequence, type: l.type, at: l.at,
+                  attempts: l.attempts, lastError: l.lastError)
+    }
+}

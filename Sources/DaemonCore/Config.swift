@@ -428,7 +428,7 @@ extension GridwatchConfig {
         return t
     }
 
-    private static func identifier(_ node: ConfigNode) throws(ConfigError) -> String {
+    static func identifier(_ node: ConfigNode) throws(ConfigError) -> String {
         let id = try node.string()
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         if id.isEmpty || id.unicodeScalars.contains(where: { !allowed.contains($0) }) {

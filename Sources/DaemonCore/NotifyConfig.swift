@@ -60,11 +60,7 @@ extension GridwatchConfig {
         for item in try node.items() {
             try item.requireMapping(allowed: notifyKeys)
             let idNode = item["id"]
-            let id = try idNode.string()
-            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
-            if id.isEmpty || id.unicodeScalars.contains(where: { !allowed.contains($0) }) {
-                throw idNode.error("'\(id)' is not a valid id (letters, digits, '-', '_' and '.')")
-            }
+            let id = try identifier(idNode)
             if out.contains(where: { $0.id == id }) { throw idNode.error("duplicate notify destination id '\(id)'") }
             let kind: NotifyDestination.Kind = try item["type"].choice()
             var d = NotifyDestination(id: id, kind: kind, route: NotifyRoute(destination: id))

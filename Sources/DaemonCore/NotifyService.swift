@@ -150,20 +150,7 @@ public final class NotifyService: Service, Sendable {
         let list = destinations
         let stats = try store.destinationStatus(list.map(\.id), at: now)
         return try zip(list, stats).map { d, s in
-            var out = NotifyDestinationStatus(
-                id: d.id, type: d.kind.rawValue, target: d.kind == .exec ? d.command[0] : (d.redactedURL ?? ""),
-                pending: s.pending, due: s.due, delivered: s.delivered, deadLetters: s.dead, disabled: s.disabledAt != nil,
-                dead: try store.deadLetters(destination: d.id, limit: 20).map {
-                    DeadLetterInfo(eventId: $0.eventID, messageId: $0.messageID, ticketId: $0.ticketID, sequence: $0.sequence, type: $0.type,
-                                   at: $0.at, attempts: $0.attempts, lastError: $0.lastError)
-                })
-            out.oldestPendingAt = s.oldestPendingAt
-            out.lastSuccessAt = s.lastSuccessAt
-            out.lastError = s.lastError
-            out.lastErrorAt = s.lastErrorAt
-            out.disabledReason = s.disabledReason
-            out.pausedUntil = s.pausedUntil
-            return out
+            NotifyDestinationStatus(d, s, dead: try store.deadLetters(destination: d.id, limit: 20))
         }
     }
 }
@@ -410,10 +397,10 @@ final class DestinationSender: Sendable {
             throw TransportFailure(description: "cannot read names: \(error)")
         }
         var n = TicketNotice(type: d.type, ticketID: d.ticketID, title: t.title(in: destination.language), camera: names.camera, grid: names.grid,
-                             severity: t.severity.rawValue, state: t.state.rawValue, occurredAt: Self.local(t.occurredAt))
+                             severity: t.severity.rawValue, state: t.state.rawValue, occurredAt: LocalTime.text(t.occurredAt))
         if Workflow.isOpen(t.state) {
             n.deadlineIsAcknowledge = t.acknowledgedAt == nil
-            n.deadline = (t.acknowledgedAt == nil ? t.ackDueAt : t.closeDueAt).map(Self.local)
+            n.deadline = (t.acknowledgedAt == nil ? t.ackDueAt : t.closeDueAt).map(LocalTime.text)
         }
         n.assigneeName = names.person?.name
         n.assigneePhone = names.person?.phone
@@ -421,14 +408,6 @@ final class DestinationSender: Sendable {
         n.note = d.note
         if let number = t.caseNumber { n.caseNumber = (t.casePlatform ?? "", number) }
         return n
-    }
-
-    static func local(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = .current
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f.string(from: date)
     }
 
     private func runProgram(_ d: PendingDelivery) async throws(TransportFailure) -> DeliveryVerdict {

@@ -214,9 +214,7 @@ extension TicketStore {
                 ticket.occurrences += 1
                 ticket.lastSeenAt = since
                 // In the daemon's zone (daemon.timezone), as people read it.
-                let local = since.formatted(Date.VerbatimFormatStyle(
-                    format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
-                    timeZone: .current, calendar: Calendar(identifier: .gregorian)))
+                let local = LocalTime.text(since)
                 try self.appendEvent(to: &ticket, kind: "offline_again", text: .offlineAgain(since: local, fault: fault), at: now, db)
                 return (ticket, false)
             }

@@ -81,6 +81,13 @@ extension TicketStore {
 
     static let outboxEncoder = JSONEncoder()
 
+    /// The ticket-order rule, for a pending delivery `d`: no earlier change of its ticket is
+    /// pending for the same destination (only then may it go, or set the next alarm).
+    static let firstOfItsTicket = """
+        NOT EXISTS (SELECT 1 FROM notify_deliveries p INDEXED BY notify_ticket_order
+                    WHERE p.destination = d.destination AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.event_id < d.event_id)
+        """
+
     /// History kinds that are housekeeping, not news: never sent.
     static let quietKinds: Set<String> = ["archived", "evidence_purged"]
 
@@ -149,8 +156,7 @@ extension TicketStore {
                        e.ticket, d.attempts, d.first_attempt_at
                 FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
                 WHERE d.destination = ? AND d.state = 'pending' AND d.next_at <= ?
-                  AND NOT EXISTS (SELECT 1 FROM notify_deliveries p INDEXED BY notify_ticket_order
-                                  WHERE p.destination = d.destination AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.event_id < d.event_id)
+                  AND \(Self.firstOfItsTicket)
                 ORDER BY d.event_id
                 LIMIT ?
                 """, arguments: [destination, now.timeIntervalSince1970, limit + busyTickets.count])
@@ -186,8 +192,7 @@ extension TicketStore {
             return try Double.fetchOne(db, sql: """
                 SELECT MIN(d.next_at) FROM notify_deliveries d
                 WHERE d.destination = ? AND d.state = 'pending' \(busyList)
-                  AND NOT EXISTS (SELECT 1 FROM notify_deliveries p INDEXED BY notify_ticket_order
-                                  WHERE p.destination = d.destination AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.event_id < d.event_id)
+                  AND \(Self.firstOfItsTicket)
                 """, arguments: [destination]).map { Date(timeIntervalSince1970: $0) }
         }
     }
