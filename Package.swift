@@ -39,8 +39,11 @@ let package = Package(
         // Pure notification rules: which destination wants a change, retries, Standard
         // Webhooks and DingTalk signing (SHA-256 and HMAC of our own), messenger messages.
         .target(name: "Notify", dependencies: ["Tickets", "Catalog"]),
+        // PBKDF2-HMAC-SHA256 for the console's passwords, in C and optimised in every build
+        // (a debug build at -O0 would take seconds a login).
+        .target(name: "PasswordKernel", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Storage", dependencies: [
-            "Tickets", "Catalog", "Notify",
+            "Tickets", "Catalog", "Notify", "PasswordKernel",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis", "Catalog"]),

@@ -31,6 +31,23 @@ public enum CtlText: Localized, Equatable {
     case notifyRetryAbstract
     case notifyDropAbstract
     case notifyEnableAbstract
+    case consoleUserAbstract
+    case consoleUserListAbstract
+    case consoleUserAddAbstract
+    case consoleUserPasswdAbstract
+    case consoleUserDisableAbstract
+    case consoleUserEnableAbstract
+    case consoleUserNameHelp
+    case consoleRoleHelp(roles: [String])
+    case consoleGridHelp
+    case consoleLanguageHelp
+    case consoleUserHeader
+    case consoleUserDone(verb: String, name: String)
+    case noConsoleUsers
+    case passwordPrompt
+    case passwordAgainPrompt
+    case passwordsDiffer
+    case passwordNeeded
     case destinationIDHelp
     case deadLetterIDHelp
     case notifyHeader

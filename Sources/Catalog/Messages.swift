@@ -80,6 +80,19 @@ public enum APIMessage: Localized, Equatable {
     case callbackReplayed(messageID: String)
     case unknownCallbackType(text: String, known: [String])
     case callbackBodyInvalid(example: String)
+    /// The web console: no session (or it ended), or a state change without its CSRF token.
+    case loginRequired
+    case csrfRefused
+    /// Console accounts (`/v1/console-users`).
+    case consoleUserExists(name: String)
+    case noSuchConsoleUser(name: String)
+    case badConsoleUserName(name: String)
+    case passwordTooShort(minimum: Int)
+    case unknownRole(text: String, known: [String])
+    case unknownLanguage(text: String)
+    case unknownGrid(id: String, known: [String])
+    /// A camera's zones, lines and masks from the editor (`/v1/cameras/{id}/geometry`).
+    case geometryInvalid(detail: String)
 
     /// The case name: a stable code for programs (`no_such_ticket`), whatever the language.
     public var code: String {

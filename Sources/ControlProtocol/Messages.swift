@@ -691,3 +691,49 @@ public struct NotifyActionResult: Codable, Sendable, Equatable {
         self.count = count
     }
 }
+
+/// A web console account (`GET /v1/console-users`); never its password or hash.
+public struct ConsoleUserInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: Role
+    /// The grids the user sees (with those below them); empty: all.
+    public var grids: [String]
+    /// zh or en.
+    public var language: String
+    public var disabled: Bool
+    public var disabledAt: Date?
+    public var createdAt: Date
+    public var lastLoginAt: Date?
+    public init(name: String, role: Role, grids: [String], language: String, disabled: Bool, disabledAt: Date?, createdAt: Date, lastLoginAt: Date?) {
+        self.name = name
+        self.role = role
+        self.grids = grids
+        self.language = language
+        self.disabled = disabled
+        self.disabledAt = disabledAt
+        self.createdAt = createdAt
+        self.lastLoginAt = lastLoginAt
+    }
+}
+
+public struct ConsoleUserList: Codable, Sendable, Equatable {
+    public var users: [ConsoleUserInfo]
+    public init(users: [ConsoleUserInfo]) { self.users = users }
+}
+
+/// Body of `POST /v1/console-users` (a new account) and of
+/// `POST /v1/console-users/{name}/password` (only `password`).
+public struct ConsoleUserRequest: Codable, Sendable, Equatable {
+    public var name: String?
+    public var role: String?
+    public var grids: [String]?
+    public var language: String?
+    public var password: String?
+    public init(name: String? = nil, role: String? = nil, grids: [String]? = nil, language: String? = nil, password: String? = nil) {
+        self.name = name
+        self.role = role
+        self.grids = grids
+        self.language = language
+        self.password = password
+    }
+}

@@ -13,6 +13,8 @@ public struct GridwatchConfig: Sendable {
     public var tickets = TicketSettings()
     /// Where tickets are sent (`notify:`).
     public var notify: [NotifyDestination] = []
+    /// The web console (`console:`); nil: off.
+    public var console: ConsoleSettings?
 
     public func grid(_ id: String) -> GridConfig? { grids.first { $0.id == id } }
 }
@@ -252,7 +254,7 @@ extension GridwatchConfig {
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
-        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips", "notify"])
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips", "notify", "console"])
         let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
@@ -313,6 +315,7 @@ extension GridwatchConfig {
         if config.daemon.hooksListen != nil && !config.notify.contains(where: { $0.kind == .webhook && $0.inbound }) {
             throw root["daemon"]["hooks_listen"].error("no notify destination of type webhook takes callbacks (inbound: true)")
         }
+        config.console = try parseConsole(root["console"], baseDirectory: baseDirectory)
         return config
     }
 
@@ -440,6 +443,35 @@ extension GridwatchConfig {
     /// Relative paths in the configuration are relative to the configuration file's folder.
     static func resolve(_ path: String, against base: URL) -> String {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// `console:`: where the web console listens (loopback in plain HTTP, any address with
+    /// TLS) and how long an idle session lasts.
+    private static func parseConsole(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> ConsoleSettings? {
+        guard !node.isMissing else { return nil }
+        try node.requireMapping(allowed: ["listen", "tls_cert", "tls_key", "session_idle"])
+        let certNode = node["tls_cert"], keyNode = node["tls_key"]
+        if certNode.isMissing != keyNode.isMissing {
+            throw (certNode.isMissing ? certNode : keyNode).error("is required with \(certNode.isMissing ? "tls_key" : "tls_cert")")
+        }
+        var tls: TLSFiles?
+        if !certNode.isMissing {
+            let files = TLSFiles(certificate: resolve(try certNode.string(), against: baseDirectory), key: resolve(try keyNode.string(), against: baseDirectory))
+            try TLSFiles.check(files, certNode: certNode, keyNode: keyNode)
+            tls = files
+        }
+        let text = try node["listen"].string()
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            throw node["listen"].error("expected HOST:PORT, such as \"127.0.0.1:8080\", got '\(text)'")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard loopback || tls != nil else {
+            throw node["listen"].error("the console is served on the loopback interface only (127.0.0.1, ::1 or localhost) unless tls_cert and tls_key are given, got '\(host)'")
+        }
+        var settings = ConsoleSettings(listen: HostPort(host: host, port: port), tls: tls)
+        settings.sessionIdle = try node["session_idle"].duration(default: settings.sessionIdle, range: 60...7 * 86_400)
+        return settings
     }
 
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {

@@ -26,9 +26,15 @@ struct CallerIdentity: Sendable, Equatable {
     var gid: UInt32
     var user: String?
     var access = Access(roles: [])
+    /// A web console user's name (then uid and gid mean nothing).
+    var console: String? = nil
 
-    /// "name (uid 1000)", or "uid 1000" for a uid with no account.
-    var actor: String { user.map { "\($0) (uid \(uid))" } ?? "uid \(uid)" }
+    /// "name (uid 1000)", "uid 1000" for a uid with no account, "name (console)" for a
+    /// console user.
+    var actor: String {
+        if let console { return "\(console) (console)" }
+        return user.map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
+    }
 
     static func userName(_ uid: UInt32) -> String? {
         var entry = passwd()
@@ -105,8 +111,10 @@ final class RoleHolder: Sendable {
 struct ControlContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
-    /// Set by `AuthorizationMiddleware` before any route runs.
+    /// Set by `AuthorizationMiddleware` (or the console's) before any route runs.
     var caller: CallerIdentity?
+    /// The console's logged-in session, on the console's listener.
+    var session: ConsoleSession?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

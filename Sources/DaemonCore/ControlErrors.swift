@@ -76,13 +76,17 @@ public enum ControlError: Error, Equatable {
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     var routes: RouteTable?
+    /// Only answers for paths under this prefix (the console renders its pages' errors itself).
+    var onlyUnder: String?
 
-    init(logger: Logger, routes: RouteTable? = nil) {
+    init(logger: Logger, routes: RouteTable? = nil, onlyUnder: String? = nil) {
         self.logger = logger
         self.routes = routes
+        self.onlyUnder = onlyUnder
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let onlyUnder, !request.uri.path.hasPrefix(onlyUnder) { return try await next(request, context) }
         do {
             return try await next(request, context)
         } catch let error as HTTPParserError {

@@ -16,14 +16,15 @@ import Tickets
 extension ControlRoutes {
     func addAdmin(to routes: ControlRouter) {
         routes.get("/v1/health", .readCameras) { _, context in
-            let visible = try context.who.access.visibleCategories
-            let statuses = cameraStatuses()
+            let access = try context.who.access
+            let statuses = cameraStatuses(access: access)
             let streaming = statuses.filter { $0.state == StreamState.streaming.rawValue }.count
             let disabled = statuses.filter { !$0.enabled }.count
             var all = TicketQuery()
-            all.visibleCategories = visible
+            all.restrict(to: access)
             let total = try store.ticketCount(matching: all)
-            let overdue = TicketQuery.supervision(visibleCategories: visible)
+            var overdue = TicketQuery.supervision(visibleCategories: nil)
+            overdue.restrict(to: access)
             let storeHealth = tickets.health
             var health = HealthResponse(
                 status: streaming + disabled == statuses.count && storeHealth.ok ? "ok" : "degraded", version: version, startedAt: startedAt,

@@ -15,8 +15,8 @@ import Tickets
 /// Routes of cameras: list, status, live picture, switch off and on.
 extension ControlRoutes {
     func addCameras(to routes: ControlRouter) {
-        routes.get("/v1/cameras", .readCameras) { request, _ in
-            try JSONResponse.ok(CameraList(cameras: cameraStatuses(request.language)), language: request.language)
+        routes.get("/v1/cameras", .readCameras) { request, context in
+            try JSONResponse.ok(CameraList(cameras: cameraStatuses(request.language, access: try context.who.access)), language: request.language)
         }
         routes.get("/v1/cameras/:id", .readCameras) { request, context in
             try JSONResponse.ok(Self.status(try camera(context), request.language), language: request.language)

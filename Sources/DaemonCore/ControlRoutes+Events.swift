@@ -27,6 +27,7 @@ extension ControlRoutes {
                 lastID = id
             }
             let hub = events
+            let manager = cameras
             let after = lastID
             let language = request.language
             // Subscribed when the body is written: an answer whose body is never written (to
@@ -35,6 +36,11 @@ extension ControlRoutes {
                 let subscription = hub.subscribe(after: after)
                 func send(_ entry: EventHub.Entry) async throws {
                     guard entry.category.map(access.sees) ?? true else { return }
+                    if access.grids != nil {
+                        // A console user limited to grids hears of their tickets and cameras only.
+                        let grid = entry.event.ticket?.gridId ?? entry.event.cameraId.flatMap { manager.camera($0)?.config.grid }
+                        guard let grid, access.sees(grid: grid) else { return }
+                    }
                     let data = try JSONResponse.encoder.encode(entry.event(in: language))
                     var text = "id: \(entry.event.id)\nevent: \(entry.event.type)\ndata: "
                     text += String(decoding: data, as: UTF8.self) + "\n\n"

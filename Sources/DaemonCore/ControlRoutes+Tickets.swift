@@ -17,7 +17,7 @@ extension ControlRoutes {
     func addTickets(to routes: ControlRouter) {
         routes.get("/v1/tickets", .readTickets) { request, context in
             var query = try query(request)
-            query.visibleCategories = try context.who.access.visibleCategories
+            query.restrict(to: try context.who.access)
             let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
             switch format {
             case "json":
@@ -47,7 +47,8 @@ extension ControlRoutes {
         }
         routes.get("/v1/supervision", .readTickets) { request, context in
             _ = try Self.parameters(request, allowed: [])
-            var query = TicketQuery.supervision(visibleCategories: try context.who.access.visibleCategories)
+            var query = TicketQuery.supervision(visibleCategories: nil)
+            query.restrict(to: try context.who.access)
             query.limit = 1000
             let rows = try store.tickets(query)
             return try JSONResponse.ok(TicketList(tickets: rows.map { TicketSummary($0, request.language) }, total: try store.ticketCount(matching: query)),
@@ -73,7 +74,8 @@ extension ControlRoutes {
             let since = try Self.optionalTime(params["since"], name: "since") ?? until.addingTimeInterval(-length)
             let format = params["format"] ?? "json"
             guard format == "json" || format == "csv" else { throw ControlError.badRequest(.badFormat(text: format)) }
-            var (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories)
+            var (groups, total) = try store.statistics(since: since, until: until, grouping: by, visibleCategories: try context.who.access.visibleCategories,
+                                                       visibleGrids: try context.who.access.grids)
             if by == .rule {
                 // camera/rule/kind → the rule's cooldown now, to read beside its false-alarm rate.
                 let configs = Dictionary(cameras.list().map { ($0.config.id, $0.config) }, uniquingKeysWith: { a, _ in a })

@@ -25,8 +25,8 @@ public struct ControlRoutes: Sendable {
     let logger: Logger
     var notify: NotifyService? = nil
 
-    func cameraStatuses(_ language: Language = .bilingual) -> [CameraStatus] {
-        cameras.list().map { Self.status($0, language) }
+    func cameraStatuses(_ language: Language = .bilingual, access: Access? = nil) -> [CameraStatus] {
+        cameras.list().filter { access?.sees(grid: $0.config.grid) ?? true }.map { Self.status($0, language) }
     }
 
     /// A camera's state for the API; why its stream is down in `language`.
@@ -72,10 +72,12 @@ public struct ControlRoutes: Sendable {
         return s
     }
 
-    func camera(_ context: some RequestContext) throws -> CameraManager.Camera {
+    /// A camera the caller may see (a console user limited to grids sees theirs only).
+    func camera(_ context: ControlContext) throws -> CameraManager.Camera {
         let id = context.parameters.get("id") ?? ""
-        guard let camera = cameras.camera(id) else {
-            throw ControlError.notFound(.noSuchCamera(id: id, known: cameras.list().map(\.config.id)))
+        let access = try context.who.access
+        guard let camera = cameras.camera(id), access.sees(grid: camera.config.grid) else {
+            throw ControlError.notFound(.noSuchCamera(id: id, known: cameras.list().filter { access.sees(grid: $0.config.grid) }.map(\.config.id)))
         }
         return camera
     }
@@ -191,7 +193,7 @@ public struct ControlRoutes: Sendable {
 
     /// A ticket the caller may see; one they may not see does not exist for them.
     func visibleTicket(_ id: Int64, _ caller: CallerIdentity) throws -> TicketRecord {
-        guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category) else {
+        guard let ticket = try store.ticket(id: id), caller.access.sees(ticket.category), caller.access.sees(grid: ticket.gridId) else {
             throw ControlError.notFound(.noSuchTicket(id: id))
         }
         return ticket
@@ -304,6 +306,7 @@ public struct ControlRoutes: Sendable {
         addCameras(to: routes)
         addTickets(to: routes)
         addEvents(to: routes)
+        addConsoleUsers(to: routes)
     }
 
     /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.

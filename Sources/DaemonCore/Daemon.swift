@@ -128,10 +128,9 @@ public struct Daemon {
         }
         let socketGID = groupID
         let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets, notify: notify)
-        let router = Self.controlRouter(
-            ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
-                          startedAt: Date(), version: Gridwatch.version, logger: logger, notify: notify),
-            roles: roleHolder, logger: logger)
+        let controlRoutes = ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
+                                          startedAt: Date(), version: Gridwatch.version, logger: logger, notify: notify)
+        let router = Self.controlRouter(controlRoutes, roles: roleHolder, logger: logger)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
             responder: router.buildResponder(),
@@ -153,6 +152,12 @@ public struct Daemon {
         } catch {
             throw StartupError.socket("daemon.hooks_tls_cert/hooks_tls_key: \(error)")
         }
+        let console: [ServiceGroupConfiguration.ServiceConfiguration]
+        do {
+            console = try ConsoleServer.service(config.console, routes: controlRoutes, logger: logger)
+        } catch {
+            throw StartupError.socket("console.tls_cert/tls_key: \(error)")
+        }
         // Started in this order, stopped in reverse: live event streams end, the socket
         // closes, then the cameras stop, then the ticket service writes what they raised and ends.
         let group = ServiceGroup(configuration: .init(
@@ -169,7 +174,7 @@ public struct Daemon {
                 // Last, so it stops first: systemd hears STOPPING=1 as shutdown begins.
                 .init(service: supervisor, successTerminationBehavior: .ignore),
             ] + Self.metricsListener(config.daemon.metricsListen, metrics: metrics, logger: logger)
-              + hooks,
+              + hooks + console,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("gridwatchd started", metadata: [

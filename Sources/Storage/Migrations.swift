@@ -256,6 +256,37 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v10-console") { db in
+            // The web console's accounts (Docs/design/console.md): a slow salted hash per user,
+            // sessions by the SHA-256 of their cookie (a copy of the database logs nobody in),
+            // and failed logins by the name tried, known or not, for the lock-out.
+            try db.execute(sql: """
+                CREATE TABLE console_users (
+                    name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+                    role TEXT NOT NULL CHECK (role IN (\(quoted(Role.allCases)))),
+                    grids TEXT NOT NULL DEFAULT '',
+                    password_hash TEXT NOT NULL CHECK (password_hash LIKE 'pbkdf2-sha256$%'),
+                    language TEXT NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en')),
+                    disabled_at REAL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_login_at REAL
+                );
+                CREATE TABLE console_sessions (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+                    csrf TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX console_sessions_user ON console_sessions(user);
+                CREATE TABLE console_login_failures (
+                    name TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX console_login_failures_name ON console_login_failures(name, at);
+                """)
+        }
         return migrator
     }
 }

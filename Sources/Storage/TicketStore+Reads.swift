@@ -22,6 +22,7 @@ extension TicketStore {
         if let visible = query.visibleCategories, visible.count < TicketCategory.allCases.count {
             request = request.filter(visible.map(\.rawValue).sorted().contains(Column("category")))
         }
+        if let grids = query.visibleGrids { request = request.filter(grids.sorted().contains(Column("grid_id"))) }
         if query.overdueOnly { request = request.filter(Column("overdue") != 0) }
         if query.repeatProblemOnly { request = request.filter(Column("repeat_problem") == 1) }
         if let since = query.since { request = request.filter(Column("occurred_at") >= since.timeIntervalSince1970) }

@@ -42,6 +42,8 @@ public struct TicketQuery: Sendable, Equatable {
     public var includeArchived = false
     /// The categories the caller may see; nil for all (see `Access.visibleCategories`).
     public var visibleCategories: Set<TicketCategory>?
+    /// The grids the caller may see; nil for all (see `Access.grids`).
+    public var visibleGrids: Set<String>?
     public var limit: Int = 100
     public var offset: Int = 0
     public init(state: TicketState? = nil, cameraID: String? = nil, zoneID: String? = nil, limit: Int = 100, offset: Int = 0) {
@@ -54,6 +56,12 @@ public struct TicketQuery: Sendable, Equatable {
 }
 
 extension TicketQuery {
+    /// Limited to what `access` may see: its categories and grids.
+    public mutating func restrict(to access: Access) {
+        visibleCategories = access.visibleCategories
+        visibleGrids = access.grids
+    }
+
     /// The supervision list (督办): open tickets past a deadline.
     public static func supervision(visibleCategories: Set<TicketCategory>?) -> TicketQuery {
         var query = TicketQuery()
@@ -158,12 +166,14 @@ extension String {
 extension TicketStore {
     /// The towns' figures for tickets that occurred in `since..<until`, grouped by `grouping`
     /// (local time for hour, day, week and month).
-    public func statistics(since: Date, until: Date, grouping: StatsGrouping, visibleCategories: Set<TicketCategory>? = nil) throws -> (groups: [TicketStats], total: TicketStats) {
+    public func statistics(since: Date, until: Date, grouping: StatsGrouping, visibleCategories: Set<TicketCategory>? = nil,
+                           visibleGrids: Set<String>? = nil) throws -> (groups: [TicketStats], total: TicketStats) {
         // The same filter as lists (period, visibility), archived tickets included: they count.
         var query = TicketQuery()
         query.since = since
         query.until = until
         query.visibleCategories = visibleCategories
+        query.visibleGrids = visibleGrids
         query.includeArchived = true
         let key: String = switch grouping {
         case .grid: "grid_id"

@@ -26,8 +26,19 @@ public enum Permission: Sendable, Equatable {
 /// A caller's roles and what follows from them: the one place permissions are decided.
 public struct Access: Sendable, Equatable {
     public var roles: Set<Role>
+    /// The grids whose tickets and cameras the caller sees, the grids below them included;
+    /// nil: every grid (the socket's callers; console users not limited to grids).
+    public var grids: Set<String>?
 
-    public init(roles: Set<Role>) { self.roles = roles }
+    public init(roles: Set<Role>, grids: Set<String>? = nil) {
+        self.roles = roles
+        self.grids = grids
+    }
+
+    /// Whether a ticket or camera of `grid` is within the caller's grids.
+    public func sees(grid: String) -> Bool {
+        grids.map { $0.contains(grid) } ?? true
+    }
 
     public var isAdmin: Bool { roles.contains(.admin) }
 

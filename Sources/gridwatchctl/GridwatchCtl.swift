@@ -126,7 +126,7 @@ struct GridwatchCtl: ParsableCommand {
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
             ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self, Clip.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
-            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self, NotifyCommand.self,
+            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self, NotifyCommand.self, ConsoleUserCommand.self,
         ])
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2 (the documented

@@ -279,3 +279,124 @@ struct NotifyEnable: NotifyAction {
     @Argument(help: ArgumentHelp(t(CtlText.destinationIDHelp))) var id: String
     var event: Int64? { nil }
 }
+
+// MARK: - Console users
+
+struct ConsoleUserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console-user", abstract: t(CtlText.consoleUserAbstract),
+        subcommands: [ConsoleUserListCommand.self, ConsoleUserAdd.self, ConsoleUserPasswd.self, ConsoleUserDisable.self, ConsoleUserEnable.self],
+        defaultSubcommand: ConsoleUserListCommand.self)
+
+    static func path(_ name: String, _ verb: String) -> String {
+        "/v1/console-users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name) + "/" + verb
+    }
+
+    /// The password: typed twice without echo on a terminal, else the first line of standard
+    /// input (a script's `printf '%s\n' "$PW" |`). Never an argument: those show in `ps`.
+    static func readPassword() throws -> String {
+        if isatty(0) == 1 {
+            let first = try prompt(t(CtlText.passwordPrompt))
+            let again = try prompt(t(CtlText.passwordAgainPrompt))
+            guard first == again else { throw ValidationError(t(CtlText.passwordsDiffer)) }
+            return first
+        }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError(t(CtlText.passwordNeeded)) }
+        return line
+    }
+
+    private static func prompt(_ text: String) throws -> String {
+        FileHandle.standardError.write(Data(text.utf8))
+        var saved = termios()
+        tcgetattr(0, &saved)
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(0, TCSANOW, &quiet)
+        defer {
+            tcsetattr(0, TCSANOW, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError(t(CtlText.passwordNeeded)) }
+        return line
+    }
+}
+
+struct ConsoleUserListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: t(CtlText.consoleUserListAbstract))
+    @OptionGroup var connection: Connection
+
+    func run() throws {
+        let list = try connection.call { c throws(ClientError) in try c.get("/v1/console-users", as: ConsoleUserList.self) }
+        if connection.json { return try connection.printJSON(list) }
+        if list.users.isEmpty { return print(t(CtlText.noConsoleUsers)) }
+        var table = Table(headers: t(CtlText.consoleUserHeader).components(separatedBy: "\t"))
+        table.neverCut = [5]
+        for u in list.users {
+            table.rows.append([u.name, t(Term(u.role.rawValue)), u.grids.isEmpty ? "*" : u.grids.joined(separator: ","), u.language,
+                               t(Term(u.disabled ? "disabled" : "enabled")), shortTime(u.lastLoginAt)])
+        }
+        print(table.render())
+    }
+}
+
+struct ConsoleUserAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: t(CtlText.consoleUserAddAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.consoleRoleHelp(roles: ["viewer", "operator", "corrections", "admin"])))) var role: String
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.consoleGridHelp))) var grid: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t(CtlText.consoleLanguageHelp))) var language: String = "zh"
+
+    func run() throws {
+        let password = try ConsoleUserCommand.readPassword()
+        let user = try connection.call { c throws(ClientError) in
+            try c.post("/v1/console-users", body: ConsoleUserRequest(name: name, role: role, grids: grid, language: language, password: password),
+                       as: ConsoleUserInfo.self)
+        }
+        if connection.json { return try connection.printJSON(user) }
+        print(t(CtlText.consoleUserDone(verb: "add", name: user.name)))
+    }
+}
+
+struct ConsoleUserPasswd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "passwd", abstract: t(CtlText.consoleUserPasswdAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+
+    func run() throws {
+        let password = try ConsoleUserCommand.readPassword()
+        let user = try connection.call { c throws(ClientError) in
+            try c.post(ConsoleUserCommand.path(name, "password"), body: ConsoleUserRequest(password: password), as: ConsoleUserInfo.self)
+        }
+        if connection.json { return try connection.printJSON(user) }
+        print(t(CtlText.consoleUserDone(verb: "passwd", name: user.name)))
+    }
+}
+
+struct ConsoleUserDisable: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "disable", abstract: t(CtlText.consoleUserDisableAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+
+    func run() throws {
+        let user = try connection.call { c throws(ClientError) in
+            try c.post(ConsoleUserCommand.path(name, "disable"), body: Optional<ActionRequest>.none, as: ConsoleUserInfo.self)
+        }
+        if connection.json { return try connection.printJSON(user) }
+        print(t(CtlText.consoleUserDone(verb: "disable", name: user.name)))
+    }
+}
+
+struct ConsoleUserEnable: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enable", abstract: t(CtlText.consoleUserEnableAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+
+    func run() throws {
+        let user = try connection.call { c throws(ClientError) in
+            try c.post(ConsoleUserCommand.path(name, "enable"), body: Optional<ActionRequest>.none, as: ConsoleUserInfo.self)
+        }
+        if connection.json { return try connection.printJSON(user) }
+        print(t(CtlText.consoleUserDone(verb: "enable", name: user.name)))
+    }
+}

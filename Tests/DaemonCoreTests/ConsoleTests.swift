@@ -1,0 +1,211 @@
+import ControlProtocol
+@testable import DaemonCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Storage
+import Testing
+import TestSupport
+import Tickets
+
+/// The web console in process (Hummingbird's test client): the same router, middleware and
+/// store as the daemon's listener, with users made in the test. What a browser does is
+/// checked in a real browser by Tests/Tools/check_console.py; these are the refusals.
+struct ConsoleHarness {
+    let control: ControlHarness
+    let accounts: ConsoleAccounts
+    var store: TicketStore { control.store }
+
+    init(tls: Bool = false) throws {
+        control = try ControlHarness()
+        var settings = ConsoleSettings(listen: HostPort(host: "127.0.0.1", port: 8080), tls: tls ? TLSFiles(certificate: "c", key: "k") : nil)
+        settings.sessionIdle = 3600
+        accounts = ConsoleAccounts(store: control.store, settings: settings, logger: Logger(label: "test"))
+        let cheap = PasswordHash.make("password-1", rounds: 1000)
+        try store.addConsoleUser(ConsoleUser(name: "viewer", role: .viewer), passwordHash: cheap, at: Date())
+        try store.addConsoleUser(ConsoleUser(name: "op", role: .operator), passwordHash: cheap, at: Date())
+        try store.addConsoleUser(ConsoleUser(name: "officer", role: .corrections), passwordHash: cheap, at: Date())
+    }
+
+    struct Answer {
+        var status: Int
+        var body: String
+        var headers: HTTPFields
+        var location: String? { headers[.location] }
+    }
+
+    func request(_ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, form: [String: String]? = nil,
+                 headers extra: HTTPFields = [:]) async throws -> Answer {
+        let app = Application(router: ConsoleServer.router(ConsoleSite(routes: control.routes, accounts: accounts), logger: Logger(label: "test")))
+        var headers = extra
+        if let cookie { headers[.cookie] = "\(ConsoleAccounts.cookieName)=\(cookie)" }
+        var body: ByteBuffer?
+        if let form {
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&"))
+        }
+        return try await app.test(.router) { [headers, body] client in
+            try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+                Answer(status: Int(response.status.code), body: String(buffer: response.body), headers: response.headers)
+            }
+        }
+    }
+
+    /// Logs in; the session cookie's value and the whole Set-Cookie line.
+    func login(_ name: String, password: String = "password-1") async throws -> (token: String, setCookie: String) {
+        let answer = try await request(.post, "/login", form: ["username": name, "password": password])
+        #expect(answer.status == 303, "\(answer.status) \(answer.body.prefix(200))")
+        let line = try #require(answer.headers[.setCookie])
+        let token = String(line.split(separator: ";")[0].split(separator: "=", maxSplits: 1)[1])
+        return (token, line)
+    }
+
+    func csrf(_ token: String) throws -> String {
+        try #require(try accounts.session(token: token, at: Date())).csrf
+    }
+
+    func raise(_ category: TicketCategory = .intrusion) throws -> Int64 {
+        let alert = Alert(cameraID: "c", zoneID: "z", gridID: "village", category: category, severity: .medium, title: .plain("<script>alert(1)</script>"),
+                          occurredAt: Date(), snapshotJPEG: nil)
+        return try store.raise(alert, at: Date()).ticket.id!
+    }
+}
+
+@Suite struct ConsoleTests {
+    @Test func withoutASessionPagesGoToTheLoginAndTheAPIAnswers401() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let id = try h.raise()
+        let page = try await h.request(.get, "/tickets/\(id)")
+        #expect(page.status == 303 && page.location == "/login?next=%2Ftickets%2F\(id)")
+        #expect(try await h.request(.get, "/v1/tickets").status == 401)
+        #expect(try await h.request(.get, "/v1/tickets", cookie: "forged").status == 401)
+        let act = try await h.request(.post, "/tickets/\(id)/acknowledge", form: ["csrf": "x"])
+        #expect(act.status == 303 && act.location?.hasPrefix("/login") == true)
+        #expect(try h.store.ticket(id: id)?.state == .new)
+        let login = try await h.request(.get, "/login")
+        #expect(login.status == 200 && login.body.contains("name=\"username\"") && login.body.contains("name=\"password\""))
+        #expect(login.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+        #expect(login.headers[.xContentTypeOptions] == "nosniff")
+    }
+
+    @Test func theSessionCookieCarriesItsFlags() async throws {
+        let plain = try ConsoleHarness()
+        defer { plain.control.dir.remove() }
+        let (_, line) = try await plain.login("op")
+        #expect(line.contains("; HttpOnly") && line.contains("; SameSite=Strict") && line.contains("Path=/"))
+        #expect(!line.contains("Secure"))
+        let tls = try ConsoleHarness(tls: true)
+        defer { tls.control.dir.remove() }
+        let (_, secure) = try await tls.login("op")
+        #expect(secure.contains("; Secure") && secure.contains("; HttpOnly") && secure.contains("; SameSite=Strict"))
+    }
+
+    @Test func noStateChangeWithoutTheCSRFTokenAndTheActorIsTheConsoleUser() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let id = try h.raise()
+        let (token, _) = try await h.login("op")
+        let csrf = try h.csrf(token)
+        let missing = try await h.request(.post, "/tickets/\(id)/acknowledge", cookie: token, form: ["note": "x"])
+        #expect(missing.status == 403 && missing.body.contains("CSRF"))
+        let wrong = try await h.request(.post, "/tickets/\(id)/acknowledge", cookie: token, form: ["csrf": "0" + csrf.dropFirst()])
+        #expect(wrong.status == 403)
+        let json = try await h.request(.post, "/v1/tickets/\(id)/acknowledge", cookie: token)
+        #expect(json.status == 403 && json.body.contains("csrf_refused"))
+        #expect(try h.store.ticket(id: id)?.state == .new)
+        let done = try await h.request(.post, "/tickets/\(id)/acknowledge", cookie: token, form: ["csrf": csrf, "note": "收到"])
+        #expect(done.status == 303 && done.location == "/tickets/\(id)?done=acknowledge")
+        #expect(try h.store.ticket(id: id)?.state == .acknowledged)
+        #expect(try h.store.events(ticketID: id).last?.actor == "op (console)")
+        // The header works for scripts.
+        let viaHeader = try await h.request(.post, "/v1/tickets/\(id)/notes", cookie: token,
+                                            headers: [.contentType: "application/json", ConsoleMiddleware.csrfHeader: csrf])
+        #expect(viaHeader.status == 400)  // got past the token: the note is missing
+        // Logging out ends the session.
+        #expect(try await h.request(.post, "/logout", cookie: token, form: ["csrf": csrf]).status == 303)
+        #expect(try await h.request(.get, "/", cookie: token).status == 303)
+    }
+
+    @Test func aViewerSeesButCannotAct() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let id = try h.raise()
+        let (token, _) = try await h.login("viewer")
+        let page = try await h.request(.get, "/tickets/\(id)", cookie: token)
+        #expect(page.status == 200 && page.body.contains("id=\"read-only\"") && !page.body.contains("action=\"/tickets/\(id)/acknowledge\""))
+        // Titles and notes are escaped.
+        #expect(!page.body.contains("<script>alert") && page.body.contains("&lt;script&gt;"))
+        let act = try await h.request(.post, "/tickets/\(id)/acknowledge", cookie: token, form: ["csrf": try h.csrf(token)])
+        #expect(act.status == 403)
+        #expect(try h.store.ticket(id: id)?.state == .new)
+    }
+
+    @Test func aCorrectionsTicketIsInvisibleToAnOperator() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let own = try h.raise(.corrections)
+        let (op, _) = try await h.login("op")
+        #expect(try await h.request(.get, "/tickets/\(own)", cookie: op).status == 404)
+        #expect(try await h.request(.get, "/v1/tickets/\(own)", cookie: op).status == 404)
+        #expect(try await h.request(.get, "/v1/tickets/\(own)/snapshot", cookie: op).status == 404)
+        let queue = try await h.request(.get, "/", cookie: op)
+        #expect(queue.status == 200 && !queue.body.contains("data-id=\"\(own)\""))
+        let act = try await h.request(.post, "/tickets/\(own)/acknowledge", cookie: op, form: ["csrf": try h.csrf(op)])
+        #expect(act.status == 404)
+        let (officer, _) = try await h.login("officer")
+        let seen = try await h.request(.get, "/", cookie: officer)
+        #expect(seen.body.contains("data-id=\"\(own)\""))
+    }
+
+    @Test func aUserLimitedToAGridSeesOnlyItsTickets() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let id = try h.raise()
+        try h.store.syncTopology(grids: [GridRecord(id: "village", name: "东村", parentId: nil, level: "village"),
+                                         GridRecord(id: "other", name: "西村", parentId: nil, level: "village")],
+                                 cameras: [CameraRecord(id: "c", name: "c", gridId: "village", sourceRedacted: "x")], zones: [])
+        try h.store.addConsoleUser(ConsoleUser(name: "west", role: .operator, grids: ["other"]), passwordHash: PasswordHash.make("password-1", rounds: 1000), at: Date())
+        let (token, _) = try await h.login("west")
+        #expect(try await h.request(.get, "/tickets/\(id)", cookie: token).status == 404)
+        #expect(try await h.request(.get, "/v1/cameras/c", cookie: token).status == 404)
+        let list = try await h.request(.get, "/v1/tickets", cookie: token)
+        #expect(list.body.contains("\"total\":0") || list.body.contains("\"total\": 0"))
+    }
+
+    @Test func fiveFailuresLockTheNameForFifteenMinutes() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        for i in 1...5 {
+            let answer = try await h.request(.post, "/login", form: ["username": "op", "password": "wrong-\(i)"])
+            #expect(answer.status == (i < 5 ? 401 : 429), "attempt \(i)")
+            #expect(answer.headers[.setCookie] == nil)
+        }
+        let locked = try await h.request(.post, "/login", form: ["username": "op", "password": "password-1"])
+        #expect(locked.status == 429 && locked.headers[.setCookie] == nil && locked.body.contains("15"))
+        // An unknown name answers as a known one does, and locks the same way.
+        let unknown = try await h.request(.post, "/login", form: ["username": "nobody", "password": "x"])
+        #expect(unknown.status == 401 && unknown.body.contains("login-error"))
+        // Another user is not affected; after 15 minutes the name may try again.
+        _ = try await h.login("viewer")
+        let later = try await h.accounts.login(name: "op", password: "password-1", from: "test", at: Date().addingTimeInterval(15 * 60 + 1))
+        if case .success = later {} else { Issue.record("still locked after 15 minutes: \(later)") }
+    }
+
+    @Test func pagesReadInTheUsersLanguage() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        let (token, _) = try await h.login("op")
+        let zh = try await h.request(.get, "/", cookie: token)
+        #expect(zh.body.contains("<html lang=\"zh-CN\">") && zh.body.contains("工单队列"))
+        #expect(try await h.request(.post, "/language", cookie: token, form: ["csrf": try h.csrf(token), "language": "en"]).status == 303)
+        let en = try await h.request(.get, "/", cookie: token)
+        #expect(en.body.contains("<html lang=\"en\">") && en.body.contains("Ticket queue"))
+        for path in ["/cameras", "/stats", "/cameras/c"] {
+            let answer = try await h.request(.get, path, cookie: token)
+            #expect(answer.status == 200, "\(path): \(answer.body.prefix(300))")
+        }
+        #expect(try await h.request(.get, "/nothing", cookie: token).status == 404)
+    }
+}
