@@ -15,13 +15,14 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 
 # make test only (never on a field box: Debian's prometheus starts a server): the API
 # checks run promtool (from prometheus), socat, and a venv for schemathesis and
-# openapi-spec-validator from PyPI.
-TEST_PACKAGES := prometheus socat python3-venv procps openssl
+# openapi-spec-validator from PyPI; the console's pages in headless Chromium driven by
+# Selenium (all three from Debian).
+TEST_PACKAGES := prometheus socat python3-venv procps openssl chromium chromium-driver python3-selenium
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv
 
-.PHONY: all deps build release test check-units demo bench eval clean install install-files uninstall
+.PHONY: all deps build release test test-deps check-units demo bench eval screenshots clean install install-files uninstall
 
 # Where `make install` puts things (DESTDIR for staging, as packagers use it).
 BINDIR     := $(PREFIX)/bin
@@ -49,24 +50,34 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps
+test-deps: deps
 	@missing=$$(for p in $(TEST_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+test: test-deps
 	@start=$$(date +%s); $(SWIFT) build --build-tests && \
 		echo "build took $$(( $$(date +%s) - start )) s"
 	$(MAKE) --no-print-directory check-units
 	Tests/Tools/check_install.sh "$$($(SWIFT) build --show-bin-path)"
 	Tests/Tools/check_api.sh "$$($(SWIFT) build --show-bin-path)"
 	bash -c '. Tests/Tools/footage.sh && fetch_vtest "$(CURDIR)/.cache/demo"'
+	/usr/bin/python3 Tests/Tools/check_console.py "$$($(SWIFT) build --show-bin-path)" "$(CURDIR)/.cache/demo"
 	$(SWIFT) test --skip-build
 
 # systemd-analyze exits 0 on warnings, so any output at all fails; the exposure score
 # must stay at 2.0 or below ("OK").
 check-units:
 	Tests/Tools/check_units.sh "$$($(SWIFT) build --show-bin-path)"
+
+# A PNG of every console page, Chinese and English, wall (1920×1080) and tablet (1280×800)
+# sizes, in .cache/screenshots (the browser checks of make test run first).
+screenshots: test-deps
+	$(SWIFT) build
+	bash -c '. Tests/Tools/footage.sh && fetch_vtest "$(CURDIR)/.cache/demo"'
+	/usr/bin/python3 Tests/Tools/check_console.py "$$($(SWIFT) build --show-bin-path)" "$(CURDIR)/.cache/demo" --shots "$(CURDIR)/.cache/screenshots"
 
 demo: build
 	Tests/Tools/demo.sh "$$($(SWIFT) build --show-bin-path)"

@@ -15,7 +15,7 @@ public enum ConsoleText: Localized, Equatable, CaseIterable {
         .live, .reconnecting, .overdueBy, .dueIn, .openCount(1), .ticketHeading(id: 1), .fieldState, .fieldSeverity, .fieldCategory,
         .fieldCamera, .fieldGrid, .fieldAssignee, .fieldOccurred, .fieldAckDue, .fieldCloseDue, .fieldOccurrences, .fieldCase, .snapshotHeading,
         .noSnapshot, .clipHeading, .noClip, .occurrencesHeading, .historyHeading, .colTime, .colActor, .colChange, .colNote, .actionsHeading,
-        .noteLabel, .noteRequired, .assigneeLabel, .addNote, .noActionsAllowed, .readOnly, .actionDone(action: "acknowledge"), .backToQueue,
+        .noteLabel, .noteRequired, .assigneeLabel, .addNote, .noActionsAllowed, .readOnly, .actionDone(action: "acknowledge"), .backToQueue, .ticketChanged,
         .legendZone, .legendTripwire, .legendTrajectory, .legendMask, .camerasTitle, .fps, .noPicture, .cameraHeading(name: "n"),
         .editGeometry, .editorTitle(name: "n"), .editorHelp, .addZone, .addTripwire, .addMotionMask, .addPrivacyMask, .flipDirection, .deleteShape,
         .save, .saved, .shapeName, .statsTitle, .periodDay, .periodWeek, .periodMonth, .statsByGrid, .statsByCategory, .statsByHour,
@@ -102,6 +102,7 @@ public enum ConsoleText: Localized, Equatable, CaseIterable {
     case readOnly
     case actionDone(action: String)
     case backToQueue
+    case ticketChanged
     case legendZone
     case legendTripwire
     case legendTrajectory

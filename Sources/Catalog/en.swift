@@ -633,6 +633,7 @@ extension ConsoleText {
         case .noActionsAllowed: "No action is possible in this state"
         case .readOnly: "Your role may look but not act on tickets"
         case let .actionDone(action): "Done: \(Term(action).en)"
+        case .ticketChanged: "This ticket has changed: click to reload"
         case .backToQueue: "Back to the queue"
         case .legendZone: "Zone"
         case .legendTripwire: "Tripwire"

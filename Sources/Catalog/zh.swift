@@ -691,6 +691,7 @@ extension ConsoleText {
         case .noActionsAllowed: "当前状态下没有可用操作"
         case .readOnly: "您的角色只能查看，不能操作工单"
         case let .actionDone(action): "已\(Term(action).zh)"
+        case .ticketChanged: "此工单有新的变化，点击刷新"
         case .backToQueue: "返回工单队列"
         case .legendZone: "区域"
         case .legendTripwire: "警戒线"

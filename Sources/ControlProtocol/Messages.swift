@@ -737,3 +737,57 @@ public struct ConsoleUserRequest: Codable, Sendable, Equatable {
         self.password = password
     }
 }
+
+/// A camera's zones, tripwires and masks as the console's editor draws them
+/// (`GET`/`PUT /v1/cameras/{id}/geometry`); points are normalized [x, y] in 0...1.
+public struct CameraGeometry: Codable, Sendable, Equatable {
+    public struct Zone: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String?
+        public var polygon: [[Double]]
+        public init(id: String, name: String?, polygon: [[Double]]) {
+            self.id = id
+            self.name = name
+            self.polygon = polygon
+        }
+    }
+
+    public struct Tripwire: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String?
+        public var a: [Double]
+        public var b: [Double]
+        /// a_to_b, b_to_a or both.
+        public var direction: String
+        public init(id: String, name: String?, a: [Double], b: [Double], direction: String) {
+            self.id = id
+            self.name = name
+            self.a = a
+            self.b = b
+            self.direction = direction
+        }
+    }
+
+    public struct Masks: Codable, Sendable, Equatable {
+        public var motion: [[[Double]]]
+        public var privacy: [[[Double]]]
+        public init(motion: [[[Double]]] = [], privacy: [[[Double]]] = []) {
+            self.motion = motion
+            self.privacy = privacy
+        }
+    }
+
+    public var zones: [Zone]
+    public var tripwires: [Tripwire]
+    public var masks: Masks
+    /// Where the camera's shapes come from: the geometry file (written by the editor) or
+    /// the main configuration file.
+    public var file: String?
+
+    public init(zones: [Zone], tripwires: [Tripwire], masks: Masks, file: String? = nil) {
+        self.zones = zones
+        self.tripwires = tripwires
+        self.masks = masks
+        self.file = file
+    }
+}

@@ -237,19 +237,21 @@ public struct CameraConfig: Sendable, Equatable {
 
 extension GridwatchConfig {
     /// Read and validate the configuration at `path`.
-    public static func load(path: String) throws(ConfigError) -> GridwatchConfig {
+    /// `geometry`: camera id → a geometry file to read instead of `geometry.d/ID.yml` (the
+    /// editor's candidate, checked before it replaces the file).
+    public static func load(path: String, geometry: [String: String] = [:]) throws(ConfigError) -> GridwatchConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigError(file: path, line: nil, key: "", message: "cannot read the file: \((error as NSError).localizedDescription)")
         }
-        return try parse(text: text, file: path)
+        return try parse(text: text, file: path, geometry: geometry)
     }
 
     /// Validate configuration text; `file` names it in errors. Relative file sources
     /// resolve against the configuration file's folder.
-    public static func parse(text: String, file: String) throws(ConfigError) -> GridwatchConfig {
+    public static func parse(text: String, file: String, geometry: [String: String] = [:]) throws(ConfigError) -> GridwatchConfig {
         let root = try YAMLLoader.root(text: text, file: file)
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
@@ -302,7 +304,7 @@ extension GridwatchConfig {
         var cameraIDs: Set<String> = []
         cameraIDs.reserveCapacity(cameraNodes.count)
         for node in cameraNodes {
-            var camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory)
+            var camera = try parseCamera(node, grids: gridIDs, defaults: analysis, baseDirectory: baseDirectory, geometry: geometry)
             try node["clips"].requireMapping(allowed: Keys.clips)
             camera.clips = try parseClips(node["clips"], defaults: clips)
             if !cameraIDs.insert(camera.id).inserted { throw node["id"].error("duplicate camera id '\(camera.id)'") }
@@ -573,7 +575,30 @@ extension GridwatchConfig {
         return a
     }
 
-    private static func parseCamera(_ node: ConfigNode, grids: Set<String>, defaults: AnalysisSettings, baseDirectory: URL) throws(ConfigError) -> CameraConfig {
+    /// Where a camera's zones, lines and masks drawn in the console are kept: next to the
+    /// main file, which the console never rewrites.
+    public static func geometryFile(camera id: String, configFile: String) -> String {
+        URL(fileURLWithPath: configFile).deletingLastPathComponent().appendingPathComponent("geometry.d").appendingPathComponent(id + ".yml").path
+    }
+
+    /// The node holding a camera's `zones`, `tripwires` and `masks`: its geometry file when
+    /// there is one (which replaces the main file's), else its own entry.
+    private static func geometryNode(_ node: ConfigNode, camera id: String, file: String, override: String?) throws(ConfigError) -> ConfigNode {
+        let path = override ?? geometryFile(camera: id, configFile: file)
+        guard override != nil || FileManager.default.fileExists(atPath: path) else { return node }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: "", message: "cannot read the file: \((error as NSError).localizedDescription)")
+        }
+        let root = try YAMLLoader.root(text: text, file: path)
+        if root.node != nil { try root.requireMapping(allowed: ["zones", "tripwires", "masks"]) }
+        return root
+    }
+
+    private static func parseCamera(_ node: ConfigNode, grids: Set<String>, defaults: AnalysisSettings, baseDirectory: URL,
+                                     geometry: [String: String] = [:]) throws(ConfigError) -> CameraConfig {
         try node.requireMapping(allowed: Keys.camera)
         let id = try identifier(node["id"])
         let grid = try node["grid"].string()
@@ -595,15 +620,16 @@ extension GridwatchConfig {
                 throw rule["when"].error("needs the integrity checks (analysis.integrity: true), which tell day from night")
             }
         }
+        let shapes = try geometryNode(node, camera: id, file: node.file, override: geometry[id])
         var zones: [ZoneConfig] = []
-        for z in try node["zones"].items() {
+        for z in try shapes["zones"].items() {
             let zone = try parseZone(z, grids: grids)
             if zones.contains(where: { $0.id == zone.id }) { throw z["id"].error("duplicate zone id '\(zone.id)' on camera '\(id)'") }
             try needsIntegrity(z, zone.options)
             zones.append(zone)
         }
         var tripwires: [TripwireConfig] = []
-        for t in try node["tripwires"].items() {
+        for t in try shapes["tripwires"].items() {
             let line = try parseTripwire(t, grids: grids)
             if tripwires.contains(where: { $0.id == line.id }) || zones.contains(where: { $0.id == line.id }) {
                 throw t["id"].error("duplicate zone or tripwire id '\(line.id)' on camera '\(id)'")
@@ -611,7 +637,7 @@ extension GridwatchConfig {
             try needsIntegrity(t, line.options)
             tripwires.append(line)
         }
-        let masks = node["masks"]
+        let masks = shapes["masks"]
         try masks.requireMapping(allowed: Keys.masks)
         let motionMasks = try masks["motion"].items().map { n throws(ConfigError) in try parsePolygon(n) }
         let privacyMasks = try masks["privacy"].items().map { n throws(ConfigError) in try parsePolygon(n) }

@@ -63,6 +63,8 @@ enum ConsoleAssets {
     .columns { display: grid; grid-template-columns: minmax(0, 2fr) minmax(300px, 1fr); gap: 1.5rem; }
     figure.picture { position: relative; margin: 0; background: #000; line-height: 0; }
     figure.picture img { width: 100%; display: block; }
+    .editor figure.picture, .camera-page figure.picture, .ticket-page figure.picture { max-width: min(100%, 1000px); }
+    td.thumb { width: 1%; }
     svg.overlay { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
     svg.overlay polygon.zone { fill: rgba(255, 196, 0, .18); stroke: #ffc400; stroke-width: .004; }
     svg.overlay polygon.zone.hit { fill: rgba(255, 60, 0, .25); stroke: #ff3c00; }
@@ -79,6 +81,7 @@ enum ConsoleAssets {
     dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
     form.action { background: #fff; border: 1px solid var(--line); padding: .6rem; margin: 0 0 .5rem; display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
     form.action label { flex: 1 1 12rem; display: flex; flex-direction: column; font-size: .9rem; }
+    .changed { background: #fff0cc; padding: .4rem 1rem; border-left: 4px solid var(--warn); }
     .flash { background: #dff3e2; padding: .5rem 1rem; border-left: 4px solid var(--ok); }
     ol.occurrences img { height: 54px; vertical-align: middle; }
     td.actor { white-space: nowrap; }
@@ -190,15 +193,17 @@ enum ConsoleAssets {
     })();
     """#
 
-    /// A ticket: reloaded when someone else changes it.
+    /// A ticket: when it changes (someone else acts, the camera sees it again) a bar offers
+    /// to reload; nothing reloads under an operator typing a note.
     static let ticket = #"""
     "use strict";
     (() => {
-      const id = document.querySelector("[data-ticket]").dataset.ticket;
+      const page = document.querySelector("[data-ticket]"), id = page.dataset.ticket, bar = document.getElementById("changed");
       const source = new EventSource("/v1/events");
       source.addEventListener("ticket", e => {
-        try { const d = JSON.parse(e.data); if (String(d.ticket && d.ticket.id) === id) location.replace("/tickets/" + id); } catch (x) {}
+        try { const d = JSON.parse(e.data); if (String(d.ticket && d.ticket.id) === id) bar.hidden = false; } catch (x) {}
       });
+      bar.addEventListener("click", () => location.replace("/tickets/" + id));
       document.body.dataset.ready = "1";
     })();
     """#
@@ -209,5 +214,110 @@ enum ConsoleAssets {
     gw.refreshPictures(3);
     """#
 
-    static let editor = ""
+    /// The zone editor: draw by clicking, drag points, save as JSON with the CSRF header.
+    static let editor = #"""
+    "use strict";
+    (() => {
+      const root = document.getElementById("editor"), svg = document.getElementById("canvas");
+      const list = document.getElementById("shapes"), status = document.getElementById("editor-status");
+      const cam = root.dataset.camera, NS = "http://www.w3.org/2000/svg";
+      let shapes = [], selected = null, drawing = null, drag = null, counter = 1;
+      gw.refreshPictures(5);
+      const clamp = v => Math.min(1, Math.max(0, Math.round(v * 10000) / 10000));
+      const at = e => { const r = svg.getBoundingClientRect(); return [clamp((e.clientX - r.left) / r.width), clamp((e.clientY - r.top) / r.height)]; };
+      const el = (name, attrs) => { const n = document.createElementNS(NS, name); for (const k in attrs) n.setAttribute(k, attrs[k]); return n; };
+      const pts = ps => ps.map(p => p.join(",")).join(" ");
+      const uniqueID = kind => { let id; do { id = kind + "-" + counter++; } while (shapes.some(s => s.id === id)); return id; };
+      function load(g) {
+        shapes = [];
+        g.zones.forEach(z => shapes.push({ kind: "zone", id: z.id, name: z.name || z.id, points: z.polygon }));
+        g.tripwires.forEach(t => shapes.push({ kind: "tripwire", id: t.id, name: t.name || t.id, points: [t.a, t.b], direction: t.direction }));
+        g.masks.motion.forEach(m => shapes.push({ kind: "motion", id: uniqueID("motion"), points: m }));
+        g.masks.privacy.forEach(m => shapes.push({ kind: "privacy", id: uniqueID("privacy"), points: m }));
+        selected = null; render();
+      }
+      function arrow(s) {
+        const [a, b] = s.points, mx = (a[0] + b[0]) / 2, my = (a[1] + b[1]) / 2;
+        let nx = b[1] - a[1], ny = -(b[0] - a[0]); const len = Math.hypot(nx, ny) || 1; nx = nx / len * 0.05; ny = ny / len * 0.05;
+        const out = [];
+        if (s.direction !== "b_to_a") out.push(el("line", { x1: mx + nx, y1: my + ny, x2: mx - nx, y2: my - ny, class: "tripwire direction" }));
+        if (s.direction !== "a_to_b") out.push(el("line", { x1: mx - nx, y1: my - ny, x2: mx + nx, y2: my + ny, class: "tripwire direction" }));
+        return out;
+      }
+      function render() {
+        svg.replaceChildren();
+        for (const s of shapes) {
+          const cls = (s.kind === "zone" ? "zone" : s.kind === "tripwire" ? "tripwire" : s.kind === "motion" ? "mask" : "privacy") + (s === selected ? " selected" : "");
+          const shape = s.kind === "tripwire"
+            ? el("line", { x1: s.points[0][0], y1: s.points[0][1], x2: s.points[1][0], y2: s.points[1][1], class: cls })
+            : el("polygon", { points: pts(s.points), class: cls });
+          shape.addEventListener("pointerdown", e => { if (!drawing) { selected = s; render(); e.stopPropagation(); } });
+          svg.appendChild(shape);
+          if (s.kind === "tripwire") arrow(s).forEach(a => svg.appendChild(a));
+        }
+        if (drawing && drawing.points.length) svg.appendChild(el("polyline", { points: pts(drawing.points), class: "zone selected", fill: "none" }));
+        const handles = drawing ? drawing.points : selected ? selected.points : [];
+        handles.forEach((p, i) => {
+          const h = el("circle", { cx: p[0], cy: p[1], r: 0.012, class: "handle" });
+          if (!drawing) h.addEventListener("pointerdown", e => { drag = { shape: selected, index: i }; svg.setPointerCapture(e.pointerId); e.stopPropagation(); });
+          svg.appendChild(h);
+        });
+        list.replaceChildren(...shapes.map(s => {
+          const li = document.createElement("li"); li.className = s === selected ? "selected" : "";
+          li.dataset.kind = s.kind; li.dataset.id = s.id;
+          const label = document.createElement("span"); label.textContent = root.dataset[s.kind] + " ";
+          li.appendChild(label);
+          if (s.kind === "zone" || s.kind === "tripwire") {
+            const name = document.createElement("input"); name.type = "text"; name.value = s.name; name.title = root.dataset.name; name.className = "shape-name";
+            name.addEventListener("input", () => { s.name = name.value; });
+            name.addEventListener("focus", () => { if (selected !== s) { selected = s; render(); } });
+            li.appendChild(name);
+          }
+          if (s.kind === "tripwire") {
+            const flip = document.createElement("button"); flip.type = "button"; flip.textContent = root.dataset.flip + " (" + s.direction + ")";
+            flip.addEventListener("click", () => { s.direction = { a_to_b: "b_to_a", b_to_a: "both", both: "a_to_b" }[s.direction]; render(); });
+            li.appendChild(flip);
+          }
+          const del = document.createElement("button"); del.type = "button"; del.textContent = root.dataset.delete; del.className = "delete";
+          del.addEventListener("click", () => { shapes = shapes.filter(x => x !== s); if (selected === s) selected = null; render(); });
+          li.appendChild(del);
+          return li;
+        }));
+      }
+      function finish() {
+        const d = drawing; drawing = null;
+        if (d && d.points.length >= (d.kind === "tripwire" ? 2 : 3)) {
+          const s = { kind: d.kind, id: uniqueID(d.kind), points: d.points, direction: "both" };
+          s.name = s.id; shapes.push(s); selected = s;
+        }
+        render();
+      }
+      document.querySelectorAll("[data-tool]").forEach(b => b.addEventListener("click", () => { drawing = { kind: b.dataset.tool, points: [] }; selected = null; render(); }));
+      svg.addEventListener("click", e => {
+        if (!drawing) return;
+        drawing.points.push(at(e));
+        if (drawing.kind === "tripwire" && drawing.points.length === 2) finish(); else render();
+      });
+      svg.addEventListener("dblclick", e => { if (drawing) { e.preventDefault(); const d = drawing; if (d.points.length > 3) d.points.pop(); finish(); } });
+      document.addEventListener("keydown", e => { if (drawing && e.key === "Enter") finish(); if (e.key === "Escape") { drawing = null; render(); } });
+      svg.addEventListener("pointermove", e => { if (drag) { drag.shape.points[drag.index] = at(e); render(); } });
+      svg.addEventListener("pointerup", () => { drag = null; });
+      document.getElementById("save").addEventListener("click", () => {
+        if (drawing) finish();
+        const body = {
+          zones: shapes.filter(s => s.kind === "zone").map(s => ({ id: s.id, name: s.name, polygon: s.points })),
+          tripwires: shapes.filter(s => s.kind === "tripwire").map(s => ({ id: s.id, name: s.name, a: s.points[0], b: s.points[1], direction: s.direction })),
+          masks: { motion: shapes.filter(s => s.kind === "motion").map(s => s.points), privacy: shapes.filter(s => s.kind === "privacy").map(s => s.points) },
+        };
+        status.textContent = "…";
+        fetch("/v1/cameras/" + encodeURIComponent(cam) + "/geometry", {
+          method: "PUT", credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRF-Token": gw.csrf() }, body: JSON.stringify(body),
+        }).then(r => r.json().then(j => ({ ok: r.ok, j })))
+          .then(({ ok, j }) => { if (ok) { load(j); status.textContent = root.dataset.saved; status.className = "saved"; } else { status.textContent = j.error.reason; status.className = "error"; } })
+          .catch(e => { status.textContent = String(e); status.className = "error"; });
+      });
+      fetch("/v1/cameras/" + encodeURIComponent(cam) + "/geometry", { credentials: "same-origin", cache: "no-store" })
+        .then(r => r.json()).then(g => { load(g); document.body.dataset.ready = "1"; });
+    })();
+    """#
 }

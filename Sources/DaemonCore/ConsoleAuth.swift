@@ -62,6 +62,8 @@ final class ConsoleAccounts: Sendable {
             return .failed
         }
         let token = Self.randomToken()
+        // Sessions that went idle and were never presented again go now.
+        try store.pruneConsoleSessions(idle: settings.sessionIdle, at: now)
         try store.createConsoleSession(user: user.name, tokenHash: Self.tokenHash(token), csrf: Self.randomToken(), at: now)
         logger.notice("console login", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)", "remote": "\(address)"])
         return .success(token: token, user: user)

@@ -144,6 +144,8 @@ struct ConsoleSite: Sendable {
         let t = detail.ticket
         let camera = routes.cameras.camera(t.cameraId)?.config
         let grids = Dictionary(try store.gridNames().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let people = try store.people(gridID: t.gridId)
+        let assignee = t.assignee.map { who in people.first { $0.id == who }.map { "\($0.name) (\(who))" } ?? who }
         let flash: HTML = request.uri.queryParameters["done"].map { "<p class=\"flash\" id=\"flash\">\(page.t(.actionDone(action: String($0))))</p>" } ?? ""
         func field(_ label: ConsoleText, _ value: String?) -> HTML {
             guard let value, !value.isEmpty else { return "" }
@@ -157,7 +159,7 @@ struct ConsoleSite: Sendable {
             \(field(.fieldCategory, page.term(t.category.rawValue)))
             \(field(.fieldCamera, camera?.name ?? t.cameraId))
             \(field(.fieldGrid, grids[t.gridId] ?? t.gridId))
-            \(field(.fieldAssignee, t.assignee))
+            \(field(.fieldAssignee, assignee))
             \(field(.fieldOccurred, page.time(t.occurredAt)))
             \(field(.fieldAckDue, t.acknowledgedAt == nil ? page.time(t.ackDueAt) : nil))
             \(field(.fieldCloseDue, page.time(t.closeDueAt)))
@@ -188,7 +190,7 @@ struct ConsoleSite: Sendable {
             <section class="ticket-page" data-ticket="\(id)">
             <p><a href="/">← \(page.t(.backToQueue))</a></p>
             <h1>\(page.t(.ticketHeading(id: id))) <span class="title">\(t.title)</span></h1>
-            \(flash)
+            \(flash)<p class="changed" id="changed" hidden><button type="button" class="link">\(page.t(.ticketChanged))</button></p>
             <div class="columns">
             <div class="main">
             <h2>\(page.t(.snapshotHeading))</h2>\(picture)
@@ -339,6 +341,38 @@ struct ConsoleSite: Sendable {
             </section>
             """
         return ConsolePage.layout(page, title: s.name, active: "cameras", body: body, script: "cameras.js")
+    }
+
+    /// The zone editor (admins): the camera's current picture with its shapes, tools to draw
+    /// and move them; saved through `PUT /v1/cameras/{id}/geometry`.
+    func editor(_ request: Request, _ context: ControlContext) throws -> Response {
+        let page = try page(context)
+        let camera = try routes.camera(context)
+        let caller = try context.who
+        guard page.access.isAdmin else {
+            throw ControlError.forbidden(.notPermitted(actor: caller.actor, roles: caller.access.roles.map(\.rawValue).sorted(), method: "GET", path: request.uri.path))
+        }
+        let id = camera.config.id
+        let tools: [HTML] = [("zone", ConsoleText.addZone), ("tripwire", .addTripwire), ("motion", .addMotionMask), ("privacy", .addPrivacyMask)].map { kind, text in
+            "<button type=\"button\" data-tool=\"\(kind)\" id=\"tool-\(kind)\">\(page.t(text))</button>"
+        }
+        let body: HTML = """
+            <section class="editor-page">
+            <p><a href="/cameras/\(id)">← \(camera.config.name)</a></p>
+            <h1>\(page.t(.editorTitle(name: camera.config.name)))</h1>
+            <p class="muted">\(page.t(.editorHelp))</p>
+            <div class="editor" id="editor" data-camera="\(id)" data-saved="\(page.t(.saved))" data-flip="\(page.t(.flipDirection))"
+              data-delete="\(page.t(.deleteShape))" data-name="\(page.t(.shapeName))" data-zone="\(page.t(.legendZone))" data-tripwire="\(page.t(.legendTripwire))"
+              data-motion="\(page.t(.addMotionMask))" data-privacy="\(page.t(.addPrivacyMask))">
+            <figure class="picture"><img class="live-picture" data-src="/v1/cameras/\(id)/snapshot" alt="">
+            <svg class="overlay" viewBox="0 0 1 1" preserveAspectRatio="none" id="canvas"></svg></figure>
+            <div><div class="tools">\(tools)</div>
+            <ul class="shapes" id="shapes"></ul>
+            <button type="button" id="save">\(page.t(.save))</button> <span id="editor-status" role="status"></span></div>
+            </div>
+            </section>
+            """
+        return ConsolePage.layout(page, title: page.t(.editorTitle(name: camera.config.name)), active: "cameras", body: body, script: "editor.js")
     }
 
     /// The camera's zones and tripwires (the event's own highlighted), its masks, and the

@@ -75,6 +75,7 @@ extension ConsoleSite {
         }
         router.get("/cameras") { request, context in try cameraWall(request, context) }
         router.get("/cameras/:id") { request, context in try camera(request, context) }
+        router.get("/cameras/:id/geometry") { request, context in try editor(request, context) }
         router.get("/stats") { request, context in try statistics(request, context) }
         router.get("/assets/:name") { _, context in
             guard let asset = ConsoleAssets.files[context.parameters.get("name") ?? ""] else { throw HTTPError(.notFound) }

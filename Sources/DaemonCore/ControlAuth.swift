@@ -188,6 +188,11 @@ struct ControlRouter {
         ControlRouter.declared.withLock { $0["POST " + path] = permission }
     }
 
+    func put(_ path: String, _ permission: Permission, _ handler: @escaping Handler) {
+        router.put(RouterPath(path), use: guarded(permission, handler))
+        ControlRouter.declared.withLock { $0["PUT " + path] = permission }
+    }
+
     private func guarded(_ permission: Permission, _ handler: @escaping Handler) -> Handler {
         let logger = self.logger
         return { request, context in

@@ -307,6 +307,7 @@ public struct ControlRoutes: Sendable {
         addTickets(to: routes)
         addEvents(to: routes)
         addConsoleUsers(to: routes)
+        addGeometry(to: routes)
     }
 
     /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.

@@ -144,6 +144,7 @@ final class ConfigReloader: Sendable {
             ("daemon.socket_mode", d.0.socketMode != d.1.socketMode), ("daemon.socket_group", d.0.socketGroup != d.1.socketGroup),
             ("daemon.log_level", d.0.logLevel != d.1.logLevel), ("daemon.metrics_listen", d.0.metricsListen != d.1.metricsListen),
             ("daemon.timezone", d.0.timezone != d.1.timezone), ("daemon.hooks_listen", d.0.hooksListen != d.1.hooksListen || d.0.hooksTLS != d.1.hooksTLS),
+            ("console", old.console != new.console),
         ] where differs {
             changes.restartRequired.append(key)
         }

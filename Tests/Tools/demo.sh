@@ -38,6 +38,13 @@ pids+=("$!")
 ctl() { "$bin/gridwatchctl" "$@" --socket "$cache/control.sock"; }
 ctl_quiet() { "$bin/gridwatchctl" "$@" --socket "$cache/control.sock" 2>/dev/null; }
 
+# The web console (console.listen in Config/demo.yml, loopback only) and a demo login.
+for _ in $(seq 1 100); do ctl_quiet health >/dev/null && break; sleep 0.1; done
+if ! ctl_quiet console-user list --json | grep -q '"name" *: *"demo"'; then
+    printf '%s\n' demo-password | ctl console-user add demo --role operator >/dev/null
+fi
+echo "== Web console / 网页控制台: http://127.0.0.1:8088/  user 用户 demo, password 密码 demo-password"
+
 echo "== Waiting for tickets (up to 3 minutes) / 等待工单"
 # Until there are a few tickets, one of them a line crossing (or 3 minutes pass).
 for _ in $(seq 1 180); do
@@ -81,4 +88,16 @@ if [ -n "$fresh" ]; then
   ctl ticket "$fresh" | tail -3
 fi
 echo
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode username=demo --data-urlencode password=demo-password http://127.0.0.1:8088/login)
+if [ "$code" != 303 ]; then
+    echo "demo: the console did not log the demo user in (HTTP $code)" >&2
+    exit 1
+fi
 echo "A ticket's whole life, step by step / 工单处理全过程: Docs/guide/operator.md"
+echo
+echo "Web console / 网页控制台: http://127.0.0.1:8088/  (demo / demo-password)"
+if [ -t 0 ]; then
+    echo "Still running: open the console in a browser; Ctrl-C stops the demo / 演示仍在运行，按 Ctrl-C 结束"
+    trap 'exit 0' INT TERM
+    while kill -0 "${pids[-1]}" 2>/dev/null; do sleep 1; done
+fi

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""The web console in a real browser (headless Chromium driven by Selenium, both from
+Debian), against gridwatchd watching a real RTSP camera (vtest.mp4 served by
+rtsp_server.py on 127.0.0.1).
+
+  check_console.py BIN_DIR FOOTAGE_DIR            the checks `make test` runs
+  check_console.py BIN_DIR FOOTAGE_DIR --shots DIR also a PNG of every page, Chinese and
+                                                   English, wall (1920×1080) and tablet
+                                                   (1280×800) sizes (`make screenshots`)
+
+The checks: an operator logs in and watches the queue; an admin draws a zone in the editor
+and saves it (geometry.d/plaza.yml, the main file untouched); the next ticket comes from
+that zone and appears in the operator's queue without a reload; the operator acknowledges
+and dispatches it; the history names the operator. No password reaches the daemon's log.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PASSWORDS = {"op1": "值班-password-1", "admin1": "admin-secret-22", "viewer1": "viewer-secret-3"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CURRENT = []
+
+
+def fail(message):
+    print(f"check_console: FAIL: {message}", file=sys.stderr)
+    for d in CURRENT:
+        try:
+            print(f"--- {d.current_url}\n{d.find_element(By.TAG_NAME, 'main').text[:1500]}", file=sys.stderr)
+        except Exception:
+            pass
+    sys.exit(1)
+
+
+def wait(driver, condition, message, seconds=10):
+    try:
+        return WebDriverWait(driver, seconds).until(condition)
+    except Exception:
+        fail(message)
+
+
+def browser(size):
+    options = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}",
+                "--lang=zh-CN", "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"]:
+        options.add_argument(arg)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    # The page's own size, whatever the browser's frame takes.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+    return driver
+
+
+def login(driver, base, name):
+    driver.get(base + "/login")
+    driver.find_element(By.NAME, "username").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORDS[name])
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bin")
+    parser.add_argument("footage")
+    parser.add_argument("--shots", help="write screenshots here")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="gw-console-")
+    procs = []
+
+    def stop(*_):
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    try:
+        rtsp = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "Tests/Tools/rtsp_server.py"), os.path.join(args.footage, "vtest.mp4"),
+                                 "--loop", "--shared", "--path", "/plaza"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(rtsp)
+        ready = rtsp.stdout.readline().strip()
+        if not ready.startswith("READY "):
+            fail("the RTSP server did not start")
+        url = ready.split(" ", 1)[1]
+        port = free_port()
+        config = os.path.join(work, "gridwatch.yml")
+        with open(config, "w") as f:
+            f.write(f"""daemon:
+  data_dir: data
+  socket: control.sock
+console:
+  listen: 127.0.0.1:{port}
+grids:
+  - id: town
+    name: 测试镇
+    level: town
+  - id: village
+    name: 东村
+    parent: town
+    leader: {{id: wang, name: 王伟}}
+    workers:
+      - {{id: li, name: 李娜, phone: "13800000002"}}
+tickets:
+  deadlines:
+    intrusion: {{acknowledge: 15m, close: 24h}}
+cameras:
+  - id: plaza
+    name: 广场
+    grid: village
+    source: {url}
+""")
+        with open(config, "rb") as f:
+            config_hash = hashlib.sha256(f.read()).hexdigest()
+        log = open(os.path.join(work, "daemon.log"), "w")
+        daemon = subprocess.Popen([os.path.join(args.bin, "gridwatchd"), "run", "--config", config], stderr=log, cwd=work)
+        procs.append(daemon)
+        ctl = [os.path.join(args.bin, "gridwatchctl"), "--socket", os.path.join(work, "control.sock")]
+        deadline = time.time() + 30
+        while subprocess.run(ctl + ["health"], capture_output=True).returncode != 0:
+            if time.time() > deadline:
+                fail("the daemon did not start")
+            time.sleep(0.2)
+        for name, role in [("op1", "operator"), ("admin1", "admin"), ("viewer1", "viewer")]:
+            subprocess.run(ctl[:1] + ["console-user", "add", name, "--role", role] + ctl[1:], input=PASSWORDS[name] + "\n",
+                           text=True, check=True, capture_output=True)
+        base = f"http://127.0.0.1:{port}"
+
+        operator = browser((1920, 1080))
+        admin = browser((1920, 1080))
+        CURRENT[:] = [operator, admin]
+        try:
+            login(operator, base, "op1")
+            WebDriverWait(operator, 10).until(lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+            if "工单队列" not in operator.title:
+                fail(f"the queue's title reads {operator.title!r}")
+            if operator.find_elements(By.CSS_SELECTOR, "tr.ticket"):
+                fail("tickets before any zone was drawn")
+            operator.execute_script("window.__notReloaded = true")
+
+            # The admin draws a zone over the plaza in the editor.
+            login(admin, base, "admin1")
+            admin.get(base + "/cameras/plaza/geometry")
+            WebDriverWait(admin, 20).until(lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+            canvas = admin.find_element(By.ID, "canvas")
+            WebDriverWait(admin, 20).until(lambda d: d.execute_script(
+                "const i = document.querySelector('img.live-picture'); return i.complete && i.naturalWidth > 0"))
+            admin.find_element(By.ID, "tool-zone").click()
+            admin.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+            w, h = canvas.size["width"], canvas.size["height"]
+            for x, y in [(0.05, 0.35), (0.95, 0.35), (0.95, 0.98), (0.05, 0.98)]:
+                # Offsets from the element's centre (Selenium 4).
+                ActionChains(admin).move_to_element_with_offset(canvas, int((x - 0.5) * w), int((y - 0.5) * h)).click().perform()
+            ActionChains(admin).send_keys(Keys.ENTER).perform()
+            name = admin.find_element(By.CSS_SELECTOR, "#shapes li[data-kind=zone] input.shape-name")
+            name.clear()
+            name.send_keys("广场南侧")
+            admin.find_element(By.ID, "save").click()
+            WebDriverWait(admin, 20).until(lambda d: d.find_element(By.ID, "editor-status").text in ("已保存并生效",) or "error" in d.find_element(By.ID, "editor-status").get_attribute("class"))
+            status = admin.find_element(By.ID, "editor-status").text
+            if status != "已保存并生效":
+                fail(f"the editor said {status!r}")
+            geometry = os.path.join(work, "geometry.d", "plaza.yml")
+            if not os.path.exists(geometry) or "广场南侧" not in open(geometry).read():
+                fail("geometry.d/plaza.yml was not written with the zone")
+            with open(config, "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != config_hash:
+                    fail("the main configuration file was rewritten")
+            print("check_console: zone drawn and saved to geometry.d/plaza.yml; main file unchanged")
+
+            # The next ticket comes from that zone and shows in the queue without a reload.
+            started = time.time()
+            WebDriverWait(operator, 90).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#queue-rows tr.ticket"))
+            if not operator.execute_script("return window.__notReloaded === true"):
+                fail("the queue page was reloaded")
+            row = operator.find_element(By.CSS_SELECTOR, "#queue-rows tr.ticket")
+            if "广场南侧" not in row.text:
+                fail(f"the new ticket is not from the drawn zone: {row.text!r}")
+            ticket = row.get_attribute("data-id")
+            print(f"check_console: ticket {ticket} appeared in the queue {time.time() - started:.1f} s after saving, without a reload")
+
+            # Acknowledge, then dispatch, from the ticket page.
+            row.find_element(By.CSS_SELECTOR, "a.title").click()
+            WebDriverWait(operator, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "form.action-acknowledge")))
+            operator.find_element(By.CSS_SELECTOR, "form.action-acknowledge input[name=note]").send_keys("收到，马上处理")
+            operator.find_element(By.CSS_SELECTOR, "form.action-acknowledge button").click()
+            wait(operator, lambda d: d.find_elements(By.ID, "flash"), "no confirmation after acknowledging")
+            Select(operator.find_element(By.CSS_SELECTOR, "form.action-dispatch select[name=assignee]")).select_by_value("li")
+            operator.find_element(By.CSS_SELECTOR, "form.action-dispatch button").click()
+            WebDriverWait(operator, 10).until(lambda d: d.find_element(By.ID, "ticket-state").text == "已派单")
+            history = operator.find_element(By.ID, "history").text
+            if "op1 (console)" not in history:
+                fail(f"the history does not name the console user: {history!r}")
+            if not operator.execute_script("const i = document.getElementById('ticket-snapshot'); return !!i && i.complete && i.naturalWidth > 0"):
+                fail("the ticket's snapshot did not load")
+            if not operator.find_elements(By.CSS_SELECTOR, "svg.overlay polygon.zone.hit"):
+                fail("the ticket's zone is not drawn on its snapshot")
+            print(f"check_console: ticket {ticket} acknowledged and dispatched to 李娜 by op1 (console), as its history says")
+
+            if args.shots:
+                shots(args.shots, base, ticket)
+        finally:
+            operator.quit()
+            admin.quit()
+        logged = open(os.path.join(work, "daemon.log")).read()
+        for secret in PASSWORDS.values():
+            if secret in logged:
+                fail("a console password is in the daemon's log")
+        print("check_console: ok (no password in the log)")
+    finally:
+        stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def shots(folder, base, ticket):
+    os.makedirs(folder, exist_ok=True)
+    pages = [("queue", "/"), ("ticket", f"/tickets/{ticket}"), ("cameras", "/cameras"), ("camera", "/cameras/plaza"),
+             ("editor", "/cameras/plaza/geometry"), ("stats", "/stats?period=week")]
+    for size, label in [((1920, 1080), "wall"), ((1280, 800), "tablet")]:
+        driver = browser(size)
+        try:
+            driver.get(base + "/login")
+            driver.save_screenshot(os.path.join(folder, f"zh-{label}-login.png"))
+            login(driver, base, "admin1")
+            for language in ["zh", "en"]:
+                current = driver.execute_script("return document.documentElement.lang")
+                if (language == "en") != (current == "en"):
+                    driver.find_element(By.ID, "language-switch").click()
+                    WebDriverWait(driver, 10).until(lambda d: (d.execute_script("return document.documentElement.lang") == "en") == (language == "en"))
+                for page, path in pages:
+                    driver.get(base + path)
+                    time.sleep(0.2 if page not in ("cameras", "camera", "editor") else 3.5)  # the pictures load every 3 s
+                    driver.save_screenshot(os.path.join(folder, f"{language}-{label}-{page}.png"))
+            # Back to Chinese for the next run.
+            driver.find_element(By.ID, "language-switch").click()
+        finally:
+            driver.quit()
+    print(f"check_console: screenshots in {folder}")
+
+
+if __name__ == "__main__":
+    main()
