@@ -9,7 +9,7 @@ import Foundation
 public enum ConsoleText: Localized, Equatable, CaseIterable {
     public static let allCases: [ConsoleText] = [
         .product, .navQueue, .navCameras, .navStats, .logout, .otherLanguage, .signedInAs(user: "u", role: "r"),
-        .loginTitle, .username, .password, .loginButton, .loginFailed, .lockedOut(minutes: 15), .sessionEnded,
+        .loginTitle, .username, .password, .loginButton, .loginFailed, .lockedOut(minutes: 15), .loginBusy, .sessionEnded,
         .queueTitle, .filterGrid, .filterCategory, .filterState, .filterCamera, .all, .applyFilters, .colTicket, .colSnapshot,
         .colCamera, .colGrid, .colCategory, .colState, .colAge, .colDeadline, .supervised, .emptyQueue, .newHazard, .silence, .unsilence,
         .live, .reconnecting, .overdueBy, .dueIn, .openCount(1), .ticketHeading(id: 1), .fieldState, .fieldSeverity, .fieldCategory,
@@ -40,6 +40,7 @@ public enum ConsoleText: Localized, Equatable, CaseIterable {
     case loginButton
     case loginFailed
     case lockedOut(minutes: Int)
+    case loginBusy
     case sessionEnded
 
     // MARK: Queue

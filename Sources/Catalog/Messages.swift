@@ -90,6 +90,7 @@ public enum APIMessage: Localized, Equatable {
     case passwordTooShort(minimum: Int)
     case unknownRole(text: String, known: [String])
     case unknownLanguage(text: String)
+    case adminNotLimitedToGrids
     case unknownGrid(id: String, known: [String])
     /// A camera's zones, lines and masks from the editor (`/v1/cameras/{id}/geometry`).
     case geometryInvalid(detail: String)

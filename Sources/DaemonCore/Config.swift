@@ -50,6 +50,17 @@ public struct TLSFiles: Sendable, Equatable {
 public struct HostPort: Sendable, Equatable {
     public var host: String
     public var port: Int
+
+    /// `localhost`, an IPv4 address in 127.0.0.0/8 or `::1`, as addresses (a host name such
+    /// as `127.example.com` is not).
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } == Array(repeating: 0, count: 15) + [1] }
+        return false
+    }
 }
 
 /// Analysis settings; the top-level block gives defaults that each camera may override.
@@ -467,7 +478,7 @@ extension GridwatchConfig {
             throw node["listen"].error("expected HOST:PORT, such as \"127.0.0.1:8080\", got '\(text)'")
         }
         let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let loopback = HostPort.isLoopback(host)
         guard loopback || tls != nil else {
             throw node["listen"].error("the console is served on the loopback interface only (127.0.0.1, ::1 or localhost) unless tls_cert and tls_key are given, got '\(host)'")
         }
@@ -514,7 +525,7 @@ extension GridwatchConfig {
                 throw node[key].error("expected HOST:PORT on the loopback interface, such as \"\(example)\", got '\(text)'")
             }
             let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            let loopback = HostPort.isLoopback(host)
             if key == "metrics_listen" {
                 guard loopback else {
                     throw node[key].error("\(what) served on the loopback interface only (127.0.0.1, ::1 or localhost), got '\(host)'")

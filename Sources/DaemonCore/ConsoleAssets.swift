@@ -184,9 +184,12 @@ enum ConsoleAssets {
           tick();
         }).catch(() => {});
       alarm.addEventListener("click", () => { alarm.hidden = true; });
+      // Changes come in bursts (an alert merged into an open ticket is one): one fetch a second at most.
+      let pending = null;
+      const soon = () => { if (!pending) pending = setTimeout(() => { pending = null; reload(); }, 1000); };
       const source = new EventSource("/v1/events");
-      source.addEventListener("ticket", reload);
-      source.addEventListener("reset", reload);
+      source.addEventListener("ticket", soon);
+      source.addEventListener("reset", soon);
       source.onopen = () => { live.textContent = live.dataset.live; live.classList.remove("lost"); };
       source.onerror = () => { live.textContent = live.dataset.lost; live.classList.add("lost"); };
       document.body.dataset.ready = "1";

@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import Notify
 import Storage
+import Synchronization
 import Tickets
 
 /// The console's logins and sessions over the store (Docs/design/console.md): passwords
@@ -31,6 +32,8 @@ final class ConsoleAccounts: Sendable {
         case success(token: String, user: ConsoleUser)
         case failed
         case locked(minutes: Int)
+        /// Too many logins waiting for the password check.
+        case busy
     }
 
     static let cookieName = "gridwatch_session"
@@ -38,29 +41,24 @@ final class ConsoleAccounts: Sendable {
 
     func login(name rawName: String, password: String, from address: String, at now: Date) async throws -> LoginResult {
         let name = String(rawName.prefix(64))
-        let window = now.addingTimeInterval(-settings.lockoutSeconds)
-        let failures = try store.loginFailures(name, since: window)
-        if failures.count >= settings.lockoutFailures {
-            let until = failures[failures.count - settings.lockoutFailures].addingTimeInterval(settings.lockoutSeconds)
-            logger.warning("console login refused: locked out", metadata: ["user": "\(name)", "remote": "\(address)"])
-            return .locked(minutes: max(1, Int((until.timeIntervalSince(now) / 60).rounded(.up))))
+        // At most this many logins wait for the hashing queue; more are refused at once, so
+        // a flood cannot hold every real login back for minutes.
+        guard waiting.withLock({ count -> Bool in
+            guard count < Self.maximumWaiting else { return false }
+            count += 1
+            return true
+        }) else {
+            logger.warning("console login refused: too many at once", metadata: ["remote": "\(address)"])
+            return .busy
         }
-        let credentials = try store.consoleCredentials(name)
-        let stored = credentials?.passwordHash ?? Self.decoy
-        let matches = await withCheckedContinuation { done in
-            hashing.async { done.resume(returning: PasswordHash.verify(password, against: stored)) }
+        defer { waiting.withLock { $0 -= 1 } }
+        // The count, the check and the failure's record in one step on the queue: parallel
+        // guesses for one name cannot all pass the count before any failure is written.
+        let outcome: Result<(LoginResult, ConsoleUser?), any Error> = await withCheckedContinuation { done in
+            hashing.async { done.resume(returning: Result { try self.check(name: name, password: password, address: address, at: now) }) }
         }
-        guard matches, let user = credentials?.user, user.disabledAt == nil else {
-            try store.recordLoginFailure(name, at: now, keepAfter: window)
-            logger.warning("console login failed", metadata: [
-                "user": "\(name)", "remote": "\(address)",
-                "why": "\(credentials == nil ? "no such user" : credentials!.user.disabledAt != nil ? "disabled" : "wrong password")",
-            ])
-            if failures.count + 1 >= settings.lockoutFailures {
-                return .locked(minutes: Int((settings.lockoutSeconds / 60).rounded(.up)))
-            }
-            return .failed
-        }
+        let (result, user) = try outcome.get()
+        guard case .success = result, let user else { return result }
         let token = Self.randomToken()
         // Sessions that went idle and were never presented again go now.
         try store.pruneConsoleSessions(idle: settings.sessionIdle, at: now)
@@ -69,8 +67,59 @@ final class ConsoleAccounts: Sendable {
         return .success(token: token, user: user)
     }
 
+    static let maximumWaiting = 32
+    private let waiting = Mutex(0)
+
+    /// On the hashing queue, one login at a time.
+    private func check(name: String, password: String, address: String, at now: Date) throws -> (LoginResult, ConsoleUser?) {
+        let window = now.addingTimeInterval(-settings.lockoutSeconds)
+        let failures = try store.loginFailures(name, since: window)
+        let credentials = try store.consoleCredentials(name)
+        // A name that is no account is logged as a hash: people type passwords there.
+        let shown = credentials == nil ? "unknown:" + String(Self.tokenHash(name).prefix(12)) : name
+        if failures.count >= settings.lockoutFailures {
+            let until = failures[failures.count - settings.lockoutFailures].addingTimeInterval(settings.lockoutSeconds)
+            logger.warning("console login refused: locked out", metadata: ["user": "\(shown)", "remote": "\(address)"])
+            return (.locked(minutes: max(1, Int((until.timeIntervalSince(now) / 60).rounded(.up)))), nil)
+        }
+        let matches = PasswordHash.verify(password, against: credentials?.passwordHash ?? Self.decoy)
+        guard matches, let user = credentials?.user, user.disabledAt == nil else {
+            try store.recordLoginFailure(name, at: now, keepAfter: window)
+            logger.warning("console login failed", metadata: [
+                "user": "\(shown)", "remote": "\(address)",
+                "why": "\(credentials == nil ? "no such user" : credentials!.user.disabledAt != nil ? "disabled" : "wrong password")",
+            ])
+            if failures.count + 1 >= settings.lockoutFailures {
+                return (.locked(minutes: Int((settings.lockoutSeconds / 60).rounded(.up))), nil)
+            }
+            return (.failed, nil)
+        }
+        return (.success(token: "", user: user), user)
+    }
+
+    /// A session at most this old is kept however busy it is (a wall screen's pictures and
+    /// live changes keep it from going idle): a week, then log in again.
+    static let maximumAge: TimeInterval = 7 * 86_400
+
     func session(token: String, at now: Date) throws -> ConsoleSession? {
-        try store.consoleSession(tokenHash: Self.tokenHash(token), idle: settings.sessionIdle, at: now)
+        let hash = Self.tokenHash(token)
+        guard let session = try store.consoleSession(tokenHash: hash, idle: settings.sessionIdle, at: now) else { return nil }
+        if now.timeIntervalSince(session.createdAt) > Self.maximumAge {
+            try store.endConsoleSession(tokenHash: hash)
+            return nil
+        }
+        return session
+    }
+
+    /// A path on this site to go to after a login or a language switch: `/` then anything
+    /// but a second `/` or `\`, and no whitespace or control character (browsers drop tabs
+    /// and line breaks from URLs, which would turn `/\t/host` into `//host`).
+    static func safeLocalPath(_ text: String?) -> String {
+        guard let text, text.hasPrefix("/"), text.count < 2048 else { return "/" }
+        let second = text.dropFirst().first
+        if second == "/" || second == "\\" { return "/" }
+        if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" }) { return "/" }
+        return text
     }
 
     func logout(token: String) throws {
@@ -166,6 +215,18 @@ struct ConsoleMiddleware: RouterMiddleware {
                 language = session.user.language
                 context.caller = try accounts.identity(session)
                 context.session = session
+                // A live stream asks again now and then: logging out, a disabled account or a
+                // new password ends it.
+                if let token {
+                    let accounts = self.accounts
+                    context.stillAuthorized = { (try? accounts.session(token: token, at: Date())) != nil }
+                }
+                // Daemon-wide figures (metrics count every grid's and category's tickets) and the
+                // outbox (dead letters name tickets) are for admins on the console.
+                if (path == "/metrics" || path.hasPrefix("/v1/notify")) && session.user.role != .admin {
+                    throw ControlError.forbidden(.notPermitted(actor: "\(session.user.name) (console)", roles: [session.user.role.rawValue],
+                                                               method: request.method.rawValue, path: path))
+                }
                 if api {
                     var head = request.head
                     head.headerFields[.acceptLanguage] = language.rawValue

@@ -63,8 +63,8 @@ extension ConsoleSite {
             let session = try context.session.orThrow(ControlError.forbidden(.loginRequired))
             let form = FormData.parse(String(buffer: try await request.collectBody(upTo: ControlRoutes.maxBody)))
             try store.setConsoleLanguage(session.user.name, form["language"] == "en" ? .en : .zh, at: Date())
-            let back = request.headers[.referer].flatMap { URL(string: $0) }.map { $0.path + ($0.query.map { "?" + $0 } ?? "") } ?? "/"
-            return ConsolePage.redirect(back.hasPrefix("/") && !back.hasPrefix("//") ? back : "/")
+            let back = request.headers[.referer].flatMap { URL(string: $0) }.map { $0.path + ($0.query.map { "?" + $0 } ?? "") }
+            return ConsolePage.redirect(ConsoleAccounts.safeLocalPath(back))
         }
         router.get("/") { request, context in try queue(request, context) }
         router.get("/queue/rows") { request, context in try queueRows(request, context) }
@@ -84,10 +84,10 @@ extension ConsoleSite {
         }
     }
 
-    func loginPage(_ request: Request, failure: String?, status: HTTPResponse.Status = .ok) throws -> Response {
+    func loginPage(_ request: Request, failure: String?, status: HTTPResponse.Status = .ok, next given: String? = nil) throws -> Response {
         let language: Language = Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]) == .en ? .en : .zh
         let page = PageContext(session: nil, language: language, access: Access(roles: []))
-        let next = request.uri.queryParameters["next"].map(String.init) ?? ""
+        let next = ConsoleAccounts.safeLocalPath(given ?? request.uri.queryParameters["next"].map(String.init))
         let ended = request.uri.queryParameters["ended"] != nil
         let message: HTML = failure.map { "<p class=\"error\" id=\"login-error\" role=\"alert\">\($0)</p>" }
             ?? (ended ? "<p class=\"notice\">\(page.t(.sessionEnded))</p>" : "")
@@ -114,13 +114,16 @@ extension ConsoleSite {
         let address = context.channel.remoteAddress.map { "\($0)" } ?? "?"
         switch try await accounts.login(name: form["username"] ?? "", password: form["password"] ?? "", from: address, at: Date()) {
         case let .success(token, _):
-            let next = form["next"] ?? "/"
-            let target = next.hasPrefix("/") && !next.hasPrefix("//") && !next.hasPrefix("/\\") ? next : "/"
-            return ConsolePage.redirect(target, headers: [.setCookie: accounts.cookie(token)])
+            // A session this browser had before ends: one login, one session.
+            if let old = ConsoleAccounts.cookieValue(request) { try accounts.logout(token: old) }
+            return ConsolePage.redirect(ConsoleAccounts.safeLocalPath(form["next"]), headers: [.setCookie: accounts.cookie(token)])
         case .failed:
-            return try loginPage(request, failure: ConsoleText.loginFailed.text(language), status: .unauthorized)
+            return try loginPage(request, failure: ConsoleText.loginFailed.text(language), status: .unauthorized, next: form["next"])
         case let .locked(minutes):
-            return try loginPage(request, failure: ConsoleText.lockedOut(minutes: minutes).text(language), status: .tooManyRequests)
+            return try loginPage(request, failure: ConsoleText.lockedOut(minutes: minutes).text(language), status: .tooManyRequests, next: form["next"])
+        case .busy:
+            return try loginPage(request, failure: ConsoleText.loginBusy.text(language),
+                                 status: .serviceUnavailable, next: form["next"])
         }
     }
 }

@@ -115,6 +115,9 @@ struct ControlContext: RequestContext {
     var caller: CallerIdentity?
     /// The console's logged-in session, on the console's listener.
     var session: ConsoleSession?
+    /// For long answers (the event stream): whether the caller may still read; nil on the
+    /// socket, where the peer's credentials cannot change.
+    var stillAuthorized: (@Sendable () -> Bool)?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -83,9 +83,11 @@ extension ControlRoutes {
             let report = try await Self.offPool { reloader.reload(actor: actor) }
             return try JSONResponse.ok(report, status: report.valid ? .ok : .unprocessableContent)
         }
-        routes.get("/v1/people", .readCameras) { request, _ in
+        routes.get("/v1/people", .readCameras) { request, context in
             let grid = try Self.parameters(request, allowed: ["grid"])["grid"]
-            let people = try store.people(gridID: grid).map { PersonInfo(id: $0.id, name: $0.name, gridId: $0.gridId, role: $0.role, phone: $0.phone) }
+            let access = try context.who.access
+            // A console user limited to grids sees the people of those grids only.
+            let people = try store.people(gridID: grid).filter { access.sees(grid: $0.gridId) }.map { PersonInfo(id: $0.id, name: $0.name, gridId: $0.gridId, role: $0.role, phone: $0.phone) }
             return try JSONResponse.ok(PeopleList(people: people))
         }
     }

@@ -22,6 +22,9 @@ extension ControlRoutes {
             guard let role = Role(rawValue: roleText) else {
                 throw ControlError.badRequest(.unknownRole(text: roleText, known: Role.allCases.map(\.rawValue)))
             }
+            // An admin manages the daemon (backups, configuration, accounts): a grid limit
+            // would promise what it cannot keep.
+            if role == .admin && !(body.grids ?? []).isEmpty { throw ControlError.badRequest(.adminNotLimitedToGrids) }
             let language = body.language ?? "zh"
             guard language == "zh" || language == "en" else { throw ControlError.badRequest(.unknownLanguage(text: language)) }
             let hash = try await Self.passwordHash(body.password)

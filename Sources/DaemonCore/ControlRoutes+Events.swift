@@ -28,6 +28,7 @@ extension ControlRoutes {
             }
             let hub = events
             let manager = cameras
+            let stillAuthorized = context.stillAuthorized
             let after = lastID
             let language = request.language
             // Subscribed when the body is written: an answer whose body is never written (to
@@ -53,10 +54,13 @@ extension ControlRoutes {
                         try await writer.write(ByteBuffer(string: "event: reset\ndata: {\"reason\": \"missed changes are no longer kept: reload\"}\n\n"))
                     }
                     for entry in subscription.replay { try await send(entry) }
-                    for await item in subscription.items {
+                    stream: for await item in subscription.items {
                         switch item {
                         case .entry(let entry): try await send(entry)
-                        case .heartbeat: try await writer.write(ByteBuffer(string: ": keepalive\n\n"))
+                        case .heartbeat:
+                            // A console session that ended (logout, disabled, new password) ends its stream.
+                            if let stillAuthorized, !stillAuthorized() { break stream }
+                            try await writer.write(ByteBuffer(string: ": keepalive\n\n"))
                         }
                     }
                     hub.unsubscribe(subscription.token)

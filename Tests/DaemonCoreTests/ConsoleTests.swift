@@ -35,7 +35,7 @@ struct ConsoleHarness {
         var location: String? { headers[.location] }
     }
 
-    func request(_ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, form: [String: String]? = nil,
+    func request(_ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, form: [String: String]? = nil, json: String? = nil,
                  headers extra: HTTPFields = [:]) async throws -> Answer {
         let app = Application(router: ConsoleServer.router(ConsoleSite(routes: control.routes, accounts: accounts), logger: Logger(label: "test")))
         var headers = extra
@@ -44,6 +44,10 @@ struct ConsoleHarness {
         if let form {
             headers[.contentType] = "application/x-www-form-urlencoded"
             body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&"))
+        }
+        if let json {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(string: json)
         }
         return try await app.test(.router) { [headers, body] client in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
@@ -207,5 +211,37 @@ struct ConsoleHarness {
             #expect(answer.status == 200, "\(path): \(answer.body.prefix(300))")
         }
         #expect(try await h.request(.get, "/nothing", cookie: token).status == 404)
+    }
+
+    /// Browsers drop tabs and line breaks from a Location: `/\t/host` would leave the site.
+    @Test(arguments: [
+        ("/tickets/3?done=acknowledge", "/tickets/3?done=acknowledge"), ("//evil.example", "/"), ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"), ("/\n/evil.example", "/"), ("https://evil.example/", "/"), ("", "/"), ("/a b", "/"),
+    ])
+    func afterLoginOnlyPathsOnThisSite(next: String, expected: String) {
+        #expect(ConsoleAccounts.safeLocalPath(next) == expected)
+    }
+
+    @Test func loopbackIsAnAddressNotAName() {
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "localhost"] { #expect(HostPort.isLoopback(host), "\(host)") }
+        for host in ["127.example.com", "10.0.0.1", "::10", "::", "0.0.0.0", "1.127.0.0"] { #expect(!HostPort.isLoopback(host), "\(host)") }
+    }
+
+    @Test func daemonWideFiguresAndAccountsAreForAdmins() async throws {
+        let h = try ConsoleHarness()
+        defer { h.control.dir.remove() }
+        try h.store.addConsoleUser(ConsoleUser(name: "boss", role: .admin), passwordHash: PasswordHash.make("password-1", rounds: 1000), at: Date())
+        let (op, _) = try await h.login("op")
+        #expect(try await h.request(.get, "/metrics", cookie: op).status == 403)
+        #expect(try await h.request(.get, "/v1/notify", cookie: op).status == 403)
+        #expect(try await h.request(.get, "/v1/console-users", cookie: op).status == 403)
+        let (boss, _) = try await h.login("boss")
+        let csrf = try h.csrf(boss)
+        let limited = try await h.request(.post, "/v1/console-users", cookie: boss,
+                                          json: #"{"name": "boss2", "role": "admin", "grids": ["village"], "password": "password-123"}"#,
+                                          headers: [ConsoleMiddleware.csrfHeader: csrf])
+        #expect(limited.status == 400 && limited.body.contains("admin_not_limited_to_grids"), "\(limited.body)")
+        let app = try await h.request(.get, "/v1/console-users", cookie: boss)
+        #expect(app.status == 200 && app.body.contains("\"op\"") && !app.body.contains("pbkdf2"))
     }
 }

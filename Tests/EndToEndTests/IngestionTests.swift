@@ -136,7 +136,8 @@ import TestSupport
             """)
         defer { daemon.stop(); server.stop() }
         #expect(daemon.waitForCamera("cam", timeout: 40) { $0.width == 480 && $0.height == 270 && $0.framesAnalysed >= 50 }, "\(daemon.log)")
-        #expect(daemon.log.contains("resolution changed"))
+        // The log line is written beside the status the wait above saw, not before it.
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("resolution changed") }, "\(daemon.log)")
         #expect(daemon.tickets().total == 0, "\(daemon.tickets())")
         #expect(daemon.camera("cam")?.state == "streaming")
     }

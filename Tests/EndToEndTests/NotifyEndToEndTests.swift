@@ -51,7 +51,9 @@ import TestSupport
         try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
         // Three failures, one request left hanging past the daemon's timeout, then every
         // answer a little slow, so that the burst below is still going out when the daemon dies.
-        let receiver = try WebhookReceiver(dir: dir, script: ["500", "500", "500", "hang"], hang: 3, delay: 0.03)
+        // (0.15 s an answer: about five seconds for the burst, so the kill below, a poll after
+        // the fifteenth, falls inside it even on a loaded machine.)
+        let receiver = try WebhookReceiver(dir: dir, script: ["500", "500", "500", "hang"], hang: 3, delay: 0.15)
         defer { receiver.stop() }
         let notify = """
               - id: city
