@@ -107,7 +107,7 @@ enum GeometryFiles {
     }
 
     static func node(_ g: CameraGeometry, existing: [String: Node.Mapping]) -> Node {
-        func number(_ x: Double) -> Node { Node.scalar(.init(String(format: "%.4f", min(1, max(0, x))))) }
+        func number(_ x: Double) -> Node { Node.scalar(.init(String(format: "%.4f", x))) }
         func point(_ p: [Double]) -> Node { Node.sequence(.init(p.map(number), .implicit, .flow)) }
         func points(_ ps: [[Double]]) -> Node { Node.sequence(.init(ps.map(point), .implicit, .flow)) }
         func text(_ s: String) -> Node { Node.scalar(.init(s)) }
@@ -155,9 +155,7 @@ extension ControlRoutes {
             let actor = try context.who.actor
             let example = #"{"zones": [{"id": "gate", "name": "门口", "polygon": [[0.1, 0.5], [0.4, 0.5], [0.4, 0.9]]}], "tripwires": [], "masks": {"motion": [], "privacy": []}}"#
             let geometry: CameraGeometry = try await Self.decodeGeometry(request, example: example)
-            for text in geometry.zones.flatMap({ [$0.id, $0.name ?? ""] }) + geometry.tripwires.flatMap({ [$0.id, $0.name ?? "", $0.direction] }) {
-                try PlainText.check(text, field: "geometry")
-            }
+            try Self.checkShape(geometry)
             let file = reloader.file
             let report = try await Self.offPool { () throws -> ConfigReport in
                 try GeometryFiles.saving.withLock { _ in
@@ -166,7 +164,9 @@ extension ControlRoutes {
                         logger.notice("camera geometry saved", metadata: ["camera.id": "\(id)", "file": "\(path)", "actor": "\(actor)"])
                     } catch {
                         switch error {
-                        case let .invalid(e): throw ControlError.badRequest(.geometryInvalid(detail: "\(e)"))
+                        // Well formed, but the configuration refuses it (a duplicate id, a
+                        // polygon with no area, a main file that no longer reads): 409.
+                        case let .invalid(e): throw ControlError.conflict(.geometryInvalid(detail: "\(e)"))
                         case let .io(why):
                             logger.error("camera geometry not saved", metadata: ["camera.id": "\(id)", "error": "\(why)"])
                             throw ControlError.unavailable(.geometryInvalid(detail: why))
@@ -176,11 +176,43 @@ extension ControlRoutes {
                 }
             }
             guard report.valid else {
-                throw ControlError.badRequest(.geometryInvalid(detail: report.errors.map { "\($0.file):\($0.line.map(String.init) ?? "-"): \($0.key): \($0.message)" }.joined(separator: "; ")))
+                throw ControlError.conflict(.geometryInvalid(detail: report.errors.map { "\($0.file):\($0.line.map(String.init) ?? "-"): \($0.key): \($0.message)" }.joined(separator: "; ")))
             }
             let now = cameras.camera(id)?.config ?? camera.config
             return try JSONResponse.ok(GeometryFiles.current(now, configFile: file))
         }
+    }
+
+    /// What the schema says of a geometry, checked before anything is written: ids of ASCII
+    /// letters, digits, `.`, `_`, `-`; names without control characters; polygons of at least
+    /// 3 points and points of 2 numbers in 0...1; a direction of a_to_b, b_to_a or both.
+    static func checkShape(_ g: CameraGeometry) throws {
+        func bad(_ what: String) -> ControlError { .badRequest(.geometryInvalid(detail: what)) }
+        func point(_ p: [Double]) throws {
+            guard p.count == 2, p.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw bad("a point is [x, y] with both in 0...1") }
+        }
+        func polygon(_ ps: [[Double]]) throws {
+            guard ps.count >= 3 else { throw bad("a polygon needs at least 3 points") }
+            for p in ps { try point(p) }
+        }
+        func id(_ text: String) throws {
+            guard !text.isEmpty, text.count <= 64, text.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }) else {
+                throw bad("an id is 1 to 64 ASCII letters, digits, '.', '_' or '-'")
+            }
+        }
+        for z in g.zones {
+            try id(z.id)
+            try PlainText.check(z.name, field: "name")
+            try polygon(z.polygon)
+        }
+        for t in g.tripwires {
+            try id(t.id)
+            try PlainText.check(t.name, field: "name")
+            try point(t.a)
+            try point(t.b)
+            guard ["a_to_b", "b_to_a", "both"].contains(t.direction) else { throw bad("direction is a_to_b, b_to_a or both") }
+        }
+        for m in g.masks.motion + g.masks.privacy { try polygon(m) }
     }
 
     static func decodeGeometry(_ request: Request, example: String) async throws -> CameraGeometry {

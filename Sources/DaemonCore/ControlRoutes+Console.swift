@@ -24,7 +24,7 @@ extension ControlRoutes {
             }
             // An admin manages the daemon (backups, configuration, accounts): a grid limit
             // would promise what it cannot keep.
-            if role == .admin && !(body.grids ?? []).isEmpty { throw ControlError.badRequest(.adminNotLimitedToGrids) }
+            if role == .admin && !(body.grids ?? []).isEmpty { throw ControlError.conflict(.adminNotLimitedToGrids) }
             let language = body.language ?? "zh"
             guard language == "zh" || language == "en" else { throw ControlError.badRequest(.unknownLanguage(text: language)) }
             let hash = try await Self.passwordHash(body.password)
@@ -70,7 +70,7 @@ extension ControlRoutes {
 
     /// The slow hash, off the concurrency pool; a password too short is refused first.
     static func passwordHash(_ password: String?) async throws -> String {
-        guard let password, password.count >= ConsoleAccounts.minimumPasswordLength else {
+        guard let password, password.unicodeScalars.count >= ConsoleAccounts.minimumPasswordLength else {
             throw ControlError.badRequest(.passwordTooShort(minimum: ConsoleAccounts.minimumPasswordLength))
         }
         return try await offPool { PasswordHash.make(password) }
@@ -81,7 +81,8 @@ extension ControlRoutes {
         case let .exists(name): .conflict(.consoleUserExists(name: name))
         case let .noSuchUser(name): .notFound(.noSuchConsoleUser(name: name))
         case let .badName(name): .badRequest(.badConsoleUserName(name: String(name.prefix(80))))
-        case let .unknownGrid(id): .badRequest(.unknownGrid(id: String(id.prefix(80)), known: try store.gridNames().map(\.id)))
+        // Well formed, but not a grid of the configuration.
+        case let .unknownGrid(id): .conflict(.unknownGrid(id: String(id.prefix(80)), known: try store.gridNames().map(\.id)))
         }
     }
 }

@@ -27,11 +27,13 @@ public struct ConsoleUser: Sendable, Equatable {
         self.lastLoginAt = lastLoginAt
     }
 
-    /// A name a person can type and a log line can show: letters (any script), digits, `.`,
-    /// `_`, `-`, `@`, 1 to 64 characters.
+    /// A name a person can type and a log line can show: ASCII letters and digits, Chinese
+    /// characters (U+4E00–U+9FFF), `.`, `_`, `-`, `@`; 1 to 64 of them (the API's schema
+    /// says the same: `^[A-Za-z0-9._@一-鿿-]{1,64}$`).
     public static func validName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
-            CharacterSet.letters.contains($0) || CharacterSet.decimalDigits.contains($0) || "._-@".unicodeScalars.contains($0)
+        let scalars = name.unicodeScalars
+        return !scalars.isEmpty && scalars.count <= 64 && scalars.allSatisfy { c in
+            c.isASCII ? (c.properties.isAlphabetic || ("0"..."9").contains(c) || "._-@".unicodeScalars.contains(c)) : (0x4E00...0x9FFF).contains(c.value)
         }
     }
 }

@@ -240,7 +240,7 @@ struct ConsoleHarness {
         let limited = try await h.request(.post, "/v1/console-users", cookie: boss,
                                           json: #"{"name": "boss2", "role": "admin", "grids": ["village"], "password": "password-123"}"#,
                                           headers: [ConsoleMiddleware.csrfHeader: csrf])
-        #expect(limited.status == 400 && limited.body.contains("admin_not_limited_to_grids"), "\(limited.body)")
+        #expect(limited.status == 409 && limited.body.contains("admin_not_limited_to_grids"), "\(limited.body)")
         let app = try await h.request(.get, "/v1/console-users", cookie: boss)
         #expect(app.status == 200 && app.body.contains("\"op\"") && !app.body.contains("pbkdf2"))
     }
