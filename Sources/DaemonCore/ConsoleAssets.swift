@@ -108,9 +108,10 @@ enum ConsoleAssets {
     .editor .selected { stroke: #ff1744 !important; }
     .shapes li { margin: .3rem 0; } .shapes li.selected { font-weight: 700; }
     .tools button { margin: 0 .3rem .4rem 0; }
+    @media (max-width: 1000px) { .columns, .editor { grid-template-columns: 1fr; } }
     @media (max-width: 1300px) {
       body { font-size: 15px; }
-      .columns, .editor { grid-template-columns: 1fr; }
+      .columns { grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); }
       td.thumb img { width: 96px; height: 54px; }
       table.tickets th:nth-child(4), table.tickets td:nth-child(4) { display: none; }
     }

@@ -104,7 +104,7 @@ enum ConsolePage {
             \(scripts)
             </head>
             <body data-lang="\(page.lang)">
-            <header class="top"><span class="brand">\(page.t(.product))</span><nav>\(nav)</nav><span class="user">\(user)</span></header>
+            <header class="top"><span class="brand">\(page.t(.product))</span>\(page.session == nil ? "" : "<nav>\(nav)</nav>" as HTML)<span class="user">\(user)</span></header>
             <main>
             \(body)
             </main>

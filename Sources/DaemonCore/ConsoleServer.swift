@@ -84,8 +84,18 @@ extension ConsoleSite {
         }
     }
 
+    /// Before a login the page speaks the browser's language (Chinese unless it asks for
+    /// English), or the one its switch asked for (`?lang=en`, `?lang=zh`).
+    static func loginLanguage(_ request: Request) -> Language {
+        switch request.uri.queryParameters["lang"].map(String.init) {
+        case "en": .en
+        case "zh": .zh
+        default: Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]) == .en ? .en : .zh
+        }
+    }
+
     func loginPage(_ request: Request, failure: String?, status: HTTPResponse.Status = .ok, next given: String? = nil) throws -> Response {
-        let language: Language = Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]) == .en ? .en : .zh
+        let language = Self.loginLanguage(request)
         let page = PageContext(session: nil, language: language, access: Access(roles: []))
         let next = ConsoleAccounts.safeLocalPath(given ?? request.uri.queryParameters["next"].map(String.init))
         let ended = request.uri.queryParameters["ended"] != nil
@@ -95,12 +105,13 @@ extension ConsoleSite {
             <section class="login">
             <h1>\(page.t(.loginTitle))</h1>
             \(message)
-            <form method="post" action="/login" id="login-form">
+            <form method="post" action="/login\(language == .en ? "?lang=en" : "")" id="login-form">
             <input type="hidden" name="next" value="\(next)">
             <label>\(page.t(.username)) <input type="text" name="username" autocomplete="username" required autofocus></label>
             <label>\(page.t(.password)) <input type="password" name="password" autocomplete="current-password" required></label>
             <button type="submit">\(page.t(.loginButton))</button>
             </form>
+            <p class="switch"><a href="/login?lang=\(language == .en ? "zh" : "en")\(next == "/" ? "" : "&next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))" id="login-language">\(page.t(.otherLanguage))</a></p>
             </section>
             """
         return ConsolePage.layout(page, title: page.t(.loginTitle), active: "", body: body, status: status)
@@ -108,7 +119,7 @@ extension ConsoleSite {
 
     func login(_ request: Request, _ context: ControlContext) async throws -> Response {
         var request = request
-        let language: Language = Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]) == .en ? .en : .zh
+        let language = Self.loginLanguage(request)
         guard FormData.isForm(request) else { throw ControlError.unsupportedMediaType(.notJSON(contentType: request.headers[.contentType] ?? "")) }
         let form = FormData.parse(String(buffer: try await request.collectBody(upTo: 16 * 1024)))
         let address = context.channel.remoteAddress.map { "\($0)" } ?? "?"

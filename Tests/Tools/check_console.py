@@ -67,6 +67,7 @@ def browser(size):
     for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}",
                 "--lang=zh-CN", "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"]:
         options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
@@ -246,8 +247,9 @@ def shots(folder, base, ticket):
     for size, label in [((1920, 1080), "wall"), ((1280, 800), "tablet")]:
         driver = browser(size)
         try:
-            driver.get(base + "/login")
-            driver.save_screenshot(os.path.join(folder, f"zh-{label}-login.png"))
+            for language in ["zh", "en"]:
+                driver.get(base + "/login?lang=" + language)
+                driver.save_screenshot(os.path.join(folder, f"{language}-{label}-login.png"))
             login(driver, base, "admin1")
             for language in ["zh", "en"]:
                 current = driver.execute_script("return document.documentElement.lang")
