@@ -38,12 +38,12 @@ let package = Package(
         .target(name: "Tickets", dependencies: ["Analysis", "Catalog"]),
         // Pure notification rules: which destination wants a change, retries, Standard
         // Webhooks and DingTalk signing (SHA-256 and HMAC of our own), messenger messages.
-        .target(name: "Notify", dependencies: ["Tickets", "Catalog"]),
-        // PBKDF2-HMAC-SHA256 for the console's passwords, in C and optimised in every build
-        // (a debug build at -O0 would take seconds a login).
-        .target(name: "PasswordKernel", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Notify", dependencies: ["Tickets", "Catalog", "Digests"]),
+        // SHA-256 and PBKDF2-HMAC-SHA256 (webhook signatures, the console's passwords), in C
+        // and optimised in every build (a debug build at -O0 would take seconds a login).
+        .target(name: "Digests", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Storage", dependencies: [
-            "Tickets", "Catalog", "Notify", "PasswordKernel",
+            "Tickets", "Catalog", "Notify", "Digests",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis", "Catalog"]),

@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 import GRDB
-import PasswordKernel
+import Digests
 import Tickets
 
 /// A person who logs in to the web console: the socket's roles, optionally limited to grids.

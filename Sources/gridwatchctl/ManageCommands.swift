@@ -373,30 +373,33 @@ struct ConsoleUserPasswd: ParsableCommand {
     }
 }
 
-struct ConsoleUserDisable: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disable", abstract: t(CtlText.consoleUserDisableAbstract))
-    @OptionGroup var connection: Connection
-    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+/// disable, enable: one account, no body.
+protocol ConsoleUserSwitch: ParsableCommand {
+    static var verb: String { get }
+    var connection: Connection { get }
+    var name: String { get }
+}
 
+extension ConsoleUserSwitch {
     func run() throws {
         let user = try connection.call { c throws(ClientError) in
-            try c.post(ConsoleUserCommand.path(name, "disable"), body: Optional<ActionRequest>.none, as: ConsoleUserInfo.self)
+            try c.post(ConsoleUserCommand.path(name, Self.verb), body: Optional<ActionRequest>.none, as: ConsoleUserInfo.self)
         }
         if connection.json { return try connection.printJSON(user) }
-        print(t(CtlText.consoleUserDone(verb: "disable", name: user.name)))
+        print(t(CtlText.consoleUserDone(verb: Self.verb, name: user.name)))
     }
 }
 
-struct ConsoleUserEnable: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enable", abstract: t(CtlText.consoleUserEnableAbstract))
+struct ConsoleUserDisable: ConsoleUserSwitch {
+    static let configuration = CommandConfiguration(commandName: "disable", abstract: t(CtlText.consoleUserDisableAbstract))
+    static let verb = "disable"
     @OptionGroup var connection: Connection
     @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
+}
 
-    func run() throws {
-        let user = try connection.call { c throws(ClientError) in
-            try c.post(ConsoleUserCommand.path(name, "enable"), body: Optional<ActionRequest>.none, as: ConsoleUserInfo.self)
-        }
-        if connection.json { return try connection.printJSON(user) }
-        print(t(CtlText.consoleUserDone(verb: "enable", name: user.name)))
-    }
+struct ConsoleUserEnable: ConsoleUserSwitch {
+    static let configuration = CommandConfiguration(commandName: "enable", abstract: t(CtlText.consoleUserEnableAbstract))
+    static let verb = "enable"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
 }

@@ -1,8 +1,20 @@
-#ifndef GRIDWATCH_PASSWORD_KERNEL_H
-#define GRIDWATCH_PASSWORD_KERNEL_H
+#ifndef GRIDWATCH_DIGESTS_H
+#define GRIDWATCH_DIGESTS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/// A running SHA-256 (FIPS 180-4): state, the partial block and the length so far.
+typedef struct {
+    uint32_t h[8];
+    uint8_t block[64];
+    size_t used;
+    uint64_t total;
+} gw_sha256_ctx;
+
+void gw_sha256_init(gw_sha256_ctx *c);
+void gw_sha256_update(gw_sha256_ctx *c, const uint8_t *p, size_t n);
+void gw_sha256_final(gw_sha256_ctx *c, uint8_t out[32]);
 
 /// PBKDF2 (RFC 8018 §5.2) with HMAC-SHA256 as the pseudorandom function: `out_len` bytes of
 /// key derived from `password` and `salt` with `iterations` rounds. Written from FIPS 180-4

@@ -1,8 +1,9 @@
-// PBKDF2-HMAC-SHA256 for the console's password hashes (Docs/design/console.md). The
-// SHA-256 compression follows FIPS 180-4 §6.2; HMAC keeps the inner and outer states after
-// the padded key (RFC 2104), so each PBKDF2 round costs two compressions.
+// SHA-256 (webhook signatures, session tokens) and PBKDF2-HMAC-SHA256 (the console's
+// password hashes, Docs/design/console.md). The compression follows FIPS 180-4 §6.2;
+// HMAC keeps the inner and outer states after the padded key (RFC 2104), so each PBKDF2
+// round costs two compressions.
 #define _DEFAULT_SOURCE
-#include "password_kernel.h"
+#include "digests.h"
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -41,21 +42,15 @@ static void compress(uint32_t h[8], const uint8_t block[64]) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-/// A running SHA-256: state, the partial block and the length so far.
-typedef struct {
-    uint32_t h[8];
-    uint8_t block[64];
-    size_t used;
-    uint64_t total;
-} sha256_ctx;
+typedef gw_sha256_ctx sha256_ctx;
 
-static void sha_init(sha256_ctx *c) {
+void gw_sha256_init(gw_sha256_ctx *c) {
     memcpy(c->h, H0, sizeof H0);
     c->used = 0;
     c->total = 0;
 }
 
-static void sha_update(sha256_ctx *c, const uint8_t *p, size_t n) {
+void gw_sha256_update(gw_sha256_ctx *c, const uint8_t *p, size_t n) {
     c->total += n;
     while (n > 0) {
         size_t take = 64 - c->used < n ? 64 - c->used : n;
@@ -70,15 +65,15 @@ static void sha_update(sha256_ctx *c, const uint8_t *p, size_t n) {
     }
 }
 
-static void sha_final(sha256_ctx *c, uint8_t out[32]) {
+void gw_sha256_final(gw_sha256_ctx *c, uint8_t out[32]) {
     uint64_t bits = c->total * 8;
     uint8_t pad = 0x80;
-    sha_update(c, &pad, 1);
+    gw_sha256_update(c, &pad, 1);
     uint8_t zero = 0;
-    while (c->used != 56) sha_update(c, &zero, 1);
+    while (c->used != 56) gw_sha256_update(c, &zero, 1);
     uint8_t len[8];
     for (int i = 0; i < 8; i++) len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha_update(c, len, 8);
+    gw_sha256_update(c, len, 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
@@ -114,9 +109,9 @@ void gw_pbkdf2_hmac_sha256(const uint8_t *password, size_t password_len,
     uint8_t key[64] = {0};
     if (password_len > 64) {
         sha256_ctx c;
-        sha_init(&c);
-        sha_update(&c, password, password_len);
-        sha_final(&c, key);
+        gw_sha256_init(&c);
+        gw_sha256_update(&c, password, password_len);
+        gw_sha256_final(&c, key);
     } else if (password_len > 0) {
         memcpy(key, password, password_len);
     }
@@ -127,19 +122,19 @@ void gw_pbkdf2_hmac_sha256(const uint8_t *password, size_t password_len,
     }
     // The states after the padded key, reused by every round.
     sha256_ctx inner0, outer0;
-    sha_init(&inner0);
-    sha_update(&inner0, ipad, 64);
-    sha_init(&outer0);
-    sha_update(&outer0, opad, 64);
+    gw_sha256_init(&inner0);
+    gw_sha256_update(&inner0, ipad, 64);
+    gw_sha256_init(&outer0);
+    gw_sha256_update(&outer0, opad, 64);
 
     for (uint32_t block = 1; out_len > 0; block++) {
         uint8_t u[32], t[32], digest[32];
         uint8_t index[4] = {(uint8_t)(block >> 24), (uint8_t)(block >> 16), (uint8_t)(block >> 8), (uint8_t)block};
         // U1 = HMAC(P, S || INT(i)).
         sha256_ctx c = inner0;
-        sha_update(&c, salt, salt_len);
-        sha_update(&c, index, 4);
-        sha_final(&c, digest);
+        gw_sha256_update(&c, salt, salt_len);
+        gw_sha256_update(&c, index, 4);
+        gw_sha256_final(&c, digest);
         sha_after_block(outer0.h, digest, u);
         memcpy(t, u, 32);
         for (uint32_t r = 1; r < iterations; r++) {
