@@ -67,6 +67,7 @@ public enum ConsoleText: Localized, Equatable, CaseIterable {
     case unsilence
     case live
     case reconnecting
+    /// Countdowns: `{t}` is where the script puts the time (h:mm:ss).
     case overdueBy
     case dueIn
     case openCount(Int)

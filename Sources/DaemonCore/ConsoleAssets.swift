@@ -155,7 +155,7 @@ enum ConsoleAssets {
         const now = Date.now() / 1000;
         document.querySelectorAll(".countdown").forEach(el => {
           const left = Number(el.dataset.due) - now;
-          el.textContent = left >= 0 ? rows.dataset.due + " " + fmt(left) : rows.dataset.overdue + " " + fmt(left);
+          el.textContent = (left >= 0 ? rows.dataset.due : rows.dataset.overdue).replace("{t}", fmt(left));
           el.classList.toggle("late", left < 0);
         });
       };
