@@ -222,7 +222,7 @@ struct ConsoleSite: Sendable {
         let allowed = detail.allowedActions ?? []
         let people = try store.people(gridID: record.gridId)
         let forms: [HTML] = allowed.map { action in
-            let needsNote = [.resolve, .falseAlarm, .reopen].contains(action)
+            let needsNote = Workflow.needsReason(action)
             var extra: HTML = ""
             if action == .dispatch {
                 let options: [HTML] = people.map { "<option value=\"\($0.id)\">\($0.name) · \(page.term($0.role))</option>" }
@@ -260,25 +260,13 @@ struct ConsoleSite: Sendable {
         let assignee = form["assignee"].flatMap { $0.isEmpty ? nil : $0 }
         try PlainText.check(note, field: "note", allowingLines: true)
         try PlainText.check(assignee, field: "assignee")
-        let now = Date()
-        do {
-            if let action {
-                if [.resolve, .falseAlarm, .reopen].contains(action) && note == nil { throw ControlError.badRequest(.noteRequired(action: action.rawValue)) }
-                if action == .dispatch && assignee == nil { throw ControlError.badRequest(.dispatchNeedsAssignee) }
-                let ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: note, assignee: assignee, at: now)
-                routes.events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: now)
-            } else {
-                guard let note else { throw ControlError.badRequest(.noteRequired(action: nil)) }
-                let ticket = try store.addNote(ticketID: id, actor: caller.actor, note: note, at: now)
-                routes.events.publishTicket(ticket, change: "note", actor: caller.actor, at: now)
-            }
-        } catch let error as TicketActionError {
-            routes.logger.notice("ticket action refused", metadata: [
-                "ticket.id": "\(id)", "action": "\(action?.rawValue ?? "note")", "actor": "\(caller.actor)", "reason": "\(error)",
-            ])
-            throw ControlRoutes.refusal(error)
+        if let action {
+            if Workflow.needsReason(action) && note == nil { throw ControlError.badRequest(.noteRequired(action: action.rawValue)) }
+            if action == .dispatch && assignee == nil { throw ControlError.badRequest(.dispatchNeedsAssignee) }
+        } else if note == nil {
+            throw ControlError.badRequest(.noteRequired(action: nil))
         }
-        routes.logger.notice("ticket action", metadata: ["ticket.id": "\(id)", "action": "\(action?.rawValue ?? "note")", "actor": "\(caller.actor)"])
+        _ = try routes.act(action, ticketID: id, caller: caller, note: note, assignee: assignee)
         return ConsolePage.redirect("/tickets/\(id)?done=\(action?.rawValue ?? "note")")
     }
 

@@ -154,13 +154,7 @@ extension ControlRoutes {
             let caller = try context.who
             try mayAct(on: try visibleTicket(id, caller), caller)
             let body = try await Self.decodeBody(request, for: nil)
-            do {
-                _ = try store.addNote(ticketID: id, actor: caller.actor, note: body.note ?? "", at: Date())
-            } catch let error as TicketActionError {
-                throw Self.refusal(error)
-            }
-            logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
-            if let ticket = try store.ticket(id: id) { events.publishTicket(ticket, change: "note", actor: caller.actor, at: Date()) }
+            _ = try act(nil, ticketID: id, caller: caller, note: body.note, assignee: nil)
             return try JSONResponse.ok(try detail(id, caller, request.language), status: .created, language: request.language)
         }
         // One path per action, so each says what it needs (OpenAPI: a note, an assignee).
@@ -170,19 +164,7 @@ extension ControlRoutes {
                 let caller = try context.who
                 try mayAct(on: try visibleTicket(id, caller), caller)
                 let body = try await Self.decodeBody(request, for: action)
-                let ticket: TicketRecord
-                do {
-                    ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: body.note, assignee: body.assignee, at: Date())
-                } catch let error as TicketActionError {
-                    logger.notice("ticket action refused", metadata: [
-                        "ticket.id": "\(id)", "action": "\(action.rawValue)", "actor": "\(caller.actor)", "reason": "\(error)",
-                    ])
-                    throw Self.refusal(error)
-                }
-                events.publishTicket(ticket, change: action.rawValue, actor: caller.actor, at: Date())
-                logger.notice("ticket action", metadata: [
-                    "ticket.id": "\(id)", "action": "\(action.rawValue)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
-                ])
+                _ = try act(action, ticketID: id, caller: caller, note: body.note, assignee: body.assignee)
                 return try JSONResponse.ok(try detail(id, caller, request.language), language: request.language)
             }
         }

@@ -229,7 +229,7 @@ public struct ControlRoutes: Sendable {
     /// false alarm, reopen, a plain note), an assignee for dispatch; 400 naming what is missing.
     static func decodeBody(_ request: Request, for action: TicketAction?) async throws -> ActionRequest {
         let body = try await decodeBody(request)
-        let needsNote = action == nil || [.resolve, .falseAlarm, .reopen].contains(action!)
+        let needsNote = action.map(Workflow.needsReason) ?? true
         if needsNote && PlainText.isBlank(body.note ?? "") {
             throw ControlError.badRequest(.noteRequired(action: action?.rawValue))
         }
@@ -324,6 +324,37 @@ public struct ControlRoutes: Sendable {
         try await withCheckedThrowingContinuation { done in
             DispatchQueue.global().async { done.resume(with: Result { try work() }) }
         }
+    }
+
+    /// A person's action on a ticket (nil: a note), from the socket or the console: the
+    /// store's rules and history line, the live change, the log line; a refusal becomes the
+    /// API's error.
+    func act(_ action: TicketAction?, ticketID id: Int64, caller: CallerIdentity, note: String?, assignee: String?) throws -> TicketRecord {
+        let now = Date()
+        let ticket: TicketRecord
+        do {
+            if let action {
+                ticket = try store.perform(action, ticketID: id, actor: caller.actor, note: note, assignee: assignee, at: now)
+            } else {
+                ticket = try store.addNote(ticketID: id, actor: caller.actor, note: note ?? "", at: now)
+            }
+        } catch let error as TicketActionError {
+            if let action {
+                logger.notice("ticket action refused", metadata: [
+                    "ticket.id": "\(id)", "action": "\(action.rawValue)", "actor": "\(caller.actor)", "reason": "\(error)",
+                ])
+            }
+            throw Self.refusal(error)
+        }
+        if let action {
+            logger.notice("ticket action", metadata: [
+                "ticket.id": "\(id)", "action": "\(action.rawValue)", "state": "\(ticket.state.rawValue)", "actor": "\(caller.actor)",
+            ])
+        } else {
+            logger.info("ticket note", metadata: ["ticket.id": "\(id)", "actor": "\(caller.actor)"])
+        }
+        events.publishTicket(ticket, change: action?.rawValue ?? "note", actor: caller.actor, at: now)
+        return ticket
     }
 
     func mayAct(on ticket: TicketRecord, _ caller: CallerIdentity) throws {

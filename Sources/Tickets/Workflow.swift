@@ -54,10 +54,15 @@ public enum Workflow {
         }
         guard let target else { throw .invalidTransition(from: state, action: action) }
         let hasNote = !(note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        if !hasNote && [.falseAlarm, .reopen, .resolve].contains(action) {
+        if !hasNote && needsReason(action) {
             throw .reasonRequired(action)
         }
         return target
+    }
+
+    /// Actions taken only with a reason in the note: resolve, false alarm, reopen.
+    public static func needsReason(_ action: TicketAction) -> Bool {
+        action == .resolve || action == .falseAlarm || action == .reopen
     }
 
     /// Every action `state` allows.
