@@ -28,6 +28,8 @@ public struct CameraAnalyzer: Sendable {
     private var quietUntil = -Double.infinity
     /// The camera's perspective, learnt from the people it follows.
     public private(set) var scale = PersonScale()
+    /// Stream time of the last frame that was not plainly still (see `stillFor`).
+    private var lastBusy: Double?
 
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
                 integrity: IntegritySettings? = nil, fireSmoke: [FireSmokeArea] = [], fireSmokeSettings: FireSmokeSettings = FireSmokeSettings()) {
@@ -50,6 +52,21 @@ public struct CameraAnalyzer: Sendable {
         if sameCamera { integrity?.resume() } else { integrity?.reset() }
         fireSmoke?.reset()
         quietUntil = -Double.infinity
+        lastBusy = nil
+    }
+
+    /// Seconds of stream time up to `time` in which the picture was plainly still: nothing
+    /// in the foreground, no track, the background and the integrity baseline learnt, no
+    /// doubt about the picture (a tamper suspected or found, a day/night switch settling),
+    /// and no smoke or fire looked for (they need every frame). Decode-on-demand decodes
+    /// keyframes only once this is long enough; 0 until the first frame.
+    public func stillFor(at time: Double) -> Double {
+        guard let lastBusy else { return 0 }
+        return max(0, time - lastBusy)
+    }
+
+    private mutating func busy(_ time: Double, unless still: Bool) {
+        if !still || lastBusy == nil { lastBusy = time }
     }
 
     /// The reasons this camera is tampered for now (empty when its picture is sound).
@@ -121,6 +138,7 @@ public struct CameraAnalyzer: Sendable {
         if !detector.isReady || !wasReady && detector.isReady {
             // Learning (or learning again after a light switch): nothing moves yet.
             if !tracker.tracks.isEmpty { tracker.reset() }
+            lastBusy = time
             return AnalysisResult(blobs: [], tracks: [], events: [], integrity: changes, fireSmoke: fire)
         }
         let detections = DetectionBuilder.build(
@@ -140,7 +158,24 @@ public struct CameraAnalyzer: Sendable {
             withheld = events.count
             events = []
         }
+        // Still: nothing new in the foreground and every track standing (a person waiting, a
+        // parked car, what the background has not taken in yet) for the last 1.5 s.
+        let standing = tracks.allSatisfy { stands($0, time: time) }
+        let still = standing && blobs.count <= tracks.count && fireSmoke == nil && time >= quietUntil
+            && (integrity.map { $0.hasBaseline && !$0.doubtful } ?? true)
+        busy(time, unless: still)
         return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events, integrity: changes, fireSmoke: fire, withheld: withheld)
+    }
+
+    /// Whether a track has stood where it is (moved less than a fifth of its height) for the
+    /// last 1.5 s of stream time.
+    private func stands(_ t: Track, time: Double) -> Bool {
+        guard time - t.firstSeen >= 1.5, let last = t.trajectory.last else { return false }
+        guard let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
+              k < t.trajectory.count else { return false }
+        let first = t.trajectory[k]
+        let ax = (last.x - first.x) * tracker.aspect
+        return (ax * ax + (last.y - first.y) * (last.y - first.y)).squareRoot() < 0.2 * t.box.height
     }
 
     /// Tracks that have not moved for a while are checked for ghosts (the hole a person

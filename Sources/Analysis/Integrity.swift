@@ -103,6 +103,14 @@ public struct IntegrityMonitor: Sendable {
     /// persisting long enough (a lens being covered, a camera just turned).
     public var suspect: Bool { states.values.contains { $0.active || $0.since != nil } }
 
+    /// Whether a tamper is alerted, or a cover, blur or turn is building up. A still picture
+    /// with little noise often looks frozen for a moment; that doubt alone does not count
+    /// (decode-on-demand keeps looking at keyframes, and a frozen stream's keyframes are
+    /// frozen too).
+    public var doubtful: Bool {
+        states.contains { reason, state in state.active || (reason != .frozen && state.since != nil) }
+    }
+
     /// Whether a baseline exists for the current scene mode.
     public var hasBaseline: Bool { baselines[mode] != nil }
 

@@ -153,6 +153,11 @@ public struct CameraStatus: Codable, Sendable, Equatable {
     /// Why the picture cannot be trusted now (covered, defocused, moved, frozen); empty when
     /// it is sound. Motion alerts are held back while it is not.
     public var tampered: [String]? = nil
+    /// Decode-on-demand: `full` (every frame decoded) or `keyframes` (the scene is still:
+    /// keyframes only, the packets between them watched); absent while not streaming.
+    public var decodeMode: String? = nil
+    /// Packets never decoded because the scene was still.
+    public var framesSkipped: Int? = nil
 
     public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, inputFps: Double, analysedFps: Double, framesDecoded: Int, framesAnalysed: Int, framesDropped: Int, decodeErrors: Int, reconnects: Int, lastFrameAt: Date?, offlineSince: Date?, lastError: String?, record: RecordStatus?) {
         self.id = id

@@ -74,7 +74,8 @@ final class CameraWorker: Sendable {
     private let logger: Logger
     let detect: StreamRunner
     let record: StreamRunner?
-    private let mailbox = FrameMailbox<AnalysisItem>()
+    /// Half a second of analysed frames (5 at the default 10 fps).
+    private let mailbox: FrameMailbox<AnalysisItem>
     private let analysis = Mutex(AnalysisStatus())
     private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
     /// Evidence clips: the ring of recent packets (the record stream's, or the detect
@@ -91,10 +92,14 @@ final class CameraWorker: Sendable {
     private let offline = Mutex<Date?>(nil)
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
+    /// Decode-on-demand: the analysis thread's word that the scene has been still for
+    /// `analysis.idle_after`; the decode thread reads it before each frame.
+    private let sceneStill = Atomic<Bool>(false)
 
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         live = Mutex(config)
+        mailbox = FrameMailbox(capacity: Int((config.analysis.fps * 0.5).rounded(.up)))
         self.onCommand = onCommand
         self.ledger = ledger
         var logger = logger
@@ -112,7 +117,9 @@ final class CameraWorker: Sendable {
 
     func start() {
         detect.start(name: "cam-\(config.id)") { [self] runner in try self.detectSession(runner) }
+        let analysisName = "ana-\(config.id)"
         let analysisThread = Thread { [self] in
+            nameThisThread(analysisName)
             self.analysisLoop()
             self.analysisFinished.signal()
         }
@@ -288,6 +295,10 @@ final class CameraWorker: Sendable {
         reader.skipNonReference = canSkip
         var skipCheckAt = MonotonicClock.seconds() + 5
         var decodedSinceCheck = 0
+        let idleDecode = config.analysis.idleDecode
+        reader.keyframeInterval = config.analysis.idleKeyframeEvery
+        sceneStill.store(false, ordering: .relaxed)
+        var lastIdle = reader.idle
         runner.markStreaming(reader.info)
         rates.withLock {
             $0.input.reset()
@@ -299,17 +310,22 @@ final class CameraWorker: Sendable {
         // sampled), from the thread's own clock: waiting for the network is not counted.
         let decodeCPU = Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: [("camera", config.id)])
         var cpuMark = GridwatchMetrics.threadCPUNanos()
-        while let frame = try reader.nextFrame() {
+        while true {
+            reader.keyframesOnly = idleDecode && sceneStill.load(ordering: .relaxed)
+            guard let frame = try reader.nextFrame() else { break }
             let cpuNow = GridwatchMetrics.threadCPUNanos()
             decodeCPU.recordNanoseconds(cpuNow - cpuMark)
             cpuMark = cpuNow
             let now = Date()
             let mono = MonotonicClock.seconds()
             let stats = reader.stats
+            let idle = reader.idle
             runner.update {
                 $0.framesDecoded += 1
                 $0.lastFrameAt = now
                 $0.decodeErrors += stats.decodeErrors - lastStats.decodeErrors
+                $0.packetsSkipped += idle.packetsSkipped - lastIdle.packetsSkipped
+                $0.decodeMode = reader.mode
                 if $0.info?.width != frame.width || $0.info?.height != frame.height {
                     $0.info?.width = frame.width
                     $0.info?.height = frame.height
@@ -320,9 +336,22 @@ final class CameraWorker: Sendable {
                 logger.warning("corrupt data", metadata: ["error": "\(stats.lastDecodeError ?? "-")", "decode_errors": "\(stats.decodeErrors)"])
                 lastCorruptLog = mono
             }
+            // Input is what the camera sent: skipped packets count.
+            let arrived = 1 + idle.packetsSkipped - lastIdle.packetsSkipped
+            let modeChanged = idle.entered != lastIdle.entered || idle.wokenBySize != lastIdle.wokenBySize || idle.wokenByAnalysis != lastIdle.wokenByAnalysis
+            if modeChanged {
+                logger.debug("decode mode", metadata: ["mode": "\(reader.mode.rawValue)", "skipped": "\(idle.packetsSkipped)",
+                                                       "still_size": "\(reader.sceneSizes.stillSize ?? 0)", "threshold": "\(reader.sceneSizes.threshold ?? 0)"])
+            }
             lastStats = stats
-            rates.withLock { $0.input.record(mono) }
+            lastIdle = idle
+            rates.withLock { for _ in 0..<min(arrived, 1000) { $0.input.record(mono) } }
             decodedSinceCheck += 1
+            if reader.mode != .full || modeChanged {
+                // Keyframes only, or lately: the reference-frame check counts full decoding only.
+                decodedSinceCheck = 0
+                skipCheckAt = mono + 5
+            }
             if reader.skipNonReference && mono >= skipCheckAt {
                 // Too few frames left to sample from: decode them all.
                 if Double(decodedSinceCheck) / 5 < config.analysis.fps * 1.2 {
@@ -334,7 +363,7 @@ final class CameraWorker: Sendable {
             }
             guard sampler.take(frame.time) else { continue }
             let gray = try scaler.gray(frame)
-            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session))
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: 1)
         }
     }
 
@@ -391,6 +420,9 @@ final class CameraWorker: Sendable {
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
                 time: item.frame.time, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
+            if start.analysis.idleDecode {
+                sceneStill.store(analyzer.stillFor(at: item.frame.time) >= start.analysis.idleAfter, ordering: .relaxed)
+            }
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }
             rates.withLock { $0.analysed.record(mono) }

@@ -78,6 +78,15 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Smoke and fire looked for in the whole picture (experimental; off by default).
     /// Zones may ask for them on their own (`fire_smoke: true` on the zone).
     public var fireSmoke = false
+    /// Decode-on-demand (`idle_decode: keyframes`; `off`, the default until it detects exactly
+    /// what full decoding does): once the analysis
+    /// has seen nothing move for `idleAfter` seconds, only keyframes are decoded until the
+    /// packets' sizes or a keyframe show change (`Docs/design/decode-on-demand.md`).
+    public var idleDecode = false
+    public var idleAfter: Double = 5
+    /// While still, one keyframe in this many seconds is decoded (the others only kept for a
+    /// catch-up): a still picture's keyframes are most of what decoding it costs.
+    public var idleKeyframeEvery: Double = 5
 
     public init() {
         motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
@@ -375,7 +384,7 @@ extension GridwatchConfig {
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
             "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks", "clips",
         ]
-        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke"]
+        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke", "idle_decode", "idle_after", "idle_keyframe_every"]
         static let clips: Set<String> = ["enabled", "pre_roll", "post_roll", "max_clip"]
         static let motion: Set<String> = [
             "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
@@ -583,6 +592,16 @@ extension GridwatchConfig {
         a.tracker.maxMisses = try t["max_misses"].int(default: a.tracker.maxMisses, range: 0...100)
         a.integrity = try node["integrity"].bool(default: a.integrity)
         a.fireSmoke = try node["fire_smoke"].bool(default: a.fireSmoke)
+        let idle = node["idle_decode"]
+        if !idle.isMissing {
+            switch try idle.string() {
+            case "keyframes": a.idleDecode = true
+            case "off": a.idleDecode = false
+            default: throw idle.error("must be keyframes or off")
+            }
+        }
+        a.idleAfter = try node["idle_after"].double(default: a.idleAfter, range: 1...3600)
+        a.idleKeyframeEvery = try node["idle_keyframe_every"].double(default: a.idleKeyframeEvery, range: 0...60)
         return a
     }
 

@@ -64,6 +64,8 @@ public struct ControlRoutes: Sendable {
             offlineSince: h.offlineSince, lastError: d.lastError?.text(language), record: record)
         s.zones = c.zones.map(\.id)
         s.tripwires = c.tripwires.map(\.id)
+        s.framesSkipped = d.packetsSkipped
+        if d.state == .streaming { s.decodeMode = d.decodeMode.rawValue }
         let integrity = worker.integrity
         if c.analysis.integrity {
             s.sceneMode = integrity.mode?.rawValue

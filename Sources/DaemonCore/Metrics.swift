@@ -45,7 +45,7 @@ public enum GridwatchMetrics {
 final class MetricsCollector: Sendable {
     private struct CameraCounts {
         var worker: ObjectIdentifier?
-        var decoded = 0, analysed = 0, dropped = 0, errors = 0, reconnects = 0
+        var decoded = 0, skipped = 0, analysed = 0, dropped = 0, errors = 0, reconnects = 0
     }
 
     private let store: TicketStore
@@ -82,6 +82,8 @@ final class MetricsCollector: Sendable {
     static let help: [String: String] = [
         "gridwatch_camera_state": "1 for the state each camera is in (streaming, connecting, stalled, offline, disabled, ...), 0 for the others.",
         "gridwatch_frames_decoded_total": "Frames decoded from the camera's analysed stream.",
+        "gridwatch_frames_skipped_total": "Packets of the camera's analysed stream never decoded because the scene was still (decode-on-demand).",
+        "gridwatch_decode_keyframes_only": "1 while the camera decodes keyframes only (its scene is still), 0 while it decodes every frame.",
         "gridwatch_frames_analysed_total": "Frames analysed (the analysis rate samples the decoded frames).",
         "gridwatch_frames_dropped_total": "Frames the analysis had no time for (replaced by a newer one).",
         "gridwatch_decode_errors_total": "Corrupt or undecodable data in the camera's stream.",
@@ -147,7 +149,7 @@ final class MetricsCollector: Sendable {
             }
             guard let worker = camera.worker else { continue }
             let h = worker.health
-            let now = CameraCounts(worker: ObjectIdentifier(worker), decoded: h.detect.framesDecoded, analysed: h.analysis.framesAnalysed,
+            let now = CameraCounts(worker: ObjectIdentifier(worker), decoded: h.detect.framesDecoded, skipped: h.detect.packetsSkipped, analysed: h.analysis.framesAnalysed,
                                    dropped: h.framesDropped, errors: h.detect.decodeErrors, reconnects: h.detect.reconnects)
             let before = seen.withLock { s -> CameraCounts in
                 defer { s[id] = now }
@@ -160,6 +162,8 @@ final class MetricsCollector: Sendable {
             Counter(label: label, dimensions: dims).increment(by: delta)
             }
             add("gridwatch_frames_decoded_total", now.decoded, before.decoded)
+            add("gridwatch_frames_skipped_total", now.skipped, before.skipped)
+            Gauge(label: "gridwatch_decode_keyframes_only", dimensions: dims).record(h.detect.decodeMode == .keyframes && h.detect.state == .streaming ? 1 : 0)
             add("gridwatch_frames_analysed_total", now.analysed, before.analysed)
             add("gridwatch_frames_dropped_total", now.dropped, before.dropped)
             add("gridwatch_decode_errors_total", now.errors, before.errors)
@@ -169,7 +173,7 @@ final class MetricsCollector: Sendable {
         }
     }
 
-    static let counterNames = ["gridwatch_frames_decoded_total", "gridwatch_frames_analysed_total", "gridwatch_frames_dropped_total",
+    static let counterNames = ["gridwatch_frames_decoded_total", "gridwatch_frames_skipped_total", "gridwatch_frames_analysed_total", "gridwatch_frames_dropped_total",
                                "gridwatch_decode_errors_total", "gridwatch_reconnects_total"]
 
     static func destroySeries(camera id: String) {
@@ -177,6 +181,7 @@ final class MetricsCollector: Sendable {
         for name in counterNames { Counter(label: name, dimensions: dims).destroy() }
         for s in CameraManager.Camera.states { Gauge(label: "gridwatch_camera_state", dimensions: dims + [("state", s)]).destroy() }
         Gauge(label: "gridwatch_input_fps", dimensions: dims).destroy()
+        Gauge(label: "gridwatch_decode_keyframes_only", dimensions: dims).destroy()
         Gauge(label: "gridwatch_analysed_fps", dimensions: dims).destroy()
         Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: dims).destroy()
         Metrics.Timer(label: "gridwatch_analysis_seconds", dimensions: dims).destroy()

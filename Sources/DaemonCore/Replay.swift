@@ -118,6 +118,8 @@ public enum Replay {
 
     public struct Summary: Sendable {
         public var decoded = 0
+        /// Packets never decoded (decode-on-demand, the scene still).
+        public var skipped = 0
         public var analysed = 0
         public var events = 0
         public var seconds = 0.0
@@ -142,7 +144,12 @@ public enum Replay {
         var writer: VideoWriter?
         var drawParts = 1
         defer { try? writer?.finish() }
-        while let frame = try reader.nextFrame() {
+        var lastAnalysed: Double?
+        reader.keyframeInterval = analysis.idleKeyframeEvery
+        while true {
+            // Decode-on-demand as a camera does it; here the analysis answers at once.
+            reader.keyframesOnly = analysis.idleDecode && lastAnalysed.map { analyzer.stillFor(at: $0) >= analysis.idleAfter } ?? false
+            guard let frame = try reader.nextFrame() else { break }
             let index = frame.index
             summary.decoded += 1
             if first == nil { first = frame.time }
@@ -152,6 +159,7 @@ public enum Replay {
             size = (frame.width, frame.height)
             let luma = LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v)
             let result = analyzer.process(luma, time: frame.time)
+            lastAnalysed = frame.time
             summary.analysed += 1
             if let trace {
                 let tracks = result.tracks.map { t in
@@ -196,6 +204,7 @@ public enum Replay {
             }
         }
         summary.seconds = MonotonicClock.seconds() - started
+        summary.skipped = reader.idle.packetsSkipped
         return summary
     }
 }

@@ -9,6 +9,12 @@ final class Packet {
         pointer = p
     }
 
+    /// A new reference to `other`'s data (no copy where it is reference-counted).
+    convenience init(referencing other: Packet) throws(FFmpegError) {
+        try self.init()
+        try ffrequire(av_packet_ref(pointer, other.pointer), "av_packet_ref")
+    }
+
     func unref() { av_packet_unref(pointer) }
 
     deinit {

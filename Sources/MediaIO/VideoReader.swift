@@ -49,6 +49,33 @@ public final class VideoReader {
     public var packetTap: ((RecordedPacket) -> Void)?
     private let keyframeCodec: Keyframes.Codec
 
+    /// Decode-on-demand: the owner's word that the scene is still (its analysis has seen
+    /// nothing move for a while). While it holds and the stream's packet sizes tell still
+    /// from moving (`StillSceneSizes`), the reader decodes keyframes only, from the next
+    /// one on, and keeps the packets since the last keyframe; when a packet grows past the
+    /// still size, or the owner takes its word back, those packets are decoded first (the
+    /// frames come out in order, late by the catch-up) and every frame after them.
+    public var keyframesOnly = false
+    public private(set) var mode: DecodeMode = .full
+    public private(set) var idle = IdleDecodeStats()
+    public private(set) var sceneSizes = StillSceneSizes()
+    /// The packets since the last keyframe, not decoded (keyframe mode).
+    private var pending: [Packet] = []
+    /// Packets to decode before reading on (after a wake).
+    private var catchUp: [Packet] = []
+    private var catchUpNext = 0
+    /// Stream time keyframe mode began.
+    private var keyframesSince: Double?
+    private var lastSkippedTime: Double?
+    /// This session's stream cannot be skipped through (decode errors in keyframe mode).
+    private var noKeyframeMode = false
+    /// Keyframe mode: seconds of stream between two keyframes decoded.
+    public var keyframeInterval: Double = 0
+    private var lastKeyframeDecoded: Double?
+    private var quietAfterWake: Double?
+    /// At most this many packets wait for a keyframe (a stream with rare keyframes wakes instead).
+    private static let maxPending = 600
+
     /// Skip non-reference frames from now on (or stop skipping them).
     public var skipNonReference: Bool {
         get { decoder.skipNonReference }
@@ -65,6 +92,8 @@ public final class VideoReader {
     private var draining = false
     /// Frames the decoder has produced so far, in decode order (advancing or not).
     private var decodedCount = 0
+    /// Packets skipped in keyframe mode and let go at the next keyframe: frame numbers count them.
+    private var neverDecoded = 0
 
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
@@ -89,6 +118,17 @@ public final class VideoReader {
                     continue
                 }
                 return nil
+            }
+            if catchUpNext < catchUp.count {
+                let next = catchUp[catchUpNext]
+                catchUpNext += 1
+                if catchUpNext == catchUp.count {
+                    catchUp.removeAll(keepingCapacity: true)
+                    catchUpNext = 0
+                }
+                idle.caughtUp += 1
+                try sendToDecoder(next)
+                continue
             }
             try armFrameDeadline()
             let got: Bool
@@ -117,8 +157,96 @@ public final class VideoReader {
             if let packetTap, !interrupt.fired {
                 packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset))
             }
+            if try holdBack() { continue }
             try sendToDecoder(packet)
         }
+    }
+
+    /// Decode-on-demand: whether the packet just read is kept back (skipped while still, or
+    /// queued behind the catch-up) instead of being decoded now.
+    private func holdBack() throws(FFmpegError) -> Bool {
+        let p = packet.pointer.pointee
+        let isKey = p.flags & AV_PKT_FLAG_KEY != 0
+        let size = Int(p.size)
+        let time = packetTime(p)
+        if isKey { sceneSizes.keyframe(size) }
+        switch mode {
+        case .full:
+            if !keyframesOnly { quietAfterWake = nil }
+            guard keyframesOnly, !noKeyframeMode else { return false }
+            // Woken by a packet's size: the owner's word that the scene is still is from
+            // before it; neither learnt from nor trusted until it is renewed, or for 2 s.
+            if let until = quietAfterWake, let time, time < until { return false }
+            if !isKey {
+                sceneSizes.learn(size)
+            } else if sceneSizes.usable {
+                // From this keyframe on: it is decoded, what follows it waits.
+                mode = .keyframes
+                keyframesSince = time
+                lastKeyframeDecoded = time
+                pending.removeAll(keepingCapacity: true)
+                idle.entered += 1
+            }
+            return false
+        case .keyframes:
+            if isKey {
+                // The packets since the last keyframe will never be decoded.
+                neverDecoded += pending.count
+                idle.packetsSkipped += pending.count
+                pending.removeAll(keepingCapacity: true)
+                if !keyframesOnly {
+                    wake(.analysis, at: time)
+                    return false
+                }
+                // A still scene's keyframes cost most of its decoding: one every
+                // `keyframeInterval` seconds is decoded (the background, the integrity
+                // checks and the live picture need no more); the others start the packets
+                // kept for a catch-up.
+                if let time, let last = lastKeyframeDecoded, time - last < keyframeInterval, time >= last {
+                    pending.append(try Packet(referencing: packet))
+                    return true
+                }
+                lastKeyframeDecoded = time
+                return false
+            }
+            if !keyframesOnly || sceneSizes.moves(size) || pending.count >= Self.maxPending {
+                wake(keyframesOnly ? .size : .analysis, at: time)
+                catchUp = pending
+                catchUpNext = 0
+                pending = []
+                if !catchUp.isEmpty {
+                    catchUp.append(try Packet(referencing: packet))
+                    return true
+                }
+                return false
+            }
+            pending.append(try Packet(referencing: packet))
+            // Packets still arriving with advancing times: the camera has not stalled.
+            if let time, time > (lastSkippedTime ?? -.infinity) {
+                lastSkippedTime = time
+                lastProgressNanos = MonotonicClock.nanos()
+                if options.realtime && input.isFile { pace(to: time) }
+            }
+            return true
+        }
+    }
+
+    private func wake(_ reason: WakeReason, at time: Double?) {
+        mode = .full
+        if reason == .size { quietAfterWake = (time ?? lastTime ?? 0) + 2 }
+        switch reason {
+        case .size: idle.wokenBySize += 1
+        case .analysis: idle.wokenByAnalysis += 1
+        }
+        if let since = keyframesSince, let time { idle.keyframeSeconds += max(0, time - since) }
+        keyframesSince = nil
+    }
+
+    private func packetTime(_ p: AVPacket) -> Double? {
+        var ts = p.pts
+        if ts == cff_nopts_value() { ts = p.dts }
+        if ts == cff_nopts_value() { return nil }
+        return Double(ts) * Double(input.timeBase.num) / Double(input.timeBase.den) + loopOffset
     }
 
     private var stall: FFmpegError {
@@ -139,12 +267,27 @@ public final class VideoReader {
             // Corrupt data: count it, keep going. The decoder resynchronises on the next keyframe.
             stats.decodeErrors += 1
             stats.lastDecodeError = error.description
+            decodeErrorSeen()
         }
+    }
+
+    /// A stream that does not decode cleanly from its keyframes alone (keyframes that are
+    /// not fresh starts, damage) is decoded in full for the rest of the session.
+    private func decodeErrorSeen() {
+        guard mode == .keyframes || idle.entered > 0, !noKeyframeMode else { return }
+        noKeyframeMode = true
+        if mode == .keyframes { wake(.analysis, at: lastTime) }
     }
 
     private func restartPass() throws(FFmpegError) {
         try input.rewind()
         decoder.flushBuffers()
+        neverDecoded += pending.count
+        idle.packetsSkipped += pending.count
+        pending.removeAll()
+        catchUp.removeAll()
+        catchUpNext = 0
+        lastSkippedTime = nil
         draining = false
         stats.loops += 1
         // The next pass starts one frame after the last one of this pass.
@@ -162,14 +305,17 @@ public final class VideoReader {
             } catch {
                 stats.decodeErrors += 1
                 stats.lastDecodeError = error.description
+                decodeErrorSeen()
                 continue
             }
             guard got else { return nil }
-            let index = decodedCount
+            let index = decodedCount + neverDecoded
             decodedCount += 1
+            idle.framesDecoded += 1
             if frame.pointer.pointee.decode_error_flags != 0 || frame.pointer.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
                 stats.decodeErrors += 1
                 stats.lastDecodeError = "damaged frame (errors concealed)"
+                decodeErrorSeen()
             }
             let raw = rawTime(frame)
             if passStart == nil { passStart = raw }

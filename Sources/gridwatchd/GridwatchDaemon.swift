@@ -130,12 +130,14 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one JSON line per analysed frame with its tracks [id, foot x, foot y, width, height, confirmed, seen, class] and detections [foot x, foot y, width, height, 0 whole / 1 joined / 2 cut] to this file.", valueName: "FILE")) var trace: String?
     @Option(help: "Analysed frames per second (overrides the configuration or default).") var fps: Double?
     @Option(help: "Analysis width in pixels (overrides the configuration or default).") var width: Int?
+    @Option(help: ArgumentHelp("Decode-on-demand as a camera does it: keyframes only while the scene is still (overrides the configuration or default, off).", valueName: "keyframes|off")) var idleDecode: String?
 
     func validate() throws {
         if (config == nil) != (camera == nil) { throw ValidationError("--config and --camera go together") }
         if (config == nil) == (geometry == nil) { throw ValidationError("give either --config and --camera, or --geometry") }
         if let fps, !(0.2...30).contains(fps) { throw ValidationError("--fps must be between 0.2 and 30") }
         if let width, !(64...1920).contains(width) { throw ValidationError("--width must be between 64 and 1920") }
+        if let idleDecode, !["keyframes", "off"].contains(idleDecode) { throw ValidationError("--idle-decode must be keyframes or off") }
     }
 
     func run() throws {
@@ -170,6 +172,7 @@ struct ReplayCommand: ParsableCommand {
         }
         if let fps { analysis.setFPS(fps) }
         if let width { analysis.width = width }
+        if let idleDecode { analysis.idleDecode = idleDecode == "keyframes" }
         do {
             var traceFile: FileHandle?
             if let trace {
@@ -187,8 +190,8 @@ struct ReplayCommand: ParsableCommand {
             }
             if summary {
                 FileHandle.standardError.write(Data(String(
-                    format: "decoded=%d analysed=%d events=%d seconds=%.2f decoded_per_second=%.1f\n",
-                    result.decoded, result.analysed, result.events, result.seconds, Double(result.decoded) / max(result.seconds, 1e-9)).utf8))
+                    format: "decoded=%d skipped=%d analysed=%d events=%d seconds=%.2f decoded_per_second=%.1f\n",
+                    result.decoded, result.skipped, result.analysed, result.events, result.seconds, Double(result.decoded) / max(result.seconds, 1e-9)).utf8))
             }
         } catch {
             FileHandle.standardError.write(Data("gridwatchd: cannot replay \(input): \(error)\n".utf8))

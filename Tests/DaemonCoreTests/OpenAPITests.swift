@@ -69,6 +69,8 @@ import Yams
         camera.tripwires = []
         camera.sceneMode = "day"
         camera.tampered = []
+        camera.decodeMode = "full"
+        camera.framesSkipped = 0
         // The record stream is described in the reference, not in the schema.
         #expect(try Self.keys(camera) == Self.schemaProperties("Camera"))
 

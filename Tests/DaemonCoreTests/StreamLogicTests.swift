@@ -143,6 +143,27 @@ import Testing
         #expect(box.take() == nil)
     }
 
+    @Test func aDeeperBoxAbsorbsABurstInOrderAndShedsTheOldest() {
+        let box = FrameMailbox<Int>(capacity: 3)
+        #expect(!box.put(1))
+        #expect(!box.put(2))
+        #expect(!box.put(3))
+        #expect(box.dropped == 0)
+        #expect(box.take() == 1)
+        #expect(!box.put(4))
+        // Full: the oldest unread (2) goes.
+        #expect(box.put(5))
+        #expect(box.dropped == 1)
+        #expect(box.take() == 3)
+        #expect(box.take() == 4)
+        #expect(box.take() == 5)
+        // Items put before close are still read; then nil.
+        box.put(6)
+        box.close()
+        #expect(box.take() == 6)
+        #expect(box.take() == nil)
+    }
+
     @Test func aWaitingReaderWakesForAnItem() {
         let box = FrameMailbox<Int>()
         let got = DispatchSemaphore(value: 0)
@@ -154,6 +175,39 @@ import Testing
         box.put(42)
         #expect(got.wait(timeout: .now() + 5) == .success)
         #expect(result.value == 42)
+    }
+
+    @Test func aFullBoxWaitsForTheReaderBeforeShedding() {
+        let box = FrameMailbox<Int>(capacity: 2)
+        box.put(1)
+        box.put(2)
+        let taken = DispatchSemaphore(value: 0)
+        let read = DispatchSemaphore(value: 0)
+        let result = ResultBox()
+        let reader = Thread {
+            // The reader comes back for one item once the writer is waiting.
+            taken.wait()
+            result.value = box.take()
+            read.signal()
+        }
+        reader.start()
+        let writer = DispatchSemaphore(value: 0)
+        Thread {
+            taken.signal()
+            box.put(3, wait: 10)
+            writer.signal()
+        }.start()
+        #expect(writer.wait(timeout: .now() + 10) == .success)
+        #expect(read.wait(timeout: .now() + 10) == .success)
+        #expect(box.dropped == 0)
+        #expect(result.value == 1)
+        #expect(box.take() == 2)
+        #expect(box.take() == 3)
+        // Nobody reading: after the wait, the oldest goes.
+        box.put(4)
+        #expect(box.put(5, wait: 0.05) == false)
+        #expect(box.put(6, wait: 0.05))
+        #expect(box.dropped == 1)
     }
 
     final class ResultBox: @unchecked Sendable {

@@ -491,3 +491,45 @@ import TestSupport
         #expect(!everything.contains("wrong-Pw9"))
     }
 }
+
+/// Decode-on-demand in the daemon: a still camera decodes keyframes only, shows it, and
+/// the first person walking through still raises their ticket.
+@Suite(.serialized) struct IdleDecodingEndToEndTests {
+    @Test func aStillCameraDecodesKeyframesOnlyAndStillSeesTheWalker() throws {
+        let dir = try TemporaryDirectory("gw-idle")
+        defer { dir.remove() }
+        // 12 s still, then a walker crossing the middle at 13.9 s; looping.
+        try Clips.stillThenWalker(dir.path("scene.mp4"), seconds: 20, walkFrom: 12)
+        let server = try RTSPServer(file: dir.path("scene.mp4"), loop: true)
+        let daemon = try DaemonHarness(dir: dir, body: """
+            analysis:
+              integrity: false
+              idle_decode: keyframes
+              idle_after: 2
+              idle_keyframe_every: 3
+            grids:
+              - id: g
+            cameras:
+              - id: cam
+                grid: g
+                source: \(server.url)
+                tripwires:
+                  - id: middle
+                    a: [0.5, 0.4]
+                    b: [0.5, 1.0]
+            """)
+        defer { daemon.stop(); server.stop() }
+        // Still: keyframes only, the packets between them counted as skipped.
+        #expect(daemon.waitForCamera("cam", timeout: 30) { $0.decodeMode == "keyframes" }, "\(daemon.log)")
+        #expect(daemon.waitForCamera("cam", timeout: 30) { ($0.framesSkipped ?? 0) > 20 }, "\(daemon.log)")
+        let still = try #require(daemon.camera("cam"))
+        // The camera still sends 10 frames a second; they are not all decoded.
+        #expect(still.inputFps > 5)
+        // The walker wakes it and crosses the line: the ticket comes.
+        #expect(waitUntil(timeout: 40) { daemon.tickets().tickets.contains { $0.kind == "crossing" } }, "\(daemon.log)")
+        #expect(daemon.waitForCamera("cam", timeout: 10) { $0.decodeMode == "full" || ($0.framesDecoded > still.framesDecoded + 20) })
+        let metrics = String(decoding: try daemon.client.getBytes("/metrics"), as: UTF8.self)
+        #expect(metrics.contains("gridwatch_frames_skipped_total{camera=\"cam\"}"), "\(metrics.prefix(400))")
+        #expect(metrics.contains("gridwatch_decode_keyframes_only{camera=\"cam\"}"))
+    }
+}

@@ -123,6 +123,23 @@ public enum Clips {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// A textured still scene with slight sensor noise, a keyframe every second; a textured
+    /// box (40×80 at 640×360, foot at y = 300/360) walks from x = 40 to 600 between
+    /// `walkFrom` and `walkFrom + 4` s: its centre crosses x = 0.5 at `walkFrom` + 1.86 s.
+    /// (A flat box on a flat picture is coded as motion vectors alone and barely grows the
+    /// packets; real scenes have texture, and what a moving thing uncovers must be coded.)
+    public static func stillThenWalker(_ path: String, seconds: Int = 20, walkFrom: Int = 12) throws {
+        let filter = "[0]noise=alls=40,noise=alls=2:allf=t[bg];[1]noise=alls=30[box];"
+            + "[bg][box]overlay=x='if(between(t,\(walkFrom),\(walkFrom + 4)),40+(t-\(walkFrom))*140,-200)':y=220:eval=frame"
+        try runCommand(ffmpeg, [
+            "-v", "error", "-y",
+            "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=\(seconds)",
+            "-f", "lavfi", "-i", "color=c=0xe0e0e0:s=40x80:r=10:d=\(seconds)",
+            "-filter_complex", filter, "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",
+            "-sc_threshold", "0", "-keyint_min", "10", "-g", "10", "-pix_fmt", "yuv420p", path,
+        ])
+    }
+
     /// A gray, slightly noisy scene in which a light box (40×80 at 640×360) walks from
     /// left to right between `start` and `start + 10` seconds, then the scene stays empty.
     /// Its foot point is at y = 300/360 ≈ 0.83; its centre crosses x = 0.5 at start + 4.3 s.
