@@ -30,6 +30,11 @@ public struct CameraAnalyzer: Sendable {
     public private(set) var scale = PersonScale()
     /// Stream time of the last frame that was not plainly still (see `stillFor`).
     private var lastBusy: Double?
+    /// Seconds between analysed frames (1 / the analysis rate), when the owner knows it: a
+    /// frame after a longer gap (keyframes only while the scene is still) weighs for the
+    /// frames it stands for in the background's learning.
+    public var frameInterval: Double?
+    private var lastTime: Double?
 
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
                 integrity: IntegritySettings? = nil, fireSmoke: [FireSmokeArea] = [], fireSmokeSettings: FireSmokeSettings = FireSmokeSettings()) {
@@ -53,6 +58,7 @@ public struct CameraAnalyzer: Sendable {
         fireSmoke?.reset()
         quietUntil = -Double.infinity
         lastBusy = nil
+        lastTime = nil
     }
 
     /// Seconds of stream time up to `time` in which the picture was plainly still: nothing
@@ -108,6 +114,12 @@ public struct CameraAnalyzer: Sendable {
     /// Schedules read `minuteOfDay` (local), `monthDay` (local, `month * 100 + day`) and the
     /// scene mode.
     public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil, monthDay: Int? = nil) -> AnalysisResult {
+        var elapsed = 1.0
+        if let interval = frameInterval, interval > 0, let last = lastTime, time - last >= 1.5 * interval {
+            elapsed = min(600, ((time - last) / interval).rounded())
+        }
+        detector.elapsedFrames = elapsed
+        lastTime = time
         let changes = integrity?.observe(frame, time: time) ?? []
         for change in changes {
             switch change {

@@ -62,6 +62,10 @@ public struct MotionDetector: Sendable {
     private var width = 0
     private var height = 0
     private var learnedFrames = 0
+    /// Frame intervals since the previous frame (1 normally; more after a gap, e.g. keyframes
+    /// only while the scene is still): the per-frame rates are compounded over them, so the
+    /// background follows stream time rather than the count of frames.
+    public var elapsedFrames: Double = 1
     // Buffers kept between frames so the hot path allocates nothing.
     private var mask: [UInt8] = []
     private var scratch: [UInt8] = []
@@ -140,7 +144,7 @@ public struct MotionDetector: Sendable {
         guard useColour || shadows != nil else { return 0 }
         if useColour && chromaChanged.count != cw * ch { chromaChanged = [UInt8](repeating: 0, count: cw * ch) }
         let limit = Int16(settings.chromaThreshold) << 7
-        let rateStill = Self.rate16(settings.learningRate), rateMoving = Self.rate16(settings.foregroundLearningRate)
+        let rateStill = rate16(settings.learningRate), rateMoving = rate16(settings.foregroundLearningRate)
         // level ÷ background in 1/256.
         let low = Int(((shadows?.lowerBound ?? 0) * 256).rounded()), high = Int(((shadows?.upperBound ?? 0) * 256).rounded())
         if useColour {
@@ -190,6 +194,20 @@ public struct MotionDetector: Sendable {
         Int16(min(32767, max(0, (rate * 65536).rounded())))
     }
 
+    /// The rate over `elapsedFrames` frame intervals: 1 - (1 - rate)^k (the rate itself when k is 1).
+    @inline(never)
+    private func rate16(_ rate: Double) -> Int16 {
+        guard elapsedFrames > 1 else { return Self.rate16(rate) }
+        // (1 - rate)^k by squaring; k is a whole number of frame intervals.
+        var base = 1 - min(1, rate), keep = 1.0, k = Int(elapsedFrames)
+        while k > 0 {
+            if k & 1 == 1 { keep *= base }
+            base *= base
+            k >>= 1
+        }
+        return Self.rate16(1 - keep)
+    }
+
     /// Compare `pixels` with the background and mark changed pixels 255 in `mask`; keep
     /// each pixel's statistics. Returns how many pixels changed. Fixed point throughout
     /// (levels in 1/128, rates in 1/65536, flicker in 1/32768), every value in 16 bits,
@@ -200,13 +218,13 @@ public struct MotionDetector: Sendable {
             // ad > noise * factor  <=>  ad / factor > noise: one unsigned high multiply.
             noise_off: settings.noiseFactor >= 1 ? 0 : 1,
             inverse_factor: settings.noiseFactor >= 1 ? UInt16(min(65535, (65536 / settings.noiseFactor).rounded())) : 0,
-            rate_still: Self.rate16(settings.learningRate),
-            rate_moving: Self.rate16(settings.foregroundLearningRate),
+            rate_still: rate16(settings.learningRate),
+            rate_moving: rate16(settings.foregroundLearningRate),
             flicker_limit: Int16(min(32767, (settings.flickerShare * 32768).rounded())),
             absorb_on: settings.absorbAfterFrames > 0 ? 1 : 0,
             absorb_after: Int16(min(32767, max(1, settings.absorbAfterFrames))),
-            noise_rate: Self.rate16(0.02),
-            flicker_rate: Self.rate16(0.05))
+            noise_rate: rate16(0.02),
+            flicker_rate: rate16(0.05))
         let count = pixels.count
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
         return pixels.withUnsafeBufferPointer { p in

@@ -74,8 +74,9 @@ final class CameraWorker: Sendable {
     private let logger: Logger
     let detect: StreamRunner
     let record: StreamRunner?
-    /// Half a second of analysed frames (5 at the default 10 fps).
-    private let mailbox: FrameMailbox<AnalysisItem>
+    /// Two analysed frames: the one being analysed and the next; a third waits on the decode
+    /// thread (up to 3 s) rather than pushing one out.
+    private let mailbox = FrameMailbox<AnalysisItem>(capacity: 2)
     private let analysis = Mutex(AnalysisStatus())
     private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
     /// Evidence clips: the ring of recent packets (the record stream's, or the detect
@@ -99,7 +100,6 @@ final class CameraWorker: Sendable {
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         live = Mutex(config)
-        mailbox = FrameMailbox(capacity: Int((config.analysis.fps * 0.5).rounded(.up)))
         self.onCommand = onCommand
         self.ledger = ledger
         var logger = logger
@@ -363,7 +363,7 @@ final class CameraWorker: Sendable {
             }
             guard sampler.take(frame.time) else { continue }
             let gray = try scaler.gray(frame)
-            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: 1)
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: 3)
         }
     }
 
@@ -387,6 +387,7 @@ final class CameraWorker: Sendable {
             zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask,
             integrity: start.analysis.integrity ? IntegritySettings() : nil,
             fireSmoke: start.rules.fireSmokeAreas(wholePicture: start.analysis.fireSmoke))
+        if start.analysis.idleDecode { analyzer.frameInterval = 1 / start.analysis.fps }
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0

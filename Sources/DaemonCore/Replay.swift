@@ -145,6 +145,7 @@ public enum Replay {
         var drawParts = 1
         defer { try? writer?.finish() }
         var lastAnalysed: Double?
+        if analysis.idleDecode { analyzer.frameInterval = 1 / analysis.fps }
         reader.keyframeInterval = analysis.idleKeyframeEvery
         while true {
             // Decode-on-demand as a camera does it; here the analysis answers at once.

@@ -45,6 +45,14 @@ for clip in vtest tree; do
 done
 status=0
 python3 "$root/Tests/Tools/eval.py" --check "$@" "${pairs[@]}" || status=1
+# Decode on demand must not change what is detected: the same clips replayed with
+# keyframes only while still (analysis.idle_decode: keyframes) give the same events.
+for clip in vtest tree; do
+    "$bin/gridwatchd" replay --input "$cache/$clip.avi" --geometry "$geometry" --idle-decode keyframes --summary \
+        > "$cache/$clip.idle-events.jsonl" 2> "$cache/$clip.idle-summary.txt"
+    echo "== $clip.avi, idle decoding: $(tr -d '\n' < "$cache/$clip.idle-summary.txt")" >&2
+    python3 "$root/Tests/Tools/idle_compare.py" "$cache/$clip.events.jsonl" "$cache/$clip.idle-events.jsonl" >&2 || status=1
+done
 # Camera integrity: tamper and day/night scenes made from the same footage (cached).
 python3 "$root/Tests/Tools/integrity_eval.py" "$bin" "$cache" "$@" || status=1
 exit $status
