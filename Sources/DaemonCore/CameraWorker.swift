@@ -75,7 +75,7 @@ final class CameraWorker: Sendable {
     let detect: StreamRunner
     let record: StreamRunner?
     /// Two analysed frames: the one being analysed and the next; a third waits on the decode
-    /// thread (up to 3 s) rather than pushing one out.
+    /// thread (within a budget, below) rather than pushing one out.
     private let mailbox = FrameMailbox<AnalysisItem>(capacity: 2)
     private let analysis = Mutex(AnalysisStatus())
     private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
@@ -298,7 +298,16 @@ final class CameraWorker: Sendable {
         let idleDecode = config.analysis.idleDecode
         reader.keyframeInterval = config.analysis.idleKeyframeEvery
         sceneStill.store(false, ordering: .relaxed)
+        if idleDecode {
+            reader.keyframesOnlyNow = { [self] in self.sceneStill.load(ordering: .relaxed) }
+        }
         var lastIdle = reader.idle
+        // Waiting for the analysis absorbs bursts (every camera's frame at once, a catch-up);
+        // a budget refilled at half a second a second keeps a persistently slow analysis from
+        // holding decoding back: then frames are shed. Never as long as the stall deadline.
+        let waitCap = min(3, config.stallTimeout / 2)
+        var waitBudget = waitCap
+        var budgetAt = MonotonicClock.seconds()
         runner.markStreaming(reader.info)
         rates.withLock {
             $0.input.reset()
@@ -311,7 +320,6 @@ final class CameraWorker: Sendable {
         let decodeCPU = Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: [("camera", config.id)])
         var cpuMark = GridwatchMetrics.threadCPUNanos()
         while true {
-            reader.keyframesOnly = idleDecode && sceneStill.load(ordering: .relaxed)
             guard let frame = try reader.nextFrame() else { break }
             let cpuNow = GridwatchMetrics.threadCPUNanos()
             decodeCPU.recordNanoseconds(cpuNow - cpuMark)
@@ -363,7 +371,11 @@ final class CameraWorker: Sendable {
             }
             guard sampler.take(frame.time) else { continue }
             let gray = try scaler.gray(frame)
-            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: 3)
+            let before = MonotonicClock.seconds()
+            waitBudget = min(waitCap, waitBudget + (before - budgetAt) * 0.5)
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: waitBudget)
+            budgetAt = MonotonicClock.seconds()
+            waitBudget = max(0, waitBudget - (budgetAt - before))
         }
     }
 

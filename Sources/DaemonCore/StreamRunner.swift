@@ -207,6 +207,7 @@ final class StreamRunner: Sendable {
             $0.info = info
             $0.lastError = nil
             $0.streamingSince = Date()
+            $0.decodeMode = .full
         }
         logger.info("streaming", metadata: ["codec": "\(info.codec)", "size": "\(info.width)x\(info.height)"])
     }
@@ -328,10 +329,11 @@ final class StreamRunner: Sendable {
 }
 
 /// Hands analysed-size frames from a decode thread to an analysis thread. Holds up to
-/// `capacity` frames: a burst (every camera's frame arriving at once from one server, a
-/// snapshot being encoded, a scheduler that ran the decoders first) is absorbed; when it is
-/// full, a new frame pushes out the oldest unread one, which counts as dropped, so a slow
-/// analyser sheds frames instead of growing memory or delaying decoding.
+/// `capacity` frames. When it is full, `put` may wait for the reader (the caller bounds how
+/// long: a burst such as every camera's frame arriving at once from one server, or a
+/// catch-up, is absorbed); after that a new frame pushes out the oldest unread one, which
+/// counts as dropped, so a persistently slow analyser sheds frames instead of growing
+/// memory or holding decoding back.
 final class FrameMailbox<Item: Sendable>: Sendable {
     private struct Queue: Sendable {
         var items: [Item?]

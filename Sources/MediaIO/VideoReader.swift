@@ -56,6 +56,10 @@ public final class VideoReader {
     /// still size, or the owner takes its word back, those packets are decoded first (the
     /// frames come out in order, late by the catch-up) and every frame after them.
     public var keyframesOnly = false
+    /// Asked before every packet instead of `keyframesOnly` when set (a camera's analysis
+    /// thread answers through it): a word taken back reaches the reader at the next packet,
+    /// not at the next decoded frame, which in keyframe mode may be seconds away.
+    public var keyframesOnlyNow: (@Sendable () -> Bool)?
     public private(set) var mode: DecodeMode = .full
     public private(set) var idle = IdleDecodeStats()
     public private(set) var sceneSizes = StillSceneSizes()
@@ -101,6 +105,10 @@ public final class VideoReader {
         input = try MediaInput(url: url, options: options.input.backingUp(options.stallTimeout), interrupt: interrupt)
         decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
         decoder.skipNonReference = options.skipNonReference
+        // A decoder that holds frames back (frame threads, B-frame reordering) would hand a
+        // keyframe's picture out only at the next packet it is given: seconds late in
+        // keyframe mode. Such a stream is decoded in full.
+        noKeyframeMode = options.decoderThreads > 1 || input.codecParameters.pointee.video_delay > 0
         packet = try Packet()
         parameters = try StreamParameters(copying: input.codecParameters)
         keyframeCodec = Keyframes.codec(named: input.info.codec)
@@ -148,6 +156,8 @@ public final class VideoReader {
             }
             interrupt.disarm()
             if !got {
+                // The packets kept since the last keyframe will never be decoded.
+                letGo()
                 try sendToDecoder(nil)
                 draining = true
                 continue
@@ -165,11 +175,14 @@ public final class VideoReader {
     /// Decode-on-demand: whether the packet just read is kept back (skipped while still, or
     /// queued behind the catch-up) instead of being decoded now.
     private func holdBack() throws(FFmpegError) -> Bool {
+        let keyframesOnly = keyframesOnlyNow?() ?? self.keyframesOnly
         let p = packet.pointer.pointee
         let isKey = p.flags & AV_PKT_FLAG_KEY != 0
         let size = Int(p.size)
         let time = packetTime(p)
         if isKey { sceneSizes.keyframe(size) }
+        // A looping file's next pass starts after its last packet, decoded or not.
+        if mode == .keyframes, let time { passEnd = max(passEnd, time) }
         switch mode {
         case .full:
             if !keyframesOnly { quietAfterWake = nil }
@@ -191,9 +204,7 @@ public final class VideoReader {
         case .keyframes:
             if isKey {
                 // The packets since the last keyframe will never be decoded.
-                neverDecoded += pending.count
-                idle.packetsSkipped += pending.count
-                pending.removeAll(keepingCapacity: true)
+                letGo()
                 if !keyframesOnly {
                     wake(.analysis, at: time)
                     return false
@@ -210,7 +221,7 @@ public final class VideoReader {
                 return false
             }
             if !keyframesOnly || sceneSizes.moves(size) || pending.count >= Self.maxPending {
-                wake(keyframesOnly ? .size : .analysis, at: time)
+                wake(keyframesOnly && sceneSizes.moves(size) ? .size : .analysis, at: time)
                 catchUp = pending
                 catchUpNext = 0
                 pending = []
@@ -229,6 +240,13 @@ public final class VideoReader {
             }
             return true
         }
+    }
+
+    /// The packets kept since the last keyframe will never be decoded: counted and let go.
+    private func letGo() {
+        neverDecoded += pending.count
+        idle.packetsSkipped += pending.count
+        pending.removeAll(keepingCapacity: true)
     }
 
     private func wake(_ reason: WakeReason, at time: Double?) {
@@ -272,22 +290,28 @@ public final class VideoReader {
     }
 
     /// A stream that does not decode cleanly from its keyframes alone (keyframes that are
-    /// not fresh starts, damage) is decoded in full for the rest of the session.
+    /// not fresh starts, damage), seen while skipping or catching up, is decoded in full for
+    /// the rest of the session.
     private func decodeErrorSeen() {
-        guard mode == .keyframes || idle.entered > 0, !noKeyframeMode else { return }
+        guard mode == .keyframes || catchUpNext < catchUp.count, !noKeyframeMode else { return }
         noKeyframeMode = true
-        if mode == .keyframes { wake(.analysis, at: lastTime) }
+        if mode == .keyframes {
+            // The decoder starts again at the next keyframe; what was kept is not decoded.
+            letGo()
+            wake(.analysis, at: lastTime)
+        }
     }
 
     private func restartPass() throws(FFmpegError) {
         try input.rewind()
         decoder.flushBuffers()
-        neverDecoded += pending.count
-        idle.packetsSkipped += pending.count
-        pending.removeAll()
+        letGo()
         catchUp.removeAll()
         catchUpNext = 0
         lastSkippedTime = nil
+        // Every pass decodes its first keyframe: a file shorter than the keyframe spacing
+        // still advances its loop offset.
+        lastKeyframeDecoded = nil
         draining = false
         stats.loops += 1
         // The next pass starts one frame after the last one of this pass.

@@ -108,4 +108,24 @@ struct StillSceneSizesTests {
         #expect(late.count >= 3 && late.count <= 5, "\(late)")
         #expect(zip(late, late.dropFirst()).allSatisfy { $1 - $0 >= 5 }, "\(late)")
     }
+
+    /// A looping file shorter than the keyframe spacing still advances: each pass decodes
+    /// its first keyframe (else every keyframe would be skipped and the reader spin).
+    @Test func aShortLoopingFileKeepsAdvancingInKeyframeMode() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.clip(dir.path("short.mp4"), seconds: 3, walkFrom: 100)
+        var options = VideoReader.Options()
+        options.loop = true
+        let reader = try VideoReader(url: dir.path("short.mp4"), options: options, interrupt: InterruptState())
+        reader.keyframeInterval = 5
+        reader.keyframesOnly = true
+        var times: [Double] = []
+        while (times.last ?? 0) < 25, times.count < 400, let frame = try reader.nextFrame() { times.append(frame.time) }
+        #expect(reader.idle.entered >= 1)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
+        #expect((times.last ?? 0) >= 25, "\(times)")
+        // Keyframes only once entered: far fewer frames than the 250 of full decoding.
+        #expect(times.count < 120, "\(times.count) \(reader.idle) \(reader.stats)")
+    }
 }

@@ -309,6 +309,54 @@ def analysis_costs(bin_dir, footage, cache):
     }
 
 
+def decode_on_demand(args, busy_idle):
+    """The mostly idle camera side by side, 100 of them in one daemon, and the ladders with
+    and without idle decoding; the results as Markdown."""
+    # Decode-on-demand: the mostly idle camera, 100 cameras of it, and the ladders with and without.
+    idle = idle_clip(args.footage, args.cache)
+    idle_mean, idle_ratios, idle_rss = idle_camera(args.bin, args.cache, idle, 2, 60)
+    server = Server(idle, "/idlemany")
+    try:
+        print("== 100 mostly idle cameras in one daemon, idle decoding, one ffmpeg floor beside it", flush=True)
+        hundred = streams_per_machine(args.bin, args.cache, server.url, [100], args.hundred_seconds, idle=True, label="hundred", floor=True)[0]
+        print("== the same, every frame decoded", flush=True)
+        hundred_full = streams_per_machine(args.bin, args.cache, server.url, [100], args.seconds, idle=False, label="hundredfull", floor=True)[0]
+        idle_ladder = [int(x) for x in args.idle_ladder.split(",") if x]
+        print("== streams per machine, mostly idle cameras, every frame decoded", flush=True)
+        ladder_full = streams_per_machine(args.bin, args.cache, server.url, idle_ladder, args.seconds, idle=False, label="ladderfull")
+        print("== streams per machine, mostly idle cameras, idle decoding", flush=True)
+        ladder_idle = streams_per_machine(args.bin, args.cache, server.url, idle_ladder, args.seconds, idle=True, label="ladderidle")
+    finally:
+        server.stop()
+
+    out = []
+    out.append("\n### Decode-on-demand (analysis.idle_decode: keyframes)\n\n")
+    if busy_idle:
+        out.append("Busy scene (vtest, people all the time), zone and tripwire, side by side in the windows above:\n\n")
+        out.append("| stream | floor | every frame decoded | / floor | idle decoding | / floor |\n| --- | --- | --- | --- | --- | --- |\n")
+    for name, floor, gz, gzi in busy_idle:
+        out.append(f"| {name} 10 fps | {floor:.4f} | {gz:.4f} | {gz / floor:.2f} | {gzi:.4f} | {gzi / floor:.2f} |\n")
+    m = idle_mean
+    out.append(f"\nMostly idle camera (640x360, 10 fps, 50 s still with sensor noise + 10 s of people, looping), zone and tripwire, "
+            f"side by side, two 60 s windows:\n\n| program | CPU s / stream s | / floor | peak RSS |\n| --- | --- | --- | --- |\n")
+    out.append(f"| ffmpeg decode floor | {m['floor']:.4f} | 1.00 | {idle_rss['floor']:.0f} MB |\n")
+    out.append(f"| gridwatchd, every frame decoded | {m['full']:.4f} | {m['full'] / m['floor']:.2f} | {idle_rss['full']:.0f} MB |\n")
+    out.append(f"| gridwatchd, idle decoding | {m['idle']:.4f} | {m['idle'] / m['floor']:.2f} | {idle_rss['idle']:.0f} MB |\n")
+    out.append(f"| Motion 4.5 | {m['motion']:.4f} | {m['motion'] / m['floor']:.2f} | {idle_rss['motion']:.0f} MB |\n")
+    out.append("\nPer window, idle decoding / floor: " + ", ".join(f"{r:.2f}x" for r in idle_ratios) + ".\n")
+    out.append("\n100 mostly idle cameras in one daemon (zone and tripwire each), one ffmpeg decoding the same stream in the same window:\n\n")
+    out.append("| decoding | window | daemon CPU | per camera | / floor | dropped analysis frames | packets skipped | peak RSS | marginal RSS per camera |\n")
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+    for label, r, secs in (("idle", hundred, args.hundred_seconds), ("every frame", hundred_full, args.seconds)):
+        out.append(f"| {label} | {secs:.0f} s | {100 * r['cpu']:.0f}% | {r['cpu'] / 100:.4f} | {r['cpu'] / 100 / r['floor']:.2f} | {r['dropped']} | "
+                f"{100 * r['skipped_share']:.0f}% | {r['rss_mb']:.0f} MB | {(r['rss_mb'] - idle_rss['idle']) / 99:.1f} MB |\n")
+    out.append("\nStreams per machine, mostly idle cameras:\n\n| streams | decoding | daemon CPU | dropped | packets skipped | peak RSS | sustained |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+    for label, ladder_rows in (("every frame", ladder_full), ("idle", ladder_idle)):
+        for r in ladder_rows:
+            out.append(f"| {r['n']} | {label} | {100 * r['cpu']:.0f}% | {r['dropped']} | {100 * r['skipped_share']:.0f}% | {r['rss_mb']:.0f} MB | {'yes' if r['ok'] else 'no'} |\n")
+    return "".join(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bin", required=True)
@@ -318,11 +366,20 @@ def main():
     parser.add_argument("--ladder", default="8,16,32,48,64,80,96,112,128,160,192")
     parser.add_argument("--idle-ladder", default="64,100,128,160,192,256",
                         help="streams per machine on the mostly idle camera, with and without idle decoding")
+    parser.add_argument("--idle-only", action="store_true",
+                        help="only the decode-on-demand runs (results in results-idle.md)")
     parser.add_argument("--hundred-seconds", type=float, default=300,
                         help="length of the 100-camera run with idle decoding (the issue asks for 5 minutes)")
     args = parser.parse_args()
     args.cache = os.path.abspath(args.cache)
     args.bin = os.path.abspath(args.bin)
+
+    if args.idle_only:
+        text = decode_on_demand(args, [])
+        with open(os.path.join(args.cache, "results-idle.md"), "w") as f:
+            f.write(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores.\n" + text)
+        print(text)
+        return
 
     clips = {}
     for name, size in [("1080p", "1920:1080"), ("360p", "640:360")]:
@@ -397,22 +454,7 @@ def main():
     finally:
         server.stop()
 
-    # Decode-on-demand: the mostly idle camera, 100 cameras of it, and the ladders with and without.
-    idle = idle_clip(args.footage, args.cache)
-    idle_mean, idle_ratios, idle_rss = idle_camera(args.bin, args.cache, idle, 2, 60)
-    server = Server(idle, "/idlemany")
-    try:
-        print("== 100 mostly idle cameras in one daemon, idle decoding, one ffmpeg floor beside it", flush=True)
-        hundred = streams_per_machine(args.bin, args.cache, server.url, [100], args.hundred_seconds, idle=True, label="hundred", floor=True)[0]
-        print("== the same, every frame decoded", flush=True)
-        hundred_full = streams_per_machine(args.bin, args.cache, server.url, [100], args.seconds, idle=False, label="hundredfull", floor=True)[0]
-        idle_ladder = [int(x) for x in args.idle_ladder.split(",") if x]
-        print("== streams per machine, mostly idle cameras, every frame decoded", flush=True)
-        ladder_full = streams_per_machine(args.bin, args.cache, server.url, idle_ladder, args.seconds, idle=False, label="ladderfull")
-        print("== streams per machine, mostly idle cameras, idle decoding", flush=True)
-        ladder_idle = streams_per_machine(args.bin, args.cache, server.url, idle_ladder, args.seconds, idle=True, label="ladderidle")
-    finally:
-        server.stop()
+    idle_text = decode_on_demand(args, busy_idle)
 
     sustained = max([n for n, *_, ok in many if ok], default=0)
     with open(os.path.join(args.cache, "results.md"), "w") as f:
@@ -440,29 +482,7 @@ def main():
         for n, cpu, dropped, ana, dec, ok in many:
             f.write(f"| {n} | {100 * cpu:.0f}% | {dropped} | {ana:.2f} | {dec:.2f} | {'yes' if ok else 'no'} |\n")
         f.write(f"\nSustained with no dropped analysis frames: {sustained} streams.\n")
-        f.write("\n### Decode-on-demand (analysis.idle_decode: keyframes)\n\n")
-        f.write("Busy scene (vtest, people all the time), zone and tripwire, side by side in the windows above:\n\n")
-        f.write("| stream | floor | every frame decoded | / floor | idle decoding | / floor |\n| --- | --- | --- | --- | --- | --- |\n")
-        for name, floor, gz, gzi in busy_idle:
-            f.write(f"| {name} 10 fps | {floor:.4f} | {gz:.4f} | {gz / floor:.2f} | {gzi:.4f} | {gzi / floor:.2f} |\n")
-        m = idle_mean
-        f.write(f"\nMostly idle camera (640x360, 10 fps, 50 s still with sensor noise + 10 s of people, looping), zone and tripwire, "
-                f"side by side, two 60 s windows:\n\n| program | CPU s / stream s | / floor | peak RSS |\n| --- | --- | --- | --- |\n")
-        f.write(f"| ffmpeg decode floor | {m['floor']:.4f} | 1.00 | {idle_rss['floor']:.0f} MB |\n")
-        f.write(f"| gridwatchd, every frame decoded | {m['full']:.4f} | {m['full'] / m['floor']:.2f} | {idle_rss['full']:.0f} MB |\n")
-        f.write(f"| gridwatchd, idle decoding | {m['idle']:.4f} | {m['idle'] / m['floor']:.2f} | {idle_rss['idle']:.0f} MB |\n")
-        f.write(f"| Motion 4.5 | {m['motion']:.4f} | {m['motion'] / m['floor']:.2f} | {idle_rss['motion']:.0f} MB |\n")
-        f.write("\nPer window, idle decoding / floor: " + ", ".join(f"{r:.2f}x" for r in idle_ratios) + ".\n")
-        f.write("\n100 mostly idle cameras in one daemon (zone and tripwire each), one ffmpeg decoding the same stream in the same window:\n\n")
-        f.write("| decoding | window | daemon CPU | per camera | / floor | dropped analysis frames | packets skipped | peak RSS | marginal RSS per camera |\n")
-        f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-        for label, r, secs in (("idle", hundred, args.hundred_seconds), ("every frame", hundred_full, args.seconds)):
-            f.write(f"| {label} | {secs:.0f} s | {100 * r['cpu']:.0f}% | {r['cpu'] / 100:.4f} | {r['cpu'] / 100 / r['floor']:.2f} | {r['dropped']} | "
-                    f"{100 * r['skipped_share']:.0f}% | {r['rss_mb']:.0f} MB | {(r['rss_mb'] - idle_rss['idle']) / 99:.1f} MB |\n")
-        f.write("\nStreams per machine, mostly idle cameras:\n\n| streams | decoding | daemon CPU | dropped | packets skipped | peak RSS | sustained |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-        for label, ladder_rows in (("every frame", ladder_full), ("idle", ladder_idle)):
-            for r in ladder_rows:
-                f.write(f"| {r['n']} | {label} | {100 * r['cpu']:.0f}% | {r['dropped']} | {100 * r['skipped_share']:.0f}% | {r['rss_mb']:.0f} MB | {'yes' if r['ok'] else 'no'} |\n")
+        f.write(idle_text)
     print(open(os.path.join(args.cache, "results.md")).read())
 
 
