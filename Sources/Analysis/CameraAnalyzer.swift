@@ -180,10 +180,11 @@ public struct CameraAnalyzer: Sendable {
     }
 
     /// Whether a track has stood where it is (moved less than a fifth of its height) for the
-    /// last 1.5 s of stream time.
+    /// last 1.5 s of stream time: a person waiting, or the hole one left (`removeGhosts`).
     private func stands(_ t: Track, time: Double) -> Bool {
-        guard time - t.firstSeen >= 1.5, let last = t.trajectory.last else { return false }
-        guard let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
+        guard time - t.firstSeen >= 1.5, let last = t.trajectory.last,
+              // The oldest point of the last 1.5 s, found from the end (no copy).
+              let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
               k < t.trajectory.count else { return false }
         let first = t.trajectory[k]
         let ax = (last.x - first.x) * tracker.aspect
@@ -194,14 +195,7 @@ public struct CameraAnalyzer: Sendable {
     /// who stood still and walked off leaves in the background): a ghost is taken into the
     /// background and its track dropped, so it neither stands on a line nor fills a zone.
     private mutating func removeGhosts(_ frame: LumaFrame, time: Double) {
-        for t in tracker.tracks where t.observed && time - t.firstSeen >= 1.5 {
-            // The oldest point of the last 1.5 s, found from the end (no copy).
-            guard let last = t.trajectory.last, let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
-                  k < t.trajectory.count else { continue }
-            let first = t.trajectory[k]
-            let ax = (last.x - first.x) * tracker.aspect
-            let moved = (ax * ax + (last.y - first.y) * (last.y - first.y)).squareRoot()
-            guard moved < 0.2 * t.box.height else { continue }
+        for t in tracker.tracks where t.observed && stands(t, time: time) {
             let w = Double(frame.width), h = Double(frame.height)
             let box = PixelBox(minX: max(0, Int(t.box.minX * w)), minY: max(0, Int(t.box.minY * h)),
                                maxX: min(frame.width - 1, Int(t.box.maxX * w)), maxY: min(frame.height - 1, Int(t.box.maxY * h)))

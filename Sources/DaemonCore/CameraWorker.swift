@@ -94,7 +94,7 @@ final class CameraWorker: Sendable {
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
     /// Decode-on-demand: the analysis thread's word that the scene has been still for
-    /// `analysis.idle_after`; the decode thread reads it before each frame.
+    /// `analysis.idle_after`; the reader asks it before every packet (`keyframesOnlyNow`).
     private let sceneStill = Atomic<Bool>(false)
 
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
@@ -319,8 +319,7 @@ final class CameraWorker: Sendable {
         // sampled), from the thread's own clock: waiting for the network is not counted.
         let decodeCPU = Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: [("camera", config.id)])
         var cpuMark = GridwatchMetrics.threadCPUNanos()
-        while true {
-            guard let frame = try reader.nextFrame() else { break }
+        while let frame = try reader.nextFrame() {
             let cpuNow = GridwatchMetrics.threadCPUNanos()
             decodeCPU.recordNanoseconds(cpuNow - cpuMark)
             cpuMark = cpuNow
