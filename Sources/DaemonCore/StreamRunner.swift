@@ -217,9 +217,6 @@ final class StreamRunner: Sendable {
             // Marks FFmpeg's log lines from this thread as this stream's (FFmpegLines).
             Thread.current.threadDictionary[FFmpegLines.streamKey] = name
             nameThisThread(name)
-            // Frames already decoded are analysed before new ones are decoded: when every
-            // camera's frame arrives at once, the analysis threads (a tenth of the work) go first.
-            lowerThisThreadsPriority(by: 4)
             self.loop(session)
             self.finished.signal()
         }
@@ -427,15 +424,6 @@ func nameThisThread(_ name: String) {
     guard fd >= 0 else { return }
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
-}
-
-/// Lowers the calling thread's scheduling priority by `nice` steps (CFS weights: each step
-/// is about 10 % less CPU share under contention); false if the kernel refused.
-@discardableResult
-func lowerThisThreadsPriority(by nice: Int32) -> Bool {
-    guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
-          let tid = link.split(separator: "/").last.flatMap({ id_t($0) }) else { return false }
-    return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, getpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid) + nice) == 0
 }
 
 extension StreamRunner {
