@@ -124,6 +124,13 @@ import Testing
         #expect(meter.rate(now: 20) == 0)
     }
 
+    @Test func aLongHistoryIsTrimmedWithoutLosingTheWindow() {
+        var meter = RateMeter(window: 5)
+        // 25 fps for 100 s: the history is trimmed many times over.
+        for i in 0..<2500 { meter.record(Double(i) / 25) }
+        #expect(abs(meter.rate(now: 99.96) - 25) < 0.3)
+    }
+
     @Test func aYoungHistoryIsNotDividedByTheWholeWindow() {
         var meter = RateMeter(window: 5)
         for i in 0..<10 { meter.record(100 + Double(i) / 5) }

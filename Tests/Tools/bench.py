@@ -26,17 +26,30 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+class CPUTimes(dict):
+    """Scheduler run time of each live thread of a process (tid -> ns), from
+    `/proc/PID/task/*/schedstat`, not clock ticks: a 30 s window of a cheap stream is only
+    ~35 ticks, too coarse to compare. `later - earlier` is the CPU seconds spent between the
+    two readings by the threads alive at the later one (a thread born in between counts from
+    zero). A plain sum over live threads is wrong: a thread that ends in between (a pool
+    thread that did the start-up's work) takes its whole past with it, and the difference
+    comes out short by that; such a thread's own share of the window is lost here instead,
+    which only ever undercounts the window by what that thread spent in it."""
+
+    def __sub__(self, earlier):
+        return sum(ns - earlier.get(tid, 0) for tid, ns in self.items()) / 1e9
+
+
 def cpu_seconds(pid):
-    """CPU time of every live thread of `pid`, in ns from the scheduler (`/proc/.../schedstat`),
-    not clock ticks: a 30 s window of a cheap stream is only ~35 ticks, too coarse to compare."""
-    total = 0
+    """The CPU times of `pid`'s live threads now (subtract two readings for seconds spent)."""
+    times = CPUTimes()
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
+                times[tid] = int(f.read().split()[0])
         except FileNotFoundError:
             pass  # the thread ended between listing and reading
-    return total / 1e9
+    return times
 
 
 def free_port():
@@ -188,10 +201,10 @@ def streams_per_machine(bin_dir, cache, url, ladder, seconds, idle=None, label="
             time.sleep(20 if idle else 3)
             before = {c["id"]: c for c in api(sock, "/v1/cameras")["cameras"]}
             c0, t0 = cpu_seconds(proc.pid), time.monotonic()
-            f0 = cpu_seconds(ff.pid) if ff else 0
+            f0 = cpu_seconds(ff.pid) if ff else CPUTimes()
             time.sleep(seconds)
             c1, t1 = cpu_seconds(proc.pid), time.monotonic()
-            f1 = cpu_seconds(ff.pid) if ff else 0
+            f1 = cpu_seconds(ff.pid) if ff else CPUTimes()
             after = {c["id"]: c for c in api(sock, "/v1/cameras")["cameras"]}
             rss = peak_rss_mb(proc.pid)
         finally:

@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# make test's Swift tests, in three processes at once. Most end-to-end tests wait on real
+# make test's Swift tests, in four processes at once. Most end-to-end tests wait on real
 # streams, daemons and sockets, blocking a thread of Swift's concurrency pool while they do
 # (two threads on a two-core machine): one process ran two such tests at a time and used
-# about a third of the CPU. Three processes run six. Each process's output is printed
-# whole when all are done; any failure fails the run. The test binary is run directly, as
-# `swift test` runs it: SwiftPM holds a lock on .build for as long as its tests run, which
-# would run three `swift test` one after the other.
+# about a third of the CPU. Four processes run eight; the two longest suites (outages and
+# reconnects, each minutes of real waiting) get a process of their own. Each process's
+# output is printed whole when all are done; any failure fails the run. The test binary is
+# run directly, as `swift test` runs it: SwiftPM holds a lock on .build for as long as its
+# tests run, which would run four `swift test` one after the other.
 set -uo pipefail
 tests="$(swift build --show-bin-path)/gridwatchPackageTests.xctest"
 run() { "$tests" --testing-library swift-testing "$@"; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-slow='IngestionTests|RestartLeakTests|ReconnectTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests'
+longest='IngestionTests|ReconnectTests'
+slow='RestartLeakTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests'
 start=$(date +%s)
-run --filter "EndToEndTests\.($slow)/" >"$out/1" 2>&1 & p1=$!
-run --filter 'EndToEndTests\.' --skip "EndToEndTests\.($slow)/" >"$out/2" 2>&1 & p2=$!
-run --skip 'EndToEndTests\.' >"$out/3" 2>&1 & p3=$!
+run --filter "EndToEndTests\.($longest)/" >"$out/1" 2>&1 & p1=$!
+run --filter "EndToEndTests\.($slow)/" >"$out/2" 2>&1 & p2=$!
+run --filter 'EndToEndTests\.' --skip "EndToEndTests\.($longest|$slow)/" >"$out/3" 2>&1 & p3=$!
+run --skip 'EndToEndTests\.' >"$out/4" 2>&1 & p4=$!
 status=0
-for p in $p1 $p2 $p3; do wait "$p" || status=1; done
-for i in 1 2 3; do
-    echo "=== swift test, part $i of 3"
+for p in $p1 $p2 $p3 $p4; do wait "$p" || status=1; done
+for i in 1 2 3 4; do
+    echo "=== swift test, part $i of 4"
     cat "$out/$i"
 done
-grep -h -E "^✔ Test run with|^✘ Test run with" "$out"/1 "$out"/2 "$out"/3
-echo "swift tests took $(( $(date +%s) - start )) s in three processes"
+grep -h -E "^✔ Test run with|^✘ Test run with" "$out"/1 "$out"/2 "$out"/3 "$out"/4
+echo "swift tests took $(( $(date +%s) - start )) s in four processes"
 exit $status
