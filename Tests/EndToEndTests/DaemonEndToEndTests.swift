@@ -64,7 +64,7 @@ import TestSupport
 
         // Then there is exactly one ticket for that zone, in state new,
         let list = try client.get("/v1/tickets?zone=z1", as: TicketList.self)
-        #expect(list.total == 1, "\(list)")
+        #expect(list.total == 1, "\(list)\n\((try? client.getBytes("/v1/cameras")).map { String(decoding: $0, as: UTF8.self) } ?? "")\n\(daemon.log)")
         let ticket = try #require(list.tickets.first)
         // and one for the line it crossed on the way (left to right: from side B to side A).
         let all = try client.get("/v1/tickets", as: TicketList.self)
