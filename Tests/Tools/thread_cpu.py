@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Where one camera's CPU goes: gridwatchd (one camera with the bench's zone and tripwire) and
+the ffmpeg decode floor side by side on one RTSP stream, each thread's run time over one window
+grouped by thread name (the daemon names its threads cam-ID, ana-ID, rec-ID), and the daemon's
+resident memory by mapping (`/proc/PID/smaps`).
+
+    /usr/bin/python3 Tests/Tools/thread_cpu.py --bin .build/release --clip .cache/bench/vtest-360p.mp4 \
+        --cache .cache/bench [--seconds 40] [--analysis "idle_decode: keyframes"]
+"""
+import argparse
+import collections
+import os
+import re
+import subprocess
+import time
+
+import bench
+
+
+def threads(pid):
+    """tid -> (name, run time in ns) for every live thread of `pid`."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                out[tid] = (name, int(f.read().split()[0]))
+        except FileNotFoundError:
+            pass  # ended between listing and reading
+    return out
+
+
+def by_name(before, after, span):
+    """ms of CPU per second by thread name: threads alive at the end, each from its own start."""
+    per = collections.Counter()
+    for tid, (name, ns) in after.items():
+        per[name] += ns - (before[tid][1] if tid in before else 0)
+    return {name: ns / 1e6 / span for name, ns in per.most_common()}
+
+
+def mappings(pid):
+    """Resident kB: anonymous memory (heap, stacks, and the written copies of files' private
+    pages), and by mapped file the pages read from it (`Rss` less `Anonymous` in smaps)."""
+    files = collections.Counter()
+    anon = 0
+    current = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split()
+                current = parts[5] if len(parts) > 5 and not parts[5].startswith("[") else None
+            elif line.startswith("Rss:") and current:
+                files[current] += int(line.split()[1])
+            elif line.startswith("Anonymous:"):
+                kb = int(line.split()[1])
+                anon += kb
+                if current:
+                    files[current] -= kb
+    return anon, files
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--clip", required=True)
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--warmup", type=float, default=25)
+    parser.add_argument("--analysis", help="a line added under analysis: in the daemon's config")
+    args = parser.parse_args()
+    server = bench.Server(os.path.abspath(args.clip), "/cam")
+    procs = {}
+    try:
+        config = bench.gridwatch_config(os.path.abspath(args.cache), "threads", [server.url])
+        if args.analysis:
+            with open(config) as f:
+                text = f.read()
+            with open(config, "w") as f:
+                f.write(f"analysis:\n  {args.analysis}\n" + text)
+        procs["floor"] = subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
+                                           "-i", server.url, "-f", "null", "-"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs["gridwatchd"] = subprocess.Popen([os.path.join(args.bin, "gridwatchd"), "run", "--config", config],
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(args.warmup)
+        before = {k: threads(p.pid) for k, p in procs.items()}
+        t0 = time.monotonic()
+        time.sleep(args.seconds)
+        after = {k: threads(p.pid) for k, p in procs.items()}
+        span = time.monotonic() - t0
+        totals = {}
+        for k in procs:
+            rows = by_name(before[k], after[k], span)
+            totals[k] = sum(rows.values())
+            print(f"{k}: {totals[k]:.2f} ms of CPU a second")
+            for name, ms in rows.items():
+                if ms >= 0.01:
+                    print(f"    {name:20s} {ms:7.2f}")
+        print(f"gridwatchd / floor: {totals['gridwatchd'] / totals['floor']:.3f}")
+        anon, maps = mappings(procs["gridwatchd"].pid)
+        print(f"gridwatchd resident: {(anon + sum(maps.values())) / 1024:.1f} MB, anonymous {anon / 1024:.1f} MB, "
+              f"mapped files {sum(maps.values()) / 1024:.1f} MB, the largest:")
+        for path, kb in maps.most_common(12):
+            print(f"    {kb / 1024:6.1f} MB  {path}")
+    finally:
+        for p in procs.values():
+            bench.stop(p)
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
