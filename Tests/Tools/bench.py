@@ -32,7 +32,7 @@ class CPUTimes(dict):
     ~35 ticks, too coarse to compare. `later - earlier` is the CPU seconds spent between the
     two readings by the threads alive at the later one (a thread born in between counts from
     zero). A plain sum over live threads is wrong: a thread that ends in between (a pool
-    thread that did the start-up's work) takes its whole past with it, and the difference
+    thread that had done start-up work, say) takes its whole past with it, and the difference
     comes out short by that; such a thread's own share of the window is lost here instead,
     which only ever undercounts the window by what that thread spent in it."""
 
