@@ -36,8 +36,12 @@ class CPUTimes(dict):
     comes out short by that; such a thread's own share of the window is lost here instead,
     which only ever undercounts the window by what that thread spent in it."""
 
+    def since(self, earlier):
+        """CPU seconds of each thread alive now (tid -> s) since `earlier`."""
+        return {tid: (ns - earlier.get(tid, 0)) / 1e9 for tid, ns in self.items()}
+
     def __sub__(self, earlier):
-        return sum(ns - earlier.get(tid, 0) for tid, ns in self.items()) / 1e9
+        return sum(self.since(earlier).values())
 
 
 def cpu_seconds(pid):

@@ -17,26 +17,25 @@ import time
 import bench
 
 
-def threads(pid):
-    """tid -> (name, run time in ns) for every live thread of `pid`."""
+def names(pid):
+    """tid -> name for every live thread of `pid`."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                out[tid] = (name, int(f.read().split()[0]))
+                out[tid] = f.read().strip()
         except FileNotFoundError:
             pass  # ended between listing and reading
     return out
 
 
-def by_name(before, after, span):
-    """ms of CPU per second by thread name: threads alive at the end, each from its own start."""
+def by_name(before, after, names, span):
+    """ms of CPU per second by thread name, as bench measures it: threads alive at the end,
+    each from its own start."""
     per = collections.Counter()
-    for tid, (name, ns) in after.items():
-        per[name] += ns - (before[tid][1] if tid in before else 0)
-    return {name: ns / 1e6 / span for name, ns in per.most_common()}
+    for tid, seconds in after.since(before).items():
+        per[names.get(tid, "?")] += seconds * 1000 / span
+    return dict(per.most_common())
 
 
 def mappings(pid):
@@ -83,14 +82,14 @@ def main():
         procs["gridwatchd"] = subprocess.Popen([os.path.join(args.bin, "gridwatchd"), "run", "--config", config],
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(args.warmup)
-        before = {k: threads(p.pid) for k, p in procs.items()}
+        before = {k: bench.cpu_seconds(p.pid) for k, p in procs.items()}
         t0 = time.monotonic()
         time.sleep(args.seconds)
-        after = {k: threads(p.pid) for k, p in procs.items()}
+        after = {k: bench.cpu_seconds(p.pid) for k, p in procs.items()}
         span = time.monotonic() - t0
         totals = {}
-        for k in procs:
-            rows = by_name(before[k], after[k], span)
+        for k, p in procs.items():
+            rows = by_name(before[k], after[k], names(p.pid), span)
             totals[k] = sum(rows.values())
             print(f"{k}: {totals[k]:.2f} ms of CPU a second")
             for name, ms in rows.items():
