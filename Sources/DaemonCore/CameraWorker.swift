@@ -275,6 +275,7 @@ final class CameraWorker: Sendable {
         options.input.transport = config.transport
         options.input.openTimeout = config.openTimeout
         options.decoderThreads = config.decoderThreads
+        options.skipDeblocking = config.skipDeblocking
         options.stallTimeout = config.stallTimeout
         options.loop = config.loop
         options.realtime = config.isFile && config.realtime

@@ -233,6 +233,8 @@ public struct CameraConfig: Sendable, Equatable {
     public var healthyAfter: Double
     /// Skip decoding frames nothing refers to when the stream is at least twice the analysis rate.
     public var skipFrames: Bool
+    /// Decode without the deblocking filter (the clips keep the camera's own packets).
+    public var skipDeblocking: Bool
     public var recordSeconds: Double
     public var recordMaxBytes: Int
     public var analysis: AnalysisSettings
@@ -382,7 +384,7 @@ extension GridwatchConfig {
         static let camera: Set<String> = [
             "id", "name", "grid", "source", "record", "username", "password_file", "password_env", "transport", "loop",
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
-            "healthy_after", "skip_frames", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks", "clips",
+            "healthy_after", "skip_frames", "skip_deblocking", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks", "clips",
         ]
         static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke", "idle_decode", "idle_after", "idle_keyframe_every"]
         static let clips: Set<String> = ["enabled", "pre_roll", "post_roll", "max_clip"]
@@ -689,6 +691,7 @@ extension GridwatchConfig {
             reconnectMax: reconnectMax,
             healthyAfter: try node["healthy_after"].double(default: 60, range: 1...86_400),
             skipFrames: try node["skip_frames"].bool(default: true),
+            skipDeblocking: try node["skip_deblocking"].bool(default: true),
             recordSeconds: try node["record_seconds"].double(default: 10, range: 1...600),
             recordMaxBytes: try node["record_max_mb"].int(default: 64, range: 1...4096) * 1_048_576,
             analysis: analysis)

@@ -130,8 +130,10 @@ public enum Replay {
     /// analysis saw drawn on it (`ReplayDrawer`).
     public static func run(input: String, analysis: AnalysisSettings, zones: [ZoneRule], tripwires: [TripwireRule], motionMask: [Polygon] = [],
                            integrity: IntegritySettings? = IntegritySettings(), hazards: Set<String> = [], fireSmoke: [FireSmokeArea] = [], draw: String? = nil, trace: ((String) -> Void)? = nil,
-                           emit: (String) -> Void) throws -> Summary {
-        let reader = try VideoReader(url: input, options: .init(), interrupt: InterruptState())
+                           skipDeblocking: Bool = true, emit: (String) -> Void) throws -> Summary {
+        var options = VideoReader.Options()
+        options.skipDeblocking = skipDeblocking
+        let reader = try VideoReader(url: input, options: options, interrupt: InterruptState())
         let scaler = try GrayScaler(width: analysis.width)
         var sampler = FrameSampler(fps: analysis.fps)
         var analyzer = CameraAnalyzer(motion: analysis.motion, tracker: analysis.tracker, zones: zones, tripwires: tripwires, motionMask: motionMask,

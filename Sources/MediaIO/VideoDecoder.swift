@@ -42,6 +42,13 @@ final class VideoDecoder {
         set { context!.pointee.skip_frame = newValue ? AVDISCARD_NONREF : AVDISCARD_DEFAULT }
     }
 
+    /// `skip_loop_filter = AVDISCARD_ALL`: H.264/HEVC pictures come out without the
+    /// deblocking filter (cheaper; edges between coded blocks may show at low bit rates).
+    var skipLoopFilter: Bool {
+        get { context!.pointee.skip_loop_filter == AVDISCARD_ALL }
+        set { context!.pointee.skip_loop_filter = newValue ? AVDISCARD_ALL : AVDISCARD_DEFAULT }
+    }
+
     deinit {
         avcodec_free_context(&context)
     }

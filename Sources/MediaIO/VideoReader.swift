@@ -31,6 +31,10 @@ public final class VideoReader {
         public var realtime = false
         /// Ask the decoder to skip frames no other frame refers to (where the codec has them).
         public var skipNonReference = false
+        /// Decode without the in-loop deblocking filter (H.264, HEVC): 10–20 % less decoding
+        /// for a picture that is only analysed, and what is detected does not change
+        /// (Docs/design/skip-deblocking.md). Set before the first frame is decoded.
+        public var skipDeblocking = false
         public init() {}
     }
 
@@ -105,6 +109,7 @@ public final class VideoReader {
         input = try MediaInput(url: url, options: options.input.backingUp(options.stallTimeout), interrupt: interrupt)
         decoder = try VideoDecoder(parameters: input.codecParameters, threads: options.decoderThreads)
         decoder.skipNonReference = options.skipNonReference
+        decoder.skipLoopFilter = options.skipDeblocking
         // A decoder that holds frames back (frame threads, B-frame reordering) would hand a
         // keyframe's picture out only at the next packet it is given: seconds late in
         // keyframe mode. Such a stream is decoded in full.

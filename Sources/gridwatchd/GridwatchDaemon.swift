@@ -130,6 +130,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one JSON line per analysed frame with its tracks [id, foot x, foot y, width, height, confirmed, seen, class] and detections [foot x, foot y, width, height, 0 whole / 1 joined / 2 cut] to this file.", valueName: "FILE")) var trace: String?
     @Option(help: "Analysed frames per second (overrides the configuration or default).") var fps: Double?
     @Option(help: "Analysis width in pixels (overrides the configuration or default).") var width: Int?
+    @Flag(help: "Decode with the deblocking filter (as a camera with skip_deblocking: false; the default skips it).") var deblock = false
     @Option(help: ArgumentHelp("Decode-on-demand as a camera does it: keyframes only while the scene is still (overrides the configuration or default, off).", valueName: "keyframes|off")) var idleDecode: String?
 
     func validate() throws {
@@ -145,6 +146,7 @@ struct ReplayCommand: ParsableCommand {
         var zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], masks: [Polygon] = []
         var hazards: Set<String> = []
         var fireSmoke: [FireSmokeArea] = []
+        var skipDeblocking = !deblock
         if let config, let camera {
             let loaded = try loadConfiguration(config)
             guard let cam = loaded.cameras.first(where: { $0.id == camera }) else {
@@ -152,6 +154,7 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(78)
             }
             analysis = cam.analysis
+            skipDeblocking = cam.skipDeblocking && !deblock
             zones = cam.rules.analysisZones
             tripwires = cam.rules.analysisTripwires
             masks = cam.rules.analysisMask
@@ -185,7 +188,8 @@ struct ReplayCommand: ParsableCommand {
             defer { try? traceFile?.close() }
             let tracer: ((String) -> Void)? = traceFile.map { handle in { line in handle.write(Data((line + "\n").utf8)) } }
             let result = try Replay.run(input: input, analysis: analysis, zones: zones, tripwires: tripwires, motionMask: masks,
-                                        integrity: analysis.integrity ? IntegritySettings() : nil, hazards: hazards, fireSmoke: fireSmoke, draw: draw, trace: tracer) { line in
+                                        integrity: analysis.integrity ? IntegritySettings() : nil, hazards: hazards, fireSmoke: fireSmoke, draw: draw, trace: tracer,
+                                        skipDeblocking: skipDeblocking) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
             if summary {

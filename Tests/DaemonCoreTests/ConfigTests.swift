@@ -81,6 +81,10 @@ import Testing
         // Relative file sources resolve against the configuration's folder.
         #expect(config.cameras[1].source == "/etc/gridwatch/clips/walk.mp4")
         #expect(config.cameras[1].loop)
+        // Decoded without the deblocking filter unless a camera asks for it.
+        #expect(config.cameras.allSatisfy { $0.skipDeblocking })
+        let deblocked = try parse(valid.replacingOccurrences(of: "    loop: true", with: "    loop: true\n    skip_deblocking: false"))
+        #expect(deblocked.cameras[0].skipDeblocking && !deblocked.cameras[1].skipDeblocking)
     }
 
     @Test func rulesMayBeLimitedToSizeClasses() throws {

@@ -36,6 +36,29 @@ import TestSupport
         #expect(count == 10)
     }
 
+    /// `skipDeblocking` reaches the decoder: the same H.264 frame comes out without the
+    /// deblocking filter (other pixels at block edges), and still the same picture.
+    @Test func decodesWithoutTheDeblockingFilterWhenAsked() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 1, size: "320x240", fps: 10)
+        func fifthFrame(skipDeblocking: Bool) throws -> [UInt8] {
+            var options = VideoReader.Options()
+            options.skipDeblocking = skipDeblocking
+            let reader = try VideoReader(url: dir.path("clip.mp4"), options: options, interrupt: InterruptState())
+            let scaler = try GrayScaler(width: 320)
+            for _ in 0..<4 { _ = try reader.nextFrame() }
+            let frame = try #require(try reader.nextFrame())
+            return try scaler.gray(frame).pixels
+        }
+        let filtered = try fifthFrame(skipDeblocking: false), unfiltered = try fifthFrame(skipDeblocking: true)
+        #expect(filtered.count == 320 * 240 && unfiltered.count == filtered.count)
+        let differing = zip(filtered, unfiltered).filter { $0 != $1 }.count
+        let meanDifference = Double(zip(filtered, unfiltered).map { abs(Int($0) - Int($1)) }.reduce(0, +)) / Double(filtered.count)
+        #expect(differing > 100, "\(differing) pixels differ")
+        #expect(meanDifference < 2, "mean difference \(meanDifference)")
+    }
+
     @Test func loopsAFileWithAdvancingTime() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -5,8 +5,9 @@ In one run, on the same H.264 clips served over RTSP on 127.0.0.1 (real footage,
 10 fps, at 1920x1080 and 640x360):
   - CPU seconds per stream-second of `ffmpeg -threads 1 -rtsp_transport tcp -i URL -f null -`
     (the decode floor), of gridwatchd (default analysis, 10 fps: no rules; one zone and one
-    tripwire where people walk; the same at the old 5 fps), and of Motion 4.5
-    (detection on, no pictures or movies);
+    tripwire where people walk; the same at the old 5 fps; the same decoded with the
+    deblocking filter, as the floor decodes), and of Motion 4.5 (detection on, no pictures
+    or movies);
   - how many 640x360 10 fps streams one gridwatchd sustains with no dropped analysis frames.
 CPU time is the scheduler's run time of every thread (/proc/PID/task/*/schedstat, ns)
 over a window after a warm-up. The floor, gridwatchd and Motion run side by side on the
@@ -123,10 +124,11 @@ def measure_together(cmds, warmup, seconds, rss=None):
             stop(proc)
 
 
-def gridwatch_config(cache, name, urls, zones=True, fps=None, clips=True, idle=None):
+def gridwatch_config(cache, name, urls, zones=True, fps=None, clips=True, idle=None, deblock=False):
     """A daemon's configuration for `urls`; with `zones`, each camera gets a zone and a tripwire
     where the people of vtest walk (tickets raised, snapshots encoded); `fps` overrides the
-    default analysis rate; `idle` sets decode-on-demand (True: keyframes, False: off)."""
+    default analysis rate; `idle` sets decode-on-demand (True: keyframes, False: off);
+    `deblock` decodes with the deblocking filter (`skip_deblocking: false`)."""
     data = os.path.join(cache, f"data-{name}")
     subprocess.run(["rm", "-rf", data], check=True)
     lines = [
@@ -142,6 +144,8 @@ def gridwatch_config(cache, name, urls, zones=True, fps=None, clips=True, idle=N
         lines[0:0] = analysis
     for i, url in enumerate(urls):
         lines += [f"  - id: cam{i}", "    grid: g", f"    source: {url}"]
+        if deblock:
+            lines.append("    skip_deblocking: false")
         if zones:
             lines += ["    zones:", "      - id: road", "        polygon: [[0.6, 0.42], [0.98, 0.42], [0.98, 0.72], [0.6, 0.68]]",
                       "    tripwires:", "      - id: walkway", "        a: [0.45, 0.30]", "        b: [0.45, 0.70]"]
@@ -439,14 +443,17 @@ def main():
                             gridwatch_config(args.cache, f"zonenoclips-{name}", [server.url], clips=False)],
                     "gzi": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
                             gridwatch_config(args.cache, f"zoneidle-{name}", [server.url], idle=True)],
+                    "gzd": [os.path.join(args.bin, "gridwatchd"), "run", "--config",
+                            gridwatch_config(args.cache, f"zonedeblock-{name}", [server.url], deblock=True)],
                     "motion": ["motion", "-n", "-c", motion_config(args.cache, server.url)],
                 }, 8, args.seconds, rss)
                 windows.append(got)
                 memory.append(rss)
                 print(f"  window: floor {got['floor']:.4f}, gridwatchd {got['gw']:.4f} ({got['gw'] / got['floor']:.2f}x), "
                       f"+ zone and line {got['gz']:.4f} ({got['gz'] / got['floor']:.2f}x), without clips {got['gzn']:.4f} ({got['gzn'] / got['floor']:.2f}x), the same at 5 fps {got['gz5']:.4f} ({got['gz5'] / got['floor']:.2f}x), "
-                      f"with idle decoding {got['gzi']:.4f} ({got['gzi'] / got['floor']:.2f}x), motion {got['motion']:.4f} ({got['motion'] / got['floor']:.2f}x)", flush=True)
-            floor, gw, gz, gz5, gzn, gzi, mo = (sum(w[k] for w in windows) / len(windows) for k in ("floor", "gw", "gz", "gz5", "gzn", "gzi", "motion"))
+                      f"with idle decoding {got['gzi']:.4f} ({got['gzi'] / got['floor']:.2f}x), "
+                      f"deblocked {got['gzd']:.4f} ({got['gzd'] / got['floor']:.2f}x), motion {got['motion']:.4f} ({got['motion'] / got['floor']:.2f}x)", flush=True)
+            floor, gw, gz, gz5, gzn, gzi, gzd, mo = (sum(w[k] for w in windows) / len(windows) for k in ("floor", "gw", "gz", "gz5", "gzn", "gzi", "gzd", "motion"))
             mem_clips, mem_none = (max(m[k] for m in memory) for k in ("gz", "gzn"))
             raised = sqlite_count(os.path.join(args.cache, f"data-zone-{name}", "gridwatch.sqlite"))
             clip_files = sum(1 for root, _, files in os.walk(os.path.join(args.cache, f"data-zone-{name}")) for f in files if f.startswith("clip-") and f.endswith(".mp4"))
@@ -456,10 +463,11 @@ def main():
             print(f"  the same, no clips:  {gzn:.4f} ({gzn / floor:.2f}x floor): clips cost {100 * (gz / gzn - 1):+.1f} % CPU, "
                   f"peak memory {mem_clips:.0f} MB against {mem_none:.0f} MB", flush=True)
             print(f"  the same at 5 fps:   {gz5:.4f} ({gz5 / floor:.2f}x floor)", flush=True)
+            print(f"  the same, deblocked: {gzd:.4f} ({gzd / floor:.2f}x floor; skip_deblocking: false, as the floor decodes)", flush=True)
             print(f"  motion 4.5:          {mo:.4f} ({mo / floor:.2f}x floor)", flush=True)
             print(f"  with idle decoding:  {gzi:.4f} ({gzi / floor:.2f}x floor; busy scene: never still)", flush=True)
             ratios.append((name, [w["gz"] / w["floor"] for w in windows]))
-            rows.append((name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none))
+            rows.append((name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none, gzd))
             busy_idle.append((name, floor, gz, gzi))
         finally:
             server.stop()
@@ -487,13 +495,14 @@ def main():
         f.write(f"| smoke and fire checks on the whole picture (opt-in), mean over every analysed frame | {costs['fire_smoke_mean_ms']:.4f} ms | |\n\n")
         f.write(f"Replay of vtest.avi end to end (decode 768x576 MPEG-4 + analysis at 10 fps): "
                 f"{costs['frames']} frames in {costs['replay_cpu_s']:.2f} CPU s = {costs['replay_frames_per_cpu_s']:.0f} frames per CPU-second.\n\n")
-        f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd, 10 fps, no rules | / floor | + zone and tripwire | / floor | tickets raised | the same at 5 fps | / floor | Motion 4.5 | / floor |\n")
-        f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-        for name, floor, gw, gz, gz5, raised, mo, *_ in rows:
-            f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {gz:.4f} | {gz / floor:.2f} | {raised} | {gz5:.4f} | {gz5 / floor:.2f} | {mo:.4f} | {mo / floor:.2f} |\n")
+        f.write("| stream | ffmpeg floor (CPU s / stream s) | gridwatchd, 10 fps, no rules | / floor | + zone and tripwire | / floor | tickets raised | the same at 5 fps | / floor | the same, deblocked | / floor | Motion 4.5 | / floor |\n")
+        f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+        for name, floor, gw, gz, gz5, raised, mo, *rest in rows:
+            gzd = rest[-1]
+            f.write(f"| {name} 10 fps | {floor:.4f} | {gw:.4f} | {gw / floor:.2f} | {gz:.4f} | {gz / floor:.2f} | {raised} | {gz5:.4f} | {gz5 / floor:.2f} | {gzd:.4f} | {gzd / floor:.2f} | {mo:.4f} | {mo / floor:.2f} |\n")
         f.write("\nEvidence clips (zone and tripwire, 10 fps, side by side in the same windows):\n\n")
         f.write("| stream | with clips (CPU s / stream s) | without | clips cost | clips written | peak memory with | without |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-        for name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none in rows:
+        for name, floor, gw, gz, gz5, raised, mo, gzn, clip_files, mem_clips, mem_none, _ in rows:
             f.write(f"| {name} 10 fps | {gz:.4f} | {gzn:.4f} | {100 * (gz / gzn - 1):+.1f} % | {clip_files} | {mem_clips:.0f} MB | {mem_none:.0f} MB |\n")
         f.write("\nPer window, gridwatchd with zone and tripwire / floor: " + "; ".join(f"{n} " + ", ".join(f"{r:.2f}x" for r in rs) for n, rs in ratios) + ".\n")
         f.write("\n| streams (640x360, 10 fps) | daemon CPU | dropped analysis frames | min analysed fps | min decoded fps | sustained |\n")
