@@ -1,5 +1,6 @@
 #include "pixel_kernels.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -291,8 +292,7 @@ static void horizontal(uint8_t *restrict dst, const uint8_t *restrict src, size_
     }
 }
 
-static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius, int and_) {
-    if (width == 0 || height == 0) return;
+static void morphology_bytes(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius, int and_) {
     for (size_t y = 0; y < height; y++)
         horizontal(scratch + y * width, mask + y * width, width, radius, and_);
     for (size_t y = 0; y < height; y++) {
@@ -301,6 +301,86 @@ static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t hei
         if (hi == lo) { copy_row(dst, scratch + lo * width, width); continue; }
         combine_rows(dst, scratch + lo * width, scratch + (lo + 1) * width, width, and_);
         for (size_t k = lo + 2; k <= hi; k++) fold_row(dst, scratch + k * width, width, and_);
+    }
+}
+
+// Bit rows: pixel x of a row is bit (x & 63) of word x >> 6; a set bit is a non-zero byte.
+enum { BIT_ROW_WORDS = 64 };
+
+static void pack_row(const uint8_t *src, uint64_t *dst, size_t width, size_t words) {
+    for (size_t w = 0; w < words; w++) dst[w] = 0;
+    size_t x = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (; x + 16 <= width; x += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + x));
+        uint64_t bits = (uint64_t)(~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) & 0xFFFFu);
+        dst[x >> 6] |= bits << (x & 63);  // x & 63 is 0, 16, 32 or 48: the 16 bits fit
+    }
+#endif
+    for (; x < width; x++)
+        if (src[x]) dst[x >> 6] |= (uint64_t)1 << (x & 63);
+}
+
+static void unpack_row(const uint64_t *src, uint8_t *dst, size_t width) {
+    size_t x = 0;
+#if defined(__SSE2__)
+    const __m128i select = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    for (; x + 16 <= width; x += 16) {
+        unsigned bits = (unsigned)(src[x >> 6] >> (x & 63)) & 0xFFFFu;
+        __m128i spread = _mm_unpacklo_epi64(_mm_set1_epi8((char)(bits & 0xFF)), _mm_set1_epi8((char)(bits >> 8)));
+        _mm_storeu_si128((__m128i *)(dst + x), _mm_cmpeq_epi8(_mm_and_si128(spread, select), select));
+    }
+#endif
+    for (; x < width; x++) dst[x] = ((src[x >> 6] >> (x & 63)) & 1) ? 255 : 0;
+}
+
+// One bit row, each bit the AND (or OR) of the bits within `radius` (< 64) columns; outside
+// the row counts as set for AND and clear for OR, so only pixels in the frame decide.
+static void horizontal_bits(const uint64_t *src, uint64_t *dst, size_t width, size_t words, size_t radius, int and_) {
+    const uint64_t fill = and_ ? ~(uint64_t)0 : 0;
+    uint64_t row[BIT_ROW_WORDS];
+    for (size_t w = 0; w < words; w++) row[w] = src[w];
+    if (width & 63) {
+        uint64_t valid = ((uint64_t)1 << (width & 63)) - 1;
+        row[words - 1] = (row[words - 1] & valid) | (fill & ~valid);
+    }
+    for (size_t w = 0; w < words; w++) {
+        uint64_t here = row[w], prev = w > 0 ? row[w - 1] : fill, next = w + 1 < words ? row[w + 1] : fill;
+        uint64_t out = here;
+        for (size_t k = 1; k <= radius; k++) {
+            uint64_t right = (here >> k) | (next << (64 - k)), left = (here << k) | (prev >> (64 - k));
+            out = and_ ? (out & right & left) : (out | right | left);
+        }
+        dst[w] = out;
+    }
+}
+
+static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius, int and_) {
+    if (width == 0 || height == 0) return;
+    size_t words = (width + 63) / 64;
+    // The rows as bits, filtered along the row, in the scratch buffer (aligned for words).
+    uint64_t *rows = (uint64_t *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
+    size_t spare = width * height - (size_t)((uint8_t *)rows - scratch);
+    if (radius == 0 || radius >= 64 || words > BIT_ROW_WORDS || spare / 8 < words * height) {
+        morphology_bytes(mask, scratch, width, height, radius, and_);
+        return;
+    }
+    uint64_t packed[BIT_ROW_WORDS];
+    for (size_t y = 0; y < height; y++) {
+        pack_row(mask + y * width, packed, width, words);
+        horizontal_bits(packed, rows + y * words, width, words, radius, and_);
+    }
+    uint64_t out[BIT_ROW_WORDS];
+    for (size_t y = 0; y < height; y++) {
+        size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
+        for (size_t w = 0; w < words; w++) {
+            uint64_t acc = rows[lo * words + w];
+            for (size_t k = lo + 1; k <= hi; k++)
+                acc = and_ ? (acc & rows[k * words + w]) : (acc | rows[k * words + w]);
+            out[w] = acc;
+        }
+        unpack_row(out, mask + y * width, width);
     }
 }
 

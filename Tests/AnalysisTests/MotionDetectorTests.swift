@@ -159,7 +159,7 @@ struct MaskGenerator {
 }
 
 @Suite struct MorphologyTests {
-    @Test(arguments: [(1, 1), (2, 9), (4, 4), (5, 3), (6, 6), (33, 17), (320, 180)])
+    @Test(arguments: [(1, 1), (2, 9), (4, 4), (5, 3), (6, 6), (33, 17), (64, 7), (130, 6), (320, 180)])
     func dilate5IsTwoDilations(width: Int, height: Int) {
         var generator = MaskGenerator(state: UInt64(width * 7919 + height))
         var scratch: [UInt8] = []
@@ -176,7 +176,7 @@ struct MaskGenerator {
 
     /// Erosion and dilation against their definition: a pixel's neighbours within the
     /// frame, all set (erosion) or any set (dilation).
-    @Test(arguments: [(1, 1), (1, 7), (7, 1), (3, 2), (17, 5), (40, 33), (320, 180)])
+    @Test(arguments: [(1, 1), (1, 7), (7, 1), (3, 2), (17, 5), (40, 33), (63, 4), (64, 5), (65, 6), (128, 3), (131, 9), (320, 180)])
     func erodeAndDilateMatchTheirDefinition(width: Int, height: Int) {
         var generator = MaskGenerator(state: UInt64(width * 31 + height))
         var scratch: [UInt8] = []
