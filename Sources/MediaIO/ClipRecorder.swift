@@ -116,17 +116,19 @@ public struct ClipRecorder: Sendable {
         ring.append(packet)
         guard !jobs.isEmpty else { return [] }
         var finished: [FinishedClip] = []
-        var kept: [Job] = []
-        for var job in jobs {
-            if let t = packet.time, t >= job.endTime {
+        // In place: a copy of a job would copy its packets on every append (a minute's
+        // clip is 600 of them at 10 fps).
+        var i = 0
+        while i < jobs.count {
+            if let t = packet.time, t >= jobs[i].endTime {
+                let job = jobs.remove(at: i)
                 finished.append(FinishedClip(request: job.request, packets: job.packets, eventTime: job.eventTime,
                                              end: job.capped ? .capped : .complete))
             } else {
-                job.packets.append(packet)
-                kept.append(job)
+                jobs[i].packets.append(packet)
+                i += 1
             }
         }
-        jobs = kept
         return finished
     }
 

@@ -129,7 +129,6 @@ public final class GrayScaler {
         let interleaved = f.pointee.format == AV_PIX_FMT_NV12.rawValue || f.pointee.format == AV_PIX_FMT_NV21.rawValue
         let swapped = f.pointee.format == AV_PIX_FMT_NV21.rawValue
         let srcW = (sw + (1 << shiftX) - 1) >> shiftX, srcH = (sh + (1 << shiftY) - 1) >> shiftY
-        var u = [UInt8](repeating: 128, count: cw * ch), v = u
         if chromaPlan?.key != [sw, sh, cw, ch] {
             chromaPlan = ([sw, sh, cw, ch], (0..<cw).map { Int32(min(srcW - 1, Int((Double($0) + 0.5) * Double(srcW) / Double(cw)))) },
                           (0..<ch).map { Int32(min(srcH - 1, Int((Double($0) + 0.5) * Double(srcH) / Double(ch)))) })
@@ -143,6 +142,7 @@ public final class GrayScaler {
             image.v = Self.uninitialised(cw * ch) { gw_pick_odd(pv, sv, $0, cw, ch) }
             return
         }
+        var u = [UInt8](repeating: 128, count: cw * ch), v = u
         u.withUnsafeMutableBufferPointer { u in
         v.withUnsafeMutableBufferPointer { v in
         xs.withUnsafeBufferPointer { xs in
