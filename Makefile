@@ -17,7 +17,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 # checks run promtool (from prometheus), socat, and a venv for schemathesis and
 # openapi-spec-validator from PyPI; the console's pages in headless Chromium driven by
 # Selenium (all three from Debian).
-TEST_PACKAGES := prometheus socat python3-venv procps openssl chromium chromium-driver python3-selenium
+TEST_PACKAGES := postgresql prometheus socat python3-venv procps openssl chromium chromium-driver python3-selenium
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
 BENCH_PACKAGES := motion python3-opencv

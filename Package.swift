@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // FFmpeg 5.1 from Debian, imported as a system library with a small shim.
@@ -45,6 +46,12 @@ let package = Package(
         .target(name: "Storage", dependencies: [
             "Tickets", "Catalog", "Notify", "Digests",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Several daemons on one PostgreSQL: nodes, camera and job leases with fencing
+        // epochs (Docs/design/cluster.md). The balancing is pure; the leases are SQL.
+        .target(name: "Cluster", dependencies: [
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ControlProtocol", dependencies: ["Tickets", "Analysis", "Catalog"]),
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
@@ -90,6 +97,7 @@ let package = Package(
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport", "MediaIO", "Notify"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
