@@ -89,10 +89,17 @@ public enum Clips {
         try runCommand(ffmpeg, args + [path])
     }
 
-    /// A still, slightly noisy gray scene: nothing moves. `format` is an ffmpeg muxer (`mp4`, `mpegts`, `h264` ...).
+    /// The background of the scenes below: a muted green-gray of luma 111. A camera's
+    /// daytime picture has colour; a neutral gray one (0x707070, as these scenes were until
+    /// 2026-12-02) sits at the integrity checks' day/night boundary (chroma 0.3–1.2 against
+    /// 2.5, depending on the codec and its filters) and could switch to night mid-test,
+    /// which starts the tracks afresh.
+    public static let sceneColour = "0x647a5a"
+
+    /// A still, slightly noisy scene: nothing moves. `format` is an ffmpeg muxer (`mp4`, `mpegts`, `h264` ...).
     public static func stillScene(_ path: String, seconds: Int = 6, size: String = "640x360", fps: Int = 10, format: String = "mp4") throws {
         try runCommand(ffmpeg, [
-            "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=\(size):r=\(fps):d=\(seconds)",
+            "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=\(sceneColour):s=\(size):r=\(fps):d=\(seconds)",
             "-vf", "noise=alls=4:allf=t", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "\(fps)",
             "-pix_fmt", "yuv420p", "-f", format, path,
         ])
@@ -140,7 +147,7 @@ public enum Clips {
         ])
     }
 
-    /// A gray, slightly noisy scene in which a light box (40×80 at 640×360) walks from
+    /// A slightly noisy scene (`sceneColour`) in which a light box (40×80 at 640×360) walks from
     /// left to right between `start` and `start + 10` seconds, then the scene stays empty.
     /// Its foot point is at y = 300/360 ≈ 0.83; its centre crosses x = 0.5 at start + 4.3 s.
     /// `fixedGOP`: a keyframe exactly every second (no scene-cut keyframes, which the noise
@@ -149,7 +156,7 @@ public enum Clips {
         let filter = "[0]noise=alls=6:allf=t[bg];[bg][1]overlay=x='if(between(t,\(start),\(start + 10)),40+(t-\(start))*60,-200)':y=220:eval=frame"
         try runCommand(ffmpeg, [
             "-v", "error", "-y",
-            "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=\(fps):d=\(seconds)",
+            "-f", "lavfi", "-i", "color=c=\(sceneColour):s=640x360:r=\(fps):d=\(seconds)",
             "-f", "lavfi", "-i", "color=c=0xe0e0e0:s=40x80:r=\(fps):d=\(seconds)",
             "-filter_complex", filter,
         ] + (codec == "libx265"
