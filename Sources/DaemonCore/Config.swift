@@ -716,7 +716,7 @@ extension GridwatchConfig {
             }
             while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
         } else if let env {
-            guard let value = ProcessInfo.processInfo.environment[env] else {
+            guard let value = ConfigEnvironment.value(env) else {
                 throw node["password_env"].error("environment variable \(env) is not set")
             }
             password = value

@@ -191,7 +191,7 @@ extension GridwatchConfig {
             }
         }
         let name = try env.string()
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        guard let value = ConfigEnvironment.value(name), !value.isEmpty else {
             throw node.error("environment variable \(name) is not set")
         }
         return value

@@ -319,23 +319,22 @@ import Testing
     }
 
     @Test func credentialsFromTheEnvironmentGoIntoTheURLEncoded() throws {
-        setenv("GW_CONFIG_TEST_PW", "p@ss:word", 1)
         let text = valid.replacingOccurrences(of: "    source: clips/walk.mp4\n    loop: true", with: """
                 source: rtsp://10.0.0.3/live
                 record: rtsp://10.0.0.3/main
                 username: admin
                 password_env: GW_CONFIG_TEST_PW
             """)
-        let camera = try parse(text).cameras[1]
+        let camera = try ConfigEnvironment.$overlay.withValue(["GW_CONFIG_TEST_PW": "p@ss:word"]) { try parse(text).cameras[1] }
         #expect(camera.source == "rtsp://admin:p%40ss%3Aword@10.0.0.3/live")
         #expect(camera.record == "rtsp://admin:p%40ss%3Aword@10.0.0.3/main")
         #expect(camera.redactedSource == "rtsp://***@10.0.0.3/live")
     }
 
     @Test func credentialsInBothPlacesAreRefused() {
-        // A variable of its own: tests run in parallel, and another one sets GW_CONFIG_TEST_PW.
-        setenv("GW_CONFIG_TEST_PW_BOTH", "x", 1)
-        let e = error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW_BOTH\n"))
+        let e = ConfigEnvironment.$overlay.withValue(["GW_CONFIG_TEST_PW_BOTH": "x"]) {
+            error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW_BOTH\n"))
+        }
         #expect(e?.key == "cameras[0].source")
         #expect(e?.message.contains("credentials in the URL") == true)
     }

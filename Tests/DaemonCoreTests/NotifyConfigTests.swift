@@ -13,8 +13,20 @@ import Testing
         cameras: []
         """
 
+    /// The variables the tests' `secret_env` keys name (given this way, not by `setenv`,
+    /// which would rewrite the environment under other tests' threads).
+    static let environment = [
+        "GW_TEST_DING": "SECabc",
+        "GW_TEST_BAD_SECRET": "whsec_TopSecretValue",
+        "GW_TEST_WHSEC": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ]
+
     func parse(_ notify: String, daemon: String = "") throws(ConfigError) -> GridwatchConfig {
-        try GridwatchConfig.parse(text: (daemon.isEmpty ? "" : "daemon:\n" + daemon + "\n") + Self.base + "\nnotify:\n" + notify, file: "/etc/gridwatch/gridwatch.yml")
+        let text = (daemon.isEmpty ? "" : "daemon:\n" + daemon + "\n") + Self.base + "\nnotify:\n" + notify
+        let result = ConfigEnvironment.$overlay.withValue(Self.environment) {
+            Result { () throws(ConfigError) in try GridwatchConfig.parse(text: text, file: "/etc/gridwatch/gridwatch.yml") }
+        }
+        return try result.get()
     }
 
     func error(_ notify: String, daemon: String = "") -> ConfigError? {
@@ -31,7 +43,6 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n".write(to: dir.appendingPathComponent("whsec"), atomically: true, encoding: .utf8)
-        setenv("GW_TEST_DING", "SECabc", 1)
         let text = """
               - id: city
                 type: webhook
@@ -92,7 +103,6 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try "not-a-whsec-TopSecretValue\n".write(to: dir.appendingPathComponent("bad"), atomically: true, encoding: .utf8)
-        setenv("GW_TEST_BAD_SECRET", "whsec_TopSecretValue", 1)
         for text in [
             "  - {id: a, type: webhook, url: 'https://h/x', secret_file: \(dir.path)/bad}",
             "  - {id: a, type: webhook, url: 'https://h/x', secret_env: GW_TEST_BAD_SECRET}",
@@ -108,7 +118,6 @@ import Testing
     @Test func callbacksListenOnLoopbackOnlyWithoutTLSAndNeedADestinationThatTakesThem() {
         let wecom = "  - {id: a, type: wecom, url: 'https://h/x?key=k'}"
         let webhook = "  - {id: a, type: webhook, url: 'https://h/x', secret_env: GW_TEST_WHSEC}"
-        setenv("GW_TEST_WHSEC", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1)
         #expect(error(wecom, daemon: "  hooks_listen: 0.0.0.0:8610")?.key == "daemon.hooks_listen")
         #expect(error(webhook, daemon: "  hooks_listen: 0.0.0.0:8610")?.message.contains("unless hooks_tls_cert and hooks_tls_key are given") == true)
         #expect(error(webhook, daemon: "  hooks_listen: 0.0.0.0:8610\n  hooks_tls_cert: /etc/ssl/x.pem")?.key == "daemon.hooks_tls_key")
