@@ -3,7 +3,9 @@
 # streams, daemons and sockets, blocking a thread of Swift's concurrency pool while they do
 # (two threads on a two-core machine): one process ran two such tests at a time and used
 # about a third of the CPU. Four processes run eight; the two longest suites (outages and
-# reconnects, each minutes of real waiting) get a process of their own. Each process's
+# reconnects, each minutes of real waiting) get a process of their own; the cluster's
+# tests (PostgreSQL servers, lease timing) run beside the slow end-to-end suites rather
+# than the CPU-bound unit tests. Each process's
 # output is printed whole when all are done; any failure fails the run. The test binary is
 # run directly, as `swift test` runs it: SwiftPM holds a lock on .build for as long as its
 # tests run, which would run four `swift test` one after the other.
@@ -16,9 +18,9 @@ longest='IngestionTests|ReconnectTests'
 slow='RestartLeakTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests'
 start=$(date +%s)
 run --filter "EndToEndTests\.($longest)/" >"$out/1" 2>&1 & p1=$!
-run --filter "EndToEndTests\.($slow)/" >"$out/2" 2>&1 & p2=$!
+run --filter "EndToEndTests\.($slow)/|ClusterTests\." >"$out/2" 2>&1 & p2=$!
 run --filter 'EndToEndTests\.' --skip "EndToEndTests\.($longest|$slow)/" >"$out/3" 2>&1 & p3=$!
-run --skip 'EndToEndTests\.' >"$out/4" 2>&1 & p4=$!
+run --skip 'EndToEndTests\.|ClusterTests\.' >"$out/4" 2>&1 & p4=$!
 status=0
 for p in $p1 $p2 $p3 $p4; do wait "$p" || status=1; done
 for i in 1 2 3 4; do
