@@ -45,24 +45,13 @@ func eventually(within seconds: Double, _ condition: () async throws -> Bool) as
 
 /// Nodes with their renewal loops and watchdogs, on a real PostgreSQL server.
 @Suite(.serialized) struct ClusterNodeTests {
-    let timeout = 2.0
+    /// Grants of 4 s: short for a test, long against the scheduling delays of a machine
+    /// busy with make test's other processes (a 2 s grant's take-over read 6.7 s there).
+    let timeout = 4.0
 
     func withNodes(_ names: [String], cameras: Int, _ body: (PostgresClient, [String: ClusterNode], WorkLog, [String: Task<Void, Never>]) async throws -> Void) async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
-        let database = try server.createDatabase("cluster")
-        let client = PostgresClient(
-            configuration: .init(host: server.host, port: server.port, username: server.user, password: nil, database: database, tls: .disable),
-            backgroundLogger: Logger(label: "test"))
         let log = WorkLog()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await PostgresLeases.migrate(client)
-            try await client.query("""
-                CREATE TABLE fenced_events (id serial PRIMARY KEY, camera_id text NOT NULL, node_id text, lease_epoch bigint)
-                """)
-            try await client.query("CREATE TRIGGER fence BEFORE INSERT ON fenced_events FOR EACH ROW EXECUTE FUNCTION cluster_fence_row()")
+        try await withClusterDatabase { client in
             let ids = (0..<cameras).map { String(format: "cam%02d", $0) }
             var nodes: [String: ClusterNode] = [:]
             var tasks: [String: Task<Void, Never>] = [:]
@@ -90,13 +79,13 @@ func eventually(within seconds: Double, _ condition: () async throws -> Bool) as
             tasks["b"]!.cancel()
             await tasks["b"]!.value
             #expect(log.running(on: "b").isEmpty && log.running().count == 6)
-            #expect(await eventually(within: timeout + 5) { log.running().count == 9 })
+            #expect(await eventually(within: 3 * timeout + 5) { log.running().count == 9 })
             let takeover = ContinuousClock.now - killed
             // Not before b's leases can have run out (its last renewal, at most a period
             // before the kill, plus the timeout); soon after (a period or two of claiming,
             // more when the machine is busy with other tests).
             #expect(takeover > .seconds(timeout - timeout / 6 - 0.1), "took over before b's leases could expire: \(takeover)")
-            #expect(takeover < .seconds(2 * timeout + 1), "took \(takeover)")
+            #expect(takeover < .seconds(3 * timeout), "took \(takeover)")
             #expect(log.overlaps.isEmpty, "\(log.overlaps)")
             _ = nodes
         }

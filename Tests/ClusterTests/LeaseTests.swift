@@ -7,27 +7,8 @@ import TestSupport
 
 /// Leases and fencing on a real PostgreSQL server started by the test.
 @Suite(.serialized) struct LeaseTests {
-    /// A server with an empty database, the cluster's tables, and a client to it.
     func withDatabase(_ body: (PostgresClient) async throws -> Void) async throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
-        let database = try server.createDatabase("cluster")
-        let client = PostgresClient(
-            configuration: .init(host: server.host, port: server.port, username: server.user, password: nil, database: database, tls: .disable),
-            backgroundLogger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await PostgresLeases.migrate(client)
-            // A table written under leases, as the store's tickets will be.
-            try await client.query("""
-                CREATE TABLE fenced_events (id serial PRIMARY KEY, camera_id text NOT NULL, node_id text, lease_epoch bigint, note text)
-                """)
-            try await client.query("""
-                CREATE TRIGGER fence BEFORE INSERT OR UPDATE ON fenced_events FOR EACH ROW EXECUTE FUNCTION cluster_fence_row()
-                """)
-            try await body(client)
-        }
+        try await withClusterDatabase(body)
     }
 
     func write(_ client: PostgresClient, camera: String, node: String, epoch: Int64?) async throws {
