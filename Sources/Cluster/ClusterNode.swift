@@ -109,11 +109,10 @@ public final class ClusterNode: Sendable {
         }
         try await leases.heartbeat(held: state.withLock { $0.held.count })
         let claimedAt = clock.now
-        let (granted, released) = try await leases.balance(kind, held: held) { lease in
+        let (granted, _) = try await leases.balance(kind, held: held) { lease in
             // Stop first, then let go: never two nodes at work on one lease.
             if self.state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await self.stop(lease) }
         }
-        _ = released
         for lease in granted {
             state.withLock { $0.held[lease] = claimedAt + .seconds(leases.timeout - period) }
             logger.notice("cluster: lease granted", metadata: ["id": "\(lease.id)", "epoch": "\(lease.epoch)"])
