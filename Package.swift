@@ -46,6 +46,9 @@ let package = Package(
         .target(name: "Storage", dependencies: [
             "Tickets", "Catalog", "Notify", "Digests",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The shared store several daemons use (Docs/design/postgres-store.md).
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Several daemons on one PostgreSQL: nodes, camera and job leases with fencing
         // epochs (Docs/design/cluster.md). The balancing is pure; the leases are SQL.

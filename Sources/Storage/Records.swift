@@ -285,3 +285,7 @@ public struct TicketEventRecord: GridwatchRecord, MutablePersistableRecord, Equa
 extension TicketCategory: DatabaseValueConvertible {}
 extension Severity: DatabaseValueConvertible {}
 extension TicketState: DatabaseValueConvertible {}
+
+extension TicketRecord: NumberedRecord {}
+extension OccurrenceRecord: NumberedRecord {}
+extension TicketEventRecord: NumberedRecord {}

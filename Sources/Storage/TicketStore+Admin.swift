@@ -10,12 +10,12 @@ extension TicketStore {
     public func syncTopology(grids: [GridRecord], cameras: [CameraRecord], zones: [ZoneRecord], tripwires: [TripwireRecord] = [], people: [PersonRecord] = []) throws {
         try writer.write { db in
             // Grids may name parents listed after them: check foreign keys at commit.
-            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+            try db.deferForeignKeys()
             for grid in grids { try grid.upsert(db) }
             for person in people { try person.upsert(db) }
             // People no longer in the configuration can no longer be dispatched to (tickets
             // keep the assignee's id as text).
-            _ = try PersonRecord.filter(!people.map(\.id).contains(Column("id"))).deleteAll(db)
+            _ = try (people.isEmpty ? PersonRecord.all() : PersonRecord.filter(!people.map(\.id).contains(Column("id")))).deleteAll(db)
             for camera in cameras { try camera.upsert(db) }
             for zone in zones { try zone.upsert(db) }
             for line in tripwires { try line.upsert(db) }
@@ -48,11 +48,12 @@ extension TicketStore {
     /// one read snapshot while tickets go on being written. Returns its size in bytes.
     @discardableResult
     public func backup(to path: String) throws -> Int64 {
+        guard case let .sqlite(pool) = writer.engine else { throw PostgresStoreError.unsupported("backup (use pg_dump)") }
         try? FileManager.default.removeItem(atPath: path)
         var configuration = Configuration()
         configuration.journalMode = .default
         let copy = try DatabaseQueue(path: path, configuration: configuration)
-        try writer.backup(to: copy)
+        try pool.backup(to: copy)
         try copy.close()
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         return size

@@ -160,7 +160,7 @@ extension TicketStore {
 
     /// The ticket whose problem an alert raises again (重复工单): the newest of its camera and
     /// rule handled (resolved, verified or closed; not a false alarm) within the repeat period.
-    static func repeated(_ alert: Alert, period: Double, at now: Date, _ db: Database) throws -> TicketRecord? {
+    static func repeated(_ alert: Alert, period: Double, at now: Date, _ db: StoreDB) throws -> TicketRecord? {
         try sameRule(alert)
             .filter(Workflow.handledStates.map(\.rawValue).contains(Column("state")))
             .filter(SQL(sql: "COALESCE(closed_at, resolved_at, updated_at) >= ?", arguments: [now.addingTimeInterval(-period).timeIntervalSince1970]))
@@ -169,7 +169,7 @@ extension TicketStore {
     }
 
     /// Insert a new ticket and its `created` event, in the caller's transaction.
-    func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: Database) throws {
+    func insertNew(_ ticket: inout TicketRecord, actor: String, text: TicketText? = nil, at now: Date, _ db: StoreDB) throws {
         try ticket.insert(db)
         try self.record(ticket.id!, kind: "created", actor: actor, from: nil, to: .new, note: nil, text: text, ticket: ticket, at: now, db)
     }
@@ -177,7 +177,7 @@ extension TicketStore {
     /// A history line: `note` is what a person wrote, `text` what the daemon says.
     /// `ticket`: the row as written, when the caller has it (saves reading it back for the outbox).
     func record(_ ticketID: Int64, kind: String, actor: String, from: TicketState?, to: TicketState?, note: String?, text: TicketText? = nil,
-                ticket: TicketRecord? = nil, at now: Date, _ db: Database) throws {
+                ticket: TicketRecord? = nil, at now: Date, _ db: StoreDB) throws {
         var event = TicketEventRecord(id: nil, ticketId: ticketID, at: now, actor: actor, kind: kind, fromState: from, toState: to, note: note,
                                       noteText: TicketRecord.encode(text))
         try event.insert(db)
@@ -187,7 +187,7 @@ extension TicketStore {
 
     /// Add a daemon event (no state change) to a ticket's history and mark the ticket updated.
     /// The row first: the outbox takes the ticket as it is after the change.
-    func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: Database) throws {
+    func appendEvent(to ticket: inout TicketRecord, kind: String, text: TicketText, at now: Date, _ db: StoreDB) throws {
         ticket.updatedAt = max(ticket.updatedAt, now)
         try ticket.update(db)
         try self.record(ticket.id!, kind: kind, actor: "gridwatchd", from: nil, to: nil, note: nil, text: text, ticket: ticket, at: now, db)

@@ -113,7 +113,7 @@ extension TicketStore {
             try db.execute(sql: "UPDATE console_users SET password_hash = ?, updated_at = ? WHERE name = ?",
                            arguments: [passwordHash, now.timeIntervalSince1970, name])
             guard db.changesCount == 1 else { throw ConsoleAccountError.noSuchUser(name) }
-            try db.execute(sql: "DELETE FROM console_sessions WHERE user = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM console_sessions WHERE \"user\" = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM console_login_failures WHERE name = ?", arguments: [name])
         }
     }
@@ -124,7 +124,7 @@ extension TicketStore {
             try db.execute(sql: "UPDATE console_users SET disabled_at = ?, updated_at = ? WHERE name = ?",
                            arguments: [disabled ? now.timeIntervalSince1970 : nil, now.timeIntervalSince1970, name])
             guard db.changesCount == 1 else { throw ConsoleAccountError.noSuchUser(name) }
-            if disabled { try db.execute(sql: "DELETE FROM console_sessions WHERE user = ?", arguments: [name]) }
+            if disabled { try db.execute(sql: "DELETE FROM console_sessions WHERE \"user\" = ?", arguments: [name]) }
         }
     }
 
@@ -182,7 +182,7 @@ extension TicketStore {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM console_login_failures WHERE name = ?", arguments: [name])
             try db.execute(sql: "UPDATE console_users SET last_login_at = ? WHERE name = ?", arguments: [now.timeIntervalSince1970, name])
-            try db.execute(sql: "INSERT INTO console_sessions (token_hash, user, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+            try db.execute(sql: "INSERT INTO console_sessions (token_hash, \"user\", csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
                            arguments: [tokenHash, name, csrf, now.timeIntervalSince1970, now.timeIntervalSince1970])
         }
     }
@@ -193,7 +193,7 @@ extension TicketStore {
         let found: (ConsoleSession, Double)? = try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT s.csrf, s.created_at AS session_created, s.last_seen, u.* FROM console_sessions s
-                JOIN console_users u ON u.name = s.user WHERE s.token_hash = ?
+                JOIN console_users u ON u.name = s."user" WHERE s.token_hash = ?
                 """, arguments: [tokenHash]) else { return nil }
             let user = Self.consoleUser(row)
             return (ConsoleSession(user: user, csrf: row["csrf"], createdAt: Date(timeIntervalSince1970: row["session_created"])), row["last_seen"])

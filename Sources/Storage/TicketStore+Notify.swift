@@ -83,10 +83,12 @@ extension TicketStore {
 
     /// The ticket-order rule, for a pending delivery `d`: no earlier change of its ticket is
     /// pending for the same destination (only then may it go, or set the next alarm).
-    static let firstOfItsTicket = """
-        NOT EXISTS (SELECT 1 FROM notify_deliveries p INDEXED BY notify_ticket_order
+    static func firstOfItsTicket(_ dialect: SQLDialect) -> String {
+        """
+        NOT EXISTS (SELECT 1 FROM notify_deliveries p \(dialect.indexedBy("notify_ticket_order"))
                     WHERE p.destination = d.destination AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.event_id < d.event_id)
         """
+    }
 
     /// History kinds that are housekeeping, not news: never sent.
     static let quietKinds: Set<String> = ["archived", "evidence_purged"]
@@ -96,7 +98,7 @@ extension TicketStore {
     /// together). The ticket's row must already hold the change. Writes nothing (and costs
     /// one lock) when no destination is configured.
     func enqueueNotification(_ ticketID: Int64, type: NotifyEventType, historyKind: String, actor: String, from: TicketState?, to: TicketState?,
-                             note: String?, noteText: String?, ticket given: TicketRecord? = nil, at now: Date, _ db: Database) throws {
+                             note: String?, noteText: String?, ticket given: TicketRecord? = nil, at now: Date, _ db: StoreDB) throws {
         let routes = notifyRoutes
         guard !routes.isEmpty, !Self.quietKinds.contains(historyKind) else { return }
         guard let ticket = try given ?? TicketRecord.fetchOne(db, key: ticketID) else { return }
@@ -110,22 +112,22 @@ extension TicketStore {
                                                 arguments: [ticketID]) else { return }
         let messageID = "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let json = String(decoding: try Self.outboxEncoder.encode(ticket), as: UTF8.self)
-        try db.execute(sql: """
+        guard let eventID = try Int64.fetchOne(db, sql: """
             INSERT INTO notify_events (message_id, ticket_id, sequence, type, at, actor, from_state, to_state, note, note_text, ticket)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, arguments: [messageID, ticketID, sequence, type.rawValue, now.timeIntervalSince1970, actor, from?.rawValue, to?.rawValue, note, noteText, json])
-        let eventID = db.lastInsertedRowID
+        else { return }
         for route in wanting {
             try db.execute(sql: "INSERT INTO notify_deliveries (event_id, destination, ticket_id, next_at) VALUES (?, ?, ?, ?)",
                            arguments: [eventID, route.destination, ticketID, now.timeIntervalSince1970])
         }
         if let wake = outboxWritten.withLock({ $0 }) {
-            db.afterNextTransaction { _ in wake() }
+            db.afterCommit(wake)
         }
     }
 
     /// A grid and the grids above it, up to the county.
-    func gridChain(_ grid: String, _ db: Database) throws -> [String] {
+    func gridChain(_ grid: String, _ db: StoreDB) throws -> [String] {
         try String.fetchAll(db, sql: """
             WITH RECURSIVE up(id, parent_id, depth) AS (
                 SELECT id, parent_id, 0 FROM grids WHERE id = ?
@@ -156,7 +158,7 @@ extension TicketStore {
                        e.ticket, d.attempts, d.first_attempt_at
                 FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
                 WHERE d.destination = ? AND d.state = 'pending' AND d.next_at <= ?
-                  AND \(Self.firstOfItsTicket)
+                  AND \(Self.firstOfItsTicket(db.dialect))
                 ORDER BY d.event_id
                 LIMIT ?
                 """, arguments: [destination, now.timeIntervalSince1970, limit + busyTickets.count])
@@ -192,7 +194,7 @@ extension TicketStore {
             return try Double.fetchOne(db, sql: """
                 SELECT MIN(d.next_at) FROM notify_deliveries d
                 WHERE d.destination = ? AND d.state = 'pending' \(busyList)
-                  AND \(Self.firstOfItsTicket)
+                  AND \(Self.firstOfItsTicket(db.dialect))
                 """, arguments: [destination]).map { Date(timeIntervalSince1970: $0) }
         }
     }
@@ -215,8 +217,8 @@ extension TicketStore {
         try writer.write { db in
             try db.execute(sql: """
                 UPDATE notify_deliveries SET attempts = attempts + 1, last_error = ?, first_attempt_at = COALESCE(first_attempt_at, ?),
-                    state = CASE WHEN ? IS NULL THEN 'dead' ELSE 'pending' END, next_at = COALESCE(?, next_at),
-                    done_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END
+                    state = CASE WHEN CAST(? AS DOUBLE PRECISION) IS NULL THEN 'dead' ELSE 'pending' END, next_at = COALESCE(?, next_at),
+                    done_at = CASE WHEN CAST(? AS DOUBLE PRECISION) IS NULL THEN CAST(? AS DOUBLE PRECISION) ELSE NULL END
                 WHERE destination = ? AND event_id = ? AND state = 'pending'
                 """, arguments: [error, now.timeIntervalSince1970, retryAt?.timeIntervalSince1970, retryAt?.timeIntervalSince1970,
                                  retryAt?.timeIntervalSince1970, now.timeIntervalSince1970, destination, eventID])
@@ -261,8 +263,8 @@ extension TicketStore {
         }
     }
 
-    func ensureDestination(_ destination: String, _ db: Database) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO notify_destinations (id) VALUES (?)", arguments: [destination])
+    func ensureDestination(_ destination: String, _ db: StoreDB) throws {
+        try db.execute(sql: "INSERT INTO notify_destinations (id) VALUES (?) ON CONFLICT DO NOTHING", arguments: [destination])
     }
 
     /// Whether a destination is switched off, and until when it is paused: what its sender
@@ -282,8 +284,10 @@ extension TicketStore {
             try ids.map { id in
                 var s = DestinationStatus(id: id)
                 if let row = try Row.fetchOne(db, sql: """
-                    SELECT SUM(state = 'pending') AS pending, SUM(state = 'pending' AND next_at <= ?) AS due, SUM(state = 'dead') AS dead,
-                           SUM(state = 'delivered') AS delivered
+                    SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending,
+                           SUM(CASE WHEN state = 'pending' AND next_at <= ? THEN 1 ELSE 0 END) AS due,
+                           SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead,
+                           SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered
                     FROM notify_deliveries WHERE destination = ?
                     """, arguments: [now.timeIntervalSince1970, id]) {
                     s.pending = row["pending"] ?? 0
@@ -330,8 +334,8 @@ extension TicketStore {
         try writer.write { db in
             try db.execute(sql: """
                 UPDATE notify_deliveries SET state = 'pending', next_at = ?, first_attempt_at = NULL, done_at = NULL, attempts = 0
-                WHERE destination = ? AND state = 'dead' AND (? IS NULL OR event_id = ?)
-                """, arguments: [now.timeIntervalSince1970, destination, eventID, eventID])
+                WHERE destination = ? AND state = 'dead' \(eventID == nil ? "" : "AND event_id = ?")
+                """, arguments: StatementArguments([now.timeIntervalSince1970, destination] + (eventID.map { [$0] } ?? []) as [(any DatabaseValueConvertible)?]))
             return db.changesCount
         }
     }
@@ -342,8 +346,8 @@ extension TicketStore {
         try writer.write { db in
             try db.execute(sql: """
                 UPDATE notify_deliveries SET state = 'dropped', done_at = ?
-                WHERE destination = ? AND state = 'dead' AND (? IS NULL OR event_id = ?)
-                """, arguments: [now.timeIntervalSince1970, destination, eventID, eventID])
+                WHERE destination = ? AND state = 'dead' \(eventID == nil ? "" : "AND event_id = ?")
+                """, arguments: StatementArguments([now.timeIntervalSince1970, destination] + (eventID.map { [$0] } ?? []) as [(any DatabaseValueConvertible)?]))
             return db.changesCount
         }
     }
@@ -377,7 +381,7 @@ extension TicketStore {
                                     at now: Date) throws -> TicketRecord {
         let policy = self.policy
         return try writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO inbound_messages (destination, message_id, at) VALUES (?, ?, ?)",
+            try db.execute(sql: "INSERT INTO inbound_messages (destination, message_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            arguments: [platform, messageID, now.timeIntervalSince1970])
             if db.changesCount == 0 { throw PlatformUpdateError.replayed(messageID) }
             guard var ticket = try TicketRecord.fetchOne(db, key: ticketID) else { throw PlatformUpdateError.noSuchTicket(ticketID) }

@@ -10,6 +10,11 @@ extension TicketStore {
         !TicketState.allCases.filter { !Workflow.isOpen($0) }.map(\.rawValue).contains(Column("state"))
     }
 
+    /// `column IN (values)`; with no values, false (an empty list is not SQL both engines take).
+    static func among(_ values: [String], _ column: String) -> SQLExpression {
+        values.isEmpty ? SQL(sql: "1 = 0").sqlExpression : values.sorted().contains(Column(column))
+    }
+
     func request(for query: TicketQuery) -> QueryInterfaceRequest<TicketRecord> {
         var request = TicketRecord.all()
         if !query.includeArchived { request = request.filter(Column("archived") == 0) }
@@ -20,9 +25,9 @@ extension TicketStore {
         if let grid = query.gridID { request = request.filter(Column("grid_id") == grid) }
         if let category = query.category { request = request.filter(Column("category") == category.rawValue) }
         if let visible = query.visibleCategories, visible.count < TicketCategory.allCases.count {
-            request = request.filter(visible.map(\.rawValue).sorted().contains(Column("category")))
+            request = request.filter(Self.among(visible.map(\.rawValue), "category"))
         }
-        if let grids = query.visibleGrids { request = request.filter(grids.sorted().contains(Column("grid_id"))) }
+        if let grids = query.visibleGrids { request = request.filter(Self.among(Array(grids), "grid_id")) }
         if query.overdueOnly { request = request.filter(Column("overdue") != 0) }
         if query.repeatProblemOnly { request = request.filter(Column("repeat_problem") == 1) }
         if let since = query.since { request = request.filter(Column("occurred_at") >= since.timeIntervalSince1970) }
@@ -45,8 +50,21 @@ extension TicketStore {
     /// read with one cursor rather than page by page.
     public func eachTicket(matching query: TicketQuery, limit: Int, _ body: (TicketRecord) throws -> Void) throws {
         try writer.read { db in
-            let cursor = try request(for: query).order(Column("occurred_at").desc, Column("id").desc).limit(limit).fetchCursor(db)
-            while let ticket = try cursor.next() { try body(ticket) }
+            let ordered = request(for: query).order(Column("occurred_at").desc, Column("id").desc)
+            switch db.backend {
+            case let .sqlite(sqlite):
+                let cursor = try ordered.limit(limit).fetchCursor(sqlite)
+                while let ticket = try cursor.next() { try body(ticket) }
+            case .postgres:
+                // Pages of one snapshot (the read is one repeatable-read transaction).
+                var offset = 0
+                while offset < limit {
+                    let page = try ordered.limit(min(1000, limit - offset), offset: offset).fetchAll(db)
+                    for ticket in page { try body(ticket) }
+                    if page.count < 1000 { break }
+                    offset += page.count
+                }
+            }
         }
     }
 
@@ -58,6 +76,7 @@ extension TicketStore {
     /// SQLite's plan for listing `query` (for the benchmark and the docs).
     public func queryPlan(for query: TicketQuery) throws -> [String] {
         try writer.read { db in
+            guard case let .sqlite(db) = db.backend else { return ["(PostgreSQL: use EXPLAIN in psql)"] }
             let statement = try request(for: query)
                 .order(Column("occurred_at").desc, Column("id").desc)
                 .limit(max(0, query.limit), offset: max(0, query.offset))
@@ -102,10 +121,12 @@ extension TicketStore {
 
     /// `PRAGMA integrity_check`'s verdict ("ok" when healthy).
     public func integrityCheck() throws -> String {
-        try writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        try writer.read { db in
+            db.dialect == .sqlite ? try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" : "ok"
+        }
     }
 
     public func journalMode() throws -> String {
-        try writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+        try writer.read { db in db.dialect == .sqlite ? try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" : "postgresql" }
     }
 }

@@ -38,7 +38,7 @@ extension TicketStore {
         return purged
     }
 
-    func purgeBatch(at now: Date, text: TicketText, select: (Database) throws -> [TicketRecord]) throws -> Int {
+    func purgeBatch(at now: Date, text: TicketText, select: (StoreDB) throws -> [TicketRecord]) throws -> Int {
         var count = 0
         while true {
             let files: [String] = try writer.write { db in
@@ -70,7 +70,7 @@ extension TicketStore {
                 SELECT id FROM tickets WHERE archived = 0 AND state IN \(TicketSQL.finished) AND closed_at < ?
                 """, arguments: [before.timeIntervalSince1970])
             for id in ids {
-                try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = MAX(updated_at, ?) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
+                try db.execute(sql: "UPDATE tickets SET archived = 1, updated_at = \(db.dialect.greatest("updated_at", "?")) WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
                 try self.record(id, kind: "archived", actor: "gridwatchd", from: nil, to: nil, note: nil, text: .archived, at: now, db)
             }
             return ids.count

@@ -27,7 +27,7 @@ extension TicketStore {
 
     /// What `action` needs to know beyond the ticket: the assignee among the grid's people,
     /// the parent grid, the earlier reopenings.
-    static func facts(for action: TicketAction, ticket: TicketRecord, assignee: String?, policy: StorePolicy, at now: Date, _ db: Database) throws -> WorkflowFacts {
+    static func facts(for action: TicketAction, ticket: TicketRecord, assignee: String?, policy: StorePolicy, at now: Date, _ db: StoreDB) throws -> WorkflowFacts {
         var facts = WorkflowFacts(policy: policy)
         switch action {
         case .dispatch:
@@ -52,7 +52,7 @@ extension TicketStore {
 
     /// Write what the workflow decided: the ticket's row and its history lines, in the
     /// caller's transaction.
-    func persist(_ change: WorkflowChange, to ticket: inout TicketRecord, at now: Date, _ db: Database) throws {
+    func persist(_ change: WorkflowChange, to ticket: inout TicketRecord, at now: Date, _ db: StoreDB) throws {
         ticket.flow = change.ticket
         try ticket.update(db)
         for e in change.events {
@@ -84,10 +84,10 @@ extension TicketStore {
             // Each half matches its partial index's condition word for word.
             let candidates = try TicketRecord.fetchAll(db, sql: """
                 SELECT * FROM tickets WHERE id IN (
-                    SELECT id FROM tickets INDEXED BY tickets_ack_watch
+                    SELECT id FROM tickets \(db.dialect.indexedBy("tickets_ack_watch"))
                     WHERE acknowledged_at IS NULL AND overdue & 1 = 0 AND state NOT IN \(TicketSQL.finished) AND ack_due_at < ?
                     UNION
-                    SELECT id FROM tickets INDEXED BY tickets_close_watch
+                    SELECT id FROM tickets \(db.dialect.indexedBy("tickets_close_watch"))
                     WHERE overdue & 2 = 0 AND state NOT IN \(TicketSQL.finished) AND close_due_at < ?)
                 ORDER BY id
                 """, arguments: [t, t])

@@ -92,8 +92,15 @@ public enum TicketActionError: Error, Equatable, CustomStringConvertible {
     public var description: String { message.en }
 }
 
-/// The ticket store: one SQLite database in WAL mode plus an evidence folder, both
-/// under the data directory. Writes are named after what they mean; every change to a
+/// Where the store's rows live: a SQLite file in the data directory (one box, the default)
+/// or a PostgreSQL database several daemons share (`store: {postgres: …}`).
+public enum StoreLocation: Sendable, Equatable {
+    case sqlite
+    case postgres(PostgresSettings)
+}
+
+/// The ticket store: one SQLite database in WAL mode (or a shared PostgreSQL database) plus
+/// an evidence folder under the data directory. Writes are named after what they mean; every change to a
 /// ticket writes its row and its history event in one transaction.
 ///
 /// Evidence files are written (and flushed) before the row that names them, so a
@@ -118,13 +125,17 @@ public final class TicketStore: Sendable {
     /// Called after a transaction that put something in the outbox has committed (the
     /// delivery service's wake-up).
     public let outboxWritten = Mutex<(@Sendable () -> Void)?>(nil)
-    let writer: DatabasePool
+    let writer: StoreWriter
+    /// Where the rows are.
+    public let location: StoreLocation
     /// Told of every ticket raised or merged into and of every ticket that stops taking
     /// alerts, so cameras can decide whether a repeat alert's picture is worth encoding.
     public let ledger: EvidenceLedger
 
-    public init(directory: URL, policy: StorePolicy = StorePolicy(), ledger: EvidenceLedger = EvidenceLedger()) throws {
+    public init(directory: URL, location: StoreLocation = .sqlite, policy: StorePolicy = StorePolicy(),
+                ledger: EvidenceLedger = EvidenceLedger()) throws {
         self.directory = directory
+        self.location = location
         self.ledger = ledger
         currentPolicy = Mutex(policy)
         do {
@@ -132,15 +143,22 @@ public final class TicketStore: Sendable {
         } catch {
             throw StoreError.cannotCreateDirectory(directory.path, "\(error.localizedDescription)")
         }
-        databasePath = directory.appendingPathComponent("gridwatch.sqlite").path
-        var config = Configuration()
-        config.busyMode = .timeout(5)
-        config.foreignKeysEnabled = true
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        switch location {
+        case .sqlite:
+            databasePath = directory.appendingPathComponent("gridwatch.sqlite").path
+            var config = Configuration()
+            config.busyMode = .timeout(5)
+            config.foreignKeysEnabled = true
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            let pool = try DatabasePool(path: databasePath, configuration: config)
+            try Migrations.migrator.migrate(pool)
+            writer = StoreWriter(engine: .sqlite(pool))
+        case let .postgres(settings):
+            databasePath = settings.redacted
+            writer = StoreWriter(engine: .postgres(try PostgresEngine(settings: settings)))
         }
-        writer = try DatabasePool(path: databasePath, configuration: config)
-        try Migrations.migrator.migrate(writer)
     }
 
     // MARK: Liveness
@@ -149,9 +167,14 @@ public final class TicketStore: Sendable {
     /// writer (no statement of ours stuck on it) and the file (no lock held elsewhere, no I/O
     /// hanging) take a write; throws after the busy timeout when the lock stays held.
     public func probe() throws {
-        try writer.writeWithoutTransaction { db in
-            try db.execute(sql: "BEGIN IMMEDIATE")
-            try db.execute(sql: "ROLLBACK")
+        switch writer.engine {
+        case let .sqlite(pool):
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+        case .postgres:
+            try writer.write { db in try db.execute(sql: "SELECT 1") }
         }
     }
 
@@ -175,23 +198,20 @@ extension TicketStore {
         query.visibleCategories = visibleCategories
         query.visibleGrids = visibleGrids
         query.includeArchived = true
-        let key: String = switch grouping {
-        case .grid: "grid_id"
-        case .camera: "camera_id"
-        case .category: "category"
-        case .rule: "camera_id || '/' || COALESCE(zone_id, tripwire_id, '-') || '/' || kind"
-        case .hour: "strftime('%H', occurred_at, 'unixepoch', 'localtime')"
-        case .day: "strftime('%Y-%m-%d', occurred_at, 'unixepoch', 'localtime')"
-        case .week: "strftime('%Y-W%W', occurred_at, 'unixepoch', 'localtime')"
-        case .month: "strftime('%Y-%m', occurred_at, 'unixepoch', 'localtime')"
-        }
         let facts = try writer.read { db in
-            try request(for: query)
+            let key: String = switch grouping {
+            case .grid: "grid_id"
+            case .camera: "camera_id"
+            case .category: "category"
+            case .rule: "camera_id || '/' || COALESCE(zone_id, tripwire_id, '-') || '/' || kind"
+            case .hour, .day, .week, .month: db.dialect.localTime("occurred_at", grouping, zone: TimeZone.current.identifier)
+            }
+            return try request(for: query)
                 .select(SQL(sql: """
                     \(key) AS key, state, created_at, acknowledged_at, ack_due_at, closed_at, close_due_at,
                     occurrences, repeat_problem, overdue, reopen_count, repeat_of
                     """), as: Row.self)
-                .fetchAll(db).map { row in
+                .fetchAll(db).map { (row: Row) in
                 TicketFacts(
                     key: row["key"] ?? "-", state: TicketState(rawValue: row["state"]) ?? .new,
                     createdAt: row["created_at"], acknowledgedAt: row["acknowledged_at"], ackDueAt: row["ack_due_at"],
@@ -200,5 +220,29 @@ extension TicketStore {
             }
         }
         return StatisticsMath.summarise(facts, grouping: grouping)
+    }
+}
+
+/// The store's transactions on its engine.
+struct StoreWriter: Sendable {
+    enum Engine: Sendable {
+        case sqlite(DatabasePool)
+        case postgres(PostgresEngine)
+    }
+
+    let engine: Engine
+
+    func write<T>(_ body: (StoreDB) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(pool): try pool.write { db in try body(StoreDB(.sqlite(db))) }
+        case let .postgres(engine): try engine.write(body)
+        }
+    }
+
+    func read<T>(_ body: (StoreDB) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(pool): try pool.read { db in try body(StoreDB(.sqlite(db))) }
+        case let .postgres(engine): try engine.read(body)
+        }
     }
 }

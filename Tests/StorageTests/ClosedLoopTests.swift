@@ -7,9 +7,9 @@ import TestSupport
 import Tickets
 
 /// A store with a village grid (leader and worker) under a town grid, and a controllable clock.
-func makeLoopStore(policy: StorePolicy = StorePolicy()) throws -> (TicketStore, TemporaryDirectory) {
+func makeLoopStore(_ kind: StoreKind = .sqlite, policy: StorePolicy = StorePolicy()) throws -> (TicketStore, TemporaryDirectory) {
     let dir = try TemporaryDirectory("gridwatch-loop")
-    let store = try TicketStore(directory: dir.url, policy: policy)
+    let store = try openStore(kind, dir, policy: policy)
     try store.syncTopology(
         grids: [GridRecord(id: "village", name: "东村", parentId: "town", level: "village"), GridRecord(id: "town", name: "镇", parentId: nil, level: "town")],
         cameras: [CameraRecord(id: "cam1", name: "东门", gridId: "village", sourceRedacted: "rtsp://10.0.0.2/1")],
@@ -31,8 +31,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
 @Suite struct ClosedLoopTests {
     /// People at the water: a ticket for every person (track), one person's repeats merge;
     /// other categories merge every track into the rule's open ticket.
-    @Test func hazardTicketsAreOnePerTrack() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func hazardTicketsAreOnePerTrack(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         var first = hazard(at: t0)
         first.trackID = 1
@@ -60,8 +60,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(!(try store.raise(road2, at: t0 + 1)).created)
     }
 
-    @Test func aTicketGoesRoundTheWholeLoopAndEveryStepIsInItsHistory() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func aTicketGoesRoundTheWholeLoopAndEveryStepIsInItsHistory(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let id = try store.raise(hazard(), at: t0).ticket.id!
         var t = try store.perform(.acknowledge, ticketID: id, actor: "op1", at: t0 + 60)
@@ -84,8 +84,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(events[4].note == "children sent home from the river bank")
     }
 
-    @Test func invalidTransitionsAreRefusedAndChangeNothing() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func invalidTransitionsAreRefusedAndChangeNothing(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let id = try store.raise(hazard(), at: t0).ticket.id!
         #expect(throws: TicketActionError.workflow(.invalidTransition(from: .new, action: .close))) {
@@ -108,8 +108,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(try store.events(ticketID: id).count == 1)
     }
 
-    @Test func escalateHandsTheTicketToTheParentGrid() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func escalateHandsTheTicketToTheParentGrid(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let id = try store.raise(hazard(), at: t0).ticket.id!
         _ = try store.perform(.dispatch, ticketID: id, actor: "op", assignee: "li", at: t0 + 10)
@@ -122,8 +122,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         }
     }
 
-    @Test func repeatAlertsMergeIntoTheOpenTicket() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func repeatAlertsMergeIntoTheOpenTicket(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let first = try store.raise(hazard(at: t0), at: t0)
         let second = try store.raise(hazard(at: t0 + 30), at: t0 + 30)
@@ -144,10 +144,10 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(try store.raise(hazard(at: t0 + 80), at: t0 + 80).created)
     }
 
-    @Test func overdueTicketsAreEscalatedOnceFromStoredTimesEvenAfterARestart() throws {
+    @Test(arguments: StoreKind.allCases) func overdueTicketsAreEscalatedOnceFromStoredTimesEvenAfterARestart(_ kind: StoreKind) throws {
         var policy = StorePolicy()
         policy.deadlines = DeadlinePolicy(byCategory: [.hazard: Deadline(acknowledge: 300, close: 3600)])
-        let (store, dir) = try makeLoopStore(policy: policy)
+        let (store, dir) = try makeLoopStore(kind, policy: policy)
         defer { dir.remove() }
         let late = try store.raise(hazard(), at: t0).ticket.id!
         let onTime = try store.raise(hazard(zone: "z2"), at: t0).ticket.id!
@@ -159,7 +159,7 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         // Checked again: nothing new.
         #expect(try store.escalateOverdue(at: t0 + 400).isEmpty)
         // The daemon restarts (a new store on the same files) long after the close deadline.
-        let reopened = try TicketStore(directory: dir.url, policy: policy)
+        let reopened = try openStore(kind, dir, policy: policy)
         let later = try reopened.escalateOverdue(at: t0 + 4000)
         #expect(Set(later.map(\.id)) == [late, onTime])
         #expect(try reopened.ticket(id: late)?.severity == .critical)
@@ -172,10 +172,10 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(notes.count == 2 && notes[0].contains("超期未签收") && notes[1].contains("超期未办结"))
     }
 
-    @Test func aTicketReopenedTooOftenIsARepeatProblem() throws {
+    @Test(arguments: StoreKind.allCases) func aTicketReopenedTooOftenIsARepeatProblem(_ kind: StoreKind) throws {
         var policy = StorePolicy()
         policy.repeatReopens = 2
-        let (store, dir) = try makeLoopStore(policy: policy)
+        let (store, dir) = try makeLoopStore(kind, policy: policy)
         defer { dir.remove() }
         let id = try store.raise(hazard(), at: t0).ticket.id!
         var now = t0
@@ -192,10 +192,10 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(try store.tickets(query).map(\.id) == [id])
     }
 
-    @Test func statisticsCountWhatTheTownsReport() throws {
+    @Test(arguments: StoreKind.allCases) func statisticsCountWhatTheTownsReport(_ kind: StoreKind) throws {
         var policy = StorePolicy()
         policy.deadlines = DeadlinePolicy(byCategory: [.hazard: Deadline(acknowledge: 300, close: 3600)])
-        let (store, dir) = try makeLoopStore(policy: policy)
+        let (store, dir) = try makeLoopStore(kind, policy: policy)
         defer { dir.remove() }
         // Ticket 1: acknowledged in 60 s, closed in 1100 s (on time). Ticket 2: a false alarm
         // after 600 s (late acknowledgement). Ticket 3: open, with a repeat occurrence.
@@ -233,8 +233,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(try store.statistics(since: t0 + 10, until: t0 + 20, grouping: .grid).total.raised == 0)
     }
 
-    @Test func retentionPurgesOldEvidenceOfFinishedTicketsOnlyAndKeepsTheRows() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func retentionPurgesOldEvidenceOfFinishedTicketsOnlyAndKeepsTheRows(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let big = [UInt8](repeating: 7, count: 1000)
         let old = try store.raise(hazard(zone: "z1", snapshot: big), at: t0).ticket.id!
@@ -263,8 +263,8 @@ func hazard(zone: String = "z1", kind: String = "zone_enter", at: Date = t0, sna
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test func orphanEvidenceFilesAreRemovedAndNamedFilesKept() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func orphanEvidenceFilesAreRemovedAndNamedFilesKept(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let ticket = try store.raise(hazard(), at: t0).ticket
         let kept = try #require(store.snapshotURL(of: ticket))

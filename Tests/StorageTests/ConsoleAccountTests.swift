@@ -32,8 +32,8 @@ import Tickets
         #expect(PasswordHash.make("x").hasPrefix("pbkdf2-sha256$600000$"))
     }
 
-    @Test func usersSessionsAndFailures() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func usersSessionsAndFailures(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         try store.addConsoleUser(ConsoleUser(name: "王伟", role: .operator, grids: ["village"]), passwordHash: PasswordHash.make("pw", rounds: 10), at: t0)
         #expect(throws: ConsoleAccountError.exists("王伟")) {

@@ -8,8 +8,8 @@ import TestSupport
 import Tickets
 
 @Suite struct OutboxTests {
-    @Test func nothingIsWrittenWithoutDestinations() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func nothingIsWrittenWithoutDestinations(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         let id = try store.raise(hazard(), at: t0).ticket.id!
         _ = try store.perform(.acknowledge, ticketID: id, actor: "op", at: t0 + 1)
@@ -17,8 +17,8 @@ import Tickets
         #expect(try store.destinationStatus(["any"], at: t0).first?.pending == 0)
     }
 
-    @Test func everyChangeIsQueuedInItsTransactionNumberedPerTicketForEachDestinationThatWantsIt() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func everyChangeIsQueuedInItsTransactionNumberedPerTicketForEachDestinationThatWantsIt(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         store.notifyRoutes = [
             NotifyRoute(destination: "platform"),
@@ -50,8 +50,8 @@ import Tickets
         #expect(try drain(store, "town", at: t0 + 60).isEmpty)
     }
 
-    @Test func aTicketsChangesGoInOrderWhileOneWaitsForARetryAndOtherTicketsGoOn() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func aTicketsChangesGoInOrderWhileOneWaitsForARetryAndOtherTicketsGoOn(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         store.notifyRoutes = [NotifyRoute(destination: "p")]
         let a = try store.raise(hazard(zone: "z1"), at: t0).ticket.id!
@@ -76,8 +76,8 @@ import Tickets
         #expect(status.pending == 1 && status.delivered == 2 && status.lastSuccessAt == t0 + 31 && status.lastError == "HTTP 500")
     }
 
-    @Test func deadLettersAreKeptRetriedAndDroppedAndAGoneReceiverSwitchesTheDestinationOff() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func deadLettersAreKeptRetriedAndDroppedAndAGoneReceiverSwitchesTheDestinationOff(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         store.notifyRoutes = [NotifyRoute(destination: "p")]
         let a = try store.raise(hazard(zone: "z1"), at: t0).ticket.id!
@@ -108,8 +108,8 @@ import Tickets
         #expect(try store.pruneOutbox(olderThan: t0 + 100, inboundBefore: t0) >= 1)
     }
 
-    @Test func aPlatformsCallbackMovesTheTicketOnceWithItsCaseNumberAndIsNotEchoedBack() throws {
-        let (store, dir) = try makeLoopStore()
+    @Test(arguments: StoreKind.allCases) func aPlatformsCallbackMovesTheTicketOnceWithItsCaseNumberAndIsNotEchoedBack(_ kind: StoreKind) throws {
+        let (store, dir) = try makeLoopStore(kind)
         defer { dir.remove() }
         store.notifyRoutes = [NotifyRoute(destination: "city"), NotifyRoute(destination: "group")]
         let id = try store.raise(hazard(), at: t0).ticket.id!

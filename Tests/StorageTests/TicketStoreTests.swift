@@ -6,9 +6,9 @@ import Analysis
 import Tickets
 
 /// A fresh store in its own temporary folder, with one grid, camera and zone.
-func makeStore() throws -> (TicketStore, TemporaryDirectory) {
+func makeStore(_ kind: StoreKind = .sqlite) throws -> (TicketStore, TemporaryDirectory) {
     let dir = try TemporaryDirectory("gridwatch-store")
-    let store = try TicketStore(directory: dir.url)
+    let store = try openStore(kind, dir)
     try store.syncTopology(
         grids: [GridRecord(id: "village", name: "东村", parentId: "town", level: "village"), GridRecord(id: "town", name: "镇", parentId: nil, level: "town")],
         cameras: [CameraRecord(id: "cam1", name: "东门", gridId: "village", sourceRedacted: "rtsp://***@10.0.0.2/1")],
@@ -29,8 +29,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test func openTicketWritesTheSnapshotTheRowAndTheFirstEvent() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func openTicketWritesTheSnapshotTheRowAndTheFirstEvent(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let now = Date(timeIntervalSince1970: 1_800_000_100)
         let ticket = try store.raise(alert(), at: now).ticket
@@ -48,8 +48,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(events[0].kind == "created" && events[0].toState == .new && events[0].actor == "gridwatchd")
     }
 
-    @Test func listsNewestFirstWithFiltersAndCounts() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func listsNewestFirstWithFiltersAndCounts(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         for i in 0..<5 {
             let t = try store.raise(alert(zone: i % 2 == 0 ? "z1" : nil, snapshot: nil, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))), at: Date()).ticket
@@ -75,8 +75,20 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try store.events(ticketID: 1).first?.actor == "gridwatchd")
     }
 
-    @Test func refusesATicketForAnUnknownCamera() throws {
-        let (store, dir) = try makeStore()
+    /// The same trigger on PostgreSQL, tried as someone with the database's password would.
+    @Test func theAuditTrailCannotBeRewrittenOnPostgreSQL() throws {
+        let (store, dir) = try makeStore(.postgres)
+        defer { dir.remove() }
+        _ = try store.raise(alert(), at: Date()).ticket
+        for statement in ["UPDATE ticket_events SET actor = 'someone else'", "DELETE FROM ticket_events"] {
+            #expect(throws: CommandFailed.self) { try psql(dir, statement) }
+        }
+        #expect(try store.events(ticketID: 1).first?.actor == "gridwatchd")
+        #expect(try psql(dir, "SELECT count(*) FROM ticket_events").contains("1"))
+    }
+
+    @Test(arguments: StoreKind.allCases) func refusesATicketForAnUnknownCamera(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         var bad = alert()
         bad.cameraID = "nope"
@@ -84,19 +96,19 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(try store.ticketCount() == 0)
     }
 
-    @Test func survivesReopening() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func survivesReopening(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         _ = try store.raise(alert(), at: Date()).ticket
-        let again = try TicketStore(directory: dir.url)
+        let again = try openStore(kind, dir)
         #expect(try again.ticketCount() == 1)
         #expect(try again.integrityCheck() == "ok")
     }
 }
 
 @Suite struct EvidenceStoreTests {
-    @Test func theLedgerLearnsRaisesMergesAndClosings() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func theLedgerLearnsRaisesMergesAndClosings(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let key = MergeKey(alert())
@@ -114,8 +126,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(store.ledger.decide(key, track: 5, at: t0.addingTimeInterval(3)))
     }
 
-    @Test func aTicketRaisedWithoutAPictureTakesTheFirstThatComes() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func aTicketRaisedWithoutAPictureTakesTheFirstThatComes(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let raised = try store.raise(alert(snapshot: nil, at: t0), at: t0)
@@ -159,8 +171,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
 @Suite struct ReopenedEvidenceTests {
     /// A ticket whose evidence retention took, reopened and alerting again, holds new evidence
     /// that retention sees (counted and purged in its turn), not a file nobody will delete.
-    @Test func newEvidenceOnAPurgedTicketIsCountedAgain() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func newEvidenceOnAPurgedTicketIsCountedAgain(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let id = try store.raise(alert(at: t0), at: t0).ticket.id!
@@ -242,8 +254,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         return path
     }
 
-    @Test func aClipIsAttachedToTheTicketOrOccurrenceThatNamedItWithinTheCap() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func aClipIsAttachedToTheTicketOrOccurrenceThatNamedItWithinTheCap(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         // The ticket and seven repeats, each naming a clip: the ticket keeps 5 (its own and 4).
@@ -285,8 +297,8 @@ func alert(zone: String? = "z1", snapshot: [UInt8]? = [0xFF, 0xD8, 0xFF, 0xD9], 
         #expect(paths.allSatisfy { !FileManager.default.fileExists(atPath: dir.url.appendingPathComponent($0).path) })
     }
 
-    @Test func theSweepKeepsClipsARowNamesAndRemovesTheRest() throws {
-        let (store, dir) = try makeStore()
+    @Test(arguments: StoreKind.allCases) func theSweepKeepsClipsARowNamesAndRemovesTheRest(_ kind: StoreKind) throws {
+        let (store, dir) = try makeStore(kind)
         defer { dir.remove() }
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         var a = alert(at: t0)

@@ -1,0 +1,426 @@
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// Where the shared store is: `store: {postgres: "postgresql://USER@HOST:PORT/DB"}` with the
+/// password from a file or the environment (never in the URL) and TLS.
+public struct PostgresSettings: Sendable, Equatable {
+    public enum TLSMode: String, Sendable, CaseIterable {
+        /// Plain TCP (a database on the same host or a private network).
+        case disable
+        /// Encrypted, the server's certificate not checked.
+        case require
+        /// Encrypted, the certificate checked against `caFile` (or the system's roots) and
+        /// the host name.
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var database: String
+    public var password: String?
+    public var tls: TLSMode
+    public var caFile: String?
+    /// Connections for reads beside the one that writes.
+    public var readConnections: Int
+
+    public init(host: String, port: Int = 5432, user: String, database: String, password: String? = nil, tls: TLSMode = .disable,
+                caFile: String? = nil, readConnections: Int = 2) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.database = database
+        self.password = password
+        self.tls = tls
+        self.caFile = caFile
+        self.readConnections = readConnections
+    }
+
+    /// Parses `postgresql://USER@HOST[:PORT]/DB`. A password in the URL is refused (it would
+    /// be printed wherever the URL is); the message never repeats it.
+    public init(url: String) throws {
+        guard let parts = URLComponents(string: url), ["postgresql", "postgres"].contains(parts.scheme ?? "") else {
+            throw PostgresStoreError.badURL("expected postgresql://USER@HOST:PORT/DB")
+        }
+        if parts.password != nil { throw PostgresStoreError.badURL("a password in the URL; use password_file or password_env") }
+        guard let host = parts.host, !host.isEmpty else { throw PostgresStoreError.badURL("no host") }
+        guard let user = parts.user?.removingPercentEncoding, !user.isEmpty else { throw PostgresStoreError.badURL("no user (USER@HOST)") }
+        let database = String(parts.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else { throw PostgresStoreError.badURL("no database (/DB)") }
+        if let port = parts.port, !(1...65535).contains(port) { throw PostgresStoreError.badURL("port out of range") }
+        self.init(host: host, port: parts.port ?? 5432, user: user, database: database)
+    }
+
+    /// The URL as it may be shown: no password is ever part of it.
+    public var redacted: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
+}
+
+public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
+    case badURL(String)
+    case unsupported(String)
+    case tls(String)
+    /// The server could not be reached or the connection broke: the write did not happen.
+    case unavailable(String)
+    /// The database refused a statement (a check, a key, the audit trail's trigger): its
+    /// SQLSTATE and message (never the statement's arguments).
+    case refused(sqlState: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .badURL(why): "bad PostgreSQL URL: \(why)"
+        case let .unsupported(what): "not supported on PostgreSQL: \(what)"
+        case let .tls(why): "TLS: \(why)"
+        case let .unavailable(why): "PostgreSQL unavailable: \(why)"
+        case let .refused(state, message): "PostgreSQL refused (\(state)): \(message)"
+        }
+    }
+}
+
+/// The store's PostgreSQL: one connection that writes (writes are serialised within a node,
+/// as SQLite's are, and serializable across nodes), a few that read.
+final class PostgresEngine: @unchecked Sendable {
+    let settings: PostgresSettings
+    /// An empty in-memory SQLite database with the store's schema: it turns GRDB requests
+    /// into SQL text and knows each table's primary key.
+    let compiler: DatabaseQueue
+    private let logger: Logger
+    private let writeLock = NSLock()
+    private var writeConnection: PostgresConnection?
+    private let readers = NSCondition()
+    private var idleReaders: [PostgresConnection] = []
+    private var openReaders = 0
+    private let keys = NSLock()
+    private var primaryKeys: [String: [String]] = [:]
+    private let tlsContext: NIOSSLContext?
+
+    init(settings: PostgresSettings, logger: Logger = Logger(label: "gridwatch.store.postgres")) throws {
+        self.settings = settings
+        self.logger = logger
+        compiler = try DatabaseQueue()
+        try Migrations.migrator.migrate(compiler)
+        switch settings.tls {
+        case .disable: tlsContext = nil
+        case .require, .verifyFull:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if settings.tls == .require {
+                configuration.certificateVerification = .none
+            } else if let ca = settings.caFile {
+                do {
+                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+                } catch {
+                    throw PostgresStoreError.tls("cannot read ca_file \(ca): \(error)")
+                }
+            }
+            do { tlsContext = try NIOSSLContext(configuration: configuration) } catch { throw PostgresStoreError.tls("\(error)") }
+        }
+        try migrate()
+    }
+
+    deinit {
+        let all = (writeConnection.map { [$0] } ?? []) + idleReaders
+        // Closed before they go (PostgresNIO insists), each waited for.
+        for connection in all { try? (connection.close() as EventLoopFuture<Void>).wait() }
+    }
+
+    private func connect() throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.user, password: settings.password, database: settings.database,
+            tls: tlsContext.map { .require($0) } ?? .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        if settings.tls == .verifyFull { configuration.options.tlsServerName = settings.host }
+        do {
+            return try PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
+                                                  id: Int.random(in: 0..<Int.max), logger: logger).wait()
+        } catch {
+            throw PostgresStoreError.unavailable(Self.describe(error))
+        }
+    }
+
+    /// An error in words without the query's arguments (they may hold anything).
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                return "\(psql.serverInfo?[.sqlState] ?? "") \(message)"
+            }
+            return "\(psql.code)"
+        }
+        return "\(error)"
+    }
+
+    /// The store's own event loop: the threads that wait on its futures (the cameras', the
+    /// pool's, the control server's) are never the loop that completes them.
+    static let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    // MARK: Transactions
+
+    func write<T>(_ body: (StoreDB) throws -> T) throws -> T {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        var attempt = 0
+        while true {
+            if let old = writeConnection, old.isClosed {
+                try? (old.close() as EventLoopFuture<Void>).wait()
+                writeConnection = nil
+            }
+            if writeConnection == nil { writeConnection = try connect() }
+            let t = PostgresTransaction(connection: writeConnection!, engine: self)
+            do {
+                _ = try t.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                let value = try body(StoreDB(.postgres(t)))
+                _ = try t.simple("COMMIT")
+                for done in t.afterCommit { done() }
+                return value
+            } catch {
+                _ = try? t.simple("ROLLBACK")
+                if let broken = writeConnection, broken.isClosed {
+                    try? (broken.close() as EventLoopFuture<Void>).wait()
+                    writeConnection = nil
+                }
+                // Two nodes' transactions on the same rows: the loser runs again.
+                if let state = (error as? PSQLError)?.serverInfo?[.sqlState], ["40001", "40P01"].contains(state), attempt < 20 {
+                    attempt += 1
+                    usleep(UInt32.random(in: 1000...(5000 * UInt32(attempt))))
+                    continue
+                }
+                throw Self.translated(error)
+            }
+        }
+    }
+
+    func read<T>(_ body: (StoreDB) throws -> T) throws -> T {
+        let connection = try checkOutReader()
+        var healthy = true
+        defer { checkIn(connection, healthy: healthy && !connection.isClosed) }
+        let t = PostgresTransaction(connection: connection, engine: self)
+        do {
+            _ = try t.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let value = try body(StoreDB(.postgres(t)))
+            _ = try t.simple("COMMIT")
+            return value
+        } catch {
+            if (try? t.simple("ROLLBACK")) == nil { healthy = false }
+            throw Self.translated(error)
+        }
+    }
+
+    private func checkOutReader() throws -> PostgresConnection {
+        readers.lock()
+        while idleReaders.isEmpty && openReaders >= max(1, settings.readConnections) { readers.wait() }
+        if let connection = idleReaders.popLast() {
+            readers.unlock()
+            return connection
+        }
+        openReaders += 1
+        readers.unlock()
+        do {
+            return try connect()
+        } catch {
+            readers.lock()
+            openReaders -= 1
+            readers.signal()
+            readers.unlock()
+            throw error
+        }
+    }
+
+    private func checkIn(_ connection: PostgresConnection, healthy: Bool) {
+        readers.lock()
+        if healthy {
+            idleReaders.append(connection)
+        } else {
+            openReaders -= 1
+            try? (connection.close() as EventLoopFuture<Void>).wait()
+        }
+        readers.signal()
+        readers.unlock()
+    }
+
+    /// Errors from the connection as the store's: a lost server is `unavailable`, whatever
+    /// NIO called it; the database's own refusals (checks, keys, triggers) pass as they are.
+    static func translated(_ error: any Error) -> any Error {
+        if let psql = error as? PSQLError {
+            if let state = psql.serverInfo?[.sqlState] {
+                // Serialization failures were retried; the fence's refusal stays a PSQLError
+                // for `FencedWrite.from`.
+                if state == "GW001" { return psql }
+                return PostgresStoreError.refused(sqlState: state, message: psql.serverInfo?[.message] ?? "")
+            }
+            return PostgresStoreError.unavailable(describe(psql))
+        }
+        if error is ChannelError || error is IOError { return PostgresStoreError.unavailable("\(error)") }
+        return error
+    }
+
+    func primaryKey(_ table: String) throws -> [String] {
+        keys.lock()
+        defer { keys.unlock() }
+        if let known = primaryKeys[table] { return known }
+        let columns = try compiler.read { db in try db.primaryKey(table).columns }
+        primaryKeys[table] = columns
+        return columns
+    }
+
+    // MARK: Schema
+
+    /// The same migrations as SQLite, numbered alike, in PostgreSQL's words; applied under an
+    /// advisory lock, so nodes starting together apply each once.
+    private func migrate() throws {
+        _ = try write { db in
+            guard case let .postgres(t) = db.backend else { return 0 }
+            _ = try t.simple("SELECT pg_advisory_xact_lock(7474819)")
+            _ = try t.simple("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            let done = Set(try t.run("SELECT identifier FROM grdb_migrations", []).compactMap { String.fromDatabaseValue(try t.value($0, 0)) })
+            for (identifier, sql) in Migrations.postgres where !done.contains(identifier) {
+                _ = try t.simple(sql)
+                _ = try t.run("INSERT INTO grdb_migrations (identifier) VALUES (?)", [identifier])
+            }
+            return 0
+        }
+    }
+}
+
+/// One transaction's connection.
+final class PostgresTransaction {
+    let connection: PostgresConnection
+    let engine: PostgresEngine
+    var changesCount = 0
+    var afterCommit: [@Sendable () -> Void] = []
+    private static let logger = Logger(label: "gridwatch.store.postgres")
+
+    init(connection: PostgresConnection, engine: PostgresEngine) {
+        self.connection = connection
+        self.engine = engine
+    }
+
+    var compiler: DatabaseQueue { engine.compiler }
+
+    func primaryKey(_ table: String) throws -> [String] { try engine.primaryKey(table) }
+
+    /// Statements without arguments, several separated by `;` (the schema); the last one's rows.
+    @discardableResult
+    func simple(_ sql: String) throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        for statement in Self.statements(sql) {
+            rows = try connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger).wait().rows
+        }
+        return rows
+    }
+
+    /// `sql` cut at each `;` outside quotes, `$$` bodies and `--` comments.
+    static func statements(_ sql: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quote: Character?
+        var dollar = false
+        var comment = false
+        var previous: Character = " "
+        for c in sql {
+            current.append(c)
+            if comment {
+                if c == "\n" { comment = false }
+            } else if dollar {
+                if c == "$" && previous == "$" { dollar = false; previous = " "; continue }
+            } else if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+            } else if c == "-" && previous == "-" {
+                comment = true
+            } else if c == "$" && previous == "$" {
+                dollar = true
+                previous = " "
+                continue
+            } else if c == ";" {
+                let statement = current.dropLast().trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { out.append(statement) }
+                current = ""
+            }
+            previous = c
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty && !rest.split(separator: "\n").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }) { out.append(rest) }
+        return out
+    }
+
+    /// One statement with `?` arguments, as GRDB writes them for SQLite.
+    func run(_ sql: String, _ arguments: StatementArguments) throws -> [PostgresRow] {
+        let (text, count) = Self.numbered(sql)
+        var binds = PostgresBindings(capacity: count)
+        if count > 0 {
+            let values = try compiler.read { db in
+                try Row.fetchOne(db, sql: "SELECT " + Array(repeating: "?", count: count).joined(separator: ", "), arguments: arguments)
+            }.map { Array($0.databaseValues) } ?? []
+            for value in values {
+                switch value.storage {
+                case .null: binds.appendNull()
+                case let .int64(v): binds.append(v)
+                case let .double(v): binds.append(v)
+                case let .string(v): binds.append(v)
+                case let .blob(v): binds.append(ByteBuffer(bytes: v))
+                }
+            }
+        }
+        let result = try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: Self.logger).wait()
+        changesCount = result.metadata.rows ?? 0
+        return result.rows
+    }
+
+    /// `?` numbered `$1`, `$2`… outside quotes; SQLite's case-blind `LIKE` as `ILIKE`.
+    static func numbered(_ sql: String) -> (String, Int) {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var count = 0
+        var quote: Character?
+        for c in sql {
+            if let q = quote {
+                if c == q { quote = nil }
+                out.append(c)
+            } else if c == "'" || c == "\"" {
+                quote = c
+                out.append(c)
+            } else if c == "?" {
+                count += 1
+                out += "$\(count)"
+            } else {
+                out.append(c)
+            }
+        }
+        if out.contains(" LIKE ") && !out.hasPrefix("CREATE") { out = out.replacingOccurrences(of: " LIKE ", with: " ILIKE ") }
+        return (out, count)
+    }
+
+    /// A result row as GRDB's, by column name.
+    func row(_ row: PostgresRow) throws -> Row {
+        var values: [String: DatabaseValue] = [:]
+        for (index, cell) in row.enumerated() { values[cell.columnName] = try value(cell, index) }
+        return Row(values)
+    }
+
+    func value(_ row: PostgresRow, _ index: Int) throws -> DatabaseValue {
+        for (i, cell) in row.enumerated() where i == index { return try value(cell, index) }
+        return .null
+    }
+
+    private func value(_ cell: PostgresCell, _ index: Int) throws -> DatabaseValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid: return try cell.decode(Int64.self).databaseValue
+        case .float4, .float8: return try cell.decode(Double.self).databaseValue
+        case .bool: return (try cell.decode(Bool.self) ? 1 : 0).databaseValue
+        case .numeric:
+            // SUM of integers is numeric in PostgreSQL: whole numbers come back as SQLite's.
+            let number = NSDecimalNumber(decimal: try cell.decode(Decimal.self))
+            if number.decimalValue == Decimal(number.int64Value) { return number.int64Value.databaseValue }
+            return number.doubleValue.databaseValue
+        case .bytea:
+            let buffer = try cell.decode(ByteBuffer.self)
+            return Data(buffer.readableBytesView).databaseValue
+        default: return try cell.decode(String.self).databaseValue
+        }
+    }
+}
