@@ -1,6 +1,7 @@
 import Analysis
 import Foundation
 import MediaIO
+import Storage
 import Tickets
 
 /// The whole configuration, validated. Built only by `GridwatchConfig.load`.
@@ -15,6 +16,9 @@ public struct GridwatchConfig: Sendable {
     public var notify: [NotifyDestination] = []
     /// The web console (`console:`); nil: off.
     public var console: ConsoleSettings?
+    /// Where tickets are kept (`store:`): the data directory's SQLite file, or a PostgreSQL
+    /// database several daemons share.
+    public var store: StoreLocation = .sqlite
 
     public func grid(_ id: String) -> GridConfig? { grids.first { $0.id == id } }
 }
@@ -39,6 +43,20 @@ public struct DaemonSettings: Sendable, Equatable {
     /// The time zone of every human-facing time (IANA name such as `Asia/Shanghai`); nil:
     /// the machine's.
     public var timezone: String?
+    /// This daemon's name among the nodes sharing a PostgreSQL store (`node_id`; default: the
+    /// host name).
+    public var nodeID: String = DaemonSettings.hostName
+    /// Seconds a node's camera leases last without renewal (`lease_timeout`): a node that
+    /// dies loses its cameras to the others after this long.
+    public var leaseTimeout: Double = 30
+
+    /// The machine's host name, as `node_id`'s default.
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "gridwatch" }
+        let name = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "gridwatch" : name
+    }
 }
 
 /// A certificate chain and its private key, PEM files (checked when the file is read).
@@ -278,7 +296,7 @@ extension GridwatchConfig {
         guard root.node?.mapping != nil else {
             throw ConfigError(file: file, line: 1, key: "", message: "expected a mapping with grids and cameras at the top")
         }
-        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips", "notify", "console"])
+        try root.requireMapping(allowed: ["daemon", "analysis", "grids", "cameras", "tickets", "clips", "notify", "console", "store"])
         let baseDirectory = URL(fileURLWithPath: file).deletingLastPathComponent()
         let daemon = try parseDaemon(root["daemon"], baseDirectory: baseDirectory)
         let analysis = try parseAnalysis(root["analysis"], defaults: AnalysisSettings())
@@ -340,6 +358,7 @@ extension GridwatchConfig {
             throw root["daemon"]["hooks_listen"].error("no notify destination of type webhook takes callbacks (inbound: true)")
         }
         config.console = try parseConsole(root["console"], baseDirectory: baseDirectory)
+        config.store = try parseStore(root["store"], baseDirectory: baseDirectory)
         return config
     }
 
@@ -498,8 +517,48 @@ extension GridwatchConfig {
         return settings
     }
 
+    /// `store:`: absent, SQLite in the data directory; `postgres: URL` (no password in it)
+    /// with `password_file` or `password_env`, `tls` and `ca_file`.
+    private static func parseStore(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> StoreLocation {
+        guard !node.isMissing else { return .sqlite }
+        try node.requireMapping(allowed: ["postgres", "password_file", "password_env", "tls", "ca_file", "read_connections"])
+        var settings: PostgresSettings
+        do {
+            settings = try PostgresSettings(url: try node["postgres"].string())
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            // The reason only: a URL is never repeated, whatever it holds.
+            throw node["postgres"].error("\(error)")
+        }
+        let file = try node["password_file"].optionalString().map { resolve($0, against: baseDirectory) }
+        let env = try node["password_env"].optionalString()
+        if file != nil && env != nil { throw node["password_env"].error("give password_file or password_env, not both") }
+        if let file {
+            do {
+                var password = try String(contentsOfFile: file, encoding: .utf8)
+                while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+                settings.password = password
+            } catch {
+                throw node["password_file"].error("cannot read \(file): \((error as NSError).localizedDescription)")
+            }
+        } else if let env {
+            guard let value = ConfigEnvironment.value(env) else { throw node["password_env"].error("environment variable \(env) is not set") }
+            settings.password = value
+        }
+        settings.tls = try node["tls"].choice(default: PostgresSettings.TLSMode.disable)
+        if let ca = try node["ca_file"].optionalString() {
+            guard settings.tls == .verifyFull else { throw node["ca_file"].error("is for tls: verify-full") }
+            let path = resolve(ca, against: baseDirectory)
+            guard FileManager.default.isReadableFile(atPath: path) else { throw node["ca_file"].error("cannot read \(path)") }
+            settings.caFile = path
+        }
+        settings.readConnections = try node["read_connections"].int(default: settings.readConnections, range: 1...32)
+        return .postgres(settings)
+    }
+
     private static func parseDaemon(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> DaemonSettings {
-        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "hooks_listen", "hooks_tls_cert", "hooks_tls_key", "timezone"])
+        try node.requireMapping(allowed: ["data_dir", "socket", "socket_mode", "socket_group", "log_level", "roles", "metrics_listen", "hooks_listen", "hooks_tls_cert", "hooks_tls_key", "timezone", "node_id", "lease_timeout"])
         var roles: [String: Role] = [:]
         for (group, value) in try node["roles"].entries() {
             roles[group] = try value.choice()
@@ -560,6 +619,8 @@ extension GridwatchConfig {
             }
             d.timezone = name
         }
+        if !node["node_id"].isMissing { d.nodeID = try identifier(node["node_id"]) }
+        d.leaseTimeout = try node["lease_timeout"].duration(default: d.leaseTimeout, range: 5...600)
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         if !levels.contains(d.logLevel) {
             throw node["log_level"].error("'\(d.logLevel)' is not one of: \(levels.joined(separator: ", "))")

@@ -82,14 +82,15 @@ public struct Daemon {
         let store: TicketStore
         let disabled: [String: CameraSwitchRecord]
         do {
-            store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory), policy: config.tickets.policy)
+            store = try TicketStore(directory: URL(fileURLWithPath: config.daemon.dataDirectory), location: config.store, policy: config.tickets.policy)
             try store.syncTopology(config)
             // Before any camera writes: files no row names are leftovers of a crash.
             let orphans = try store.removeOrphanEvidence()
             if orphans > 0 { logger.notice("orphan evidence files removed", metadata: ["files": "\(orphans)"]) }
             disabled = try store.disabledCameras()
         } catch {
-            throw StartupError.store("\(config.daemon.dataDirectory): \(error)")
+            let place = if case let .postgres(settings) = config.store { settings.redacted } else { config.daemon.dataDirectory }
+            throw StartupError.store("\(place): \(error)")
         }
 
         let socketPath = config.daemon.socketPath

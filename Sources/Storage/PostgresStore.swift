@@ -60,6 +60,15 @@ public struct PostgresSettings: Sendable, Equatable {
     public var redacted: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
 }
 
+/// Printed, dumped or reflected, the settings never show the password.
+extension PostgresSettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { redacted + " (tls: \(tls.rawValue))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": redacted, "tls": tls.rawValue, "password": password == nil ? "none" : "***"])
+    }
+}
+
 public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case badURL(String)
     case unsupported(String)
@@ -170,7 +179,16 @@ final class PostgresEngine: @unchecked Sendable {
             if writeConnection == nil { writeConnection = try connect() }
             let t = PostgresTransaction(connection: writeConnection!, engine: self)
             do {
-                _ = try t.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                do {
+                    _ = try t.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                } catch where attempt == 0 && t.connection.isClosed {
+                    // The server went away since the last write (a restart): nothing was
+                    // sent, so connect again and begin once more.
+                    try? (t.connection.close() as EventLoopFuture<Void>).wait()
+                    writeConnection = nil
+                    attempt += 1
+                    continue
+                }
                 let value = try body(StoreDB(.postgres(t)))
                 _ = try t.simple("COMMIT")
                 for done in t.afterCommit { done() }
@@ -193,18 +211,26 @@ final class PostgresEngine: @unchecked Sendable {
     }
 
     func read<T>(_ body: (StoreDB) throws -> T) throws -> T {
-        let connection = try checkOutReader()
-        var healthy = true
-        defer { checkIn(connection, healthy: healthy && !connection.isClosed) }
-        let t = PostgresTransaction(connection: connection, engine: self)
-        do {
-            _ = try t.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let value = try body(StoreDB(.postgres(t)))
-            _ = try t.simple("COMMIT")
-            return value
-        } catch {
-            if (try? t.simple("ROLLBACK")) == nil { healthy = false }
-            throw Self.translated(error)
+        var tries = 0
+        while true {
+            let connection = try checkOutReader()
+            var healthy = true
+            defer { checkIn(connection, healthy: healthy && !connection.isClosed) }
+            let t = PostgresTransaction(connection: connection, engine: self)
+            do {
+                _ = try t.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                let value = try body(StoreDB(.postgres(t)))
+                _ = try t.simple("COMMIT")
+                return value
+            } catch {
+                if (try? t.simple("ROLLBACK")) == nil { healthy = false }
+                // An idle connection the server dropped (a restart): a read is safe to run again.
+                if !healthy && tries < 2 {
+                    tries += 1
+                    continue
+                }
+                throw Self.translated(error)
+            }
         }
     }
 

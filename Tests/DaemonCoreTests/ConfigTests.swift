@@ -331,6 +331,45 @@ import Testing
         #expect(camera.redactedSource == "rtsp://***@10.0.0.3/live")
     }
 
+    @Test func aSharedStoreTakesItsPasswordFromTheEnvironmentAndNeverShowsIt() throws {
+        let store = """
+            store:
+              postgres: postgresql://gridwatch@db.county.example:5433/tickets
+              password_env: GW_CONFIG_TEST_PG
+              tls: require
+            cameras:
+
+            """
+        let text = valid.replacingOccurrences(of: "  socket: /run/gridwatch/control.sock\n", with: "  socket: /run/gridwatch/control.sock\n  node_id: box-2\n  lease_timeout: 20s\n")
+            .replacingOccurrences(of: "cameras:\n", with: store)
+        let config = try ConfigEnvironment.$overlay.withValue(["GW_CONFIG_TEST_PG": "pg-S3cret"]) { try parse(text) }
+        guard case let .postgres(settings) = config.store else { Issue.record("not postgres: \(config.store)"); return }
+        #expect(settings.host == "db.county.example" && settings.port == 5433 && settings.user == "gridwatch" && settings.database == "tickets")
+        #expect(settings.password == "pg-S3cret" && settings.tls == .require)
+        #expect(config.daemon.nodeID == "box-2" && config.daemon.leaseTimeout == 20)
+        // However the settings are printed, the password is not.
+        for shown in ["\(settings)", String(describing: settings), String(reflecting: settings), "\(config.store)", "\(Mirror(reflecting: settings).children.map { "\($0)" })"] {
+            #expect(!shown.contains("pg-S3cret"), "\(shown)")
+        }
+        // Defaults: SQLite in the data directory, the host name as the node.
+        let plain = try parse(valid)
+        #expect(plain.store == .sqlite && plain.daemon.nodeID == DaemonSettings.hostName && plain.daemon.leaseTimeout == 30)
+    }
+
+    @Test func aPasswordInTheStoresURLIsRefusedWithoutRepeatingIt() throws {
+        let text = valid.replacingOccurrences(of: "cameras:\n", with: "store:\n  postgres: postgresql://gw:Hunter2Secret@db:5432/t\ncameras:\n")
+        let e = try #require(error(text))
+        #expect(e.key == "store.postgres" && e.line != nil, "\(e)")
+        #expect(e.message.contains("password_file or password_env"), "\(e)")
+        #expect(!e.description.contains("Hunter2Secret"), "\(e)")
+        for (bad, why) in [("mysql://u@h/d", "postgresql://"), ("postgresql://h/d", "no user"), ("postgresql://u@h/", "no database")] {
+            let e = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "store:\n  postgres: \(bad)\ncameras:\n")))
+            #expect(e.key == "store.postgres" && e.message.contains(why), "\(e)")
+        }
+        let unknown = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "store:\n  postgres: postgresql://u@h/d\n  tls: maybe\ncameras:\n")))
+        #expect(unknown.key == "store.tls", "\(unknown)")
+    }
+
     @Test func credentialsInBothPlacesAreRefused() {
         let e = ConfigEnvironment.$overlay.withValue(["GW_CONFIG_TEST_PW_BOTH": "x"]) {
             error(valid.replacingOccurrences(of: "    grid: east\n", with: "    grid: east\n    username: u\n    password_env: GW_CONFIG_TEST_PW_BOTH\n"))
