@@ -60,7 +60,7 @@ let package = Package(
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
         .target(name: "ControlClient", dependencies: ["ControlProtocol", "Catalog"]),
         .target(name: "DaemonCore", dependencies: [
-            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog", "Notify",
+            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog", "Notify", "Cluster",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

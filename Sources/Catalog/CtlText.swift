@@ -29,6 +29,18 @@ public enum CtlText: Localized, Equatable {
     case notifyAbstract
     case notifyListAbstract
     case notifyRetryAbstract
+    case nodesAbstract
+    case nodeAbstract
+    case nodeDrainAbstract
+    case nodeUndrainAbstract
+    case nodeIDHelp
+    case nodeDone(node: String, draining: Bool)
+    case columnHeartbeat
+    case columnLive
+    case columnDraining
+    case columnCameras
+    case columnCPU
+    case columnNode
     case notifyDropAbstract
     case notifyEnableAbstract
     case consoleUserAbstract

@@ -74,6 +74,11 @@ public enum APIMessage: Localized, Equatable {
     case emptyNote
     case noSuchDestination(id: String, known: [String])
     case noDeadLetter(destination: String, event: Int64)
+    /// `/v1/nodes` on a daemon with its own store: there are no other nodes.
+    case notClustered
+    case noSuchNode(id: String, known: [String])
+    /// The shared database did not answer the question about nodes and leases.
+    case clusterUnavailable(detail: String)
     /// A platform's callback (`POST /hooks/{id}`) refused: `why` is missing_header,
     /// bad_timestamp, outside_tolerance or bad_signature; `detail` the header or the seconds.
     case callbackNotVerified(why: String, detail: String)

@@ -73,6 +73,9 @@ extension APIMessage {
         case .emptyNote: "备注不能为空"
         case let .noSuchDestination(id, known): "没有通知目标 '\(id)'（现有：\(known.isEmpty ? "无，请在配置的 notify: 中添加" : known.joined(separator: "、"))）"
         case let .noDeadLetter(destination, event): "通知目标 \(destination) 没有编号为 \(event) 的死信"
+        case .notClustered: "本守护进程使用自己的存储（SQLite），没有其他节点；多节点需配置 store: {postgres: …}"
+        case let .noSuchNode(id, known): "没有节点 '\(id)'（现有：\(known.isEmpty ? "无" : known.joined(separator: "、"))）"
+        case let .clusterUnavailable(detail): "共享数据库暂不可用，无法查询节点和租约：\(detail)"
         case let .callbackNotVerified(why, detail):
             switch why {
             case "missing_header": "回调缺少请求头 \(detail)（需按 Standard Webhooks 签名）"
@@ -247,7 +250,7 @@ extension Term {
     static let chinese = [
         // Camera states
         "connecting": "连接中", "streaming": "在线", "stalled": "卡顿", "backoff": "等待重连", "offline": "离线", "auth_failed": "认证失败",
-        "stopped": "已停止", "disabled": "已停用", "enabled": "已启用",
+        "stopped": "已停止", "disabled": "已停用", "enabled": "已启用", "elsewhere": "由其他节点分析",
         // Ticket states
         "new": "待签收", "acknowledged": "已签收", "dispatched": "已派单", "in_progress": "处置中", "resolved": "已处置", "verified": "已核查",
         "closed": "已结案", "false_alarm": "误报", "reopened": "退回重办",
@@ -295,6 +298,18 @@ extension CtlText {
         case .notifyAbstract: "通知：各推送目标（平台、企业微信/钉钉群、脚本）的队列与死信。"
         case .notifyListAbstract: "列出各推送目标的待发数量、最近成功、最近错误与死信。"
         case .notifyRetryAbstract: "把死信重新放回队列（不给编号则全部重发）。"
+        case .nodesAbstract: "共享同一 PostgreSQL 存储的节点：心跳、所持摄像头、CPU。"
+        case .nodeAbstract: "管理节点：drain 把它的摄像头平稳移交给其他节点，undrain 让它重新接收摄像头。"
+        case .nodeDrainAbstract: "把节点的摄像头逐个移交给其他节点（每个平衡周期一个），之后不再给它分配。"
+        case .nodeUndrainAbstract: "让节点重新接收摄像头。"
+        case .nodeIDHelp: "节点编号（daemon.node_id）"
+        case let .nodeDone(node, draining): draining ? "节点 \(node) 正在移交摄像头" : "节点 \(node) 重新接收摄像头"
+        case .columnHeartbeat: "心跳(秒前)"
+        case .columnLive: "在线"
+        case .columnDraining: "移交中"
+        case .columnCameras: "摄像头"
+        case .columnCPU: "CPU(核)"
+        case .columnNode: "节点"
         case .notifyDropAbstract: "放弃死信（不给编号则全部放弃）。"
         case .notifyEnableAbstract: "重新启用被接收方以 410 停用的推送目标。"
         case .consoleUserAbstract: "网页控制台的用户：添加、列出、停用、改密码（管理员）。"

@@ -26,13 +26,32 @@ public final class ClusterNode: Sendable {
     struct State {
         /// Lease -> the monotonic instant its work must have stopped by.
         var held: [Lease: ContinuousClock.Instant] = [:]
+        /// Past their deadline while the database is away: kept at work, their writes
+        /// unconfirmed (`LeaseStamp.confirmed` false) until a renewal answers.
+        var unconfirmed: Set<Lease> = []
         var paused = false
+        /// When the loop last tried the database, and whether that failed.
+        var lastAttempt: ContinuousClock.Instant?
+        var lastFailed = false
+        var takeovers = 0
     }
+    /// Whether work goes on past a lease's deadline while the database does not answer
+    /// (`keepWhileAway`); see `watchdog`.
+    public let keepWhileAway: Bool
+    /// Whether this loop keeps the node's row alive (one loop per node does; a second, for
+    /// jobs, need not).
+    let heartbeats: Bool
+    /// The node's CPU use in cores, for its heartbeat.
+    let cpu: @Sendable () -> Double?
     let state = Mutex(State())
 
     public init(leases: PostgresLeases, kind: LeaseKind = .camera, resources: [String], period: Double? = nil,
+                keepWhileAway: Bool = false, heartbeats: Bool = true, cpu: @escaping @Sendable () -> Double? = { nil },
                 logger: Logger = Logger(label: "gridwatch.cluster"), start: @escaping Work, stop: @escaping Work) {
         self.leases = leases
+        self.keepWhileAway = keepWhileAway
+        self.heartbeats = heartbeats
+        self.cpu = cpu
         self.kind = kind
         self.resources = resources
         self.period = period ?? leases.timeout / 6
@@ -43,6 +62,25 @@ public final class ClusterNode: Sendable {
 
     /// The leases held now.
     public var held: [Lease] { state.withLock { Array($0.held.keys) }.sorted { $0.id < $1.id } }
+
+    /// The lease held on `id` and whether its last renewal still vouches for it (no other
+    /// node can have been granted it yet); nil when not held.
+    public func stamp(_ id: String) -> (lease: Lease, confirmed: Bool)? {
+        let now = ContinuousClock().now
+        return state.withLock { s in
+            guard let (lease, deadline) = s.held.first(where: { $0.key.id == id }) else { return nil }
+            return (lease, deadline > now && !s.unconfirmed.contains(lease))
+        }
+    }
+
+    /// Leases granted that another node held before (its work taken over), since start.
+    public var takeovers: Int { state.withLock { $0.takeovers } }
+
+    /// Leases kept at work past their deadline while the database is away.
+    public var unconfirmedCount: Int { state.withLock { $0.unconfirmed.count } }
+
+    /// Whether the last attempt to reach the database failed.
+    public var databaseAway: Bool { state.withLock { $0.lastFailed } }
 
     /// Stops renewing and balancing (the database still answers; the node does not ask),
     /// as a paused process would; for tests of what the watchdog and the fence do.
@@ -67,7 +105,7 @@ public final class ClusterNode: Sendable {
             try await leases.register(kind, ids: resources)
             // Announce first, so that nodes starting together see each other before the
             // first claims.
-            try await leases.heartbeat(held: 0)
+            try await leases.heartbeat(held: 0, cpu: cpu())
             try await Task.sleep(for: .seconds(period))
         } catch {
             if Task.isCancelled { return }
@@ -75,9 +113,12 @@ public final class ClusterNode: Sendable {
         }
         while !Task.isCancelled {
             if !state.withLock({ $0.paused }) {
+                state.withLock { $0.lastAttempt = ContinuousClock().now }
                 do {
                     try await step()
+                    state.withLock { $0.lastFailed = false }
                 } catch {
+                    state.withLock { $0.lastFailed = true }
                     logger.warning("cluster: cannot renew or balance; the leases run out unless renewed",
                                    metadata: ["error": "\(error)"])
                 }
@@ -98,7 +139,9 @@ public final class ClusterNode: Sendable {
             for lease in mine {
                 if renewed.contains(lease) {
                     if s.held[lease] != nil { s.held[lease] = deadline }
+                    s.unconfirmed.remove(lease)
                 } else if s.held.removeValue(forKey: lease) != nil {
+                    s.unconfirmed.remove(lease)
                     lost.append(lease)
                 }
             }
@@ -107,12 +150,13 @@ public final class ClusterNode: Sendable {
             logger.notice("cluster: lease lost", metadata: ["id": "\(lease.id)", "epoch": "\(lease.epoch)"])
             await stop(lease)
         }
-        try await leases.heartbeat(held: state.withLock { $0.held.count })
+        if heartbeats { try await leases.heartbeat(held: state.withLock { $0.held.count }, cpu: cpu()) }
         let claimedAt = clock.now
-        let (granted, _) = try await leases.balance(kind, held: held) { lease in
+        let (granted, _, tookOver) = try await leases.balance(kind, held: held) { lease in
             // Stop first, then let go: never two nodes at work on one lease.
             if self.state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await self.stop(lease) }
         }
+        state.withLock { $0.takeovers += tookOver }
         for lease in granted {
             state.withLock { $0.held[lease] = claimedAt + .seconds(leases.timeout - period) }
             logger.notice("cluster: lease granted", metadata: ["id": "\(lease.id)", "epoch": "\(lease.epoch)"])
@@ -125,17 +169,32 @@ public final class ClusterNode: Sendable {
         let clock = ContinuousClock()
         while !Task.isCancelled {
             let now = clock.now
-            let due = state.withLock { s -> [Lease] in
-                let due = s.held.filter { $0.value <= now }.map(\.key)
-                for lease in due { s.held[lease] = nil }
-                return due
+            let keep = keepWhileAway
+            let period = self.period
+            let (due, kept) = state.withLock { s -> ([Lease], [Lease]) in
+                let late = s.held.filter { $0.value <= now && !s.unconfirmed.contains($0.key) }.map(\.key)
+                // The loop is running and the database does not answer it: nobody can be
+                // granted these leases while it is away for everyone; if it is away for this
+                // node only, what the work writes is unconfirmed and refused once another
+                // node holds them. A loop that is not running (a paused process) stops them.
+                let looping = s.lastAttempt.map { now - $0 < .seconds(2 * period) } ?? false
+                if keep && s.lastFailed && looping {
+                    for lease in late { s.unconfirmed.insert(lease) }
+                    return ([], late)
+                }
+                for lease in late { s.held[lease] = nil }
+                return (late, [])
+            }
+            for lease in kept {
+                logger.warning("cluster: database away past the lease's deadline; work goes on, its alerts unconfirmed",
+                               metadata: ["id": "\(lease.id)", "epoch": "\(lease.epoch)"])
             }
             for lease in due {
                 logger.warning("cluster: lease not renewed in time; its work stops before it can expire",
                                metadata: ["id": "\(lease.id)", "epoch": "\(lease.epoch)"])
                 await stop(lease)
             }
-            let next = state.withLock { $0.held.values.min() } ?? clock.now + .seconds(period)
+            let next = state.withLock { s in s.held.filter { !s.unconfirmed.contains($0.key) }.values.min() } ?? clock.now + .seconds(period)
             let wait = min(next, clock.now + .seconds(period))
             do { try await Task.sleep(until: wait, clock: clock) } catch { return }
         }
@@ -145,6 +204,7 @@ public final class ClusterNode: Sendable {
         let mine = state.withLock { s -> [Lease] in
             let all = Array(s.held.keys)
             s.held = [:]
+            s.unconfirmed = []
             return all
         }
         for lease in mine {

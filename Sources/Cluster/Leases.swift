@@ -121,6 +121,21 @@ public struct PostgresLeases: Sendable {
                   END IF;
                 END $$
                 """, logger: logger)
+            // A write the node made after its lease's local deadline (the database away):
+            // it passes while nobody else has been granted the lease since, expired or not.
+            try await db.query("""
+                CREATE OR REPLACE FUNCTION cluster_check_stamp(p_kind text, p_id text, p_node text, p_epoch bigint)
+                RETURNS void LANGUAGE plpgsql AS $$
+                DECLARE l record;
+                BEGIN
+                  SELECT holder, epoch INTO l FROM cluster_leases WHERE kind = p_kind AND id = p_id FOR SHARE;
+                  IF NOT FOUND OR l.holder IS DISTINCT FROM p_node OR l.epoch <> p_epoch THEN
+                    RAISE EXCEPTION '% % written by % under epoch %, but held by % at epoch %',
+                      p_kind, p_id, p_node, p_epoch, coalesce(l.holder, 'nobody'), coalesce(l.epoch, 0)
+                      USING ERRCODE = 'GW001';
+                  END IF;
+                END $$
+                """, logger: logger)
             // For tables whose rows carry camera_id, node_id and lease_epoch (a NULL epoch:
             // a person's action, not a camera's, and not fenced).
             try await db.query("""
@@ -155,10 +170,15 @@ public struct PostgresLeases: Sendable {
     /// Up to `limit` free or expired leases of `kind`, each granted to this node at a new
     /// epoch. Nodes claiming at once take different rows and never wait on each other.
     public func claim(_ kind: LeaseKind, limit: Int, only ids: [String]? = nil) async throws -> [Lease] {
+        try await claimNoting(kind, limit: limit, only: ids).map(\.lease)
+    }
+
+    /// `claim`, with the node that held each lease before (nil: nobody, or this node).
+    public func claimNoting(_ kind: LeaseKind, limit: Int, only ids: [String]? = nil) async throws -> [(lease: Lease, from: String?)] {
         guard limit > 0 else { return [] }
         let rows = try await client.query("""
             WITH candidates AS (
-              SELECT kind, id FROM cluster_leases
+              SELECT kind, id, holder AS previous FROM cluster_leases
                WHERE kind = \(kind.rawValue) AND (holder IS NULL OR expires_at <= now())
                  AND (\(ids == nil) OR id = ANY(\(ids ?? [])::text[]))
                  -- Offered to another node: that node's for a while, unless it stopped taking work.
@@ -174,17 +194,19 @@ public struct PostgresLeases: Sendable {
                    expires_at = now() + make_interval(secs => \(timeout)), offered_to = NULL, offered_at = NULL
               FROM candidates c
              WHERE l.kind = c.kind AND l.id = c.id
-            RETURNING l.id, l.epoch
+            RETURNING l.id, l.epoch, c.previous
             """, logger: logger)
-        var out: [Lease] = []
-        for try await (id, epoch) in rows.decode((String, Int64).self) {
-            out.append(Lease(kind: kind, id: id, epoch: epoch))
+        var out: [(lease: Lease, from: String?)] = []
+        for try await (id, epoch, previous) in rows.decode((String, Int64, String?).self) {
+            out.append((Lease(kind: kind, id: id, epoch: epoch), previous == node ? nil : previous))
         }
-        return out.sorted { $0.id < $1.id }
+        return out.sorted { $0.lease.id < $1.lease.id }
     }
 
-    /// Renews what is still this node's, unexpired, at the same epoch; returns those. A
-    /// lease missing from the answer is lost: stop its work.
+    /// Renews what is still this node's at the same epoch; returns those. A lease missing
+    /// from the answer is lost: stop its work. One that expired but that nobody claimed
+    /// since (its epoch unchanged: the database was away for everyone) is renewed too: no
+    /// other node has worked on it.
     public func renew(_ leases: [Lease]) async throws -> Set<Lease> {
         var out = Set<Lease>()
         for kind in LeaseKind.allCases {
@@ -194,7 +216,7 @@ public struct PostgresLeases: Sendable {
                 UPDATE cluster_leases l SET expires_at = now() + make_interval(secs => \(timeout))
                   FROM unnest(\(mine.map(\.id))::text[], \(mine.map(\.epoch))::bigint[]) AS w (id, epoch)
                  WHERE l.kind = \(kind.rawValue) AND l.id = w.id AND l.epoch = w.epoch
-                   AND l.holder = \(node) AND l.expires_at > now()
+                   AND l.holder = \(node)
                 RETURNING l.id, l.epoch
                 """, logger: logger)
             for try await (id, epoch) in rows.decode((String, Int64).self) {
@@ -263,7 +285,8 @@ public struct PostgresLeases: Sendable {
     /// One balancing period for `kind`: the nodes and holders as the database has them,
     /// `Balance.plan`, then the releases (their work already stopped by `stop`) and the
     /// claims. Returns the leases granted and released.
-    public func balance(_ kind: LeaseKind, held: [Lease], stop: (Lease) async -> Void) async throws -> (granted: [Lease], released: [Lease]) {
+    public func balance(_ kind: LeaseKind, held: [Lease], stop: (Lease) async -> Void) async throws
+        -> (granted: [Lease], released: [Lease], tookOver: Int) {
         let rows = try await leases(kind)
         let liveWithin = timeout
         let nodes = try await self.nodes().map { Balance.Node(id: $0.id, live: $0.heartbeatAge < liveWithin, draining: $0.draining) }
@@ -278,7 +301,7 @@ public struct PostgresLeases: Sendable {
             await stop(lease)
             if try await release(lease, to: handover.to) { released.append(lease) }
         }
-        let granted = try await claim(kind, limit: step.claim)
-        return (granted, released)
+        let granted = try await claimNoting(kind, limit: step.claim)
+        return (granted.map(\.lease), released, granted.filter { $0.from != nil }.count)
     }
 }

@@ -158,6 +158,10 @@ public struct CameraStatus: Codable, Sendable, Equatable {
     public var decodeMode: String? = nil
     /// Packets never decoded because the scene was still.
     public var framesSkipped: Int? = nil
+    /// With a shared store: the node analysing the camera (nil: none holds its lease now),
+    /// and the seconds since that node was granted it. Absent on a single box.
+    public var node: String? = nil
+    public var leaseAge: Double? = nil
 
     public init(id: String, name: String, gridId: String, source: String, state: String, codec: String?, width: Int?, height: Int?, inputFps: Double, analysedFps: Double, framesDecoded: Int, framesAnalysed: Int, framesDropped: Int, decodeErrors: Int, reconnects: Int, lastFrameAt: Date?, offlineSince: Date?, lastError: String?, record: RecordStatus?) {
         self.id = id
@@ -180,6 +184,48 @@ public struct CameraStatus: Codable, Sendable, Equatable {
         self.lastError = lastError
         self.record = record
     }
+}
+
+/// A node among the daemons sharing one store (`GET /v1/nodes`).
+public struct NodeStatus: Codable, Sendable, Equatable {
+    public var id: String
+    /// Seconds since its last heartbeat, by the database's clock.
+    public var heartbeatAge: Double
+    /// Alive: heard from within a lease's time.
+    public var live: Bool
+    /// Handing its cameras over (`gridwatchctl node drain`), taking none.
+    public var draining: Bool
+    /// Cameras it holds unexpired leases on.
+    public var cameras: Int
+    /// Its CPU use in cores at its last heartbeat.
+    public var cpu: Double?
+    /// The node that answered.
+    public var this: Bool
+
+    public init(id: String, heartbeatAge: Double, live: Bool, draining: Bool, cameras: Int, cpu: Double?, this: Bool) {
+        self.id = id
+        self.heartbeatAge = heartbeatAge
+        self.live = live
+        self.draining = draining
+        self.cameras = cameras
+        self.cpu = cpu
+        self.this = this
+    }
+}
+
+/// The answer to `POST /v1/nodes/{id}/drain` and `/undrain`.
+public struct NodeActionResult: Codable, Sendable, Equatable {
+    public var node: String
+    public var draining: Bool
+    public init(node: String, draining: Bool) {
+        self.node = node
+        self.draining = draining
+    }
+}
+
+public struct NodeList: Codable, Sendable, Equatable {
+    public var nodes: [NodeStatus]
+    public init(nodes: [NodeStatus]) { self.nodes = nodes }
 }
 
 public struct CameraList: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Catalog
+import Cluster
 import ControlProtocol
 import Foundation
 import Synchronization
@@ -36,18 +37,30 @@ public final class CameraManager: Service, Sendable {
         var worker: CameraWorker?
         var disabled: CameraSwitchRecord?
 
-        /// Every state a camera can be in, as the API and metrics name them.
-        static let states = StreamState.allCases.map(\.rawValue) + ["disabled"]
+        /// With a shared store: the lease this node holds on it; nil while another node
+        /// (or none yet) has it. Unused on a single box.
+        var lease: Lease?
+        var leased = false
 
-        /// `disabled` while switched off, else its worker's stream state.
+        /// Every state a camera can be in, as the API and metrics name them.
+        static let states = StreamState.allCases.map(\.rawValue) + ["disabled", "elsewhere"]
+
+        /// `disabled` while switched off, `elsewhere` while another node analyses it, else
+        /// its worker's stream state.
         var state: String {
             if disabled != nil { return "disabled" }
+            if leased && lease == nil { return "elsewhere" }
             return worker?.health.state.rawValue ?? StreamState.connecting.rawValue
         }
+
+        /// Whether this node runs it: switched on, and (with a shared store) leased here.
+        var runsHere: Bool { disabled == nil && (!leased || lease != nil) }
     }
 
     private struct State {
         var cameras: [Camera]
+        /// Cameras run only under a lease (`grant`, `revoke`): several daemons share them.
+        var leased = false
         /// Workers are created only once `run` has started (and never after it stopped).
         var running = false
         var stopped = false
@@ -58,6 +71,14 @@ public final class CameraManager: Service, Sendable {
     private let healthBeat = Atomic<Int64>(0)
     /// Called once every enabled camera has been started.
     let onStarted = Mutex<(@Sendable () -> Void)?>(nil)
+    /// With a shared store: the lease each alert is raised under (`Alert.lease`).
+    let stamper = Stamper()
+
+    /// The lease-stamping function, set once the node's leases run.
+    final class Stamper: Sendable {
+        let stamp = Mutex<(@Sendable (String) -> LeaseStamp)?>(nil)
+        func callAsFunction() -> (@Sendable (String) -> LeaseStamp)? { stamp.withLock { $0 } }
+    }
     private let commands: AsyncStream<TicketCommand>.Continuation
     private let logger: Logger
     let stopTimeout: Double
@@ -90,14 +111,67 @@ public final class CameraManager: Service, Sendable {
 
     private func makeWorker(_ config: CameraConfig) -> CameraWorker {
         let commands = self.commands
-        return CameraWorker(config: config, logger: logger, ledger: ledger, clips: clips, onCommand: { command in commands.yield(command) })
+        let stamper = self.stamper
+        return CameraWorker(config: config, logger: logger, ledger: ledger, clips: clips, onCommand: { command in
+            guard case var .alert(alert) = command, let stamp = stamper() else {
+                commands.yield(command)
+                return
+            }
+            alert.lease = stamp(alert.cameraID)
+            commands.yield(.alert(alert))
+        })
+    }
+
+    // MARK: Leases (several daemons, one store)
+
+    /// From now on a camera runs here only while this node holds its lease.
+    func runUnderLeases() {
+        state.withLock { s in
+            s.leased = true
+            for i in s.cameras.indices { s.cameras[i].leased = true }
+        }
+    }
+
+    /// This node now holds `lease`: its camera starts (unless switched off or unknown).
+    func grant(_ lease: Lease) {
+        let worker = state.withLock { s -> CameraWorker? in
+            guard !s.stopped, let i = s.cameras.firstIndex(where: { $0.config.id == lease.id }) else { return nil }
+            s.cameras[i].lease = lease
+            guard s.running, s.cameras[i].runsHere, s.cameras[i].worker == nil else { return nil }
+            s.cameras[i].worker = makeWorker(s.cameras[i].config)
+            return s.cameras[i].worker
+        }
+        worker?.start()
+    }
+
+    /// This node no longer holds `lease`: its camera stops; returns once its threads have
+    /// (so another node never starts it while it still runs here).
+    func revoke(_ lease: Lease) async {
+        let worker = state.withLock { s -> CameraWorker? in
+            guard let i = s.cameras.firstIndex(where: { $0.config.id == lease.id }) else { return nil }
+            s.cameras[i].lease = nil
+            defer { s.cameras[i].worker = nil }
+            return s.cameras[i].worker
+        }
+        guard let worker else { return }
+        worker.stop()
+        let timeout = max(5, stopTimeout)
+        let logger = self.logger
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                if !worker.join(timeout: timeout) {
+                    logger.warning("camera did not stop in time; leaving it", metadata: ["camera.id": "\(worker.config.id)"])
+                }
+                done.resume()
+            }
+        }
     }
 
     public func run() async throws {
         clips.start()
         let started = state.withLock { s -> [CameraWorker] in
             s.running = true
-            for i in s.cameras.indices where s.cameras[i].disabled == nil {
+            for i in s.cameras.indices where s.cameras[i].runsHere {
                 s.cameras[i].worker = makeWorker(s.cameras[i].config)
             }
             return s.cameras.compactMap(\.worker)
@@ -171,7 +245,7 @@ public final class CameraManager: Service, Sendable {
             guard let i = s.cameras.firstIndex(where: { $0.config.id == id }) else { throw .unknownCamera(id) }
             guard s.cameras[i].disabled != nil else { return .none }
             s.cameras[i].disabled = nil
-            if s.running { s.cameras[i].worker = makeWorker(s.cameras[i].config) }
+            if s.running && s.cameras[i].runsHere { s.cameras[i].worker = makeWorker(s.cameras[i].config) }
             return .some(s.cameras[i].worker)
         }
         guard let worker = started else { return false }
@@ -213,7 +287,7 @@ public final class CameraManager: Service, Sendable {
             let old = Dictionary(uniqueKeysWithValues: s.cameras.map { ($0.config.id, $0) })
             var next: [Camera] = []
             for config in configs {
-                var camera = old[config.id] ?? Camera(config: config, worker: nil, disabled: disabled[config.id])
+                var camera = old[config.id] ?? Camera(config: config, worker: nil, disabled: disabled[config.id], leased: s.leased)
                 let change = old[config.id].map { CameraChange.between($0.config, config) }
                 camera.config = config
                 switch change {
@@ -224,7 +298,7 @@ public final class CameraManager: Service, Sendable {
                 case .restart?, nil:
                     if let worker = camera.worker { toStop.append(worker) }
                     camera.worker = nil
-                    if s.running && camera.disabled == nil {
+                    if s.running && camera.runsHere {
                         camera.worker = makeWorker(config)
                         toStart.append(camera.worker!)
                     }

@@ -16,10 +16,15 @@ import Tickets
 extension ControlRoutes {
     func addCameras(to routes: ControlRouter) {
         routes.get("/v1/cameras", .readCameras) { request, context in
-            try JSONResponse.ok(CameraList(cameras: cameraStatuses(request.language, access: try context.who.access)), language: request.language)
+            var list = cameraStatuses(request.language, access: try context.who.access)
+            let leases = await leaseInfo()
+            for i in list.indices { (list[i].node, list[i].leaseAge) = leases[list[i].id] ?? (nil, nil) }
+            return try JSONResponse.ok(CameraList(cameras: list), language: request.language)
         }
         routes.get("/v1/cameras/:id", .readCameras) { request, context in
-            try JSONResponse.ok(Self.status(try camera(context), request.language), language: request.language)
+            var status = Self.status(try camera(context), request.language)
+            (status.node, status.leaseAge) = await leaseInfo()[status.id] ?? (nil, nil)
+            return try JSONResponse.ok(status, language: request.language)
         }
         routes.get("/v1/cameras/:id/snapshot", .readCameras) { _, context in
             let camera = try camera(context)

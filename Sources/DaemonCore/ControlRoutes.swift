@@ -24,6 +24,18 @@ public struct ControlRoutes: Sendable {
     let version: String
     let logger: Logger
     var notify: NotifyService? = nil
+    /// With a shared store: this node among the others.
+    var cluster: ClusterService? = nil
+
+    /// Each camera's holder and lease age (cluster only); empty on a single box or when the
+    /// database does not answer (the list still shows what this node knows).
+    func leaseInfo() async -> [String: (node: String?, age: Double?)] {
+        guard let cluster, let rows = try? await cluster.cameraLeases() else { return [:] }
+        return rows.mapValues { row in
+            let live = (row.expiresIn ?? 0) > 0
+            return (live ? row.holder : nil, live ? row.age : nil)
+        }
+    }
 
     func cameraStatuses(_ language: Language = .bilingual, access: Access? = nil) -> [CameraStatus] {
         cameras.list().filter { access?.sees(grid: $0.config.grid) ?? true }.map { Self.status($0, language) }
@@ -310,6 +322,7 @@ public struct ControlRoutes: Sendable {
         addEvents(to: routes)
         addConsoleUsers(to: routes)
         addGeometry(to: routes)
+        addNodes(to: routes)
     }
 
     /// The Prometheus text exposition (version 0.0.4), gathered off the event loop.

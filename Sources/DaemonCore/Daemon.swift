@@ -114,8 +114,25 @@ public struct Daemon {
         let events = EventHub()
         let cameras = CameraManager(config: config, disabled: disabled, commands: continuation, events: events, logger: logger, ledger: store.ledger,
                                     clipTicket: { name in try? store.ticketID(clipName: name) })
-        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool)
-        let notify = NotifyService(store: store, destinations: config.notify, logger: logger)
+        let jobs = JobGate()
+        let tickets = TicketService(store: store, commands: commands, settings: config.tickets, events: events, logger: logger, spool: spool, jobs: jobs)
+        let notify = NotifyService(store: store, destinations: config.notify, logger: logger, jobs: jobs)
+        // With a shared store, this daemon is one node of several: cameras and jobs run here
+        // under leases.
+        var cluster: ClusterService?
+        if case let .postgres(settings) = config.store {
+            do {
+                let node = try ClusterService(settings: settings, nodeID: config.daemon.nodeID, leaseTimeout: config.daemon.leaseTimeout, cameras: cameras,
+                                              cameraIDs: config.cameras.map(\.id), jobs: jobs, logger: logger)
+                cameras.runUnderLeases()
+                jobs.runUnderLeases()
+                cameras.stamper.stamp.withLock { $0 = { id in node.stamp(id) } }
+                jobs.onGrant.withLock { $0 = { job in if job == "outbox" { notify.wakeAll() } } }
+                cluster = node
+            } catch {
+                throw StartupError.store("\(settings.redacted): \(error)")
+            }
+        }
 
         let roles = RoleMap.resolve(config.daemon.roles, logger: logger)
         let roleHolder = RoleHolder(roles)
@@ -128,9 +145,9 @@ public struct Daemon {
             groupID = group.pointee.gr_gid
         }
         let socketGID = groupID
-        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets, notify: notify)
+        let metrics = MetricsCollector(store: store, cameras: cameras, tickets: tickets, notify: notify, cluster: cluster)
         let controlRoutes = ControlRoutes(store: store, cameras: cameras, tickets: tickets, events: events, reloader: reloader, metrics: metrics,
-                                          startedAt: Date(), version: Gridwatch.version, logger: logger, notify: notify)
+                                          startedAt: Date(), version: Gridwatch.version, logger: logger, notify: notify, cluster: cluster)
         let router = Self.controlRouter(controlRoutes, roles: roleHolder, logger: logger)
         let mode = mode_t(config.daemon.socketMode)
         let app = ControlHTTPService(
@@ -168,6 +185,7 @@ public struct Daemon {
                 // in the outbox for the next start.
                 .init(service: notify, successTerminationBehavior: .ignore),
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ] + (cluster.map { [.init(service: $0, successTerminationBehavior: .ignore)] } ?? []) + [
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore),
                 // Late, so it stops early: live event streams end before the server waits for them.

@@ -60,8 +60,14 @@ final class MetricsCollector: Sendable {
     private let notify: NotifyService?
     private let notifyKnown = Mutex<Set<String>>([])
 
-    init(store: TicketStore, cameras: CameraManager, tickets: TicketService, notify: NotifyService? = nil) {
+    /// With a shared store: this node's leases.
+    private let cluster: ClusterService?
+    private let fencedSeen = Mutex(0)
+    private let takeoversSeen = Mutex(0)
+
+    init(store: TicketStore, cameras: CameraManager, tickets: TicketService, notify: NotifyService? = nil, cluster: ClusterService? = nil) {
         GridwatchMetrics.bootstrap()
+        self.cluster = cluster
         self.notify = notify
         self.store = store
         self.cameras = cameras
@@ -72,6 +78,7 @@ final class MetricsCollector: Sendable {
         refreshCameras()
         refreshTickets()
         refreshNotify()
+        refreshCluster()
         var buffer: [UInt8] = []
         GridwatchMetrics.registry.emit(into: &buffer)
         return Array(Self.withHelp(String(decoding: buffer, as: UTF8.self)).utf8)
@@ -110,6 +117,11 @@ final class MetricsCollector: Sendable {
         "gridwatch_notify_last_success_timestamp_seconds": "When the destination last accepted a notification (Unix time; 0 never).",
         "gridwatch_notify_disabled": "1 while the destination is switched off (its receiver answered 410 Gone).",
         "gridwatch_notify_callbacks_total": "Callbacks from platforms (POST /hooks/...), by result: applied, refused.",
+        "gridwatch_cluster_leases_held": "Leases this node holds, by kind (camera, job), with a shared store.",
+        "gridwatch_cluster_leases_unconfirmed": "Leases past their renewal's deadline kept at work while the database does not answer.",
+        "gridwatch_cluster_takeovers_total": "Leases this node was granted that another node held before it (that node's work taken over).",
+        "gridwatch_cluster_fenced_writes_total": "Alerts the database refused because their camera's lease had gone to another node.",
+        "gridwatch_cluster_database_up": "1 while this node's last lease renewal reached the database, 0 while it did not.",
     ]
 
     /// The exposition with a `# HELP` line before each family's `# TYPE` line.
@@ -215,6 +227,27 @@ final class MetricsCollector: Sendable {
             Counter(label: "gridwatch_notify_delivered_total", dimensions: dims).increment(by: 0)
             Counter(label: "gridwatch_notify_failures_total", dimensions: dims).increment(by: 0)
         }
+    }
+
+    private func refreshCluster() {
+        guard let cluster else { return }
+        let held = cluster.cameraNode.held.count
+        Gauge(label: "gridwatch_cluster_leases_held", dimensions: [("kind", "camera")]).record(held)
+        Gauge(label: "gridwatch_cluster_leases_held", dimensions: [("kind", "job")]).record(cluster.jobNode.held.count)
+        Gauge(label: "gridwatch_cluster_leases_unconfirmed").record(cluster.cameraNode.unconfirmedCount)
+        Gauge(label: "gridwatch_cluster_database_up").record(cluster.cameraNode.databaseAway ? 0 : 1)
+        let takeovers = cluster.cameraNode.takeovers + cluster.jobNode.takeovers
+        let fenced = tickets.fenced.load(ordering: .relaxed)
+        let newTakeovers = takeoversSeen.withLock { last in
+            defer { last = takeovers }
+            return max(0, takeovers - last)
+        }
+        Counter(label: "gridwatch_cluster_takeovers_total").increment(by: newTakeovers)
+        let newFenced = fencedSeen.withLock { last in
+            defer { last = fenced }
+            return max(0, fenced - last)
+        }
+        Counter(label: "gridwatch_cluster_fenced_writes_total").increment(by: newFenced)
     }
 
     private func refreshTickets() {

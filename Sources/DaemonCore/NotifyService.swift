@@ -68,8 +68,12 @@ public final class NotifyService: Service, Sendable {
     private let senders = Mutex(Senders())
     private let configured = Mutex<[NotifyDestination]>([])
 
-    init(store: TicketStore, destinations: [NotifyDestination], logger: Logger) {
+    /// Whether this node delivers the outbox (with a shared store, one node does).
+    let jobs: JobGate
+
+    init(store: TicketStore, destinations: [NotifyDestination], logger: Logger, jobs: JobGate = JobGate()) {
         self.store = store
+        self.jobs = jobs
         self.logger = logger
         // A program that closes its standard input early must not end the daemon.
         signal(SIGPIPE, SIG_IGN)
@@ -117,7 +121,7 @@ public final class NotifyService: Service, Sendable {
                 if new.contains(where: { $0.id == id }) { s.replacing.insert(id) }
             }
             for d in new where s.running[d.id] == nil && !s.replacing.contains(d.id) {
-                let sender = DestinationSender(destination: d, store: store, logger: logger)
+                let sender = DestinationSender(destination: d, store: store, logger: logger, jobs: jobs)
                 s.running[d.id] = sender
                 started.append(sender)
             }
@@ -137,7 +141,7 @@ public final class NotifyService: Service, Sendable {
         let started = senders.withLock { s -> DestinationSender? in
             s.replacing.remove(id)
             guard !s.stopping, let d = current, s.running[id] == nil else { return nil }
-            let sender = DestinationSender(destination: d, store: store, logger: logger)
+            let sender = DestinationSender(destination: d, store: store, logger: logger, jobs: jobs)
             s.running[id] = sender
             return sender
         }
@@ -175,8 +179,11 @@ final class DestinationSender: Sendable {
     private let state = Mutex(State())
     private var schedule: RetrySchedule { destination.retry }
 
-    init(destination: NotifyDestination, store: TicketStore, logger: Logger) {
+    let jobs: JobGate
+
+    init(destination: NotifyDestination, store: TicketStore, logger: Logger, jobs: JobGate = JobGate()) {
         self.destination = destination
+        self.jobs = jobs
         self.store = store
         var logger = logger
         logger[metadataKey: "notify.destination"] = "\(destination.id)"
@@ -209,6 +216,11 @@ final class DestinationSender: Sendable {
         while !Task.isCancelled {
             let now = Date()
             var waitFor = 60.0
+            guard jobs.holds("outbox") else {
+                // Another node delivers the outbox; this one wakes when the job comes here.
+                await wake.wait(seconds: 5)
+                continue
+            }
             do {
                 let control = try store.destinationControl(id)
                 if control.disabled {

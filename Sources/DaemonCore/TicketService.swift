@@ -28,6 +28,8 @@ public struct StoreHealth: Sendable, Equatable {
 public final class TicketService: Service, Sendable {
     private let store: TicketStore
     private let spool: AlertSpool?
+    /// Alerts refused by the fence (their camera's lease went to another node), since start.
+    let fenced = Atomic<Int>(0)
     private let commands: AsyncStream<TicketCommand>
     private let logger: Logger
     private let currentSettings: Mutex<TicketSettings>
@@ -68,7 +70,12 @@ public final class TicketService: Service, Sendable {
         var lastSupervisionError: (text: String, at: Date)?
     }
 
-    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, events: EventHub, logger: Logger, spool: AlertSpool? = nil) {
+    /// Whether this node runs the supervision (with a shared store, one node does).
+    let jobs: JobGate
+
+    init(store: TicketStore, commands: AsyncStream<TicketCommand>, settings: TicketSettings, events: EventHub, logger: Logger, spool: AlertSpool? = nil,
+         jobs: JobGate = JobGate()) {
+        self.jobs = jobs
         self.store = store
         self.spool = spool
         self.events = events
@@ -140,6 +147,7 @@ public final class TicketService: Service, Sendable {
     private let lastChecks = Mutex<Date>(.distantPast)
 
     func supervise(now: Date) {
+        guard jobs.holds("supervision") else { return }
         let run = lastChecks.withLock { last -> Bool in
             guard now.timeIntervalSince(last) >= settings.checkEvery else { return false }
             last = now
@@ -333,6 +341,12 @@ public final class TicketService: Service, Sendable {
                     "camera.id": "\(cameraID)", "down.s": "\(Int(downFor))", "ticket.id": "\(ticket?.id ?? 0)",
                 ])
             }
+            return true
+        } catch let PostgresStoreError.fenced(why) {
+            // Raised after this node's lease ran out, and another node has had the camera
+            // since: its alert is that node's to raise. Done with, never tried again.
+            fenced.add(1, ordering: .relaxed)
+            logger.warning("alert refused: the camera's lease went to another node", metadata: ["why": "\(why)"])
             return true
         } catch {
             if !retrying { enqueue(command) }

@@ -232,6 +232,10 @@ extension Migrations {
                 );
                 CREATE INDEX console_login_failures_name ON console_login_failures(name, at);
                 """),
+            ("v11-lease-stamps", ["tickets", "ticket_occurrences"].map { table in """
+                ALTER TABLE \(table) ADD COLUMN node_id TEXT;
+                ALTER TABLE \(table) ADD COLUMN lease_epoch BIGINT;
+                """ }.joined(separator: "\n")),
         ]
     }
 

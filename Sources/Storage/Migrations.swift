@@ -287,6 +287,14 @@ enum Migrations {
                 CREATE INDEX console_login_failures_name ON console_login_failures(name, at);
                 """)
         }
+        migrator.registerMigration("v11-lease-stamps") { db in
+            // With a shared store (Docs/design/cluster.md): the node that raised an alert's
+            // ticket or occurrence and the camera lease's epoch it held; NULL on a single box.
+            for table in ["tickets", "ticket_occurrences"] {
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN node_id TEXT")
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN lease_epoch INTEGER")
+            }
+        }
         return migrator
     }
 }

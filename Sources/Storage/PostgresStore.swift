@@ -75,6 +75,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
     case tls(String)
     /// The server could not be reached or the connection broke: the write did not happen.
     case unavailable(String)
+    /// The camera's lease has gone to another node since the write's alert was raised
+    /// (SQLSTATE GW001): the write is not made, and must not be tried again.
+    case fenced(String)
     /// The database refused a statement (a check, a key, the audit trail's trigger): its
     /// SQLSTATE and message (never the statement's arguments).
     case refused(sqlState: String, message: String)
@@ -86,6 +89,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
         case let .tls(why): "TLS: \(why)"
         case let .unavailable(why): "PostgreSQL unavailable: \(why)"
         case let .refused(state, message): "PostgreSQL refused (\(state)): \(message)"
+        case let .fenced(message): "fenced: \(message)"
         }
     }
 }
@@ -150,24 +154,29 @@ final class PostgresEngine: @unchecked Sendable {
         }
     }
 
-    /// An error in words without the query's arguments (they may hold anything).
-    static func describe(_ error: any Error) -> String {
-        if let psql = error as? PSQLError {
-            if let message = psql.serverInfo?[.message] {
-                return "\(psql.serverInfo?[.sqlState] ?? "") \(message)"
-            }
-            return "\(psql.code)"
-        }
-        return "\(error)"
-    }
+    static func describe(_ error: any Error) -> String { describePostgresError(error) }
+}
 
+/// A PostgreSQL error in words: the server's SQLSTATE and message, never the query's
+/// arguments (they may hold anything); PostgresNIO's own description hides even the message.
+public func describePostgresError(_ error: any Error) -> String {
+    if let psql = error as? PSQLError {
+        if let message = psql.serverInfo?[.message] {
+            return "\(psql.serverInfo?[.sqlState] ?? "") \(message)"
+        }
+        return "\(psql.code)"
+    }
+    return "\(error)"
+}
+
+extension PostgresEngine {
     /// The store's own event loop: the threads that wait on its futures (the cameras', the
     /// pool's, the control server's) are never the loop that completes them.
     static let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     // MARK: Transactions
 
-    func write<T>(_ body: (StoreDB) throws -> T) throws -> T {
+    func write<T>(isolation: String = "SERIALIZABLE", _ body: (StoreDB) throws -> T) throws -> T {
         writeLock.lock()
         defer { writeLock.unlock() }
         var attempt = 0
@@ -180,7 +189,7 @@ final class PostgresEngine: @unchecked Sendable {
             let t = PostgresTransaction(connection: writeConnection!, engine: self)
             do {
                 do {
-                    _ = try t.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    _ = try t.simple("BEGIN ISOLATION LEVEL \(isolation)")
                 } catch where attempt == 0 && t.connection.isClosed {
                     // The server went away since the last write (a restart): nothing was
                     // sent, so connect again and begin once more.
@@ -271,9 +280,7 @@ final class PostgresEngine: @unchecked Sendable {
     static func translated(_ error: any Error) -> any Error {
         if let psql = error as? PSQLError {
             if let state = psql.serverInfo?[.sqlState] {
-                // Serialization failures were retried; the fence's refusal stays a PSQLError
-                // for `FencedWrite.from`.
-                if state == "GW001" { return psql }
+                if state == "GW001" { return PostgresStoreError.fenced(psql.serverInfo?[.message] ?? "") }
                 return PostgresStoreError.refused(sqlState: state, message: psql.serverInfo?[.message] ?? "")
             }
             return PostgresStoreError.unavailable(describe(psql))
@@ -296,7 +303,9 @@ final class PostgresEngine: @unchecked Sendable {
     /// The same migrations as SQLite, numbered alike, in PostgreSQL's words; applied under an
     /// advisory lock, so nodes starting together apply each once.
     private func migrate() throws {
-        _ = try write { db in
+        // Read committed: each statement sees what another node committed while this one
+        // waited for the lock (a serializable snapshot would be from before).
+        _ = try write(isolation: "READ COMMITTED") { db in
             guard case let .postgres(t) = db.backend else { return 0 }
             _ = try t.simple("SELECT pg_advisory_xact_lock(7474819)")
             _ = try t.simple("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")

@@ -162,6 +162,9 @@ public struct TicketRecord: GridwatchRecord, MutablePersistableRecord, Equatable
     /// which platform (the notify destination's id).
     public var caseNumber: String? = nil
     public var casePlatform: String? = nil
+    /// With a shared store: the node that raised it and the camera lease's epoch it held.
+    public var nodeId: String? = nil
+    public var leaseEpoch: Int64? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -228,6 +231,9 @@ public struct OccurrenceRecord: GridwatchRecord, MutablePersistableRecord, Equat
     public var clipBytes: Int64 = 0
     public var clipEventOffset: Double? = nil
     public var clipEnd: String? = nil
+    /// With a shared store: the node that raised it and the camera lease's epoch it held.
+    public var nodeId: String? = nil
+    public var leaseEpoch: Int64? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

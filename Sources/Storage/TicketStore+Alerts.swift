@@ -34,10 +34,16 @@ extension TicketStore {
         let policy = self.policy
         let deadline = policy.deadlines.deadline(category: alert.category, severity: alert.severity)
         return try writer.write { db in
+            // Raised after its lease's guaranteed time (the database away): written only if
+            // no other node has been granted the camera since.
+            if let stamp = alert.lease, !stamp.confirmed, db.dialect == .postgres {
+                try db.execute(sql: "SELECT cluster_check_stamp('camera', ?, ?, ?)", arguments: [alert.cameraID, stamp.node, stamp.epoch])
+            }
             if var open = try Self.mergeRequest(alert).fetchOne(db) {
                 var occurrence = OccurrenceRecord(
                     id: nil, ticketId: open.id!, at: alert.occurredAt, trackId: alert.trackID.map(Int64.init),
                     trajectory: trajectory, snapshotPath: snapshotPath, evidenceBytes: Int64(alert.snapshotJPEG?.count ?? 0))
+                (occurrence.nodeId, occurrence.leaseEpoch) = (alert.lease?.node, alert.lease?.epoch)
                 if let clip = alert.clipName {
                     // Within the ticket's clips: its own and its occurrences'.
                     let clips = (open.clipName != nil ? 1 : 0) + (try Int.fetchOne(db, sql: """
@@ -69,6 +75,7 @@ extension TicketStore {
                 occurredAt: alert.occurredAt, createdAt: now, updatedAt: now, snapshotPath: snapshotPath)
             ticket.titleText = TicketRecord.encode(alert.titleText)
             ticket.clipName = alert.clipName
+            (ticket.nodeId, ticket.leaseEpoch) = (alert.lease?.node, alert.lease?.epoch)
             ticket.ackDueAt = now.addingTimeInterval(deadline.acknowledge)
             ticket.closeDueAt = now.addingTimeInterval(deadline.close)
             ticket.lastSeenAt = alert.occurredAt

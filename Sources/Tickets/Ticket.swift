@@ -87,6 +87,22 @@ public enum TicketCommand: Sendable, Codable {
 }
 
 /// An alert the analysis raised that should become a ticket.
+/// The lease a camera's alert was raised under: the node, the grant's epoch, and whether
+/// the node was still inside the time its last renewal guaranteed (`confirmed`: no other
+/// node can have been granted the camera yet). An alert raised past that time (the
+/// database away) is written only if nobody else has been granted the camera since.
+public struct LeaseStamp: Sendable, Codable, Equatable {
+    public var node: String
+    public var epoch: Int64
+    public var confirmed: Bool
+
+    public init(node: String, epoch: Int64, confirmed: Bool) {
+        self.node = node
+        self.epoch = epoch
+        self.confirmed = confirmed
+    }
+}
+
 public struct Alert: Sendable, Codable {
     public var cameraID: String
     public var zoneID: String?
@@ -113,9 +129,12 @@ public struct Alert: Sendable, Codable {
     /// The evidence clip the camera is recording for it (a file name), attached to the
     /// ticket when written (`TicketCommand.clipWritten`); nil for none.
     public var clipName: String?
+    /// The camera lease it was raised under, when several daemons share the cameras
+    /// (Docs/design/cluster.md); nil on a single box.
+    public var lease: LeaseStamp?
 
     private enum CodingKeys: String, CodingKey {
-        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, titleText, occurredAt, clipName
+        case cameraID, zoneID, tripwireID, kind, trackID, trajectory, gridID, category, severity, title, titleText, occurredAt, clipName, lease
     }
 
     public init(cameraID: String, zoneID: String?, tripwireID: String? = nil, kind: String = "zone_enter", trackID: Int? = nil, trajectory: [TrajectoryPoint] = [], gridID: String, category: TicketCategory, severity: Severity, title: TicketText, occurredAt: Date, snapshotJPEG: [UInt8]?) {

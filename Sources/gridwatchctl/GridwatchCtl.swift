@@ -126,7 +126,7 @@ struct GridwatchCtl: ParsableCommand {
             Health.self, Cameras.self, ShowCamera.self, CameraSnapshot.self, Enable.self, Disable.self,
             ShowConfig.self, CheckConfig.self, Reload.self, Backup.self, Tickets.self, ShowTicket.self, Snapshot.self, Clip.self,
             Acknowledge.self, Dispatch.self, Escalate.self, Start.self, Resolve.self, Verify.self, Close.self,
-            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self, NotifyCommand.self, ConsoleUserCommand.self,
+            FalseAlarm.self, Reopen.self, Note.self, Supervision.self, Stats.self, Export.self, People.self, Watch.self, NotifyCommand.self, ConsoleUserCommand.self, Nodes.self, NodeCommand.self,
         ])
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2 (the documented
@@ -183,6 +183,11 @@ func connectionOptionsAfterCommand(_ args: [String]) -> [String] {
         }
     }
     guard !moved.isEmpty, let command = rest.first, !command.hasPrefix("-") else { return args }
+    // A command with subcommands (`node drain`, `notify retry`): after the subcommand.
+    let groups: Set<String> = ["notify", "console-user", "node"]
+    if groups.contains(command), rest.count >= 2, let sub = rest.dropFirst().first, !sub.hasPrefix("-") {
+        return [command, sub] + moved + rest.dropFirst(2)
+    }
     return [command] + moved + rest.dropFirst()
 }
 
@@ -218,13 +223,15 @@ struct Cameras: ParsableCommand {
             .columnName, .columnGrid, .columnState, .columnSize, .columnCodec, .columnInputFPS, .columnAnalysedFPS, .columnDecoded,
             .columnAnalysed, .columnDropped, .columnErrors, .columnReconnects, .columnLastFrame, .columnSource,
         ]
-        var table = Table(headers: ["ID"] + headers.map(t))
+        // With a shared store, which node analyses each camera.
+        let clustered = list.cameras.contains { $0.node != nil || $0.state == "elsewhere" }
+        var table = Table(headers: ["ID"] + headers.map(t) + (clustered ? [t(CtlText.columnNode)] : []))
         for c in list.cameras {
             let size = c.width.map { "\($0)x\(c.height ?? 0)" } ?? "-"
             table.rows.append([
                 c.id, c.name, c.gridId, t(Term(c.state)), size, c.codec ?? "-", String(format: "%.1f", c.inputFps), String(format: "%.1f", c.analysedFps),
                 "\(c.framesDecoded)", "\(c.framesAnalysed)", "\(c.framesDropped)", "\(c.decodeErrors)", "\(c.reconnects)", shortTime(c.lastFrameAt), c.source,
-            ])
+            ] + (clustered ? [c.node ?? "-"] : []))
         }
         print(table.render())
         for c in list.cameras {

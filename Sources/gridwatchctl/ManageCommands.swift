@@ -403,3 +403,60 @@ struct ConsoleUserEnable: ConsoleUserSwitch {
     @OptionGroup var connection: Connection
     @Argument(help: ArgumentHelp(t(CtlText.consoleUserNameHelp))) var name: String
 }
+
+// MARK: - Nodes (several daemons, one PostgreSQL store)
+
+struct Nodes: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t(CtlText.nodesAbstract))
+    @OptionGroup var connection: Connection
+
+    func run() throws {
+        let list = try connection.call { c throws(ClientError) in try c.get("/v1/nodes", as: NodeList.self) }
+        if connection.json { return try connection.printJSON(list) }
+        var table = Table(headers: ["ID"] + [CtlText.columnLive, .columnHeartbeat, .columnCameras, .columnCPU, .columnDraining].map(t))
+        for n in list.nodes {
+            table.rows.append([
+                n.id + (n.this ? " *" : ""), n.live ? "✓" : "✗", String(format: "%.1f", n.heartbeatAge), "\(n.cameras)",
+                n.cpu.map { String(format: "%.2f", $0) } ?? "-", n.draining ? "✓" : "",
+            ])
+        }
+        print(table.render())
+    }
+}
+
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: t(CtlText.nodeAbstract),
+                                                    subcommands: [NodeDrain.self, NodeUndrain.self])
+}
+
+protocol NodeAction: ParsableCommand {
+    static var verb: String { get }
+    var connection: Connection { get }
+    var id: String { get }
+}
+
+extension NodeAction {
+    func run() throws {
+        let path = "/v1/nodes/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + "/\(Self.verb)"
+        let answer = try connection.call { c throws(ClientError) in try c.post(path, body: EmptyBody(), as: NodeActionResult.self) }
+        if connection.json { return try connection.printJSON(answer) }
+        print(t(CtlText.nodeDone(node: answer.node, draining: answer.draining)))
+    }
+}
+
+struct NodeDrain: NodeAction {
+    static let configuration = CommandConfiguration(commandName: "drain", abstract: t(CtlText.nodeDrainAbstract))
+    static let verb = "drain"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.nodeIDHelp))) var id: String
+}
+
+struct NodeUndrain: NodeAction {
+    static let configuration = CommandConfiguration(commandName: "undrain", abstract: t(CtlText.nodeUndrainAbstract))
+    static let verb = "undrain"
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.nodeIDHelp))) var id: String
+}
+
+/// A request without a body.
+struct EmptyBody: Encodable {}

@@ -100,7 +100,7 @@ import TestSupport
             func period() async throws {
                 for node in nodes {
                     try await node.heartbeat(held: held[node.node, default: []].count)
-                    let (granted, released) = try await node.balance(.camera, held: held[node.node, default: []]) { _ in }
+                    let (granted, released, _) = try await node.balance(.camera, held: held[node.node, default: []]) { _ in }
                     held[node.node, default: []].removeAll { released.contains($0) }
                     held[node.node, default: []] += granted
                 }

@@ -71,8 +71,13 @@ import Yams
         camera.tampered = []
         camera.decodeMode = "full"
         camera.framesSkipped = 0
+        camera.node = "box-1"
+        camera.leaseAge = 1
         // The record stream is described in the reference, not in the schema.
         #expect(try Self.keys(camera) == Self.schemaProperties("Camera"))
+
+        let node = NodeStatus(id: "box-1", heartbeatAge: 1, live: true, draining: false, cameras: 2, cpu: 0.5, this: true)
+        #expect(try Self.keys(node) == Self.schemaProperties("Node"))
 
         var health = HealthResponse(status: "ok", version: "v", startedAt: Date(), camerasTotal: 1, camerasStreaming: 1, ticketsTotal: 0)
         health.ticketsOverdue = 0
