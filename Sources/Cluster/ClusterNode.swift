@@ -33,6 +33,8 @@ public final class ClusterNode: Sendable {
         /// When the loop last tried the database, and whether that failed.
         var lastAttempt: ContinuousClock.Instant?
         var lastFailed = false
+        /// A renewal is on its way (waiting for the database, perhaps).
+        var attempting = false
         var takeovers = 0
     }
     /// Whether work goes on past a lease's deadline while the database does not answer
@@ -113,9 +115,15 @@ public final class ClusterNode: Sendable {
         }
         while !Task.isCancelled {
             if !state.withLock({ $0.paused }) {
-                state.withLock { $0.lastAttempt = ContinuousClock().now }
+                state.withLock {
+                    $0.lastAttempt = ContinuousClock().now
+                    $0.attempting = true
+                }
+                defer { state.withLock { $0.attempting = false } }
                 do {
-                    try await step()
+                    // A database that does not answer (a pool waiting for a connection) counts
+                    // as one that refused: the watchdog must know the loop is alive.
+                    try await Self.within(seconds: max(1, period * 2)) { try await self.step() }
                     state.withLock { $0.lastFailed = false }
                 } catch {
                     state.withLock { $0.lastFailed = true }
@@ -164,6 +172,22 @@ public final class ClusterNode: Sendable {
         }
     }
 
+    struct NoAnswer: Error, CustomStringConvertible {
+        var description: String { "the database did not answer in time" }
+    }
+
+    static func within(seconds: Double, _ work: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw NoAnswer()
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
     /// Stops each lease's work at its local deadline, whatever the loop is waiting on.
     func watchdog() async {
         let clock = ContinuousClock()
@@ -177,8 +201,8 @@ public final class ClusterNode: Sendable {
                 // granted these leases while it is away for everyone; if it is away for this
                 // node only, what the work writes is unconfirmed and refused once another
                 // node holds them. A loop that is not running (a paused process) stops them.
-                let looping = s.lastAttempt.map { now - $0 < .seconds(2 * period) } ?? false
-                if keep && s.lastFailed && looping {
+                let looping = s.lastAttempt.map { now - $0 < .seconds(4 * period) } ?? false
+                if keep && (s.lastFailed || s.attempting) && looping {
                     for lease in late { s.unconfirmed.insert(lease) }
                     return ([], late)
                 }

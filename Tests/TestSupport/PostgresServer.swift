@@ -34,8 +34,24 @@ public final class PostgresServer: @unchecked Sendable {
         }
         port = freePort()
         try run("initdb", ["-D", dir.path("data"), "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+        try start()
+    }
+
+    /// Starts the server (again, after `halt`), on the same port and data.
+    public func start() throws {
         let options = "-c listen_addresses=127.0.0.1 -p \(port) -k \(dir.url.path) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try run("pg_ctl", ["-D", dir.path("data"), "-l", dir.path("server.log"), "-o", options, "-w", "-t", "60", "start"])
+    }
+
+    /// Stops the server, keeping its data (an outage); `start` brings it back.
+    public func halt() throws {
+        try run("pg_ctl", ["-D", dir.path("data"), "-m", "fast", "-w", "stop"])
+    }
+
+    /// The rows of `sql` with `psql`, one line each, columns separated by `|`.
+    public func query(_ database: String, _ sql: String) throws -> [String] {
+        try runCommand("/usr/bin/psql", ["-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", database, "-Atc", sql])
+            .split(separator: "\n").map(String.init)
     }
 
     /// A new, empty database; its name.

@@ -15,7 +15,7 @@ run() { "$tests" --testing-library swift-testing "$@"; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 longest='IngestionTests|ReconnectTests'
-slow='RestartLeakTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests'
+slow='RestartLeakTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests|ClusterEndToEndTests'
 start=$(date +%s)
 run --filter "EndToEndTests\.($longest)/" >"$out/1" 2>&1 & p1=$!
 run --filter "EndToEndTests\.($slow)/|ClusterTests\." >"$out/2" 2>&1 & p2=$!
