@@ -20,7 +20,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libswscale-dev libavut
 TEST_PACKAGES := postgresql prometheus socat python3-venv procps openssl chromium chromium-driver python3-selenium
 
 # Benchmarks also compare against Motion 4.5 and OpenCV.
-BENCH_PACKAGES := motion python3-opencv
+BENCH_PACKAGES := motion python3-opencv postgresql
 
 .PHONY: all deps build release test test-deps check-units demo bench eval screenshots clean install install-files uninstall
 

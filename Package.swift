@@ -81,7 +81,7 @@ let package = Package(
         // their own, never linked into the daemon.
         .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets", "Catalog", "Notify"]),
         .executableTarget(name: "gridwatch-tools", dependencies: [
-            "GridwatchTools", "DaemonCore", "Analysis",
+            "GridwatchTools", "DaemonCore", "Analysis", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gridwatchctl", dependencies: [

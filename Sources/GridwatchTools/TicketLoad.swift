@@ -17,14 +17,14 @@ public enum TicketLoad {
     /// `report` is called with each ticket's id once the store has it.
     /// `notify`: destinations whose outbox each ticket goes into (every change, as a
     /// destination without filters takes them).
-    public static func run(directory: URL, count: Int, evidenceBytes: Int, spreadDays: Double = 0, notify: [String] = [],
-                           report: (Int64) -> Void) throws -> Result {
-        let store = try TicketStore(directory: directory)
+    public static func run(directory: URL, location: StoreLocation = .sqlite, count: Int, evidenceBytes: Int, spreadDays: Double = 0,
+                           notify: [String] = [], cameraPrefix: String = "load-cam", report: (Int64) -> Void) throws -> Result {
+        let store = try TicketStore(directory: directory, location: location)
         store.notifyRoutes = notify.map { NotifyRoute(destination: $0) }
         try store.syncTopology(
             grids: [GridRecord(id: "load-town", name: "负载镇 Load town", parentId: nil, level: "town"),
                     GridRecord(id: "load-village", name: "负载村 Load village", parentId: "load-town", level: "village")],
-            cameras: (0..<8).map { CameraRecord(id: "load-cam\($0)", name: "负载 \($0)", gridId: "load-village", sourceRedacted: "file:load") },
+            cameras: (0..<8).map { CameraRecord(id: "\(cameraPrefix)\($0)", name: "负载 \($0)", gridId: "load-village", sourceRedacted: "file:load") },
             zones: [])
         // A JPEG-sized payload (not a picture: the store never looks inside).
         let evidence = evidenceBytes > 0 ? [UInt8](repeating: 0xA5, count: evidenceBytes) : nil
@@ -35,7 +35,7 @@ public enum TicketLoad {
             let at = spreadDays > 0 ? base.addingTimeInterval(Double(i) / Double(count) * spreadDays * 86_400) : Date()
             // Each alert its own rule, so none merges into another.
             let alert = Alert(
-                cameraID: "load-cam\(i % 8)", zoneID: nil, kind: "load-\(i)", trackID: i,
+                cameraID: "\(cameraPrefix)\(i % 8)", zoneID: nil, kind: "load-\(i)", trackID: i,
                 trajectory: [TrajectoryPoint(x: 0.5, y: 0.5, t: Double(i))], gridID: "load-village",
                 category: categories[i % categories.count], severity: .medium,
                 title: .plain("负载测试 Load test #\(i)"), occurredAt: at, snapshotJPEG: evidence)

@@ -3,6 +3,7 @@ import ArgumentParser
 import DaemonCore
 import Foundation
 import GridwatchTools
+import Storage
 
 /// Bench and test tools: never installed, never part of the daemon. `make bench` and the
 /// tests that load the ticket store run them from the build folder.
@@ -46,10 +47,14 @@ struct LoadTickets: ParsableCommand {
     @Option(help: "Spread the tickets' times over this many past days.") var spreadDays = 0.0
     @Flag(help: "Print 'created ID' after each ticket is committed.") var report = false
     @Option(help: "A notify destination whose outbox each ticket also goes into (repeatable).") var notify: [String] = []
+    @Option(help: "Write to this PostgreSQL (postgresql://USER@HOST:PORT/DB) instead of the data directory's SQLite.") var postgres: String?
+    @Option(help: "Camera ids prefix (several loaders on one database use their own).") var cameraPrefix = "load-cam"
 
     func run() throws {
+        let location: StoreLocation = try postgres.map { .postgres(try PostgresSettings(url: $0)) } ?? .sqlite
         let result = try TicketLoad.run(
-            directory: URL(fileURLWithPath: dataDir), count: count, evidenceBytes: evidenceBytes, spreadDays: spreadDays, notify: notify
+            directory: URL(fileURLWithPath: dataDir), location: location, count: count, evidenceBytes: evidenceBytes, spreadDays: spreadDays,
+            notify: notify, cameraPrefix: cameraPrefix
         ) { id in
             // Written straight to the descriptor: once it is out, the ticket is on disk.
             if report { FileHandle.standardOutput.write(Data("created \(id)\n".utf8)) }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: the ticket store (creation, listing 1M tickets), then ingestion cost against
+# `make bench`: the ticket store (creation, listing 1M tickets), the shared store (PostgreSQL:
+# tickets a second with three nodes, failover), then ingestion cost against
 # the decode floor and Motion, and streams per machine.
 # Results go to .cache/bench/results.md; Docs/performance.md quotes them.
 set -euo pipefail
@@ -12,4 +13,6 @@ mkdir -p "$cache"
 fetch_vtest "$root/.cache/demo"
 /usr/bin/python3 "$root/Tests/Tools/bench_tickets.py" --bin "$bin" --cache "$cache"
 /usr/bin/python3 "$root/Tests/Tools/bench_notify.py" --bin "$bin" --cache "$cache"
+# The shared store: tickets a second through PostgreSQL with three nodes, failover over 20 kills.
+/usr/bin/python3 "$root/Tests/Tools/bench_cluster.py" --bin "$bin" --footage "$root/.cache/demo/vtest.avi" --cache "$cache"
 exec /usr/bin/python3 "$root/Tests/Tools/bench.py" --bin "$bin" --footage "$root/.cache/demo/vtest.avi" --cache "$cache" --seconds "$seconds"
