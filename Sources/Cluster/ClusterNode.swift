@@ -16,7 +16,7 @@ public final class ClusterNode: Sendable {
     public let leases: PostgresLeases
     public let kind: LeaseKind
     /// The ids this node's configuration has (registered at start).
-    public let resources: [String]
+    public var resources: [String] { state.withLock { $0.resources } }
     /// Seconds between renewals and balancing (`lease_timeout / 6`).
     public let period: Double
     let start: Work
@@ -36,6 +36,9 @@ public final class ClusterNode: Sendable {
         /// A renewal is on its way (waiting for the database, perhaps).
         var attempting = false
         var takeovers = 0
+        /// The ids the configuration has now, and whether they changed since registered.
+        var resources: [String] = []
+        var resourcesChanged = false
     }
     /// Whether work goes on past a lease's deadline while the database does not answer
     /// (`keepWhileAway`); see `watchdog`.
@@ -55,7 +58,7 @@ public final class ClusterNode: Sendable {
         self.heartbeats = heartbeats
         self.cpu = cpu
         self.kind = kind
-        self.resources = resources
+        state.withLock { $0.resources = resources }
         self.period = period ?? leases.timeout / 6
         self.logger = logger
         self.start = start
@@ -72,6 +75,17 @@ public final class ClusterNode: Sendable {
         return state.withLock { s in
             guard let (lease, deadline) = s.held.first(where: { $0.key.id == id }) else { return nil }
             return (lease, deadline > now && !s.unconfirmed.contains(lease))
+        }
+    }
+
+    /// The configuration's ids changed (a reload): new ones get rows at the next period;
+    /// leases of ids no longer configured are stopped and let go there.
+    public func setResources(_ ids: [String]) {
+        state.withLock { s in
+            if s.resources != ids {
+                s.resources = ids
+                s.resourcesChanged = true
+            }
         }
     }
 
@@ -138,6 +152,19 @@ public final class ClusterNode: Sendable {
     /// One period: renew, drop what was lost, heartbeat, balance.
     func step() async throws {
         let clock = ContinuousClock()
+        let (resources, changed) = state.withLock { s in
+            defer { s.resourcesChanged = false }
+            return (s.resources, s.resourcesChanged)
+        }
+        if changed {
+            try await leases.register(kind, ids: resources)
+            // Leases of what is no longer configured: stopped, then let go.
+            let wanted = Set(resources)
+            for lease in held where !wanted.contains(lease.id) {
+                if state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await stop(lease) }
+                _ = try? await leases.release(lease)
+            }
+        }
         let mine = held
         let sent = clock.now
         let renewed = try await leases.renew(mine)
@@ -160,7 +187,7 @@ public final class ClusterNode: Sendable {
         }
         if heartbeats { try await leases.heartbeat(held: state.withLock { $0.held.count }, cpu: cpu()) }
         let claimedAt = clock.now
-        let (granted, _, tookOver) = try await leases.balance(kind, held: held) { lease in
+        let (granted, _, tookOver) = try await leases.balance(kind, held: held, only: resources) { lease in
             // Stop first, then let go: never two nodes at work on one lease.
             if self.state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await self.stop(lease) }
         }

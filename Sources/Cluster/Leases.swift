@@ -285,9 +285,11 @@ public struct PostgresLeases: Sendable {
     /// One balancing period for `kind`: the nodes and holders as the database has them,
     /// `Balance.plan`, then the releases (their work already stopped by `stop`) and the
     /// claims. Returns the leases granted and released.
-    public func balance(_ kind: LeaseKind, held: [Lease], stop: (Lease) async -> Void) async throws
+    public func balance(_ kind: LeaseKind, held: [Lease], only ids: [String]? = nil, stop: (Lease) async -> Void) async throws
         -> (granted: [Lease], released: [Lease], tookOver: Int) {
-        let rows = try await leases(kind)
+        // Only what the configuration has (rows of removed cameras stay, unclaimed).
+        let wanted = ids.map(Set.init)
+        let rows = try await leases(kind).filter { wanted?.contains($0.id) ?? true }
         let liveWithin = timeout
         let nodes = try await self.nodes().map { Balance.Node(id: $0.id, live: $0.heartbeatAge < liveWithin, draining: $0.draining) }
         let holders = Dictionary(uniqueKeysWithValues: rows.map { row in
@@ -301,7 +303,7 @@ public struct PostgresLeases: Sendable {
             await stop(lease)
             if try await release(lease, to: handover.to) { released.append(lease) }
         }
-        let granted = try await claimNoting(kind, limit: step.claim)
+        let granted = try await claimNoting(kind, limit: step.claim, only: ids)
         return (granted.map(\.lease), released, granted.filter { $0.from != nil }.count)
     }
 }

@@ -138,7 +138,8 @@ public struct Daemon {
         let roleHolder = RoleHolder(roles)
         let supervisor = ServiceSupervisor(notifier: SystemdNotifier(), store: store, cameras: cameras, tickets: tickets, logger: logger)
         cameras.onStarted.withLock { $0 = { supervisor.camerasStarted() } }
-        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger, notify: notify)
+        let reloader = ConfigReloader(config: config, store: store, cameras: cameras, tickets: tickets, roles: roleHolder, logger: logger, notify: notify,
+                                      cluster: cluster)
         var groupID: gid_t?
         if let name = config.daemon.socketGroup {
             guard let group = getgrnam(name) else { throw StartupError.socket("daemon.socket_group: no such group '\(name)'") }

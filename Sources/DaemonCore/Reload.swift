@@ -29,10 +29,13 @@ final class ConfigReloader: Sendable {
     private let logger: Logger
     /// Told of the new destinations on a reload.
     let notify: NotifyService?
+    /// With a shared store: told of the cameras a reload adds or removes.
+    let cluster: ClusterService?
 
     init(config: GridwatchConfig, store: TicketStore, cameras: CameraManager, tickets: TicketService, roles: RoleHolder, logger: Logger,
-         notify: NotifyService? = nil) {
+         notify: NotifyService? = nil, cluster: ClusterService? = nil) {
         self.notify = notify
+        self.cluster = cluster
         file = URL(fileURLWithPath: config.file).standardizedFileURL.path
         loaded = Mutex(Loaded(config: config, at: Date(), by: "start"))
         self.store = store
@@ -82,6 +85,7 @@ final class ConfigReloader: Sendable {
                 // Settings that need a restart keep their running values.
                 let running = config.daemon
                 applied.daemon = running
+                applied.store = config.store
                 applied.daemon.roles = new.daemon.roles
                 if new.daemon.roles != running.roles {
                     roles.map = RoleMap.resolve(new.daemon.roles, logger: logger)
@@ -93,6 +97,8 @@ final class ConfigReloader: Sendable {
                 if new.notify != config.notify { notify?.update(new.notify) }
                 // Under the same lock as the plan in `changes`: nothing else replaces cameras.
                 cameras.apply(new.cameras, disabled: disabled)
+                // With a shared store: new cameras get lease rows, removed ones are let go.
+                cluster?.cameraNode.setResources(new.cameras.map(\.id))
                 loaded.withLock { $0 = Loaded(config: applied, at: Date(), by: actor) }
             } catch {
                 logger.error("configuration reload failed writing the store; the running configuration is kept", metadata: [
@@ -144,7 +150,8 @@ final class ConfigReloader: Sendable {
             ("daemon.socket_mode", d.0.socketMode != d.1.socketMode), ("daemon.socket_group", d.0.socketGroup != d.1.socketGroup),
             ("daemon.log_level", d.0.logLevel != d.1.logLevel), ("daemon.metrics_listen", d.0.metricsListen != d.1.metricsListen),
             ("daemon.timezone", d.0.timezone != d.1.timezone), ("daemon.hooks_listen", d.0.hooksListen != d.1.hooksListen || d.0.hooksTLS != d.1.hooksTLS),
-            ("console", old.console != new.console),
+            ("console", old.console != new.console), ("store", old.store != new.store),
+            ("daemon.node_id", d.0.nodeID != d.1.nodeID), ("daemon.lease_timeout", d.0.leaseTimeout != d.1.leaseTimeout),
         ] where differs {
             changes.restartRequired.append(key)
         }

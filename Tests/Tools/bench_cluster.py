@@ -97,6 +97,7 @@ def failover(bin_dir, pg, footage, kills, lease_timeout, cameras=6):
     """Three nodes, `cameras` file cameras looping real footage; kill -9 a node (in turn),
     time until its cameras stream on the others, start it again, until `kills` kills."""
     url = pg.createdb("failover")
+    footage = os.path.abspath(footage)
     work = tempfile.mkdtemp(prefix="gw-bench-failover-")
     procs = {}
     cams = "\n".join(f"""  - id: cam{i}
@@ -143,12 +144,20 @@ cameras:
 
     nodes = ["n1", "n2", "n3"]
     times = []
+
+    def fail(why):
+        for n in nodes:
+            try:
+                print(f"--- {n}: streaming {sorted(streaming(sock(n)))}\n" + open(f"{work}/{n}/log").read()[-2000:], file=sys.stderr)
+            except OSError:
+                pass
+        sys.exit(why)
     try:
         for n in nodes:
             start(n)
         for k in range(kills):
             if not wait(lambda: sum(len(streaming(sock(n))) for n in nodes) == cameras and all(streaming(sock(n)) for n in nodes), 120):
-                sys.exit(f"failover: cameras not shared out before kill {k + 1}")
+                fail(f"failover: cameras not shared out before kill {k + 1}")
             victim = nodes[k % 3]
             others = [n for n in nodes if n != victim]
             lost = streaming(sock(victim))
@@ -156,7 +165,7 @@ cameras:
             killed = time.monotonic()
             procs[victim].wait()
             if not wait(lambda: lost <= set().union(*(streaming(sock(n)) for n in others)), lease_timeout * 4):
-                sys.exit(f"failover: {victim}'s cameras {sorted(lost)} not taken over")
+                fail(f"failover: {victim}'s cameras {sorted(lost)} not taken over")
             times.append(time.monotonic() - killed)
             print(f"  kill {k + 1}: {victim}'s {len(lost)} cameras analysed elsewhere after {times[-1]:.2f} s", flush=True)
             start(victim)
