@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport", "MediaIO", "Notify"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Storage", "Tickets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,6 +40,8 @@ public enum APIMessage: Localized, Equatable {
     case occurrenceSnapshotMissing(ticket: Int64, occurrence: Int64)
     case noClip(ticket: Int64)
     case clipMissing(ticket: Int64)
+    /// With a shared store: the picture or clip is on the node that raised the alert.
+    case evidenceOnNode(ticket: Int64, node: String)
     case occurrenceWithoutClip(ticket: Int64, occurrence: Int64)
     case rangeNotSatisfiable(range: String, size: Int)
     /// `action` is the API's verb, or nil for a plain note.
@@ -76,6 +78,8 @@ public enum APIMessage: Localized, Equatable {
     case noDeadLetter(destination: String, event: Int64)
     /// `/v1/nodes` on a daemon with its own store: there are no other nodes.
     case notClustered
+    /// `GET /v1/backup` with the store on PostgreSQL.
+    case backupIsPostgres
     case noSuchNode(id: String, known: [String])
     /// The shared database did not answer the question about nodes and leases.
     case clusterUnavailable(detail: String)

@@ -72,6 +72,8 @@ extension APIMessage {
         case .emptyNote: "a note needs some text"
         case let .noSuchDestination(id, known): "no notify destination '\(id)' (known: \(known.isEmpty ? "none; add them under notify: in the configuration" : known.joined(separator: ", ")))"
         case let .noDeadLetter(destination, event): "destination \(destination) has no dead letter \(event)"
+        case .backupIsPostgres: "the ticket store is on PostgreSQL: back it up with pg_dump (admin guide, section 15)"
+        case let .evidenceOnNode(ticket, node): "ticket \(ticket)'s picture or clip is kept on node \(node): look at it through that node's console or socket"
         case .notClustered: "this daemon keeps its own store (SQLite): there are no other nodes; several nodes need store: {postgres: …}"
         case let .noSuchNode(id, known): "no node '\(id)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         case let .clusterUnavailable(detail): "the shared database does not answer about nodes and leases: \(detail)"

@@ -73,6 +73,8 @@ extension APIMessage {
         case .emptyNote: "备注不能为空"
         case let .noSuchDestination(id, known): "没有通知目标 '\(id)'（现有：\(known.isEmpty ? "无，请在配置的 notify: 中添加" : known.joined(separator: "、"))）"
         case let .noDeadLetter(destination, event): "通知目标 \(destination) 没有编号为 \(event) 的死信"
+        case .backupIsPostgres: "工单存储在 PostgreSQL 上：请用 pg_dump 备份（管理员手册第 15 节）"
+        case let .evidenceOnNode(ticket, node): "工单 \(ticket) 的截图或视频保存在节点 \(node) 上，请在该节点的控制台或套接字上查看"
         case .notClustered: "本守护进程使用自己的存储（SQLite），没有其他节点；多节点需配置 store: {postgres: …}"
         case let .noSuchNode(id, known): "没有节点 '\(id)'（现有：\(known.isEmpty ? "无" : known.joined(separator: "、"))）"
         case let .clusterUnavailable(detail): "共享数据库暂不可用，无法查询节点和租约：\(detail)"

@@ -39,6 +39,8 @@ extension ControlRoutes {
         }
         routes.get("/v1/backup", .manage) { _, context in
             let actor = try context.who.actor
+            // A shared store is PostgreSQL's to back up (pg_dump), not one daemon's.
+            if case .postgres = store.location { throw ControlError.conflict(.backupIsPostgres) }
             let path = store.directory.appendingPathComponent("backup-\(UUID().uuidString.prefix(8)).sqlite.partial").path
             let size: Int64
             do {

@@ -14,6 +14,13 @@ import Tickets
 
 /// Routes of tickets: lists, export, supervision, statistics, detail, evidence, actions.
 extension ControlRoutes {
+    /// With a shared store, evidence stays on the node that took it: a file missing here
+    /// because another node raised the alert is said so, with that node.
+    func elsewhere(_ node: String?, _ ticket: Int64) -> APIMessage? {
+        guard let node, let cluster, node != cluster.nodeID else { return nil }
+        return .evidenceOnNode(ticket: ticket, node: node)
+    }
+
     func addTickets(to routes: ControlRouter) {
         routes.get("/v1/tickets", .readTickets) { request, context in
             var query = try query(request)
@@ -110,7 +117,7 @@ extension ControlRoutes {
                 throw ControlError.notFound(ticket.evidencePurged ? .evidencePurged(ticket: id) : .noSnapshot(ticket: id))
             }
             guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw ControlError.notFound(.snapshotMissing(ticket: id))
+                throw ControlError.notFound(elsewhere(ticket.nodeId, id) ?? .snapshotMissing(ticket: id))
             }
             return Response(
                 status: .ok,
@@ -123,7 +130,7 @@ extension ControlRoutes {
             guard let path = ticket.clipPath else {
                 throw ControlError.notFound(ticket.evidencePurged && ticket.clipName != nil ? .evidencePurged(ticket: id) : .noClip(ticket: id))
             }
-            return try Self.serveClip(store.evidenceURL(path), request: request, missing: .clipMissing(ticket: id))
+            return try Self.serveClip(store.evidenceURL(path), request: request, missing: elsewhere(ticket.nodeId, id) ?? .clipMissing(ticket: id))
         }
         routes.get("/v1/tickets/:id/occurrences/:occurrence/clip", .readTickets) { request, context in
             let (ticket, occurrence, number) = try visibleOccurrence(context)
@@ -131,7 +138,7 @@ extension ControlRoutes {
             guard let path = occurrence.clipPath else {
                 throw ControlError.notFound(ticket.evidencePurged && occurrence.clipName != nil ? .evidencePurged(ticket: id) : .occurrenceWithoutClip(ticket: id, occurrence: number))
             }
-            return try Self.serveClip(store.evidenceURL(path), request: request, missing: .clipMissing(ticket: id))
+            return try Self.serveClip(store.evidenceURL(path), request: request, missing: elsewhere(occurrence.nodeId, id) ?? .clipMissing(ticket: id))
         }
         routes.get("/v1/tickets/:id/occurrences", .readTickets) { _, context in
             let id = try ticketID(context)
@@ -145,7 +152,7 @@ extension ControlRoutes {
                 throw ControlError.notFound(ticket.evidencePurged ? .evidencePurged(ticket: id) : .occurrenceWithoutSnapshot(ticket: id, occurrence: number))
             }
             guard let data = FileManager.default.contents(atPath: store.evidenceURL(path).path) else {
-                throw ControlError.notFound(.occurrenceSnapshotMissing(ticket: id, occurrence: number))
+                throw ControlError.notFound(elsewhere(occurrence.nodeId, id) ?? .occurrenceSnapshotMissing(ticket: id, occurrence: number))
             }
             return Response(status: .ok, headers: [.contentType: "image/jpeg"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
