@@ -39,6 +39,9 @@ public final class ClusterNode: Sendable {
         /// The ids the configuration has now, and whether they changed since registered.
         var resources: [String] = []
         var resourcesChanged = false
+        /// After the database was away: no claims until then, so that every node has had
+        /// time to come back and renew what it holds before anyone takes what looks free.
+        var quietUntil: ContinuousClock.Instant?
     }
     /// Whether work goes on past a lease's deadline while the database does not answer
     /// (`keepWhileAway`); see `watchdog`.
@@ -138,7 +141,10 @@ public final class ClusterNode: Sendable {
                     // A database that does not answer (a pool waiting for a connection) counts
                     // as one that refused: the watchdog must know the loop is alive.
                     try await Self.within(seconds: max(1, period * 2)) { try await self.step() }
-                    state.withLock { $0.lastFailed = false }
+                    state.withLock { s in
+                        if s.lastFailed { s.quietUntil = ContinuousClock().now + .seconds(leases.timeout) }
+                        s.lastFailed = false
+                    }
                 } catch {
                     state.withLock { $0.lastFailed = true }
                     logger.warning("cluster: cannot renew or balance; the leases run out unless renewed",
@@ -186,6 +192,7 @@ public final class ClusterNode: Sendable {
             await stop(lease)
         }
         if heartbeats { try await leases.heartbeat(held: state.withLock { $0.held.count }, cpu: cpu()) }
+        if let quiet = state.withLock({ $0.quietUntil }), clock.now < quiet { return }
         let claimedAt = clock.now
         let (granted, _, tookOver) = try await leases.balance(kind, held: held, only: resources) { lease in
             // Stop first, then let go: never two nodes at work on one lease.
@@ -228,7 +235,7 @@ public final class ClusterNode: Sendable {
                 // granted these leases while it is away for everyone; if it is away for this
                 // node only, what the work writes is unconfirmed and refused once another
                 // node holds them. A loop that is not running (a paused process) stops them.
-                let looping = s.lastAttempt.map { now - $0 < .seconds(4 * period) } ?? false
+                let looping = s.lastAttempt.map { now - $0 < .seconds(max(6 * period, 8)) } ?? false
                 if keep && (s.lastFailed || s.attempting) && looping {
                     for lease in late { s.unconfirmed.insert(lease) }
                     return ([], late)

@@ -180,6 +180,10 @@ public struct PostgresLeases: Sendable {
             WITH candidates AS (
               SELECT kind, id, holder AS previous FROM cluster_leases
                WHERE kind = \(kind.rawValue) AND (holder IS NULL OR expires_at <= now())
+                 -- Expired, but its holder is alive (heard from within a grant): it is renewing
+                 -- it after the database was away; not anyone else's to take.
+                 AND (holder IS NULL OR holder = \(node) OR NOT EXISTS (
+                      SELECT 1 FROM cluster_nodes h WHERE h.node_id = holder AND h.heartbeat_at > now() - make_interval(secs => \(timeout))))
                  AND (\(ids == nil) OR id = ANY(\(ids ?? [])::text[]))
                  -- Offered to another node: that node's for a while, unless it stopped taking work.
                  AND (offered_to IS NULL OR offered_to = \(node)

@@ -34,7 +34,7 @@ import Tickets
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await PostgresLeases.migrate(client)
-            let a = PostgresLeases(client: client, node: "a", timeout: 1), b = PostgresLeases(client: client, node: "b", timeout: 30)
+            let a = PostgresLeases(client: client, node: "a", timeout: 1), b = PostgresLeases(client: client, node: "b", timeout: 1)
             try await a.register(.camera, ids: ["gate"])
             try await a.heartbeat(held: 0)
             try await b.heartbeat(held: 0)
