@@ -55,10 +55,11 @@ import TestSupport
         let client = ControlClient(socketPath: dir.path("control.sock"), timeout: 10)
         #expect(waitUntil(timeout: 30) { (try? client.get("/v1/health", as: HealthResponse.self)) != nil }, "socket never answered: \(daemon.log)")
 
-        // until the box has walked through the zone and left the frame (12 s of stream at 5 fps)
+        // until the box has walked through the zone and left the frame (12 s of stream at the
+        // default 10 fps; 60 frames, enough at the old 5 fps, end before the box reaches the zone)
         let analysedEnough = waitUntil(timeout: 90) {
             let cameras = (try? client.get("/v1/cameras", as: CameraList.self))?.cameras ?? []
-            return (cameras.first { $0.id == "walk" }?.framesAnalysed ?? 0) >= 60
+            return (cameras.first { $0.id == "walk" }?.framesAnalysed ?? 0) >= 120
         }
         #expect(analysedEnough, "\(daemon.log)")
 
