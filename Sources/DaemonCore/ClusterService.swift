@@ -24,16 +24,7 @@ final class ClusterService: Service, Sendable {
          logger: Logger) throws {
         self.nodeID = nodeID
         self.logger = logger
-        let tls: PostgresClient.Configuration.TLS
-        switch settings.tls {
-        case .disable:
-            tls = .disable
-        case .require, .verifyFull:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if settings.tls == .require { configuration.certificateVerification = .none }
-            if let ca = settings.caFile { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) }
-            tls = .require(configuration)
-        }
+        let tls: PostgresClient.Configuration.TLS = try settings.tlsConfiguration().map { .require($0) } ?? .disable
         var configuration = PostgresClient.Configuration(host: settings.host, port: settings.port, username: settings.user,
                                                          password: settings.password, database: settings.database, tls: tls)
         configuration.options.maximumConnections = 4

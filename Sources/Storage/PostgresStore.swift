@@ -56,6 +56,23 @@ public struct PostgresSettings: Sendable, Equatable {
         self.init(host: host, port: parts.port ?? 5432, user: user, database: database)
     }
 
+    /// The TLS the settings ask for (nil: plain TCP), for the store's connections and the
+    /// cluster's alike.
+    public func tlsConfiguration() throws -> TLSConfiguration? {
+        guard tls != .disable else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if tls == .require {
+            configuration.certificateVerification = .none
+        } else if let ca = caFile {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            } catch {
+                throw PostgresStoreError.tls("cannot read ca_file \(ca): \(error)")
+            }
+        }
+        return configuration
+    }
+
     /// The URL as it may be shown: no password is ever part of it.
     public var redacted: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
 }
@@ -116,20 +133,10 @@ final class PostgresEngine: @unchecked Sendable {
         self.logger = logger
         compiler = try DatabaseQueue()
         try Migrations.migrator.migrate(compiler)
-        switch settings.tls {
-        case .disable: tlsContext = nil
-        case .require, .verifyFull:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if settings.tls == .require {
-                configuration.certificateVerification = .none
-            } else if let ca = settings.caFile {
-                do {
-                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
-                } catch {
-                    throw PostgresStoreError.tls("cannot read ca_file \(ca): \(error)")
-                }
-            }
+        if let configuration = try settings.tlsConfiguration() {
             do { tlsContext = try NIOSSLContext(configuration: configuration) } catch { throw PostgresStoreError.tls("\(error)") }
+        } else {
+            tlsContext = nil
         }
         try migrate()
     }
@@ -150,11 +157,10 @@ final class PostgresEngine: @unchecked Sendable {
             return try PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
                                                   id: Int.random(in: 0..<Int.max), logger: logger).wait()
         } catch {
-            throw PostgresStoreError.unavailable(Self.describe(error))
+            throw PostgresStoreError.unavailable(describePostgresError(error))
         }
     }
 
-    static func describe(_ error: any Error) -> String { describePostgresError(error) }
 }
 
 /// A PostgreSQL error in words: the server's SQLSTATE and message, never the query's
@@ -283,7 +289,7 @@ extension PostgresEngine {
                 if state == "GW001" { return PostgresStoreError.fenced(psql.serverInfo?[.message] ?? "") }
                 return PostgresStoreError.refused(sqlState: state, message: psql.serverInfo?[.message] ?? "")
             }
-            return PostgresStoreError.unavailable(describe(psql))
+            return PostgresStoreError.unavailable(describePostgresError(psql))
         }
         if error is ChannelError || error is IOError { return PostgresStoreError.unavailable("\(error)") }
         return error
