@@ -19,14 +19,17 @@ import Tickets
     }
 
     @Test func anUnconfirmedAlertIsRefusedOnceAnotherNodeHasTheCamera() async throws {
-        let pg = try PostgresServer()
-        defer { pg.stop() }
-        let database = try pg.createDatabase("stamps")
+        let (pg, database) = try await newClusterDatabase("stamps")
         let dir = try TemporaryDirectory("gw-stamps")
         defer { dir.remove() }
-        let store = try TicketStore(directory: dir.url, location: .postgres(PostgresSettings(host: pg.host, port: pg.port, user: pg.user, database: database)))
-        try store.syncTopology(grids: [GridRecord(id: "village", name: "东村", parentId: nil, level: "village")],
-                               cameras: [CameraRecord(id: "gate", name: "东门", gridId: "village", sourceRedacted: "file:gate")], zones: [])
+        let url = dir.url
+        // Opening the store runs its migrations: seconds, blocking, so off the pool.
+        let store = try await offPool {
+            let store = try TicketStore(directory: url, location: .postgres(PostgresSettings(host: pg.host, port: pg.port, user: pg.user, database: database)))
+            try store.syncTopology(grids: [GridRecord(id: "village", name: "东村", parentId: nil, level: "village")],
+                                   cameras: [CameraRecord(id: "gate", name: "东门", gridId: "village", sourceRedacted: "file:gate")], zones: [])
+            return store
+        }
         let client = PostgresClient(
             configuration: .init(host: pg.host, port: pg.port, username: pg.user, password: nil, database: database, tls: .disable),
             backgroundLogger: Logger(label: "test"))

@@ -103,3 +103,14 @@ public final class PostgresServer: @unchecked Sendable {
         return exited
     }
 }
+
+/// Runs `work` on a thread of its own and awaits it: for a blocking call (a server's
+/// programs, `psql`, a synchronous store) from an async test, which would otherwise hold
+/// one of the concurrency pool's threads (two on a two-core machine) and starve every task
+/// that needs one meanwhile, such as a node's lease renewals.
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { done in
+        let thread = Thread { done.resume(with: Result { try work() }) }
+        thread.start()
+    }
+}
