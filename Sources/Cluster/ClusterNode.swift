@@ -140,7 +140,7 @@ public final class ClusterNode: Sendable {
                 do {
                     // A database that does not answer (a pool waiting for a connection) counts
                     // as one that refused: the watchdog must know the loop is alive.
-                    try await Self.within(seconds: max(1, period * 2)) { try await self.step() }
+                    try await databaseAnswer(within: max(1, period * 2)) { try await self.step() }
                     state.withLock { s in
                         if s.lastFailed { s.quietUntil = ContinuousClock().now + .seconds(leases.timeout) }
                         s.lastFailed = false
@@ -206,22 +206,6 @@ public final class ClusterNode: Sendable {
         }
     }
 
-    struct NoAnswer: Error, CustomStringConvertible {
-        var description: String { "the database did not answer in time" }
-    }
-
-    static func within(seconds: Double, _ work: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw NoAnswer()
-            }
-            defer { group.cancelAll() }
-            try await group.next()
-        }
-    }
-
     /// Stops each lease's work at its local deadline, whatever the loop is waiting on.
     func watchdog() async {
         let clock = ContinuousClock()
@@ -269,5 +253,24 @@ public final class ClusterNode: Sendable {
             await stop(lease)
             if release { _ = try? await leases.release(lease) }
         }
+    }
+}
+
+/// The database did not answer within the time allowed.
+public struct DatabaseTimeout: Error, CustomStringConvertible {
+    public var description: String { "the database did not answer in time" }
+}
+
+/// `work`'s answer, or `DatabaseTimeout` after `seconds`: a database that does not answer
+/// must not hold up a node's renewals or a listing of the API. `work` is cancelled then.
+public func databaseAnswer<T: Sendable>(within seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw DatabaseTimeout()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
     }
 }

@@ -1,4 +1,5 @@
 import Catalog
+import Cluster
 import ControlProtocol
 import Foundation
 import Hummingbird
@@ -13,7 +14,7 @@ extension ControlRoutes {
             let rows: [NodeStatus]
             do {
                 let live = cluster.leases.timeout
-                rows = try await Self.within(seconds: 3) { try await cluster.nodes() }.map {
+                rows = try await databaseAnswer(within: 3) { try await cluster.nodes() }.map {
                     NodeStatus(id: $0.id, heartbeatAge: ($0.heartbeatAge * 10).rounded() / 10, live: $0.heartbeatAge < live, draining: $0.draining,
                                cameras: $0.held, cpu: $0.cpu.map { ($0 * 100).rounded() / 100 }, this: $0.id == cluster.nodeID)
                 }
@@ -30,8 +31,8 @@ extension ControlRoutes {
             let found: Bool
             let known: [String]
             do {
-                found = try await Self.within(seconds: 3) { try await cluster.setDraining(id, action == "drain") }
-                known = found ? [] : try await Self.within(seconds: 3) { try await cluster.nodes() }.map(\.id)
+                found = try await databaseAnswer(within: 3) { try await cluster.setDraining(id, action == "drain") }
+                known = found ? [] : try await databaseAnswer(within: 3) { try await cluster.nodes() }.map(\.id)
             } catch {
                 throw ControlError.unavailable(.clusterUnavailable(detail: describePostgresError(error)))
             }

@@ -1,4 +1,5 @@
 import Catalog
+import Cluster
 import Analysis
 import ControlProtocol
 import Foundation
@@ -30,7 +31,7 @@ public struct ControlRoutes: Sendable {
     /// Each camera's holder and lease age (cluster only); empty on a single box or when the
     /// database does not answer (the list still shows what this node knows).
     func leaseInfo() async -> [String: (node: String?, age: Double?)] {
-        guard let cluster, let rows = try? await Self.within(seconds: 1, { try await cluster.cameraLeases() }) else { return [:] }
+        guard let cluster, let rows = try? await databaseAnswer(within: 1, { try await cluster.cameraLeases() }) else { return [:] }
         return rows.mapValues { row in
             let live = (row.expiresIn ?? 0) > 0
             return (live ? row.holder : nil, live ? row.age : nil)
@@ -332,24 +333,6 @@ public struct ControlRoutes: Sendable {
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    /// `work`'s answer, or `ClusterTimeout` after `seconds` (a database that does not
-    /// answer must not hold a listing up).
-    static func within<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw ClusterTimeout()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
-
-    struct ClusterTimeout: Error, CustomStringConvertible {
-        var description: String { "no answer from the database in time" }
     }
 
     /// Run blocking work (file reads, store writes under a lock) on a Dispatch thread.

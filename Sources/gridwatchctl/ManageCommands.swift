@@ -4,10 +4,14 @@ import ControlClient
 import ControlProtocol
 import Foundation
 
-/// Path segment for a camera id typed by the user.
-func cameraPath(_ id: String, _ rest: String = "") -> String {
-    "/v1/cameras/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + rest
+/// The API path of one item of `collection` (`cameras`, `nodes` …) by the id the user
+/// typed, which may hold anything, `/` included: it is one path segment, percent-encoded.
+func itemPath(_ collection: String, _ id: String, _ rest: String = "") -> String {
+    "/v1/\(collection)/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + rest
 }
+
+/// The API path of a camera by the id the user typed.
+func cameraPath(_ id: String, _ rest: String = "") -> String { itemPath("cameras", id, rest) }
 
 func printCamera(_ c: CameraStatus) {
     var fields: [(CtlText, String)] = [
@@ -247,7 +251,7 @@ protocol NotifyAction: ParsableCommand {
 
 extension NotifyAction {
     func run() throws {
-        let path = "/v1/notify/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + "/\(Self.verb)"
+        let path = itemPath("notify", id, "/\(Self.verb)")
         let answer = try connection.call { c throws(ClientError) in
             try c.post(path, body: DeadLetterRequest(eventId: event), as: NotifyActionResult.self)
         }
@@ -289,7 +293,7 @@ struct ConsoleUserCommand: ParsableCommand {
         defaultSubcommand: ConsoleUserListCommand.self)
 
     static func path(_ name: String, _ verb: String) -> String {
-        "/v1/console-users/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name) + "/" + verb
+        itemPath("console-users", name, "/" + verb)
     }
 
     /// The password: typed twice without echo on a terminal, else the first line of standard
@@ -437,7 +441,7 @@ protocol NodeAction: ParsableCommand {
 
 extension NodeAction {
     func run() throws {
-        let path = "/v1/nodes/" + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id) + "/\(Self.verb)"
+        let path = itemPath("nodes", id, "/\(Self.verb)")
         let answer = try connection.call { c throws(ClientError) in try c.post(path, body: EmptyBody(), as: NodeActionResult.self) }
         if connection.json { return try connection.printJSON(answer) }
         print(t(CtlText.nodeDone(node: answer.node, draining: answer.draining)))

@@ -116,7 +116,9 @@ import TestSupport
         let dir = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         chmod(dir, 0o755)
-        try FileManager.default.copyItem(atPath: exe, toPath: dir + "/gridwatchctl")
+        // Copied by cp, not in this process: a test forking meanwhile would inherit the
+        // copy's open descriptor and running it would fail with "text file busy".
+        _ = try runProcess("/bin/cp", [exe, dir + "/gridwatchctl"])
         return try runProcess("/usr/sbin/runuser", ["-u", user, "--", dir + "/gridwatchctl"] + args)
     }
 
