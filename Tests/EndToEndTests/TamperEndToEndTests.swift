@@ -81,8 +81,11 @@ import TestSupport
             #expect(ticket.severity == .high && ticket.hasSnapshot && ticket.title.contains("西门 \(reason)"), "\(ticket)")
             let picture = try daemon.client.request("GET", "/v1/tickets/\(ticket.id)/snapshot")
             #expect(picture.status == 200 && picture.body.starts(with: [0xFF, 0xD8]))
-            let camera = try #require(daemon.camera(reason))
-            #expect(camera.tampered == [reason] && camera.sceneMode == "day", "\(camera)")
+            // The status shows the reason while the picture is tampered with: from a little
+            // after 12 s of each 40 s pass of the looping clip (a new pass is a new
+            // connection and a new baseline, so a slow machine can ask between the two).
+            #expect(waitUntil(timeout: 50) { daemon.camera(reason).map { $0.tampered == [reason] && $0.sceneMode == "day" } ?? false },
+                    "\(String(describing: daemon.camera(reason)))")
         }
         // The untouched camera: no tamper, and no intrusion was raised by the others while tampered.
         #expect(tickets.allSatisfy { $0.cameraId != "plain" })
