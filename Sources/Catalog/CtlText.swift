@@ -33,6 +33,8 @@ public enum CtlText: Localized, Equatable {
     case nodeAbstract
     case nodeDrainAbstract
     case nodeUndrainAbstract
+    case nodeForgetAbstract
+    case nodeForgotten(node: String, leases: Int)
     case nodeIDHelp
     case nodeDone(node: String, draining: Bool)
     case columnHeartbeat

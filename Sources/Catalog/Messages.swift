@@ -81,6 +81,8 @@ public enum APIMessage: Localized, Equatable {
     /// `GET /v1/backup` with the store on PostgreSQL.
     case backupIsPostgres
     case noSuchNode(id: String, known: [String])
+    /// `forget` of a node heard from within a lease's time.
+    case nodeStillAlive(id: String, seconds: Int)
     /// The shared database did not answer the question about nodes and leases.
     case clusterUnavailable(detail: String)
     /// A platform's callback (`POST /hooks/{id}`) refused: `why` is missing_header,

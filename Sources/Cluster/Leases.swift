@@ -48,6 +48,14 @@ public struct NodeRow: Sendable, Equatable {
     public var cpu: Double?
 }
 
+/// What `forget` did.
+public enum ForgetOutcome: Sendable, Equatable {
+    case forgotten(leasesFreed: Int)
+    /// Heard from too recently to be taken for gone.
+    case live(heartbeatAge: Double)
+    case unknown
+}
+
 /// The database refused a write for a camera: the lease it was made under is no longer
 /// the writer's (`SQLSTATE GW001`).
 public struct FencedWrite: Error, CustomStringConvertible {
@@ -284,6 +292,30 @@ public struct PostgresLeases: Sendable {
         var found = false
         for try await _ in rows.decode(String.self) { found = true }
         return found
+    }
+
+    /// Removes node `id`'s row (a box taken out of service), if it has not been heard from
+    /// for `silentFor` seconds: the leases it still names are freed (a late write it made
+    /// under one is refused from then on) and offers to it withdrawn. A node that starts
+    /// again with the same id simply registers again.
+    public func forget(_ id: String, silentFor: Double) async throws -> ForgetOutcome {
+        try await client.withTransaction(logger: logger) { db in
+            let rows = try await db.query("""
+                SELECT extract(epoch FROM now() - heartbeat_at)::float8 FROM cluster_nodes WHERE node_id = \(id) FOR UPDATE
+                """, logger: logger)
+            var age: Double?
+            for try await a in rows.decode(Double.self) { age = a }
+            guard let age else { return .unknown }
+            guard age >= silentFor else { return .live(heartbeatAge: age) }
+            let freed = try await db.query("""
+                UPDATE cluster_leases SET holder = NULL, expires_at = NULL WHERE holder = \(id) RETURNING id
+                """, logger: logger)
+            var count = 0
+            for try await _ in freed.decode(String.self) { count += 1 }
+            try await db.query("UPDATE cluster_leases SET offered_to = NULL, offered_at = NULL WHERE offered_to = \(id)", logger: logger)
+            try await db.query("DELETE FROM cluster_nodes WHERE node_id = \(id)", logger: logger)
+            return .forgotten(leasesFreed: count)
+        }
     }
 
     /// One balancing period for `kind`: the nodes and holders as the database has them,

@@ -223,6 +223,19 @@ public struct NodeActionResult: Codable, Sendable, Equatable {
     }
 }
 
+/// Answer of `POST /v1/nodes/{id}/forget`.
+public struct NodeForgotten: Codable, Sendable, Equatable {
+    public var node: String
+    public var forgotten: Bool
+    /// Leases it still named, now free.
+    public var leasesFreed: Int
+    public init(node: String, leasesFreed: Int) {
+        self.node = node
+        forgotten = true
+        self.leasesFreed = leasesFreed
+    }
+}
+
 public struct NodeList: Codable, Sendable, Equatable {
     public var nodes: [NodeStatus]
     public init(nodes: [NodeStatus]) { self.nodes = nodes }

@@ -100,6 +100,12 @@ final class ClusterService: Service, Sendable {
     func setDraining(_ id: String, _ draining: Bool) async throws -> Bool {
         try await leases.setDraining(id, draining)
     }
+
+    /// Removes node `id` from the list if it is not alive (not heard from within a lease's
+    /// time, as `GET /v1/nodes` calls it `live: false`).
+    func forget(_ id: String) async throws -> ForgetOutcome {
+        try await leases.forget(id, silentFor: leases.timeout)
+    }
 }
 
 /// The process's CPU use in cores, averaged since the last call.

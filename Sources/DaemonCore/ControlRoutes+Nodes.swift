@@ -27,7 +27,10 @@ extension ControlRoutes {
             let cluster = try clustered()
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
-            guard action == "drain" || action == "undrain" else { throw ControlError.notFound(.noSuchEndpoint(method: "POST", path: "/v1/nodes/\(id)/\(action)")) }
+            guard ["drain", "undrain", "forget"].contains(action) else {
+                throw ControlError.notFound(.noSuchEndpoint(method: "POST", path: "/v1/nodes/\(id)/\(action)"))
+            }
+            if action == "forget" { return try await forget(id, cluster, context) }
             let found: Bool
             let known: [String]
             do {
@@ -41,6 +44,28 @@ extension ControlRoutes {
             logger.notice(action == "drain" ? "node draining: its cameras go to the others" : "node takes cameras again",
                           metadata: ["node": "\(id)", "actor": "\(actor)"])
             return try JSONResponse.ok(NodeActionResult(node: id, draining: action == "drain"))
+        }
+    }
+
+    /// Removes a node that is no longer running from the list, freeing what it still holds.
+    private func forget(_ id: String, _ cluster: ClusterService, _ context: ControlContext) async throws -> Response {
+        let outcome: ForgetOutcome
+        let known: [String]
+        do {
+            outcome = try await databaseAnswer(within: 3) { try await cluster.forget(id) }
+            known = outcome == .unknown ? try await databaseAnswer(within: 3) { try await cluster.nodes() }.map(\.id) : []
+        } catch {
+            throw ControlError.unavailable(.clusterUnavailable(detail: describePostgresError(error)))
+        }
+        switch outcome {
+        case .unknown:
+            throw ControlError.notFound(.noSuchNode(id: id, known: known))
+        case let .live(age):
+            throw ControlError.conflict(.nodeStillAlive(id: id, seconds: Int(age.rounded())))
+        case let .forgotten(freed):
+            let actor = try context.who.actor
+            logger.notice("node forgotten: removed from the list, its leases freed", metadata: ["node": "\(id)", "leases": "\(freed)", "actor": "\(actor)"])
+            return try JSONResponse.ok(NodeForgotten(node: id, leasesFreed: freed))
         }
     }
 

@@ -430,7 +430,7 @@ struct Nodes: ParsableCommand {
 
 struct NodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "node", abstract: t(CtlText.nodeAbstract),
-                                                    subcommands: [NodeDrain.self, NodeUndrain.self])
+                                                    subcommands: [NodeDrain.self, NodeUndrain.self, NodeForget.self])
 }
 
 protocol NodeAction: ParsableCommand {
@@ -460,6 +460,19 @@ struct NodeUndrain: NodeAction {
     static let verb = "undrain"
     @OptionGroup var connection: Connection
     @Argument(help: ArgumentHelp(t(CtlText.nodeIDHelp))) var id: String
+}
+
+struct NodeForget: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "forget", abstract: t(CtlText.nodeForgetAbstract))
+    @OptionGroup var connection: Connection
+    @Argument(help: ArgumentHelp(t(CtlText.nodeIDHelp))) var id: String
+
+    func run() throws {
+        let path = itemPath("nodes", id, "/forget")
+        let answer = try connection.call { c throws(ClientError) in try c.post(path, body: EmptyBody(), as: NodeForgotten.self) }
+        if connection.json { return try connection.printJSON(answer) }
+        print(t(CtlText.nodeForgotten(node: answer.node, leases: answer.leasesFreed)))
+    }
 }
 
 /// A request without a body.

@@ -90,6 +90,39 @@ import TestSupport
         }
     }
 
+    @Test func aNodeThatFellSilentCanBeForgottenAndWhatItHeldGoesFree() async throws {
+        try await withDatabase { client in
+            let a = PostgresLeases(client: client, node: "a", timeout: 1), b = PostgresLeases(client: client, node: "b", timeout: 1)
+            try await a.register(.camera, ids: ["gate", "road"])
+            try await a.heartbeat(held: 0)
+            try await b.heartbeat(held: 0)
+            let held = try await a.claim(.camera, limit: 2)
+            #expect(held.count == 2)
+            // Heard from just now: not forgotten. Unknown: said so.
+            let live = try await b.forget("a", silentFor: 1)
+            if case .live = live {} else { Issue.record("a live node was forgotten: \(live)") }
+            #expect(try await b.nodes().map(\.id) == ["a", "b"])
+            #expect(try await b.forget("nobody", silentFor: 1) == .unknown)
+            // a falls silent (killed): a second on, it may be forgotten, its leases freed.
+            while (try await b.nodes().first { $0.id == "a" }?.heartbeatAge ?? 0) < 1 {
+                try await client.query("SELECT pg_sleep(0.1)")
+            }
+            #expect(try await b.forget("a", silentFor: 1) == .forgotten(leasesFreed: 2))
+            #expect(try await b.nodes().map(\.id) == ["b"])
+            #expect(try await b.leases(.camera).allSatisfy { $0.holder == nil })
+            // What it might still write under them is refused, stamped or fenced.
+            await #expect(throws: (any Error).self) { try await write(client, camera: held[0].id, node: "a", epoch: held[0].epoch) }
+            await #expect(throws: (any Error).self) {
+                // The function's refusal comes with its row: read it.
+                for try await _ in try await client.query("SELECT cluster_check_stamp('camera', \(held[0].id), 'a', \(held[0].epoch))") {}
+            }
+            // The others claim them at the next epoch; a started again registers again.
+            #expect(try await b.claim(.camera, limit: 2).map(\.epoch).sorted() == held.map { $0.epoch + 1 }.sorted())
+            try await a.heartbeat(held: 0)
+            #expect(try await b.nodes().map(\.id) == ["a", "b"])
+        }
+    }
+
     @Test func threeNodesBalanceAndADrainingNodeHandsItsCamerasOver() async throws {
         try await withDatabase { client in
             let nodes = ["a", "b", "c"].map { PostgresLeases(client: client, node: $0) }

@@ -23,7 +23,7 @@ import TestSupport
         "export", "people", "watch", "new", "acknowledged", "dispatched", "in_progress", "resolved", "verified", "closed", "false_alarm",
         "reopened", "intrusion", "corrections", "hazard", "camera_offline", "camera_tamper", "fire_smoke", "grid", "category", "rule", "hour", "day", "week", "month", "year",
         "acknowledge", "subcommand", "occurrence", "notify", "list", "retry", "drop", "event_id", "notify_", "webhook", "wecom", "dingtalk", "exec",
-        "console", "user", "add", "passwd", "viewer", "operator", "admin", "zh", "en", "nodes", "node", "drain", "undrain", "postgresql", "cpu",
+        "console", "user", "add", "passwd", "viewer", "operator", "admin", "zh", "en", "nodes", "node", "drain", "undrain", "forget", "postgresql", "cpu",
         // This fixture's ids, names and files
         "walk", "walk2", "dead", "village", "town", "li", "wang", "zhou", "z1", "root", "uid", "gid", "walk.mp4", "tmp", "gw", "cli", "out", "jpg",
         "backup.db", "db", "partial",

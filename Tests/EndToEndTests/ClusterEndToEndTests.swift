@@ -79,6 +79,18 @@ import TestSupport
         let takeover = Date().timeIntervalSince(killedAt)
         print("cluster: n3's \(lost3.count) cameras analysed elsewhere \(String(format: "%.1f", takeover)) s after kill -9 (lease_timeout \(Self.leaseTimeout) s)")
         #expect(takeover <= Self.leaseTimeout + 1, "take-over took \(takeover) s")
+        // The dead node stays listed, not live, until an admin forgets it; a live node
+        // cannot be forgotten.
+        let afterKill = try nodes[0].client.get("/v1/nodes", as: NodeList.self).nodes
+        #expect(afterKill.map(\.id) == ["n1", "n2", "n3"] && afterKill.map(\.live) == [true, true, false], "\(afterKill)")
+        let refused = try nodes[0].client.request("POST", "/v1/nodes/n1/forget")
+        #expect(refused.status == 409 && String(decoding: refused.body, as: UTF8.self).contains("node_still_alive"),
+                "\(refused.status) \(String(decoding: refused.body, as: UTF8.self))")
+        let forgot = try runProcess(Paths.executable("gridwatchctl").path, ["node", "forget", "n3", "--socket", nodes[0].dir.path("control.sock")],
+                                    environment: ["LANG": "C.UTF-8"])
+        #expect(forgot.status == 0 && forgot.output.contains("n3"), "\(forgot.output)")
+        #expect(try nodes[1].client.get("/v1/nodes", as: NodeList.self).nodes.map(\.id) == ["n1", "n2"])
+        #expect(nodes[0].log.contains("node forgotten"), "\(nodes[0].log.suffix(2000))")
 
         // 3. SIGSTOP past the lease: the others take its cameras; resumed, it writes nothing
         //    for them under the lease it lost, and lets them go.
