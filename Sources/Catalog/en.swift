@@ -75,7 +75,7 @@ extension APIMessage {
         case .backupIsPostgres: "the ticket store is on PostgreSQL: back it up with pg_dump (admin guide, section 15)"
         case let .evidenceOnNode(ticket, node): "ticket \(ticket)'s picture or clip is kept on node \(node): look at it through that node's console or socket"
         case .notClustered: "this daemon keeps its own store (SQLite): there are no other nodes; several nodes need store: {postgres: …}"
-        case let .nodeStillAlive(id, seconds): "node '\(id)' was heard from \(seconds) s ago: only a node that is no longer running can be forgotten (stop it, or drain it first)"
+        case let .nodeStillAlive(id, seconds): "node '\(id)' was heard from \(seconds) s ago: only a node that no longer runs can be forgotten (drain it, then stop it)"
         case let .noSuchNode(id, known): "no node '\(id)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         case let .clusterUnavailable(detail): "the shared database does not answer about nodes and leases: \(detail)"
         case let .callbackNotVerified(why, detail):

@@ -76,7 +76,7 @@ extension APIMessage {
         case .backupIsPostgres: "工单存储在 PostgreSQL 上：请用 pg_dump 备份（管理员手册第 15 节）"
         case let .evidenceOnNode(ticket, node): "工单 \(ticket) 的截图或视频保存在节点 \(node) 上，请在该节点的控制台或套接字上查看"
         case .notClustered: "本守护进程使用自己的存储（SQLite），没有其他节点；多节点需配置 store: {postgres: …}"
-        case let .nodeStillAlive(id, seconds): "节点 '\(id)' 在 \(seconds) 秒前仍有心跳：只能移除已停止运行的节点（请先停止它，或先让它移交摄像头）"
+        case let .nodeStillAlive(id, seconds): "节点 '\(id)' 在 \(seconds) 秒前仍有心跳：只能移除已停止运行的节点（请先让它移交摄像头，再停止它）"
         case let .noSuchNode(id, known): "没有节点 '\(id)'（现有：\(known.isEmpty ? "无" : known.joined(separator: "、"))）"
         case let .clusterUnavailable(detail): "共享数据库暂不可用，无法查询节点和租约：\(detail)"
         case let .callbackNotVerified(why, detail):
