@@ -295,9 +295,10 @@ public struct PostgresLeases: Sendable {
     }
 
     /// Removes node `id`'s row (a box taken out of service), if it has not been heard from
-    /// for `silentFor` seconds: the leases it still names are freed (a late write it made
-    /// under one is refused from then on) and offers to it withdrawn. A node that starts
-    /// again with the same id simply registers again.
+    /// for `silentFor` seconds: the leases it still names are freed (an alert it raised
+    /// past one's deadline and delivers late is refused from then on, `cluster_check_stamp`)
+    /// and offers to it withdrawn. A node that starts again with the same id simply
+    /// registers again.
     public func forget(_ id: String, silentFor: Double) async throws -> ForgetOutcome {
         try await client.withTransaction(logger: logger) { db in
             let rows = try await db.query("""

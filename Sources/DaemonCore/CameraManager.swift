@@ -155,13 +155,9 @@ public final class CameraManager: Service, Sendable {
         }
         guard let worker else { return }
         worker.stop()
-        let timeout = max(5, stopTimeout)
-        let logger = self.logger
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
-                if !worker.join(timeout: timeout) {
-                    logger.warning("camera did not stop in time; leaving it", metadata: ["camera.id": "\(worker.config.id)"])
-                }
+                self.join(worker)
                 done.resume()
             }
         }
@@ -316,15 +312,17 @@ public final class CameraManager: Service, Sendable {
     /// Stop a worker and join it on a thread of its own, logging one that hangs.
     private func retire(_ worker: CameraWorker) {
         worker.stop()
-        let timeout = max(5, stopTimeout)
-        let logger = self.logger
-        let thread = Thread {
-            if !worker.join(timeout: timeout) {
-                logger.warning("camera did not stop in time; leaving it", metadata: ["camera.id": "\(worker.config.id)"])
-            }
-        }
+        let thread = Thread { [self] in join(worker) }
         thread.name = "retire"
         thread.start()
+    }
+
+    /// Waits (blocking) for a stopped worker's threads, at most the stop timeout (5 s at
+    /// least), logging one that hangs.
+    private func join(_ worker: CameraWorker) {
+        if !worker.join(timeout: max(5, stopTimeout)) {
+            logger.warning("camera did not stop in time; leaving it", metadata: ["camera.id": "\(worker.config.id)"])
+        }
     }
 
     // MARK: Health
