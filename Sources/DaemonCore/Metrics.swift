@@ -62,8 +62,8 @@ final class MetricsCollector: Sendable {
 
     /// With a shared store: this node's leases.
     private let cluster: ClusterService?
-    private let fencedSeen = Mutex(0)
-    private let takeoversSeen = Mutex(0)
+    /// The cluster's counts at the last scrape, for the counters' increments.
+    private let clusterSeen = Mutex((takeovers: 0, fenced: 0))
 
     init(store: TicketStore, cameras: CameraManager, tickets: TicketService, notify: NotifyService? = nil, cluster: ClusterService? = nil) {
         GridwatchMetrics.bootstrap()
@@ -236,18 +236,13 @@ final class MetricsCollector: Sendable {
         Gauge(label: "gridwatch_cluster_leases_held", dimensions: [("kind", "job")]).record(cluster.jobNode.held.count)
         Gauge(label: "gridwatch_cluster_leases_unconfirmed").record(cluster.cameraNode.unconfirmedCount)
         Gauge(label: "gridwatch_cluster_database_up").record(cluster.cameraNode.databaseAway ? 0 : 1)
-        let takeovers = cluster.cameraNode.takeovers + cluster.jobNode.takeovers
-        let fenced = tickets.fenced.load(ordering: .relaxed)
-        let newTakeovers = takeoversSeen.withLock { last in
-            defer { last = takeovers }
-            return max(0, takeovers - last)
+        let now = (takeovers: cluster.cameraNode.takeovers + cluster.jobNode.takeovers, fenced: tickets.fenced.load(ordering: .relaxed))
+        let before = clusterSeen.withLock { seen in
+            defer { seen = now }
+            return seen
         }
-        Counter(label: "gridwatch_cluster_takeovers_total").increment(by: newTakeovers)
-        let newFenced = fencedSeen.withLock { last in
-            defer { last = fenced }
-            return max(0, fenced - last)
-        }
-        Counter(label: "gridwatch_cluster_fenced_writes_total").increment(by: newFenced)
+        Counter(label: "gridwatch_cluster_takeovers_total").increment(by: max(0, now.takeovers - before.takeovers))
+        Counter(label: "gridwatch_cluster_fenced_writes_total").increment(by: max(0, now.fenced - before.fenced))
     }
 
     private func refreshTickets() {

@@ -86,7 +86,6 @@ public enum TicketCommand: Sendable, Codable {
     }
 }
 
-/// An alert the analysis raised that should become a ticket.
 /// The lease a camera's alert was raised under: the node, the grant's epoch, and whether
 /// the node was still inside the time its last renewal guaranteed (`confirmed`: no other
 /// node can have been granted the camera yet). An alert raised past that time (the
@@ -103,6 +102,7 @@ public struct LeaseStamp: Sendable, Codable, Equatable {
     }
 }
 
+/// An alert the analysis raised that should become a ticket.
 public struct Alert: Sendable, Codable {
     public var cameraID: String
     public var zoneID: String?

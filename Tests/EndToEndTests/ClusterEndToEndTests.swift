@@ -79,6 +79,16 @@ import TestSupport
         let takeover = Date().timeIntervalSince(killedAt)
         print("cluster: n3's \(lost3.count) cameras analysed elsewhere \(String(format: "%.1f", takeover)) s after kill -9 (lease_timeout \(Self.leaseTimeout) s)")
         #expect(takeover <= Self.leaseTimeout + 1, "take-over took \(takeover) s")
+        // The survivors' metrics count what they took over and hold every camera between them.
+        func metric(_ node: DaemonHarness, _ name: String) -> Double {
+            let text = String(decoding: (try? node.client.request("GET", "/metrics").body) ?? [], as: UTF8.self)
+            return text.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        }
+        let survivors = Array(nodes.prefix(2))
+        #expect(survivors.map { metric($0, "gridwatch_cluster_takeovers_total") }.reduce(0, +) >= Double(lost3.count))
+        #expect(survivors.map { metric($0, "gridwatch_cluster_leases_held{kind=\"camera\"}") }.reduce(0, +) == 3)
+        #expect(survivors.allSatisfy { metric($0, "gridwatch_cluster_database_up") == 1 && metric($0, "gridwatch_cluster_fenced_writes_total") == 0 })
         // The dead node stays listed, not live, until an admin forgets it; a live node
         // cannot be forgotten.
         let afterKill = try nodes[0].client.get("/v1/nodes", as: NodeList.self).nodes
