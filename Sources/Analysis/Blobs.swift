@@ -176,6 +176,12 @@ public enum Morphology {
         run(&mask, scratch: &scratch, width: width, height: height) { gw_dilate($0, $1, $2, $3, 2) }
     }
 
+    /// 3×3 erosion then 5×5 dilation (opening, then joining a body's parts): the same as
+    /// `erode` then `dilate5`, with the mask read and written once.
+    public static func erodeThenDilate5(_ mask: inout [UInt8], scratch: inout [UInt8], width: Int, height: Int) {
+        run(&mask, scratch: &scratch, width: width, height: height) { gw_erode_dilate($0, $1, $2, $3, 1, 2) }
+    }
+
     /// Any non-zero byte becomes 255, so AND and OR work on whole bytes.
     static func normalise(_ mask: inout [UInt8]) {
         for i in mask.indices where mask[i] != 0 { mask[i] = 255 }

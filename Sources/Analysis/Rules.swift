@@ -261,10 +261,14 @@ public struct RuleEngine: Sendable {
         var events: [AnalysisEvent] = []
         // Something at the lens (`Track.atLens`) is not in the scene.
         let candidates = tracks.filter { $0.confirmed && !$0.atLens }
+        // The states are taken out of their tables while they change and put back after, so
+        // each table is changed in place rather than copied on every frame (copy on write).
+        let alive = Set(tracks.lazy.filter { !$0.atLens }.map(\.id))
+        let allTracks = tripwires.isEmpty ? [] : Set(tracks.lazy.map(\.id))
 
         for zone in zones {
             let active = zone.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
-            var states = zoneState[zone.id] ?? [:]
+            var states = zoneState.removeValue(forKey: zone.id) ?? [:]
             var insideCount = 0
             for track in candidates {
                 var s = states[track.id] ?? ZoneTrackState()
@@ -337,8 +341,7 @@ public struct RuleEngine: Sendable {
                 }
             }
             // A track found to be at the lens leaves no state behind (it never exits either).
-            let alive = Set(tracks.filter { !$0.atLens }.map(\.id))
-            states = states.filter { alive.contains($0.key) }
+            Self.keep(alive, in: &states)
             zoneState[zone.id] = states
 
             if let limit = zone.crowdAbove {
@@ -365,11 +368,12 @@ public struct RuleEngine: Sendable {
 
         for rule in tripwires {
             let active = rule.options.schedule.isActive(minuteOfDay: minuteOfDay, monthDay: monthDay, mode: mode)
-            var states = lineState[rule.line.id] ?? [:]
+            var states = lineState.removeValue(forKey: rule.line.id) ?? [:]
             for track in tracks where track.observed && !track.atLens {
                 // Tentative tracks are followed too, so a crossing made while a track was
-                // being confirmed is reported once it is.
-                var s = states[track.id] ?? LineTrackState()
+                // being confirmed is reported once it is. Out of the table while it changes
+                // (its `near` is then changed in place); every path below puts it back.
+                var s = states.removeValue(forKey: track.id) ?? LineTrackState()
                 let foot = track.foot
                 let d = rule.line.signedDistance(foot)
                 if let ld = s.lastDistance, let lt = s.lastTime, (ld < 0) != (d < 0), ld != d {
@@ -438,9 +442,16 @@ public struct RuleEngine: Sendable {
                 s.from = foot
                 states[track.id] = s
             }
-            let alive = Set(tracks.map(\.id))
-            lineState[rule.line.id] = states.filter { alive.contains($0.key) }
+            Self.keep(allTracks, in: &states)
+            lineState[rule.line.id] = states
         }
         return events
+    }
+
+    /// Drop the states of tracks not in `ids`, in place (nothing is allocated when none go).
+    private static func keep<State>(_ ids: Set<Int>, in states: inout [Int: State]) {
+        var gone: [Int] = []
+        for id in states.keys where !ids.contains(id) { gone.append(id) }
+        for id in gone { states.removeValue(forKey: id) }
     }
 }

@@ -219,7 +219,15 @@ public struct Tracker: Sendable {
         for (t, d) in pairing.enumerated() { if let d { owner[d] = t } }
 
         var next: [Track] = []
-        for (i, var track) in tracks.enumerated() {
+        next.reserveCapacity(tracks.count + detections.count)
+        // Each track is moved out of the old list before it changes, so its trajectory and
+        // histogram are appended to and blended in place instead of copied on every frame.
+        var current = tracks
+        tracks = []
+        for i in current.indices {
+            var track = current[i]
+            current[i].trajectory = []
+            current[i].histogram = []
             guard let d = pairing[i] else {
                 // Unseen: hidden in another's blob, or gone.
                 let hidden = detections.indices.contains { owner[$0] >= 0 && Self.share(predicted[i], inside: detections[$0].box) >= 0.4 }

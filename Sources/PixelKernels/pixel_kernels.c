@@ -384,6 +384,46 @@ static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t hei
     }
 }
 
+// Bit row y of `out`: the AND (or OR) of rows y - radius ... y + radius of `rows` that exist.
+static void vertical_bits(const uint64_t *rows, uint64_t *out, size_t y, size_t words, size_t height, size_t radius, int and_) {
+    size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t acc = rows[lo * words + w];
+        for (size_t k = lo + 1; k <= hi; k++)
+            acc = and_ ? (acc & rows[k * words + w]) : (acc | rows[k * words + w]);
+        out[w] = acc;
+    }
+}
+
+void gw_erode_dilate(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t erode_radius, size_t dilate_radius) {
+    if (width == 0 || height == 0) return;
+    size_t words = (width + 63) / 64;
+    // Two planes of bit rows in the scratch buffer (aligned for words): the rows eroded
+    // along the row, then the rows eroded both ways and dilated along the row.
+    uint64_t *first = (uint64_t *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
+    size_t spare = width * height - (size_t)((uint8_t *)first - scratch);
+    if (erode_radius == 0 || erode_radius >= 64 || dilate_radius == 0 || dilate_radius >= 64 || words > BIT_ROW_WORDS
+        || spare / 8 < 2 * words * height) {
+        morphology(mask, scratch, width, height, erode_radius, 1);
+        morphology(mask, scratch, width, height, dilate_radius, 0);
+        return;
+    }
+    uint64_t *second = first + words * height;
+    uint64_t packed[BIT_ROW_WORDS];
+    for (size_t y = 0; y < height; y++) {
+        pack_row(mask + y * width, packed, width, words);
+        horizontal_bits(packed, first + y * words, width, words, erode_radius, 1);
+    }
+    for (size_t y = 0; y < height; y++) {
+        vertical_bits(first, packed, y, words, height, erode_radius, 1);
+        horizontal_bits(packed, second + y * words, width, words, dilate_radius, 0);
+    }
+    for (size_t y = 0; y < height; y++) {
+        vertical_bits(second, packed, y, words, height, dilate_radius, 0);
+        unpack_row(packed, mask + y * width, width);
+    }
+}
+
 void gw_erode(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius) {
     morphology(mask, scratch, width, height, radius, 1);
 }

@@ -174,6 +174,23 @@ struct MaskGenerator {
         }
     }
 
+    /// The fused pass (rows kept as bits between the erosion and the dilation) against the
+    /// two passes it stands for, on widths around the 64-pixel words and the analysis size.
+    @Test(arguments: [(1, 1), (2, 9), (7, 1), (33, 17), (63, 5), (64, 7), (65, 4), (130, 6), (320, 180), (4100, 3)])
+    func erodeThenDilate5IsErodeThenDilate5(width: Int, height: Int) {
+        var generator = MaskGenerator(state: UInt64(width * 104_729 + height))
+        var scratch: [UInt8] = []
+        for density in [0, 1, 2, 8, 9, 10] as [UInt64] {
+            let mask = generator.mask(width: width, height: height, density: density)
+            var apart = mask
+            Morphology.erode(&apart, scratch: &scratch, width: width, height: height)
+            Morphology.dilate5(&apart, scratch: &scratch, width: width, height: height)
+            var fused = mask
+            Morphology.erodeThenDilate5(&fused, scratch: &scratch, width: width, height: height)
+            #expect(fused == apart)
+        }
+    }
+
     /// Erosion and dilation against their definition: a pixel's neighbours within the
     /// frame, all set (erosion) or any set (dilation).
     @Test(arguments: [(1, 1), (1, 7), (7, 1), (3, 2), (17, 5), (40, 33), (63, 4), (64, 5), (65, 6), (128, 3), (131, 9), (320, 180)])

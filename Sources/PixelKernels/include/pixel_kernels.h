@@ -76,6 +76,10 @@ ptrdiff_t gw_colour_and_shadows_plain(const uint8_t *pixels, const int16_t *back
 /// `radius` 1 is 3x3, 2 is 5x5.
 void gw_erode(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius);
 void gw_dilate(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius);
+/// Erosion with `erode_radius` then dilation with `dilate_radius` (an opening, and more when
+/// the dilation is the wider): the same result as `gw_erode` then `gw_dilate`, with the mask
+/// read and written once (the rows stay bits between the two).
+void gw_erode_dilate(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t erode_radius, size_t dilate_radius);
 
 /// Halve a plane: each output sample is the rounded mean of a 2x2 block of the source
 /// ((a + b + c + d + 2) >> 2). `dst` is width x height, packed; `src` has at least
