@@ -25,10 +25,16 @@ struct AnalysisBench: ParsableCommand {
     @Option(help: "Analysis width in pixels.") var width = 320
     @Option(help: "Passes over the clip.") var passes = 3
     @Option(help: "Geometry JSON file: zones and tripwires evaluated on every frame (as replay takes it).") var geometry: String?
+    @Option(help: "Milliseconds of sleep before each frame, not timed (100: frames as a 10 fps camera's analysis thread gets them, its caches gone cold in between).")
+    var gapMs = 0.0
+
+    func validate() throws {
+        guard gapMs >= 0, gapMs <= 10_000 else { throw ValidationError("--gap-ms must be between 0 and 10000") }
+    }
 
     func run() throws {
         let rules: (zones: [ZoneRule], tripwires: [TripwireRule]) = try geometry.map { try Replay.geometry(path: $0) } ?? ([], [])
-        let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes, zones: rules.zones, tripwires: rules.tripwires)
+        let r = try AnalysisBenchmark.run(input: input, width: width, passes: passes, zones: rules.zones, tripwires: rules.tripwires, gap: gapMs / 1000)
         print(String(format: "frames=%d size=%dx%d median_ms=%.4f mean_ms=%.4f p90_ms=%.4f scale_median_ms=%.4f integrity_mean_ms=%.4f fire_smoke_mean_ms=%.4f",
                      r.frames, r.width, r.height, r.medianMillis, r.meanMillis, r.p90Millis, r.scaleMedianMillis, r.integrityMeanMillis,
                      r.fireSmokeMeanMillis))
