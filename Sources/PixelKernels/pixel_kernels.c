@@ -356,6 +356,17 @@ static void horizontal_bits(const uint64_t *src, uint64_t *dst, size_t width, si
     }
 }
 
+// Bit row y of `out`: the AND (or OR) of rows y - radius ... y + radius of `rows` that exist.
+static void vertical_bits(const uint64_t *rows, uint64_t *out, size_t y, size_t words, size_t height, size_t radius, int and_) {
+    size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t acc = rows[lo * words + w];
+        for (size_t k = lo + 1; k <= hi; k++)
+            acc = and_ ? (acc & rows[k * words + w]) : (acc | rows[k * words + w]);
+        out[w] = acc;
+    }
+}
+
 static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t height, size_t radius, int and_) {
     if (width == 0 || height == 0) return;
     size_t words = (width + 63) / 64;
@@ -371,27 +382,9 @@ static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t hei
         pack_row(mask + y * width, packed, width, words);
         horizontal_bits(packed, rows + y * words, width, words, radius, and_);
     }
-    uint64_t out[BIT_ROW_WORDS];
     for (size_t y = 0; y < height; y++) {
-        size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
-        for (size_t w = 0; w < words; w++) {
-            uint64_t acc = rows[lo * words + w];
-            for (size_t k = lo + 1; k <= hi; k++)
-                acc = and_ ? (acc & rows[k * words + w]) : (acc | rows[k * words + w]);
-            out[w] = acc;
-        }
-        unpack_row(out, mask + y * width, width);
-    }
-}
-
-// Bit row y of `out`: the AND (or OR) of rows y - radius ... y + radius of `rows` that exist.
-static void vertical_bits(const uint64_t *rows, uint64_t *out, size_t y, size_t words, size_t height, size_t radius, int and_) {
-    size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t acc = rows[lo * words + w];
-        for (size_t k = lo + 1; k <= hi; k++)
-            acc = and_ ? (acc & rows[k * words + w]) : (acc | rows[k * words + w]);
-        out[w] = acc;
+        vertical_bits(rows, packed, y, words, height, radius, and_);
+        unpack_row(packed, mask + y * width, width);
     }
 }
 
