@@ -356,6 +356,13 @@ static void horizontal_bits(const uint64_t *src, uint64_t *dst, size_t width, si
     }
 }
 
+// Bytes of a `size`-byte scratch buffer from `aligned` (at most 7 bytes in) to its end; 0 when
+// the alignment takes more than the buffer has (a mask of a few pixels).
+static size_t spare_bytes(const uint8_t *scratch, const uint8_t *aligned, size_t size) {
+    size_t skipped = (size_t)(aligned - scratch);
+    return size > skipped ? size - skipped : 0;
+}
+
 // Bit row y of `out`: the AND (or OR) of rows y - radius ... y + radius of `rows` that exist.
 static void vertical_bits(const uint64_t *rows, uint64_t *out, size_t y, size_t words, size_t height, size_t radius, int and_) {
     size_t lo = y >= radius ? y - radius : 0, hi = y + radius < height ? y + radius : height - 1;
@@ -372,7 +379,7 @@ static void morphology(uint8_t *mask, uint8_t *scratch, size_t width, size_t hei
     size_t words = (width + 63) / 64;
     // The rows as bits, filtered along the row, in the scratch buffer (aligned for words).
     uint64_t *rows = (uint64_t *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
-    size_t spare = width * height - (size_t)((uint8_t *)rows - scratch);
+    size_t spare = spare_bytes(scratch, (uint8_t *)rows, width * height);
     if (radius == 0 || radius >= 64 || words > BIT_ROW_WORDS || spare / 8 < words * height) {
         morphology_bytes(mask, scratch, width, height, radius, and_);
         return;
@@ -394,7 +401,7 @@ void gw_erode_dilate(uint8_t *mask, uint8_t *scratch, size_t width, size_t heigh
     // Two planes of bit rows in the scratch buffer (aligned for words): the rows eroded
     // along the row, then the rows eroded both ways and dilated along the row.
     uint64_t *first = (uint64_t *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
-    size_t spare = width * height - (size_t)((uint8_t *)first - scratch);
+    size_t spare = spare_bytes(scratch, (uint8_t *)first, width * height);
     if (erode_radius == 0 || erode_radius >= 64 || dilate_radius == 0 || dilate_radius >= 64 || words > BIT_ROW_WORDS
         || spare / 8 < 2 * words * height) {
         morphology(mask, scratch, width, height, erode_radius, 1);
