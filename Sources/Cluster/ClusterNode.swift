@@ -42,6 +42,8 @@ public final class ClusterNode: Sendable {
         /// After the database was away: no claims until then, so that every node has had
         /// time to come back and renew what it holds before anyone takes what looks free.
         var quietUntil: ContinuousClock.Instant?
+        /// When the first attempt of the current run of failures was made.
+        var awaySince: ContinuousClock.Instant?
     }
     /// Whether work goes on past a lease's deadline while the database does not answer
     /// (`keepWhileAway`); see `watchdog`.
@@ -137,16 +139,30 @@ public final class ClusterNode: Sendable {
                     $0.attempting = true
                 }
                 defer { state.withLock { $0.attempting = false } }
+                let pool = leases.database.generation
                 do {
                     // A database that does not answer (a pool waiting for a connection) counts
                     // as one that refused: the watchdog must know the loop is alive.
                     try await databaseAnswer(within: max(1, period * 2)) { try await self.step() }
-                    state.withLock { s in
-                        if s.lastFailed { s.quietUntil = ContinuousClock().now + .seconds(leases.timeout) }
-                        s.lastFailed = false
+                    let awayFor = state.withLock { s -> Duration? in
+                        defer { s.lastFailed = false; s.awaySince = nil }
+                        guard s.lastFailed else { return nil }
+                        s.quietUntil = ContinuousClock().now + .seconds(leases.timeout)
+                        return s.awaySince.map { ContinuousClock().now - $0 }
+                    }
+                    if let awayFor {
+                        let seconds = Double(awayFor.components.seconds) + Double(awayFor.components.attoseconds) / 1e18
+                        logger.notice("cluster: the database answers again; no claims for one grant",
+                                      metadata: ["away": "\(String(format: "%.1f", seconds)) s", "pools": "\(leases.database.replaced)"])
                     }
                 } catch {
-                    state.withLock { $0.lastFailed = true }
+                    state.withLock { s in
+                        if !s.lastFailed { s.awaySince = s.lastAttempt }
+                        s.lastFailed = true
+                    }
+                    // The pool's wait between attempts to connect grows with the outage;
+                    // a fresh one tries at once (`LeaseDatabase`).
+                    if LeaseDatabase.isUnanswered(error) { leases.database.replace(failed: pool) }
                     logger.warning("cluster: cannot renew or balance; the leases run out unless renewed",
                                    metadata: ["error": "\(error)"])
                 }

@@ -72,14 +72,20 @@ public struct FencedWrite: Error, CustomStringConvertible {
 /// Nodes and leases in PostgreSQL (Docs/design/cluster.md): claims with `FOR UPDATE SKIP
 /// LOCKED`, expiry by the database's clock, epochs that fence writes.
 public struct PostgresLeases: Sendable {
-    public let client: PostgresClient
+    /// The pool the calls go through (replaced after an outage, `LeaseDatabase`).
+    public let database: LeaseDatabase
+    public var client: PostgresClient { database.client }
     public let node: String
     /// Seconds a grant or renewal lasts (`lease_timeout`).
     public let timeout: Double
     let logger: Logger
 
     public init(client: PostgresClient, node: String, timeout: Double = 30, logger: Logger = Logger(label: "gridwatch.cluster")) {
-        self.client = client
+        self.init(database: LeaseDatabase(fixed: client), node: node, timeout: timeout, logger: logger)
+    }
+
+    public init(database: LeaseDatabase, node: String, timeout: Double = 30, logger: Logger = Logger(label: "gridwatch.cluster")) {
+        self.database = database
         self.node = node
         self.timeout = timeout
         self.logger = logger

@@ -14,7 +14,7 @@ import Tickets
 /// leases go at once; killed, its leases run out and the other nodes take them.
 final class ClusterService: Service, Sendable {
     let nodeID: String
-    let client: PostgresClient
+    let database: LeaseDatabase
     let leases: PostgresLeases
     let cameraNode: ClusterNode
     let jobNode: ClusterNode
@@ -28,14 +28,16 @@ final class ClusterService: Service, Sendable {
         var configuration = PostgresClient.Configuration(host: settings.host, port: settings.port, username: settings.user,
                                                          password: settings.password, database: settings.database, tls: tls)
         configuration.options.maximumConnections = 4
-        client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "gridwatch.cluster.pg", factory: { _ in SwiftLogNoOpLogHandler() }))
+        database = LeaseDatabase { [configuration] in
+            PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "gridwatch.cluster.pg", factory: { _ in SwiftLogNoOpLogHandler() }))
+        }
         // A grant lasts two thirds of `lease_timeout` and is renewed every sixth: a node that
         // dies right after a renewal loses its leases 2/3 of the timeout later, and the others'
         // next balancing (within a sixth) takes them, so its cameras run elsewhere within
         // 5/6 of `lease_timeout`. Its own watchdog stops them half a timeout after the last
         // renewal it sent: three renewals may fail before that.
         let period = leaseTimeout / 6
-        leases = PostgresLeases(client: client, node: nodeID, timeout: leaseTimeout - 2 * period, logger: logger)
+        leases = PostgresLeases(database: database, node: nodeID, timeout: leaseTimeout - 2 * period, logger: logger)
         let cpu = ProcessCPU()
         cameraNode = ClusterNode(leases: leases, kind: .camera, resources: cameraIDs, period: period, keepWhileAway: true, cpu: { cpu.cores() },
                                  logger: logger, start: { lease in cameras.grant(lease) }, stop: { lease in await cameras.revoke(lease) })
@@ -52,16 +54,19 @@ final class ClusterService: Service, Sendable {
 
     func run() async throws {
         await withThrowingTaskGroup(of: Void.self) { outer in
-            outer.addTask { await self.client.run() }
+            outer.addTask { await self.database.run() }
             var delay = 1.0
             while true {
+                let pool = database.generation
                 do {
-                    try await PostgresLeases.migrate(client, logger: logger)
+                    // In a bounded time: a pool that cannot connect holds its requests.
+                    try await databaseAnswer(within: 10) { [database, logger] in try await PostgresLeases.migrate(database.client, logger: logger) }
                     break
                 } catch {
+                    if LeaseDatabase.isUnanswered(error) { database.replace(failed: pool) }
                     logger.error("cluster: cannot prepare the lease tables; trying again", metadata: ["error": "\(describePostgresError(error))"])
                     try? await Task.sleep(for: .seconds(delay))
-                    delay = min(30, delay * 2)
+                    delay = min(5, delay * 2)
                     if Task.isCancelled || Task.isShuttingDownGracefully { outer.cancelAll(); return }
                 }
             }

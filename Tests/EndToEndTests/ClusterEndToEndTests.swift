@@ -140,6 +140,10 @@ import TestSupport
                 return h.store == "ok" && (h.storePending ?? 0) == 0
             }, "alerts not written after the database came back: \(node.log.suffix(3000))")
         }
+        for (i, node) in nodes.prefix(2).enumerated() {
+            let back = node.log.split(separator: "\n").filter { $0.contains("database answers again") }
+            print("cluster: n\(i + 1) after the outage: \(back.last.map(String.init) ?? "no line")")
+        }
         // Stopped gracefully: every alert raised is written (or refused by the fence, said).
         for node in nodes.prefix(2) { node.stop() }
         for (i, node) in nodes.prefix(2).enumerated() {

@@ -78,6 +78,16 @@ public enum Clips {
     public static let ffmpeg = "/usr/bin/ffmpeg"
     public static let ffprobe = "/usr/bin/ffprobe"
 
+    /// What FFmpeg says while decoding every picture of `file` (empty: nothing wrong).
+    /// The pictures keep the file's own time base (`-enc_time_base -1`): with the default,
+    /// FFmpeg rounds them to the frame rate for its null output, and two pictures of a
+    /// camera whose clock jitters (40 ms apart at 10 fps) land on one tick and make it
+    /// complain about the null muxer's timestamps, which says nothing about the file.
+    public static func decodeErrors(_ file: String) throws -> String {
+        let run = try runProcess(ffmpeg, ["-v", "error", "-xerror", "-i", file, "-enc_time_base", "-1", "-f", "null", "-"])
+        return run.status == 0 ? run.output : "exit status \(run.status): \(run.output)"
+    }
+
     /// `seconds` of FFmpeg's test pattern in `codec` (libx264, libx265, mjpeg ...).
     public static func testPattern(_ path: String, seconds: Int = 3, size: String = "320x240", fps: Int = 10, codec: String = "libx264") throws {
         var args = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(fps):duration=\(seconds)"]
