@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already there through Hummingbird and PostgresNIO; named for NIOEmbedded in the tests.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // FFmpeg 5.1 from Debian, imported as a system library with a small shim.
@@ -67,7 +69,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             // TLS for the callback listener off loopback (NIOSSL's BoringSSL is built for
-            // HummingbirdTesting in make test anyway).
+            // PostgresNIO anyway).
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -97,7 +99,11 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "Catalog", "Notify", "TestSupport"]),
-        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
+                                                       // Routes answered in process (Tests/DaemonCoreTests/InProcessClient.swift),
+                                                       // not through HummingbirdTesting, whose HTTP client (AsyncHTTPClient, HTTP/2)
+                                                       // is a large part of make test's build.
+                                                       .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["ControlProtocol", "ControlClient", "TestSupport", "MediaIO", "Notify"]),
         .testTarget(name: "ControlClientTests", dependencies: ["ControlClient"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Storage", "Tickets", "TestSupport"]),

@@ -2,14 +2,13 @@ import ControlProtocol
 @testable import DaemonCore
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Storage
 import Testing
 import TestSupport
 import Tickets
 
-/// The web console in process (Hummingbird's test client): the same router, middleware and
+/// The web console in process (`Router.answer`): the same router, middleware and
 /// store as the daemon's listener, with users made in the test. What a browser does is
 /// checked in a real browser by Tests/Tools/check_console.py; these are the refusals.
 struct ConsoleHarness {
@@ -37,7 +36,7 @@ struct ConsoleHarness {
 
     func request(_ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, form: [String: String]? = nil, json: String? = nil,
                  headers extra: HTTPFields = [:]) async throws -> Answer {
-        let app = Application(router: ConsoleServer.router(ConsoleSite(routes: control.routes, accounts: accounts), logger: Logger(label: "test")))
+        let router = ConsoleServer.router(ConsoleSite(routes: control.routes, accounts: accounts), logger: Logger(label: "test"))
         var headers = extra
         if let cookie { headers[.cookie] = "\(ConsoleAccounts.cookieName)=\(cookie)" }
         var body: ByteBuffer?
@@ -49,11 +48,8 @@ struct ConsoleHarness {
             headers[.contentType] = "application/json"
             body = ByteBuffer(string: json)
         }
-        return try await app.test(.router) { [headers, body] client in
-            try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-                Answer(status: Int(response.status.code), body: String(buffer: response.body), headers: response.headers)
-            }
-        }
+        let answer = try await router.answer(method, uri, headers: headers, body: body)
+        return Answer(status: answer.status, body: String(buffer: answer.body), headers: answer.headers)
     }
 
     /// Logs in; the session cookie's value and the whole Set-Cookie line.

@@ -2,14 +2,13 @@ import ControlProtocol
 @testable import DaemonCore
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Storage
 import Testing
 import TestSupport
 import Tickets
 
-/// The control API in process (Hummingbird's test client, no socket): the routes as the
+/// The control API in process (`Router.answer`, no socket): the routes as the
 /// daemon builds them, with a caller chosen by the test.
 struct ControlHarness {
     let dir: TemporaryDirectory
@@ -56,15 +55,10 @@ struct ControlHarness {
 
     func status(_ uid: UInt32, _ gid: UInt32, _ method: HTTPRequest.Method, _ uri: String, body: String? = nil,
                 language: String? = nil) async throws -> (Int, String, HTTPFields) {
-        let app = Application(router: router(uid: uid, gid: gid))
         var headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
         if let language { headers[.acceptLanguage] = language }
-        return try await app.test(.router) { [headers] client in
-            try await client.execute(uri: uri, method: method, headers: headers,
-                                     body: body.map { ByteBuffer(string: $0) }) { response in
-                (Int(response.status.code), String(buffer: response.body), response.headers)
-            }
-        }
+        let answer = try await router(uid: uid, gid: gid).answer(method, uri, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        return (answer.status, String(buffer: answer.body), answer.headers)
     }
 }
 
