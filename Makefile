@@ -5,10 +5,6 @@ SWIFT   ?= swift
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-# Debug builds write no index store (nothing here reads one; it costs build time in every
-# fresh clone). The same flags on every debug build, or each would rebuild the others' work.
-DEBUG_FLAGS ?= --disable-index-store
-export DEBUG_FLAGS
 
 # Build: FFmpeg 5.1, SQLite and FreeType headers; run: a font with Chinese for the text on
 # snapshots (WenQuanYi Micro Hei). Tests and demo: the ffmpeg CLI, GStreamer's
@@ -49,7 +45,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build $(DEBUG_FLAGS)
+	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release
@@ -64,8 +60,8 @@ test-deps: deps
 # The programs first; then the test targets build while the checks that need only the
 # programs run (Tests/Tools/checks_beside_build.sh); then the Swift tests on a quiet machine.
 test: test-deps
-	@start=$$(date +%s); $(SWIFT) build $(DEBUG_FLAGS) --product gridwatchd && \
-		$(SWIFT) build $(DEBUG_FLAGS) --product gridwatchctl && $(SWIFT) build $(DEBUG_FLAGS) --product gridwatch-tools && echo "programs built in $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(SWIFT) build --product gridwatchd && $(SWIFT) build --product gridwatchctl && \
+		$(SWIFT) build --product gridwatch-tools && echo "programs built in $$(( $$(date +%s) - start )) s"
 	Tests/Tools/checks_beside_build.sh "$(SWIFT)" "$$($(SWIFT) build --show-bin-path)" "$(CURDIR)/.cache/demo"
 	Tests/Tools/run_tests.sh
 
@@ -77,7 +73,7 @@ check-units:
 # A PNG of every console page, Chinese and English, wall (1920×1080) and tablet (1280×800)
 # sizes, in .cache/screenshots (the browser checks of make test run first).
 screenshots: test-deps
-	$(SWIFT) build $(DEBUG_FLAGS)
+	$(SWIFT) build
 	bash -c '. Tests/Tools/footage.sh && fetch_vtest "$(CURDIR)/.cache/demo"'
 	/usr/bin/python3 Tests/Tools/check_console.py "$$($(SWIFT) build --show-bin-path)" "$(CURDIR)/.cache/demo" --shots "$(CURDIR)/.cache/screenshots"
 
