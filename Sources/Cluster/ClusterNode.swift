@@ -45,6 +45,11 @@ public final class ClusterNode: Sendable {
         /// When the first attempt of the current run of failures was made.
         var awaySince: ContinuousClock.Instant?
     }
+    /// Grants without claims after the database was away: time for every other node to
+    /// come back and renew what it holds, even one slowed by a busy machine (one grant was
+    /// seen to be too short under make test's load) or by a long wait for a connection.
+    static let quietGrants = 3.0
+
     /// Whether work goes on past a lease's deadline while the database does not answer
     /// (`keepWhileAway`); see `watchdog`.
     public let keepWhileAway: Bool
@@ -147,12 +152,12 @@ public final class ClusterNode: Sendable {
                     let awayFor = state.withLock { s -> Duration? in
                         defer { s.lastFailed = false; s.awaySince = nil }
                         guard s.lastFailed else { return nil }
-                        s.quietUntil = ContinuousClock().now + .seconds(leases.timeout)
+                        s.quietUntil = ContinuousClock().now + .seconds(Self.quietGrants * leases.timeout)
                         return s.awaySince.map { ContinuousClock().now - $0 }
                     }
                     if let awayFor {
                         let seconds = Double(awayFor.components.seconds) + Double(awayFor.components.attoseconds) / 1e18
-                        logger.notice("cluster: the database answers again; no claims for one grant",
+                        logger.notice("cluster: the database answers again; no claims for three grants",
                                       metadata: ["away": "\(String(format: "%.1f", seconds)) s", "pools": "\(leases.database.replaced)"])
                     }
                 } catch {

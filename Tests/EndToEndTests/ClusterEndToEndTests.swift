@@ -156,7 +156,10 @@ import TestSupport
             print("cluster: n\(i + 1) raised \(raised) alerts, \(refused) refused by the fence, \(rows.first ?? "?") written")
             // None of them refused for the outage: the database away for everyone takes no
             // camera from anyone, and what was raised meanwhile is written.
-            #expect(refused == refusedBefore[i], "n\(i + 1): alerts of the outage refused: \(refused - refusedBefore[i])")
+            let story = log.split(separator: "\n").filter {
+                $0.contains("cluster:") && !$0.contains("cannot renew") || $0.contains("alert refused")
+            }.suffix(60).joined(separator: "\n")
+            #expect(refused == refusedBefore[i], "n\(i + 1): alerts of the outage refused: \(refused - refusedBefore[i])\n\(story)")
             #expect(rows == ["\(raised - refused)"], "n\(i + 1): \(raised) raised, \(refused) refused, \(rows) written")
         }
         // No alert written twice: no two rows of one camera within 0.2 s from two nodes.

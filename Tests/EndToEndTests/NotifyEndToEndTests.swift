@@ -51,9 +51,10 @@ import TestSupport
         try (Self.secret + "\n").write(toFile: dir.path("whsec"), atomically: true, encoding: .utf8)
         // Three failures, one request left hanging past the daemon's timeout, then every
         // answer a little slow, so that the burst below is still going out when the daemon dies.
-        // (0.15 s an answer: about five seconds for the burst, so the kill below, a poll after
-        // the fifteenth, falls inside it even on a loaded machine.)
-        let receiver = try WebhookReceiver(dir: dir, script: ["500", "500", "500", "hang"], hang: 3, delay: 0.15)
+        // (0.4 s an answer: about twelve seconds for the burst, so the kill below, a poll after
+        // the fifteenth, falls inside it even on a loaded machine; with 0.15 s, make test's
+        // load once let the whole burst through before the poll.)
+        let receiver = try WebhookReceiver(dir: dir, script: ["500", "500", "500", "hang"], hang: 3, delay: 0.4)
         defer { receiver.stop() }
         let notify = """
               - id: city
