@@ -152,7 +152,6 @@ public final class ClusterNode: Sendable {
                     let awayFor = state.withLock { s -> Duration? in
                         defer { s.lastFailed = false; s.awaySince = nil }
                         guard s.lastFailed else { return nil }
-                        s.quietUntil = ContinuousClock().now + .seconds(Self.quietGrants * leases.timeout)
                         return s.awaySince.map { ContinuousClock().now - $0 }
                     }
                     if let awayFor {
@@ -213,7 +212,13 @@ public final class ClusterNode: Sendable {
             await stop(lease)
         }
         if heartbeats { try await leases.heartbeat(held: state.withLock { $0.held.count }, cpu: cpu()) }
-        if let quiet = state.withLock({ $0.quietUntil }), clock.now < quiet { return }
+        // The first period that reaches the database after it was away starts the quiet
+        // time, before its own balancing: the others may not have renewed yet.
+        let quiet = state.withLock { s -> ContinuousClock.Instant? in
+            if s.lastFailed { s.quietUntil = clock.now + .seconds(Self.quietGrants * leases.timeout) }
+            return s.quietUntil
+        }
+        if let quiet, clock.now < quiet { return }
         let claimedAt = clock.now
         let (granted, _, tookOver) = try await leases.balance(kind, held: held, only: resources) { lease in
             // Stop first, then let go: never two nodes at work on one lease.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test's Swift tests, in seven processes at once. Most end-to-end tests wait on real
+# make test's Swift tests, in eight processes at once. Most end-to-end tests wait on real
 # streams, daemons and sockets, blocking a thread of Swift's concurrency pool while they do
 # (two threads on a two-core machine): one process ran two such tests at a time and used
 # about a third of the CPU. The suites of minutes of real waiting (outages and reconnects,
@@ -17,12 +17,13 @@ trap 'rm -rf "$out"' EXIT
 e2e='EndToEndTests\.'
 # The suites of minutes of real waiting (outages, reconnects, stalls, clips, tamper scenes),
 # each serialized within itself, spread over processes of their own.
-ingest='IngestionTests' reconnect='ReconnectTests'
+ingest='IngestionTests' reconnect='ReconnectTests' stalls='ReconnectTests/aStallIsShown'
 streams='ClipEndToEndTests|NotifyEndToEndTests|TamperEndToEndTests|TicketLoopEndToEndTests|IdleDecodingEndToEndTests'
 slow='RestartLeakTests|HostileClientTests|CtlMessagesTests|FuzzTests|HTTPConformanceTests|DataDirLockTests|ClusterEndToEndTests'
 parts=(
     "--filter $e2e($ingest)/"
-    "--filter $e2e($reconnect)/"
+    "--filter $e2e$stalls"
+    "--filter $e2e($reconnect)/ --skip $e2e$stalls"
     "--filter $e2e($streams)/"
     "--filter $e2e($slow)/"
     "--filter $e2e --skip $e2e($ingest|$reconnect|$streams|$slow)/"
