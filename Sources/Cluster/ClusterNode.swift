@@ -46,8 +46,8 @@ public final class ClusterNode: Sendable {
         var awaySince: ContinuousClock.Instant?
     }
     /// Grants without claims after the database was away: time for every other node to
-    /// come back and renew what it holds, even one slowed by a busy machine (one grant was
-    /// seen to be too short under make test's load) or by a long wait for a connection.
+    /// come back and renew what it holds, with margin for one slowed by a busy machine
+    /// (Docs/design/cluster.md). Counted from the first period that reaches the database.
     static let quietGrants = 3.0
 
     /// Whether work goes on past a lease's deadline while the database does not answer
