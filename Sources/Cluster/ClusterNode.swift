@@ -155,9 +155,8 @@ public final class ClusterNode: Sendable {
                         return s.awaySince.map { ContinuousClock().now - $0 }
                     }
                     if let awayFor {
-                        let seconds = Double(awayFor.components.seconds) + Double(awayFor.components.attoseconds) / 1e18
                         logger.notice("cluster: the database answers again; no claims for three grants",
-                                      metadata: ["away": "\(String(format: "%.1f", seconds)) s", "pools": "\(leases.database.replaced)"])
+                                      metadata: ["away": "\(String(format: "%.1f", awayFor / .seconds(1))) s", "pools": "\(leases.database.replaced)"])
                     }
                 } catch {
                     state.withLock { s in

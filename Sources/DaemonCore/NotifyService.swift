@@ -246,8 +246,7 @@ final class DestinationSender: Sendable {
                             // Robots refuse more than their rate: space the messages out.
                             let ready = last + .milliseconds(Int64(60_000 / perMinute))
                             if ready > ContinuousClock.now {
-                                waitFor = max(0.01, Double((ready - ContinuousClock.now).components.seconds)
-                                              + Double((ready - ContinuousClock.now).components.attoseconds) / 1e18)
+                                waitFor = max(0.01, (ready - ContinuousClock.now) / .seconds(1))
                                 rateLimited = true
                                 break
                             }

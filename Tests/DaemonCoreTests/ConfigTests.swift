@@ -438,11 +438,7 @@ import Testing
     /// The runs take turns (small, large, small, large ...), so that a busy spell slows a
     /// run of each rather than every run of one.
     static func seconds(_ texts: [String]) throws -> [Double] {
-        func cpu() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-        }
+        func cpu() -> Double { Double(GridwatchMetrics.threadCPUNanos()) * 1e-9 }
         var best = [Double](repeating: .infinity, count: texts.count)
         for _ in 0..<3 {
             for (i, text) in texts.enumerated() {

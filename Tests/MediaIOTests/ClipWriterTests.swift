@@ -6,6 +6,14 @@ import TestSupport
 /// Clips cut from real H.264 and H.265 packets (read by `PacketReader`, as the record
 /// stream is), checked with `ffprobe` and by decoding them against their source.
 @Suite struct ClipWriterTests {
+    /// Every packet of `source`, and the reader (its stream's parameters).
+    static func packets(of source: String) throws -> (PacketReader, [RecordedPacket]) {
+        let reader = try PacketReader(url: source, options: .init(), stallTimeout: 5, interrupt: InterruptState())
+        var packets: [RecordedPacket] = []
+        while let p = try reader.next() { packets.append(p) }
+        return (reader, packets)
+    }
+
     /// Packets 15..<45 of a 6 s, 10 fps clip with a keyframe a second: the clip must start
     /// at the keyframe of packet 20 (2.0 s) and hold the 25 pictures from there.
     @Test(arguments: ["libx264", "libx265"])
@@ -14,9 +22,7 @@ import TestSupport
         defer { dir.remove() }
         let source = dir.path("source.mkv")
         try Clips.testPattern(source, seconds: 6, size: "320x240", fps: 10, codec: codec)
-        let reader = try PacketReader(url: source, options: .init(), stallTimeout: 5, interrupt: InterruptState())
-        var packets: [RecordedPacket] = []
-        while let p = try reader.next() { packets.append(p) }
+        let (reader, packets) = try Self.packets(of: source)
         #expect(packets.count == 60)
         let clip = dir.path("clip.mp4")
         let summary = try ClipWriter.write(Array(packets[15..<45]), parameters: reader.parameters, to: clip, metadata: [
@@ -73,9 +79,7 @@ import TestSupport
         defer { dir.remove() }
         let source = dir.path("source.mkv")
         try Clips.testPattern(source, seconds: 3, size: "160x120", fps: 10)
-        let reader = try PacketReader(url: source, options: .init(), stallTimeout: 5, interrupt: InterruptState())
-        var packets: [RecordedPacket] = []
-        while let p = try reader.next() { packets.append(p) }
+        var (reader, packets) = try Self.packets(of: source)
         #expect(packets.count == 30)
         // Picture 5 comes 60 ms early (15 ms after picture 4 would round with it to 0.4 s at
         // 10 fps); picture 12 repeats picture 11's time; picture 20 has no timestamp at all.
@@ -110,9 +114,7 @@ import TestSupport
         defer { dir.remove() }
         let source = dir.path("source.mkv")
         try Clips.testPattern(source, seconds: 2, size: "160x120", fps: 10)
-        let reader = try PacketReader(url: source, options: .init(), stallTimeout: 5, interrupt: InterruptState())
-        var packets: [RecordedPacket] = []
-        while let p = try reader.next() { packets.append(p) }
+        let (reader, packets) = try Self.packets(of: source)
         let clip = dir.path("clip.mp4")
         #expect(throws: FFmpegError.self) { try ClipWriter.write(Array(packets[1..<10]), parameters: reader.parameters, to: clip) }
         #expect(!FileManager.default.fileExists(atPath: clip) && !FileManager.default.fileExists(atPath: clip + ".partial"))
