@@ -220,8 +220,15 @@ public final class ClusterNode: Sendable {
         if let quiet, clock.now < quiet { return }
         let claimedAt = clock.now
         let (granted, _, tookOver) = try await leases.balance(kind, held: held, only: resources) { lease in
-            // Stop first, then let go: never two nodes at work on one lease.
-            if self.state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await self.stop(lease) }
+            // Stop first, then let go: never two nodes at work on one lease. What the work
+            // raises while it stops (the frames it had in hand) is still under this lease.
+            if self.state.withLock({ $0.held[lease] }) != nil {
+                await self.stop(lease)
+                self.state.withLock { s in
+                    s.held[lease] = nil
+                    s.unconfirmed.remove(lease)
+                }
+            }
         }
         state.withLock { $0.takeovers += tookOver }
         for lease in granted {
@@ -268,14 +275,15 @@ public final class ClusterNode: Sendable {
     }
 
     func shutdown(release: Bool) async {
-        let mine = state.withLock { s -> [Lease] in
-            let all = Array(s.held.keys)
-            s.held = [:]
-            s.unconfirmed = []
-            return all
-        }
+        let mine = state.withLock { Array($0.held.keys) }
         for lease in mine {
+            // Stopped while still held: what the work raises as it stops (the frames it had
+            // in hand) carries the lease, not a stamp every node refuses.
             await stop(lease)
+            state.withLock { s in
+                s.held[lease] = nil
+                s.unconfirmed.remove(lease)
+            }
             if release { _ = try? await leases.release(lease) }
         }
     }

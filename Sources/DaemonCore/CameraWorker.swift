@@ -74,9 +74,14 @@ final class CameraWorker: Sendable {
     private let logger: Logger
     let detect: StreamRunner
     let record: StreamRunner?
-    /// Two analysed frames: the one being analysed and the next; a third waits on the decode
+    /// The analysed frames of one batch (`analysis.batch_seconds`), or two when frames are
+    /// not batched: the one being analysed and the next; one more waits on the decode
     /// thread (within a budget, below) rather than pushing one out.
-    private let mailbox = FrameMailbox<AnalysisItem>(capacity: 2)
+    private let mailbox: FrameMailbox<AnalysisItem>
+    /// Decoded pictures a batch may hold for the analysis at once, in bytes: a batch of
+    /// large pictures is handed over in parts (the decoder keeps a picture alive while the
+    /// analysis holds it).
+    static let batchBytes = 8 << 20
     private let analysis = Mutex(AnalysisStatus())
     private let rates = Mutex((input: RateMeter(), analysed: RateMeter()))
     /// Evidence clips: the ring of recent packets (the record stream's, or the detect
@@ -100,6 +105,7 @@ final class CameraWorker: Sendable {
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         live = Mutex(config)
+        mailbox = FrameMailbox(capacity: max(2, Self.batchFrames(config.analysis) + 1))
         self.onCommand = onCommand
         self.ledger = ledger
         var logger = logger
@@ -113,6 +119,11 @@ final class CameraWorker: Sendable {
         // Whether a clip is recorded is decided per alert (privacy masks come and go with a
         // reload); only a camera that refuses clips keeps no ring from its detect stream.
         clipQueue = config.clips.enabled == false ? nil : clips
+    }
+
+    /// Analysed frames in one batch.
+    static func batchFrames(_ analysis: AnalysisSettings) -> Int {
+        max(1, Int((analysis.batchSeconds * analysis.fps).rounded(.up)))
     }
 
     func start() {
@@ -277,6 +288,8 @@ final class CameraWorker: Sendable {
         options.decoderThreads = config.decoderThreads
         options.skipDeblocking = config.skipDeblocking
         options.stallTimeout = config.stallTimeout
+        // A batch never holds a stream's frames for long against its stall deadline.
+        options.batchSeconds = min(config.analysis.batchSeconds, config.stallTimeout / 4)
         options.loop = config.loop
         options.realtime = config.isFile && config.realtime
         let reader = try VideoReader(url: config.source, options: options, interrupt: runner.interrupt)
@@ -320,11 +333,18 @@ final class CameraWorker: Sendable {
         // sampled), from the thread's own clock: waiting for the network is not counted.
         let decodeCPU = Metrics.Timer(label: "gridwatch_decode_cpu_seconds", dimensions: [("camera", config.id)])
         var cpuMark = GridwatchMetrics.threadCPUNanos()
+        // A batch's analysed frames go to the analysis together, as many as fit in
+        // `batchBytes` at a time; whatever is left over is released when the stream breaks off.
+        let pictureBytes = max(1, reader.info.width * reader.info.height * 3 / 2)
+        let holdAtMost = max(1, min(Self.batchFrames(config.analysis), Self.batchBytes / pictureBytes))
+        var heldForAnalysis = 0
+        defer { mailbox.release() }
         while let frame = try reader.nextFrame() {
             let cpuNow = GridwatchMetrics.threadCPUNanos()
             decodeCPU.recordNanoseconds(cpuNow - cpuMark)
             cpuMark = cpuNow
-            let now = Date()
+            // When the frame's packet arrived (a batch holds packets before decoding them).
+            let now = Date(timeIntervalSinceNow: -frame.waited)
             let mono = MonotonicClock.seconds()
             let stats = reader.stats
             let idle = reader.idle
@@ -369,11 +389,21 @@ final class CameraWorker: Sendable {
                 skipCheckAt = mono + 5
                 decodedSinceCheck = 0
             }
-            guard sampler.take(frame.time) else { continue }
+            let batchEnds = !reader.batchContinues
+            guard sampler.take(frame.time) else {
+                if batchEnds {
+                    mailbox.release()
+                    heldForAnalysis = 0
+                }
+                continue
+            }
             let gray = try scaler.gray(frame)
             let before = MonotonicClock.seconds()
             waitBudget = min(waitCap, waitBudget + (before - budgetAt) * 0.5)
-            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: waitBudget)
+            heldForAnalysis += 1
+            let hold = !batchEnds && heldForAnalysis < holdAtMost
+            if !hold { heldForAnalysis = 0 }
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: waitBudget, hold: hold)
             budgetAt = MonotonicClock.seconds()
             waitBudget = max(0, waitBudget - (budgetAt - before))
         }

@@ -105,6 +105,10 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// While still, one keyframe in this many seconds is decoded (the others only kept for a
     /// catch-up): a still picture's keyframes are most of what decoding it costs.
     public var idleKeyframeEvery: Double = 5
+    /// Seconds of stream decoded and analysed as one batch (0: frame by frame). A thread
+    /// woken for one frame every 100 ms finds its data gone from the caches; a batch pays
+    /// for that once. Alerts come up to this much later (Docs/design/batching.md).
+    public var batchSeconds: Double = 0.5
 
     public init() {
         motion.absorbAfterFrames = Int((absorbAfter * fps).rounded())
@@ -405,7 +409,7 @@ extension GridwatchConfig {
             "realtime", "decoder_threads", "open_timeout", "stall_timeout", "offline_after", "reconnect_min", "reconnect_max",
             "healthy_after", "skip_frames", "skip_deblocking", "record_seconds", "record_max_mb", "analysis", "zones", "tripwires", "masks", "clips",
         ]
-        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke", "idle_decode", "idle_after", "idle_keyframe_every"]
+        static let analysis: Set<String> = ["fps", "width", "motion", "tracker", "integrity", "fire_smoke", "idle_decode", "idle_after", "idle_keyframe_every", "batch_seconds"]
         static let clips: Set<String> = ["enabled", "pre_roll", "post_roll", "max_clip"]
         static let motion: Set<String> = [
             "threshold", "learning_rate", "foreground_learning_rate", "warmup_frames", "global_change_share", "min_blob_area",
@@ -665,6 +669,7 @@ extension GridwatchConfig {
         }
         a.idleAfter = try node["idle_after"].double(default: a.idleAfter, range: 1...3600)
         a.idleKeyframeEvery = try node["idle_keyframe_every"].double(default: a.idleKeyframeEvery, range: 0...60)
+        a.batchSeconds = try node["batch_seconds"].double(default: a.batchSeconds, range: 0...2)
         return a
     }
 

@@ -332,6 +332,10 @@ final class StreamRunner: Sendable {
 /// catch-up, is absorbed); after that a new frame pushes out the oldest unread one, which
 /// counts as dropped, so a persistently slow analyser sheds frames instead of growing
 /// memory or holding decoding back.
+///
+/// A batch of frames decoded back to back is handed over whole: `put(hold: true)` leaves a
+/// frame without waking the reader, `release()` (or a full box) wakes it for all of them,
+/// so the analysis too runs them back to back, its state still in the caches.
 final class FrameMailbox<Item: Sendable>: Sendable {
     private struct Queue: Sendable {
         var items: [Item?]
@@ -340,6 +344,10 @@ final class FrameMailbox<Item: Sendable>: Sendable {
         var closed = false
         var dropped = 0
         var waitingForSpace = false
+        /// Items were left while the reader may be asleep, and it has not been woken.
+        var owed = false
+        /// The reader found the box empty and waits.
+        var readerWaits = false
     }
     let capacity: Int
     private let queue: Mutex<Queue>
@@ -356,10 +364,10 @@ final class FrameMailbox<Item: Sendable>: Sendable {
     /// catching up after a wake outruns the analysis for a moment; the network buffers the
     /// camera meanwhile).
     @discardableResult
-    func put(_ item: Item, wait: Double = 0) -> Bool {
+    func put(_ item: Item, wait: Double = 0, hold: Bool = false) -> Bool {
         let deadline = DispatchTime.now() + max(0, wait)
         while true {
-            let outcome = queue.withLock { q -> (stored: Bool, replaced: Bool, wasEmpty: Bool) in
+            let outcome = queue.withLock { q -> (stored: Bool, replaced: Bool, wake: Bool) in
                 if q.count == capacity, !q.closed, DispatchTime.now() < deadline {
                     q.waitingForSpace = true
                     return (false, false, false)
@@ -375,10 +383,13 @@ final class FrameMailbox<Item: Sendable>: Sendable {
                 }
                 q.items[(q.head + q.count) % capacity] = item
                 q.count += 1
-                return (true, replaced, wasEmpty)
+                if wasEmpty { q.owed = true }
+                let wake = q.owed && (!hold || q.count == capacity)
+                if wake { q.owed = false }
+                return (true, replaced, wake)
             }
             if outcome.stored {
-                if outcome.wasEmpty { signal.signal() }
+                if outcome.wake { signal.signal() }
                 return outcome.replaced
             }
             _ = space.wait(timeout: deadline)
@@ -389,6 +400,7 @@ final class FrameMailbox<Item: Sendable>: Sendable {
     func take() -> Item? {
         while true {
             let (item, closed, freed) = queue.withLock { q -> (Item?, Bool, Bool) in
+                q.readerWaits = q.count == 0 && !q.closed
                 guard q.count > 0 else { return (nil, q.closed, false) }
                 let item = q.items[q.head]
                 q.items[q.head] = nil
@@ -405,7 +417,20 @@ final class FrameMailbox<Item: Sendable>: Sendable {
         }
     }
 
+    /// Wake the reader for the items held back (the end of a batch).
+    func release() {
+        let wake = queue.withLock { q -> Bool in
+            let owed = q.owed
+            q.owed = false
+            return owed
+        }
+        if wake { signal.signal() }
+    }
+
     var dropped: Int { queue.withLock { $0.dropped } }
+
+    /// Whether the reader is waiting for an item (for tests).
+    var readerWaits: Bool { queue.withLock { $0.readerWaits } }
 
     func close() {
         queue.withLock { $0.closed = true }

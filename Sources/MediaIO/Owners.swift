@@ -53,13 +53,16 @@ public final class VideoFrame {
     public let time: Double
     /// 0-based index of this frame among all the decoder produced, in decode order.
     public let index: Int
+    /// Seconds between reading this frame's packet and decoding it (a batch held it).
+    public let waited: Double
     public var width: Int { Int(frame.width) }
     public var height: Int { Int(frame.height) }
 
-    init(frame: Frame, time: Double, index: Int) {
+    init(frame: Frame, time: Double, index: Int, waited: Double = 0) {
         self.frame = frame
         self.time = time
         self.index = index
+        self.waited = waited
     }
 }
 

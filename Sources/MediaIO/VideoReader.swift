@@ -35,6 +35,12 @@ public final class VideoReader {
         /// for a picture that is only analysed, and what is detected does not change
         /// (Docs/design/skip-deblocking.md). Set before the first frame is decoded.
         public var skipDeblocking = false
+        /// Seconds of stream whose packets are held and then decoded back to back (full
+        /// decoding only; 0: each packet as it arrives). A decoder woken for one frame every
+        /// 100 ms finds its tables and reference pictures gone from the caches; a few frames
+        /// in a row pay for that once (Docs/design/batching.md). Frames come out that much
+        /// later; `VideoFrame.waited` says by how much.
+        public var batchSeconds: Double = 0
         public init() {}
     }
 
@@ -102,6 +108,17 @@ public final class VideoReader {
     private var decodedCount = 0
     /// Packets skipped in keyframe mode and let go at the next keyframe: frame numbers count them.
     private var neverDecoded = 0
+    /// Batching: the packets held (with their stream time and when they were read), the
+    /// next one to decode once the batch is complete, and the batch's size in packets.
+    private var held: [(packet: Packet, time: Double?, readAt: UInt64)] = []
+    private var heldNext = 0
+    private var heldDecoding = false
+    private var endAfterHeld = false
+    private var failAfterHeld: FFmpegError?
+    private let batchPackets: Int
+    /// When the packet of each frame the decoder has not given out yet was read, by its
+    /// stream time (a batch's frames are decoded later than they arrived).
+    private var readTimes: [(time: Double?, readAt: UInt64)] = []
 
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
@@ -118,7 +135,19 @@ public final class VideoReader {
         parameters = try StreamParameters(copying: input.codecParameters)
         keyframeCodec = Keyframes.codec(named: input.info.codec)
         lastProgressNanos = MonotonicClock.nanos()
+        batchPackets = Self.batchPackets(seconds: options.batchSeconds, frameRate: input.info.frameRate)
     }
+
+    /// Packets in a batch of `seconds` at the stream's frame rate (25 when it does not say).
+    static func batchPackets(seconds: Double, frameRate: Double?) -> Int {
+        guard seconds > 0 else { return 1 }
+        let rate = frameRate.flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 25
+        return max(1, min(250, Int((seconds * rate).rounded())))
+    }
+
+    /// True while the frames of a batch are being given out: the next call returns one
+    /// without waiting for the network (unless the decoder holds it back).
+    public var batchContinues: Bool { heldDecoding && heldNext < held.count }
 
     /// The next decoded frame whose timestamp advances, or nil when the stream has ended.
     public func nextFrame() throws(FFmpegError) -> VideoFrame? {
@@ -132,6 +161,27 @@ public final class VideoReader {
                 }
                 return nil
             }
+            if heldDecoding {
+                if heldNext < held.count {
+                    let next = held[heldNext]
+                    heldNext += 1
+                    readTimes.append((next.time, next.readAt))
+                    try sendToDecoder(next.packet)
+                    continue
+                }
+                held.removeAll(keepingCapacity: true)
+                heldNext = 0
+                heldDecoding = false
+                if let error = failAfterHeld {
+                    failAfterHeld = nil
+                    throw error
+                }
+                if endAfterHeld {
+                    endAfterHeld = false
+                    try endOfInput()
+                    continue
+                }
+            }
             if catchUpNext < catchUp.count {
                 let next = catchUp[catchUpNext]
                 catchUpNext += 1
@@ -143,28 +193,39 @@ public final class VideoReader {
                 try sendToDecoder(next)
                 continue
             }
-            try armFrameDeadline()
             let got: Bool
-            do {
-                got = try input.readVideoPacket(into: packet)
-            } catch let error where error.reason == .timedOut {
-                // The frame deadline fired during the read: the camera stalled.
-                interrupt.disarm()
-                throw stall
-            }
-            // FFmpeg's RTSP demuxer, interrupted in the middle of an access unit, may hand
-            // out the fragment it had as a packet instead of failing; decoding it can even
-            // release a held frame and look like progress. The deadline fired: a stall.
-            if interrupt.fired && !interrupt.isStopped {
-                interrupt.disarm()
-                throw stall
+            do throws(FFmpegError) {
+                try armFrameDeadline()
+                do {
+                    got = try input.readVideoPacket(into: packet)
+                } catch let error where error.reason == .timedOut {
+                    // The frame deadline fired during the read: the camera stalled.
+                    interrupt.disarm()
+                    throw stall
+                }
+                // FFmpeg's RTSP demuxer, interrupted in the middle of an access unit, may hand
+                // out the fragment it had as a packet instead of failing; decoding it can even
+                // release a held frame and look like progress. The deadline fired: a stall.
+                if interrupt.fired && !interrupt.isStopped {
+                    interrupt.disarm()
+                    throw stall
+                }
+            } catch {
+                // The stream broke off: the frames a batch holds are still given out first.
+                guard !held.isEmpty, !interrupt.isStopped else { throw error }
+                heldDecoding = true
+                failAfterHeld = error
+                continue
             }
             interrupt.disarm()
             if !got {
-                // The packets kept since the last keyframe will never be decoded.
-                letGo()
-                try sendToDecoder(nil)
-                draining = true
+                if !held.isEmpty {
+                    // What the batch holds is decoded first.
+                    heldDecoding = true
+                    endAfterHeld = true
+                    continue
+                }
+                try endOfInput()
                 continue
             }
             stats.packets += 1
@@ -172,9 +233,45 @@ public final class VideoReader {
             if let packetTap, !interrupt.fired {
                 packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset))
             }
-            if try holdBack() { continue }
+            let readAt = MonotonicClock.nanos()
+            if try holdBack() {
+                if !held.isEmpty { heldDecoding = true }
+                continue
+            }
+            if batchPackets > 1 {
+                let time = packetTime(packet.pointer.pointee)
+                held.append((try Packet(referencing: packet), time, readAt))
+                // Complete; or the stream is slow (a camera that sends few frames when still
+                // must not have its last frames wait for the next); or decoding is no longer
+                // full (a keyframe starting the still mode is decoded now).
+                let span = Double(readAt &- held[0].readAt) / 1e9
+                if held.count >= batchPackets || span >= options.batchSeconds || mode != .full {
+                    heldDecoding = true
+                }
+                continue
+            }
             try sendToDecoder(packet)
         }
+    }
+
+    /// The input has ended: the packets kept since the last keyframe will never be decoded,
+    /// and the decoder gives out what it still holds.
+    private func endOfInput() throws(FFmpegError) {
+        letGo()
+        try sendToDecoder(nil)
+        draining = true
+    }
+
+    /// Seconds since the packet of the frame at `time` was read (0 when not known), and the
+    /// record of it dropped along with those of frames the decoder never gave out.
+    private func waited(for time: Double) -> Double {
+        guard let k = readTimes.firstIndex(where: { $0.time.map { abs($0 - time) < 1e-6 } ?? false }) else {
+            if readTimes.count > 64 { readTimes.removeFirst(readTimes.count - 64) }
+            return 0
+        }
+        let readAt = readTimes[k].readAt
+        readTimes.removeFirst(k + 1)
+        return Double(MonotonicClock.nanos() &- readAt) / 1e9
     }
 
     /// Decode-on-demand: whether the packet just read is kept back (skipped while still, or
@@ -311,6 +408,7 @@ public final class VideoReader {
         try input.rewind()
         decoder.flushBuffers()
         letGo()
+        readTimes.removeAll()
         catchUp.removeAll()
         catchUpNext = 0
         lastSkippedTime = nil
@@ -357,7 +455,7 @@ public final class VideoReader {
             passEnd = max(passEnd, time)
             lastProgressNanos = MonotonicClock.nanos()
             if options.realtime && input.isFile { pace(to: time) }
-            return VideoFrame(frame: frame, time: time, index: index)
+            return VideoFrame(frame: frame, time: time, index: index, waited: batchPackets > 1 ? waited(for: time) : 0)
         }
     }
 

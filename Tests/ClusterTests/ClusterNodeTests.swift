@@ -91,6 +91,34 @@ func eventually(within seconds: Double, _ condition: () async throws -> Bool) as
         }
     }
 
+    /// A camera stopping finishes the frames it had in hand (a batch) and may raise alerts
+    /// from them: at a shutdown they carry the lease it still holds, not a stamp every
+    /// node refuses.
+    @Test func workStoppingAtAShutdownStillHoldsItsLease() async throws {
+        try await withClusterDatabase { client in
+            let node = Mutex<ClusterNode?>(nil)
+            let seen = Mutex<[String: Int64?]>([:])
+            let started = Mutex(0)
+            let a = ClusterNode(leases: PostgresLeases(client: client, node: "a", timeout: timeout), resources: ["cam00", "cam01"],
+                                start: { _ in started.withLock { $0 += 1 } },
+                                stop: { lease in
+                                    let stamp = node.withLock { $0 }?.stamp(lease.id)
+                                    seen.withLock { _ = $0.updateValue(stamp.map { $0.lease.epoch }, forKey: lease.id) }
+                                })
+            node.withLock { $0 = a }
+            let task = Task { await a.run(release: true) }
+            #expect(await eventually(within: 10) { started.withLock { $0 } == 2 })
+            let held = a.held
+            task.cancel()
+            await task.value
+            #expect(seen.withLock { $0 }.count == 2)
+            for lease in held {
+                #expect(seen.withLock { $0[lease.id] } == .some(lease.epoch), "\(lease.id) stopped without its lease: \(seen.withLock { $0 })")
+            }
+            #expect(a.held.isEmpty)
+        }
+    }
+
     @Test func aPausedNodeStopsItsCamerasBeforeItsLeasesRunOutAndItsLateWriteIsFenced() async throws {
         try await withNodes(["a", "b"], cameras: 4) { client, nodes, log, _ in
             #expect(await eventually(within: 10) { log.running(on: "a").count == 2 && log.running(on: "b").count == 2 })

@@ -1,6 +1,7 @@
 @testable import DaemonCore
 import Foundation
 import MediaIO
+import Synchronization
 import Testing
 
 @Suite struct ReconnectPolicyTests {
@@ -215,6 +216,41 @@ import Testing
         #expect(box.put(5, wait: 0.05) == false)
         #expect(box.put(6, wait: 0.05))
         #expect(box.dropped == 1)
+    }
+
+    /// A batch's frames are left without waking the reader; the batch's last one (or a
+    /// full box, or `release`) wakes it for all of them, in order.
+    @Test(arguments: ["last", "full", "release"])
+    func aBatchWakesTheReaderOnceForAllItsFrames(end: String) {
+        let box = FrameMailbox<Int>(capacity: end == "full" ? 3 : 4)
+        let woken = DispatchSemaphore(value: 0)
+        let taken = Mutex<[Int]>([])
+        Thread {
+            while let item = box.take() {
+                taken.withLock { $0.append(item) }
+                if item == 3 { woken.signal() }
+            }
+        }.start()
+        // The reader asleep on the empty box first (no signal says so: its state is polled).
+        let asleep = Date().addingTimeInterval(5)
+        while !box.readerWaits && Date() < asleep { usleep(1000) }
+        #expect(box.readerWaits)
+        box.put(1, hold: true)
+        box.put(2, hold: true)
+        // A negative: nothing may arrive; 0.2 s is the bound of this check, not a synchronisation.
+        #expect(woken.wait(timeout: .now() + 0.2) == .timedOut)
+        #expect(taken.withLock { $0 }.isEmpty, "woken before the batch ended")
+        switch end {
+        case "last": box.put(3)
+        case "full": box.put(3, hold: true)
+        default:
+            box.put(3, hold: true)
+            box.release()
+        }
+        #expect(woken.wait(timeout: .now() + 5) == .success)
+        #expect(taken.withLock { $0 } == [1, 2, 3])
+        #expect(box.dropped == 0)
+        box.close()
     }
 
     final class ResultBox: @unchecked Sendable {

@@ -444,16 +444,18 @@ import TestSupport
         #expect(daemon.waitForCamera("cam", timeout: 30) { $0.state == "streaming" && $0.framesDecoded > 10 })
         // The camera freezes with its TCP connection open.
         server.child.signal(SIGSTOP)
-        var frames = daemon.camera("cam")?.framesDecoded ?? 0
-        var lastFrame = Date()
+        // The last frame is the last one to arrive: a batch (`analysis.batch_seconds`) the
+        // freeze cut short is decoded at the stall, stamped with its frames' arrival.
+        var lastFrame: Date?
+        var frames = 0
         var stalledAt: Date?
         let deadline = Date().addingTimeInterval(stall + 15)
         while Date() < deadline, let c = daemon.camera("cam") {
-            if c.framesDecoded != frames { frames = c.framesDecoded; lastFrame = Date() }
+            (lastFrame, frames) = (c.lastFrameAt, c.framesDecoded)
             if c.state == "stalled" { stalledAt = Date(); break }
             Thread.sleep(forTimeInterval: 0.05)  // polling the API; the daemon offers no signal
         }
-        let seen = try #require(stalledAt, "\(daemon.log)").timeIntervalSince(lastFrame)
+        let seen = try #require(stalledAt, "\(daemon.log)").timeIntervalSince(try #require(lastFrame))
         print("stall_timeout \(Int(stall)) s: shown stalled \(String(format: "%.2f", seen)) s after the last frame")
         #expect(abs(seen - stall) <= 1, "\(daemon.log)")
         #expect(daemon.camera("cam")?.lastError?.contains("stalled") == true)

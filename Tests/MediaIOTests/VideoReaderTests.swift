@@ -59,6 +59,37 @@ import TestSupport
         #expect(meanDifference < 2, "mean difference \(meanDifference)")
     }
 
+    /// Batches (`batchSeconds`) give out the same frames, with the same times and pixels,
+    /// as frame by frame; the last, partial batch at the end of a file too; and say which
+    /// frames of a batch are still to come.
+    @Test func decodesInBatchesTheSameFramesAsFrameByFrame() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("clip.mp4"), seconds: 3, size: "320x240", fps: 10)
+        func frames(batch: Double) throws -> (times: [Double], pixels: [[UInt8]], continues: [Bool]) {
+            var options = VideoReader.Options()
+            options.batchSeconds = batch
+            let reader = try VideoReader(url: dir.path("clip.mp4"), options: options, interrupt: InterruptState())
+            let scaler = try GrayScaler(width: 160)
+            var out: (times: [Double], pixels: [[UInt8]], continues: [Bool]) = ([], [], [])
+            while let frame = try reader.nextFrame() {
+                out.times.append(frame.time)
+                out.pixels.append(try scaler.gray(frame).pixels)
+                out.continues.append(reader.batchContinues)
+                #expect(frame.waited >= 0 && frame.waited < 1)
+            }
+            return out
+        }
+        let single = try frames(batch: 0), batched = try frames(batch: 0.4)
+        #expect(single.times.count == 30)
+        #expect(batched.times == single.times)
+        #expect(batched.pixels == single.pixels)
+        #expect(!single.continues.contains(true))
+        // Four packets a batch at 10 fps: the first three frames of each have more behind them
+        // (and the first of the last two, held when the file ended).
+        #expect(batched.continues == (0..<30).map { $0 % 4 != 3 && $0 != 29 }, "\(batched.continues)")
+    }
+
     @Test func loopsAFileWithAdvancingTime() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -2,10 +2,11 @@
 """Where one camera's CPU goes: gridwatchd (one camera with the bench's zone and tripwire) and
 the ffmpeg decode floor side by side on one RTSP stream, each thread's run time over one window
 grouped by thread name (the daemon names its threads cam-ID, ana-ID, rec-ID), and the daemon's
-resident memory by mapping (`/proc/PID/smaps`).
+resident memory by mapping (`/proc/PID/smaps`). Each `--analysis` line runs one more daemon
+beside the others with that line under `analysis:` (settings compared in one window).
 
     /usr/bin/python3 Tests/Tools/thread_cpu.py --bin .build/release --clip .cache/bench/vtest-360p.mp4 \
-        --cache .cache/bench [--seconds 40] [--analysis "idle_decode: keyframes"]
+        --cache .cache/bench [--seconds 40] [--analysis "batch_seconds: 0" --analysis "batch_seconds: 0.5"]
 """
 import argparse
 import collections
@@ -66,21 +67,23 @@ def main():
     parser.add_argument("--cache", required=True)
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--warmup", type=float, default=25)
-    parser.add_argument("--analysis", help="a line added under analysis: in the daemon's config")
+    parser.add_argument("--analysis", action="append", default=[],
+                        help="a line added under analysis: in a daemon's config; one daemon each (default: one, as configured)")
     args = parser.parse_args()
     server = bench.Server(os.path.abspath(args.clip), "/cam")
     procs = {}
     try:
-        config = bench.gridwatch_config(os.path.abspath(args.cache), "threads", [server.url])
-        if args.analysis:
-            with open(config) as f:
-                text = f.read()
-            with open(config, "w") as f:
-                f.write(f"analysis:\n  {args.analysis}\n" + text)
         procs["floor"] = subprocess.Popen(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
                                            "-i", server.url, "-f", "null", "-"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs["gridwatchd"] = subprocess.Popen([os.path.join(args.bin, "gridwatchd"), "run", "--config", config],
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for i, line in enumerate(args.analysis or [None]):
+            config = bench.gridwatch_config(os.path.abspath(args.cache), f"threads{i}", [server.url])
+            if line:
+                with open(config) as f:
+                    text = f.read()
+                with open(config, "w") as f:
+                    f.write(f"analysis:\n  {line}\n" + text)
+            procs[f"gridwatchd ({line})" if line else "gridwatchd"] = subprocess.Popen(
+                [os.path.join(args.bin, "gridwatchd"), "run", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(args.warmup)
         before = {k: bench.cpu_seconds(p.pid) for k, p in procs.items()}
         t0 = time.monotonic()
@@ -95,9 +98,11 @@ def main():
             for name, ms in rows.items():
                 if ms >= 0.01:
                     print(f"    {name:20s} {ms:7.2f}")
-        print(f"gridwatchd / floor: {totals['gridwatchd'] / totals['floor']:.3f}")
-        anon, maps = mappings(procs["gridwatchd"].pid)
-        print(f"gridwatchd resident: {(anon + sum(maps.values())) / 1024:.1f} MB, anonymous {anon / 1024:.1f} MB, "
+        daemons = [k for k in procs if k != "floor"]
+        for k in daemons:
+            print(f"{k} / floor: {totals[k] / totals['floor']:.3f}")
+        anon, maps = mappings(procs[daemons[0]].pid)
+        print(f"{daemons[0]} resident: {(anon + sum(maps.values())) / 1024:.1f} MB, anonymous {anon / 1024:.1f} MB, "
               f"mapped files {sum(maps.values()) / 1024:.1f} MB, the largest:")
         for path, kb in maps.most_common(12):
             print(f"    {kb / 1024:6.1f} MB  {path}")
