@@ -339,6 +339,7 @@ final class CameraWorker: Sendable {
         let holdAtMost = max(1, min(Self.batchFrames(config.analysis), Self.batchBytes / pictureBytes))
         var heldForAnalysis = 0
         defer { mailbox.release() }
+        if reader.batchPackets > 1 { reader.beforeRead = { [mailbox] in mailbox.release() } }
         while let frame = try reader.nextFrame() {
             let cpuNow = GridwatchMetrics.threadCPUNanos()
             decodeCPU.recordNanoseconds(cpuNow - cpuMark)

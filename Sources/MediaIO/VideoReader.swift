@@ -115,7 +115,8 @@ public final class VideoReader {
     private var heldDecoding = false
     private var endAfterHeld = false
     private var failAfterHeld: FFmpegError?
-    private let batchPackets: Int
+    /// Packets in a batch (1: no batches).
+    public let batchPackets: Int
     /// When the packet of each frame the decoder has not given out yet was read, by its
     /// stream time (a batch's frames are decoded later than they arrived).
     private var readTimes: [(time: Double?, readAt: UInt64)] = []
@@ -148,6 +149,11 @@ public final class VideoReader {
     /// True while the frames of a batch are being given out: the next call returns one
     /// without waiting for the network (unless the decoder holds it back).
     public var batchContinues: Bool { heldDecoding && heldNext < held.count }
+
+    /// Called before each read from the input (which may wait for the network): whatever
+    /// the owner holds back for the end of a batch must not wait with it (the batch's last
+    /// packets may have given no frame: skipped, damaged or not advancing).
+    public var beforeRead: (() -> Void)?
 
     /// The next decoded frame whose timestamp advances, or nil when the stream has ended.
     public func nextFrame() throws(FFmpegError) -> VideoFrame? {
@@ -193,6 +199,7 @@ public final class VideoReader {
                 try sendToDecoder(next)
                 continue
             }
+            beforeRead?()
             let got: Bool
             do throws(FFmpegError) {
                 try armFrameDeadline()
