@@ -186,7 +186,7 @@ public final class ClusterNode: Sendable {
             // Leases of what is no longer configured: stopped, then let go.
             let wanted = Set(resources)
             for lease in held where !wanted.contains(lease.id) {
-                if state.withLock({ $0.held.removeValue(forKey: lease) }) != nil { await stop(lease) }
+                await stopHeld(lease)
                 _ = try? await leases.release(lease)
             }
         }
@@ -220,15 +220,8 @@ public final class ClusterNode: Sendable {
         if let quiet, clock.now < quiet { return }
         let claimedAt = clock.now
         let (granted, _, tookOver) = try await leases.balance(kind, held: held, only: resources) { lease in
-            // Stop first, then let go: never two nodes at work on one lease. What the work
-            // raises while it stops (the frames it had in hand) is still under this lease.
-            if self.state.withLock({ $0.held[lease] }) != nil {
-                await self.stop(lease)
-                self.state.withLock { s in
-                    s.held[lease] = nil
-                    s.unconfirmed.remove(lease)
-                }
-            }
+            // Stop first, then let go: never two nodes at work on one lease.
+            await self.stopHeld(lease)
         }
         state.withLock { $0.takeovers += tookOver }
         for lease in granted {
@@ -277,14 +270,21 @@ public final class ClusterNode: Sendable {
     func shutdown(release: Bool) async {
         let mine = state.withLock { Array($0.held.keys) }
         for lease in mine {
-            // Stopped while still held: what the work raises as it stops (the frames it had
-            // in hand) carries the lease, not a stamp every node refuses.
-            await stop(lease)
-            state.withLock { s in
-                s.held[lease] = nil
-                s.unconfirmed.remove(lease)
-            }
+            await stopHeld(lease)
             if release { _ = try? await leases.release(lease) }
+        }
+    }
+
+    /// A lease this node lets go of (no longer configured, handed over, shutting down): its
+    /// work is stopped while the lease is still held, so what the work raises as it stops
+    /// (the frames it had in hand) carries the lease rather than a stamp every node refuses;
+    /// then it is forgotten. A lease lost or run out is forgotten first instead.
+    private func stopHeld(_ lease: Lease) async {
+        guard state.withLock({ $0.held[lease] }) != nil else { return }
+        await stop(lease)
+        state.withLock { s in
+            s.held[lease] = nil
+            s.unconfirmed.remove(lease)
         }
     }
 }
