@@ -119,6 +119,7 @@ public struct CameraAnalyzer: Sendable {
             elapsed = min(600, ((time - last) / interval).rounded())
         }
         detector.elapsedFrames = elapsed
+        tracker.elapsedFrames = Int(elapsed)
         lastTime = time
         let changes = integrity?.observe(frame, time: time) ?? []
         for change in changes {
@@ -181,11 +182,14 @@ public struct CameraAnalyzer: Sendable {
 
     /// Whether a track has stood where it is (moved less than a fifth of its height) for the
     /// last 1.5 s of stream time: a person waiting, or the hole one left (`removeGhosts`).
+    /// Seen only once in that time (a keyframe decoded alone while the scene is still), it
+    /// is measured from where it was seen before: a walker seen again far from there moved.
     private func stands(_ t: Track, time: Double) -> Bool {
         guard time - t.firstSeen >= 1.5, let last = t.trajectory.last,
               // The oldest point of the last 1.5 s, found from the end (no copy).
-              let k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
+              var k = t.trajectory.lastIndex(where: { $0.t < time - 1.5 }).map({ $0 + 1 }) ?? t.trajectory.indices.first,
               k < t.trajectory.count else { return false }
+        if k == t.trajectory.count - 1 && k > 0 { k -= 1 }
         let first = t.trajectory[k]
         let ax = (last.x - first.x) * tracker.aspect
         return (ax * ax + (last.y - first.y) * (last.y - first.y)).squareRoot() < 0.2 * t.box.height

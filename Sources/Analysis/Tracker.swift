@@ -135,13 +135,17 @@ struct Kalman1D: Sendable, Equatable {
 /// ids. A track unpaired but whose expected box lies inside a paired detection is hidden
 /// behind another person and coasts on its prediction. A track counts (is confirmed)
 /// after `confirmHits` observations once it has moved `minTravel` of its height; it dies
-/// after `maxMisses` frames unseen.
+/// after `maxMisses` frame intervals unseen (`elapsedFrames`).
 public struct Tracker: Sendable {
     public let settings: TrackerSettings
     public private(set) var tracks: [Track] = []
     /// Frame width ÷ height: normalized x is stretched by it, so distances in a track's
     /// heights count pixels alike in both directions.
     public var aspect = 1.0
+    /// Frame intervals since the last update (1 at the sampled rate; more after a gap, such
+    /// as a keyframe decoded alone while the scene is still): an unseen track's misses count
+    /// them, so it dies at the same stream time however sparsely it was looked at.
+    public var elapsedFrames = 1
     private var nextID = 1
     private var lastTime: Double?
 
@@ -234,7 +238,7 @@ public struct Tracker: Sendable {
                 track.box = predicted[i]
                 track.observed = false
                 track.split = false
-                track.misses += 1
+                track.misses += max(1, elapsedFrames)
                 let limit = hidden || track.confirmed ? settings.maxMisses : min(settings.maxMisses, 3)
                 if track.misses <= limit { next.append(track) } else { ended.append(track) }
                 continue

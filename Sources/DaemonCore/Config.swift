@@ -101,7 +101,7 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// has seen nothing move for `idleAfter` seconds, only keyframes are decoded until the
     /// packets' sizes or a keyframe show change (`Docs/design/decode-on-demand.md`).
     public var idleDecode = false
-    public var idleAfter: Double = 5
+    public var idleAfter: Double = 3
     /// While still, one keyframe in this many seconds is decoded (the others only kept for a
     /// catch-up): a still picture's keyframes are most of what decoding it costs.
     public var idleKeyframeEvery: Double = 5

@@ -120,6 +120,10 @@ public enum Replay {
         public var decoded = 0
         /// Packets never decoded (decode-on-demand, the scene still).
         public var skipped = 0
+        /// Times decode-on-demand went to keyframes only, and came back, by reason.
+        public var keyframeModes = 0
+        public var wokenBySize = 0
+        public var wokenByAnalysis = 0
         public var analysed = 0
         public var events = 0
         public var seconds = 0.0
@@ -208,6 +212,9 @@ public enum Replay {
         }
         summary.seconds = MonotonicClock.seconds() - started
         summary.skipped = reader.idle.packetsSkipped
+        summary.keyframeModes = reader.idle.entered
+        summary.wokenBySize = reader.idle.wokenBySize
+        summary.wokenByAnalysis = reader.idle.wokenByAnalysis
         return summary
     }
 }

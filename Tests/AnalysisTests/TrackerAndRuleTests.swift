@@ -125,6 +125,29 @@ func track(_ id: Int, foot: Point, size: Double = 0.05, observed: Bool = true) -
         #expect(tracker.tracks.isEmpty && tracker.ended.count == 1)
     }
 
+    @Test func anUnseenTrackDiesAtTheSameStreamTimeHoweverSparselyItIsLookedAt() {
+        // Decode-on-demand analyses one keyframe in seconds while the scene is still: a track
+        // unseen at that frame has missed all the frames in between, and must not coast on
+        // for ten such frames (a minute), "walking" on its prediction.
+        func confirmed() -> Tracker {
+            var tracker = Tracker()
+            for i in 0..<5 { tracker.update(boxes: [box(0.1 + 0.05 * Double(i), 0.5)], time: Double(i) * 0.1) }
+            return tracker
+        }
+        var everyFrame = confirmed()
+        everyFrame.update(boxes: [], time: 0.5)
+        #expect(everyFrame.tracks.count == 1 && everyFrame.ended.isEmpty)
+        var sparse = confirmed()
+        sparse.elapsedFrames = 50
+        sparse.update(boxes: [], time: 5.4)
+        #expect(sparse.tracks.isEmpty && sparse.ended.count == 1)
+        // Seen at the sparse frame, it lives on.
+        var seen = confirmed()
+        seen.elapsedFrames = 50
+        seen.update(boxes: [box(0.3, 0.5)], time: 5.4)
+        #expect(seen.tracks.count == 1 && seen.tracks[0].misses == 0)
+    }
+
     @Test func somethingThatNeverMovesNeverCounts() {
         // A flapping leaf or a shadow's edge: seen in the same place frame after frame.
         var tracker = Tracker()
