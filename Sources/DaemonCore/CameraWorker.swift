@@ -420,7 +420,7 @@ final class CameraWorker: Sendable {
             logger.critical("cannot create the JPEG encoder", metadata: ["error": "\(error)"])
             return
         }
-        if encoder.textStamp == nil, Self.fontWarned.exchange(true, ordering: .relaxed) == false {
+        if !encoder.canStamp, Self.fontWarned.exchange(true, ordering: .relaxed) == false {
             logger.warning("\(LogText.noStampFont.text(.log))",
                            metadata: ["fonts": "\(TextStamp.defaultFonts.joined(separator: ", "))"])
         }

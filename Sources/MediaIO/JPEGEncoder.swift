@@ -1,48 +1,28 @@
 import CFFmpeg
+import Synchronization
 
 /// Encodes full-resolution frames as JPEG with libavcodec's mjpeg encoder.
-/// The encoder is rebuilt when the frame size changes.
+///
+/// Cheap to keep: the encoder's working parts (an open mjpeg context takes about 1.4 MB,
+/// plus the scaler and the font) are borrowed from a process-wide pool for each picture and
+/// given back after it. Snapshots are rare beside frames, so a hundred cameras need as many
+/// working parts as pictures are encoded at the same moment, not a hundred of them
+/// (`Docs/performance.md`, "Memory per camera").
 public final class JPEGEncoder {
-    private var context: UnsafeMutablePointer<AVCodecContext>?
-    private var size: (Int32, Int32) = (0, 0)
-    private let scaler: Scaler
-    private let packet: Packet
-    /// Encoders expect increasing timestamps; each picture gets the next one.
-    private var nextPTS: Int64 = 0
     /// mjpeg's quantiser scale: 2 (best) to 31 (worst).
     public let quality: Int
-    /// Writes `encode(stamp:)` into the picture; nil when no font with Chinese could be opened.
-    public let textStamp: TextStamp?
+    private let fonts: [String]
+    /// Whether `encode(stamp:)` can write text: a font with Chinese could be opened.
+    public let canStamp: Bool
 
     public init(quality: Int = 4, fonts: [String] = TextStamp.defaultFonts) throws(FFmpegError) {
         self.quality = min(31, max(2, quality))
-        textStamp = TextStamp(fontPaths: fonts)
-        scaler = try Scaler()
-        packet = try Packet()
-    }
-
-    private func prepare(width: Int32, height: Int32) throws(FFmpegError) {
-        if context != nil, size == (width, height) { return }
-        avcodec_free_context(&context)
-        nextPTS = 0
-        guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
-            throw FFmpegError(message: "mjpeg encoder not available", function: "avcodec_find_encoder")
-        }
-        guard let ctx = avcodec_alloc_context3(codec) else {
-            throw FFmpegError(message: "out of memory", function: "avcodec_alloc_context3")
-        }
-        context = ctx
-        ctx.pointee.width = width
-        ctx.pointee.height = height
-        ctx.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
-        // mjpeg wants full-range YUV.
-        ctx.pointee.color_range = AVCOL_RANGE_JPEG
-        ctx.pointee.time_base = AVRational(num: 1, den: 25)
-        ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
-        ctx.pointee.global_quality = Int32(quality) * cff_qp2lambda()
-        ctx.pointee.thread_count = 1
-        try ffrequire(avcodec_open2(ctx, codec, nil), "avcodec_open2")
-        size = (width, height)
+        self.fonts = fonts
+        // One set of working parts is made now, so that a missing font or encoder shows at
+        // once rather than at the first alert; it goes to the pool for the first picture.
+        let engine = try Self.take(quality: self.quality, fonts: fonts, size: nil)
+        canStamp = engine.textStamp != nil
+        Self.giveBack(engine)
     }
 
     /// The JPEG bytes of `frame` at its full resolution, with every polygon in `blackout`
@@ -50,20 +30,110 @@ public final class JPEGEncoder {
     /// (rules, trajectories, boxes) drawn on top.
     public func encode(_ frame: VideoFrame, blackout: [[(x: Double, y: Double)]] = [], overlays: [Overlay] = [], stamp: String? = nil) throws(FFmpegError) -> [UInt8] {
         let source = frame.frame
-        try prepare(width: source.width, height: source.height)
-        let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
-        for polygon in blackout { Self.fill(yuv, polygon: polygon) }
-        for overlay in overlays { Self.draw(yuv, overlay) }
-        if let stamp, let text = textStamp { text.draw(stamp, on: yuv) }
-        yuv.pointer.pointee.pts = nextPTS
-        nextPTS += 1
-        yuv.pointer.pointee.quality = context!.pointee.global_quality
-        try ffrequire(avcodec_send_frame(context, yuv.pointer), "avcodec_send_frame")
-        packet.unref()
-        defer { packet.unref() }
-        try ffrequire(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet")
-        let data = packet.pointer.pointee.data!
-        return Array(UnsafeBufferPointer(start: data, count: Int(packet.pointer.pointee.size)))
+        let engine = try Self.take(quality: quality, fonts: fonts, size: (source.width, source.height))
+        defer { Self.giveBack(engine) }
+        return try engine.encode(source, blackout: blackout, overlays: overlays, stamp: stamp)
+    }
+
+    // MARK: The pool
+
+    /// Working parts kept for the next picture, at most this many (the rest are freed).
+    public static let keptIdle = 4
+    private static let idle = Mutex<[Engine]>([])
+
+    /// Working parts at `quality` with `fonts`, preferring ones already open at `size`.
+    private static func take(quality: Int, fonts: [String], size: (Int32, Int32)?) throws(FFmpegError) -> Engine {
+        let found = idle.withLock { engines -> Engine? in
+            let fits = engines.indices.filter { engines[$0].quality == quality && engines[$0].fonts == fonts }
+            guard let any = fits.last else { return nil }
+            let same = size.flatMap { s in fits.last { engines[$0].size == s } }
+            return engines.remove(at: same ?? any)
+        }
+        if let found { return found }
+        return try Engine(quality: quality, fonts: fonts)
+    }
+
+    private static func giveBack(_ engine: Engine) {
+        idle.withLock { engines in
+            engines.append(engine)
+            if engines.count > keptIdle { engines.removeFirst() }
+        }
+    }
+
+    /// Working parts waiting in the pool now (at most `keptIdle`).
+    public static var idleCount: Int { idle.withLock { $0.count } }
+
+    /// One mjpeg context, rebuilt when the frame size changes, with its scaler, packet and
+    /// font. @unchecked Sendable: it is used by one thread at a time, the one that took it
+    /// out of the pool, and it lies in the pool (behind its lock) in between.
+    private final class Engine: @unchecked Sendable {
+        let quality: Int
+        let fonts: [String]
+        private var context: UnsafeMutablePointer<AVCodecContext>?
+        private(set) var size: (Int32, Int32) = (0, 0)
+        private let scaler: Scaler
+        private let packet: Packet
+        /// Encoders expect increasing timestamps; each picture gets the next one.
+        private var nextPTS: Int64 = 0
+        let textStamp: TextStamp?
+
+        init(quality: Int, fonts: [String]) throws(FFmpegError) {
+            self.quality = quality
+            self.fonts = fonts
+            textStamp = TextStamp(fontPaths: fonts)
+            scaler = try Scaler()
+            packet = try Packet()
+        }
+
+        deinit {
+            avcodec_free_context(&context)
+        }
+
+        private func prepare(width: Int32, height: Int32) throws(FFmpegError) {
+            if context != nil, size == (width, height) { return }
+            avcodec_free_context(&context)
+            nextPTS = 0
+            guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
+                throw FFmpegError(message: "mjpeg encoder not available", function: "avcodec_find_encoder")
+            }
+            guard let ctx = avcodec_alloc_context3(codec) else {
+                throw FFmpegError(message: "out of memory", function: "avcodec_alloc_context3")
+            }
+            context = ctx
+            ctx.pointee.width = width
+            ctx.pointee.height = height
+            ctx.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+            // mjpeg wants full-range YUV.
+            ctx.pointee.color_range = AVCOL_RANGE_JPEG
+            ctx.pointee.time_base = AVRational(num: 1, den: 25)
+            ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
+            ctx.pointee.global_quality = Int32(quality) * cff_qp2lambda()
+            ctx.pointee.thread_count = 1
+            do {
+                try ffrequire(avcodec_open2(ctx, codec, nil), "avcodec_open2")
+            } catch {
+                avcodec_free_context(&context)
+                throw error
+            }
+            size = (width, height)
+        }
+
+        func encode(_ source: Frame, blackout: [[(x: Double, y: Double)]], overlays: [Overlay], stamp: String?) throws(FFmpegError) -> [UInt8] {
+            try prepare(width: source.width, height: source.height)
+            let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
+            for polygon in blackout { JPEGEncoder.fill(yuv, polygon: polygon) }
+            for overlay in overlays { JPEGEncoder.draw(yuv, overlay) }
+            if let stamp, let text = textStamp { text.draw(stamp, on: yuv) }
+            yuv.pointer.pointee.pts = nextPTS
+            nextPTS += 1
+            yuv.pointer.pointee.quality = context!.pointee.global_quality
+            try ffrequire(avcodec_send_frame(context, yuv.pointer), "avcodec_send_frame")
+            packet.unref()
+            defer { packet.unref() }
+            try ffrequire(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet")
+            let data = packet.pointer.pointee.data!
+            return Array(UnsafeBufferPointer(start: data, count: Int(packet.pointer.pointee.size)))
+        }
     }
 
     /// Paint a polygon black on a YUV 4:2:0 frame: scanline fill of the luma plane, and
@@ -137,10 +207,6 @@ public final class JPEGEncoder {
                 (vPlane + (y / 2) * vStride + cFrom).update(repeating: colour.v, count: cTo - cFrom)
             }
         }
-    }
-
-    deinit {
-        avcodec_free_context(&context)
     }
 }
 
