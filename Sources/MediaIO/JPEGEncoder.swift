@@ -7,7 +7,7 @@ import Synchronization
 /// plus the scaler and the font) are borrowed from a process-wide pool for each picture and
 /// given back after it. Snapshots are rare beside frames, so a hundred cameras need as many
 /// working parts as pictures are encoded at the same moment, not a hundred of them
-/// (`Docs/performance.md`, "Memory per camera").
+/// (`Docs/performance.md`, "Idle camera and memory per camera").
 public final class JPEGEncoder {
     /// mjpeg's quantiser scale: 2 (best) to 31 (worst).
     public let quality: Int
