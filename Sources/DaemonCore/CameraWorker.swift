@@ -152,8 +152,7 @@ final class CameraWorker: Sendable {
         ok = analysisFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success && ok
         if let record { ok = record.join(timeout: deadline.timeIntervalSinceNow) && ok }
         // The clips still collecting end with what has arrived.
-        let (stopped, parameters) = clipState.withLock { s in (s.recorder.stop(), s.parameters) }
-        writeClips(stopped, parameters: parameters)
+        clipState.withLock { s in send(&s, finished: s.recorder.stop(), parameters: s.parameters) }
         return ok
     }
 
@@ -162,35 +161,43 @@ final class CameraWorker: Sendable {
     /// A new connection of the stream the ring is kept from: the clips collecting end at
     /// the gap (written with the old connection's parameters), and the ring starts again.
     private func ringSession(_ parameters: StreamParameters) {
-        let (finished, old) = clipState.withLock { s -> ([FinishedClip], StreamParameters?) in
-            let finished = s.recorder.gap()
-            let old = s.parameters
+        clipState.withLock { s in
+            send(&s, finished: s.recorder.gap(), parameters: s.parameters)
             s.parameters = parameters
-            return (finished, old)
         }
-        writeClips(finished, parameters: old)
     }
 
     /// The ring's stream broke off (or ended): the clips collecting end at the gap; or the
     /// camera is stopping: they end with what has arrived.
     private func ringGap(stopping: Bool) {
-        let (finished, parameters) = clipState.withLock { s in (stopping ? s.recorder.stop() : s.recorder.gap(), s.parameters) }
-        writeClips(finished, parameters: parameters)
+        clipState.withLock { s in send(&s, finished: stopping ? s.recorder.stop() : s.recorder.gap(), parameters: s.parameters) }
     }
 
     /// One packet of the ring's stream (on that stream's thread).
     private func ringPacket(_ packet: RecordedPacket) {
-        let (finished, parameters) = clipState.withLock { s in (s.recorder.append(packet), s.parameters) }
-        if !finished.isEmpty { writeClips(finished, parameters: parameters) }
+        clipState.withLock { s in
+            let finished = s.recorder.append(packet)
+            // A clip's packets go to the writer as they come, a part every few seconds,
+            // rather than held here until the clip ends.
+            let parts = s.recorder.activeCount == 0 ? [] : s.recorder.drain(age: ClipQueue.partSeconds)
+            send(&s, parts: parts, finished: finished, parameters: s.parameters)
+        }
     }
 
-    private func writeClips(_ clips: [FinishedClip], parameters: StreamParameters?) {
-        guard !clips.isEmpty else { return }
-        let places = clipState.withLock { s in clips.map { s.pending.removeValue(forKey: $0.request.name) } }
+    /// Hand clips' parts and ends to the writer, under the clip lock so that a clip's parts
+    /// reach the queue in order whichever thread sends them.
+    private func send(_ s: inout ClipState, parts: [ClipPart] = [], finished: [FinishedClip], parameters: StreamParameters?) {
+        guard !parts.isEmpty || !finished.isEmpty else { return }
+        let ended = finished.map { s.pending.removeValue(forKey: $0.request.name) }
         guard let clipQueue, let parameters else { return }
-        for (clip, place) in zip(clips, places) {
+        let camera = config.id
+        for part in parts {
+            guard let place = s.pending[part.request.name] else { continue }
+            clipQueue.enqueue(ClipQueue.Part(clip: part, place: ClipQueue.Place(parameters: parameters, cameraID: camera, eventDate: place.date, path: place.path)))
+        }
+        for (clip, place) in zip(finished, ended) {
             guard let place else { continue }
-            clipQueue.enqueue(ClipQueue.Job(clip: clip, parameters: parameters, cameraID: config.id, eventDate: place.date, path: place.path))
+            clipQueue.enqueue(ClipQueue.Job(clip: clip, place: ClipQueue.Place(parameters: parameters, cameraID: camera, eventDate: place.date, path: place.path)))
         }
     }
 

@@ -6,13 +6,19 @@ import Storage
 import Synchronization
 import Tickets
 
-/// Writes finished evidence clips to disk on a thread of its own, never on a camera's:
-/// a slow disk makes clips wait here, and when `capacity` are already waiting, a new one is
-/// shed (logged, counted in `gridwatch_clips_shed_total`), never a frame. Each clip written
-/// is reported to the ticket service (`TicketCommand.clipWritten`), which attaches it.
+/// Writes evidence clips to disk on a thread of its own, never on a camera's, as their
+/// packets come: a camera hands over a clip's packets every `partSeconds` (`ClipPart`) and
+/// then its end (`FinishedClip`), and the writer appends each part to the clip's open MP4
+/// file, so a clip's packets are not held in memory until it ends. A slow disk makes parts
+/// wait here; when `capacity` bytes are already waiting, a clip is shed whole (its file
+/// removed, logged, counted in `gridwatch_clips_shed_total`), never a frame. Each clip
+/// written is reported to the ticket service (`TicketCommand.clipWritten`), which attaches it.
 final class ClipQueue: Sendable {
-    struct Job: Sendable {
-        var clip: FinishedClip
+    /// Seconds of packets a collecting clip holds before they go to the writer.
+    static let partSeconds = 2.0
+
+    /// Where a clip goes and what it is about.
+    struct Place: Sendable {
         var parameters: StreamParameters
         var cameraID: String
         /// Wall time of the event, for the file's folder and metadata.
@@ -21,8 +27,36 @@ final class ClipQueue: Sendable {
         var path: String
     }
 
+    struct Job: Sendable {
+        var clip: FinishedClip
+        var place: Place
+    }
+
+    struct Part: Sendable {
+        var clip: ClipPart
+        var place: Place
+    }
+
+    private enum Item: Sendable {
+        case part(Part)
+        case finish(Job)
+        /// Drop the clip's open file: a later part of it was shed.
+        case abandon(String)
+
+        var bytes: Int {
+            switch self {
+            case let .part(p): p.clip.packets.reduce(0) { $0 + $1.data.count }
+            case let .finish(j): j.clip.packets.reduce(0) { $0 + $1.data.count }
+            case .abandon: 0
+            }
+        }
+    }
+
     private struct State {
-        var jobs: [Job] = []
+        var items: [Item] = []
+        var bytes = 0
+        /// Clips shed while parts of them were still to come: what follows is dropped.
+        var shed: Set<String> = []
         var closed = false
         var started = false
     }
@@ -41,7 +75,7 @@ final class ClipQueue: Sendable {
     static let failed = Counter(label: "gridwatch_clips_failed_total")
     static let writeTime = Metrics.Timer(label: "gridwatch_clip_write_seconds")
 
-    init(directory: URL, capacity: Int = 8, logger: Logger, ticketOf: @escaping @Sendable (String) -> Int64? = { _ in nil },
+    init(directory: URL, capacity: Int = 64 << 20, logger: Logger, ticketOf: @escaping @Sendable (String) -> Int64? = { _ in nil },
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
         self.ticketOf = ticketOf
         self.directory = directory
@@ -50,13 +84,15 @@ final class ClipQueue: Sendable {
         self.onCommand = onCommand
     }
 
-    /// Start the writer thread (once).
+    /// Start the writer thread (once). It first removes the unfinished files (`.partial`)
+    /// a daemon that died while writing left behind.
     func start() {
         guard state.withLock({ s -> Bool in
             defer { s.started = true }
             return !s.started
         }) else { return }
         let thread = Thread { [self] in
+            self.removeLeftovers()
             self.run()
             self.finished.signal()
         }
@@ -64,21 +100,52 @@ final class ClipQueue: Sendable {
         thread.start()
     }
 
-    /// Queue a clip; false (and counted) when `capacity` clips are waiting already.
+    /// Queue the packets a clip has collected so far; false when the clip is shed (or was).
+    @discardableResult
+    func enqueue(_ part: Part) -> Bool {
+        let name = part.clip.request.name
+        let item = Item.part(part)
+        let (accepted, newlyShed) = state.withLock { s -> (Bool, Bool) in
+            guard !s.shed.contains(name) else { return (false, false) }
+            guard s.started, !s.closed, s.items.isEmpty || s.bytes + item.bytes <= capacity else {
+                s.shed.insert(name)
+                // The writer may hold the clip's file open: it goes too.
+                if !part.clip.isFirst { s.items.append(.abandon(name)) }
+                return (false, true)
+            }
+            s.items.append(item)
+            s.bytes += item.bytes
+            return (true, false)
+        }
+        if accepted || !part.clip.isFirst { wake.signal() }
+        if newlyShed { shedding(name, camera: part.place.cameraID) }
+        return accepted
+    }
+
+    /// Queue a clip's end (with its last packets); false (and counted) when it is shed.
     @discardableResult
     func enqueue(_ job: Job) -> Bool {
-        let accepted = state.withLock { s -> Bool in
-            guard s.started, !s.closed, s.jobs.count < capacity else { return false }
-            s.jobs.append(job)
-            return true
+        let name = job.clip.request.name
+        let item = Item.finish(job)
+        let (accepted, newlyShed) = state.withLock { s -> (Bool, Bool) in
+            // Shed before: the end of a clip that is gone.
+            guard s.shed.remove(name) == nil else { return (false, false) }
+            guard s.started, !s.closed, s.items.isEmpty || s.bytes + item.bytes <= capacity else {
+                if job.clip.followsParts { s.items.append(.abandon(name)) }
+                return (false, true)
+            }
+            s.items.append(item)
+            s.bytes += item.bytes
+            return (true, false)
         }
-        if accepted {
-            wake.signal()
-        } else {
-            Self.shed.increment()
-            logger.warning("clip shed: the clip writer is behind", metadata: ["camera.id": "\(job.cameraID)", "clip": "\(job.clip.request.name)"])
-        }
+        if accepted || job.clip.followsParts { wake.signal() }
+        if newlyShed { shedding(name, camera: job.place.cameraID) }
         return accepted
+    }
+
+    private func shedding(_ name: String, camera: String) {
+        Self.shed.increment()
+        logger.warning("clip shed: the clip writer is behind", metadata: ["camera.id": "\(camera)", "clip": "\(name)"])
     }
 
     /// Write what is queued, then stop; waits up to `timeout` seconds.
@@ -92,43 +159,117 @@ final class ClipQueue: Sendable {
         return finished.wait(timeout: .now() + timeout) == .success
     }
 
+    /// A clip being written: its file, and the time spent on it so far.
+    private struct Open {
+        var session: ClipWriter.Session
+        var nanos: UInt64 = 0
+    }
+
     private func run() {
+        // The writer thread's own: the clips whose files are open, and those that failed
+        // (their later parts are skipped; the failure was counted once).
+        var open: [String: Open] = [:]
+        var failed: Set<String> = []
         while true {
-            let next = state.withLock { s -> Job?? in
-                if let job = s.jobs.first {
-                    s.jobs.removeFirst()
-                    return .some(job)
+            let next = state.withLock { s -> Item?? in
+                if let item = s.items.first {
+                    s.items.removeFirst()
+                    s.bytes -= item.bytes
+                    return .some(item)
                 }
                 return s.closed ? .none : .some(nil)
             }
             switch next {
-            case .none: return
+            case .none:
+                // Every camera ended its clips before the queue closed: none should be left.
+                for (name, o) in open {
+                    o.session.abandon()
+                    logger.warning("clip not finished when the daemon stopped", metadata: ["clip": "\(name)"])
+                }
+                return
             case .some(nil): wake.wait()
-            case let .some(job?): write(job)
+            case let .some(item?):
+                switch item {
+                case let .part(part): write(part, open: &open, failed: &failed)
+                case let .finish(job): finish(job, open: &open, failed: &failed)
+                case let .abandon(name):
+                    open.removeValue(forKey: name)?.session.abandon()
+                    failed.remove(name)
+                }
             }
         }
     }
 
-    private func write(_ job: Job) {
-        let url = directory.appendingPathComponent(job.path)
+    private func write(_ part: Part, open: inout [String: Open], failed: inout Set<String>) {
+        let name = part.clip.request.name
+        guard !failed.contains(name) else { return }
         let started = MonotonicClock.nanos()
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let ticket = ticketOf(job.clip.request.name)
-            let summary = try ClipWriter.write(job.clip.packets, parameters: job.parameters, to: url.path, metadata: [
-                ("title", ticket.map { "Gridwatch ticket \($0), camera \(job.cameraID)" } ?? "Gridwatch camera \(job.cameraID)"),
-                ("comment", "camera=\(job.cameraID)" + (ticket.map { " ticket=\($0)" } ?? "")
-                    + " event=\(Self.iso(job.eventDate)) end=\(job.clip.end.rawValue) clip=\(job.clip.request.name)"),
-                ("creation_time", Self.iso(job.eventDate)),
+            var o = try open[name] ?? opening(part.place)
+            try o.session.append(part.clip.packets)
+            o.nanos += MonotonicClock.nanos() - started
+            open[name] = o
+        } catch {
+            open.removeValue(forKey: name)?.session.abandon()
+            failed.insert(name)
+            notWritten(name, camera: part.place.cameraID, error: error)
+        }
+    }
+
+    private func finish(_ job: Job, open: inout [String: Open], failed: inout Set<String>) {
+        let name = job.clip.request.name
+        guard failed.remove(name) == nil else { return }
+        let started = MonotonicClock.nanos()
+        do {
+            guard var o = try open.removeValue(forKey: name) ?? (job.clip.followsParts ? nil : opening(job.place)) else {
+                // Its parts went nowhere (shed before any was written).
+                return
+            }
+            let ticket = ticketOf(name)
+            try o.session.append(job.clip.packets)
+            let summary = try o.session.finish(metadata: [
+                ("title", ticket.map { "Gridwatch ticket \($0), camera \(job.place.cameraID)" } ?? "Gridwatch camera \(job.place.cameraID)"),
+                ("comment", "camera=\(job.place.cameraID)" + (ticket.map { " ticket=\($0)" } ?? "")
+                    + " event=\(Self.iso(job.place.eventDate)) end=\(job.clip.end.rawValue) clip=\(name)"),
             ])
-            Self.writeTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
+            o.nanos += MonotonicClock.nanos() - started
+            Self.writeTime.recordNanoseconds(Int64(o.nanos))
             Self.written.increment()
-            onCommand(.clipWritten(name: job.clip.request.name, path: job.path, seconds: summary.duration, bytes: summary.bytes,
+            onCommand(.clipWritten(name: name, path: job.place.path, seconds: summary.duration, bytes: summary.bytes,
                                    eventOffset: max(0, job.clip.eventTime - summary.start), end: ClipEnd(job.clip.end)))
         } catch {
-            Self.failed.increment()
-            logger.error("clip not written", metadata: ["camera.id": "\(job.cameraID)", "clip": "\(job.clip.request.name)", "error": "\(error)"])
+            notWritten(name, camera: job.place.cameraID, error: error)
         }
+    }
+
+    /// The clip's file, opened (its folder made) under `.partial`.
+    private func opening(_ place: Place) throws -> Open {
+        let url = directory.appendingPathComponent(place.path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return Open(session: try ClipWriter.Session(path: url.path, parameters: place.parameters,
+                                                    metadata: [("creation_time", Self.iso(place.eventDate))]))
+    }
+
+    private func notWritten(_ name: String, camera: String, error: any Error) {
+        Self.failed.increment()
+        logger.error("clip not written", metadata: ["camera.id": "\(camera)", "clip": "\(name)", "error": "\(error)"])
+    }
+
+    /// Unfinished clip files (`*.partial`), left by a daemon that stopped without finishing
+    /// them (killed, or the power went): unplayable, since an MP4's index comes last. Only
+    /// the day folders of the last week are looked at, not years of pictures; a daemon
+    /// under systemd starts again long before.
+    private func removeLeftovers() {
+        let now = Date()
+        var removed = 0
+        for day in 0..<8 {
+            let folder = directory.appendingPathComponent(TicketStore.clipPath(name: "-", at: now.addingTimeInterval(-86_400 * Double(day))))
+                .deletingLastPathComponent()
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where file.hasSuffix(".partial") {
+                if unlink(folder.appendingPathComponent(file).path) == 0 { removed += 1 }
+            }
+        }
+        if removed > 0 { logger.notice("unfinished clip files removed", metadata: ["count": "\(removed)"]) }
     }
 
     static func iso(_ date: Date) -> String {

@@ -103,7 +103,7 @@ final class MetricsCollector: Sendable {
         "gridwatch_clips_written_total": "Evidence clips written (MP4, copied from the camera's stream).",
         "gridwatch_clips_shed_total": "Evidence clips dropped because the clip writer was behind (a slow disk).",
         "gridwatch_clips_failed_total": "Evidence clips that could not be written.",
-        "gridwatch_clip_write_seconds": "Time to write one evidence clip.",
+        "gridwatch_clip_write_seconds": "Time spent writing one evidence clip, over all its parts.",
         "gridwatch_store_pending_alerts": "Alerts the store could not write yet, kept and retried.",
         "gridwatch_store_ok": "1 while ticket writes succeed, 0 while they fail.",
         "gridwatch_tickets_open": "Open tickets by category and state.",

@@ -33,11 +33,25 @@ public struct FinishedClip: Sendable {
         case stopped
     }
     public var request: ClipRequest
-    /// From a keyframe on, in stream order.
+    /// From a keyframe on, in stream order; or, when `followsParts`, the packets that came
+    /// after the last part.
     public var packets: [RecordedPacket]
     /// Stream time of the event, on the packets' clock.
     public var eventTime: Double
     public var end: End
+    /// The clip's earlier packets went out as `ClipPart`s (`ClipRecorder.drain`).
+    public var followsParts = false
+}
+
+/// The packets a clip still collecting has gathered so far, handed out so that they can be
+/// written as they come instead of held until the clip ends. The first part of a clip
+/// starts at its keyframe; its `FinishedClip` follows its last part.
+public struct ClipPart: Sendable {
+    public var request: ClipRequest
+    public var packets: [RecordedPacket]
+    public var eventTime: Double
+    /// The clip's first part.
+    public var isFirst: Bool
 }
 
 /// Cuts clips out of a camera's packet stream: the ring of recent packets supplies the
@@ -54,6 +68,8 @@ public struct ClipRecorder: Sendable {
         var hardEnd: Double
         /// The event wanted more than `maxClip`.
         var capped = false
+        /// Parts handed out so far.
+        var parts = 0
     }
     private var jobs: [Job] = []
     /// At most this many clips collect at once; more are refused (and counted by the caller).
@@ -67,6 +83,24 @@ public struct ClipRecorder: Sendable {
     public var activeCount: Int { jobs.count }
     /// Bytes held by clips still collecting (beyond the ring's own).
     public var activeBytes: Int { jobs.reduce(0) { $0 + $1.packets.reduce(0) { $0 + $1.data.count } } }
+
+    /// The packets of every collecting clip whose oldest packet held is at least `age`
+    /// seconds older than the newest packet: they leave the recorder, and that clip's next
+    /// part or its `FinishedClip` carries only what follows. With `age` 0, every clip holding
+    /// packets gives them up.
+    public mutating func drain(age: Double = 0) -> [ClipPart] {
+        guard !jobs.isEmpty, let newest = ring.newestTime else { return [] }
+        var parts: [ClipPart] = []
+        for i in jobs.indices where !jobs[i].packets.isEmpty {
+            // Packets without a time (a connection's first) count as the oldest.
+            let oldest = jobs[i].packets.lazy.compactMap(\.time).first ?? -Double.infinity
+            guard newest - oldest >= age else { continue }
+            parts.append(ClipPart(request: jobs[i].request, packets: jobs[i].packets, eventTime: jobs[i].eventTime, isFirst: jobs[i].parts == 0))
+            jobs[i].packets = []
+            jobs[i].parts += 1
+        }
+        return parts
+    }
 
     /// Start a clip for an event `eventAge` seconds before the newest packet (the analysis
     /// runs a little behind the stream). False when there is nothing to cut from yet (no
@@ -123,7 +157,7 @@ public struct ClipRecorder: Sendable {
             if let t = packet.time, t >= jobs[i].endTime {
                 let job = jobs.remove(at: i)
                 finished.append(FinishedClip(request: job.request, packets: job.packets, eventTime: job.eventTime,
-                                             end: job.capped ? .capped : .complete))
+                                             end: job.capped ? .capped : .complete, followsParts: job.parts > 0))
             } else {
                 jobs[i].packets.append(packet)
                 i += 1
@@ -140,7 +174,7 @@ public struct ClipRecorder: Sendable {
     public mutating func stop() -> [FinishedClip] { finishAll(.stopped, appendingAfter: nil) }
 
     private mutating func finishAll(_ end: FinishedClip.End, appendingAfter packet: RecordedPacket?) -> [FinishedClip] {
-        let finished = jobs.map { FinishedClip(request: $0.request, packets: $0.packets, eventTime: $0.eventTime, end: end) }
+        let finished = jobs.map { FinishedClip(request: $0.request, packets: $0.packets, eventTime: $0.eventTime, end: end, followsParts: $0.parts > 0) }
         jobs = []
         ring.removeAll()
         if let packet { ring.append(packet) }

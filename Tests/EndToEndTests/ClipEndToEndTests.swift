@@ -176,6 +176,15 @@ import TestSupport
         let id = try Self.zoneTicket(camera).id
         camera.daemon.signal(SIGTERM)
         #expect(camera.daemon.wait(timeout: 30) == 0, "\(camera.daemon.log)")
+        // Clips are written as their packets come (under `.partial` until finished): the
+        // stop finished them all. An unfinished file, as a daemon killed while writing
+        // leaves, is removed when it starts again.
+        let yesterday = Date().addingTimeInterval(-86_400).formatted(.iso8601.year().month().day().dateSeparator(.dash))
+        let day = camera.dir.path("data/snapshots/" + yesterday.replacingOccurrences(of: "-", with: "/"))
+        try FileManager.default.createDirectory(atPath: day, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: day + "/clip-killed.mp4.partial", contents: Data("mdat".utf8)))
+        let files = try FileManager.default.subpathsOfDirectory(atPath: camera.dir.path("data/snapshots"))
+        #expect(files.filter { $0.hasSuffix(".partial") } == [yesterday.replacingOccurrences(of: "-", with: "/") + "/clip-killed.mp4.partial"], "\(files)")
         // Started again on the same data: the clip is there, ended by the stop.
         let again = try ChildProcess(Paths.executable("gridwatchd").path, ["run", "--config", camera.dir.path("gridwatch.yml")], logPath: camera.dir.path("daemon2.log"))
         defer { again.stop() }
@@ -184,6 +193,7 @@ import TestSupport
         let clip = try #require(after.ticket.clip, "\(camera.daemon.log)")
         #expect(clip.end == "stopped")
         #expect(clip.seconds >= 3 && clip.seconds < 8.5, "\(clip)")
+        #expect(waitUntil(timeout: 10) { !FileManager.default.fileExists(atPath: day + "/clip-killed.mp4.partial") })
         try Self.expectDecodes(try client.getBytes("/v1/tickets/\(id)/clip"), in: camera, name: "stopped.mp4")
     }
 

@@ -257,3 +257,75 @@ extension ClipRecorderTests {
         #expect(try #require(finished.first).packets.first?.time == 4)
     }
 }
+
+extension ClipRecorderTests {
+    /// A clip drained every 2 s hands out, in its parts and then its end, exactly the
+    /// packets the same clip holds undrained; only the first part says it is first.
+    @Test func drainedPartsAndTheEndHoldTheSamePacketsAsTheWholeClip() throws {
+        var whole = Self.recorder(), drained = Self.recorder()
+        for i in 0..<100 { _ = whole.append(Self.packet(i)); _ = drained.append(Self.packet(i)) }
+        for r in [0, 1] {
+            let request = ClipRequest(name: "c.mp4", preRoll: 5, postRoll: 10, maxClip: 60, key: "track 1")
+            let ok = r == 0 ? whole.start(request, eventAge: 0.2) : drained.start(request, eventAge: 0.2)
+            #expect(ok)
+        }
+        var parts: [ClipPart] = []
+        var wholeEnd: FinishedClip?, drainedEnd: FinishedClip?
+        var i = 100
+        while (wholeEnd == nil || drainedEnd == nil) && i < 1_000 {
+            if i < 250 { whole.extend(key: "track 1", at: Double(i) / 10); drained.extend(key: "track 1", at: Double(i) / 10) }
+            wholeEnd = wholeEnd ?? whole.append(Self.packet(i)).first
+            drainedEnd = drainedEnd ?? drained.append(Self.packet(i)).first
+            parts += drained.drain(age: 2)
+            // Never more than 2 s (and the packet that passed it) held in the drained one.
+            #expect(drained.activeBytes <= 21 * 100)
+            i += 1
+        }
+        let w = try #require(wholeEnd), d = try #require(drainedEnd)
+        #expect(!w.followsParts && d.followsParts)
+        #expect(parts.count > 5)
+        #expect(parts.map(\.isFirst) == [true] + Array(repeating: false, count: parts.count - 1))
+        #expect(parts.flatMap(\.packets) + d.packets == w.packets)
+        #expect(d.end == w.end && d.eventTime == w.eventTime)
+        // Nothing collecting, nothing to drain.
+        #expect(drained.drain().isEmpty)
+    }
+}
+
+extension ClipWriterTests {
+    /// The same packets given to a session in uneven parts make the same file, byte for
+    /// byte, as given at once; a session given up, or dropped unfinished, leaves no file.
+    @Test func aClipWrittenInPartsIsTheClipWrittenAtOnce() throws {
+        let dir = try TemporaryDirectory("gw-clip")
+        defer { dir.remove() }
+        try Clips.testPattern(dir.path("source.mkv"), seconds: 8, size: "320x240", fps: 10)
+        let (reader, packets) = try Self.packets(of: dir.path("source.mkv"))
+        let clip = Array(packets[5..<75])
+        let opening = [("creation_time", "2026-12-01T10:00:00Z")], closing = [("title", "Gridwatch ticket 9"), ("comment", "camera=gate-2")]
+
+        let once = try ClipWriter.Session(path: dir.path("once.mp4"), parameters: reader.parameters, metadata: opening)
+        try once.append(clip)
+        let a = try once.finish(metadata: closing)
+
+        let inParts = try ClipWriter.Session(path: dir.path("parts.mp4"), parameters: reader.parameters, metadata: opening)
+        // The first part has no keyframe: nothing is written until one comes.
+        for range in [0..<3, 3..<4, 4..<31, 31..<31, 31..<70] { try inParts.append(Array(clip[range])) }
+        #expect(FileManager.default.fileExists(atPath: dir.path("parts.mp4.partial")))
+        let b = try inParts.finish(metadata: closing)
+        #expect(a == b)
+        #expect(a.packets == 65)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("once.mp4"))) == Data(contentsOf: URL(fileURLWithPath: dir.path("parts.mp4"))))
+        #expect(try Clips.decodeErrors(dir.path("parts.mp4")).isEmpty)
+        #expect(throws: FFmpegError.self) { try inParts.append(clip) }
+
+        let abandoned = try ClipWriter.Session(path: dir.path("gone.mp4"), parameters: reader.parameters)
+        try abandoned.append(clip)
+        abandoned.abandon()
+        do {
+            let dropped = try ClipWriter.Session(path: dir.path("dropped.mp4"), parameters: reader.parameters)
+            try dropped.append(Array(clip[0..<40]))
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path("")).sorted()
+        #expect(left == ["once.mp4", "parts.mp4", "source.mkv"])
+    }
+}
