@@ -34,6 +34,8 @@ let package = Package(
         // real streams, and at -O0 the analysis cost 17 times as much a frame (2.4 ms against
         // 0.14 ms), which kept the machine saturated through the tests.
         .target(name: "PixelKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // glibc's malloc_trim, for the daemon's health loop (Docs/architecture.md).
+        .target(name: "CHeap"),
         // The only importer of CFFmpeg.
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "CFFmpegLog", "CFreeType", "PixelKernels"]),
         // Pure analysis: the standard library and the pixel kernels.
@@ -65,7 +67,7 @@ let package = Package(
         // Blocking HTTP over the control socket, for gridwatchctl and the end-to-end tests.
         .target(name: "ControlClient", dependencies: ["ControlProtocol", "Catalog"]),
         .target(name: "DaemonCore", dependencies: [
-            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog", "Notify", "Cluster",
+            "MediaIO", "Analysis", "Tickets", "Storage", "ControlProtocol", "Catalog", "Notify", "Cluster", "CHeap",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

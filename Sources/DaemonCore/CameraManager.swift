@@ -1,4 +1,5 @@
 import Catalog
+import CHeap
 import Cluster
 import ControlProtocol
 import Foundation
@@ -30,6 +31,8 @@ enum CameraChange: Equatable {
 /// for a camera that hangs, and never blocks the caller: a stopped worker is joined on a
 /// thread of its own.
 public final class CameraManager: Service, Sendable {
+    /// Seconds between handing freed heap pages back to the kernel (`gw_heap_trim`).
+    static let trimEvery = 10
     /// One configured camera: its settings, its worker while it runs, and the switch-off
     /// record while an administrator has it off.
     struct Camera: Sendable {
@@ -182,9 +185,16 @@ public final class CameraManager: Service, Sendable {
         let stop = HealthThreadStop()
         let thread = Thread { [self] in
             var health = HealthCheck()
+            var beats = 0
             while !stop.wait(seconds: 1) {
                 healthBeat.store(Int64(MonotonicClock.seconds() * 1000), ordering: .releasing)
                 checkHealth(&health, now: Date())
+                beats += 1
+                // Cameras free what they allocate on threads of their own (packets, clip
+                // parts, pictures); glibc keeps the freed pages in each thread's arena until
+                // asked. Handing them back every few seconds keeps the daemon's memory near
+                // what it uses (Docs/performance.md, "Memory: clips written as they come").
+                if beats % Self.trimEvery == 0 { gw_heap_trim() }
             }
         }
         thread.name = "health"
