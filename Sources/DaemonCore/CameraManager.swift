@@ -6,6 +6,7 @@ import Foundation
 import Synchronization
 import Logging
 import MediaIO
+import Metrics
 import ServiceLifecycle
 import Storage
 import Tickets
@@ -33,6 +34,7 @@ enum CameraChange: Equatable {
 public final class CameraManager: Service, Sendable {
     /// Seconds between handing freed heap pages back to the kernel (`gw_heap_trim`).
     static let trimEvery = 10
+    static let trimTime = Metrics.Timer(label: "gridwatch_heap_trim_seconds")
     /// One configured camera: its settings, its worker while it runs, and the switch-off
     /// record while an administrator has it off.
     struct Camera: Sendable {
@@ -194,7 +196,11 @@ public final class CameraManager: Service, Sendable {
                 // parts, pictures); glibc keeps the freed pages in each thread's arena until
                 // asked. Handing them back every few seconds keeps the daemon's memory near
                 // what it uses (Docs/performance.md, "Memory: clips written as they come").
-                if beats % Self.trimEvery == 0 { gw_heap_trim() }
+                if beats % Self.trimEvery == 0 {
+                    let started = MonotonicClock.nanos()
+                    gw_heap_trim()
+                    Self.trimTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
+                }
             }
         }
         thread.name = "health"

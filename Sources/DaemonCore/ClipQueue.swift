@@ -40,20 +40,21 @@ final class ClipQueue: Sendable {
     private enum Item: Sendable {
         case part(Part)
         case finish(Job)
-        /// Drop the clip's open file: a later part of it was shed.
-        case abandon(String)
+        /// The clip was shed: its open file (if any) goes, and the writer logs it (not the
+        /// camera's thread, which sheds it under its clip lock).
+        case shed(name: String, camera: String, reason: ShedReason)
+    }
 
-        var bytes: Int {
-            switch self {
-            case let .part(p): p.clip.packets.reduce(0) { $0 + $1.data.count }
-            case let .finish(j): j.clip.packets.reduce(0) { $0 + $1.data.count }
-            case .abandon: 0
-            }
-        }
+    enum ShedReason: Sendable {
+        /// `capacity` bytes were waiting.
+        case behind
+        /// The queue had closed: the daemon is stopping.
+        case stopping
     }
 
     private struct State {
-        var items: [Item] = []
+        /// Each item with its packets' bytes.
+        var items: [(item: Item, bytes: Int)] = []
         var bytes = 0
         /// Clips shed while parts of them were still to come: what follows is dropped.
         var shed: Set<String> = []
@@ -101,51 +102,64 @@ final class ClipQueue: Sendable {
     }
 
     /// Queue the packets a clip has collected so far; false when the clip is shed (or was).
+    /// Never blocks: a camera calls it under its clip lock.
     @discardableResult
     func enqueue(_ part: Part) -> Bool {
         let name = part.clip.request.name
-        let item = Item.part(part)
-        let (accepted, newlyShed) = state.withLock { s -> (Bool, Bool) in
-            guard !s.shed.contains(name) else { return (false, false) }
-            guard s.started, !s.closed, s.items.isEmpty || s.bytes + item.bytes <= capacity else {
+        let bytes = part.clip.packets.reduce(0) { $0 + $1.data.count }
+        let (accepted, unheard) = state.withLock { s -> (Bool, ShedReason?) in
+            guard !s.shed.contains(name) else { return (false, nil) }
+            guard s.started, !s.closed, s.items.isEmpty || s.bytes + bytes <= capacity else {
                 s.shed.insert(name)
-                // The writer may hold the clip's file open: it goes too.
-                if !part.clip.isFirst { s.items.append(.abandon(name)) }
-                return (false, true)
+                return (false, shedding(&s, name: name, camera: part.place.cameraID))
             }
-            s.items.append(item)
-            s.bytes += item.bytes
-            return (true, false)
+            s.items.append((.part(part), bytes))
+            s.bytes += bytes
+            return (true, nil)
         }
-        if accepted || !part.clip.isFirst { wake.signal() }
-        if newlyShed { shedding(name, camera: part.place.cameraID) }
+        wake.signal()
+        if let unheard { log(unheard, name: name, camera: part.place.cameraID) }
         return accepted
     }
 
-    /// Queue a clip's end (with its last packets); false (and counted) when it is shed.
+    /// Queue a clip's end (with its last packets); false when it is shed. The end of a
+    /// clip whose parts were taken is always taken (2 s of packets at most): the disk work
+    /// is done.
     @discardableResult
     func enqueue(_ job: Job) -> Bool {
         let name = job.clip.request.name
-        let item = Item.finish(job)
-        let (accepted, newlyShed) = state.withLock { s -> (Bool, Bool) in
+        let bytes = job.clip.packets.reduce(0) { $0 + $1.data.count }
+        let (accepted, unheard) = state.withLock { s -> (Bool, ShedReason?) in
             // Shed before: the end of a clip that is gone.
-            guard s.shed.remove(name) == nil else { return (false, false) }
-            guard s.started, !s.closed, s.items.isEmpty || s.bytes + item.bytes <= capacity else {
-                if job.clip.followsParts { s.items.append(.abandon(name)) }
-                return (false, true)
+            guard s.shed.remove(name) == nil else { return (false, nil) }
+            guard s.started, !s.closed, job.clip.followsParts || s.items.isEmpty || s.bytes + bytes <= capacity else {
+                return (false, shedding(&s, name: name, camera: job.place.cameraID))
             }
-            s.items.append(item)
-            s.bytes += item.bytes
-            return (true, false)
+            s.items.append((.finish(job), bytes))
+            s.bytes += bytes
+            return (true, nil)
         }
-        if accepted || job.clip.followsParts { wake.signal() }
-        if newlyShed { shedding(name, camera: job.place.cameraID) }
+        wake.signal()
+        if let unheard { log(unheard, name: name, camera: job.place.cameraID) }
         return accepted
     }
 
-    private func shedding(_ name: String, camera: String) {
+    /// Count a clip shed. While the writer runs, it gets a note: it removes the clip's file
+    /// if open and logs (a camera must not wait on the log under its clip lock). Once the
+    /// queue has closed (the daemon stopping) or before it started, the reason is returned
+    /// for the caller to log.
+    private func shedding(_ s: inout State, name: String, camera: String) -> ShedReason? {
+        guard s.started, !s.closed else { return .stopping }
         Self.shed.increment()
-        logger.warning("clip shed: the clip writer is behind", metadata: ["camera.id": "\(camera)", "clip": "\(name)"])
+        s.items.append((.shed(name: name, camera: camera, reason: .behind), 0))
+        return nil
+    }
+
+    private func log(_ reason: ShedReason, name: String, camera: String) {
+        switch reason {
+        case .behind: logger.warning("clip shed: the clip writer is behind", metadata: ["camera.id": "\(camera)", "clip": "\(name)"])
+        case .stopping: logger.warning("clip not written: the daemon is stopping", metadata: ["camera.id": "\(camera)", "clip": "\(name)"])
+        }
     }
 
     /// Write what is queued, then stop; waits up to `timeout` seconds.
@@ -172,10 +186,10 @@ final class ClipQueue: Sendable {
         var failed: Set<String> = []
         while true {
             let next = state.withLock { s -> Item?? in
-                if let item = s.items.first {
+                if let first = s.items.first {
                     s.items.removeFirst()
-                    s.bytes -= item.bytes
-                    return .some(item)
+                    s.bytes -= first.bytes
+                    return .some(first.item)
                 }
                 return s.closed ? .none : .some(nil)
             }
@@ -192,9 +206,10 @@ final class ClipQueue: Sendable {
                 switch item {
                 case let .part(part): write(part, open: &open, failed: &failed)
                 case let .finish(job): finish(job, open: &open, failed: &failed)
-                case let .abandon(name):
+                case let .shed(name, camera, reason):
                     open.removeValue(forKey: name)?.session.abandon()
                     failed.remove(name)
+                    log(reason, name: name, camera: camera)
                 }
             }
         }

@@ -26,6 +26,7 @@ public enum GridwatchMetrics {
                                                   .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(15), .seconds(30)],
             "gridwatch_clip_write_seconds": [.milliseconds(5), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                                              .milliseconds(500), .seconds(1), .seconds(5)],
+            "gridwatch_heap_trim_seconds": fine,
         ]
         MetricsSystem.bootstrap(factory)
     }()
@@ -104,6 +105,7 @@ final class MetricsCollector: Sendable {
         "gridwatch_clips_shed_total": "Evidence clips dropped because the clip writer was behind (a slow disk).",
         "gridwatch_clips_failed_total": "Evidence clips that could not be written.",
         "gridwatch_clip_write_seconds": "Time spent writing one evidence clip, over all its parts.",
+        "gridwatch_heap_trim_seconds": "Time to hand the heap's free pages back to the kernel (every 10 s; allocations on the arena being trimmed wait).",
         "gridwatch_store_pending_alerts": "Alerts the store could not write yet, kept and retried.",
         "gridwatch_store_ok": "1 while ticket writes succeed, 0 while they fail.",
         "gridwatch_tickets_open": "Open tickets by category and state.",

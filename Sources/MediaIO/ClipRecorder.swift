@@ -41,6 +41,14 @@ public struct FinishedClip: Sendable {
     public var end: End
     /// The clip's earlier packets went out as `ClipPart`s (`ClipRecorder.drain`).
     public var followsParts = false
+
+    public init(request: ClipRequest, packets: [RecordedPacket], eventTime: Double, end: End, followsParts: Bool = false) {
+        self.request = request
+        self.packets = packets
+        self.eventTime = eventTime
+        self.end = end
+        self.followsParts = followsParts
+    }
 }
 
 /// The packets a clip still collecting has gathered so far, handed out so that they can be
@@ -52,6 +60,13 @@ public struct ClipPart: Sendable {
     public var eventTime: Double
     /// The clip's first part.
     public var isFirst: Bool
+
+    public init(request: ClipRequest, packets: [RecordedPacket], eventTime: Double, isFirst: Bool) {
+        self.request = request
+        self.packets = packets
+        self.eventTime = eventTime
+        self.isFirst = isFirst
+    }
 }
 
 /// Cuts clips out of a camera's packet stream: the ring of recent packets supplies the
@@ -92,8 +107,8 @@ public struct ClipRecorder: Sendable {
         guard !jobs.isEmpty, let newest = ring.newestTime else { return [] }
         var parts: [ClipPart] = []
         for i in jobs.indices where !jobs[i].packets.isEmpty {
-            // Packets without a time (a connection's first) count as the oldest.
-            let oldest = jobs[i].packets.lazy.compactMap(\.time).first ?? -Double.infinity
+            // Packets without a time (a connection's first) wait for one that has a time.
+            let oldest = jobs[i].packets.lazy.compactMap(\.time).first ?? newest
             guard newest - oldest >= age else { continue }
             parts.append(ClipPart(request: jobs[i].request, packets: jobs[i].packets, eventTime: jobs[i].eventTime, isFirst: jobs[i].parts == 0))
             jobs[i].packets = []

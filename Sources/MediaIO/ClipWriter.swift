@@ -220,6 +220,12 @@ public enum ClipWriter {
                     try ffrequire(av_dict_set(&context.pointee.metadata, key, value, 0), "av_dict_set")
                 }
                 try ffrequire(av_write_trailer(context), "av_write_trailer")
+                // On disk before it gets its name: a clip named is a clip that plays, even
+                // after a power cut.
+                if let pb = context.pointee.pb { avio_flush(pb) }
+                if fsync(fd.pointee) != 0 {
+                    throw FFmpegError(message: "cannot flush the clip to disk: \(String(cString: strerror(errno)))", function: "fsync")
+                }
                 try closeFile()
                 guard rename(path + ".partial", path) == 0 else {
                     throw FFmpegError(message: "cannot rename the finished clip: \(String(cString: strerror(errno)))", function: "rename")

@@ -316,6 +316,10 @@ extension ClipWriterTests {
         #expect(a.packets == 65)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("once.mp4"))) == Data(contentsOf: URL(fileURLWithPath: dir.path("parts.mp4"))))
         #expect(try Clips.decodeErrors(dir.path("parts.mp4")).isEmpty)
+        // The index first (+faststart, through our own output buffer).
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.path("parts.mp4")))
+        let moov = try #require(bytes.range(of: Data("moov".utf8))), mdat = try #require(bytes.range(of: Data("mdat".utf8)))
+        #expect(moov.lowerBound < mdat.lowerBound)
         #expect(throws: FFmpegError.self) { try inParts.append(clip) }
 
         let abandoned = try ClipWriter.Session(path: dir.path("gone.mp4"), parameters: reader.parameters)
