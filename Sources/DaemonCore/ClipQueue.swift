@@ -105,21 +105,8 @@ final class ClipQueue: Sendable {
     /// Never blocks: a camera calls it under its clip lock.
     @discardableResult
     func enqueue(_ part: Part) -> Bool {
-        let name = part.clip.request.name
-        let bytes = part.clip.packets.reduce(0) { $0 + $1.data.count }
-        let (accepted, unheard) = state.withLock { s -> (Bool, ShedReason?) in
-            guard !s.shed.contains(name) else { return (false, nil) }
-            guard s.started, !s.closed, s.items.isEmpty || s.bytes + bytes <= capacity else {
-                s.shed.insert(name)
-                return (false, shedding(&s, name: name, camera: part.place.cameraID))
-            }
-            s.items.append((.part(part), bytes))
-            s.bytes += bytes
-            return (true, nil)
-        }
-        wake.signal()
-        if let unheard { log(unheard, name: name, camera: part.place.cameraID) }
-        return accepted
+        admit(.part(part), name: part.clip.request.name, camera: part.place.cameraID,
+              bytes: part.clip.packets.reduce(0) { $0 + $1.data.count }, ends: false, beyondCapacity: false)
     }
 
     /// Queue a clip's end (with its last packets); false when it is shed. The end of a
@@ -127,20 +114,24 @@ final class ClipQueue: Sendable {
     /// is done.
     @discardableResult
     func enqueue(_ job: Job) -> Bool {
-        let name = job.clip.request.name
-        let bytes = job.clip.packets.reduce(0) { $0 + $1.data.count }
+        admit(.finish(job), name: job.clip.request.name, camera: job.place.cameraID,
+              bytes: job.clip.packets.reduce(0) { $0 + $1.data.count }, ends: true, beyondCapacity: job.clip.followsParts)
+    }
+
+    private func admit(_ item: Item, name: String, camera: String, bytes: Int, ends: Bool, beyondCapacity: Bool) -> Bool {
         let (accepted, unheard) = state.withLock { s -> (Bool, ShedReason?) in
-            // Shed before: the end of a clip that is gone.
-            guard s.shed.remove(name) == nil else { return (false, nil) }
-            guard s.started, !s.closed, job.clip.followsParts || s.items.isEmpty || s.bytes + bytes <= capacity else {
-                return (false, shedding(&s, name: name, camera: job.place.cameraID))
+            // Shed before: what follows of that clip is dropped, and its end clears the mark.
+            if ends ? s.shed.remove(name) != nil : s.shed.contains(name) { return (false, nil) }
+            guard s.started, !s.closed, beyondCapacity || s.items.isEmpty || s.bytes + bytes <= capacity else {
+                if !ends { s.shed.insert(name) }
+                return (false, shedding(&s, name: name, camera: camera))
             }
-            s.items.append((.finish(job), bytes))
+            s.items.append((item, bytes))
             s.bytes += bytes
             return (true, nil)
         }
         wake.signal()
-        if let unheard { log(unheard, name: name, camera: job.place.cameraID) }
+        if let unheard { log(unheard, name: name, camera: camera) }
         return accepted
     }
 
