@@ -100,10 +100,21 @@ def peak_rss_mb(pid):
     return 0.0
 
 
-def measure_together(cmds, warmup, seconds, rss=None):
+def anon_rss_mb(pid):
+    """The process's own resident memory (RssAnon: heap, stacks, relocated data), in MB:
+    RSS without the pages of mapped files, which the kernel shares and can drop."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_together(cmds, warmup, seconds, rss=None, anon=None):
     """CPU seconds per wall second of each of `cmds` (name -> argv), all running at once and
     measured over the same window after `warmup`; `rss` (a dict), if given, gets each one's
-    peak resident memory in MB at the window's end."""
+    peak resident memory in MB at the window's end, `anon` its own memory (`anon_rss_mb`)
+    then."""
     procs = {name: subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, cmd in cmds.items()}
     try:
         time.sleep(warmup)
@@ -118,6 +129,9 @@ def measure_together(cmds, warmup, seconds, rss=None):
         if rss is not None:
             for name, proc in procs.items():
                 rss[name] = peak_rss_mb(proc.pid)
+        if anon is not None:
+            for name, proc in procs.items():
+                anon[name] = anon_rss_mb(proc.pid)
         return {name: (end[name] - start[name]) / (t1 - t0) for name in procs}
     finally:
         for proc in procs.values():
@@ -264,8 +278,9 @@ def idle_camera(bin_dir, cache, clip, windows, seconds):
         print(f"== mostly idle camera (640x360, 50 s still + 10 s people): {server.url}", flush=True)
         got = []
         memory = []
+        own = []
         for _ in range(windows):
-            rss = {}
+            rss, anon = {}, {}
             w = measure_together({
                 "floor": ["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-rtsp_transport", "tcp",
                           "-i", server.url, "-f", "null", "-"],
@@ -274,13 +289,15 @@ def idle_camera(bin_dir, cache, clip, windows, seconds):
                 "idle": [os.path.join(bin_dir, "gridwatchd"), "run", "--config",
                          gridwatch_config(cache, "idle-on", [server.url], idle=True)],
                 "motion": ["motion", "-n", "-c", motion_config(cache, server.url)],
-            }, 30, seconds, rss)
+            }, 30, seconds, rss, anon)
             got.append(w)
             memory.append(rss)
+            own.append(anon)
             print(f"  window: floor {w['floor']:.4f}, full decoding {w['full']:.4f} ({w['full'] / w['floor']:.2f}x), "
                   f"idle decoding {w['idle']:.4f} ({w['idle'] / w['floor']:.2f}x), motion {w['motion']:.4f} ({w['motion'] / w['floor']:.2f}x)", flush=True)
         mean = {k: sum(w[k] for w in got) / len(got) for k in got[0]}
         rss = {k: max(m[k] for m in memory) for k in memory[0]}
+        rss.update({k + " anon": max(m[k] for m in own) for k in own[0]})
         return mean, [w["idle"] / w["floor"] for w in got], rss
     finally:
         server.stop()
@@ -361,11 +378,11 @@ def decode_on_demand(args, busy_idle):
         out.append(f"| {name} 10 fps | {floor:.4f} | {gz:.4f} | {gz / floor:.2f} | {gzi:.4f} | {gzi / floor:.2f} |\n")
     m = idle_mean
     out.append(f"\nMostly idle camera (640x360, 10 fps, 50 s still with sensor noise + 10 s of people, looping), zone and tripwire, "
-            f"side by side, two 60 s windows:\n\n| program | CPU s / stream s | / floor | peak RSS |\n| --- | --- | --- | --- |\n")
-    out.append(f"| ffmpeg decode floor | {m['floor']:.4f} | 1.00 | {idle_rss['floor']:.0f} MB |\n")
-    out.append(f"| gridwatchd, every frame decoded | {m['full']:.4f} | {m['full'] / m['floor']:.2f} | {idle_rss['full']:.0f} MB |\n")
-    out.append(f"| gridwatchd, idle decoding | {m['idle']:.4f} | {m['idle'] / m['floor']:.2f} | {idle_rss['idle']:.0f} MB |\n")
-    out.append(f"| Motion 4.5 | {m['motion']:.4f} | {m['motion'] / m['floor']:.2f} | {idle_rss['motion']:.0f} MB |\n")
+            f"side by side, two 60 s windows (own memory: RssAnon, the RSS without mapped files' pages, at a window's end):\n\n"
+            f"| program | CPU s / stream s | / floor | peak RSS | own memory |\n| --- | --- | --- | --- | --- |\n")
+    for key, label in (("floor", "ffmpeg decode floor"), ("full", "gridwatchd, every frame decoded"),
+                       ("idle", "gridwatchd, idle decoding"), ("motion", "Motion 4.5")):
+        out.append(f"| {label} | {m[key]:.4f} | {m[key] / m['floor']:.2f} | {idle_rss[key]:.0f} MB | {idle_rss[key + ' anon']:.0f} MB |\n")
     out.append("\nPer window, idle decoding / floor: " + ", ".join(f"{r:.2f}x" for r in idle_ratios) + ".\n")
     out.append("\n100 mostly idle cameras in one daemon (zone and tripwire each), one ffmpeg decoding the same stream in the same window:\n\n")
     out.append("| decoding | window | daemon CPU | per camera | / floor | dropped analysis frames | packets skipped | peak RSS | marginal RSS per camera |\n")
