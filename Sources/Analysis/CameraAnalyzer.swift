@@ -71,6 +71,20 @@ public struct CameraAnalyzer: Sendable {
         return max(0, time - lastBusy)
     }
 
+    /// Decode-on-demand's word at `time`: the stream time until which keyframes alone will
+    /// do. -∞ when the picture has not been still for `idleAfter`; +∞ when it has and
+    /// nothing is due; else the time a timer of the analysis runs out, from which every
+    /// frame must be seen again: a frozen picture alerting, or something standing in the
+    /// foreground (a parked car, a person waiting, a ghost) taken into the background.
+    public func stillUntil(at time: Double, idleAfter: Double) -> Double {
+        guard stillFor(at: time) >= idleAfter else { return -.infinity }
+        var until = integrity?.nextAlert ?? .infinity
+        if let interval = frameInterval, interval > 0, let frames = detector.framesUntilAbsorbed {
+            until = min(until, time + Double(frames) * interval)
+        }
+        return until
+    }
+
     private mutating func busy(_ time: Double, unless still: Bool) {
         if !still || lastBusy == nil { lastBusy = time }
     }

@@ -86,6 +86,7 @@ public struct IntegrityMonitor: Sendable {
     private var baselines: [SceneMode: Baseline] = [:]
     private var learning: [(stats: Stats, edges: [Float])] = []
     private var learningSince: Double?
+    /// The last `checkEvery` slot of stream time whose statistics were checked.
     private var lastCheck = -Double.infinity
     private var states: [TamperReason: ReasonState] = [:]
     private var previousSample: [UInt8] = []
@@ -109,6 +110,15 @@ public struct IntegrityMonitor: Sendable {
     /// frozen too).
     public var doubtful: Bool {
         states.contains { reason, state in state.active || (reason != .frozen && state.since != nil) }
+    }
+
+    /// The stream time a condition now building up alerts if it keeps holding (the
+    /// earliest); nil when none is. Decode-on-demand has every frame decoded from then on,
+    /// so the alert comes on the frame it would with every frame analysed.
+    public var nextAlert: Double? {
+        states.compactMap { reason, state in
+            state.active ? nil : state.since.map { $0 + (settings.persistence[reason] ?? 20) }
+        }.min()
     }
 
     /// Whether a baseline exists for the current scene mode.
@@ -145,8 +155,12 @@ public struct IntegrityMonitor: Sendable {
         // A flat picture (a black cover) shows no change whatever happens: that is covered's.
         step(.frozen, holds: identical && !lastFlat, time: time, into: &events)
 
-        guard time - lastCheck >= settings.checkEvery else { return events }
-        lastCheck = time
+        // The first analysed frame of each `checkEvery` of stream time: the same frames
+        // whether every frame is analysed or, while still, a keyframe now and then and the
+        // frames of a catch-up (decode-on-demand).
+        let slot = settings.checkEvery > 0 ? (time / settings.checkEvery).rounded(.down) : time
+        guard slot > lastCheck else { return events }
+        lastCheck = slot
         let edges = Self.edgeGrid(frame)
         var stats = Self.stats(frame)
         lastFlat = stats.std < settings.coveredFloor

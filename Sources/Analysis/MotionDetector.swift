@@ -89,6 +89,20 @@ public struct MotionDetector: Sendable {
     /// True once the background has been learnt and blobs are reported.
     public var isReady: Bool { learnedFrames >= settings.warmupFrames }
 
+    /// Frames until the longest-changed pixel is taken into the background (a parked
+    /// object, a person standing), if it stays changed; nil when none is changed or
+    /// absorbing is off. One pass over the ages (57 600 at 320×180).
+    public var framesUntilAbsorbed: Int? {
+        guard settings.absorbAfterFrames > 0, !age.isEmpty else { return nil }
+        let oldest = age.withUnsafeBufferPointer { a in
+            var m: Int16 = 0
+            for v in a where v > m { m = v }
+            return m
+        }
+        guard oldest > 0 else { return nil }
+        return max(0, settings.absorbAfterFrames - Int(oldest))
+    }
+
     /// Forget the background (new resolution, camera reconnected, global change).
     public mutating func reset() {
         background = []
@@ -224,7 +238,11 @@ public struct MotionDetector: Sendable {
             absorb_on: settings.absorbAfterFrames > 0 ? 1 : 0,
             absorb_after: Int16(min(32767, max(1, settings.absorbAfterFrames))),
             noise_rate: rate16(0.02),
-            flicker_rate: rate16(0.05))
+            flicker_rate: rate16(0.05),
+            // A pixel changed at a keyframe seen alone after a gap has been changed, as far as
+            // anyone knows, for the frames the gap stands for: a parked object is taken into
+            // the background at the same stream time however sparsely it is looked at.
+            age_step: Int16(min(32767, max(1, elapsedFrames))))
         let count = pixels.count
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
         return pixels.withUnsafeBufferPointer { p in

@@ -98,9 +98,10 @@ final class CameraWorker: Sendable {
     private let offline = Mutex<Date?>(nil)
     private let analysisFinished = DispatchSemaphore(value: 0)
     private let sessionCounter = Atomic<Int>(0)
-    /// Decode-on-demand: the analysis thread's word that the scene has been still for
-    /// `analysis.idle_after`; the reader asks it before every packet (`keyframesOnlyNow`).
-    private let sceneStill = Atomic<Bool>(false)
+    /// Decode-on-demand: the analysis thread's word, as the bits of a stream time
+    /// (`CameraAnalyzer.stillUntil`), that the scene is still; the reader asks it before
+    /// every packet (`stillUntilNow`).
+    private let sceneStill = Atomic<UInt64>((-Double.infinity).bitPattern)
 
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
@@ -318,9 +319,9 @@ final class CameraWorker: Sendable {
         var decodedSinceCheck = 0
         let idleDecode = config.analysis.idleDecode
         reader.keyframeInterval = config.analysis.idleKeyframeEvery
-        sceneStill.store(false, ordering: .relaxed)
+        sceneStill.store((-Double.infinity).bitPattern, ordering: .relaxed)
         if idleDecode {
-            reader.keyframesOnlyNow = { [self] in self.sceneStill.load(ordering: .relaxed) }
+            reader.stillUntilNow = { [self] in Double(bitPattern: self.sceneStill.load(ordering: .relaxed)) }
         }
         var lastIdle = reader.idle
         // Waiting for the analysis absorbs bursts (every camera's frame at once, a catch-up);
@@ -472,7 +473,7 @@ final class CameraWorker: Sendable {
                 time: item.frame.time, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             if start.analysis.idleDecode {
-                sceneStill.store(analyzer.stillFor(at: item.frame.time) >= start.analysis.idleAfter, ordering: .relaxed)
+                sceneStill.store(analyzer.stillUntil(at: item.frame.time, idleAfter: start.analysis.idleAfter).bitPattern, ordering: .relaxed)
             }
             let mono = MonotonicClock.seconds()
             analysis.withLock { $0.framesAnalysed += 1 }

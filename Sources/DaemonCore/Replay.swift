@@ -155,7 +155,8 @@ public enum Replay {
         reader.keyframeInterval = analysis.idleKeyframeEvery
         while true {
             // Decode-on-demand as a camera does it; here the analysis answers at once.
-            reader.keyframesOnly = analysis.idleDecode && lastAnalysed.map { analyzer.stillFor(at: $0) >= analysis.idleAfter } ?? false
+            reader.stillUntil = analysis.idleDecode ? lastAnalysed.map { analyzer.stillUntil(at: $0, idleAfter: analysis.idleAfter) } ?? -.infinity
+                : -.infinity
             guard let frame = try reader.nextFrame() else { break }
             let index = frame.index
             summary.decoded += 1

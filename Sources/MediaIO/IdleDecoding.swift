@@ -9,7 +9,10 @@ public enum DecodeMode: String, Sendable, CaseIterable {
 
 /// Why a reader in keyframe mode went back to decoding every frame.
 public enum WakeReason: String, Sendable, CaseIterable {
-    /// An inter-frame packet grew past what the still scene makes: something moves.
+    /// The packets left what the still scene makes: an inter-frame packet grew past it
+    /// (something moves), a keyframe's size changed (the whole picture did: a cover, a blur,
+    /// an infrared switch), or the inter-frame packets fell far below it (the sensor noise
+    /// stopped: a frozen or covered picture).
     case size
     /// The analysis saw something (in a keyframe) or was asked to look closely.
     case analysis
@@ -27,6 +30,13 @@ public enum WakeReason: String, Sendable, CaseIterable {
 /// Where the still packets are not small beside a keyframe (noise at night, rain, an
 /// encoder that pads its frames: constant bit rate), their size says nothing about
 /// motion and the camera stays in full decoding.
+///
+/// Two more verdicts catch what changes the whole picture without growing the inter-frame
+/// packets. A still scene's keyframes come in a narrow band of sizes (the same picture
+/// coded again); a keyframe outside the band of the last still ones by more than a tenth
+/// means the picture changed (covered, blurred, switched to infrared). And inter-frame
+/// packets far below the still ones, several in a row, mean the noise the encoder was
+/// coding has stopped (a frozen or covered picture).
 public struct StillSceneSizes: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
         /// Still inter-frame packets remembered (the newest).
@@ -41,6 +51,19 @@ public struct StillSceneSizes: Sendable, Equatable {
         /// The still packets must be at most this share of a keyframe's size: larger, and
         /// the encoder is coding noise (or padding), not change.
         public var maximumShareOfKeyframe = 0.125
+        /// Still keyframes remembered (the newest), and seen before their band is trusted.
+        public var keyframeWindow = 8
+        public var minimumKeyframes = 3
+        /// A keyframe smaller than the smallest still one, or larger than the largest, by
+        /// more than this share shows a changed picture.
+        public var keyframeTolerance = 0.1
+        /// Inter-frame packets below this share of the still sizes' low percentile, this
+        /// many in a row, show the noise stopped; never below `minimumQuiet` bytes (a
+        /// clean still picture's packets are that small already and can fall no further).
+        public var quietPercentile = 0.1
+        public var quietShare = 0.25
+        public var quietRun = 5
+        public var minimumQuiet = 64
         public init() {}
     }
 
@@ -53,6 +76,10 @@ public struct StillSceneSizes: Sendable, Equatable {
     public private(set) var threshold: Int?
     /// The high-percentile still size the threshold comes from.
     public private(set) var stillSize: Int?
+    /// Below this an inter-frame packet is quieter than the still scene; nil when the still
+    /// packets are too small to tell (or not enough are seen).
+    public private(set) var quietBelow: Int?
+    private var keyframes: [Int] = []
 
     public init(settings: Settings = Settings()) { self.settings = settings }
 
@@ -69,6 +96,26 @@ public struct StillSceneSizes: Sendable, Equatable {
 
     /// A keyframe went by (any mode).
     public mutating func keyframe(_ size: Int) { keyframeSize = size }
+
+    /// A keyframe of a scene the analysis calls still.
+    public mutating func learnKeyframe(_ size: Int) {
+        keyframes.append(size)
+        if keyframes.count > settings.keyframeWindow { keyframes.removeFirst(keyframes.count - settings.keyframeWindow) }
+    }
+
+    /// Whether a keyframe of `size` bytes shows a changed picture: outside the band of the
+    /// still keyframes by more than `keyframeTolerance`. False until enough are seen.
+    public func keyframeChanged(_ size: Int) -> Bool {
+        guard keyframes.count >= settings.minimumKeyframes, let low = keyframes.min(), let high = keyframes.max() else { return false }
+        return Double(size) < Double(low) * (1 - settings.keyframeTolerance)
+            || Double(size) > Double(high) * (1 + settings.keyframeTolerance)
+    }
+
+    /// Whether an inter-frame packet of `size` bytes is far quieter than the still scene's.
+    public func quiet(_ size: Int) -> Bool {
+        guard let quietBelow else { return false }
+        return size < quietBelow
+    }
 
     /// Whether sizes tell still from moving in this scene: enough still packets seen, and
     /// they are small beside a keyframe.
@@ -90,19 +137,26 @@ public struct StillSceneSizes: Sendable, Equatable {
         keyframeSize = 0
         threshold = nil
         stillSize = nil
+        quietBelow = nil
+        keyframes.removeAll(keepingCapacity: true)
     }
 
     private mutating func update() {
         guard sizes.count >= settings.minimumSamples else {
             threshold = nil
             stillSize = nil
+            quietBelow = nil
             return
         }
         let sorted = sizes.sorted()
-        let index = min(sorted.count - 1, Int((Double(sorted.count - 1) * settings.percentile).rounded()))
-        let still = sorted[index]
+        func at(_ percentile: Double) -> Int {
+            sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * percentile).rounded()))]
+        }
+        let still = at(settings.percentile)
         stillSize = still
         threshold = Int(Double(still) * settings.factor) + settings.margin
+        let quiet = Int(Double(at(settings.quietPercentile)) * settings.quietShare)
+        quietBelow = quiet >= settings.minimumQuiet ? quiet : nil
     }
 }
 

@@ -65,11 +65,20 @@ public final class VideoReader {
     /// one on, and keeps the packets since the last keyframe; when a packet grows past the
     /// still size, or the owner takes its word back, those packets are decoded first (the
     /// frames come out in order, late by the catch-up) and every frame after them.
-    public var keyframesOnly = false
-    /// Asked before every packet instead of `keyframesOnly` when set (a camera's analysis
+    public var keyframesOnly: Bool {
+        get { stillUntil > -.infinity }
+        set { stillUntil = newValue ? .infinity : -.infinity }
+    }
+    /// The owner's word as a stream time: the scene is still for packets before it (-∞: not
+    /// still; +∞: still, no end in sight). A finite time is a deadline of the analysis's
+    /// own (a frozen picture alerts then): from the packet at that time on, the reader
+    /// decodes every frame again, from the last keyframe, so the analysis sees the frame
+    /// it would have seen with every frame decoded.
+    public var stillUntil: Double = -.infinity
+    /// Asked before every packet instead of `stillUntil` when set (a camera's analysis
     /// thread answers through it): a word taken back reaches the reader at the next packet,
     /// not at the next decoded frame, which in keyframe mode may be seconds away.
-    public var keyframesOnlyNow: (@Sendable () -> Bool)?
+    public var stillUntilNow: (@Sendable () -> Double)?
     public private(set) var mode: DecodeMode = .full
     public private(set) var idle = IdleDecodeStats()
     public private(set) var sceneSizes = StillSceneSizes()
@@ -87,6 +96,8 @@ public final class VideoReader {
     public var keyframeInterval: Double = 0
     private var lastKeyframeDecoded: Double?
     private var quietAfterWake: Double?
+    /// Inter-frame packets in a row far below the still sizes (keyframe mode).
+    private var quietRun = 0
     /// At most this many packets wait for a keyframe (a stream with rare keyframes wakes instead).
     private static let maxPending = 600
 
@@ -284,11 +295,12 @@ public final class VideoReader {
     /// Decode-on-demand: whether the packet just read is kept back (skipped while still, or
     /// queued behind the catch-up) instead of being decoded now.
     private func holdBack() throws(FFmpegError) -> Bool {
-        let keyframesOnly = keyframesOnlyNow?() ?? self.keyframesOnly
         let p = packet.pointer.pointee
         let isKey = p.flags & AV_PKT_FLAG_KEY != 0
         let size = Int(p.size)
         let time = packetTime(p)
+        let until = stillUntilNow?() ?? stillUntil
+        let keyframesOnly = until > (time ?? lastTime ?? -.infinity) && until > -.infinity
         if isKey { sceneSizes.keyframe(size) }
         // A looping file's next pass starts after its last packet, decoded or not.
         if mode == .keyframes, let time { passEnd = max(passEnd, time) }
@@ -303,21 +315,32 @@ public final class VideoReader {
                 sceneSizes.learn(size)
             } else if sceneSizes.usable {
                 // From this keyframe on: it is decoded, what follows it waits.
+                sceneSizes.learnKeyframe(size)
                 mode = .keyframes
                 keyframesSince = time
                 lastKeyframeDecoded = time
+                quietRun = 0
                 pending.removeAll(keepingCapacity: true)
                 idle.entered += 1
+            } else {
+                sceneSizes.learnKeyframe(size)
             }
             return false
         case .keyframes:
             if isKey {
+                if keyframesOnly && sceneSizes.keyframeChanged(size) {
+                    // The whole picture changed within the last keyframe's group (a cover, a
+                    // blur, a switch to infrared, each coded as cheap inter-frame packets):
+                    // that group is decoded from its keyframe, then this keyframe on.
+                    return try wakeAndCatchUp(.size, at: time)
+                }
                 // The packets since the last keyframe will never be decoded.
                 letGo()
                 if !keyframesOnly {
                     wake(.analysis, at: time)
                     return false
                 }
+                sceneSizes.learnKeyframe(size)
                 // A still scene's keyframes cost most of its decoding: one every
                 // `keyframeInterval` seconds is decoded (the background, the integrity
                 // checks and the live picture need no more); the others start the packets
@@ -329,16 +352,10 @@ public final class VideoReader {
                 lastKeyframeDecoded = time
                 return false
             }
-            if !keyframesOnly || sceneSizes.moves(size) || pending.count >= Self.maxPending {
-                wake(keyframesOnly && sceneSizes.moves(size) ? .size : .analysis, at: time)
-                catchUp = pending
-                catchUpNext = 0
-                pending = []
-                if !catchUp.isEmpty {
-                    catchUp.append(try Packet(referencing: packet))
-                    return true
-                }
-                return false
+            quietRun = sceneSizes.quiet(size) ? quietRun + 1 : 0
+            let bySize = keyframesOnly && (sceneSizes.moves(size) || quietRun >= sceneSizes.settings.quietRun)
+            if !keyframesOnly || bySize || pending.count >= Self.maxPending {
+                return try wakeAndCatchUp(bySize ? .size : .analysis, at: time)
             }
             pending.append(try Packet(referencing: packet))
             // Packets still arriving with advancing times: the camera has not stalled.
@@ -349,6 +366,19 @@ public final class VideoReader {
             }
             return true
         }
+    }
+
+    /// Back to decoding every frame: the packets kept since the last keyframe are decoded
+    /// first, then the one just read. Whether that packet waits behind them.
+    private func wakeAndCatchUp(_ reason: WakeReason, at time: Double?) throws(FFmpegError) -> Bool {
+        wake(reason, at: time)
+        catchUp = pending
+        catchUpNext = 0
+        pending = []
+        quietRun = 0
+        guard !catchUp.isEmpty else { return false }
+        catchUp.append(try Packet(referencing: packet))
+        return true
     }
 
     /// The packets kept since the last keyframe will never be decoded: counted and let go.

@@ -177,6 +177,51 @@ import Testing
         #expect(live.contains { if case .cleared(.frozen, _) = $0 { true } else { false } }, "\(live)")
     }
 
+    /// Decode-on-demand looks at a still picture once every few seconds. A freeze building
+    /// up says when it will alert, so every frame is decoded again in time; and a frozen
+    /// picture looked at sparsely alerts at the same time as one looked at every frame.
+    @Test func aFreezeSaysWhenItWillAlertAndAlertsThenHoweverSparselySeen() {
+        var scene = Scene()
+        var every = IntegrityMonitor()
+        _ = Self.run(&every, &scene, from: 0, seconds: 40) { $0.frame() }
+        var sparse = every
+        #expect(every.nextAlert == nil)
+        let still = scene.frame()
+        let times = (400...600).map { Double($0) / 10 }
+        var all: [IntegrityEvent] = []
+        for t in times { all += every.observe(still, time: t) }
+        // Sparse: the first two frames, a keyframe every 5 s, then every frame from when the
+        // freeze said it would alert.
+        var seen: [IntegrityEvent] = []
+        for t in [40.0, 40.1] { seen += sparse.observe(still, time: t) }
+        let due = try! #require(sparse.nextAlert)
+        #expect(abs(due - 55.1) < 1e-6, "\(due)")
+        for t in times where t == 45 || t == 50 || t >= due - 1e-9 { seen += sparse.observe(still, time: t) }
+        #expect(all.count == 1 && seen == all, "\(all) \(seen)")
+        #expect(sparse.nextAlert == nil)
+    }
+
+    /// The picture's statistics are checked on the first frame of each second of stream
+    /// time, so a sparse and a full look at the same frames check the same ones.
+    @Test func statisticsAreCheckedOnTheSameFramesHoweverSparselySeen() {
+        var scene = Scene()
+        var every = IntegrityMonitor()
+        _ = Self.run(&every, &scene, from: 0, seconds: 20) { $0.frame() }
+        var sparse = every
+        // Covered at 20.55 s: the full look checks 21.0, 22.0, ...; the sparse one sees a
+        // keyframe at 20.5 and then every frame from 21.0 (checked at 20.5 and 21.5 if the
+        // checks were a second apart whatever the frames: covered 0.5 s later).
+        var full: [IntegrityEvent] = []
+        var frames: [(Double, LumaFrame)] = []
+        for t in (200..<330).map({ Double($0) / 10 }) {
+            frames.append((t, t >= 20.55 ? scene.frame(Self.black) : scene.frame()))
+        }
+        for (time, frame) in frames { full += every.observe(frame, time: time) }
+        var partial: [IntegrityEvent] = []
+        for (time, frame) in frames where abs(time - 20.5) < 1e-9 || time >= 21 - 1e-9 { partial += sparse.observe(frame, time: time) }
+        #expect(!full.isEmpty && partial == full, "\(full) \(partial)")
+    }
+
     @Test func anInfraredSwitchIsASceneModeNotATamper() {
         var scene = Scene()
         var monitor = IntegrityMonitor()

@@ -36,6 +36,29 @@ import Testing
         #expect(abs(blob.footPoint.y - 100.0 / 180) < 0.01)
     }
 
+    /// Something parked is taken into the background after `absorbAfterFrames` frames; the
+    /// detector says how many are left, and a frame after a gap (a keyframe seen alone while
+    /// the scene is still) counts for the frames it stands for.
+    @Test func saysWhenSomethingParkedWillBeTakenIn() {
+        var s = settings
+        s.absorbAfterFrames = 100
+        var detector = MotionDetector(settings: s)
+        let empty = SyntheticFrames.background()
+        for _ in 0..<6 { _ = detector.detect(empty) }
+        #expect(detector.framesUntilAbsorbed == nil)
+        var parked = empty
+        SyntheticFrames.drawBox(&parked, x: 100, y: 60, width: 20, height: 40)
+        for _ in 0..<10 { _ = detector.detect(parked) }
+        #expect(detector.framesUntilAbsorbed == 90)
+        detector.elapsedFrames = 50
+        #expect(!detector.detect(parked).isEmpty)
+        #expect(detector.framesUntilAbsorbed == 40)
+        detector.elapsedFrames = 40
+        // Taken in on the frame it is due, however that frame was reached.
+        #expect(detector.detect(parked).isEmpty)
+        #expect(detector.framesUntilAbsorbed == nil)
+    }
+
     @Test func ignoresSensorNoise() {
         var detector = MotionDetector(settings: settings)
         var noise = SyntheticFrames.Noise(seed: 42)

@@ -60,13 +60,16 @@ import Testing
     static let settings: [gw_subtract_params] = [
         // The defaults (MotionSettings()), absorbing after 300 frames.
         gw_subtract_params(threshold: 25 << 7, noise_off: 0, inverse_factor: 16384, rate_still: 3277, rate_moving: 328,
-                           flicker_limit: 6554, absorb_on: 1, absorb_after: 300, noise_rate: 1311, flicker_rate: 3277),
+                           flicker_limit: 6554, absorb_on: 1, absorb_after: 300, noise_rate: 1311, flicker_rate: 3277, age_step: 1),
         // No noise threshold, no absorbing, absorbing as late as it can be.
         gw_subtract_params(threshold: 10 << 7, noise_off: 1, inverse_factor: 0, rate_still: 32767, rate_moving: 0,
-                           flicker_limit: 32767, absorb_on: 0, absorb_after: 32767, noise_rate: 1311, flicker_rate: 3277),
+                           flicker_limit: 32767, absorb_on: 0, absorb_after: 32767, noise_rate: 1311, flicker_rate: 3277, age_step: 1),
         // Absorbing after one frame.
         gw_subtract_params(threshold: 5 << 7, noise_off: 0, inverse_factor: 65535, rate_still: 1, rate_moving: 32767,
-                           flicker_limit: 0, absorb_on: 1, absorb_after: 1, noise_rate: 32767, flicker_rate: 1),
+                           flicker_limit: 0, absorb_on: 1, absorb_after: 1, noise_rate: 32767, flicker_rate: 1, age_step: 1),
+        // A keyframe after a 5 s gap at 10 fps: changed pixels age by 50.
+        gw_subtract_params(threshold: 25 << 7, noise_off: 0, inverse_factor: 16384, rate_still: 30_000, rate_moving: 14_000,
+                           flicker_limit: 6554, absorb_on: 1, absorb_after: 300, noise_rate: 20_000, flicker_rate: 30_000, age_step: 50),
     ]
 
     @Test(arguments: [0, 1, 7, 8, 9, 57_600, 70_001])

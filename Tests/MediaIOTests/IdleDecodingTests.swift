@@ -41,6 +41,47 @@ struct StillSceneSizesTests {
         #expect(!sizes.usable && sizes.threshold == nil && sizes.keyframeSize == 0)
     }
 
+    @Test func aKeyframeOutsideTheStillBandShowsAChangedPicture() {
+        var sizes = StillSceneSizes()
+        // Two still keyframes are not yet a band.
+        sizes.learnKeyframe(60_900)
+        sizes.learnKeyframe(61_300)
+        #expect(!sizes.keyframeChanged(10_000))
+        sizes.learnKeyframe(61_100)
+        // The same picture coded again: within a tenth of the band.
+        #expect(!sizes.keyframeChanged(61_000))
+        #expect(!sizes.keyframeChanged(55_000))
+        #expect(!sizes.keyframeChanged(67_000))
+        // Switched to infrared (-16 %), blurred (-82 %), covered; or much busier.
+        #expect(sizes.keyframeChanged(51_000))
+        #expect(sizes.keyframeChanged(10_800))
+        #expect(sizes.keyframeChanged(98))
+        #expect(sizes.keyframeChanged(68_000))
+        // Only the newest keyframes count: a scene that brightened slowly moves the band.
+        for _ in 0..<8 { sizes.learnKeyframe(52_000) }
+        #expect(!sizes.keyframeChanged(51_000))
+        #expect(sizes.keyframeChanged(61_000))
+        sizes.reset()
+        #expect(!sizes.keyframeChanged(98))
+    }
+
+    @Test func interFramePacketsFarBelowTheStillOnesAreQuiet() {
+        var sizes = StillSceneSizes()
+        sizes.keyframe(61_000)
+        // The bench's still clip: sensor noise coded at 450-1000 bytes.
+        for i in 0..<120 { sizes.learn(450 + (i * 53) % 550) }
+        let below = try! #require(sizes.quietBelow)
+        #expect(below > 90 && below < 140, "\(below)")
+        // A frozen picture's packets (19-89 bytes) and a covered one's (21).
+        #expect(sizes.quiet(19) && sizes.quiet(89) && sizes.quiet(21))
+        #expect(!sizes.quiet(300))
+        // A clean still picture already codes almost nothing: it cannot fall quieter.
+        var clean = StillSceneSizes()
+        clean.keyframe(40_000)
+        for i in 0..<120 { clean.learn(30 + i % 40) }
+        #expect(clean.quietBelow == nil && !clean.quiet(5))
+    }
+
     @Test func onlyTheNewestStillPacketsCount() {
         var sizes = StillSceneSizes()
         sizes.keyframe(60_000)
@@ -107,6 +148,77 @@ struct StillSceneSizesTests {
         let late = times.filter { $0 > 10 }
         #expect(late.count >= 3 && late.count <= 5, "\(late)")
         #expect(zip(late, late.dropFirst()).allSatisfy { $1 - $0 >= 5 }, "\(late)")
+    }
+
+    /// A still scene whose whole picture changes exactly at a keyframe, coded as cheap
+    /// inter-frame packets (here: its contrast halved at 12 s, like a lens fogging or a
+    /// switch to infrared): the keyframe's size gives it away, and the frames from the
+    /// keyframe before it on are decoded, as with every frame decoded.
+    @Test func aChangedKeyframeWakesTheReaderFromTheKeyframeBefore() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("fog.mp4")
+        _ = try runCommand(Clips.ffmpeg, [
+            "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=20",
+            "-vf", "noise=alls=40,noise=alls=2:allf=t,eq=contrast=0.4:enable='gte(t,12)'",
+            "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-sc_threshold", "0", "-keyint_min", "10", "-g", "10",
+            "-pix_fmt", "yuv420p", path,
+        ])
+        let reader = try VideoReader(url: path, options: .init(), interrupt: InterruptState())
+        var times: [Double] = []
+        while true {
+            // The owner calls the scene still until it has seen the changed picture.
+            reader.keyframesOnly = !times.contains { $0 >= 12 }
+            guard let frame = try reader.nextFrame() else { break }
+            times.append(((frame.time * 10).rounded()) / 10)
+        }
+        #expect(reader.idle.wokenBySize == 1, "\(reader.idle)")
+        #expect(reader.idle.wokenByAnalysis == 0, "\(reader.idle)")
+        // Keyframes only before the change; every frame from 11 s, the keyframe before it.
+        #expect(times.filter { $0 > 5 && $0 < 11 }.allSatisfy { $0 == $0.rounded() }, "\(times)")
+        #expect(times.filter { $0 >= 11 && $0 < 13 }.count == 20, "\(times)")
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(reader.stats.decodeErrors == 0)
+    }
+
+    /// A still scene that freezes (a hung encoder repeating its picture): the sensor noise
+    /// stops and the inter-frame packets shrink to almost nothing. A few such packets wake
+    /// the reader, and the frames from the keyframe before them are decoded. The clip is
+    /// joined from two encodings, as a camera's encoder (which looks no frame ahead) would
+    /// code it: x264 alone, seeing the freeze coming, spends more bits just before it.
+    @Test func aFreezeWakesTheReaderByItsQuietPackets() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let encode = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-sc_threshold", "0", "-keyint_min", "10", "-g", "10",
+                      "-pix_fmt", "yuv420p"]
+        let scene = "noise=alls=20,noise=alls=3:allf=t"
+        _ = try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=14",
+                                          "-vf", scene] + encode + [dir.path("live.mp4")])
+        _ = try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-i", dir.path("live.mp4"), "-t", "12", "-c", "copy", dir.path("live12.mp4")])
+        _ = try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=13",
+                                          "-vf", scene + ",trim=start_frame=120:end_frame=121,loop=loop=79:size=1:start=0,setpts=N/10/TB"]
+                                         + encode + [dir.path("frozen.mp4")])
+        try "file '\(dir.path("live12.mp4"))'\nfile '\(dir.path("frozen.mp4"))'\n".write(toFile: dir.path("list.txt"), atomically: true, encoding: .utf8)
+        _ = try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", dir.path("list.txt"), "-c", "copy", dir.path("freeze.mp4")])
+        let reader = try VideoReader(url: dir.path("freeze.mp4"), options: .init(), interrupt: InterruptState())
+        reader.keyframesOnly = true
+        var times: [Double] = []
+        var packetsAtFirstFrozen: Int?
+        while let frame = try reader.nextFrame() {
+            let t = ((frame.time * 10).rounded()) / 10
+            if t == 12.1 { packetsAtFirstFrozen = reader.stats.packets }
+            times.append(t)
+        }
+        // (Later wakes while it stays frozen end once the still sizes learnt are the
+        // frozen ones.)
+        #expect(reader.idle.wokenBySize >= 1, "\(reader.idle)")
+        // Keyframes only up to the freeze at 12 s; then every frame from the keyframe at
+        // 12 s, decoded once five quiet packets (12.1-12.5) were read, before the next
+        // keyframe (whose size changed too) came.
+        #expect(times.filter { $0 > 5 && $0 < 12 }.allSatisfy { $0 == $0.rounded() }, "\(times)")
+        #expect(times.filter { $0 >= 12 && $0 < 13 }.count == 10, "\(times)")
+        #expect(packetsAtFirstFrozen.map { $0 <= 127 } == true, "\(String(describing: packetsAtFirstFrozen))")
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
     }
 
     /// A looping file shorter than the keyframe spacing still advances: each pass decodes
