@@ -7,14 +7,18 @@ import json
 import sys
 
 
-def load(path):
+def keyed(events):
+    """Events (dicts as `replay` prints them) as ((type, rule or reason, direction), time)."""
     out = []
-    with open(path) as f:
-        for line in f:
-            e = json.loads(line)
-            rule = e.get("zone") or e.get("tripwire") or e.get("reason") or ""
-            out.append(((e["type"], rule, e.get("direction", "")), e["time"]))
+    for e in events:
+        rule = e.get("zone") or e.get("tripwire") or e.get("reason") or e.get("mode") or ""
+        out.append(((e["type"], rule, e.get("direction", "")), e["time"]))
     return out
+
+
+def load(path):
+    with open(path) as f:
+        return keyed(json.loads(line) for line in f if line.strip())
 
 
 def compare(full, idle, tolerance):
