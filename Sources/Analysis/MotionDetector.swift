@@ -89,18 +89,25 @@ public struct MotionDetector: Sendable {
     /// True once the background has been learnt and blobs are reported.
     public var isReady: Bool { learnedFrames >= settings.warmupFrames }
 
-    /// Frames until the longest-changed pixel is taken into the background (a parked
-    /// object, a person standing), if it stays changed; nil when none is changed or
-    /// absorbing is off. One pass over the ages (57 600 at 320×180).
+    /// Frames until the longest-changed pixel that counts (not under a motion mask, not
+    /// flickering) is taken into the background (a parked object, a person standing), if
+    /// it stays changed; nil when none is changed or absorbing is off. One pass over the
+    /// ages (57 600 at 320×180).
     public var framesUntilAbsorbed: Int? {
-        guard settings.absorbAfterFrames > 0, !age.isEmpty else { return nil }
+        guard settings.absorbAfterFrames > 0, !age.isEmpty, flicker.count == age.count else { return nil }
+        let flickerLimit = Int16(min(32767, (settings.flickerShare * 32768).rounded()))
         let oldest = age.withUnsafeBufferPointer { a in
-            var m: Int16 = 0
-            for v in a where v > m { m = v }
-            return m
+            flicker.withUnsafeBufferPointer { f in
+                allowed.withUnsafeBufferPointer { al in
+                    var m: Int16 = 0
+                    let masked = al.count == a.count
+                    for i in 0..<a.count where a[i] > m && f[i] <= flickerLimit && (!masked || al[i] != 0) { m = a[i] }
+                    return m
+                }
+            }
         }
         guard oldest > 0 else { return nil }
-        return max(0, settings.absorbAfterFrames - Int(oldest))
+        return max(0, min(32767, settings.absorbAfterFrames) - Int(oldest))
     }
 
     /// Forget the background (new resolution, camera reconnected, global change).

@@ -103,6 +103,9 @@ public struct StillSceneSizes: Sendable, Equatable {
         if keyframes.count > settings.keyframeWindow { keyframes.removeFirst(keyframes.count - settings.keyframeWindow) }
     }
 
+    /// Forget the still keyframes' band (the picture changed: its keyframes are learnt again).
+    public mutating func forgetKeyframes() { keyframes.removeAll(keepingCapacity: true) }
+
     /// Whether a keyframe of `size` bytes shows a changed picture: outside the band of the
     /// still keyframes by more than `keyframeTolerance`. False until enough are seen.
     public func keyframeChanged(_ size: Int) -> Bool {

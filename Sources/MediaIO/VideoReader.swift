@@ -98,6 +98,9 @@ public final class VideoReader {
     private var quietAfterWake: Double?
     /// Inter-frame packets in a row far below the still sizes (keyframe mode).
     private var quietRun = 0
+    /// The group before the last keyframe, kept while a run of quiet packets goes on across
+    /// that keyframe (a freeze that began in its last frames is caught up from its start).
+    private var carried: [Packet] = []
     /// At most this many packets wait for a keyframe (a stream with rare keyframes wakes instead).
     private static let maxPending = 600
 
@@ -306,7 +309,8 @@ public final class VideoReader {
         if mode == .keyframes, let time { passEnd = max(passEnd, time) }
         switch mode {
         case .full:
-            if !keyframesOnly { quietAfterWake = nil }
+            // Only the owner's word taken back renews it (not a timer of its running out).
+            if until == -.infinity { quietAfterWake = nil }
             guard keyframesOnly, !noKeyframeMode else { return false }
             // Woken by a packet's size: the owner's word that the scene is still is from
             // before it; neither learnt from nor trusted until it is renewed, or for 2 s.
@@ -315,14 +319,15 @@ public final class VideoReader {
                 sceneSizes.learn(size)
             } else if sceneSizes.usable {
                 // From this keyframe on: it is decoded, what follows it waits.
-                sceneSizes.learnKeyframe(size)
+                if !sceneSizes.keyframeChanged(size) { sceneSizes.learnKeyframe(size) }
                 mode = .keyframes
                 keyframesSince = time
                 lastKeyframeDecoded = time
                 quietRun = 0
                 pending.removeAll(keepingCapacity: true)
                 idle.entered += 1
-            } else {
+            } else if !sceneSizes.keyframeChanged(size) {
+                // (One odd keyframe learnt would widen the band for the next eight.)
                 sceneSizes.learnKeyframe(size)
             }
             return false
@@ -331,8 +336,19 @@ public final class VideoReader {
                 if keyframesOnly && sceneSizes.keyframeChanged(size) {
                     // The whole picture changed within the last keyframe's group (a cover, a
                     // blur, a switch to infrared, each coded as cheap inter-frame packets):
-                    // that group is decoded from its keyframe, then this keyframe on.
+                    // that group is decoded from its keyframe, then this keyframe on. The
+                    // band was the old picture's.
+                    sceneSizes.forgetKeyframes()
                     return try wakeAndCatchUp(.size, at: time)
+                }
+                if keyframesOnly && quietRun > 0 {
+                    // Quiet packets just before this keyframe: kept, with this keyframe not
+                    // decoded even if due, until the run ends (let go) or wakes the reader
+                    // (decoded from the group's start, where the quiet began).
+                    letGoCarried()
+                    carried = pending
+                    pending = [try Packet(referencing: packet)]
+                    return true
                 }
                 // The packets since the last keyframe will never be decoded.
                 letGo()
@@ -353,6 +369,7 @@ public final class VideoReader {
                 return false
             }
             quietRun = sceneSizes.quiet(size) ? quietRun + 1 : 0
+            if quietRun == 0 && !carried.isEmpty { letGoCarried() }
             let bySize = keyframesOnly && (sceneSizes.moves(size) || quietRun >= sceneSizes.settings.quietRun)
             if !keyframesOnly || bySize || pending.count >= Self.maxPending {
                 return try wakeAndCatchUp(bySize ? .size : .analysis, at: time)
@@ -372,20 +389,30 @@ public final class VideoReader {
     /// first, then the one just read. Whether that packet waits behind them.
     private func wakeAndCatchUp(_ reason: WakeReason, at time: Double?) throws(FFmpegError) -> Bool {
         wake(reason, at: time)
-        catchUp = pending
+        catchUp = carried + pending
         catchUpNext = 0
         pending = []
+        carried = []
         quietRun = 0
         guard !catchUp.isEmpty else { return false }
         catchUp.append(try Packet(referencing: packet))
         return true
     }
 
-    /// The packets kept since the last keyframe will never be decoded: counted and let go.
+    /// The packets kept since the last keyframe (and a group carried over) will never be
+    /// decoded: counted and let go.
     private func letGo() {
+        letGoCarried()
         neverDecoded += pending.count
         idle.packetsSkipped += pending.count
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The group carried over a keyframe will never be decoded (the quiet run ended).
+    private func letGoCarried() {
+        neverDecoded += carried.count
+        idle.packetsSkipped += carried.count
+        carried.removeAll(keepingCapacity: true)
     }
 
     private func wake(_ reason: WakeReason, at time: Double?) {

@@ -39,7 +39,9 @@ static inline int subtract_one(const uint8_t *p, int16_t *bg, int16_t *nz, int16
     int16_t flip = changed != was ? 32767 : 0;
     int16_t f1 = (int16_t)(f0 + mul_high((int16_t)(flip - f0), P->flicker_rate));
     // Changed for too long: a parked object becomes background.
-    int16_t a1 = changed ? add_saturated(a0, P->age_step) : 0;
+    // A pixel changed before and now has been changed, as far as anyone knows, through the
+    // frames this one stands for; one changed only now has just begun.
+    int16_t a1 = changed ? (a0 > 0 ? add_saturated(a0, P->age_step) : 1) : 0;
     int16_t absorbed = (int16_t)((a1 >= P->absorb_after ? 1 : 0) & P->absorb_on);
     int16_t rate = changed ? P->rate_moving : P->rate_still;
     int16_t b1 = absorbed ? level : (int16_t)(b0 + mul_high(d, rate));
@@ -112,7 +114,7 @@ size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *f
             __m128i n1 = select16(changed, n0, _mm_add_epi16(n0, _mm_mulhi_epi16(_mm_sub_epi16(ad, n0), noise_rate)));
             __m128i flip = _mm_and_si128(_mm_xor_si128(changed, was), flip_value);
             __m128i f1 = _mm_add_epi16(f0, _mm_mulhi_epi16(_mm_sub_epi16(flip, f0), flicker_rate));
-            __m128i a1 = _mm_and_si128(changed, _mm_adds_epi16(a0, age_step));
+            __m128i a1 = _mm_and_si128(changed, select16(_mm_cmpgt_epi16(a0, zero), _mm_adds_epi16(a0, age_step), one));
             __m128i absorbed = _mm_and_si128(_mm_cmpgt_epi16(a1, absorb_below), absorb_on);
             __m128i rate = select16(changed, moving, still);
             __m128i b1 = select16(absorbed, level, _mm_add_epi16(b0, _mm_mulhi_epi16(d, rate)));

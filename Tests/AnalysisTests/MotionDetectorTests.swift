@@ -57,6 +57,12 @@ import Testing
         // Taken in on the frame it is due, however that frame was reached.
         #expect(detector.detect(parked).isEmpty)
         #expect(detector.framesUntilAbsorbed == nil)
+        // Something first seen after a gap has only just begun to stand there.
+        var another = empty
+        SyntheticFrames.drawBox(&another, x: 200, y: 60, width: 20, height: 40)
+        detector.elapsedFrames = 50
+        #expect(!detector.detect(another).isEmpty)
+        #expect(detector.framesUntilAbsorbed == 99)
     }
 
     @Test func ignoresSensorNoise() {

@@ -221,6 +221,26 @@ struct StillSceneSizesTests {
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
     }
 
+    /// The owner's word with a deadline (a freeze will alert at 12.35 s): keyframes only
+    /// before it, one in five seconds; from the first packet at or after it every frame,
+    /// from the keyframe before it, which was skipped and is decoded now.
+    @Test func aDeadlineHasEveryFrameDecodedFromTheKeyframeBeforeIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.clip(dir.path("still.mp4"), seconds: 16, walkFrom: 100)
+        let reader = try VideoReader(url: dir.path("still.mp4"), options: .init(), interrupt: InterruptState())
+        reader.keyframeInterval = 5
+        reader.stillUntil = 12.35
+        var times: [Double] = []
+        while let frame = try reader.nextFrame() { times.append(((frame.time * 10).rounded()) / 10) }
+        #expect(reader.idle.wokenByAnalysis == 1 && reader.idle.wokenBySize == 0, "\(reader.idle)")
+        // Keyframes only from entry to the deadline; from 12.0 s every frame, in order.
+        let early = times.filter { $0 > 5 && $0 < 12 }
+        #expect(!early.isEmpty && early.count <= 2 && early.allSatisfy { $0 == $0.rounded() }, "\(times)")
+        #expect(times.filter { $0 >= 12 } == (120..<160).map { Double($0) / 10 }, "\(times)")
+        #expect(reader.stats.decodeErrors == 0)
+    }
+
     /// A looping file shorter than the keyframe spacing still advances: each pass decodes
     /// its first keyframe (else every keyframe would be skipped and the reader spin).
     @Test func aShortLoopingFileKeepsAdvancingInKeyframeMode() throws {

@@ -22,7 +22,7 @@ typedef struct {
     int16_t absorb_after;       ///< at least 1
     int16_t noise_rate;         ///< how fast the noise follows the still frames
     int16_t flicker_rate;       ///< how fast the flip share follows
-    int16_t age_step;           ///< frames a changed pixel ages by (those this frame stands for; at least 1)
+    int16_t age_step;           ///< frames a pixel changed before ages by (those this frame stands for; at least 1)
 } gw_subtract_params;
 
 /// Compare `pixels` with the background, update each pixel's statistics, write 255 in
