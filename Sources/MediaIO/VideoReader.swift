@@ -345,7 +345,7 @@ public final class VideoReader {
                     // Quiet packets just before this keyframe: kept, with this keyframe not
                     // decoded even if due, until the run ends (let go) or wakes the reader
                     // (decoded from the group's start, where the quiet began).
-                    letGoCarried()
+                    letGo(&carried)
                     carried = pending
                     pending = [try Packet(referencing: packet)]
                     return true
@@ -369,7 +369,7 @@ public final class VideoReader {
                 return false
             }
             quietRun = sceneSizes.quiet(size) ? quietRun + 1 : 0
-            if quietRun == 0 && !carried.isEmpty { letGoCarried() }
+            if quietRun == 0 && !carried.isEmpty { letGo(&carried) }
             let bySize = keyframesOnly && (sceneSizes.moves(size) || quietRun >= sceneSizes.settings.quietRun)
             if !keyframesOnly || bySize || pending.count >= Self.maxPending {
                 return try wakeAndCatchUp(bySize ? .size : .analysis, at: time)
@@ -402,17 +402,15 @@ public final class VideoReader {
     /// The packets kept since the last keyframe (and a group carried over) will never be
     /// decoded: counted and let go.
     private func letGo() {
-        letGoCarried()
-        neverDecoded += pending.count
-        idle.packetsSkipped += pending.count
-        pending.removeAll(keepingCapacity: true)
+        letGo(&carried)
+        letGo(&pending)
     }
 
-    /// The group carried over a keyframe will never be decoded (the quiet run ended).
-    private func letGoCarried() {
-        neverDecoded += carried.count
-        idle.packetsSkipped += carried.count
-        carried.removeAll(keepingCapacity: true)
+    /// These kept packets will never be decoded: counted (frame numbers count them) and let go.
+    private func letGo(_ packets: inout [Packet]) {
+        neverDecoded += packets.count
+        idle.packetsSkipped += packets.count
+        packets.removeAll(keepingCapacity: true)
     }
 
     private func wake(_ reason: WakeReason, at time: Double?) {

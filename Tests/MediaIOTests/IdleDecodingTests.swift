@@ -161,9 +161,7 @@ struct StillSceneSizesTests {
         _ = try runCommand(Clips.ffmpeg, [
             "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=20",
             "-vf", "noise=alls=40,noise=alls=2:allf=t,eq=contrast=0.4:enable='gte(t,12)'",
-            "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-sc_threshold", "0", "-keyint_min", "10", "-g", "10",
-            "-pix_fmt", "yuv420p", path,
-        ])
+        ] + Clips.keyframeEverySecond + [path])
         let reader = try VideoReader(url: path, options: .init(), interrupt: InterruptState())
         var times: [Double] = []
         while true {
@@ -189,8 +187,7 @@ struct StillSceneSizesTests {
     @Test func aFreezeWakesTheReaderByItsQuietPackets() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let encode = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-sc_threshold", "0", "-keyint_min", "10", "-g", "10",
-                      "-pix_fmt", "yuv420p"]
+        let encode = Clips.keyframeEverySecond
         let scene = "noise=alls=20,noise=alls=3:allf=t"
         _ = try runCommand(Clips.ffmpeg, ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=14",
                                           "-vf", scene] + encode + [dir.path("live.mp4")])

@@ -152,10 +152,13 @@ public enum Clips {
             "-v", "error", "-y",
             "-f", "lavfi", "-i", "color=c=0x707070:s=640x360:r=10:d=\(seconds)",
             "-f", "lavfi", "-i", "color=c=0xe0e0e0:s=40x80:r=10:d=\(seconds)",
-            "-filter_complex", filter, "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",
-            "-sc_threshold", "0", "-keyint_min", "10", "-g", "10", "-pix_fmt", "yuv420p", path,
-        ])
+            "-filter_complex", filter,
+        ] + keyframeEverySecond + [path])
     }
+
+    /// x264 at 10 fps with a keyframe exactly every second (no scene-cut keyframes).
+    public static let keyframeEverySecond = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-sc_threshold", "0",
+                                             "-keyint_min", "10", "-g", "10", "-pix_fmt", "yuv420p"]
 
     /// A slightly noisy scene (`sceneColour`) in which a light box (40×80 at 640×360) walks from
     /// left to right between `start` and `start + 10` seconds, then the scene stays empty.

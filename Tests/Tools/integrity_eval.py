@@ -190,9 +190,7 @@ def make(cache, name, source, inputs, filters, scenes=None):
 
 
 def integrity_events(bin_dir, clip, geometry):
-    out = subprocess.run([os.path.join(bin_dir, "gridwatchd"), "replay", "--input", clip, "--geometry", geometry],
-                         check=True, capture_output=True, text=True).stdout
-    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    events, _ = replay(bin_dir, clip, geometry, idle=False)
     return [e for e in events if e["type"] in INTEGRITY_KINDS]
 
 
@@ -235,13 +233,16 @@ def idle_decoding(bin_dir, cache, scenes):
         full, _ = replay(bin_dir, clip, geometry, idle=False)
         idle, summary = replay(bin_dir, clip, geometry, idle=True)
         matched, only_full, only_idle = compare(keyed(full), keyed(idle), 0.11)
-        problems = [f"- {k[0]} {k[1]} {k[2]} at {t:.2f} s".replace("  ", " ") for k, t in only_full]
-        problems += [f"+ {k[0]} {k[1]} {k[2]} at {t:.2f} s".replace("  ", " ") for k, t in only_idle]
-        failing = [p for p in problems if p.split()[1] in INTEGRITY_KINDS] + (problems if gating else [])
+        differ = [("-", k, t) for k, t in only_full] + [("+", k, t) for k, t in only_idle]
+        problems, failing = [], []
+        for sign, key, t in differ:
+            problems.append(f"{sign} {' '.join(part for part in key if part)} at {t:.2f} s")
+            if gating or key[0] in INTEGRITY_KINDS:
+                failing.append(problems[-1])
         if expected is not None:
-            ok, _, missed = check(expected, [e for e in idle if e["type"] in INTEGRITY_KINDS])
-            failing += [] if ok else [f"idle decoding: {m}" for m in missed]
-            problems += [] if ok else [f"idle decoding: {m}" for m in missed]
+            _, _, missed = check(expected, [e for e in idle if e["type"] in INTEGRITY_KINDS])
+            problems += [f"idle decoding: {m}" for m in missed]
+            failing += [f"idle decoding: {m}" for m in missed]
         decoded, skipped = int(summary.get("decoded", 0)), int(summary.get("skipped", 0))
         results.append({"scene": name, "ok": not problems, "failed": bool(failing), "events": len(full), "same": matched,
                         "keyframe_modes": int(summary.get("keyframe_modes", 0)),
