@@ -402,6 +402,8 @@ public final class CameraManager: Service, Sendable {
     private func stopAll() async {
         let workers = state.withLock { s -> [CameraWorker] in
             s.stopped = true
+            // Gone from the list: a lease let go after this (a node's shutdown) finds none to stop.
+            defer { for i in s.cameras.indices { s.cameras[i].worker = nil } }
             return s.cameras.compactMap(\.worker)
         }
         for worker in workers { worker.stop() }

@@ -150,7 +150,13 @@ final class CameraWorker: Sendable {
     func join(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         var ok = detect.join(timeout: timeout)
-        ok = analysisFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success && ok
+        // Signalled again once seen, so a second join (a lease let go after the shutdown
+        // stopped the camera) does not wait out its timeout.
+        if analysisFinished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success {
+            analysisFinished.signal()
+        } else {
+            ok = false
+        }
         if let record { ok = record.join(timeout: deadline.timeIntervalSinceNow) && ok }
         // The clips still collecting end with what has arrived.
         clipState.withLock { s in send(&s, finished: s.recorder.stop(), parameters: s.parameters) }

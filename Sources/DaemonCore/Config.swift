@@ -525,7 +525,7 @@ extension GridwatchConfig {
     /// with `password_file` or `password_env`, `tls` and `ca_file`.
     private static func parseStore(_ node: ConfigNode, baseDirectory: URL) throws(ConfigError) -> StoreLocation {
         guard !node.isMissing else { return .sqlite }
-        try node.requireMapping(allowed: ["postgres", "password_file", "password_env", "tls", "ca_file", "read_connections"])
+        try node.requireMapping(allowed: ["postgres", "password_file", "password_env", "tls", "ca_file", "read_connections", "answer_within"])
         var settings: PostgresSettings
         do {
             settings = try PostgresSettings(url: try node["postgres"].string())
@@ -558,6 +558,7 @@ extension GridwatchConfig {
             settings.caFile = path
         }
         settings.readConnections = try node["read_connections"].int(default: settings.readConnections, range: 1...32)
+        settings.answerWithin = try node["answer_within"].duration(default: settings.answerWithin, range: 1...300)
         return .postgres(settings)
     }
 

@@ -178,15 +178,16 @@ public struct Daemon {
             throw StartupError.socket("console.tls_cert/tls_key: \(error)")
         }
         // Started in this order, stopped in reverse: live event streams end, the socket
-        // closes, then the cameras stop, then the ticket service writes what they raised and ends.
+        // closes, then the cameras stop, then the ticket service writes what they raised and
+        // ends, and only then does a node of a cluster let its leases go: alerts written under
+        // a lease already given up would be refused by the fence, and lost.
         let group = ServiceGroup(configuration: .init(
-            services: [
+            services: (cluster.map { [.init(service: $0, successTerminationBehavior: .ignore)] } ?? []) + [
                 .init(service: tickets, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 // After the tickets, so it stops before them: what they write at the end waits
                 // in the outbox for the next start.
                 .init(service: notify, successTerminationBehavior: .ignore),
                 .init(service: cameras, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ] + (cluster.map { [.init(service: $0, successTerminationBehavior: .ignore)] } ?? []) + [
                 .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore),
                 // Late, so it stops early: live event streams end before the server waits for them.

@@ -231,8 +231,12 @@ final class StreamRunner: Sendable {
         wake.signal()
     }
 
+    /// Waits at most `timeout` seconds for the thread to end; true once it has, however
+    /// many times asked (a camera stopped at shutdown is joined again when its lease goes).
     func join(timeout: Double) -> Bool {
-        finished.wait(timeout: .now() + max(0, timeout)) == .success
+        guard finished.wait(timeout: .now() + max(0, timeout)) == .success else { return false }
+        finished.signal()
+        return true
     }
 
     private func loop(_ session: (StreamRunner) throws -> Void) {

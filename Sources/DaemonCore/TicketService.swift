@@ -44,6 +44,11 @@ public final class TicketService: Service, Sendable {
     static let maxPending = 10_000
     /// While writes keep failing, a line at most this often.
     static let failureLogInterval: TimeInterval = 60
+    /// While writes fail, an alert that comes is kept (in the spool) without another try
+    /// if a pass failed less than this long ago: a store that takes seconds to fail (a
+    /// server that stops answering) would otherwise hold every alert behind a try of its
+    /// own, in memory only. The periodic pass goes on trying.
+    static let retryGap: TimeInterval = 1
     /// How long each ticket write takes, failures included.
     static let writeTime = Metrics.Timer(label: "gridwatch_store_write_seconds")
 
@@ -63,6 +68,8 @@ public final class TicketService: Service, Sendable {
         var health = StoreHealth()
         /// One retry pass at a time: the spool is emptied from what the pass leaves.
         var retrying = false
+        /// When the last retry pass failed (nil once one succeeds).
+        var lastFailedPass: Date?
         /// Failures since the condition was last logged.
         var failuresSinceLog = 0
         var failuresTotal = 0
@@ -97,7 +104,7 @@ public final class TicketService: Service, Sendable {
                 }
             }
             for await command in commands {
-                retryPending()
+                retryPending(unlessFailedRecently: true)
                 handle(command)
             }
             group.cancelAll()
@@ -181,9 +188,10 @@ public final class TicketService: Service, Sendable {
         }
     }
 
-    private func retryPending() {
+    private func retryPending(unlessFailedRecently: Bool = false) {
         let queued = state.withLock { s -> [Pending]? in
             guard !s.retrying, !s.pending.isEmpty else { return nil }
+            if unlessFailedRecently, let failed = s.lastFailedPass, Date().timeIntervalSince(failed) < Self.retryGap { return nil }
             s.retrying = true
             let q = s.pending
             s.pending = []
@@ -202,6 +210,7 @@ public final class TicketService: Service, Sendable {
             s.pending = Array(queued[written...]) + s.pending
             s.health.pending = s.pending.count
             s.retrying = false
+            s.lastFailedPass = written < queued.count ? Date() : nil
             if written > 0 { settleSpool(s) }
             guard s.pending.isEmpty, let since = s.health.failingSince else { return nil }
             s.health.lastError = nil
@@ -276,7 +285,7 @@ public final class TicketService: Service, Sendable {
         let waiting = state.withLock { !$0.pending.isEmpty || $0.retrying }
         if waiting {
             enqueue(command)
-            retryPending()
+            retryPending(unlessFailedRecently: true)
             return
         }
         _ = handle(command, retrying: false)

@@ -28,6 +28,12 @@ public struct PostgresSettings: Sendable, Equatable {
     public var caFile: String?
     /// Connections for reads beside the one that writes.
     public var readConnections: Int
+    /// Seconds a connection, or a statement's answer, is waited for (`answer_within`): past
+    /// them the connection is closed and the call fails as `unavailable` (a server stopped,
+    /// or the network to it gone, never holds a camera's alerts or a request for ever).
+    /// Below systemd's 20 s to stop, so a stop that finds the server silent keeps what it
+    /// could not write in the spool before it is killed.
+    public var answerWithin: Double = 15
 
     public init(host: String, port: Int = 5432, user: String, database: String, password: String? = nil, tls: TLSMode = .disable,
                 caFile: String? = nil, readConnections: Int = 2) {
@@ -154,12 +160,48 @@ final class PostgresEngine: @unchecked Sendable {
         configuration.options.connectTimeout = .seconds(5)
         if settings.tls == .verifyFull { configuration.options.tlsServerName = settings.host }
         do {
-            return try PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
-                                                  id: Int.random(in: 0..<Int.max), logger: logger).wait()
+            // PostgresNIO's connect timeout covers the TCP connection only: a server that
+            // accepts and then says nothing would hold the start-up for ever.
+            let connecting = PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
+                                                        id: Int.random(in: 0..<Int.max), logger: logger)
+            return try Self.wait(for: connecting, within: settings.answerWithin, what: "connecting",
+                                 late: { connection in _ = connection.close() as EventLoopFuture<Void> })
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             throw PostgresStoreError.unavailable(describePostgresError(error))
         }
     }
+
+    /// `future`'s value, or `unavailable` once `seconds` have passed without it: then
+    /// `expire` runs (on the future's event loop), and a value that comes later goes to
+    /// `late`.
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>, within seconds: Double, what: String,
+                                  expire: @escaping @Sendable () -> Void = {}, late: @escaping @Sendable (T) -> Void = { _ in }) throws -> T {
+        let loop = future.eventLoop
+        let answer = loop.makePromise(of: T.self)
+        // Both callbacks run on `loop`: the one that comes first settles the answer.
+        let settled = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: loop)
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            guard !settled.value else { return }
+            settled.value = true
+            // First, so that the caller, once woken, finds the connection closed.
+            expire()
+            answer.fail(PostgresStoreError.unavailable("no answer within \(Self.seconds(seconds)) (\(what))"))
+        }
+        future.whenComplete { result in
+            timer.cancel()
+            guard !settled.value else {
+                if case let .success(value) = result { late(value) }
+                return
+            }
+            settled.value = true
+            answer.completeWith(result)
+        }
+        return try answer.futureResult.wait()
+    }
+
+    static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : "\(s) s" }
 
 }
 
@@ -205,7 +247,7 @@ extension PostgresEngine {
                     continue
                 }
                 let value = try body(StoreDB(.postgres(t)))
-                _ = try t.simple("COMMIT")
+                try t.commit()
                 for done in t.afterCommit { done() }
                 return value
             } catch {
@@ -235,7 +277,7 @@ extension PostgresEngine {
             do {
                 _ = try t.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let value = try body(StoreDB(.postgres(t)))
-                _ = try t.simple("COMMIT")
+                try t.commit()
                 return value
             } catch {
                 if (try? t.simple("ROLLBACK")) == nil { healthy = false }
@@ -252,6 +294,12 @@ extension PostgresEngine {
     private func checkOutReader() throws -> PostgresConnection {
         readers.lock()
         while idleReaders.isEmpty && openReaders >= max(1, settings.readConnections) { readers.wait() }
+        // Idle ones the server closed meanwhile (a restart) go; a new one is opened instead.
+        while let connection = idleReaders.last, connection.isClosed {
+            idleReaders.removeLast()
+            openReaders -= 1
+            _ = connection.close() as EventLoopFuture<Void>
+        }
         if let connection = idleReaders.popLast() {
             readers.unlock()
             return connection
@@ -347,9 +395,37 @@ final class PostgresTransaction {
     func simple(_ sql: String) throws -> [PostgresRow] {
         var rows: [PostgresRow] = []
         for statement in Self.statements(sql) {
-            rows = try connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger).wait().rows
+            rows = try send(PostgresQuery(unsafeSQL: statement)).rows
         }
         return rows
+    }
+
+    /// `COMMIT`, which PostgreSQL answers with `ROLLBACK` (and no error) when the
+    /// transaction had failed: that is a failure too, never a write done.
+    func commit() throws {
+        let result = try send(PostgresQuery(unsafeSQL: "COMMIT"))
+        guard result.metadata.command != "ROLLBACK" else {
+            throw PostgresStoreError.refused(sqlState: "25P02", message: "the transaction was rolled back at COMMIT")
+        }
+    }
+
+    /// One statement's answer, within the settings' `answerWithin`. Sent from the
+    /// connection's event loop once it is seen open there: PostgresNIO drops a query
+    /// written to a closed connection without ever failing it, and waiting for that answer
+    /// waited for ever (a reader left idle while the server restarted). No answer in time:
+    /// the connection is closed, which fails the statement, and the next call connects again.
+    func send(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        let connection = self.connection
+        let loop = connection.eventLoop
+        let logger = Self.logger
+        let answer = loop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+            guard !connection.isClosed else {
+                return loop.makeFailedFuture(PostgresStoreError.unavailable("the connection is closed"))
+            }
+            return connection.query(query, logger: logger)
+        }
+        return try PostgresEngine.wait(for: answer, within: engine.settings.answerWithin, what: "a statement",
+                                       expire: { _ = connection.close() as EventLoopFuture<Void> })
     }
 
     /// `sql` cut at each `;` outside quotes, `$$` bodies and `--` comments.
@@ -406,7 +482,7 @@ final class PostgresTransaction {
                 }
             }
         }
-        let result = try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: Self.logger).wait()
+        let result = try send(PostgresQuery(unsafeSQL: text, binds: binds))
         changesCount = result.metadata.rows ?? 0
         return result.rows
     }

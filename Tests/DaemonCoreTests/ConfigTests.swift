@@ -337,6 +337,7 @@ import Testing
               postgres: postgresql://gridwatch@db.county.example:5433/tickets
               password_env: GW_CONFIG_TEST_PG
               tls: require
+              answer_within: 5s
             cameras:
 
             """
@@ -345,7 +346,7 @@ import Testing
         let config = try ConfigEnvironment.$overlay.withValue(["GW_CONFIG_TEST_PG": "pg-S3cret"]) { try parse(text) }
         guard case let .postgres(settings) = config.store else { Issue.record("not postgres: \(config.store)"); return }
         #expect(settings.host == "db.county.example" && settings.port == 5433 && settings.user == "gridwatch" && settings.database == "tickets")
-        #expect(settings.password == "pg-S3cret" && settings.tls == .require)
+        #expect(settings.password == "pg-S3cret" && settings.tls == .require && settings.answerWithin == 5)
         #expect(config.daemon.nodeID == "box-2" && config.daemon.leaseTimeout == 20)
         // However the settings are printed, the password is not.
         for shown in ["\(settings)", String(describing: settings), String(reflecting: settings), "\(config.store)", "\(Mirror(reflecting: settings).children.map { "\($0)" })"] {
@@ -368,6 +369,8 @@ import Testing
         }
         let unknown = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "store:\n  postgres: postgresql://u@h/d\n  tls: maybe\ncameras:\n")))
         #expect(unknown.key == "store.tls", "\(unknown)")
+        let patient = try #require(error(valid.replacingOccurrences(of: "cameras:\n", with: "store:\n  postgres: postgresql://u@h/d\n  answer_within: 0s\ncameras:\n")))
+        #expect(patient.key == "store.answer_within" && patient.line != nil && patient.message.contains("out of range"), "\(patient)")
     }
 
     @Test func credentialsInBothPlacesAreRefused() {

@@ -56,7 +56,9 @@ public final class DaemonHarness: @unchecked Sendable {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/task").count) ?? -1
     }
 
-    public func stop() { child.stop() }
+    /// SIGTERM, then SIGKILL after 5 s; false when it had to be killed.
+    @discardableResult
+    public func stop() -> Bool { child.stop() }
 }
 
 /// A free TCP port on 127.0.0.1 (nothing listens on it when this returns).

@@ -48,6 +48,27 @@ public final class PostgresServer: @unchecked Sendable {
         try run("pg_ctl", ["-D", dir.path("data"), "-m", "fast", "-w", "stop"])
     }
 
+    /// Stops the server and every process of it with SIGSTOP: connections stay open and
+    /// nothing answers (a server hung, or the network to it gone); `resume` goes on.
+    public func pause() throws { try signalAll(SIGSTOP) }
+
+    public func resume() throws { try signalAll(SIGCONT) }
+
+    private func signalAll(_ sig: Int32) throws {
+        let pidFile = try String(contentsOfFile: dir.path("data/postmaster.pid"), encoding: .utf8)
+        guard let postmaster = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else {
+            throw CommandFailed(command: "kill", status: 1, output: "no postmaster.pid")
+        }
+        // The postmaster's children, from /proc (their parent is field 4 of stat).
+        let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == postmaster ? pid : nil
+        }
+        for pid in [postmaster] + children { kill(pid, sig) }
+    }
+
     /// The rows of `sql` with `psql`, one line each, columns separated by `|`.
     public func query(_ database: String, _ sql: String) throws -> [String] {
         try runCommand("/usr/bin/psql", ["-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", database, "-Atc", sql])

@@ -240,14 +240,18 @@ public final class ChildProcess: @unchecked Sendable {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// SIGTERM, then SIGKILL if it has not gone within `grace` seconds.
-    public func stop(grace: Double = 5) {
-        guard process.isRunning else { return }
+    /// SIGTERM, then SIGKILL if it has not gone within `grace` seconds. False when it had
+    /// to be killed.
+    @discardableResult
+    public func stop(grace: Double = 5) -> Bool {
+        guard process.isRunning else { return true }
         signal(SIGTERM)
         if wait(timeout: grace) == nil {
             signal(SIGKILL)
             _ = wait(timeout: 5)
+            return false
         }
+        return true
     }
 
     public var log: String {
@@ -277,7 +281,8 @@ public final class RTSPServer: @unchecked Sendable {
         url = String(line.dropFirst("READY ".count))
     }
 
-    public func stop() { child.stop() }
+    @discardableResult
+    public func stop() -> Bool { child.stop() }
 }
 
 /// Poll `condition` every `interval` seconds until it holds or `timeout` passes.
