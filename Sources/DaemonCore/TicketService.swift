@@ -45,7 +45,7 @@ public final class TicketService: Service, Sendable {
     /// While writes keep failing, a line at most this often.
     static let failureLogInterval: TimeInterval = 60
     /// While writes fail, an alert that comes is kept (in the spool) without another try
-    /// if a pass failed less than this long ago: a store that takes seconds to fail (a
+    /// if a write failed less than this long ago: a store that takes seconds to fail (a
     /// server that stops answering) would otherwise hold every alert behind a try of its
     /// own, in memory only. The periodic pass goes on trying.
     static let retryGap: TimeInterval = 1
@@ -68,8 +68,8 @@ public final class TicketService: Service, Sendable {
         var health = StoreHealth()
         /// One retry pass at a time: the spool is emptied from what the pass leaves.
         var retrying = false
-        /// When the last retry pass failed (nil once one succeeds).
-        var lastFailedPass: Date?
+        /// When a write last failed (nil once a retry pass writes everything).
+        var lastFailure: Date?
         /// Failures since the condition was last logged.
         var failuresSinceLog = 0
         var failuresTotal = 0
@@ -191,7 +191,7 @@ public final class TicketService: Service, Sendable {
     private func retryPending(unlessFailedRecently: Bool = false) {
         let queued = state.withLock { s -> [Pending]? in
             guard !s.retrying, !s.pending.isEmpty else { return nil }
-            if unlessFailedRecently, let failed = s.lastFailedPass, Date().timeIntervalSince(failed) < Self.retryGap { return nil }
+            if unlessFailedRecently, let failed = s.lastFailure, Date().timeIntervalSince(failed) < Self.retryGap { return nil }
             s.retrying = true
             let q = s.pending
             s.pending = []
@@ -210,7 +210,7 @@ public final class TicketService: Service, Sendable {
             s.pending = Array(queued[written...]) + s.pending
             s.health.pending = s.pending.count
             s.retrying = false
-            s.lastFailedPass = written < queued.count ? Date() : nil
+            if written == queued.count { s.lastFailure = nil }
             if written > 0 { settleSpool(s) }
             guard s.pending.isEmpty, let since = s.health.failingSince else { return nil }
             s.health.lastError = nil
@@ -250,6 +250,7 @@ public final class TicketService: Service, Sendable {
         enum Say { case started, still(Int) }
         let say = state.withLock { s -> Say? in
             s.health.lastError = why
+            s.lastFailure = Date()
             s.failuresTotal += 1
             s.failuresSinceLog += 1
             if s.health.failingSince == nil { s.health.failingSince = now }
