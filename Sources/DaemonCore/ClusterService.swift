@@ -10,8 +10,9 @@ import Tickets
 
 /// A node among the daemons sharing one PostgreSQL store (Docs/design/cluster.md): its
 /// cameras run under camera leases, the supervision and the outbox under job leases, and
-/// its heartbeat says it is alive. Stopped gracefully, it stops its cameras and lets its
-/// leases go at once; killed, its leases run out and the other nodes take them.
+/// its heartbeat says it is alive. Stopped gracefully, it stops its cameras, writes what
+/// they raised, then lets its leases go (the last service of the group to stop); killed,
+/// its leases run out and the other nodes take them.
 final class ClusterService: Service, Sendable {
     let nodeID: String
     let database: LeaseDatabase

@@ -44,11 +44,6 @@ public final class TicketService: Service, Sendable {
     static let maxPending = 10_000
     /// While writes keep failing, a line at most this often.
     static let failureLogInterval: TimeInterval = 60
-    /// While writes fail, an alert that comes is kept (in the spool) without another try
-    /// if a write failed less than this long ago: a store that takes seconds to fail (a
-    /// server that stops answering) would otherwise hold every alert behind a try of its
-    /// own, in memory only. The periodic pass goes on trying.
-    static let retryGap: TimeInterval = 1
     /// How long each ticket write takes, failures included.
     static let writeTime = Metrics.Timer(label: "gridwatch_store_write_seconds")
 
@@ -68,8 +63,6 @@ public final class TicketService: Service, Sendable {
         var health = StoreHealth()
         /// One retry pass at a time: the spool is emptied from what the pass leaves.
         var retrying = false
-        /// When a write last failed (nil once a retry pass writes everything).
-        var lastFailure: Date?
         /// Failures since the condition was last logged.
         var failuresSinceLog = 0
         var failuresTotal = 0
@@ -104,7 +97,7 @@ public final class TicketService: Service, Sendable {
                 }
             }
             for await command in commands {
-                retryPending(unlessFailedRecently: true)
+                retryPending(unlessFailing: true)
                 handle(command)
             }
             group.cancelAll()
@@ -188,10 +181,14 @@ public final class TicketService: Service, Sendable {
         }
     }
 
-    private func retryPending(unlessFailedRecently: Bool = false) {
+    /// Write what waits, in order, until one fails. `unlessFailing` (the alerts' own path):
+    /// not while writes fail, which the periodic pass keeps trying. A store that takes
+    /// seconds to fail (a server that stops answering) would otherwise hold each alert
+    /// that comes behind a try of its own, in memory only; so it goes to the spool at once.
+    private func retryPending(unlessFailing: Bool = false) {
         let queued = state.withLock { s -> [Pending]? in
             guard !s.retrying, !s.pending.isEmpty else { return nil }
-            if unlessFailedRecently, let failed = s.lastFailure, Date().timeIntervalSince(failed) < Self.retryGap { return nil }
+            if unlessFailing && s.health.failingSince != nil { return nil }
             s.retrying = true
             let q = s.pending
             s.pending = []
@@ -210,7 +207,6 @@ public final class TicketService: Service, Sendable {
             s.pending = Array(queued[written...]) + s.pending
             s.health.pending = s.pending.count
             s.retrying = false
-            if written == queued.count { s.lastFailure = nil }
             if written > 0 { settleSpool(s) }
             guard s.pending.isEmpty, let since = s.health.failingSince else { return nil }
             s.health.lastError = nil
@@ -250,7 +246,6 @@ public final class TicketService: Service, Sendable {
         enum Say { case started, still(Int) }
         let say = state.withLock { s -> Say? in
             s.health.lastError = why
-            s.lastFailure = Date()
             s.failuresTotal += 1
             s.failuresSinceLog += 1
             if s.health.failingSince == nil { s.health.failingSince = now }
@@ -286,7 +281,7 @@ public final class TicketService: Service, Sendable {
         let waiting = state.withLock { !$0.pending.isEmpty || $0.retrying }
         if waiting {
             enqueue(command)
-            retryPending(unlessFailedRecently: true)
+            retryPending(unlessFailing: true)
             return
         }
         _ = handle(command, retrying: false)

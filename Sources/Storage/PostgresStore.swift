@@ -28,11 +28,12 @@ public struct PostgresSettings: Sendable, Equatable {
     public var caFile: String?
     /// Connections for reads beside the one that writes.
     public var readConnections: Int
-    /// Seconds a connection, or a statement's answer, is waited for (`answer_within`): past
-    /// them the connection is closed and the call fails as `unavailable` (a server stopped,
-    /// or the network to it gone, never holds a camera's alerts or a request for ever).
-    /// Below systemd's 20 s to stop, so a stop that finds the server silent keeps what it
-    /// could not write in the spool before it is killed.
+    /// Seconds a statement's answer is waited for (`answer_within`): past them the
+    /// connection is closed and the call fails as `unavailable` (a server stopped, or the
+    /// network to it gone, never holds a camera's alerts or a request for ever), and the
+    /// server cancels the statement itself (`statement_timeout`). Connecting has its own
+    /// 5 s. Below systemd's 20 s to stop, so a stop that finds the server silent keeps what
+    /// it could not write in the spool before it is killed.
     public var answerWithin: Double = 15
 
     public init(host: String, port: Int = 5432, user: String, database: String, password: String? = nil, tls: TLSMode = .disable,
@@ -157,27 +158,24 @@ final class PostgresEngine: @unchecked Sendable {
         var configuration = PostgresConnection.Configuration(
             host: settings.host, port: settings.port, username: settings.user, password: settings.password, database: settings.database,
             tls: tlsContext.map { .require($0) } ?? .disable)
+        // The whole start-up (TCP, TLS, authentication) within it: PostgresNIO enforces it.
         configuration.options.connectTimeout = .seconds(5)
+        // The server gives up on a statement when the client does (a lock wait that outlasts
+        // it would otherwise go on, holding its locks, after the connection is closed).
+        configuration.options.additionalStartupParameters = [("statement_timeout", "\(Int(settings.answerWithin * 1000))")]
         if settings.tls == .verifyFull { configuration.options.tlsServerName = settings.host }
         do {
-            // PostgresNIO's connect timeout covers the TCP connection only: a server that
-            // accepts and then says nothing would hold the start-up for ever.
-            let connecting = PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
-                                                        id: Int.random(in: 0..<Int.max), logger: logger)
-            return try Self.wait(for: connecting, within: settings.answerWithin, what: "connecting",
-                                 late: { connection in _ = connection.close() as EventLoopFuture<Void> })
-        } catch let error as PostgresStoreError {
-            throw error
+            return try PostgresConnection.connect(on: Self.loop.next(), configuration: configuration,
+                                                  id: Int.random(in: 0..<Int.max), logger: logger).wait()
         } catch {
             throw PostgresStoreError.unavailable(describePostgresError(error))
         }
     }
 
-    /// `future`'s value, or `unavailable` once `seconds` have passed without it: then
-    /// `expire` runs (on the future's event loop), and a value that comes later goes to
-    /// `late`.
+    /// `future`'s value, or `NoAnswer` once `seconds` have passed without it: then `expire`
+    /// runs (on the future's event loop).
     static func wait<T: Sendable>(for future: EventLoopFuture<T>, within seconds: Double, what: String,
-                                  expire: @escaping @Sendable () -> Void = {}, late: @escaping @Sendable (T) -> Void = { _ in }) throws -> T {
+                                  expire: @escaping @Sendable () -> Void = {}) throws -> T {
         let loop = future.eventLoop
         let answer = loop.makePromise(of: T.self)
         // Both callbacks run on `loop`: the one that comes first settles the answer.
@@ -185,23 +183,32 @@ final class PostgresEngine: @unchecked Sendable {
         let timer = loop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
             guard !settled.value else { return }
             settled.value = true
-            // First, so that the caller, once woken, finds the connection closed.
             expire()
-            answer.fail(PostgresStoreError.unavailable("no answer within \(Self.seconds(seconds)) (\(what))"))
+            answer.fail(NoAnswer(seconds: seconds, what: what))
         }
         future.whenComplete { result in
             timer.cancel()
-            guard !settled.value else {
-                if case let .success(value) = result { late(value) }
-                return
-            }
+            guard !settled.value else { return }
             settled.value = true
             answer.completeWith(result)
         }
         return try answer.futureResult.wait()
     }
 
-    static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : "\(s) s" }
+    /// No answer in time: the connection was closed (the server may still have done what was
+    /// asked, if the question was `COMMIT`).
+    struct NoAnswer: Error, CustomStringConvertible {
+        let seconds: Double
+        let what: String
+        var description: String { "no answer within \(seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)") s (\(what))" }
+    }
+
+    /// Let a connection go without waiting: closed, and kept until it has (PostgresNIO
+    /// insists a connection is closed before it goes; with TLS closing waits for the server's
+    /// answer, up to 5 s).
+    static func discard(_ connection: PostgresConnection) {
+        (connection.close() as EventLoopFuture<Void>).whenComplete { _ in _ = connection }
+    }
 
 }
 
@@ -224,37 +231,51 @@ extension PostgresEngine {
 
     // MARK: Transactions
 
-    func write<T>(isolation: String = "SERIALIZABLE", _ body: (StoreDB) throws -> T) throws -> T {
+    /// One transaction on the writing connection. `within` overrides `answerWithin` for
+    /// each of its statements (the migrations').
+    func write<T>(isolation: String = "SERIALIZABLE", within: Double? = nil, _ body: (StoreDB) throws -> T) throws -> T {
         writeLock.lock()
         defer { writeLock.unlock() }
         var attempt = 0
         while true {
             if let old = writeConnection, old.isClosed {
-                try? (old.close() as EventLoopFuture<Void>).wait()
+                Self.discard(old)
                 writeConnection = nil
             }
             if writeConnection == nil { writeConnection = try connect() }
-            let t = PostgresTransaction(connection: writeConnection!, engine: self)
+            let t = PostgresTransaction(connection: writeConnection!, engine: self, within: within)
             do {
                 do {
                     _ = try t.simple("BEGIN ISOLATION LEVEL \(isolation)")
-                } catch where attempt == 0 && t.connection.isClosed {
+                } catch where attempt == 0 && !t.unanswered && (error is PostgresTransaction.Closed || t.connection.isClosed) {
                     // The server went away since the last write (a restart): nothing was
-                    // sent, so connect again and begin once more.
-                    try? (t.connection.close() as EventLoopFuture<Void>).wait()
+                    // done, so connect again and begin once more. (Not after a BEGIN that
+                    // went unanswered: that took its time already.)
+                    Self.discard(t.connection)
                     writeConnection = nil
                     attempt += 1
                     continue
                 }
+                // Its id, to ask whether it committed if COMMIT is never answered.
+                let xid = try t.run("SELECT txid_current()", []).first.flatMap { Int64.fromDatabaseValue(try t.value($0, 0)) }
                 let value = try body(StoreDB(.postgres(t)))
-                try t.commit()
+                do {
+                    try t.commit()
+                } catch is NoAnswer {
+                    // Sent and never answered: asked on a new connection whether it
+                    // committed, so a write done is neither lost nor made twice.
+                    guard try committed(xid) else { throw PostgresStoreError.unavailable("COMMIT went unanswered and did not commit") }
+                    logger.notice("COMMIT went unanswered, and committed", metadata: ["xid": "\(xid ?? 0)"])
+                }
                 for done in t.afterCommit { done() }
                 return value
             } catch {
-                _ = try? t.simple("ROLLBACK")
-                if let broken = writeConnection, broken.isClosed {
-                    try? (broken.close() as EventLoopFuture<Void>).wait()
+                if t.unanswered || t.connection.isClosed {
+                    // Closed (an unanswered statement closes it): the next write connects again.
+                    Self.discard(t.connection)
                     writeConnection = nil
+                } else {
+                    _ = try? t.simple("ROLLBACK")
                 }
                 // Two nodes' transactions on the same rows: the loser runs again.
                 if let state = (error as? PSQLError)?.serverInfo?[.sqlState], ["40001", "40P01"].contains(state), attempt < 20 {
@@ -267,22 +288,41 @@ extension PostgresEngine {
         }
     }
 
+    /// Whether transaction `xid` committed, asked on a connection of its own. Throws
+    /// `unavailable` when that cannot be known (the server still silent): the write is then
+    /// tried again, and may be made twice.
+    private func committed(_ xid: Int64?) throws -> Bool {
+        guard let xid else { return false }
+        let connection = try connect()
+        defer { Self.discard(connection) }
+        let t = PostgresTransaction(connection: connection, engine: self, within: nil)
+        // "in progress" for a moment after the other connection closed: asked again.
+        for _ in 0..<10 {
+            let status = try t.run("SELECT txid_status(?)", [xid]).first.flatMap { String.fromDatabaseValue(try t.value($0, 0)) }
+            if status == "committed" { return true }
+            if status != "in progress" { return false }
+            usleep(200_000)
+        }
+        throw PostgresStoreError.unavailable("COMMIT went unanswered; its transaction is still in progress")
+    }
+
     func read<T>(_ body: (StoreDB) throws -> T) throws -> T {
         var tries = 0
         while true {
             let connection = try checkOutReader()
             var healthy = true
             defer { checkIn(connection, healthy: healthy && !connection.isClosed) }
-            let t = PostgresTransaction(connection: connection, engine: self)
+            let t = PostgresTransaction(connection: connection, engine: self, within: nil)
             do {
                 _ = try t.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let value = try body(StoreDB(.postgres(t)))
                 try t.commit()
                 return value
             } catch {
-                if (try? t.simple("ROLLBACK")) == nil { healthy = false }
-                // An idle connection the server dropped (a restart): a read is safe to run again.
-                if !healthy && tries < 2 {
+                if t.unanswered || connection.isClosed || (try? t.simple("ROLLBACK")) == nil { healthy = false }
+                // An idle connection the server dropped (a restart): a read is safe to run
+                // again. Not one that went unanswered: that took its time already.
+                if !healthy && !t.unanswered && tries < 2 {
                     tries += 1
                     continue
                 }
@@ -298,7 +338,7 @@ extension PostgresEngine {
         while let connection = idleReaders.last, connection.isClosed {
             idleReaders.removeLast()
             openReaders -= 1
-            _ = connection.close() as EventLoopFuture<Void>
+            Self.discard(connection)
         }
         if let connection = idleReaders.popLast() {
             readers.unlock()
@@ -323,7 +363,7 @@ extension PostgresEngine {
             idleReaders.append(connection)
         } else {
             openReaders -= 1
-            try? (connection.close() as EventLoopFuture<Void>).wait()
+            Self.discard(connection)
         }
         readers.signal()
         readers.unlock()
@@ -339,7 +379,9 @@ extension PostgresEngine {
             }
             return PostgresStoreError.unavailable(describePostgresError(psql))
         }
-        if error is ChannelError || error is IOError { return PostgresStoreError.unavailable("\(error)") }
+        if error is ChannelError || error is IOError || error is NoAnswer || error is PostgresTransaction.Closed {
+            return PostgresStoreError.unavailable("\(error)")
+        }
         return error
     }
 
@@ -359,8 +401,11 @@ extension PostgresEngine {
     private func migrate() throws {
         // Read committed: each statement sees what another node committed while this one
         // waited for the lock (a serializable snapshot would be from before).
-        _ = try write(isolation: "READ COMMITTED") { db in
+        // Waiting for another node's migrations, or rewriting a large table, may take longer
+        // than a statement may.
+        _ = try write(isolation: "READ COMMITTED", within: 600) { db in
             guard case let .postgres(t) = db.backend else { return 0 }
+            _ = try t.simple("SET LOCAL statement_timeout = 0")
             _ = try t.simple("SELECT pg_advisory_xact_lock(7474819)")
             _ = try t.simple("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
             let done = Set(try t.run("SELECT identifier FROM grdb_migrations", []).compactMap { String.fromDatabaseValue(try t.value($0, 0)) })
@@ -377,13 +422,23 @@ extension PostgresEngine {
 final class PostgresTransaction {
     let connection: PostgresConnection
     let engine: PostgresEngine
+    /// Seconds each statement's answer is waited for (nil: the settings' `answerWithin`).
+    let within: Double?
     var changesCount = 0
     var afterCommit: [@Sendable () -> Void] = []
+    /// A statement went unanswered: the connection has been closed.
+    private(set) var unanswered = false
     private static let logger = Logger(label: "gridwatch.store.postgres")
 
-    init(connection: PostgresConnection, engine: PostgresEngine) {
+    /// The connection was found closed before a statement was sent: nothing was done.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the connection is closed" }
+    }
+
+    init(connection: PostgresConnection, engine: PostgresEngine, within: Double?) {
         self.connection = connection
         self.engine = engine
+        self.within = within
     }
 
     var compiler: DatabaseQueue { engine.compiler }
@@ -419,13 +474,16 @@ final class PostgresTransaction {
         let loop = connection.eventLoop
         let logger = Self.logger
         let answer = loop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
-            guard !connection.isClosed else {
-                return loop.makeFailedFuture(PostgresStoreError.unavailable("the connection is closed"))
-            }
+            guard !connection.isClosed else { return loop.makeFailedFuture(Closed()) }
             return connection.query(query, logger: logger)
         }
-        return try PostgresEngine.wait(for: answer, within: engine.settings.answerWithin, what: "a statement",
-                                       expire: { _ = connection.close() as EventLoopFuture<Void> })
+        do {
+            return try PostgresEngine.wait(for: answer, within: within ?? engine.settings.answerWithin, what: "a statement",
+                                           expire: { _ = connection.close() as EventLoopFuture<Void> })
+        } catch let error as PostgresEngine.NoAnswer {
+            unanswered = true
+            throw error
+        }
     }
 
     /// `sql` cut at each `;` outside quotes, `$$` bodies and `--` comments.

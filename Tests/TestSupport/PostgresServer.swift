@@ -59,14 +59,16 @@ public final class PostgresServer: @unchecked Sendable {
         guard let postmaster = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else {
             throw CommandFailed(command: "kill", status: 1, output: "no postmaster.pid")
         }
-        // The postmaster's children, from /proc (their parent is field 4 of stat).
+        // The postmaster first (stopped, it starts no new child), then its children, from
+        // /proc (their parent is field 4 of stat).
+        kill(postmaster, sig)
         let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
             guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { return nil }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]) == postmaster ? pid : nil
         }
-        for pid in [postmaster] + children { kill(pid, sig) }
+        for pid in children { kill(pid, sig) }
     }
 
     /// The rows of `sql` with `psql`, one line each, columns separated by `|`.
