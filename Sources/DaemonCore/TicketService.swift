@@ -44,6 +44,8 @@ public final class TicketService: Service, Sendable {
     static let maxPending = 10_000
     /// While writes keep failing, a line at most this often.
     static let failureLogInterval: TimeInterval = 60
+    /// A failed write that took this long or more leaves the next tries to the periodic pass.
+    static let slowFailure: TimeInterval = 1
     /// How long each ticket write takes, failures included.
     static let writeTime = Metrics.Timer(label: "gridwatch_store_write_seconds")
 
@@ -63,6 +65,8 @@ public final class TicketService: Service, Sendable {
         var health = StoreHealth()
         /// One retry pass at a time: the spool is emptied from what the pass leaves.
         var retrying = false
+        /// The last failed write took `slowFailure` or more (a server that stops answering).
+        var failingSlowly = false
         /// Failures since the condition was last logged.
         var failuresSinceLog = 0
         var failuresTotal = 0
@@ -97,7 +101,7 @@ public final class TicketService: Service, Sendable {
                 }
             }
             for await command in commands {
-                retryPending(unlessFailing: true)
+                retryPending(unlessSlow: true)
                 handle(command)
             }
             group.cancelAll()
@@ -181,14 +185,16 @@ public final class TicketService: Service, Sendable {
         }
     }
 
-    /// Write what waits, in order, until one fails. `unlessFailing` (the alerts' own path):
-    /// not while writes fail, which the periodic pass keeps trying. A store that takes
-    /// seconds to fail (a server that stops answering) would otherwise hold each alert
-    /// that comes behind a try of its own, in memory only; so it goes to the spool at once.
-    private func retryPending(unlessFailing: Bool = false) {
+    /// Write what waits, in order, until one fails. `unlessSlow` (the alerts' own path): not
+    /// while writes fail slowly, which the periodic pass keeps trying. A store that takes
+    /// seconds to fail (a server that stops answering) would otherwise hold each alert that
+    /// comes behind a try of its own, in memory only; so it goes to the spool at once. A
+    /// store that fails at once (a full disk, a server refusing connections) is tried at
+    /// each alert, and taken up again as soon as it can be.
+    private func retryPending(unlessSlow: Bool = false) {
         let queued = state.withLock { s -> [Pending]? in
             guard !s.retrying, !s.pending.isEmpty else { return nil }
-            if unlessFailing && s.health.failingSince != nil { return nil }
+            if unlessSlow && s.failingSlowly { return nil }
             s.retrying = true
             let q = s.pending
             s.pending = []
@@ -211,6 +217,7 @@ public final class TicketService: Service, Sendable {
             guard s.pending.isEmpty, let since = s.health.failingSince else { return nil }
             s.health.lastError = nil
             s.health.failingSince = nil
+            s.failingSlowly = false
             let failures = s.failuresTotal
             s.failuresTotal = 0
             s.failuresSinceLog = 0
@@ -241,11 +248,12 @@ public final class TicketService: Service, Sendable {
 
     /// A failed write: logged when the condition starts, then at most once a minute with a
     /// count; `retrying` failures count too.
-    private func noteFailure(_ error: any Error, at now: Date) {
+    private func noteFailure(_ error: any Error, at now: Date, took seconds: Double) {
         let why = DiskFull.matches(error) ? DiskFull.reason(directory: store.directory.path) : "\(error)"
         enum Say { case started, still(Int) }
         let say = state.withLock { s -> Say? in
             s.health.lastError = why
+            s.failingSlowly = seconds >= Self.slowFailure
             s.failuresTotal += 1
             s.failuresSinceLog += 1
             if s.health.failingSince == nil { s.health.failingSince = now }
@@ -281,7 +289,7 @@ public final class TicketService: Service, Sendable {
         let waiting = state.withLock { !$0.pending.isEmpty || $0.retrying }
         if waiting {
             enqueue(command)
-            retryPending(unlessFailing: true)
+            retryPending(unlessSlow: true)
             return
         }
         _ = handle(command, retrying: false)
@@ -355,7 +363,7 @@ public final class TicketService: Service, Sendable {
             return true
         } catch {
             if !retrying { enqueue(command) }
-            noteFailure(error, at: now)
+            noteFailure(error, at: now, took: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             return false
         }
     }
