@@ -263,7 +263,10 @@ extension PostgresEngine {
                     try t.commit()
                 } catch is NoAnswer {
                     // Sent and never answered: asked on a new connection whether it
-                    // committed, so a write done is neither lost nor made twice.
+                    // committed, so a write done is neither lost nor made twice. This
+                    // connection, closed, is not used again either way.
+                    Self.discard(t.connection)
+                    writeConnection = nil
                     guard try committed(xid) else { throw PostgresStoreError.unavailable("COMMIT went unanswered and did not commit") }
                     logger.notice("COMMIT went unanswered, and committed", metadata: ["xid": "\(xid ?? 0)"])
                 }
