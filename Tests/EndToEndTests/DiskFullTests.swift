@@ -110,11 +110,19 @@ struct DiskFullTests {
         #expect(waitUntil(timeout: 60) { daemon.tickets().total >= 1 }, "no ticket: \(daemon.log)")
 
         disk.fill()
+        // Space the daemon frees of its own once writes fail (a clip it gives up and deletes)
+        // is taken up again while the test waits, each time by a new file: the disk stays full.
+        var refills = 0
+        func keepFull() {
+            refills += 1
+            _ = disk.fill("filler-\(refills)")
+        }
         let linesBefore = daemon.log.split(separator: "\n").count
         // Alerts go on being raised; none can be written.
-        #expect(waitUntil(timeout: 30) { (Self.health(daemon)?.storePending ?? 0) >= 1 }, "\(daemon.log)")
+        #expect(waitUntil(timeout: 30) { keepFull(); return (Self.health(daemon)?.storePending ?? 0) >= 1 }, "\(daemon.log)")
+        keepFull()
         let written = Self.occurrences(daemon)
-        #expect(waitUntil(timeout: 60) { (Self.health(daemon)?.storePending ?? 0) >= 5 }, "\(daemon.log)")
+        #expect(waitUntil(timeout: 60) { keepFull(); return (Self.health(daemon)?.storePending ?? 0) >= 5 }, "\(daemon.log)")
         #expect(Self.health(daemon)?.status == "degraded")
         #expect(Self.occurrences(daemon) == written)
         daemon.stop()
@@ -141,6 +149,7 @@ struct DiskFullTests {
 
         // Room again, and the same cameras with nothing to see: the kept alerts become tickets.
         try FileManager.default.removeItem(atPath: dir.path("data/filler"))
+        for n in 1...max(1, refills) { try? FileManager.default.removeItem(atPath: dir.path("data/filler-\(n)")) }
         let again = try DaemonHarness(dir: dir, body: stillConfig(clip: dir.path("still.mp4")))
         defer { again.stop() }
         #expect(waitUntil(timeout: 30) { Self.occurrences(again) == written + kept }, "written \(written) kept \(kept) now \(Self.occurrences(again)): \(again.log)")
