@@ -13,6 +13,21 @@ public struct AnalysisResult: Sendable {
     public var withheld = 0
 }
 
+/// How the analysis treats a scene that has been still a while (`CameraAnalyzer.stillWatch`):
+/// it learns only from one keyframe every `keyframeEvery` seconds, the frames decode-on-demand
+/// decodes while still, and only looks at the frames between them.
+public struct StillWatch: Sendable, Equatable {
+    /// Seconds of a plainly still picture before frames are only looked at.
+    public var idleAfter: Double
+    /// Seconds of stream from one keyframe learnt from to the next (0: every keyframe).
+    public var keyframeEvery: Double
+
+    public init(idleAfter: Double, keyframeEvery: Double) {
+        self.idleAfter = idleAfter
+        self.keyframeEvery = keyframeEvery
+    }
+}
+
 /// One camera's analysis: background model, blobs, tracker, rules. Frames and times in,
 /// events out. Knows nothing of where frames come from or where events go, and reads
 /// no clock: stream time and, for schedules, the local minute of the day are passed in.
@@ -35,6 +50,21 @@ public struct CameraAnalyzer: Sendable {
     /// frames it stands for in the background's learning.
     public var frameInterval: Double?
     private var lastTime: Double?
+    /// Watching a still scene. Once the picture has been plainly still for `idleAfter`, the
+    /// analysis learns (background, noise, tracks, rules) only from keyframes, one every
+    /// `keyframeEvery` seconds, from frames where something new shows, and at a rule's
+    /// timer; every other frame is looked at against the background (`MotionDetector.peek`)
+    /// and changes nothing but the integrity checks' counts (which look at one frame a
+    /// second of stream time either way). So what it concludes depends only on frames
+    /// decode-on-demand decodes too: the same events with every frame decoded or
+    /// keyframes only (Docs/design/decode-on-demand.md).
+    /// Frames passed without saying whether they are keyframes are always learnt from.
+    /// nil: every frame is learnt from.
+    public var stillWatch: StillWatch?
+    /// Whether the last frame learnt from was plainly still.
+    private var lastStill = false
+    /// Stream time from which a keyframe is learnt from while watching (-∞: the next one).
+    public private(set) var nextLearning = -Double.infinity
 
     public init(motion: MotionSettings = MotionSettings(), tracker: TrackerSettings = TrackerSettings(), zones: [ZoneRule] = [], tripwires: [TripwireRule] = [], motionMask: [Polygon] = [],
                 integrity: IntegritySettings? = nil, fireSmoke: [FireSmokeArea] = [], fireSmokeSettings: FireSmokeSettings = FireSmokeSettings()) {
@@ -59,6 +89,8 @@ public struct CameraAnalyzer: Sendable {
         quietUntil = -Double.infinity
         lastBusy = nil
         lastTime = nil
+        lastStill = false
+        nextLearning = -.infinity
     }
 
     /// Seconds of stream time up to `time` in which the picture was plainly still: nothing
@@ -74,19 +106,51 @@ public struct CameraAnalyzer: Sendable {
     /// Decode-on-demand's word at `time`: the stream time until which keyframes alone will
     /// do. -∞ when the picture has not been still for `idleAfter`; +∞ when it has and
     /// nothing is due; else the time a timer of the analysis runs out, from which every
-    /// frame must be seen again: a frozen picture alerting, or something standing in the
-    /// foreground (a parked car, a person waiting, a ghost) taken into the background.
+    /// frame must be seen again: a frozen picture alerting, someone in a zone loitering, or
+    /// (without `stillWatch`) something standing in the foreground (a parked car, a person
+    /// waiting, a ghost) taken into the background.
     public func stillUntil(at time: Double, idleAfter: Double) -> Double {
         guard stillFor(at: time) >= idleAfter else { return -.infinity }
-        var until = integrity?.nextAlert ?? .infinity
-        if let interval = frameInterval, interval > 0, let frames = detector.framesUntilAbsorbed {
+        var until = min(integrity?.nextAlert ?? .infinity, rules.nextDue ?? .infinity)
+        // Watching, the background learns only from the keyframes decoded anyway: what
+        // stands in it is taken in at one of them, and needs no frame in between.
+        if stillWatch == nil, let interval = frameInterval, interval > 0, let frames = detector.framesUntilAbsorbed {
             until = min(until, time + Double(frames) * interval)
         }
         return until
     }
 
+    /// Whether a frame at `time` would be only looked at, unless it is a keyframe due to be
+    /// learnt from or shows something new (`stillWatch`).
+    public func watching(at time: Double) -> Bool {
+        guard let watch = stillWatch, lastStill, let lastBusy else { return false }
+        return time - lastBusy >= watch.idleAfter
+    }
+
     private mutating func busy(_ time: Double, unless still: Bool) {
         if !still || lastBusy == nil { lastBusy = time }
+        lastStill = still
+    }
+
+    /// A frame looked at while watching a still scene: its blobs when each is where a track
+    /// already stands (its centre in the track's box and at most twice its size, one blob
+    /// a track: not someone new beside a parked car) and nothing else moves, so the frame
+    /// would change nothing worth a frame learnt from; nil otherwise.
+    private mutating func lookOnly(_ frame: LumaFrame) -> [Blob]? {
+        guard let blobs = detector.peek(frame), blobs.count <= tracker.tracks.count else { return nil }
+        let tracks = tracker.tracks
+        var used = [Bool](repeating: false, count: tracks.count)
+        let w = Double(frame.width), h = Double(frame.height)
+        for blob in blobs {
+            let c = Point(x: (Double(blob.box.minX + blob.box.maxX) / 2 + 0.5) / w, y: (Double(blob.box.minY + blob.box.maxY) / 2 + 0.5) / h)
+            let area = Double(blob.box.maxX - blob.box.minX + 1) / w * Double(blob.box.maxY - blob.box.minY + 1) / h
+            guard let k = tracks.indices.first(where: { k in
+                let b = tracks[k].box
+                return !used[k] && b.minX <= c.x && c.x <= b.maxX && b.minY <= c.y && c.y <= b.maxY && area <= 2 * b.area
+            }) else { return nil }
+            used[k] = true
+        }
+        return blobs
     }
 
     /// The reasons this camera is tampered for now (empty when its picture is sound).
@@ -127,7 +191,17 @@ public struct CameraAnalyzer: Sendable {
     /// Analyse one frame taken at stream time `time` (seconds).
     /// Schedules read `minuteOfDay` (local), `monthDay` (local, `month * 100 + day`) and the
     /// scene mode.
-    public mutating func process(_ frame: LumaFrame, time: Double, minuteOfDay: Int? = nil, monthDay: Int? = nil) -> AnalysisResult {
+    /// `keyframe`: whether the frame was coded as a keyframe (nil: not known; then it is
+    /// always learnt from, see `stillWatch`).
+    public mutating func process(_ frame: LumaFrame, time: Double, keyframe: Bool? = nil, minuteOfDay: Int? = nil, monthDay: Int? = nil) -> AnalysisResult {
+        let watched = keyframe != nil && watching(at: time)
+        let learning = watched && keyframe == true && time >= nextLearning
+        let changes = integrity?.observe(frame, time: time) ?? []
+        if watched && !learning && changes.isEmpty && time < (rules.nextDue ?? .infinity)
+            && (integrity.map { $0.hasBaseline && !$0.doubtful } ?? true), let blobs = lookOnly(frame) {
+            return AnalysisResult(blobs: blobs, tracks: tracker.tracks, events: [])
+        }
+        if learning { nextLearning = time + (stillWatch?.keyframeEvery ?? 0) }
         var elapsed = 1.0
         if let interval = frameInterval, interval > 0, let last = lastTime, time - last >= 1.5 * interval {
             elapsed = min(600, ((time - last) / interval).rounded())
@@ -135,7 +209,6 @@ public struct CameraAnalyzer: Sendable {
         detector.elapsedFrames = elapsed
         tracker.elapsedFrames = Int(elapsed)
         lastTime = time
-        let changes = integrity?.observe(frame, time: time) ?? []
         for change in changes {
             switch change {
             case .sceneMode:
@@ -165,7 +238,8 @@ public struct CameraAnalyzer: Sendable {
         if !detector.isReady || !wasReady && detector.isReady {
             // Learning (or learning again after a light switch): nothing moves yet.
             if !tracker.tracks.isEmpty { tracker.reset() }
-            lastBusy = time
+            busy(time, unless: false)
+            nextLearning = -.infinity
             return AnalysisResult(blobs: [], tracks: [], events: [], integrity: changes, fireSmoke: fire)
         }
         let detections = DetectionBuilder.build(
@@ -191,6 +265,8 @@ public struct CameraAnalyzer: Sendable {
         let still = standing && blobs.count <= tracks.count && fireSmoke == nil && time >= quietUntil
             && (integrity.map { $0.hasBaseline && !$0.doubtful } ?? true)
         busy(time, unless: still)
+        // Once still again, the first keyframe is learnt from.
+        if !still { nextLearning = -.infinity }
         return AnalysisResult(blobs: blobs, detections: detections, tracks: tracks, events: events, integrity: changes, fireSmoke: fire, withheld: withheld)
     }
 

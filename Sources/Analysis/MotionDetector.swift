@@ -152,7 +152,7 @@ public struct MotionDetector: Sendable {
     /// changed counts even if its gray level did not, and a pixel only darker, by a
     /// shadow's share and with its colour unchanged, does not count. Works at half size
     /// (the colour's own resolution). Returns the change in the number of marked pixels.
-    private mutating func colourAndShadows(_ frame: LumaFrame) -> Int {
+    private mutating func colourAndShadows(_ frame: LumaFrame, dry: Bool = false) -> Int {
         let cw = width / 2, ch = height / 2
         if frame.hasColour && chromaBackground.count != cw * ch {
             // Colour arrived after the scene was learnt in gray: learn it from here.
@@ -165,7 +165,8 @@ public struct MotionDetector: Sendable {
         guard useColour || shadows != nil else { return 0 }
         if useColour && chromaChanged.count != cw * ch { chromaChanged = [UInt8](repeating: 0, count: cw * ch) }
         let limit = Int16(settings.chromaThreshold) << 7
-        let rateStill = rate16(settings.learningRate), rateMoving = rate16(settings.foregroundLearningRate)
+        // Looked at without learning (`peek`): the colour background stays as it is.
+        let rateStill = dry ? 0 : rate16(settings.learningRate), rateMoving = dry ? 0 : rate16(settings.foregroundLearningRate)
         // level ÷ background in 1/256.
         let low = Int(((shadows?.lowerBound ?? 0) * 256).rounded()), high = Int(((shadows?.upperBound ?? 0) * 256).rounded())
         if useColour {
@@ -233,25 +234,41 @@ public struct MotionDetector: Sendable {
     /// each pixel's statistics. Returns how many pixels changed. Fixed point throughout
     /// (levels in 1/128, rates in 1/65536, flicker in 1/32768), every value in 16 bits,
     /// eight pixels a vector (`gw_motion_subtract` in PixelKernels).
-    private mutating func subtract(_ pixels: [UInt8]) -> Int {
+    private mutating func subtract(_ pixels: [UInt8], dry: Bool = false) -> Int {
         var params = gw_subtract_params(
             threshold: Int16(settings.threshold) << 7,
             // ad > noise * factor  <=>  ad / factor > noise: one unsigned high multiply.
             noise_off: settings.noiseFactor >= 1 ? 0 : 1,
             inverse_factor: settings.noiseFactor >= 1 ? UInt16(min(65535, (65536 / settings.noiseFactor).rounded())) : 0,
-            rate_still: rate16(settings.learningRate),
-            rate_moving: rate16(settings.foregroundLearningRate),
+            rate_still: dry ? 0 : rate16(settings.learningRate),
+            rate_moving: dry ? 0 : rate16(settings.foregroundLearningRate),
             flicker_limit: Int16(min(32767, (settings.flickerShare * 32768).rounded())),
             absorb_on: settings.absorbAfterFrames > 0 ? 1 : 0,
             absorb_after: Int16(min(32767, max(1, settings.absorbAfterFrames))),
-            noise_rate: rate16(0.02),
-            flicker_rate: rate16(0.05),
+            // The noise and the flips are counted per frame seen, not compounded over a
+            // gap: one frame after a gap is one sample of the sensor's noise, and one flip
+            // (someone arriving) must not count as fifty and hide them as flicker.
+            noise_rate: Self.rate16(0.02),
+            flicker_rate: Self.rate16(0.05),
             // A pixel changed at a keyframe seen alone after a gap has been changed, as far as
             // anyone knows, for the frames the gap stands for: a parked object is taken into
             // the background at the same stream time however sparsely it is looked at.
-            age_step: Int16(min(32767, max(1, elapsedFrames))))
+            age_step: dry ? 1 : Int16(min(32767, max(1, elapsedFrames))))
         let count = pixels.count
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
+        if dry {
+            return pixels.withUnsafeBufferPointer { p in
+            background.withUnsafeBufferPointer { bg in
+            noise.withUnsafeBufferPointer { nz in
+            flicker.withUnsafeBufferPointer { fl in
+            previous.withUnsafeBufferPointer { pv in
+            age.withUnsafeBufferPointer { ag in
+            allowed.withUnsafeBufferPointer { al in
+            mask.withUnsafeMutableBufferPointer { m in
+                Int(gw_motion_peek(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
+                                   ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
+            }}}}}}}}
+        }
         return pixels.withUnsafeBufferPointer { p in
         background.withUnsafeMutableBufferPointer { bg in
         noise.withUnsafeMutableBufferPointer { nz in
@@ -313,6 +330,37 @@ public struct MotionDetector: Sendable {
         }
     }
 
+    /// The moving regions of `frame` against the background as it is, found without
+    /// learning anything from it: the background and every statistic stay as they are
+    /// (only the foreground for drawing is this frame's), and the frame counts as the next
+    /// one after the last learnt (`detect` with one frame interval, nothing written).
+    /// nil where `detect` would learn the frame rather than
+    /// judge it (warm-up, a new size, colour not yet learnt) or where more than
+    /// `globalChangeShare` changed (it would learn the scene again).
+    public mutating func peek(_ frame: LumaFrame) -> [Blob]? {
+        guard isReady, frame.width == width, frame.height == height, !background.isEmpty,
+              !frame.hasColour || chromaBackground.count == (width / 2) * (height / 2) else { return nil }
+        prepareMask()
+        if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
+        var changed = subtract(frame.pixels, dry: true)
+        changed += colourAndShadows(frame, dry: true)
+        changedShare = Double(changed) / Double(max(1, frame.pixels.count))
+        guard Double(changed) <= settings.globalChangeShare * Double(frame.pixels.count) else { return nil }
+        return blobs(changed: changed)
+    }
+
+    private mutating func blobs(changed: Int) -> [Blob] {
+        if changed == 0 { return [] }
+        // Opening (erode, dilate) removes specks; one more dilation joins a body's parts
+        // (the two dilations as one 5×5), all three in one pass over the mask.
+        Morphology.erodeThenDilate5(&mask, scratch: &scratch, width: width, height: height)
+        let total = Double(width * height)
+        return ConnectedComponents.blobs(
+            mask: mask, width: width, height: height,
+            minArea: max(1, Int(settings.minBlobArea * total)),
+            maxArea: Int(settings.maxBlobArea * total), scratch: &labelling)
+    }
+
     /// The moving regions of `frame`. Empty during warm-up and after a global change.
     public mutating func detect(_ frame: LumaFrame) -> [Blob] {
         if frame.width != width || frame.height != height || background.isEmpty {
@@ -336,14 +384,6 @@ public struct MotionDetector: Sendable {
             learnedFrames += 1
             return []
         }
-        if changed == 0 { return [] }
-        // Opening (erode, dilate) removes specks; one more dilation joins a body's parts
-        // (the two dilations as one 5×5), all three in one pass over the mask.
-        Morphology.erodeThenDilate5(&mask, scratch: &scratch, width: width, height: height)
-        let total = Double(width * height)
-        return ConnectedComponents.blobs(
-            mask: mask, width: width, height: height,
-            minArea: max(1, Int(settings.minBlobArea * total)),
-            maxArea: Int(settings.maxBlobArea * total), scratch: &labelling)
+        return blobs(changed: changed)
     }
 }

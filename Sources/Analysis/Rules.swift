@@ -203,6 +203,19 @@ public struct RuleEngine: Sendable {
         self.tripwires = tripwires
     }
 
+    /// The stream time a rule's timer runs out with nothing else happening: the earliest
+    /// moment a track inside a zone has loitered (nil: none due).
+    public var nextDue: Double? {
+        var due: Double?
+        for zone in zones {
+            guard let dwell = zone.loiterAfter, let states = zoneState[zone.id] else { continue }
+            for s in states.values where s.inside && !s.loitered {
+                if let since = s.enteredAt { due = min(due ?? .infinity, since + dwell) }
+            }
+        }
+        return due
+    }
+
     public mutating func reset() {
         zoneState = [:]
         lineState = [:]

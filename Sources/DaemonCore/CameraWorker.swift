@@ -102,6 +102,9 @@ final class CameraWorker: Sendable {
     /// (`CameraAnalyzer.stillUntil`), that the scene is still; the reader asks it before
     /// every packet (`stillUntilNow`).
     private let sceneStill = Atomic<UInt64>((-Double.infinity).bitPattern)
+    /// And the stream time from which it wants the next keyframe (`CameraAnalyzer.nextLearning`):
+    /// the reader decodes those it learns from with every frame decoded (`keyframeDueNow`).
+    private let keyframeDue = Atomic<UInt64>((-Double.infinity).bitPattern)
 
     init(config: CameraConfig, logger: Logger, ledger: EvidenceLedger = EvidenceLedger(), clips: ClipQueue? = nil,
          onCommand: @escaping @Sendable (TicketCommand) -> Void) {
@@ -326,8 +329,10 @@ final class CameraWorker: Sendable {
         let idleDecode = config.analysis.idleDecode
         reader.keyframeInterval = config.analysis.idleKeyframeEvery
         sceneStill.store((-Double.infinity).bitPattern, ordering: .relaxed)
+        keyframeDue.store((-Double.infinity).bitPattern, ordering: .relaxed)
         if idleDecode {
             reader.stillUntilNow = { [self] in Double(bitPattern: self.sceneStill.load(ordering: .relaxed)) }
+            reader.keyframeDueNow = { [self] in Double(bitPattern: self.keyframeDue.load(ordering: .relaxed)) }
         }
         var lastIdle = reader.idle
         // Waiting for the analysis absorbs bursts (every camera's frame at once, a catch-up);
@@ -405,7 +410,7 @@ final class CameraWorker: Sendable {
                 decodedSinceCheck = 0
             }
             let batchEnds = !reader.batchContinues
-            guard sampler.take(frame.time) else {
+            guard sampler.take(frame.time, keyframe: frame.isKeyframe) else {
                 if batchEnds {
                     mailbox.release()
                     heldForAnalysis = 0
@@ -444,7 +449,9 @@ final class CameraWorker: Sendable {
             zones: start.rules.analysisZones, tripwires: start.rules.analysisTripwires, motionMask: start.rules.analysisMask,
             integrity: start.analysis.integrity ? IntegritySettings() : nil,
             fireSmoke: start.rules.fireSmokeAreas(wholePicture: start.analysis.fireSmoke))
-        if start.analysis.idleDecode { analyzer.frameInterval = 1 / start.analysis.fps }
+        // The same analysis whether every frame is decoded or keyframes only while still.
+        analyzer.frameInterval = 1 / start.analysis.fps
+        analyzer.stillWatch = start.analysis.stillWatch
         var session = -1
         var size: (Int, Int)?
         var rulesSeen = 0
@@ -476,9 +483,10 @@ final class CameraWorker: Sendable {
             let started = MonotonicClock.nanos()
             let result = analyzer.process(
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
-                time: item.frame.time, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
+                time: item.frame.time, keyframe: item.frame.isKeyframe, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
             if start.analysis.idleDecode {
+                keyframeDue.store(analyzer.nextLearning.bitPattern, ordering: .relaxed)
                 sceneStill.store(analyzer.stillUntil(at: item.frame.time, idleAfter: start.analysis.idleAfter).bitPattern, ordering: .relaxed)
             }
             let mono = MonotonicClock.seconds()

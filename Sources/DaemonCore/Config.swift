@@ -101,10 +101,16 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// has seen nothing move for `idleAfter` seconds, only keyframes are decoded until the
     /// packets' sizes or a keyframe show change (`Docs/design/decode-on-demand.md`).
     public var idleDecode = false
+    /// Seconds of a plainly still picture after which the analysis watches it (learns only
+    /// from the keyframes below and from frames where something new shows, with idle
+    /// decoding or not: `CameraAnalyzer.stillWatch`) and idle decoding decodes keyframes only.
     public var idleAfter: Double = 3
-    /// While still, one keyframe in this many seconds is decoded (the others only kept for a
-    /// catch-up): a still picture's keyframes are most of what decoding it costs.
+    /// While still, one keyframe in this many seconds is learnt from, and with idle decoding
+    /// decoded (the others only kept for a catch-up): a still picture's keyframes are most
+    /// of what decoding it costs.
     public var idleKeyframeEvery: Double = 5
+    /// How the analysis treats a still scene, decoded in full or not (`CameraAnalyzer.stillWatch`).
+    public var stillWatch: StillWatch { StillWatch(idleAfter: idleAfter, keyframeEvery: idleKeyframeEvery) }
     /// Seconds of stream decoded and analysed as one batch (0: frame by frame). A thread
     /// woken for one frame every 100 ms finds its data gone from the caches; a batch pays
     /// for that once. Alerts come up to this much later (Docs/design/batching.md).

@@ -151,22 +151,25 @@ public enum Replay {
         var drawParts = 1
         defer { try? writer?.finish() }
         var lastAnalysed: Double?
-        if analysis.idleDecode { analyzer.frameInterval = 1 / analysis.fps }
+        // The same analysis whether every frame is decoded or keyframes only while still.
+        analyzer.frameInterval = 1 / analysis.fps
+        analyzer.stillWatch = analysis.stillWatch
         reader.keyframeInterval = analysis.idleKeyframeEvery
         while true {
             // Decode-on-demand as a camera does it; here the analysis answers at once.
             reader.stillUntil = analysis.idleDecode ? lastAnalysed.map { analyzer.stillUntil(at: $0, idleAfter: analysis.idleAfter) } ?? -.infinity
                 : -.infinity
+            reader.keyframeDue = analyzer.nextLearning
             guard let frame = try reader.nextFrame() else { break }
             let index = frame.index
             summary.decoded += 1
             if first == nil { first = frame.time }
-            guard sampler.take(frame.time) else { continue }
+            guard sampler.take(frame.time, keyframe: frame.isKeyframe) else { continue }
             let gray = try scaler.gray(frame)
             if let s = size, s != (frame.width, frame.height) { analyzer.reset() }
             size = (frame.width, frame.height)
             let luma = LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v)
-            let result = analyzer.process(luma, time: frame.time)
+            let result = analyzer.process(luma, time: frame.time, keyframe: frame.isKeyframe)
             lastAnalysed = frame.time
             summary.analysed += 1
             if let trace {

@@ -57,12 +57,16 @@ public final class VideoFrame {
     public let waited: Double
     public var width: Int { Int(frame.width) }
     public var height: Int { Int(frame.height) }
+    /// Whether its packet was marked a keyframe: the mark decode-on-demand goes by, so
+    /// owner and reader agree on which frames are keyframes.
+    public let isKeyframe: Bool
 
-    init(frame: Frame, time: Double, index: Int, waited: Double = 0) {
+    init(frame: Frame, time: Double, index: Int, waited: Double = 0, isKeyframe: Bool = false) {
         self.frame = frame
         self.time = time
         self.index = index
         self.waited = waited
+        self.isKeyframe = isKeyframe
     }
 }
 

@@ -94,7 +94,18 @@ public final class VideoReader {
     private var noKeyframeMode = false
     /// Keyframe mode: seconds of stream between two keyframes decoded.
     public var keyframeInterval: Double = 0
+    /// Keyframe mode: the owner's word (its analysis's `CameraAnalyzer.nextLearning`) of the
+    /// stream time from which the next keyframe is wanted; earlier ones are not decoded.
+    /// Replaces `keyframeInterval` when given, so the keyframes decoded are the very ones
+    /// the analysis learns from with every frame decoded. Asked before every keyframe.
+    public var keyframeDue: Double?
+    /// Asked instead of `keyframeDue` when set (a camera's analysis thread answers).
+    public var keyframeDueNow: (@Sendable () -> Double)?
     private var lastKeyframeDecoded: Double?
+    /// Timestamps of the last keyframe packets given to the decoder: a frame is a keyframe
+    /// when its packet was marked one (the mark keyframe mode goes by), not by the decoder's
+    /// own judgement, which may differ (recovery points, damaged streams).
+    private var keyframePTS: [Int64] = []
     private var quietAfterWake: Double?
     /// Inter-frame packets in a row far below the still sizes (keyframe mode).
     private var quietRun = 0
@@ -357,11 +368,19 @@ public final class VideoReader {
                     return false
                 }
                 sceneSizes.learnKeyframe(size)
-                // A still scene's keyframes cost most of its decoding: one every
-                // `keyframeInterval` seconds is decoded (the background, the integrity
-                // checks and the live picture need no more); the others start the packets
-                // kept for a catch-up.
-                if let time, let last = lastKeyframeDecoded, time - last < keyframeInterval, time >= last {
+                // A still scene's keyframes cost most of its decoding: only those the owner's
+                // analysis learns from are decoded (`keyframeDue`; without it one every
+                // `keyframeInterval` seconds); the others start the packets kept for a
+                // catch-up.
+                let notDue: Bool
+                if let due = keyframeDueNow?() ?? keyframeDue {
+                    notDue = time.map { $0 < due } ?? false
+                } else if let time, let last = lastKeyframeDecoded {
+                    notDue = time - last < keyframeInterval && time >= last
+                } else {
+                    notDue = false
+                }
+                if notDue {
                     pending.append(try Packet(referencing: packet))
                     return true
                 }
@@ -443,6 +462,10 @@ public final class VideoReader {
     }
 
     private func sendToDecoder(_ packet: Packet?) throws(FFmpegError) {
+        if let p = packet?.pointer.pointee, p.flags & AV_PKT_FLAG_KEY != 0 {
+            keyframePTS.append(p.pts != cff_nopts_value() ? p.pts : p.dts)
+            if keyframePTS.count > 8 { keyframePTS.removeFirst() }
+        }
         do {
             try decoder.send(packet)
         } catch let error where !interrupt.isStopped {
@@ -517,7 +540,9 @@ public final class VideoReader {
             passEnd = max(passEnd, time)
             lastProgressNanos = MonotonicClock.nanos()
             if options.realtime && input.isFile { pace(to: time) }
-            return VideoFrame(frame: frame, time: time, index: index, waited: batchPackets > 1 ? waited(for: time) : 0)
+            let ts = frame.pointer.pointee.best_effort_timestamp
+            let isKey = ts != cff_nopts_value() ? keyframePTS.contains(ts) : frame.pointer.pointee.key_frame != 0
+            return VideoFrame(frame: frame, time: time, index: index, waited: batchPackets > 1 ? waited(for: time) : 0, isKeyframe: isKey)
         }
     }
 

@@ -24,7 +24,7 @@ static inline int16_t add_saturated(int16_t a, int16_t b) {
 // One pixel of the background model; returns 1 when it is reported as changed.
 static inline int subtract_one(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
                                uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
-                               size_t i, const gw_subtract_params *P) {
+                               size_t i, const gw_subtract_params *P, int dry) {
     int16_t level = (int16_t)(p[i] << 7);
     int16_t b0 = bg[i], n0 = nz[i], f0 = fl[i], a0 = ag[i];
     int16_t was = pv[i] ? 1 : 0;
@@ -47,21 +47,36 @@ static inline int subtract_one(const uint8_t *p, int16_t *bg, int16_t *nz, int16
     int16_t b1 = absorbed ? level : (int16_t)(b0 + mul_high(d, rate));
     int16_t calm = f1 <= P->flicker_limit ? 1 : 0;
     int16_t report = (int16_t)(changed & calm & (!al || al[i] ? 1 : 0) & (1 - absorbed));
-    bg[i] = b1;
-    nz[i] = n1;
-    fl[i] = f1;
-    ag[i] = absorbed ? 0 : a1;
-    pv[i] = (uint8_t)changed;
+    if (!dry) {
+        bg[i] = b1;
+        nz[i] = n1;
+        fl[i] = f1;
+        ag[i] = absorbed ? 0 : a1;
+        pv[i] = (uint8_t)changed;
+    }
     m[i] = report ? 255 : 0;
     return report;
+}
+
+static inline size_t subtract_plain(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                                    uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                                    size_t count, const gw_subtract_params *P, int dry) {
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P, dry);
+    return total;
 }
 
 size_t gw_motion_subtract_plain(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
                                 uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
                                 size_t count, const gw_subtract_params *P) {
-    size_t total = 0;
-    for (size_t i = 0; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P);
-    return total;
+    return subtract_plain(p, bg, nz, fl, pv, ag, al, m, count, P, 0);
+}
+
+size_t gw_motion_peek_plain(const uint8_t *p, const int16_t *bg, const int16_t *nz, const int16_t *fl,
+                            const uint8_t *pv, const int16_t *ag, const uint8_t *al, uint8_t *m,
+                            size_t count, const gw_subtract_params *P) {
+    // Nothing but `m` is written when dry: the casts only share the code.
+    return subtract_plain(p, (int16_t *)bg, (int16_t *)nz, (int16_t *)fl, (uint8_t *)pv, (int16_t *)ag, al, m, count, P, 1);
 }
 
 #if defined(__SSE2__)
@@ -82,9 +97,9 @@ static inline size_t sum16(__m128i counts) {
 }
 #endif
 
-size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
-                          uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
-                          size_t count, const gw_subtract_params *P) {
+static inline size_t subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                              uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                              size_t count, const gw_subtract_params *P, int dry) {
 #if defined(__SSE2__)
     const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi16(1);
     const __m128i threshold = _mm_set1_epi16(P->threshold);
@@ -121,21 +136,36 @@ size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *f
             __m128i calm = _mm_cmpgt_epi16(f1, flicker_limit);  // not calm
             __m128i allowed = al ? _mm_cmpgt_epi16(load8(al + i), zero) : _mm_cmpeq_epi16(zero, zero);
             __m128i report = _mm_andnot_si128(_mm_or_si128(calm, absorbed), _mm_and_si128(changed, allowed));
-            store16(bg + i, b1);
-            store16(nz + i, n1);
-            store16(fl + i, f1);
-            store16(ag + i, _mm_andnot_si128(absorbed, a1));
-            _mm_storel_epi64((__m128i *)(pv + i), _mm_packus_epi16(_mm_and_si128(changed, one), zero));
+            if (!dry) {
+                store16(bg + i, b1);
+                store16(nz + i, n1);
+                store16(fl + i, f1);
+                store16(ag + i, _mm_andnot_si128(absorbed, a1));
+                _mm_storel_epi64((__m128i *)(pv + i), _mm_packus_epi16(_mm_and_si128(changed, one), zero));
+            }
             _mm_storel_epi64((__m128i *)(m + i), _mm_packs_epi16(report, zero));
             counts = _mm_sub_epi16(counts, report);
         }
         total += sum16(counts);
     }
-    for (; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P);
+    for (; i < count; i++) total += (size_t)subtract_one(p, bg, nz, fl, pv, ag, al, m, i, P, dry);
     return total;
 #else
-    return gw_motion_subtract_plain(p, bg, nz, fl, pv, ag, al, m, count, P);
+    return subtract_plain(p, bg, nz, fl, pv, ag, al, m, count, P, dry);
 #endif
+}
+
+size_t gw_motion_subtract(const uint8_t *p, int16_t *bg, int16_t *nz, int16_t *fl,
+                          uint8_t *pv, int16_t *ag, const uint8_t *al, uint8_t *m,
+                          size_t count, const gw_subtract_params *P) {
+    return subtract(p, bg, nz, fl, pv, ag, al, m, count, P, 0);
+}
+
+size_t gw_motion_peek(const uint8_t *p, const int16_t *bg, const int16_t *nz, const int16_t *fl,
+                      const uint8_t *pv, const int16_t *ag, const uint8_t *al, uint8_t *m,
+                      size_t count, const gw_subtract_params *P) {
+    // Nothing but `m` is written when dry: the casts only share the code.
+    return subtract(p, (int16_t *)bg, (int16_t *)nz, (int16_t *)fl, (uint8_t *)pv, (int16_t *)ag, al, m, count, P, 1);
 }
 
 void gw_chroma_update_plain(const uint8_t *u, const uint8_t *v, int16_t *bu, int16_t *bv,

@@ -94,6 +94,40 @@ import Testing
         }
     }
 
+    /// A frame looked at (`gw_motion_peek`): the mask and count the update would give, and
+    /// nothing else written.
+    @Test(arguments: [0, 1, 7, 8, 9, 57_600, 70_001])
+    func peekWritesTheUpdatesMaskAndNothingElse(count: Int) {
+        var r = Random(state: UInt64(count) &+ 23)
+        for (k, params) in Self.settings.enumerated() {
+            let generated = Self.randomState(count, &r), state = generated.state
+            var pixels = generated.pixels, allowed = generated.allowed
+            if k == 1 { allowed = [] }
+            if k == 2 { for i in pixels.indices where r.next() % 3 == 0 { pixels[i] = r.byte() } }
+            let (total, updated) = Self.run(true, pixels, allowed, state, params)
+            // A copy of its own (not a shared buffer): a stray write would show.
+            let before = ModelState(background: state.background.map { $0 }, noise: state.noise.map { $0 }, flicker: state.flicker.map { $0 },
+                                    previous: state.previous.map { $0 }, age: state.age.map { $0 }, mask: state.mask.map { $0 })
+            for vector in [false, true] {
+                var s = state, p = params
+                let peeked = pixels.withUnsafeBufferPointer { px in
+                    allowed.withUnsafeBufferPointer { al in
+                        s.mask.withUnsafeMutableBufferPointer { m in
+                            (vector ? gw_motion_peek : gw_motion_peek_plain)(
+                                px.baseAddress, state.background, state.noise, state.flicker, state.previous, state.age,
+                                al.isEmpty ? nil : al.baseAddress, m.baseAddress, count, &p)
+                        }
+                    }
+                }
+                #expect(Int(peeked) == total)
+                #expect(s.mask == updated.mask)
+                var unchanged = s
+                unchanged.mask = state.mask
+                #expect(unchanged == before)
+            }
+        }
+    }
+
     @Test(arguments: [1, 8, 15, 16, 17, 14_400, 14_407])
     func chromaUpdateMatchesPlainLoop(count: Int) {
         var r = Random(state: UInt64(count))

@@ -150,7 +150,7 @@ import TestSupport
         var said = ""
         if let first = untouched.first, let picture = try? daemon.client.request("GET", "/v1/tickets/\(first.id)/snapshot"), picture.status == 200 {
             let path = NSTemporaryDirectory() + "gridwatch-false-\(first.kind)-\(getpid()).jpg"
-            FileManager.default.createFile(atPath: path, contents: Data(picture.body))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(picture.body))
             said = "picture: \(path)\n" + daemon.log.split(separator: "\n").filter { $0.contains("plain") || $0.contains("seen") }.suffix(40).joined(separator: "\n")
         }
         #expect(untouched.isEmpty, "\(untouched.map { ($0.kind, $0.occurredAt) })\n\(said)")

@@ -40,6 +40,17 @@ size_t gw_motion_subtract_plain(const uint8_t *pixels, int16_t *background, int1
                                 const uint8_t *allowed, uint8_t *mask, size_t count,
                                 const gw_subtract_params *params);
 
+/// What `gw_motion_subtract` would write in `mask` (and return) for this frame, with
+/// nothing else written: a frame looked at without being learnt from.
+size_t gw_motion_peek(const uint8_t *pixels, const int16_t *background, const int16_t *noise,
+                      const int16_t *flicker, const uint8_t *previous, const int16_t *age,
+                      const uint8_t *allowed, uint8_t *mask, size_t count,
+                      const gw_subtract_params *params);
+size_t gw_motion_peek_plain(const uint8_t *pixels, const int16_t *background, const int16_t *noise,
+                            const int16_t *flicker, const uint8_t *previous, const int16_t *age,
+                            const uint8_t *allowed, uint8_t *mask, size_t count,
+                            const gw_subtract_params *params);
+
 /// Colour against its background (Cb, Cr in 1/128): `changed` gets 1 where
 /// |dCb| + |dCr| (saturated) exceeds `limit`, else 0; the background follows at
 /// `rate_moving` there and `rate_still` elsewhere. Returns nothing: the caller counts.
