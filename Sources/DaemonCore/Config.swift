@@ -96,11 +96,11 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Smoke and fire looked for in the whole picture (experimental; off by default).
     /// Zones may ask for them on their own (`fire_smoke: true` on the zone).
     public var fireSmoke = false
-    /// Decode-on-demand (`idle_decode: keyframes`; `off`, the default until it detects exactly
-    /// what full decoding does): once the analysis
-    /// has seen nothing move for `idleAfter` seconds, only keyframes are decoded until the
-    /// packets' sizes or a keyframe show change (`Docs/design/decode-on-demand.md`).
-    public var idleDecode = false
+    /// Decode-on-demand (`idle_decode: keyframes`, the default; `off`): once the analysis has
+    /// seen nothing move for `idleAfter` seconds, only keyframes are decoded until the
+    /// packets' sizes or a keyframe show change (`Docs/design/decode-on-demand.md`). It
+    /// detects what decoding every frame does (the analysis learns from the same frames).
+    public var idleDecode = true
     /// Seconds of a plainly still picture after which the analysis watches it (learns only
     /// from the keyframes below and from frames where something new shows, with idle
     /// decoding or not: `CameraAnalyzer.stillWatch`) and idle decoding decodes keyframes only.

@@ -131,7 +131,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Analysed frames per second (overrides the configuration or default).") var fps: Double?
     @Option(help: "Analysis width in pixels (overrides the configuration or default).") var width: Int?
     @Flag(help: "Decode with the deblocking filter (as a camera with skip_deblocking: false; the default skips it).") var deblock = false
-    @Option(help: ArgumentHelp("Decode-on-demand as a camera does it: keyframes only while the scene is still (overrides the configuration or default, off).", valueName: "keyframes|off")) var idleDecode: String?
+    @Option(help: ArgumentHelp("Decode-on-demand as a camera does it: keyframes only while the scene is still (overrides the configuration or default, keyframes).", valueName: "keyframes|off")) var idleDecode: String?
 
     func validate() throws {
         if (config == nil) != (camera == nil) { throw ValidationError("--config and --camera go together") }
