@@ -256,19 +256,7 @@ public struct MotionDetector: Sendable {
             age_step: dry ? 1 : Int16(min(32767, max(1, elapsedFrames))))
         let count = pixels.count
         if mask.count != count { mask = [UInt8](repeating: 0, count: count) }
-        if dry {
-            return pixels.withUnsafeBufferPointer { p in
-            background.withUnsafeBufferPointer { bg in
-            noise.withUnsafeBufferPointer { nz in
-            flicker.withUnsafeBufferPointer { fl in
-            previous.withUnsafeBufferPointer { pv in
-            age.withUnsafeBufferPointer { ag in
-            allowed.withUnsafeBufferPointer { al in
-            mask.withUnsafeMutableBufferPointer { m in
-                Int(gw_motion_peek(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
-                                   ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
-            }}}}}}}}
-        }
+        // A dry run (`peek`) writes nothing but the mask: the same buffers, passed on read-only.
         return pixels.withUnsafeBufferPointer { p in
         background.withUnsafeMutableBufferPointer { bg in
         noise.withUnsafeMutableBufferPointer { nz in
@@ -277,8 +265,11 @@ public struct MotionDetector: Sendable {
         age.withUnsafeMutableBufferPointer { ag in
         allowed.withUnsafeBufferPointer { al in
         mask.withUnsafeMutableBufferPointer { m in
-            Int(gw_motion_subtract(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
-                                   ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
+            dry
+                ? Int(gw_motion_peek(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
+                                     ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
+                : Int(gw_motion_subtract(p.baseAddress!, bg.baseAddress!, nz.baseAddress!, fl.baseAddress!, pv.baseAddress!,
+                                         ag.baseAddress!, al.isEmpty ? nil : al.baseAddress, m.baseAddress!, count, &params))
         }}}}}}}}
     }
 
@@ -340,13 +331,19 @@ public struct MotionDetector: Sendable {
     public mutating func peek(_ frame: LumaFrame) -> [Blob]? {
         guard isReady, frame.width == width, frame.height == height, !background.isEmpty,
               !frame.hasColour || chromaBackground.count == (width / 2) * (height / 2) else { return nil }
-        prepareMask()
-        if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
-        var changed = subtract(frame.pixels, dry: true)
-        changed += colourAndShadows(frame, dry: true)
-        changedShare = Double(changed) / Double(max(1, frame.pixels.count))
+        let changed = markChanges(frame, dry: true)
         guard Double(changed) <= settings.globalChangeShare * Double(frame.pixels.count) else { return nil }
         return blobs(changed: changed)
+    }
+
+    /// Marks the changed pixels of `frame` in `mask` (the gray pass, then colour and
+    /// shadows) and sets `changedShare`; learns from the frame unless `dry`. Returns the
+    /// number marked.
+    private mutating func markChanges(_ frame: LumaFrame, dry: Bool) -> Int {
+        prepareMask()
+        let changed = subtract(frame.pixels, dry: dry) + colourAndShadows(frame, dry: dry)
+        changedShare = Double(changed) / Double(max(1, frame.pixels.count))
+        return changed
     }
 
     private mutating func blobs(changed: Int) -> [Blob] {
@@ -370,11 +367,7 @@ public struct MotionDetector: Sendable {
             learn(frame)
             return []
         }
-        prepareMask()
-        if mask.count != frame.pixels.count { mask = [UInt8](repeating: 0, count: frame.pixels.count) }
-        var changed = subtract(frame.pixels)
-        changed += colourAndShadows(frame)
-        changedShare = Double(changed) / Double(max(1, frame.pixels.count))
+        let changed = markChanges(frame, dry: false)
         if Double(changed) > settings.globalChangeShare * Double(frame.pixels.count) {
             // Light switch or exposure jump: re-learn from this frame instead of alerting.
             learn(frame)
