@@ -1,4 +1,5 @@
 import Analysis
+import Catalog
 import Foundation
 import Tickets
 
@@ -34,8 +35,10 @@ public enum ControlAPI {
     }
 
     /// RFC 3339 in `zone`, with its offset: `2026-11-30T08:00:00+08:00` (for CSV, which
-    /// people open in spreadsheets).
-    public static func formatLocal(_ date: Date, zone: TimeZone = .current) -> String {
+    /// people open in spreadsheets). Without a zone, the process's local time (`TZ`), by the
+    /// C library rather than Foundation, which would load ICU's zone data.
+    public static func formatLocal(_ date: Date, zone: TimeZone? = nil) -> String {
+        guard let zone else { return LocalTime.format(date, "%Y-%m-%dT%H:%M:%S%z", colonOffset: true) }
         var style = Date.ISO8601FormatStyle(timeZone: zone)
         style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
         return date.formatted(style)

@@ -272,13 +272,7 @@ final class CameraWorker: Sendable {
     /// What a snapshot says of itself: the camera's name and id and the frame's local time
     /// with its offset ("东门 gate  2026-11-30 08:00:03 +08:00").
     static func stamp(_ config: CameraConfig, at time: Date) -> String {
-        var seconds = time_t(time.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 40)
-        let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S %z", &parts)
-        var when = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if when.count >= 5 { when.insert(":", at: when.index(when.endIndex, offsetBy: -2)) }
+        let when = LocalTime.format(time, "%Y-%m-%d %H:%M:%S %z", colonOffset: true)
         let name = config.name == config.id ? config.id : "\(config.name) \(config.id)"
         return "\(name)  \(when)"
     }

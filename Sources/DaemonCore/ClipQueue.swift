@@ -1,4 +1,5 @@
 import Foundation
+import Catalog
 import Logging
 import MediaIO
 import Metrics
@@ -279,8 +280,7 @@ final class ClipQueue: Sendable {
     }
 
     static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: date)
+        LocalTime.format(date, "%Y-%m-%dT%H:%M:%SZ", utc: true)
     }
 }
 

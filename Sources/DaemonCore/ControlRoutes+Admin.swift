@@ -34,7 +34,7 @@ extension ControlRoutes {
             health.store = storeHealth.ok ? "ok" : "failing"
             health.storeError = storeHealth.lastError
             health.storePending = storeHealth.pending
-            health.timezone = TimeZone.current.identifier
+            health.timezone = LocalTime.zoneName
             return try JSONResponse.ok(health)
         }
         routes.get("/v1/backup", .manage) { _, context in

@@ -1,4 +1,5 @@
 import Foundation
+import Catalog
 import Logging
 import Synchronization
 
@@ -52,12 +53,7 @@ public struct DaemonLogHandler: LogHandler {
         // rewrite what an administrator sees) is written as an escape.
         let text = escape(message + (fields.isEmpty ? "" : " " + fields))
         if journal { return "<\(priority(level))>\(text)\n" }
-        var seconds = time_t(time.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-        let stamp = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let stamp = LocalTime.format(time, "%Y-%m-%dT%H:%M:%S%z")
         return "\(stamp) \(level) \(text)\n"
     }
 

@@ -93,9 +93,17 @@ public final class AlertSpool: Sendable {
         }
         self.fd = fd
         self.capacity = size
-        var bytes = [UInt8](repeating: 0, count: size)
-        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, 0) }
-        let read = Self.parse(got > 0 ? Array(bytes.prefix(got)) : [])
+        // Read through a mapping: only the pages holding records are touched, where a copy
+        // would put the whole preallocated spool (megabytes of zeros) in the daemon's memory.
+        let read: Parsed
+        if let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED {
+            read = Self.parse(UnsafeRawBufferPointer(start: map, count: size))
+            munmap(map, size)
+        } else {
+            var bytes = [UInt8](repeating: 0, count: size)
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, 0) }
+            read = Self.parse(got > 0 ? Array(bytes.prefix(got)) : [])
+        }
         recovered = read.entries
         state = Mutex(State(generation: read.generation, end: read.end, nextSequence: read.nextSequence, dirty: !read.entries.isEmpty))
         if !read.headerValid {
@@ -203,7 +211,7 @@ public final class AlertSpool: Sendable {
     }
 
     /// The valid records of a spool file's bytes, acknowledged commands left out.
-    static func parse(_ bytes: [UInt8]) -> Parsed {
+    static func parse<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Parsed where Bytes.Element == UInt8, Bytes.Index == Int {
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == headerMagic,
               CRC32.checksum(Array(bytes[0..<24])) == u32(bytes, 24)
         else { return Parsed(headerValid: false, generation: 0, end: headerSize, nextSequence: 1, entries: []) }
@@ -245,11 +253,11 @@ public final class AlertSpool: Sendable {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
 
-    static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
+    static func u32<Bytes: RandomAccessCollection>(_ b: Bytes, _ at: Int) -> UInt32 where Bytes.Element == UInt8, Bytes.Index == Int {
         (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[at + $1]) << (8 * $1) }
     }
 
-    static func u64(_ b: [UInt8], _ at: Int) -> UInt64 {
+    static func u64<Bytes: RandomAccessCollection>(_ b: Bytes, _ at: Int) -> UInt64 where Bytes.Element == UInt8, Bytes.Index == Int {
         (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * $1) }
     }
 }

@@ -141,7 +141,7 @@ extension TicketStore {
     /// Where a clip goes: `snapshots/<day>/<name>` under the data folder, beside the pictures
     /// (retention and the orphan sweep treat both alike).
     public static func clipPath(name: String, at time: Date) -> String {
-        "snapshots/\(Self.dayFormatter.string(from: time))/\(name)"
+        "snapshots/\(LocalTime.format(time, "%Y/%m/%d", utc: true))/\(name)"
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.
@@ -272,7 +272,7 @@ extension TicketStore {
     /// Written to a temporary name, flushed, then renamed: a failed write (a full disk)
     /// removes the temporary file, so nothing half-written or empty is left behind.
     func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
-        let day = Self.dayFormatter.string(from: now)
+        let day = LocalTime.format(now, "%Y/%m/%d", utc: true)
         let relative = "snapshots/\(day)/\(kind)-\(UUID().uuidString.lowercased()).\(suffix)"
         let url = directory.appendingPathComponent(relative)
         let tmp = url.path + ".tmp"
@@ -306,12 +306,4 @@ extension TicketStore {
         }
         return relative
     }
-
-    private static let dayFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy/MM/dd"
-        return f
-    }()
 }

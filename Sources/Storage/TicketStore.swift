@@ -204,7 +204,7 @@ extension TicketStore {
             case .camera: "camera_id"
             case .category: "category"
             case .rule: "camera_id || '/' || COALESCE(zone_id, tripwire_id, '-') || '/' || kind"
-            case .hour, .day, .week, .month: db.dialect.localTime("occurred_at", grouping, zone: TimeZone.current.identifier)
+            case .hour, .day, .week, .month: db.dialect.localTime("occurred_at", grouping, zone: LocalTime.zoneName)
             }
             return try request(for: query)
                 .select(SQL(sql: """
