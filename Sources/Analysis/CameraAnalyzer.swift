@@ -232,7 +232,11 @@ public struct CameraAnalyzer: Sendable {
         // camera turned, softens and changes the picture as smoke would. Not looked at then.
         var fire: [FireSmokeEvent] = []
         // Nor at night: an infrared picture has no flame colour, and its gray is not smoke's.
-        if integrity?.suspect != true && sceneMode != .night && time >= quietUntil, let events = fireSmoke?.observe(frame, time: time) { fire = events }
+        // Nor behind the people and vehicles being followed (the last frame's tracks).
+        let occluders = fireSmoke == nil ? [] : tracker.tracks.filter {
+            $0.confirmed && ($0.objectClass == .person || $0.objectClass == .group || $0.objectClass == .vehicle)
+        }.map(\.box)
+        if integrity?.suspect != true && sceneMode != .night && time >= quietUntil, let events = fireSmoke?.observe(frame, time: time, occluders: occluders) { fire = events }
         let wasReady = detector.isReady
         let blobs = detector.detect(frame)
         if !detector.isReady || !wasReady && detector.isReady {

@@ -167,7 +167,10 @@ public struct FireSmokeDetector: Sendable {
         assignCells()
     }
 
-    public mutating func observe(_ frame: LumaFrame, time: Double) -> [FireSmokeEvent] {
+    /// `occluders`: where people and vehicles the tracker follows stand (normalized boxes).
+    /// A coat in front of a textured wall softens it as smoke would; smoke is never judged
+    /// behind them, and what they hide does not move the references.
+    public mutating func observe(_ frame: LumaFrame, time: Double, occluders: [Box] = []) -> [FireSmokeEvent] {
         guard frame.hasColour, !areas.isEmpty else { return [] }
         if gw != frame.width / 8 || gh != frame.height / 8 || cellArea.count != gw * gh
             || previous.count != (frame.width / 2) * (frame.height / 2) { layout(frame) }
@@ -183,7 +186,7 @@ public struct FireSmokeDetector: Sendable {
         fire(frame, time: time, into: &events)
         if time - lastSmoke >= settings.smokeEvery {
             lastSmoke = time
-            smoke(frame, time: time, into: &events)
+            smoke(frame, time: time, occluders: occluders, into: &events)
         }
         return events
     }
@@ -296,7 +299,7 @@ public struct FireSmokeDetector: Sendable {
 
     // MARK: Smoke
 
-    private mutating func smoke(_ frame: LumaFrame, time: Double, into events: inout [FireSmokeEvent]) {
+    private mutating func smoke(_ frame: LumaFrame, time: Double, occluders: [Box], into events: inout [FireSmokeEvent]) {
         let n = gw * gh
         var texture = [Float](repeating: 0, count: n)
         var saturation = texture
@@ -346,7 +349,18 @@ public struct FireSmokeDetector: Sendable {
         }
         let s = settings
         var smoky = [Bool](repeating: false, count: n)
+        var hidden = [Bool](repeating: false, count: n)
+        for box in occluders {
+            let x0 = max(0, Int((box.minX * Double(gw)).rounded(.down))), x1 = min(gw - 1, Int((box.maxX * Double(gw)).rounded(.up)) - 1)
+            let y0 = max(0, Int((box.minY * Double(gh)).rounded(.down))), y1 = min(gh - 1, Int((box.maxY * Double(gh)).rounded(.up)) - 1)
+            guard x0 <= x1, y0 <= y1 else { continue }
+            for cy in y0...y1 { for cx in x0...x1 { hidden[cy * gw + cx] = true } }
+        }
         for c in 0..<n where cellArea[c] != -2 {
+            if hidden[c] {
+                softChecks[c] = 0
+                continue
+            }
             let soft = refTexture[c] >= Float(s.smokeTexture) && texture[c] <= Float(s.smokeSoftening) * refTexture[c]
                 && saturation[c] <= Float(s.smokeSaturation) && saturation[c] <= refSaturation[c] + 4
             softChecks[c] = soft ? min(250, softChecks[c] + 1) : 0
