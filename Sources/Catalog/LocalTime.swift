@@ -12,7 +12,7 @@ public enum LocalTime {
     /// The name of the zone local times are in (`Asia/Shanghai`): `TZ` as `daemon.timezone`
     /// sets it, else the zone `/etc/localtime` links to, else `/etc/timezone`, else `UTC`.
     public static var zoneName: String {
-        if let tz = ProcessInfo.processInfo.environment["TZ"].map({ $0.hasPrefix(":") ? String($0.dropFirst()) : $0 }), !tz.isEmpty {
+        if let tz = getenv("TZ").map({ String(cString: $0) }).map({ $0.hasPrefix(":") ? String($0.dropFirst()) : $0 }), !tz.isEmpty {
             return tz.hasPrefix("/") ? zoneName(ofFile: tz) ?? "UTC" : tz
         }
         if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime"), let name = zoneName(ofFile: link) {
