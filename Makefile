@@ -27,9 +27,17 @@ BENCH_PACKAGES := motion python3-opencv postgresql
 # relocations packed (DT_RELR, glibc 2.36) and no symbol exported: with Foundation's ICU left
 # unloaded, a one-camera daemon's resident memory falls from 88 to 75 MB (Docs/performance.md).
 # Linking Foundation in needs libcurl's link library (libcurl4-openssl-dev) for URLSession.
-RELEASE := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic
+# Every function gets a section of its own and the linker puts the ones a running daemon
+# executes first and together (Sources/gridwatchd/symbol-order.txt, made by
+# `make symbol-order`; the compiler's unnamed helpers gathered by private-functions.ld),
+# so its code costs the pages it runs, not every 64 KB region one of its functions lies in.
+LAYOUT  := $(CURDIR)/Sources/gridwatchd
+RELEASE := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+	-Xlinker --symbol-ordering-file=$(LAYOUT)/symbol-order.txt -Xlinker --no-warn-symbol-ordering \
+	-Xlinker -T -Xlinker $(LAYOUT)/private-functions.ld
 
-.PHONY: all deps build release test test-deps check-units demo bench eval screenshots clean install install-files uninstall
+.PHONY: all deps build release symbol-order test test-deps check-units demo bench eval screenshots clean install install-files uninstall
 
 # Where `make install` puts things (DESTDIR for staging, as packagers use it).
 BINDIR     := $(PREFIX)/bin
@@ -54,8 +62,21 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# SwiftPM does not recompile Swift modules when only -Xswiftc flags change: a release
+# folder built with other flags is removed first (its flags are kept beside it).
 release: deps
-	$(SWIFT) build $(RELEASE)
+	@dir=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
+	if [ -d "$$dir" ] && [ "$$(cat "$$dir.flags" 2>/dev/null)" != '$(RELEASE)' ]; then \
+		echo "release flags changed: rebuilding $$dir from nothing"; rm -rf "$$dir"; fi; \
+	$(SWIFT) build $(RELEASE) && echo '$(RELEASE)' > "$$dir.flags"
+
+# The link order of release builds (above); needs Valgrind, takes about 8 minutes.
+symbol-order: release
+	@dpkg-query -W -f='$${Status}\n' valgrind 2>/dev/null | grep -q '^install ok installed$$' || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends valgrind; }
+	bash -c '. Tests/Tools/footage.sh && fetch_vtest "$(CURDIR)/.cache/demo"'
+	/usr/bin/python3 Tests/Tools/symbol_order.py --bin "$$($(SWIFT) build $(RELEASE) --show-bin-path)" \
+		--footage "$(CURDIR)/.cache/demo/vtest.avi" --cache "$(CURDIR)/.cache/bench"
 
 test-deps: deps
 	@missing=$$(for p in $(TEST_PACKAGES); do \

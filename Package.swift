@@ -80,10 +80,11 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // symbol-order.txt and private-functions.ld lay out the release link (Makefile).
         .executableTarget(name: "gridwatchd", dependencies: [
             "DaemonCore", "Analysis", "MediaIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["symbol-order.txt", "private-functions.ld"]),
         // Bench and test tools (load generator, analysis timing, query plans): a target of
         // their own, never linked into the daemon.
         .target(name: "GridwatchTools", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Storage", "Tickets", "Catalog", "Notify"]),

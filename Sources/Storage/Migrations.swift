@@ -306,8 +306,13 @@ extension Migrations {
     /// triggers again) with today's list; a database that already has it is left alone.
     /// A category added later needs this migration registered again under a new name.
     static func widenCategories(_ db: Database) throws {
+        // The CHECK's list: "category IN (" up to the first ")" (a plain search: a regular
+        // expression would load ICU's regex engine into every daemon that starts on a new
+        // database).
         guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'"),
-              let range = sql.range(of: #"category IN \([^)]*\)"#, options: .regularExpression) else { return }
+              let open = sql.range(of: "category IN ("),
+              let close = sql[open.upperBound...].firstIndex(of: ")") else { return }
+        let range = open.lowerBound..<sql.index(after: close)
         let wanted = "category IN (\(quoted(TicketCategory.allCases)))"
         if sql[range] == wanted { return }
         guard let head = sql.range(of: "CREATE TABLE tickets") else { return }
