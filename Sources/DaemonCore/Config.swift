@@ -486,11 +486,23 @@ extension GridwatchConfig {
 
     static func identifier(_ node: ConfigNode) throws(ConfigError) -> String {
         let id = try node.string()
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
-        if id.isEmpty || id.unicodeScalars.contains(where: { !allowed.contains($0) }) {
+        if id.isEmpty || id.unicodeScalars.contains(where: { !isIdentifierScalar($0) }) {
             throw node.error("'\(id)' is not a valid id (letters, digits, '-', '_' and '.')")
         }
         return id
+    }
+
+    /// A letter, mark or digit of any script (what Foundation's `CharacterSet.alphanumerics`
+    /// holds: Unicode's categories L, M and N), '-', '_' or '.'. From the standard library's
+    /// tables: Foundation's character sets load CoreFoundation's Unicode bitmaps at every start.
+    static func isIdentifierScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return scalar == "-" || scalar == "_" || scalar == "."
+        }
     }
 
     /// Relative paths in the configuration are relative to the configuration file's folder.

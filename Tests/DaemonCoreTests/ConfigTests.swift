@@ -44,6 +44,30 @@ import Testing
         }
     }
 
+    /// Ids take letters, marks and digits of any script, '-', '_' and '.': every scalar
+    /// Foundation's `CharacterSet.alphanumerics` with those three took (the check before it
+    /// moved to the standard library's tables), and besides only letters, marks and digits
+    /// Unicode added after the tables Foundation carries (Unicode 9 and later).
+    @Test func idsTakeTheScalarsFoundationsAlphanumericsTook() throws {
+        let foundation = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        var lost: [UInt32] = [], gained: [UInt32] = []
+        for value in UInt32(0)...0x2FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let ours = GridwatchConfig.isIdentifierScalar(scalar), theirs = foundation.contains(scalar)
+            if theirs && !ours { lost.append(value) }
+            if ours && !theirs && (scalar.properties.age.map { $0.major < 9 } ?? true) { gained.append(value) }
+        }
+        #expect(lost.isEmpty, "no longer taken: \(lost.prefix(20).map { String($0, radix: 16) })")
+        #expect(gained.isEmpty, "newly taken: \(gained.prefix(20).map { String($0, radix: 16) })")
+        let yaml = { (id: String) in self.valid.replacingOccurrences(of: "id: gate", with: "id: \"\(id)\"") }
+        for id in ["东门-1", "cam_2.a", "Ölmühle"] {
+            #expect(try GridwatchConfig.parse(text: yaml(id), file: "/etc/gridwatch/gridwatch.yml").cameras.first?.id == id)
+        }
+        for id in ["east gate", "a/b", "a:b", "门#1"] {
+            #expect(throws: ConfigError.self) { try GridwatchConfig.parse(text: yaml(id), file: "/etc/gridwatch/gridwatch.yml") }
+        }
+    }
+
     @Test func clipsHaveDefaultsAGlobalSectionAndPerCameraOverrides() throws {
         let defaults = try parse(valid)
         #expect(defaults.cameras[0].clips == ClipSettings())
