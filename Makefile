@@ -25,7 +25,8 @@ BENCH_PACKAGES := motion python3-opencv postgresql
 # Release programs (make release, install, bench, eval) carry Swift's runtime and Foundation
 # inside (a field box needs nothing from the toolchain) and are linked by lld with relative
 # relocations packed (DT_RELR, glibc 2.36) and no symbol exported: with Foundation's ICU left
-# unloaded, a one-camera daemon's resident memory falls from 88 to 75 MB (Docs/performance.md).
+# unloaded, a one-camera daemon's resident memory falls from 88 to 75 MB, and to 62 MB with
+# the code it runs laid out together (below; Docs/design/release-linking.md).
 # Linking Foundation in needs libcurl's link library (libcurl4-openssl-dev) for URLSession.
 # Every function gets a section of its own and the linker puts the ones a running daemon
 # executes first and together (Sources/gridwatchd/symbol-order.txt, made by
@@ -62,15 +63,21 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# SwiftPM does not recompile Swift modules when only -Xswiftc flags change: a release
-# folder built with other flags is removed first (its flags are kept beside it).
+# SwiftPM does not recompile Swift modules when only -Xswiftc flags change, nor relink
+# when only a file the linker reads changes: a release folder built with other flags is
+# removed first, and the programs are relinked when the layout files changed (the flags
+# and the layout's checksum are kept beside the folder).
 release: deps
 	@dir=$$($(SWIFT) build $(RELEASE) --show-bin-path); \
 	if [ -d "$$dir" ] && [ "$$(cat "$$dir.flags" 2>/dev/null)" != '$(RELEASE)' ]; then \
 		echo "release flags changed: rebuilding $$dir from nothing"; rm -rf "$$dir"; fi; \
-	$(SWIFT) build $(RELEASE) && echo '$(RELEASE)' > "$$dir.flags"
+	layout=$$(cat "$(LAYOUT)/symbol-order.txt" "$(LAYOUT)/private-functions.ld" | sha256sum | cut -c1-64); \
+	if [ "$$(cat "$$dir.layout" 2>/dev/null)" != "$$layout" ]; then \
+		rm -f "$$dir/gridwatchd" "$$dir/gridwatchctl" "$$dir/gridwatch-tools"; fi; \
+	$(SWIFT) build $(RELEASE) && echo '$(RELEASE)' > "$$dir.flags" && echo "$$layout" > "$$dir.layout"
 
-# The link order of release builds (above); needs Valgrind, takes about 8 minutes.
+# The link order of release builds (above); needs Valgrind, takes about 8 minutes. The
+# next make release relinks with it.
 symbol-order: release
 	@dpkg-query -W -f='$${Status}\n' valgrind 2>/dev/null | grep -q '^install ok installed$$' || { \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends valgrind; }
