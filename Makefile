@@ -25,7 +25,7 @@ BENCH_PACKAGES := motion python3-opencv postgresql
 # Release programs (make release, install, bench, eval) carry Swift's runtime and Foundation
 # inside (a field box needs nothing from the toolchain) and are linked by lld with relative
 # relocations packed (DT_RELR, glibc 2.36) and no symbol exported: with Foundation's ICU left
-# unloaded, a one-camera daemon's resident memory falls from 88 to 75 MB, and to 62 MB with
+# unloaded, a one-camera daemon's resident memory falls from 88 to 75 MB, and to 61 MB with
 # the code it runs laid out together (below; Docs/design/release-linking.md).
 # Linking Foundation in needs libcurl's link library (libcurl4-openssl-dev) for URLSession.
 # Every function gets a section of its own and the linker puts the ones a running daemon
