@@ -141,7 +141,13 @@ extension TicketStore {
     /// Where a clip goes: `snapshots/<day>/<name>` under the data folder, beside the pictures
     /// (retention and the orphan sweep treat both alike).
     public static func clipPath(name: String, at time: Date) -> String {
-        "snapshots/\(LocalTime.format(time, "%Y/%m/%d", utc: true))/\(name)"
+        "snapshots/\(dayFolder(time))/\(name)"
+    }
+
+    /// The day folder of evidence written at `time`: `2026/12/03`, in UTC (a day's folder
+    /// does not move when the zone or daylight saving does).
+    static func dayFolder(_ time: Date) -> String {
+        LocalTime.format(time, "%Y/%m/%d", utc: true)
     }
 
     /// The open ticket an alert of this camera, rule and zone merges into.
@@ -272,8 +278,7 @@ extension TicketStore {
     /// Written to a temporary name, flushed, then renamed: a failed write (a full disk)
     /// removes the temporary file, so nothing half-written or empty is left behind.
     func writeEvidence(_ bytes: [UInt8], at now: Date, kind: String, suffix: String) throws -> String {
-        let day = LocalTime.format(now, "%Y/%m/%d", utc: true)
-        let relative = "snapshots/\(day)/\(kind)-\(UUID().uuidString.lowercased()).\(suffix)"
+        let relative = "snapshots/\(Self.dayFolder(now))/\(kind)-\(UUID().uuidString.lowercased()).\(suffix)"
         let url = directory.appendingPathComponent(relative)
         let tmp = url.path + ".tmp"
         func failure(_ code: Int32, _ what: String) -> StoreError {
