@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "Catalog"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "Tickets", "Catalog"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "PixelKernels", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Analysis", "Catalog", "Notify", "TestSupport"]),
         .testTarget(name: "DaemonCoreTests", dependencies: ["DaemonCore", "Analysis", "MediaIO", "Tickets", "Storage", "TestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                                                        // Routes answered in process (Tests/DaemonCoreTests/InProcessClient.swift),

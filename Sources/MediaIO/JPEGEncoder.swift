@@ -1,15 +1,16 @@
 import CFFmpeg
+import PixelKernels
 import Synchronization
 
-/// Encodes full-resolution frames as JPEG with libavcodec's mjpeg encoder.
+/// Encodes full-resolution frames as baseline JPEG (`gw_jpeg_encode_420`, our own: libavcodec's
+/// mjpeg encoder kept a 1.4 MB context open, and its code, for a picture now and then).
 ///
-/// Cheap to keep: the encoder's working parts (an open mjpeg context takes about 1.4 MB,
-/// plus the scaler and the font) are borrowed from a process-wide pool for each picture and
-/// given back after it. Snapshots are rare beside frames, so a hundred cameras need as many
+/// Cheap to keep: the encoder's working parts (the scaler and its picture, the font) are
+/// borrowed from a process-wide pool for each picture and given back after it. Snapshots are rare beside frames, so a hundred cameras need as many
 /// working parts as pictures are encoded at the same moment, not a hundred of them
 /// (`Docs/performance.md`, "Idle camera and memory per camera").
 public final class JPEGEncoder {
-    /// mjpeg's quantiser scale: 2 (best) to 31 (worst).
+    /// 2 (best) to 31 (worst), the scale mjpeg's quantiser had: `scalePercent(quality:)`.
     public let quality: Int
     private let fonts: [String]
     /// Whether `encode(stamp:)` can write text: a font with Chinese could be opened.
@@ -63,18 +64,15 @@ public final class JPEGEncoder {
     /// Working parts waiting in the pool now (at most `keptIdle`).
     public static var idleCount: Int { idle.withLock { $0.count } }
 
-    /// One mjpeg context, rebuilt when the frame size changes, with its scaler, packet and
-    /// font. @unchecked Sendable: it is used by one thread at a time, the one that took it
-    /// out of the pool, and it lies in the pool (behind its lock) in between.
+    /// The scaler that makes the full-range YUV picture drawn on, and the font. The JPEG is
+    /// written by `gw_jpeg_encode_420`, which keeps nothing between pictures. @unchecked
+    /// Sendable: it is used by one thread at a time, the one that took it out of the pool,
+    /// and it lies in the pool (behind its lock) in between.
     private final class Engine: @unchecked Sendable {
         let quality: Int
         let fonts: [String]
-        private var context: UnsafeMutablePointer<AVCodecContext>?
         private(set) var size: (Int32, Int32) = (0, 0)
         private let scaler: Scaler
-        private let packet: Packet
-        /// Encoders expect increasing timestamps; each picture gets the next one.
-        private var nextPTS: Int64 = 0
         let textStamp: TextStamp?
 
         init(quality: Int, fonts: [String]) throws(FFmpegError) {
@@ -82,59 +80,32 @@ public final class JPEGEncoder {
             self.fonts = fonts
             textStamp = TextStamp(fontPaths: fonts)
             scaler = try Scaler()
-            packet = try Packet()
-        }
-
-        deinit {
-            avcodec_free_context(&context)
-        }
-
-        private func prepare(width: Int32, height: Int32) throws(FFmpegError) {
-            if context != nil, size == (width, height) { return }
-            avcodec_free_context(&context)
-            nextPTS = 0
-            guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else {
-                throw FFmpegError(message: "mjpeg encoder not available", function: "avcodec_find_encoder")
-            }
-            guard let ctx = avcodec_alloc_context3(codec) else {
-                throw FFmpegError(message: "out of memory", function: "avcodec_alloc_context3")
-            }
-            context = ctx
-            ctx.pointee.width = width
-            ctx.pointee.height = height
-            ctx.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
-            // mjpeg wants full-range YUV.
-            ctx.pointee.color_range = AVCOL_RANGE_JPEG
-            ctx.pointee.time_base = AVRational(num: 1, den: 25)
-            ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
-            ctx.pointee.global_quality = Int32(quality) * cff_qp2lambda()
-            ctx.pointee.thread_count = 1
-            do {
-                try ffrequire(avcodec_open2(ctx, codec, nil), "avcodec_open2")
-            } catch {
-                avcodec_free_context(&context)
-                throw error
-            }
-            size = (width, height)
         }
 
         func encode(_ source: Frame, blackout: [[(x: Double, y: Double)]], overlays: [Overlay], stamp: String?) throws(FFmpegError) -> [UInt8] {
-            try prepare(width: source.width, height: source.height)
+            size = (source.width, source.height)
             let yuv = try scaler.scale(source, width: source.width, height: source.height, format: AV_PIX_FMT_YUVJ420P, range: AVCOL_RANGE_JPEG)
             for polygon in blackout { JPEGEncoder.fill(yuv, polygon: polygon) }
             for overlay in overlays { JPEGEncoder.draw(yuv, overlay) }
             if let stamp, let text = textStamp { text.draw(stamp, on: yuv) }
-            yuv.pointer.pointee.pts = nextPTS
-            nextPTS += 1
-            yuv.pointer.pointee.quality = context!.pointee.global_quality
-            try ffrequire(avcodec_send_frame(context, yuv.pointer), "avcodec_send_frame")
-            packet.unref()
-            defer { packet.unref() }
-            try ffrequire(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet")
-            let data = packet.pointer.pointee.data!
-            return Array(UnsafeBufferPointer(start: data, count: Int(packet.pointer.pointee.size)))
+            var out: UnsafeMutablePointer<UInt8>?
+            var count = 0
+            let status = gw_jpeg_encode_420(cff_frame_plane(yuv.pointer, 0), Int(cff_frame_linesize(yuv.pointer, 0)),
+                                            cff_frame_plane(yuv.pointer, 1), Int(cff_frame_linesize(yuv.pointer, 1)),
+                                            cff_frame_plane(yuv.pointer, 2), Int(cff_frame_linesize(yuv.pointer, 2)),
+                                            source.width, source.height, Int32(JPEGEncoder.scalePercent(quality: quality)), &out, &count)
+            guard status == 0, let out else {
+                throw FFmpegError(message: "cannot encode a \(source.width)x\(source.height) JPEG", function: "gw_jpeg_encode_420")
+            }
+            defer { gw_jpeg_free(out) }
+            return Array(UnsafeBufferPointer(start: out, count: count))
         }
     }
+
+    /// The quantisation tables' scale for a quality on mjpeg's old 2 (best) to 31 (worst)
+    /// scale: 7.5 % a step, so the default 4 is 30 % of the JPEG standard's example tables
+    /// (libjpeg's quality 85).
+    static func scalePercent(quality: Int) -> Int { quality * 15 / 2 }
 
     /// Paint a polygon black on a YUV 4:2:0 frame: scanline fill of the luma plane, and
     /// neutral chroma under it.

@@ -108,4 +108,16 @@ void gw_pick_odd(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
 void gw_pick_odd_plain(const uint8_t *src, ptrdiff_t src_stride, uint8_t *dst,
                        size_t width, size_t height);
 
+/// Baseline JPEG (JFIF) of an 8-bit full-range YCbCr 4:2:0 picture: `cb` and `cr` are
+/// (width + 1) / 2 by (height + 1) / 2. The quantisation tables are the JPEG standard's
+/// example tables (Annex K) times `scale_percent` / 100 (50 is libjpeg's quality 75, 30 its
+/// 85). On success 0, with `*out` (free it with `gw_jpeg_free`) holding `*out_size` bytes;
+/// -1 for a size JPEG cannot hold or when memory runs out.
+int gw_jpeg_encode_420(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, ptrdiff_t cb_stride,
+                       const uint8_t *cr, ptrdiff_t cr_stride, int width, int height, int scale_percent,
+                       uint8_t **out, size_t *out_size);
+void gw_jpeg_free(uint8_t *data);
+/// 1 when the Huffman tables give a code to every symbol baseline JPEG can write.
+int gw_jpeg_tables_complete(void);
+
 #endif
