@@ -35,6 +35,22 @@ public final class CameraManager: Service, Sendable {
     /// Seconds between handing freed heap pages back to the kernel (`gw_heap_trim`).
     static let trimEvery = 10
     static let trimTime = Metrics.Timer(label: "gridwatch_heap_trim_seconds")
+    /// How many malloc arenas the daemon may use with `cameras` cameras: one a camera, at
+    /// least two, at most glibc's default of eight a core. glibc gives each new thread an
+    /// arena of its own while it may; with one camera that was a dozen arenas for a dozen
+    /// mostly idle threads, each holding freed pages (about 1 MB in all). A camera's two busy
+    /// threads (stream and analysis) share one arena's lock at worst, and beyond a few
+    /// cameras the limit is glibc's own.
+    static func arenas(cameras: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        min(8 * max(1, cores), max(2, cameras))
+    }
+
+    /// Applies `arenas(cameras:)`: at start, before the cameras' threads allocate, and when a
+    /// reload changes the set.
+    static func limitArenas(cameras: Int) {
+        gw_heap_limit_arenas(Int32(arenas(cameras: cameras)))
+    }
+
     /// One configured camera: its settings, its worker while it runs, and the switch-off
     /// record while an administrator has it off.
     struct Camera: Sendable {
@@ -292,6 +308,7 @@ public final class CameraManager: Service, Sendable {
     /// cameras whose rules alone changed take them up without reconnecting. Cameras switched
     /// off stay off. Untouched cameras are not interrupted.
     func apply(_ configs: [CameraConfig], disabled: [String: CameraSwitchRecord]) {
+        Self.limitArenas(cameras: configs.count)
         var toStart: [CameraWorker] = []
         var toStop: [CameraWorker] = []
         state.withLock { s in

@@ -58,6 +58,7 @@ public struct Daemon {
         // SIGHUP means "reload" (handled by ReloadOnHangup once the services run); ignored
         // until then rather than ending the process, as its default action would.
         signal(SIGHUP, SIG_IGN)
+        CameraManager.limitArenas(cameras: config.cameras.count)
         FFmpegLines.install(logger: logger)
         // Every human-facing time in one zone: logs, statistics cut at local midnight (SQLite's
         // 'localtime'), dates in filters, CSV exports.

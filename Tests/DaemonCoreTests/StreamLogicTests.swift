@@ -322,3 +322,15 @@ import Testing
         #expect(CameraChange.between(try Self.camera(""), try Self.camera(extra)) == .restart)
     }
 }
+
+@Suite struct MallocArenaTests {
+    /// One arena a camera, never fewer than two, never more than glibc's default.
+    @Test func arenasFollowTheCamerasUpToGlibcsDefault() {
+        #expect(CameraManager.arenas(cameras: 0, cores: 2) == 2)
+        #expect(CameraManager.arenas(cameras: 1, cores: 2) == 2)
+        #expect(CameraManager.arenas(cameras: 5, cores: 2) == 5)
+        #expect(CameraManager.arenas(cameras: 100, cores: 2) == 16)
+        #expect(CameraManager.arenas(cameras: 100, cores: 16) == 100)
+        #expect(CameraManager.arenas(cameras: 3, cores: 0) == 3)
+    }
+}
