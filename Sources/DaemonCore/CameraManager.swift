@@ -36,17 +36,20 @@ public final class CameraManager: Service, Sendable {
     static let trimEvery = 10
     static let trimTime = Metrics.Timer(label: "gridwatch_heap_trim_seconds")
     /// How many malloc arenas the daemon may use with `cameras` cameras: one a camera, at
-    /// least two, at most glibc's default of eight a core. glibc gives each new thread an
-    /// arena of its own while it may; with one camera that was a dozen arenas for a dozen
-    /// mostly idle threads, each holding freed pages (about 1 MB in all). A camera's two busy
-    /// threads (stream and analysis) share one arena's lock at worst, and beyond a few
-    /// cameras the limit is glibc's own.
-    static func arenas(cameras: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+    /// least two, at most glibc's default of eight a core (the cores glibc counts: online,
+    /// whatever a CPU quota says). glibc gives each new thread an arena of its own while it
+    /// may; with one camera that was a dozen arenas for a dozen mostly idle threads, each
+    /// holding freed pages (about 1 MB in all). A camera's two busy threads (stream and
+    /// analysis) share one arena's lock at worst (most small allocations are served by each
+    /// thread's cache without it), and beyond a few cameras the limit is glibc's own.
+    static func arenas(cameras: Int, cores: Int = sysconf(Int32(_SC_NPROCESSORS_ONLN))) -> Int {
         min(8 * max(1, cores), max(2, cameras))
     }
 
-    /// Applies `arenas(cameras:)`: at start, before the cameras' threads allocate, and when a
-    /// reload changes the set.
+    /// Applies `arenas(cameras:)` once, at start, before the cameras' threads allocate. glibc
+    /// fixes its limit the first time a thread needs a new arena after this, so a reload
+    /// that adds cameras does not raise it: they share the arenas there are until the next
+    /// restart (`Docs/guide/admin.md`).
     static func limitArenas(cameras: Int) {
         gw_heap_limit_arenas(Int32(arenas(cameras: cameras)))
     }
@@ -308,7 +311,6 @@ public final class CameraManager: Service, Sendable {
     /// cameras whose rules alone changed take them up without reconnecting. Cameras switched
     /// off stay off. Untouched cameras are not interrupted.
     func apply(_ configs: [CameraConfig], disabled: [String: CameraSwitchRecord]) {
-        Self.limitArenas(cameras: configs.count)
         var toStart: [CameraWorker] = []
         var toStop: [CameraWorker] = []
         state.withLock { s in

@@ -42,7 +42,8 @@ public final class JPEGEncoder {
     public static let keptIdle = 4
     private static let idle = Mutex<[Engine]>([])
 
-    /// Working parts at `quality` with `fonts`, preferring ones already open at `size`.
+    /// Working parts at `quality` with `fonts`, preferring ones whose scaler is already set up
+    /// for `size`.
     private static func take(quality: Int, fonts: [String], size: (Int32, Int32)?) throws(FFmpegError) -> Engine {
         let found = idle.withLock { engines -> Engine? in
             let fits = engines.indices.filter { engines[$0].quality == quality && engines[$0].fonts == fonts }
