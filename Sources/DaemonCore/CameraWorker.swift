@@ -18,6 +18,37 @@ struct AnalysisItem: @unchecked Sendable {
     let wallTime: Date
     /// Changes with every new connection: the analysis learns the scene again.
     let session: Int
+    /// A keyframe decoded after skipped ones (decode-on-demand): the decode thread waits
+    /// for the analysis to say whether it showed something new (`VideoReader.rewind()`).
+    var verdict: RewindVerdict? = nil
+}
+
+/// The analysis's answer on a keyframe decoded after skipped ones, awaited by the decode
+/// thread before it reads on: whether it showed something new, so that the analysis goes
+/// back to before it and the skipped frames are decoded after all. A decode thread that
+/// stops waiting (the analysis is behind) goes on as if nothing showed, and the analysis,
+/// told so, keeps the keyframe as analysed.
+final class RewindVerdict: Sendable {
+    private static let open = 0, keep = 1, rewind = 2, abandoned = 3
+    private let state = Atomic<Int>(RewindVerdict.open)
+    private let answered = DispatchSemaphore(value: 0)
+
+    /// The analysis's answer; true when the decode thread will decode the skipped frames
+    /// (then the analysis goes back to before this keyframe), false when it keeps going.
+    func answer(rewind: Bool) -> Bool {
+        let (exchanged, _) = state.compareExchange(expected: Self.open, desired: rewind ? Self.rewind : Self.keep, ordering: .acquiringAndReleasing)
+        answered.signal()
+        return exchanged && rewind
+    }
+
+    /// The decode thread waits up to `seconds` for the answer: true to rewind.
+    func wait(seconds: Double) -> Bool {
+        if answered.wait(timeout: .now() + max(0, seconds)) == .timedOut {
+            let (exchanged, original) = state.compareExchange(expected: Self.open, desired: Self.abandoned, ordering: .acquiringAndReleasing)
+            return !exchanged && original == Self.rewind
+        }
+        return state.load(ordering: .acquiring) == Self.rewind
+    }
 }
 
 /// The analysis thread's counters.
@@ -382,7 +413,7 @@ final class CameraWorker: Sendable {
             let arrived = 1 + idle.packetsSkipped - lastIdle.packetsSkipped
             let modeChanged = idle.entered != lastIdle.entered || idle.wokenBySize != lastIdle.wokenBySize || idle.wokenByAnalysis != lastIdle.wokenByAnalysis
             if modeChanged {
-                logger.debug("decode mode", metadata: ["mode": "\(reader.mode.rawValue)", "skipped": "\(idle.packetsSkipped)",
+                logger.debug("decode mode", metadata: ["mode": "\(reader.mode.rawValue)", "skipped": "\(idle.packetsSkipped)", "rewinds": "\(idle.rewinds)",
                                                        "still_size": "\(reader.sceneSizes.stillSize ?? 0)", "threshold": "\(reader.sceneSizes.threshold ?? 0)"])
             }
             lastStats = stats
@@ -404,6 +435,10 @@ final class CameraWorker: Sendable {
                 decodedSinceCheck = 0
             }
             let batchEnds = !reader.batchContinues
+            // A keyframe decoded after skipped ones: the analysis says whether it shows
+            // something new before anything else is read.
+            let verdict = idleDecode && reader.canRewind ? RewindVerdict() : nil
+            let samplerBefore = sampler
             guard sampler.take(frame.time, keyframe: frame.isKeyframe) else {
                 if batchEnds {
                     mailbox.release()
@@ -417,7 +452,12 @@ final class CameraWorker: Sendable {
             heldForAnalysis += 1
             let hold = !batchEnds && heldForAnalysis < holdAtMost
             if !hold { heldForAnalysis = 0 }
-            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session), wait: waitBudget, hold: hold)
+            mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session, verdict: verdict), wait: waitBudget, hold: hold && verdict == nil)
+            if let verdict, verdict.wait(seconds: waitCap) {
+                // It did: the frames skipped since the keyframe before are decoded after all.
+                sampler = samplerBefore
+                reader.rewind()
+            }
             budgetAt = MonotonicClock.seconds()
             waitBudget = max(0, waitBudget - (budgetAt - before))
         }
@@ -475,10 +515,20 @@ final class CameraWorker: Sendable {
             size = (item.frame.width, item.frame.height)
             let clock = Self.localClock(item.wallTime)
             let started = MonotonicClock.nanos()
+            let before = item.verdict == nil ? nil : analyzer
             let result = analyzer.process(
                 LumaFrame(width: item.gray.width, height: item.gray.height, pixels: item.gray.pixels, u: item.gray.u, v: item.gray.v),
                 time: item.frame.time, keyframe: item.frame.isKeyframe, minuteOfDay: clock.minuteOfDay, monthDay: clock.monthDay)
             analysisTime.recordNanoseconds(Int64(MonotonicClock.nanos() - started))
+            if let verdict = item.verdict, let before {
+                // A keyframe after skipped ones that shows something new: back to before it;
+                // the frames skipped come first (unless the decode thread stopped waiting).
+                let showsNew = analyzer.stillUntil(at: item.frame.time, idleAfter: start.analysis.idleAfter) == -.infinity
+                if verdict.answer(rewind: showsNew) {
+                    analyzer = before
+                    continue
+                }
+            }
             if start.analysis.idleDecode {
                 keyframeDue.store(analyzer.nextLearning.bitPattern, ordering: .relaxed)
                 sceneStill.store(analyzer.stillUntil(at: item.frame.time, idleAfter: start.analysis.idleAfter).bitPattern, ordering: .relaxed)

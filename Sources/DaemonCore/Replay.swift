@@ -124,6 +124,9 @@ public enum Replay {
         public var keyframeModes = 0
         public var wokenBySize = 0
         public var wokenByAnalysis = 0
+        /// Times a decoded keyframe showed something new and the frames skipped before it
+        /// were decoded after all.
+        public var rewinds = 0
         public var analysed = 0
         public var events = 0
         public var seconds = 0.0
@@ -164,12 +167,24 @@ public enum Replay {
             let index = frame.index
             summary.decoded += 1
             if first == nil { first = frame.time }
+            // A keyframe decoded after skipped ones: if it shows something new, the analysis
+            // goes back to before it and the skipped frames are decoded after all.
+            let rewindable = reader.canRewind && analysis.idleDecode
+            let samplerBefore = sampler
             guard sampler.take(frame.time, keyframe: frame.isKeyframe) else { continue }
             let gray = try scaler.gray(frame)
             if let s = size, s != (frame.width, frame.height) { analyzer.reset() }
             size = (frame.width, frame.height)
             let luma = LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v)
+            let before = rewindable ? analyzer : nil
             let result = analyzer.process(luma, time: frame.time, keyframe: frame.isKeyframe)
+            if let before, analyzer.stillUntil(at: frame.time, idleAfter: analysis.idleAfter) == -.infinity {
+                analyzer = before
+                sampler = samplerBefore
+                reader.rewind()
+                summary.decoded -= 1
+                continue
+            }
             lastAnalysed = frame.time
             summary.analysed += 1
             if let trace {
@@ -219,6 +234,7 @@ public enum Replay {
         summary.keyframeModes = reader.idle.entered
         summary.wokenBySize = reader.idle.wokenBySize
         summary.wokenByAnalysis = reader.idle.wokenByAnalysis
+        summary.rewinds = reader.idle.rewinds
         return summary
     }
 }

@@ -177,6 +177,9 @@ public struct IdleDecodeStats: Sendable, Equatable {
     public var wokenByAnalysis = 0
     /// Packets decoded late, to catch up after a wake.
     public var caughtUp = 0
+    /// Times a decoded keyframe showed the owner something new and the packets skipped
+    /// since the keyframe decoded before it were decoded after all (`VideoReader.rewind()`).
+    public var rewinds = 0
     /// Seconds of stream spent in keyframe mode.
     public var keyframeSeconds = 0.0
 }

@@ -114,6 +114,33 @@ public final class VideoReader {
     private var carried: [Packet] = []
     /// At most this many packets wait for a keyframe (a stream with rare keyframes wakes instead).
     private static let maxPending = 600
+    /// Keyframe mode: the last keyframe decoded and every packet after it before the last
+    /// keyframe (the groups skipped since), kept so that a decoded keyframe that shows
+    /// something new can be caught up from the one before it (`rewind()`). Empty when that
+    /// is not possible (more than `maxPending` packets, a wake, a new pass).
+    private var sinceDecoded: [Packet] = []
+    /// Packets in `sinceDecoded` after its keyframe: neither decoded nor yet let go.
+    private var undecidedCount = 0
+    /// The keyframe just decoded after packets were skipped since the one before, and what
+    /// is needed to decode those packets after all: until the owner has either called
+    /// `rewind()` or asked for the next frame.
+    private struct Probe {
+        /// The keyframe decoded before, and the packets after it up to this one.
+        var packets: [Packet]
+        /// This keyframe's packet.
+        var key: Packet
+        /// Packets of `packets` after their keyframe (not decoded).
+        var undecided: Int
+        var time: Double?
+        /// The reader's last frame time before this keyframe's (the keyframe before).
+        var lastTimeBefore: Double?
+        /// This keyframe's picture has been given out.
+        var delivered = false
+    }
+    private var probe: Probe?
+    /// Frames the decoder gives out that the owner has already seen (the keyframe a rewind
+    /// decodes again as the reference of the packets after it).
+    private var dropFrames = 0
 
     /// Skip non-reference frames from now on (or stop skipping them).
     public var skipNonReference: Bool {
@@ -182,6 +209,8 @@ public final class VideoReader {
 
     /// The next decoded frame whose timestamp advances, or nil when the stream has ended.
     public func nextFrame() throws(FFmpegError) -> VideoFrame? {
+        // The owner did not rewind to the keyframe before the last one: its skipped packets go.
+        if probe != nil { settleProbe() }
         while true {
             if let frame = try receiveAdvancingFrame() { return frame }
             if draining {
@@ -290,6 +319,7 @@ public final class VideoReader {
     /// and the decoder gives out what it still holds.
     private func endOfInput() throws(FFmpegError) {
         letGo()
+        letGoSinceDecoded()
         try sendToDecoder(nil)
         draining = true
     }
@@ -336,6 +366,8 @@ public final class VideoReader {
                 lastKeyframeDecoded = time
                 quietRun = 0
                 pending.removeAll(keepingCapacity: true)
+                letGoSinceDecoded()
+                sinceDecoded = [try Packet(referencing: packet)]
                 idle.entered += 1
             } else if !sceneSizes.keyframeChanged(size) {
                 // (One odd keyframe learnt would widen the band for the next eight.)
@@ -356,17 +388,22 @@ public final class VideoReader {
                     // Quiet packets just before this keyframe: kept, with this keyframe not
                     // decoded even if due, until the run ends (let go) or wakes the reader
                     // (decoded from the group's start, where the quiet began).
-                    letGo(&carried)
+                    keepSinceDecoded(&carried)
                     carried = pending
                     pending = [try Packet(referencing: packet)]
                     return true
                 }
-                // The packets since the last keyframe will never be decoded.
-                letGo()
                 if !keyframesOnly {
+                    // The owner's word taken back just now: every frame from this keyframe on.
+                    letGo()
+                    letGoSinceDecoded()
                     wake(.analysis, at: time)
                     return false
                 }
+                // The packets since the last keyframe are not decoded now; kept behind the
+                // keyframe decoded before them, for a rewind.
+                keepSinceDecoded(&carried)
+                keepSinceDecoded(&pending)
                 sceneSizes.learnKeyframe(size)
                 // A still scene's keyframes cost most of its decoding: only those the owner's
                 // analysis learns from are decoded (`keyframeDue`; without it one every
@@ -385,10 +422,21 @@ public final class VideoReader {
                     return true
                 }
                 lastKeyframeDecoded = time
+                // Decoded now. If packets were skipped since the keyframe decoded before, the
+                // owner may find something new in this one and have them decoded (`rewind()`).
+                let key = try Packet(referencing: packet)
+                if undecidedCount > 0 && !sinceDecoded.isEmpty {
+                    probe = Probe(packets: sinceDecoded, key: key, undecided: undecidedCount, time: time, lastTimeBefore: lastTime)
+                    sinceDecoded = []
+                    undecidedCount = 0
+                } else {
+                    letGoSinceDecoded()
+                }
+                sinceDecoded = [key]
                 return false
             }
             quietRun = sceneSizes.quiet(size) ? quietRun + 1 : 0
-            if quietRun == 0 && !carried.isEmpty { letGo(&carried) }
+            if quietRun == 0 && !carried.isEmpty { keepSinceDecoded(&carried) }
             let bySize = keyframesOnly && (sceneSizes.moves(size) || quietRun >= sceneSizes.settings.quietRun)
             if !keyframesOnly || bySize || pending.count >= Self.maxPending {
                 return try wakeAndCatchUp(bySize ? .size : .analysis, at: time)
@@ -408,6 +456,8 @@ public final class VideoReader {
     /// first, then the one just read. Whether that packet waits behind them.
     private func wakeAndCatchUp(_ reason: WakeReason, at time: Double?) throws(FFmpegError) -> Bool {
         wake(reason, at: time)
+        // From the last keyframe: what lies before it will never be decoded.
+        letGoSinceDecoded()
         catchUp = carried + pending
         catchUpNext = 0
         pending = []
@@ -423,6 +473,66 @@ public final class VideoReader {
     private func letGo() {
         letGo(&carried)
         letGo(&pending)
+    }
+
+    /// Skipped packets go behind the last keyframe decoded (`sinceDecoded`), for a rewind;
+    /// let go when there is none to go behind or too many are kept.
+    private func keepSinceDecoded(_ packets: inout [Packet]) {
+        guard !packets.isEmpty else { return }
+        if sinceDecoded.isEmpty || sinceDecoded.count + packets.count > Self.maxPending {
+            letGoSinceDecoded()
+            letGo(&packets)
+            return
+        }
+        sinceDecoded += packets
+        undecidedCount += packets.count
+        packets.removeAll(keepingCapacity: true)
+    }
+
+    /// The packets kept behind the last keyframe decoded will never be decoded.
+    private func letGoSinceDecoded() {
+        neverDecoded += undecidedCount
+        idle.packetsSkipped += undecidedCount
+        undecidedCount = 0
+        sinceDecoded.removeAll(keepingCapacity: true)
+    }
+
+    /// The owner did not ask for a rewind: the probe's skipped packets will never be decoded.
+    private func settleProbe() {
+        guard let p = probe else { return }
+        neverDecoded += p.undecided
+        idle.packetsSkipped += p.undecided
+        probe = nil
+    }
+
+    /// Whether the frame just given out is a keyframe decoded after packets were skipped
+    /// since the keyframe decoded before it: the owner may `rewind()` before asking for the
+    /// next frame.
+    public var canRewind: Bool { probe?.delivered == true }
+
+    /// Decode-on-demand: the keyframe just given out (`canRewind`) showed the owner's
+    /// analysis something new. Instead of going on from it, the reader decodes every packet
+    /// since the keyframe decoded before it (which the owner has seen: decoded again as
+    /// their reference, not given out), then this keyframe again, then every frame after:
+    /// what was skipped is seen after all, as with every frame decoded. The owner puts its
+    /// analysis back to where it was before this keyframe.
+    public func rewind() {
+        guard let p = probe, p.delivered else { return }
+        probe = nil
+        decoder.flushBuffers()
+        catchUp = p.packets + [p.key] + Array(catchUp[catchUpNext...])
+        catchUpNext = 0
+        dropFrames = 1
+        lastTime = p.lastTimeBefore
+        // This keyframe's frame number is given again when it is decoded again.
+        decodedCount -= 1
+        letGo()
+        letGoSinceDecoded()
+        quietRun = 0
+        idle.rewinds += 1
+        if mode == .keyframes { wake(.analysis, at: p.time) }
+        // The owner's word that the scene is still is from before this keyframe.
+        quietAfterWake = (p.time ?? lastTime ?? 0) + 2
     }
 
     /// These kept packets will never be decoded: counted (frame numbers count them) and let go.
@@ -485,6 +595,8 @@ public final class VideoReader {
         if mode == .keyframes {
             // The decoder starts again at the next keyframe; what was kept is not decoded.
             letGo()
+            letGoSinceDecoded()
+            settleProbe()
             wake(.analysis, at: lastTime)
         }
     }
@@ -493,6 +605,9 @@ public final class VideoReader {
         try input.rewind()
         decoder.flushBuffers()
         letGo()
+        letGoSinceDecoded()
+        settleProbe()
+        dropFrames = 0
         readTimes.removeAll()
         catchUp.removeAll()
         catchUpNext = 0
@@ -521,9 +636,15 @@ public final class VideoReader {
                 continue
             }
             guard got else { return nil }
-            let index = decodedCount + neverDecoded
-            decodedCount += 1
             idle.framesDecoded += 1
+            if dropFrames > 0 {
+                // Decoded again as a reference (a rewind): the owner has seen this picture.
+                dropFrames -= 1
+                continue
+            }
+            // Frame numbers count the packets skipped and not (yet) let go too.
+            let index = decodedCount + neverDecoded + undecidedCount + (probe?.undecided ?? 0)
+            decodedCount += 1
             if frame.pointer.pointee.decode_error_flags != 0 || frame.pointer.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
                 stats.decodeErrors += 1
                 stats.lastDecodeError = "damaged frame (errors concealed)"
@@ -542,6 +663,7 @@ public final class VideoReader {
             if options.realtime && input.isFile { pace(to: time) }
             let ts = frame.pointer.pointee.best_effort_timestamp
             let isKey = ts != cff_nopts_value() ? keyframePTS.contains(ts) : frame.pointer.pointee.key_frame != 0
+            if probe != nil && isKey, let p = probe?.time, abs(p - time) < 1e-6 { probe?.delivered = true }
             return VideoFrame(frame: frame, time: time, index: index, waited: batchPackets > 1 ? waited(for: time) : 0, isKeyframe: isKey)
         }
     }

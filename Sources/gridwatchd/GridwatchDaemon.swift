@@ -212,8 +212,8 @@ struct ReplayCommand: ParsableCommand {
             }
             if summary {
                 FileHandle.standardError.write(Data(String(
-                    format: "decoded=%d skipped=%d keyframe_modes=%d woken_by_size=%d woken_by_analysis=%d analysed=%d events=%d seconds=%.2f decoded_per_second=%.1f\n",
-                    result.decoded, result.skipped, result.keyframeModes, result.wokenBySize, result.wokenByAnalysis, result.analysed, result.events, result.seconds, Double(result.decoded) / max(result.seconds, 1e-9)).utf8))
+                    format: "decoded=%d skipped=%d keyframe_modes=%d woken_by_size=%d woken_by_analysis=%d rewinds=%d analysed=%d events=%d seconds=%.2f decoded_per_second=%.1f\n",
+                    result.decoded, result.skipped, result.keyframeModes, result.wokenBySize, result.wokenByAnalysis, result.rewinds, result.analysed, result.events, result.seconds, Double(result.decoded) / max(result.seconds, 1e-9)).utf8))
             }
         } catch {
             FileHandle.standardError.write(Data("gridwatchd: cannot replay \(input): \(error)\n".utf8))

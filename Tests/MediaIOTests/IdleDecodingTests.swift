@@ -238,6 +238,54 @@ struct StillSceneSizesTests {
         #expect(reader.stats.decodeErrors == 0)
     }
 
+    /// A decoded keyframe that shows the owner something new (a walker too small to grow
+    /// the packets, say): `rewind()` has the packets skipped since the keyframe decoded
+    /// before it decoded after all, and the frames come out as with every frame decoded:
+    /// the same pictures, times and frame numbers, from the one after that keyframe on.
+    @Test func aRewindDecodesWhatWasSkippedSinceTheKeyframeDecodedBefore() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.clip(dir.path("still.mp4"), seconds: 24, walkFrom: 100)
+        let scaler = try GrayScaler(width: 160)
+        // Every frame decoded: the reference pictures (the clip's noise changes every frame).
+        var full: [Int: [UInt8]] = [:]
+        let everyFrame = try VideoReader(url: dir.path("still.mp4"), options: .init(), interrupt: InterruptState())
+        while let frame = try everyFrame.nextFrame() {
+            full[Int((frame.time * 10).rounded())] = try scaler.gray(frame).pixels
+            #expect(frame.index == Int((frame.time * 10).rounded()))
+        }
+        let reader = try VideoReader(url: dir.path("still.mp4"), options: .init(), interrupt: InterruptState())
+        reader.keyframeInterval = 5
+        reader.keyframesOnly = true
+        var seen: [(tenth: Int, index: Int, same: Bool)] = []
+        var probe: Int?
+        var before: Int?
+        while let frame = try reader.nextFrame() {
+            let tenth = Int((frame.time * 10).rounded())
+            seen.append((tenth, frame.index, try scaler.gray(frame).pixels == full[tenth]))
+            if reader.canRewind && probe == nil && tenth >= 120 {
+                probe = tenth
+                before = seen.dropLast().last?.tenth
+                reader.rewind()
+            }
+        }
+        #expect(reader.idle.rewinds == 1, "\(reader.idle)")
+        #expect(reader.stats.decodeErrors == 0)
+        let t = try #require(probe), d = try #require(before)
+        // Keyframes five seconds apart were decoded before the rewind, nothing between.
+        #expect(t - d == 50 && d % 10 == 0, "\(d) \(t)")
+        // After it: every frame from the one after the keyframe before, through this keyframe
+        // again and on, in order.
+        let k = try #require(seen.firstIndex { $0.tenth == t })
+        let after = seen[(k + 1)...].map(\.tenth)
+        #expect(Array(after.prefix(60)) == Array((d + 1)...(d + 60)), "\(after.prefix(70))")
+        // The pictures are those of full decoding, and frame numbers count every packet.
+        #expect(seen.allSatisfy { $0.same }, "\(seen.filter { !$0.same })")
+        #expect(seen.allSatisfy { $0.index == $0.tenth }, "\(seen.filter { $0.index != $0.tenth })")
+        // Without a rewind the next keyframe decoded settles the skipped packets as skipped.
+        #expect(reader.idle.packetsSkipped > 50)
+    }
+
     /// A looping file shorter than the keyframe spacing still advances: each pass decodes
     /// its first keyframe (else every keyframe would be skipped and the reader spin).
     @Test func aShortLoopingFileKeepsAdvancingInKeyframeMode() throws {
