@@ -364,6 +364,9 @@ final class CameraWorker: Sendable {
         // a budget refilled at half a second a second keeps a persistently slow analysis from
         // holding decoding back: then frames are shed. Never as long as the stall deadline.
         let waitCap = min(3, config.stallTimeout / 2)
+        // How long the decode thread waits for the analysis's answer on a keyframe decoded
+        // after skipped ones (a rewind); an analysis further behind goes without it.
+        let verdictWait = min(1, config.stallTimeout / 4)
         var waitBudget = waitCap
         var budgetAt = MonotonicClock.seconds()
         runner.markStreaming(reader.info)
@@ -453,13 +456,15 @@ final class CameraWorker: Sendable {
             let hold = !batchEnds && heldForAnalysis < holdAtMost
             if !hold { heldForAnalysis = 0 }
             mailbox.put(AnalysisItem(gray: gray, frame: frame, wallTime: now, session: session, verdict: verdict), wait: waitBudget, hold: hold && verdict == nil)
-            if let verdict, verdict.wait(seconds: waitCap) {
+            budgetAt = MonotonicClock.seconds()
+            waitBudget = max(0, waitBudget - (budgetAt - before))
+            // The answer is awaited apart from the mailbox's budget, and never so long that it
+            // and a full mailbox's wait together reach the stall deadline.
+            if let verdict, verdict.wait(seconds: verdictWait) {
                 // It did: the frames skipped since the keyframe before are decoded after all.
                 sampler = samplerBefore
                 reader.rewind()
             }
-            budgetAt = MonotonicClock.seconds()
-            waitBudget = max(0, waitBudget - (budgetAt - before))
         }
     }
 

@@ -138,9 +138,9 @@ public final class VideoReader {
         var delivered = false
     }
     private var probe: Probe?
-    /// Frames the decoder gives out that the owner has already seen (the keyframe a rewind
-    /// decodes again as the reference of the packets after it).
-    private var dropFrames = 0
+    /// Frames the decoder gives out at or before this time the owner has already seen (the
+    /// keyframe a rewind decodes again as the reference of the packets after it).
+    private var dropThrough: Double?
 
     /// Skip non-reference frames from now on (or stop skipping them).
     public var skipNonReference: Bool {
@@ -425,6 +425,8 @@ public final class VideoReader {
                 // Decoded now. If packets were skipped since the keyframe decoded before, the
                 // owner may find something new in this one and have them decoded (`rewind()`).
                 let key = try Packet(referencing: packet)
+                // (A probe whose picture never came out, not advancing, is settled first.)
+                settleProbe()
                 if undecidedCount > 0 && !sinceDecoded.isEmpty {
                     probe = Probe(packets: sinceDecoded, key: key, undecided: undecidedCount, time: time, lastTimeBefore: lastTime)
                     sinceDecoded = []
@@ -522,7 +524,7 @@ public final class VideoReader {
         decoder.flushBuffers()
         catchUp = p.packets + [p.key] + Array(catchUp[catchUpNext...])
         catchUpNext = 0
-        dropFrames = 1
+        dropThrough = p.lastTimeBefore ?? -.infinity
         lastTime = p.lastTimeBefore
         // This keyframe's frame number is given again when it is decoded again.
         decodedCount -= 1
@@ -607,7 +609,7 @@ public final class VideoReader {
         letGo()
         letGoSinceDecoded()
         settleProbe()
-        dropFrames = 0
+        dropThrough = nil
         readTimes.removeAll()
         catchUp.removeAll()
         catchUpNext = 0
@@ -637,10 +639,13 @@ public final class VideoReader {
             }
             guard got else { return nil }
             idle.framesDecoded += 1
-            if dropFrames > 0 {
+            let raw = rawTime(frame)
+            if passStart == nil { passStart = raw }
+            let time = raw + loopOffset
+            if let through = dropThrough {
                 // Decoded again as a reference (a rewind): the owner has seen this picture.
-                dropFrames -= 1
-                continue
+                if time <= through { continue }
+                dropThrough = nil
             }
             // Frame numbers count the packets skipped and not (yet) let go too.
             let index = decodedCount + neverDecoded + undecidedCount + (probe?.undecided ?? 0)
@@ -650,9 +655,6 @@ public final class VideoReader {
                 stats.lastDecodeError = "damaged frame (errors concealed)"
                 decodeErrorSeen()
             }
-            let raw = rawTime(frame)
-            if passStart == nil { passStart = raw }
-            let time = raw + loopOffset
             if let last = lastTime, time <= last {
                 stats.nonAdvancingFrames += 1
                 continue
