@@ -120,6 +120,13 @@ public struct CameraAnalyzer: Sendable {
         return until
     }
 
+    /// Whether the analysis took its word back with the frame at `time`: it saw something
+    /// new, so a keyframe decoded after skipped ones has what was skipped decoded after all
+    /// (`VideoReader.rewind()`). The one rule for `replay` and a camera's analysis thread.
+    public func sawSomethingNew(at time: Double, idleAfter: Double) -> Bool {
+        stillUntil(at: time, idleAfter: idleAfter) == -.infinity
+    }
+
     /// Whether a frame at `time` would be only looked at, unless it is a keyframe due to be
     /// learnt from or shows something new (`stillWatch`).
     public func watching(at time: Double) -> Bool {

@@ -528,8 +528,7 @@ final class CameraWorker: Sendable {
             if let verdict = item.verdict, let before {
                 // A keyframe after skipped ones that shows something new: back to before it;
                 // the frames skipped come first (unless the decode thread stopped waiting).
-                let showsNew = analyzer.stillUntil(at: item.frame.time, idleAfter: start.analysis.idleAfter) == -.infinity
-                if verdict.answer(rewind: showsNew) {
+                if verdict.answer(rewind: analyzer.sawSomethingNew(at: item.frame.time, idleAfter: start.analysis.idleAfter)) {
                     analyzer = before
                     continue
                 }

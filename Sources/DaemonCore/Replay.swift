@@ -178,7 +178,7 @@ public enum Replay {
             let luma = LumaFrame(width: gray.width, height: gray.height, pixels: gray.pixels, u: gray.u, v: gray.v)
             let before = rewindable ? analyzer : nil
             let result = analyzer.process(luma, time: frame.time, keyframe: frame.isKeyframe)
-            if let before, analyzer.stillUntil(at: frame.time, idleAfter: analysis.idleAfter) == -.infinity {
+            if let before, analyzer.sawSomethingNew(at: frame.time, idleAfter: analysis.idleAfter) {
                 analyzer = before
                 sampler = samplerBefore
                 reader.rewind()

@@ -493,8 +493,7 @@ public final class VideoReader {
 
     /// The packets kept behind the last keyframe decoded will never be decoded.
     private func letGoSinceDecoded() {
-        neverDecoded += undecidedCount
-        idle.packetsSkipped += undecidedCount
+        countNeverDecoded(undecidedCount)
         undecidedCount = 0
         sinceDecoded.removeAll(keepingCapacity: true)
     }
@@ -502,8 +501,7 @@ public final class VideoReader {
     /// The owner did not ask for a rewind: the probe's skipped packets will never be decoded.
     private func settleProbe() {
         guard let p = probe else { return }
-        neverDecoded += p.undecided
-        idle.packetsSkipped += p.undecided
+        countNeverDecoded(p.undecided)
         probe = nil
     }
 
@@ -539,9 +537,14 @@ public final class VideoReader {
 
     /// These kept packets will never be decoded: counted (frame numbers count them) and let go.
     private func letGo(_ packets: inout [Packet]) {
-        neverDecoded += packets.count
-        idle.packetsSkipped += packets.count
+        countNeverDecoded(packets.count)
         packets.removeAll(keepingCapacity: true)
+    }
+
+    /// `count` packets will never be decoded: frame numbers and the skipped count take them in.
+    private func countNeverDecoded(_ count: Int) {
+        neverDecoded += count
+        idle.packetsSkipped += count
     }
 
     private func wake(_ reason: WakeReason, at time: Double?) {
@@ -665,7 +668,7 @@ public final class VideoReader {
             if options.realtime && input.isFile { pace(to: time) }
             let ts = frame.pointer.pointee.best_effort_timestamp
             let isKey = ts != cff_nopts_value() ? keyframePTS.contains(ts) : frame.pointer.pointee.key_frame != 0
-            if probe != nil && isKey, let p = probe?.time, abs(p - time) < 1e-6 { probe?.delivered = true }
+            if isKey, let p = probe?.time, abs(p - time) < 1e-6 { probe?.delivered = true }
             return VideoFrame(frame: frame, time: time, index: index, waited: batchPackets > 1 ? waited(for: time) : 0, isKeyframe: isKey)
         }
     }
