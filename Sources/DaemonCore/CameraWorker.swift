@@ -334,6 +334,8 @@ final class CameraWorker: Sendable {
         options.batchSeconds = min(config.analysis.batchSeconds, config.stallTimeout / 4)
         options.loop = config.loop
         options.realtime = config.isFile && config.realtime
+        // Still, the stream is read in batches of the same length.
+        options.keyframeReadPause = options.batchSeconds
         let reader = try VideoReader(url: config.source, options: options, interrupt: runner.interrupt)
         let tapping = config.record == nil && clipQueue != nil
         if tapping {
@@ -416,7 +418,7 @@ final class CameraWorker: Sendable {
             let arrived = 1 + idle.packetsSkipped - lastIdle.packetsSkipped
             let modeChanged = idle.entered != lastIdle.entered || idle.wokenBySize != lastIdle.wokenBySize || idle.wokenByAnalysis != lastIdle.wokenByAnalysis
             if modeChanged {
-                logger.debug("decode mode", metadata: ["mode": "\(reader.mode.rawValue)", "skipped": "\(idle.packetsSkipped)", "rewinds": "\(idle.rewinds)",
+                logger.debug("decode mode", metadata: ["mode": "\(reader.mode.rawValue)", "skipped": "\(idle.packetsSkipped)", "rewinds": "\(idle.rewinds)", "read_pauses": "\(idle.readPauses)",
                                                        "still_size": "\(reader.sceneSizes.stillSize ?? 0)", "threshold": "\(reader.sceneSizes.threshold ?? 0)"])
             }
             lastStats = stats

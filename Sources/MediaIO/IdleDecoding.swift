@@ -182,4 +182,6 @@ public struct IdleDecodeStats: Sendable, Equatable {
     public var rewinds = 0
     /// Seconds of stream spent in keyframe mode.
     public var keyframeSeconds = 0.0
+    /// Times keyframe mode waited before reading on (`VideoReader.Options.keyframeReadPause`).
+    public var readPauses = 0
 }

@@ -11,6 +11,8 @@ public final class InterruptState: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let firedFlag = Atomic<Bool>(false)
     private let firedByStop = Atomic<Bool>(false)
+    /// Signalled by `stop()`: a `pause` ends at once.
+    private let stopSignal = DispatchSemaphore(value: 0)
 
     public init() {}
 
@@ -26,7 +28,16 @@ public final class InterruptState: Sendable {
     }
 
     /// Make every current and future blocking call return at once.
-    public func stop() { stopped.store(true, ordering: .relaxed) }
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        stopSignal.signal()
+    }
+
+    /// Wait `seconds`, or less when `stop()` is called meanwhile.
+    public func pause(seconds: Double) {
+        guard !isStopped, seconds > 0 else { return }
+        _ = stopSignal.wait(timeout: .now() + seconds)
+    }
 
     public var isStopped: Bool { stopped.load(ordering: .relaxed) }
 

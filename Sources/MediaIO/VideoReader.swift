@@ -41,6 +41,13 @@ public final class VideoReader {
         /// in a row pay for that once (Docs/design/batching.md). Frames come out that much
         /// later; `VideoFrame.waited` says by how much.
         public var batchSeconds: Double = 0
+        /// Keyframe mode on a network stream: once a read has had to wait for the network,
+        /// the reader waits this long before the next (0: never), and then reads what came
+        /// meanwhile back to back from the socket's buffer. A still camera's thread wakes
+        /// about twice a second instead of once for each RTP packet (FFmpeg waits in `poll`
+        /// for each): most of what receiving costs (Docs/design/decode-on-demand.md). A
+        /// wake by packet size comes that much later; what is decoded does not change.
+        public var keyframeReadPause: Double = 0
         public init() {}
     }
 
@@ -172,6 +179,14 @@ public final class VideoReader {
     /// When the packet of each frame the decoder has not given out yet was read, by its
     /// stream time (a batch's frames are decoded later than they arrived).
     private var readTimes: [(time: Double?, readAt: UInt64)] = []
+    /// The last read from the input waited for the network (its buffer was empty).
+    private var readWaited = false
+    /// Stream time of the newest packet read, and of the newest one read before the last
+    /// pause (`keyframeReadPause`): at most one pause per that much stream time, so the
+    /// reader never falls behind the stream, even when reads look slow for other reasons
+    /// (a busy machine).
+    private var newestReadTime: Double?
+    private var readBeforePause = -Double.infinity
 
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
@@ -254,11 +269,21 @@ public final class VideoReader {
                 continue
             }
             beforeRead?()
+            if readWaited && mode == .keyframes && options.keyframeReadPause > 0 && !input.isFile,
+               let newest = newestReadTime, newest - readBeforePause >= options.keyframeReadPause || newest < readBeforePause {
+                readWaited = false
+                readBeforePause = newest
+                idle.readPauses += 1
+                interrupt.pause(seconds: options.keyframeReadPause)
+            }
             let got: Bool
             do throws(FFmpegError) {
                 try armFrameDeadline()
+                let readStart = MonotonicClock.nanos()
                 do {
                     got = try input.readVideoPacket(into: packet)
+                    // (A packet from the socket's buffer takes microseconds.)
+                    readWaited = MonotonicClock.nanos() &- readStart > 2_000_000
                 } catch let error where error.reason == .timedOut {
                     // The frame deadline fired during the read: the camera stalled.
                     interrupt.disarm()
@@ -290,6 +315,7 @@ public final class VideoReader {
                 continue
             }
             stats.packets += 1
+            if let time = packetTime(packet.pointer.pointee) { newestReadTime = time }
             // A read cut short by a stop may be a fragment: it never goes into a clip.
             if let packetTap, !interrupt.fired {
                 packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset))

@@ -286,6 +286,38 @@ struct StillSceneSizesTests {
         #expect(reader.idle.packetsSkipped > 50)
     }
 
+    /// Over RTSP, keyframe mode reads in batches: once a read has waited for the camera,
+    /// the reader waits `keyframeReadPause` and then takes what came meanwhile back to back
+    /// from the socket. It keeps up with the stream, and still decodes its keyframes only.
+    @Test func overRTSPKeyframeModeReadsInBatchesAndKeepsUpWithTheStream() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.clip(dir.path("still.mp4"), seconds: 30, walkFrom: 40)
+        let server = try RTSPServer(file: dir.path("still.mp4"), loop: true)
+        defer { server.stop() }
+        var options = VideoReader.Options()
+        options.keyframeReadPause = 0.5
+        let reader = try VideoReader(url: server.url, options: options, interrupt: InterruptState())
+        let started = MonotonicClock.seconds()
+        var keyframeModeTimes: [Double] = []
+        while MonotonicClock.seconds() - started < 12 {
+            reader.keyframesOnly = true
+            guard let frame = try reader.nextFrame() else { break }
+            if reader.mode == .keyframes { keyframeModeTimes.append(frame.time) }
+        }
+        let elapsed = MonotonicClock.seconds() - started
+        #expect(reader.mode == .keyframes, "\(reader.idle)")
+        // Some 6 s in keyframe mode at a pause every 0.6 s or so.
+        #expect(reader.idle.readPauses >= 4, "\(reader.idle)")
+        // Kept up: the server sends 10 packets a second from the start, and all but the
+        // last pause's came in (a reader pausing after every packet would have read ~25).
+        #expect(Double(reader.stats.packets) >= 10 * (elapsed - 2), "\(reader.stats.packets) packets in \(elapsed) s")
+        // Keyframes only (one a second), none lost between the pauses.
+        let gaps = zip(keyframeModeTimes, keyframeModeTimes.dropFirst()).map { $1 - $0 }
+        #expect(gaps.count >= 3 && gaps.allSatisfy { abs($0 - 1) < 0.05 }, "\(keyframeModeTimes)")
+        #expect(reader.stats.decodeErrors == 0)
+    }
+
     /// A looping file shorter than the keyframe spacing still advances: each pass decodes
     /// its first keyframe (else every keyframe would be skipped and the reader spin).
     @Test func aShortLoopingFileKeepsAdvancingInKeyframeMode() throws {

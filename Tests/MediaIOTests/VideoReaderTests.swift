@@ -331,6 +331,18 @@ final class SilentListener {
         #expect(elapsed >= 1.4 && elapsed < 5, "took \(elapsed) s")
     }
 
+    @Test func stopEndsAPauseAtOnceAndAStoppedStateNeverPauses() {
+        let interrupt = InterruptState()
+        let stopper = Thread { usleep(300_000); interrupt.stop() }
+        let started = Date()
+        stopper.start()
+        interrupt.pause(seconds: 30)
+        #expect(Date().timeIntervalSince(started) < 5)
+        let again = Date()
+        interrupt.pause(seconds: 30)
+        #expect(Date().timeIntervalSince(again) < 1)
+    }
+
     @Test func stopInterruptsABlockingOpenAtOnce() throws {
         let listener = try SilentListener()
         var options = VideoReader.Options()
