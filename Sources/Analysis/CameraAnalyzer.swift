@@ -205,9 +205,27 @@ public struct CameraAnalyzer: Sendable {
         let learning = watched && keyframe == true && time >= nextLearning
         let changes = integrity?.observe(frame, time: time) ?? []
         if watched && !learning && changes.isEmpty && time < (rules.nextDue ?? .infinity)
-            && (integrity.map { $0.hasBaseline && !$0.doubtful } ?? true), let blobs = lookOnly(frame) {
-            return AnalysisResult(blobs: blobs, tracks: tracker.tracks, events: [])
+            && (integrity.map { $0.hasBaseline && !$0.doubtful } ?? true) {
+            if let blobs = lookOnly(frame) {
+                return AnalysisResult(blobs: blobs, tracks: tracker.tracks, events: [])
+            }
+            // Not explained by a look (a standing track's blob grown or split, say): learnt
+            // from only if it makes the scene busy or raises something. A frame that leaves
+            // it plainly still is one decode-on-demand never decodes (only a busy frame has
+            // the skipped ones decoded after all), so it changes nothing here either.
+            var trial = self
+            let result = trial.learn(frame, time: time, learning: false, changes: changes, minuteOfDay: minuteOfDay, monthDay: monthDay)
+            if trial.lastBusy == lastBusy && result.events.isEmpty && result.withheld == 0 && result.fireSmoke.isEmpty {
+                return AnalysisResult(blobs: result.blobs, tracks: tracker.tracks, events: [])
+            }
+            self = trial
+            return result
         }
+        return learn(frame, time: time, learning: learning, changes: changes, minuteOfDay: minuteOfDay, monthDay: monthDay)
+    }
+
+    /// `process` past the look: the frame is learnt from (background, tracks, rules).
+    private mutating func learn(_ frame: LumaFrame, time: Double, learning: Bool, changes: [IntegrityEvent], minuteOfDay: Int?, monthDay: Int?) -> AnalysisResult {
         if learning { nextLearning = time + (stillWatch?.keyframeEvery ?? 0) }
         var elapsed = 1.0
         if let interval = frameInterval, interval > 0, let last = lastTime, time - last >= 1.5 * interval {

@@ -41,6 +41,9 @@ final class MediaInput {
     let timeBase: AVRational
     let info: StreamInfo
     let isFile: Bool
+    /// An RTSP stream whose RTP packets come over UDP: what is not read soon enough may be
+    /// dropped by the socket's buffer (over TCP the camera waits instead).
+    let overUDP: Bool
 
     init(url: String, options: InputOptions, interrupt: InterruptState) throws(FFmpegError) {
         self.interrupt = interrupt
@@ -52,6 +55,7 @@ final class MediaInput {
         defer { av_dict_free(&dict) }
         let isRTSP = url.lowercased().hasPrefix("rtsp://") || url.lowercased().hasPrefix("rtsps://")
         isFile = !url.contains("://")
+        overUDP = isRTSP && options.transport == .udp
         if isRTSP {
             av_dict_set(&dict, "rtsp_transport", options.transport.rawValue, 0)
             av_dict_set(&dict, "timeout", String(Int(options.socketTimeout * 1_000_000)), 0)

@@ -41,7 +41,8 @@ public final class VideoReader {
         /// in a row pay for that once (Docs/design/batching.md). Frames come out that much
         /// later; `VideoFrame.waited` says by how much.
         public var batchSeconds: Double = 0
-        /// Keyframe mode on a network stream: once a read has had to wait for the network,
+        /// Keyframe mode on a network stream (not RTSP over UDP, whose socket buffer would
+        /// overflow): once a read has had to wait for the network,
         /// the reader waits this long before the next (0: never), and then reads what came
         /// meanwhile back to back from the socket's buffer. A still camera's thread wakes
         /// about twice a second instead of once for each RTP packet (FFmpeg waits in `poll`
@@ -269,7 +270,7 @@ public final class VideoReader {
                 continue
             }
             beforeRead?()
-            if readWaited && mode == .keyframes && options.keyframeReadPause > 0 && !input.isFile,
+            if readWaited && mode == .keyframes && options.keyframeReadPause > 0 && !input.isFile && !input.overUDP,
                let newest = newestReadTime, newest - readBeforePause >= options.keyframeReadPause || newest < readBeforePause {
                 readWaited = false
                 readBeforePause = newest

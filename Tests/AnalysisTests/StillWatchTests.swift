@@ -136,6 +136,35 @@ import Testing
         #expect(idle.analysed < full.analysed, "\(idle.analysed) of \(full.analysed)")
     }
 
+    /// While watched, a frame the look does not explain but that leaves the scene still (a
+    /// standing person's blob for a moment twice as tall: a raised arm, a shadow) is one
+    /// decode-on-demand never decodes: it changes nothing with every frame decoded either,
+    /// so the keyframes after it find the same tracks both ways.
+    @Test func aFrameThatLeavesTheSceneStillIsNotLearntFromWhileWatched() {
+        var noise = SyntheticFrames.Noise(seed: 7)
+        let odd = 205
+        let frames = (0..<300).map { i -> LumaFrame in
+            let x: Int? = switch i {
+            case 50..<80: (i - 50) * 4
+            case 80...: 120
+            default: nil
+            }
+            var f = Self.frame(i, box: x.map { ($0, 80) }, noise: &noise, level: 230)
+            // Taller upwards for one frame: the same foot, a blob twice the track's size.
+            if i == odd { SyntheticFrames.drawBox(&f, x: 120, y: 30, width: 16, height: 50, level: 230) }
+            return f
+        }
+        let analyzer = Self.analyzer(zones: [])
+        var probe = analyzer
+        for i in 0..<odd { _ = probe.process(frames[i], time: Double(i) / Self.fps, keyframe: i % Self.keyframeEvery == 0) }
+        #expect(probe.watching(at: Double(odd) / Self.fps), "not watched yet at \(odd)")
+        let full = Self.everyFrame(frames, analyzer)
+        let idle = Self.onDemand(frames, moving: { (50..<80).contains($0) }, analyzer)
+        #expect(full.seen[odd] != nil && idle.seen[odd] == nil)
+        #expect(idle.events == full.events)
+        #expect(idle.differences(from: full).isEmpty, "frames that differ: \(idle.differences(from: full))")
+    }
+
     @Test func framesOnlyLookedAtLeaveTheAnalysisAsItWas() {
         var noise = SyntheticFrames.Noise(seed: 3)
         var analyzer = Self.analyzer(zones: [])
