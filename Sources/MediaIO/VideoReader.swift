@@ -182,12 +182,14 @@ public final class VideoReader {
     private var readTimes: [(time: Double?, readAt: UInt64)] = []
     /// The last read from the input waited for the network (its buffer was empty).
     private var readWaited = false
-    /// Stream time of the newest packet read, and of the newest one read before the last
-    /// pause (`keyframeReadPause`): at most one pause per that much stream time, so the
-    /// reader never falls behind the stream, even when reads look slow for other reasons
-    /// (a busy machine).
+    /// Stream time of the newest packet read, of the newest one read before the last pause
+    /// (`keyframeReadPause`), and when that pause began: a pause only once the stream read
+    /// since then covers a pause and, but for half a pause, the wall time since then, so
+    /// the reader cannot fall behind the camera, even when reads look slow for another
+    /// reason (a busy machine) or its owner kept it waiting.
     private var newestReadTime: Double?
     private var readBeforePause = -Double.infinity
+    private var pausedAt: UInt64?
 
     public init(url: String, options: Options, interrupt: InterruptState) throws(FFmpegError) {
         self.options = options
@@ -271,11 +273,18 @@ public final class VideoReader {
             }
             beforeRead?()
             if readWaited && mode == .keyframes && options.keyframeReadPause > 0 && !input.isFile && !input.overUDP,
-               let newest = newestReadTime, newest - readBeforePause >= options.keyframeReadPause || newest < readBeforePause {
-                readWaited = false
-                readBeforePause = newest
-                idle.readPauses += 1
-                interrupt.pause(seconds: options.keyframeReadPause)
+               let newest = newestReadTime {
+                let pause = options.keyframeReadPause
+                let read = newest - readBeforePause
+                let now = MonotonicClock.nanos()
+                let since = pausedAt.map { Double(now &- $0) / 1e9 } ?? 0
+                if newest < readBeforePause || read >= pause && read + pause / 2 >= since {
+                    readWaited = false
+                    readBeforePause = newest
+                    pausedAt = now
+                    idle.readPauses += 1
+                    interrupt.pause(seconds: pause)
+                }
             }
             let got: Bool
             do throws(FFmpegError) {

@@ -295,7 +295,10 @@ struct StillSceneSizesTests {
         try Self.clip(dir.path("still.mp4"), seconds: 30, walkFrom: 40)
         let server = try RTSPServer(file: dir.path("still.mp4"), loop: true)
         defer { server.stop() }
+        // As a camera's decode thread sets it (RTSP over TCP, the default).
         var options = VideoReader.Options()
+        options.input.transport = .tcp
+        options.batchSeconds = 0.5
         options.keyframeReadPause = 0.5
         let reader = try VideoReader(url: server.url, options: options, interrupt: InterruptState())
         let started = MonotonicClock.seconds()
