@@ -182,7 +182,6 @@ final class StreamRunner: Sendable {
     let interrupt = InterruptState()
     let logger: Logger
     private let status = Mutex(StreamStatus())
-    private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     init(label: String, url: String, policy: ReconnectPolicy.Settings, logger: Logger) {
@@ -228,7 +227,6 @@ final class StreamRunner: Sendable {
     /// Interrupts any blocking FFmpeg call and any backoff wait; the thread ends soon after.
     func stop() {
         interrupt.stop()
-        wake.signal()
     }
 
     /// Waits at most `timeout` seconds for the thread to end; true once it has, however
@@ -313,13 +311,15 @@ final class StreamRunner: Sendable {
             } else {
                 repeats += 1
             }
-            if wake.wait(timeout: .now() + decision.delay) == .success || interrupt.isStopped { continue }
+            interrupt.pause(seconds: decision.delay)
+            if interrupt.isStopped { continue }
             // A camera that did not answer is probed, not opened, until it answers.
             if decision.probeFirst, let endpoint {
                 while !interrupt.isStopped
                     && !StreamProbe.answers(host: endpoint.host, port: endpoint.port, timeout: 1.5, interrupt: interrupt) {
                     let delay = reconnect.nextProbe(at: MonotonicClock.seconds(), random: Double.random(in: 0..<1))
-                    if wake.wait(timeout: .now() + delay) == .success { break }
+                    interrupt.pause(seconds: delay)
+                    if interrupt.isStopped { break }
                 }
             }
         }

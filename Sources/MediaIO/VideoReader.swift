@@ -325,18 +325,18 @@ public final class VideoReader {
                 continue
             }
             stats.packets += 1
-            if let time = packetTime(packet.pointer.pointee) { newestReadTime = time }
+            let time = packetTime(packet.pointer.pointee)
+            if let time { newestReadTime = time }
             // A read cut short by a stop may be a fragment: it never goes into a clip.
             if let packetTap, !interrupt.fired {
                 packetTap(RecordedPacket(copying: packet, timeBase: input.timeBase, codec: keyframeCodec, offset: loopOffset))
             }
             let readAt = MonotonicClock.nanos()
-            if try holdBack() {
+            if try holdBack(time: time) {
                 if !held.isEmpty { heldDecoding = true }
                 continue
             }
             if batchPackets > 1 {
-                let time = packetTime(packet.pointer.pointee)
                 held.append((try Packet(referencing: packet), time, readAt))
                 // Complete; or the stream is slow (a camera that sends few frames when still
                 // must not have its last frames wait for the next); or decoding is no longer
@@ -373,12 +373,11 @@ public final class VideoReader {
     }
 
     /// Decode-on-demand: whether the packet just read is kept back (skipped while still, or
-    /// queued behind the catch-up) instead of being decoded now.
-    private func holdBack() throws(FFmpegError) -> Bool {
+    /// queued behind the catch-up) instead of being decoded now. `time`: its stream time.
+    private func holdBack(time: Double?) throws(FFmpegError) -> Bool {
         let p = packet.pointer.pointee
         let isKey = p.flags & AV_PKT_FLAG_KEY != 0
         let size = Int(p.size)
-        let time = packetTime(p)
         let until = stillUntilNow?() ?? stillUntil
         let keyframesOnly = until > (time ?? lastTime ?? -.infinity) && until > -.infinity
         if isKey { sceneSizes.keyframe(size) }
